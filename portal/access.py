@@ -1,0 +1,99 @@
+"""The one place that decides who may load which object.
+
+Every view that loads an organization-scoped object calls :func:`get_or_404`. Another tenant's
+object answers 404 — the same as a missing one, so ids reveal nothing — and the attempt is
+audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user
+
+from portal import audit
+from portal.extensions import db
+from portal.models import Jurisdiction, Organization, Role, User
+from portal.models.organizations import JurisdictionCounty
+
+T = TypeVar("T")
+
+
+def organization_id_of(obj: Any) -> int:
+    if isinstance(obj, Organization):
+        return obj.id
+    org_id = getattr(obj, "organization_id", None)
+    if org_id is None:
+        raise TypeError(f"{type(obj).__name__} is not organization-scoped")
+    return int(org_id)
+
+
+def can_access_organization(user: User, organization: Organization) -> bool:
+    if not user.is_active:
+        return False
+    if user.role is Role.ADMIN:
+        return True
+    if user.role is Role.OPERATOR:
+        return user.organization_id == organization.id
+    if user.role is Role.COORDINATOR:
+        return any(j.covers(organization) for j in user.jurisdictions)
+    return False
+
+
+def get_or_404(model: type[T], object_id: int | str, user: User | None = None) -> T:
+    """Load ``model`` by primary key if ``user`` (default: the current user) may see it."""
+    viewer: User = user if user is not None else current_user  # type: ignore[assignment]
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    organization = (
+        obj
+        if isinstance(obj, Organization)
+        else db.session.get(Organization, organization_id_of(obj))
+    )
+    if organization is None or not can_access_organization(viewer, organization):
+        audit.record(
+            "access.denied",
+            object_type=model.__name__,
+            object_id=object_id,
+            outcome="denied",
+            actor=viewer,
+        )
+        db.session.commit()
+        abort(404)
+    return obj
+
+
+def visible_organizations(user: User) -> sa.Select[tuple[Organization]]:
+    """A query of the organizations ``user`` may see (for lists and queues)."""
+    query = sa.select(Organization)
+    if user.role is Role.ADMIN:
+        return query
+    if user.role is Role.OPERATOR:
+        return query.where(Organization.id == user.organization_id)
+    if user.role is Role.COORDINATOR:
+        return query.where(coordinator_scope(user))
+    return query.where(sa.false())
+
+
+def coordinator_scope(user: User) -> sa.ColumnElement[bool]:
+    """SQL condition: the organization lies in one of the coordinator's jurisdictions."""
+    statewide = (
+        sa.select(Jurisdiction.state)
+        .join(Jurisdiction.county_links, isouter=True)
+        .where(
+            Jurisdiction.id.in_([j.id for j in user.jurisdictions]),
+            JurisdictionCounty.county.is_(None),
+        )
+    )
+    by_county = (
+        sa.select(Jurisdiction.state, JurisdictionCounty.county)
+        .join(Jurisdiction.county_links)
+        .where(Jurisdiction.id.in_([j.id for j in user.jurisdictions]))
+    )
+    return sa.or_(
+        Organization.state.in_(statewide),
+        sa.tuple_(Organization.state, Organization.county).in_(by_county),
+    )

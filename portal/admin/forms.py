@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, ValidationError
+
+from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from portal.forms import CheckboxListField, NoControlCharacters, strip
+from portal.geography import STATES
+
+
+class CoordinatorForm(FlaskForm):
+    full_name = StringField(
+        "Full name",
+        filters=[strip],
+        validators=[
+            InputRequired("Enter the coordinator's name."),
+            Length(max=120),
+            NoControlCharacters(),
+        ],
+    )
+    email = EmailField(
+        "Email address",
+        filters=[strip],
+        validators=[
+            InputRequired("Enter the coordinator's email address."),
+            Length(max=254),
+            NoControlCharacters(),
+            Email("Enter an email address like name@example.gov.", check_deliverability=False),
+        ],
+    )
+    password = PasswordField(
+        "Temporary password",
+        description="Give it to the coordinator by phone; they should change it at first sign-in.",
+        validators=[
+            InputRequired("Set a temporary password."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=f"Use at least {MIN_PASSWORD_LENGTH} characters.",
+            ),
+        ],
+    )
+    jurisdictions = CheckboxListField(
+        "Jurisdictions", validators=[InputRequired("Choose at least one jurisdiction.")]
+    )
+
+
+class JurisdictionForm(FlaskForm):
+    name = StringField(
+        "Name",
+        description='For example "Ohio" or "Southeast Ohio Region".',
+        filters=[strip],
+        validators=[InputRequired("Enter a name."), Length(max=200), NoControlCharacters()],
+    )
+    state = SelectField(
+        "State or territory",
+        choices={"": "- Select -", **STATES},
+        validators=[InputRequired("Choose a state or territory.")],
+    )
+    counties = TextAreaField(
+        "Counties (optional)",
+        description="One per line or separated by commas. Leave empty to cover the whole state.",
+        validators=[Length(max=5000)],
+    )
+
+    def validate_counties(self, field: TextAreaField) -> None:
+        for county in self.county_list():
+            if len(county) > 100:
+                raise ValidationError("A county name can be at most 100 characters.")
+
+    def county_list(self) -> list[str]:
+        raw = (self.counties.data or "").replace("\n", ",")
+        return [part.strip() for part in raw.split(",") if part.strip()]

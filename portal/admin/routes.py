@@ -1,0 +1,89 @@
+"""Administration: users, coordinators and jurisdictions."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from portal import audit
+from portal.admin.forms import CoordinatorForm, JurisdictionForm
+from portal.auth import service
+from portal.auth.decorators import role_required
+from portal.extensions import db
+from portal.models import Jurisdiction, Organization, Role, User
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/")
+@role_required(Role.ADMIN)
+def index() -> str:
+    users = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
+    jurisdictions = db.session.scalars(sa.select(Jurisdiction).order_by(Jurisdiction.name)).all()
+    organizations = db.session.scalars(
+        sa.select(Organization).order_by(Organization.state, Organization.name)
+    ).all()
+    return render_template(
+        "admin/index.html", users=users, jurisdictions=jurisdictions, organizations=organizations
+    )
+
+
+def _jurisdiction_choices() -> dict[str, str]:
+    rows = db.session.scalars(sa.select(Jurisdiction).order_by(Jurisdiction.name)).all()
+    return {str(j.id): f"{j.name} ({j.state})" for j in rows}
+
+
+@bp.route("/coordinators/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def new_coordinator() -> Response | str:
+    form = CoordinatorForm()
+    form.jurisdictions.choices = _jurisdiction_choices()
+    if not form.jurisdictions.choices:
+        flash("Create a jurisdiction first: a coordinator needs at least one.", "warning")
+        return redirect(url_for("admin.new_jurisdiction"))
+    if form.validate_on_submit():
+        chosen = [db.session.get(Jurisdiction, int(j)) for j in form.jurisdictions.data or []]
+        try:
+            user = service.create_staff_user(
+                Role.COORDINATOR,
+                form.full_name.data or "",
+                form.email.data or "",
+                form.password.data or "",
+                [j for j in chosen if j is not None],
+            )
+        except service.AccountError as error:
+            getattr(form, error.field or "email").errors.append(str(error))
+        else:
+            audit.record(
+                "admin.coordinator_created",
+                object_type="User",
+                object_id=user.id,
+                jurisdictions=[j.id for j in user.jurisdictions],
+            )
+            db.session.commit()
+            flash(f"Coordinator {user.email} created.", "success")
+            return redirect(url_for("admin.index"))
+    return render_template("admin/coordinator_form.html", form=form)
+
+
+@bp.route("/jurisdictions/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def new_jurisdiction() -> Response | str:
+    form = JurisdictionForm()
+    if form.validate_on_submit():
+        name = form.name.data or ""
+        if db.session.scalar(sa.select(Jurisdiction.id).where(Jurisdiction.name == name)):
+            form.name.errors.append("A jurisdiction with this name already exists.")
+        else:
+            jurisdiction = Jurisdiction(name=name, state=form.state.data or "")
+            jurisdiction.counties = form.county_list()
+            db.session.add(jurisdiction)
+            db.session.flush()
+            audit.record(
+                "admin.jurisdiction_created", object_type="Jurisdiction", object_id=jurisdiction.id
+            )
+            db.session.commit()
+            flash(f"Jurisdiction {jurisdiction.name} created.", "success")
+            return redirect(url_for("admin.index"))
+    return render_template("admin/jurisdiction_form.html", form=form)

@@ -1,0 +1,125 @@
+"""Forms for registering, signing in and accepting an invitation."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import Email, EqualTo, InputRequired, Length
+
+from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from portal.forms import CheckboxListField, NoControlCharacters, choices, strip
+from portal.geography import STATES
+from portal.models import OWNERSHIP_LABELS, SECTOR_LABELS, SIZE_LABELS
+
+
+def _email_field(label: str = "Work email address") -> EmailField:
+    return EmailField(
+        label,
+        filters=[strip],
+        validators=[
+            InputRequired("Enter your email address."),
+            Length(max=254, message="An email address can be at most 254 characters."),
+            NoControlCharacters(),
+            Email("Enter an email address like name@example.org.", check_deliverability=False),
+        ],
+    )
+
+
+def _new_password_fields() -> tuple[PasswordField, PasswordField]:
+    password = PasswordField(
+        "Password",
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. A short sentence is easy to "
+        "remember and hard to guess.",
+        validators=[
+            InputRequired("Choose a password."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=f"Use between {MIN_PASSWORD_LENGTH} and {MAX_PASSWORD_LENGTH} characters.",
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        "Type the password again",
+        validators=[
+            InputRequired("Type the password again."),
+            EqualTo("password", message="The two passwords do not match."),
+        ],
+    )
+    return password, confirm
+
+
+def _full_name_field() -> StringField:
+    return StringField(
+        "Your full name",
+        filters=[strip],
+        validators=[
+            InputRequired("Enter your name."),
+            Length(max=120, message="A name can be at most 120 characters."),
+            NoControlCharacters(),
+        ],
+    )
+
+
+class RegistrationForm(FlaskForm):
+    organization_name = StringField(
+        "Organization name",
+        description="As your staff and your state would recognise it.",
+        filters=[strip],
+        validators=[
+            InputRequired("Enter the name of your organization."),
+            Length(max=200, message="An organization name can be at most 200 characters."),
+            NoControlCharacters(),
+        ],
+    )
+    sectors = CheckboxListField(
+        "What does your organization operate?",
+        description="Choose every one that applies; each adds questions specific to it.",
+        choices=choices(SECTOR_LABELS),
+        validators=[InputRequired("Choose at least one sector.")],
+    )
+    ownership = RadioField(
+        "Who owns your organization?",
+        description="Some free services are only for public (government) bodies.",
+        choices=choices(OWNERSHIP_LABELS),
+        validators=[InputRequired("Choose who owns your organization.")],
+    )
+    size_band = SelectField(
+        "How many staff do you have?",
+        choices={"": "- Select -", **choices(SIZE_LABELS)},
+        validators=[InputRequired("Choose how many staff you have.")],
+    )
+    state = SelectField(
+        "State or territory",
+        choices={"": "- Select -", **STATES},
+        validators=[InputRequired("Choose your state or territory.")],
+    )
+    county = StringField(
+        "County (or parish, borough)",
+        description="Your state or county coordinator sees assessments by county.",
+        filters=[strip],
+        validators=[
+            InputRequired("Enter your county."),
+            Length(max=100, message="A county name can be at most 100 characters."),
+            NoControlCharacters(),
+        ],
+    )
+    full_name = _full_name_field()
+    email = _email_field()
+    password, confirm = _new_password_fields()
+
+
+class LoginForm(FlaskForm):
+    email = _email_field("Email address")
+    password = PasswordField(
+        "Password",
+        validators=[
+            InputRequired("Enter your password."),
+            Length(max=MAX_PASSWORD_LENGTH, message="That password is too long."),
+        ],
+    )
+
+
+class AcceptInvitationForm(FlaskForm):
+    full_name = _full_name_field()
+    password, confirm = _new_password_fields()

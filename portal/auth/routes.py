@@ -1,0 +1,128 @@
+"""Sign in, sign out, register an organization, accept an invitation."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from portal import audit
+from portal.auth import service, sessions
+from portal.auth.forms import AcceptInvitationForm, LoginForm, RegistrationForm
+from portal.auth.passwords import hash_password, needs_rehash, verify_password
+from portal.auth.redirects import safe_next_path
+from portal.extensions import db
+from portal.models import User
+
+bp = Blueprint("auth", __name__)
+
+GENERIC_LOGIN_ERROR = "The email address or password is not right. Check both and try again."
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        email = service.normalise_email(form.email.data or "")
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        password = form.password.data or ""
+        if user is not None and user.is_active and verify_password(user.password_hash, password):
+            if needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            sessions.start_session(user)
+            audit.record("auth.login", object_type="User", object_id=user.id, actor=user)
+            db.session.commit()
+            return redirect(safe_next_path(request.args.get("next")) or url_for("main.home"))
+        # Same message whether the email exists or not: no account enumeration.
+        verify_password(None, password) if user is None else None
+        audit.record(
+            "auth.login_failed",
+            object_type="User",
+            object_id=user.id if user else None,
+            outcome="denied",
+            actor=user,
+        )
+        db.session.commit()
+        form.form_errors.append(GENERIC_LOGIN_ERROR)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    audit.record("auth.logout", object_type="User", object_id=current_user.id)
+    sessions.end_session(current_user)
+    db.session.commit()
+    flash("You have signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Response | str:
+    if not current_app.config["ALLOW_SELF_REGISTRATION"]:
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        new_org = service.NewOrganization(
+            name=form.organization_name.data or "",
+            sectors=list(form.sectors.data or []),
+            ownership=form.ownership.data or "",
+            size_band=form.size_band.data or "",
+            state=form.state.data or "",
+            county=form.county.data or "",
+        )
+        try:
+            user = service.register_organization(
+                new_org, form.full_name.data or "", form.email.data or "", form.password.data or ""
+            )
+        except service.AccountError as error:
+            getattr(form, error.field or "email").errors.append(str(error))
+        else:
+            audit.record(
+                "organization.registered",
+                object_type="Organization",
+                object_id=user.organization_id,
+                organization_id=user.organization_id,
+                actor=user,
+            )
+            sessions.start_session(user)
+            db.session.commit()
+            flash("Your organization is registered and you are signed in.", "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> Response | str:
+    invitation = service.find_invitation(token)
+    if invitation is None:
+        return render_template("auth/invitation_invalid.html"), 404  # type: ignore[return-value]
+    if current_user.is_authenticated:
+        flash("Sign out first to accept an invitation for another account.", "warning")
+        return redirect(url_for("main.home"))
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = service.accept_invitation(
+                invitation, form.full_name.data or "", form.password.data or ""
+            )
+        except service.AccountError as error:
+            form.form_errors.append(str(error))
+        else:
+            audit.record(
+                "invitation.accepted",
+                object_type="Invitation",
+                object_id=invitation.id,
+                organization_id=invitation.organization_id,
+                actor=user,
+            )
+            sessions.start_session(user)
+            db.session.commit()
+            flash(f"Welcome. You have joined {invitation.organization.name}.", "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/accept_invitation.html", form=form, invitation=invitation)

@@ -1,0 +1,90 @@
+"""Server-side login sessions.
+
+The signed Flask cookie carries only a random token; the row in ``user_sessions`` says whether
+that login is still valid. Logging out revokes the row, so a copied cookie stops working; a
+password change or deactivation revokes all of a user's rows.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, request, session
+from flask_login import login_user, logout_user
+
+from portal.extensions import db
+from portal.models import User, UserSession, utcnow
+
+# Writing last_seen on every request would turn each page view into a write; once a minute is
+# enough for an idle timeout measured in hours.
+_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def start_session(user: User) -> None:
+    """Log ``user`` in with a fresh cookie (no session fixation) and a new server-side row."""
+    session.clear()
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(
+            token_hash=UserSession.hash_token(token),
+            user_id=user.id,
+            ip_address=client_ip(),
+        )
+    )
+    user.bind_session_token(token)
+    user.last_login_at = utcnow()
+    session.permanent = True
+    login_user(user)
+
+
+def end_session(user: User) -> None:
+    token = user.get_id()
+    if token:
+        db.session.execute(
+            sa.update(UserSession)
+            .where(UserSession.token_hash == UserSession.hash_token(token))
+            .values(revoked_at=utcnow())
+        )
+    logout_user()
+    session.clear()
+
+
+def revoke_all_sessions(user: User, keep_current: bool = False) -> None:
+    query = sa.update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)
+    )
+    current = user.get_id()
+    if keep_current and current:
+        query = query.where(UserSession.token_hash != UserSession.hash_token(current))
+    db.session.execute(query.values(revoked_at=utcnow()))
+
+
+def load_user_for_token(token: str) -> User | None:
+    """Flask-Login user loader: the token must name a live session of an active user."""
+    row = db.session.scalar(
+        sa.select(UserSession).where(UserSession.token_hash == UserSession.hash_token(token))
+    )
+    if row is None or row.revoked_at is not None:
+        return None
+    now = utcnow()
+    if now - row.last_seen_at > current_app.config["PERMANENT_SESSION_LIFETIME"]:
+        return None
+    user = row.user
+    if not user.is_active:
+        return None
+    if now - row.last_seen_at > _TOUCH_INTERVAL:
+        # Its own short transaction, so a request that fails and rolls back does not undo it
+        # and a read-only request does not hold a write lock.
+        db.session.execute(
+            sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
+        )
+        db.session.commit()
+    user.bind_session_token(token)
+    return user
+
+
+def client_ip() -> str:
+    # Behind a reverse proxy, ProxyFix (see README: Production) makes remote_addr the client's.
+    return (request.remote_addr or "")[:45]

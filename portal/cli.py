@@ -1,0 +1,88 @@
+"""``flask`` commands: admins and demo data. Database commands come from Flask-Migrate."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from portal.auth import service
+from portal.extensions import db
+from portal.models import Jurisdiction, Organization, Role, User
+
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the demo, refused in production
+
+DEMO_ORGANIZATIONS = [
+    ("Pine County Memorial Hospital", ["hospital"], "public", "small", "Pine"),
+    ("First Farmers Community Bank", ["bank"], "private", "small", "Pine"),
+    ("Town of Cedar Falls Water and Sewer", ["water"], "public", "micro", "Cedar"),
+    ("Lakeland Electric Cooperative", ["electric"], "cooperative", "small", "Lake"),
+]
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_admin)
+    app.cli.add_command(seed_demo)
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", "full_name", prompt="Full name")
+@click.password_option()
+def create_admin(email: str, full_name: str, password: str) -> None:
+    """Create an administrator account."""
+    try:
+        user = service.create_staff_user(Role.ADMIN, full_name, email, password)
+    except service.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    if len(password) < 12:
+        raise click.ClickException("Use a password of at least 12 characters.")
+    db.session.commit()
+    click.echo(f"Admin {user.email} created.")
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Add a demo jurisdiction, coordinator, admin and one organization per sector."""
+    if current_app.config.get("PORTAL_ENV") == "production":
+        raise click.ClickException(
+            "Refusing to add demo accounts with known passwords in production."
+        )
+    if db.session.scalar(sa.select(User.id).where(User.email == "admin@demo.test")):
+        click.echo("Demo data is already there.")
+        _print_logins()
+        return
+    jurisdiction = Jurisdiction(name="Demo State of Ohio", state="OH")
+    db.session.add(jurisdiction)
+    db.session.flush()
+    service.create_staff_user(Role.ADMIN, "Demo Admin", "admin@demo.test", DEMO_PASSWORD)
+    service.create_staff_user(
+        Role.COORDINATOR,
+        "Casey Coordinator",
+        "coordinator@demo.test",
+        DEMO_PASSWORD,
+        [jurisdiction],
+    )
+    for name, sectors, ownership, size, county in DEMO_ORGANIZATIONS:
+        email = f"{sectors[0]}@demo.test"
+        service.register_organization(
+            service.NewOrganization(name, sectors, ownership, size, "OH", county),
+            f"{sectors[0].title()} IT Lead",
+            email,
+            DEMO_PASSWORD,
+        )
+    db.session.commit()
+    click.echo("Demo data added.")
+    _print_logins()
+
+
+def _print_logins() -> None:
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    rows = db.session.execute(
+        sa.select(User.email, User.role, Organization.name)
+        .join(Organization, User.organization_id == Organization.id, isouter=True)
+        .where(User.email.like("%@demo.test"))
+        .order_by(User.role, User.email)
+    ).all()
+    for email, role, org in rows:
+        click.echo(f"  {role.value:<12} {email:<26} {org or ''}")

@@ -1,0 +1,81 @@
+"""Settings, read from the environment.
+
+Every setting has a safe default for a developer laptop except the secret key, which production
+must provide: :func:`check_production_config` refuses to start otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - a marker, refused in production
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message is one line for the operator."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_sqlite_url(instance_path: str) -> str:
+    return "sqlite:///" + str(Path(instance_path) / "portal.sqlite3")
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the ``postgres://`` form many hosts hand out and use the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) -> dict[str, Any]:
+    """Build the Flask config mapping from environment variables (see README: Configuration)."""
+    env = environ.get("PORTAL_ENV", "development").strip().lower()
+    config: dict[str, Any] = {
+        "PORTAL_ENV": env,
+        "SECRET_KEY": environ.get("SECRET_KEY", DEV_SECRET_KEY if env != "production" else ""),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(environ.get("SESSION_COOKIE_SECURE"), env == "production"),
+        "SESSION_COOKIE_NAME": "portal_session",
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            minutes=int(environ.get("SESSION_IDLE_MINUTES", "120"))
+        ),
+        # Answers and notes are small; a whole JSON import stays far below this.
+        "MAX_CONTENT_LENGTH": int(environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
+        "WTF_CSRF_TIME_LIMIT": None,  # token lives as long as the session; see README
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "QUESTIONNAIRE_DIR": environ.get("QUESTIONNAIRE_DIR", str(PROJECT_ROOT / "questionnaires")),
+        "REDIS_URL": environ.get("REDIS_URL") or None,
+        "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
+        "ALLOW_SELF_REGISTRATION": _bool(environ.get("ALLOW_SELF_REGISTRATION"), True),
+    }
+    database_url = environ.get("DATABASE_URL")
+    if database_url:
+        config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
+    return config
+
+
+def check_production_config(config: dict[str, Any] | Any) -> None:
+    """Refuse to run production with settings that would make it unsafe."""
+    if config.get("PORTAL_ENV") != "production":
+        return
+    key = config.get("SECRET_KEY") or ""
+    if not key or key == DEV_SECRET_KEY:
+        raise ConfigError(
+            "SECRET_KEY is missing or is the development default; set SECRET_KEY to a long random"
+            " value (python -c 'import secrets; print(secrets.token_hex(32))') before starting in"
+            " production."
+        )
+    if len(key) < 32:
+        raise ConfigError("SECRET_KEY is shorter than 32 characters; use a long random value.")

@@ -1,0 +1,25 @@
+"""Flask extensions, created here and bound to the app in :func:`portal.create_app`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+
+from portal.models.base import Base, UTCDateTime
+
+
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Write our UTC wrapper as a plain DateTime so migrations never import app code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate(compare_type=True, render_as_batch=True, render_item=_render_item)
+csrf = CSRFProtect()
+login_manager = LoginManager()

@@ -1,0 +1,146 @@
+"""People, their logins, and invitations."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from portal.models.base import Base, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from portal.models.organizations import Jurisdiction, Organization
+
+
+class Role(enum.StrEnum):
+    OPERATOR = "operator"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+coordinator_jurisdictions = sa.Table(
+    "coordinator_jurisdictions",
+    Base.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "jurisdiction_id",
+        sa.ForeignKey("jurisdictions.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    email: orm.Mapped[str] = orm.mapped_column(sa.String(254), unique=True)
+    full_name: orm.Mapped[str] = orm.mapped_column(sa.String(120))
+    password_hash: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    role: orm.Mapped[Role] = orm.mapped_column(str_enum(Role, "role"))
+    organization_id: orm.Mapped[int | None] = orm.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
+    is_active: orm.Mapped[bool] = orm.mapped_column(default=True)
+    created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+    last_login_at: orm.Mapped[datetime | None]
+    password_changed_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+
+    organization: orm.Mapped[Organization | None] = orm.relationship(back_populates="members")
+    jurisdictions: orm.Mapped[list[Jurisdiction]] = orm.relationship(
+        secondary=coordinator_jurisdictions, lazy="selectin"
+    )
+
+    __table_args__ = (
+        # An operator belongs to exactly one organization; nobody else belongs to one.
+        sa.CheckConstraint(
+            "(role = 'operator') = (organization_id IS NOT NULL)", name="operator_has_org"
+        ),
+    )
+
+    # --- Flask-Login protocol -------------------------------------------------------------
+    # The id Flask-Login keeps in the cookie is the per-login session token, not the user id,
+    # so that logging out or changing the password revokes exactly the sessions it should.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str | None:
+        return self.__dict__.get("_session_token")
+
+    def bind_session_token(self, token: str) -> None:
+        """Remember which login this instance was loaded for (not a column)."""
+        self.__dict__["_session_token"] = token
+
+    # --- role helpers -----------------------------------------------------------------------
+    @property
+    def is_operator(self) -> bool:
+        return self.role is Role.OPERATOR
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role is Role.COORDINATOR
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+class UserSession(Base):
+    """A server-side record of one login; the cookie only carries a random token for it."""
+
+    __tablename__ = "user_sessions"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    token_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64), unique=True)
+    user_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+    last_seen_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+    ip_address: orm.Mapped[str | None] = orm.mapped_column(sa.String(45))
+    revoked_at: orm.Mapped[datetime | None]
+
+    user: orm.Mapped[User] = orm.relationship()
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(Base):
+    """An invitation for a colleague to join an organization (operators) — single use."""
+
+    __tablename__ = "invitations"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    organization_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    email: orm.Mapped[str] = orm.mapped_column(sa.String(254))
+    token_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64), unique=True)
+    invited_by_id: orm.Mapped[int | None] = orm.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+    expires_at: orm.Mapped[datetime]
+    accepted_at: orm.Mapped[datetime | None]
+    revoked_at: orm.Mapped[datetime | None]
+
+    organization: orm.Mapped[Organization] = orm.relationship()
+    invited_by: orm.Mapped[User | None] = orm.relationship()
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and now < self.expires_at

@@ -1,0 +1,181 @@
+"""Organizations (the operators) and jurisdictions (what a coordinator covers)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from portal.models.base import Base, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from portal.models.accounts import User
+
+
+class Sector(enum.StrEnum):
+    HOSPITAL = "hospital"
+    BANK = "bank"
+    WATER = "water"
+    ELECTRIC = "electric"
+
+    @property
+    def label(self) -> str:
+        return SECTOR_LABELS[self]
+
+
+SECTOR_LABELS = {
+    Sector.HOSPITAL: "Hospital or clinic",
+    Sector.BANK: "Bank or credit union",
+    Sector.WATER: "Drinking water or wastewater",
+    Sector.ELECTRIC: "Electric utility",
+}
+
+
+class Ownership(enum.StrEnum):
+    """Who owns the operator; decides eligibility for many free services (e.g. SLTT-only)."""
+
+    PUBLIC = "public"
+    PRIVATE = "private"
+    NONPROFIT = "nonprofit"
+    COOPERATIVE = "cooperative"
+    TRIBAL = "tribal"
+
+
+OWNERSHIP_LABELS = {
+    Ownership.PUBLIC: "Public (state, county, city or district)",
+    Ownership.PRIVATE: "Private, for-profit",
+    Ownership.NONPROFIT: "Private, non-profit",
+    Ownership.COOPERATIVE: "Member-owned cooperative",
+    Ownership.TRIBAL: "Tribal",
+}
+
+
+class SizeBand(enum.StrEnum):
+    MICRO = "micro"
+    SMALL = "small"
+    MEDIUM = "medium"
+    LARGE = "large"
+
+
+SIZE_LABELS = {
+    SizeBand.MICRO: "Fewer than 25 staff",
+    SizeBand.SMALL: "25 to 99 staff",
+    SizeBand.MEDIUM: "100 to 499 staff",
+    SizeBand.LARGE: "500 staff or more",
+}
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(200))
+    # Case-folded name for the duplicate check within a state.
+    name_key: orm.Mapped[str] = orm.mapped_column(sa.String(200))
+    state: orm.Mapped[str] = orm.mapped_column(sa.String(2), index=True)
+    county: orm.Mapped[str] = orm.mapped_column(sa.String(100))
+    ownership: orm.Mapped[Ownership] = orm.mapped_column(str_enum(Ownership, "ownership"))
+    size_band: orm.Mapped[SizeBand] = orm.mapped_column(str_enum(SizeBand, "size_band"))
+    is_active: orm.Mapped[bool] = orm.mapped_column(default=True)
+    created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+
+    sector_links: orm.Mapped[list[OrganizationSector]] = orm.relationship(
+        back_populates="organization", cascade="all, delete-orphan", lazy="selectin"
+    )
+    members: orm.Mapped[list[User]] = orm.relationship(back_populates="organization")
+
+    __table_args__ = (
+        sa.UniqueConstraint("state", "name_key"),
+        sa.Index("ix_organizations_state_county", "state", "county"),
+    )
+
+    @property
+    def sectors(self) -> list[Sector]:
+        return sorted((link.sector for link in self.sector_links), key=list(Sector).index)
+
+    @sectors.setter
+    def sectors(self, values: list[Sector]) -> None:
+        wanted = list(dict.fromkeys(Sector(v) for v in values))
+        self.sector_links = [OrganizationSector(sector=s) for s in wanted]
+
+    def __repr__(self) -> str:
+        return f"<Organization {self.id} {self.name!r} {self.state}>"
+
+
+class OrganizationSector(Base):
+    """One row per sector an organization operates in (a hospital may also run its own water)."""
+
+    __tablename__ = "organization_sectors"
+
+    organization_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    sector: orm.Mapped[Sector] = orm.mapped_column(str_enum(Sector, "sector"), primary_key=True)
+
+    organization: orm.Mapped[Organization] = orm.relationship(back_populates="sector_links")
+
+    __table_args__ = (sa.Index("ix_organization_sectors_sector", "sector", "organization_id"),)
+
+
+class Jurisdiction(Base):
+    """A state, or a set of counties within one state, that a coordinator looks after."""
+
+    __tablename__ = "jurisdictions"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(200), unique=True)
+    state: orm.Mapped[str] = orm.mapped_column(sa.String(2), index=True)
+    created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+
+    county_links: orm.Mapped[list[JurisdictionCounty]] = orm.relationship(
+        back_populates="jurisdiction", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def counties(self) -> list[str]:
+        """Counties covered; empty means the whole state."""
+        return sorted(link.county for link in self.county_links)
+
+    @counties.setter
+    def counties(self, values: list[str]) -> None:
+        wanted = sorted({normalise_county(v) for v in values if v.strip()})
+        self.county_links = [JurisdictionCounty(county=c) for c in wanted]
+
+    @property
+    def is_statewide(self) -> bool:
+        return not self.county_links
+
+    def covers(self, organization: Organization) -> bool:
+        if organization.state != self.state:
+            return False
+        return self.is_statewide or organization.county in self.counties
+
+    def __repr__(self) -> str:
+        return f"<Jurisdiction {self.id} {self.name!r}>"
+
+
+class JurisdictionCounty(Base):
+    __tablename__ = "jurisdiction_counties"
+
+    jurisdiction_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("jurisdictions.id", ondelete="CASCADE"), primary_key=True
+    )
+    county: orm.Mapped[str] = orm.mapped_column(sa.String(100), primary_key=True)
+
+    jurisdiction: orm.Mapped[Jurisdiction] = orm.relationship(back_populates="county_links")
+
+
+def normalise_county(name: str) -> str:
+    """One spelling per county so that jurisdiction matching is exact: 'lake  county' → 'Lake'."""
+    words = " ".join(name.split())
+    for suffix in (" county", " parish", " borough"):
+        if words.lower().endswith(suffix):
+            words = words[: -len(suffix)]
+    return words.strip().title()
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
