@@ -44,7 +44,7 @@ def can_access_organization(user: User, organization: Organization) -> bool:
 
 def get_or_404(model: type[T], object_id: int | str, user: User | None = None) -> T:
     """Load ``model`` by primary key if ``user`` (default: the current user) may see it."""
-    viewer: User = user if user is not None else current_user  # type: ignore[assignment]
+    viewer: User = user if user is not None else current_user
     obj = db.session.get(model, object_id)
     if obj is None:
         abort(404)
@@ -66,7 +66,7 @@ def get_or_404(model: type[T], object_id: int | str, user: User | None = None) -
     return obj
 
 
-def visible_organizations(user: User) -> sa.Select[tuple[Organization]]:
+def visible_organizations(user: User) -> sa.Select[Organization]:
     """A query of the organizations ``user`` may see (for lists and queues)."""
     query = sa.select(Organization)
     if user.role is Role.ADMIN:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from portal.auth import service
 from portal.extensions import db
@@ -26,22 +27,24 @@ def register(app: Flask) -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--email", prompt=True)
 @click.option("--name", "full_name", prompt="Full name")
 @click.password_option()
 def create_admin(email: str, full_name: str, password: str) -> None:
     """Create an administrator account."""
+    if len(password) < 12:
+        raise click.ClickException("Use a password of at least 12 characters.")
     try:
         user = service.create_staff_user(Role.ADMIN, full_name, email, password)
     except service.AccountError as error:
         raise click.ClickException(str(error)) from error
-    if len(password) < 12:
-        raise click.ClickException("Use a password of at least 12 characters.")
     db.session.commit()
     click.echo(f"Admin {user.email} created.")
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Add a demo jurisdiction, coordinator, admin and one organization per sector."""
     if current_app.config.get("PORTAL_ENV") == "production":

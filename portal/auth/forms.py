@@ -110,7 +110,16 @@ class RegistrationForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = _email_field("Email address")
+    # No format check here: a sign-in only has to match an account, and a format message would
+    # tell an attacker something the generic failure message does not.
+    email = EmailField(
+        "Email address",
+        filters=[strip],
+        validators=[
+            InputRequired("Enter your email address."),
+            Length(max=254, message="An email address can be at most 254 characters."),
+        ],
+    )
     password = PasswordField(
         "Password",
         validators=[

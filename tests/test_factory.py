@@ -1,0 +1,92 @@
+"""The application factory and configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from portal import create_app
+from portal.config import DEV_SECRET_KEY, ConfigError, from_environment, normalise_database_url
+from portal.extensions import db
+
+
+def test_production_refuses_missing_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY is missing"):
+        create_app()
+
+
+def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", DEV_SECRET_KEY)
+    with pytest.raises(ConfigError, match="development default"):
+        create_app()
+
+
+def test_production_refuses_a_short_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "short")
+    with pytest.raises(ConfigError, match="shorter than 32"):
+        create_app()
+
+
+def test_the_refusal_is_one_line_for_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError) as excinfo:
+        create_app()
+    assert "\n" not in str(excinfo.value)
+
+
+def test_production_starts_with_a_real_secret(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_environment_variables_are_read() -> None:
+    config = from_environment(
+        {"DATABASE_URL": "postgres://u@h/db", "SESSION_IDLE_MINUTES": "30", "REDIS_URL": ""}
+    )
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+    assert config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 1800
+    assert config["REDIS_URL"] is None
+
+
+def test_database_url_normalisation() -> None:
+    assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
+    assert normalise_database_url("postgresql://a@b/c") == "postgresql+psycopg://a@b/c"
+
+
+def test_sqlite_is_the_default_with_wal_busy_timeout_and_foreign_keys(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"TESTING": True})
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(sa.text("PRAGMA busy_timeout")).scalar() == 10000
+        db.engine.dispose()
+
+
+def test_security_headers_on_every_response(app: Flask) -> None:
+    response = app.test_client().get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
