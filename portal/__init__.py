@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from portal import questionnaires
 from portal.config import (
     PROJECT_ROOT,
     check_production_config,
@@ -44,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _configure_logging(app)
     _configure_database(app)
+    questionnaires.init_app(app)
     csrf.init_app(app)
     _configure_login(app)
     _register_blueprints(app)

@@ -24,6 +24,52 @@ DEMO_ORGANIZATIONS = [
 def register(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(questionnaire_group)
+
+
+@click.group("questionnaire")
+def questionnaire_group() -> None:
+    """Check and read the questionnaire files."""
+
+
+@questionnaire_group.command("validate")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder to check (default: the app's QUESTIONNAIRE_DIR).",
+)
+@with_appcontext
+def validate_questionnaire(directory: str | None) -> None:
+    """Validate every questionnaire file; list each problem with file, id and reason."""
+    from portal.questionnaire import QuestionnaireInvalid, load_directory
+
+    folder = directory or current_app.config["QUESTIONNAIRE_DIR"]
+    try:
+        questionnaire = load_directory(folder)
+    except QuestionnaireInvalid as invalid:
+        for problem in invalid.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"{len(invalid.problems)} problem(s) in {folder}") from None
+    scored = sum(1 for m in questionnaire.modules for q in m.questions() if q.scored)
+    click.echo(
+        f"OK: version {questionnaire.version} ({questionnaire.content_hash[:12]}), "
+        f"{len(questionnaire.modules)} modules, {scored} scored questions, "
+        f"{len(questionnaire.tools)} tools"
+    )
+
+
+@questionnaire_group.command("outline")
+@click.argument("modules", nargs=-1)
+@with_appcontext
+def outline_questionnaire(modules: tuple[str, ...]) -> None:
+    """Print the questionnaire (or only MODULES, e.g. core water) as a readable outline."""
+    from portal import questionnaires
+    from portal.questionnaire.outline import outline
+
+    for line in outline(questionnaires.current(), modules or None):
+        click.echo(line)
 
 
 @click.command("create-admin")

@@ -1,0 +1,605 @@
+"""Read and validate the questionnaire files.
+
+Every problem is reported with its file, the question (or tool, or priority) id and a reason a
+question author understands; all problems of a load are collected, not just the first. Nothing
+here raises anything but :class:`QuestionnaireInvalid`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from portal.questionnaire.model import (
+    COSTS,
+    CPG2_GOALS,
+    CSF2_CATEGORIES,
+    EFFORTS,
+    OWNERS,
+    OWNERSHIPS,
+    RESERVED_VALUES,
+    SECTORS,
+    Action,
+    Condition,
+    Module,
+    Option,
+    Priority,
+    Question,
+    Questionnaire,
+    References,
+    Resource,
+    Section,
+    Tier,
+    Tool,
+)
+
+PRIORITIES_FILE = "priorities.yaml"
+TOOLS_FILE = "tools.yaml"
+# Modules in the order they are asked; a show-if may only look back along this order.
+MODULE_FILES = ("core.yaml", "hospital.yaml", "bank.yaml", "water.yaml", "electric.yaml")
+
+_ID = re.compile(r"^[a-z0-9_]+$")
+_QUESTION_ID = re.compile(r"^[a-z0-9_]+\.[a-z0-9_.]+$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    item: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.item}" if self.item else self.file
+        return f"{where}: {self.reason}"
+
+
+class QuestionnaireInvalid(Exception):
+    """The files are not a valid questionnaire; ``problems`` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def load_directory(directory: str | Path) -> Questionnaire:
+    """Load and validate every questionnaire file in ``directory``."""
+    root = Path(directory)
+    documents: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for name in (PRIORITIES_FILE, TOOLS_FILE, *MODULE_FILES):
+        path = root / name
+        if not path.is_file():
+            problems.append(Problem(name, "", f"file is missing from {root}"))
+            continue
+        try:
+            documents[name] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            line = f" at line {mark.line + 1}" if mark is not None else ""
+            problems.append(Problem(name, "", f"is not valid YAML{line}: {_yaml_reason(error)}"))
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(Problem(name, "", f"cannot be read: {error}"))
+    if problems:
+        raise QuestionnaireInvalid(problems)
+    return load_documents(documents)
+
+
+def load_documents(documents: Mapping[str, Any]) -> Questionnaire:
+    """Validate already-parsed documents (from files, or a snapshot stored in the database)."""
+    return _Builder(documents).build()
+
+
+def content_hash(documents: Mapping[str, Any]) -> str:
+    canonical = json.dumps(documents, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _yaml_reason(error: yaml.YAMLError) -> str:
+    return str(getattr(error, "problem", None) or error).splitlines()[0]
+
+
+class _Builder:
+    def __init__(self, documents: Mapping[str, Any]) -> None:
+        self.documents = documents
+        self.problems: list[Problem] = []
+        self.file = ""
+        self.item = ""
+        self.built_questions: dict[str, Question] = {}
+
+    # --- reporting helpers -----------------------------------------------------------------
+    def fail(self, reason: str, item: str | None = None) -> None:
+        self.problems.append(Problem(self.file, self.item if item is None else item, reason))
+
+    def mapping(self, value: Any, what: str) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.fail(f"{what} must be a mapping of keys to values, not {_kind(value)}")
+            return None
+        return value
+
+    def text(
+        self, data: Mapping[str, Any], key: str, *, required: bool = True, max_length: int = 2000
+    ) -> str:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.fail(f"'{key}' is missing")
+            return ""
+        if not isinstance(value, str):
+            self.fail(f"'{key}' must be text, not {_kind(value)} (quote it)")
+            return ""
+        value = " ".join(value.split()) if "\n" in value else value.strip()
+        if required and not value:
+            self.fail(f"'{key}' is empty")
+        if len(value) > max_length:
+            self.fail(f"'{key}' is longer than {max_length} characters")
+        return value
+
+    def integer(
+        self, data: Mapping[str, Any], key: str, low: int, high: int, default: int | None = None
+    ) -> int:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(f"'{key}' must be a whole number from {low} to {high}, not {value!r}")
+            return low
+        if not low <= value <= high:
+            self.fail(f"'{key}' is {value}; it must be from {low} to {high}")
+        return value
+
+    def choice(self, data: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str:
+        value = data.get(key)
+        if value not in allowed:
+            self.fail(f"'{key}' is {value!r}; it must be one of {', '.join(allowed)}")
+            return allowed[0]
+        return str(value)
+
+    def string_list(self, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(f"'{key}' must be a list of text values")
+            return ()
+        return tuple(value)
+
+    def all_or_list(
+        self, data: Mapping[str, Any], key: str, allowed: tuple[str, ...]
+    ) -> frozenset[str] | None:
+        value = data.get(key, "all")
+        if value == "all":
+            return None
+        if not isinstance(value, list) or not value or not all(v in allowed for v in value):
+            self.fail(f"'{key}' must be 'all' or a list among {', '.join(allowed)}; got {value!r}")
+            return None
+        return frozenset(value)
+
+    # --- building ---------------------------------------------------------------------------
+    def build(self) -> Questionnaire:
+        priorities, tiers, cap, version = self.priorities()
+        priority_ids = {p.id for p in priorities}
+        tools = self.tools(priority_ids)
+        tool_ids = {t.id for t in tools}
+        modules: list[Module] = []
+        seen_questions: dict[str, str] = {}
+        for name in MODULE_FILES:
+            if name in self.documents:
+                module = self.module(name, priority_ids, tool_ids, seen_questions)
+                if module is not None:
+                    modules.append(module)
+        if self.problems:
+            raise QuestionnaireInvalid(self.problems)
+        return Questionnaire(
+            version=version,
+            content_hash=content_hash(self.documents),
+            priorities=priorities,
+            tiers=tiers,
+            critical_gap_cap=cap,
+            modules=tuple(modules),
+            tools=tools,
+        )
+
+    def priorities(self) -> tuple[tuple[Priority, ...], tuple[Tier, ...], str, str]:
+        self.file, self.item = PRIORITIES_FILE, ""
+        doc = self.mapping(self.documents.get(PRIORITIES_FILE), "the file")
+        if doc is None:
+            return (), (), "", ""
+        version = self.text(doc, "version", max_length=40)
+        priorities: list[Priority] = []
+        raw_priorities = doc.get("priorities")
+        if not isinstance(raw_priorities, list) or not raw_priorities:
+            self.fail("'priorities' must be a non-empty list")
+            raw_priorities = []
+        for raw in raw_priorities:
+            self.item = str(raw.get("id", "?")) if isinstance(raw, dict) else "?"
+            data = self.mapping(raw, "a priority")
+            if data is None:
+                continue
+            pid = self.identifier(data, "id", [p.id for p in priorities])
+            priorities.append(
+                Priority(
+                    id=pid,
+                    title=self.text(data, "title", max_length=120),
+                    description=self.text(data, "description"),
+                    weight=self.integer(data, "weight", 1, 100),
+                )
+            )
+        self.item = ""
+        tiers: list[Tier] = []
+        raw_tiers = doc.get("tiers")
+        if not isinstance(raw_tiers, list) or not raw_tiers:
+            self.fail("'tiers' must be a non-empty list")
+            raw_tiers = []
+        for raw in raw_tiers:
+            self.item = str(raw.get("id", "?")) if isinstance(raw, dict) else "?"
+            data = self.mapping(raw, "a tier")
+            if data is None:
+                continue
+            tiers.append(
+                Tier(
+                    id=self.identifier(data, "id", [t.id for t in tiers]),
+                    label=self.text(data, "label", max_length=60),
+                    min_score=self.integer(data, "min_score", 0, 100),
+                    description=self.text(data, "description", required=False),
+                )
+            )
+        self.item = ""
+        if tiers and (
+            tiers[0].min_score != 0
+            or any(a.min_score >= b.min_score for a, b in zip(tiers, tiers[1:], strict=False))
+        ):
+            self.fail("tiers must start at min_score 0 and rise strictly")
+        cap = str(doc.get("critical_gap_cap", ""))
+        if cap not in {t.id for t in tiers}:
+            self.fail(f"'critical_gap_cap' is {cap!r}; it must name one of the tiers")
+        return tuple(priorities), tuple(tiers), cap, version
+
+    def identifier(
+        self, data: Mapping[str, Any], key: str, taken: list[str], pattern: re.Pattern[str] = _ID
+    ) -> str:
+        value = data.get(key)
+        if not isinstance(value, str) or not value:
+            self.fail(f"'{key}' is missing")
+            return "?"
+        if not pattern.match(value):
+            self.fail(f"'{key}' {value!r} may use only lower-case letters, digits and _")
+        if value in taken:
+            self.fail(f"'{key}' {value!r} is used twice")
+        return value
+
+    def tools(self, priority_ids: set[str]) -> tuple[Tool, ...]:
+        self.file, self.item = TOOLS_FILE, ""
+        doc = self.mapping(self.documents.get(TOOLS_FILE), "the file")
+        if doc is None:
+            return ()
+        self.text(doc, "version", max_length=40)
+        raw_tools = doc.get("tools")
+        if not isinstance(raw_tools, list) or not raw_tools:
+            self.fail("'tools' must be a non-empty list")
+            return ()
+        tools: list[Tool] = []
+        for raw in raw_tools:
+            self.item = str(raw.get("id", "?")) if isinstance(raw, dict) else "?"
+            data = self.mapping(raw, "a tool")
+            if data is None:
+                continue
+            tool_id = self.identifier(data, "id", [t.id for t in tools])
+            addresses = self.string_list(data, "addresses")
+            for pid in addresses:
+                if pid not in priority_ids:
+                    self.fail(f"'addresses' names unknown priority {pid!r}")
+            eligibility = self.mapping(data.get("eligibility", {}), "'eligibility'") or {}
+            tools.append(
+                Tool(
+                    id=tool_id,
+                    name=self.text(data, "name", max_length=160),
+                    provider=self.text(data, "provider", max_length=120),
+                    cost=self.choice(data, "cost", ("free", "low", "fee", "grant")),
+                    summary=self.text(data, "summary"),
+                    addresses=addresses,
+                    sectors=self.all_or_list(eligibility, "sectors", SECTORS),
+                    ownership=self.all_or_list(eligibility, "ownership", OWNERSHIPS),
+                    eligibility_note=self.text(eligibility, "note", required=False),
+                    how_to_request=self.text(data, "how_to_request"),
+                    contact=self.text(data, "contact", required=False, max_length=200),
+                    url=self.url(data.get("url")),
+                    confidence=self.choice(data, "confidence", ("verified", "secondary", "verify")),
+                )
+            )
+        self.item = ""
+        return tuple(tools)
+
+    def url(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if not isinstance(value, str) or not value.startswith("https://"):
+            self.fail(f"url {value!r} must start with https://")
+            return ""
+        return value
+
+    def module(
+        self, name: str, priority_ids: set[str], tool_ids: set[str], seen_questions: dict[str, str]
+    ) -> Module | None:
+        self.file, self.item = name, ""
+        doc = self.mapping(self.documents.get(name), "the file")
+        if doc is None:
+            return None
+        module_id = self.identifier(doc, "module", [])
+        expected = name.removesuffix(".yaml")
+        if module_id != expected:
+            self.fail(f"'module' is {module_id!r} but the file name says {expected!r}")
+        title = self.text(doc, "title", max_length=120)
+        version = self.text(doc, "version", max_length=40)
+        sectors = self.all_or_list(doc, "sectors", SECTORS)
+        raw_sections = doc.get("sections")
+        if not isinstance(raw_sections, list) or not raw_sections:
+            self.fail("'sections' must be a non-empty list")
+            return None
+        sections: list[Section] = []
+        for raw_section in raw_sections:
+            self.item = str(raw_section.get("id", "?")) if isinstance(raw_section, dict) else "?"
+            data = self.mapping(raw_section, "a section")
+            if data is None:
+                continue
+            section_id = self.identifier(data, "id", [s.id for s in sections])
+            raw_questions = data.get("questions")
+            if not isinstance(raw_questions, list) or not raw_questions:
+                self.fail("'questions' must be a non-empty list")
+                continue
+            questions = []
+            for raw_question in raw_questions:
+                question = self.question(
+                    raw_question, module_id, section_id, priority_ids, tool_ids, seen_questions
+                )
+                if question is not None:
+                    questions.append(question)
+                    seen_questions[question.id] = name
+                    self.built_questions[question.id] = question
+            sections.append(
+                Section(
+                    id=section_id,
+                    title=self.text(data, "title", max_length=120),
+                    intro=self.text(data, "intro", required=False),
+                    questions=tuple(questions),
+                )
+            )
+        self.item = ""
+        return Module(
+            module_id,
+            title,
+            version,
+            None if sectors is None else tuple(sorted(sectors, key=SECTORS.index)),
+            tuple(sections),
+        )
+
+    def question(
+        self,
+        raw: Any,
+        module_id: str,
+        section_id: str,
+        priority_ids: set[str],
+        tool_ids: set[str],
+        seen: dict[str, str],
+    ) -> Question | None:
+        self.item = "(question without an id)"
+        data = self.mapping(raw, "a question")
+        if data is None:
+            return None
+        raw_id = data.get("id")
+        if not isinstance(raw_id, str) or not raw_id:
+            self.fail(
+                "a question has no 'id' (it follows "
+                f"{next(reversed(seen), 'the start of the file')})"
+            )
+            return None
+        self.item = raw_id
+        if not _QUESTION_ID.match(raw_id) or not raw_id.startswith(module_id + "."):
+            self.fail(f"id must look like '{module_id}.some_name' (lower-case, digits, _)")
+        if raw_id in seen:
+            self.fail(f"id is used twice (also in {seen[raw_id]})")
+        known_keys = {
+            "id",
+            "text",
+            "why",
+            "how_to_check",
+            "priority",
+            "refs",
+            "critical",
+            "weight",
+            "na",
+            "options",
+            "show_if",
+            "action",
+            "profile",
+        }
+        for key in data:
+            if key not in known_keys:
+                self.fail(f"unknown key {key!r} (typo?)")
+        profile = data.get("profile", False) is True
+        options = self.options(data.get("options"), profile)
+        if profile:
+            for key in ("priority", "refs", "action", "critical"):
+                if key in data:
+                    self.fail(f"a profile question cannot have '{key}'")
+            priority: str | None = None
+            refs = References()
+            action = None
+        else:
+            priority = str(data.get("priority"))
+            if priority not in priority_ids:
+                self.fail(
+                    f"unknown priority {data.get('priority')!r}; "
+                    f"use one of {', '.join(sorted(priority_ids))}"
+                )
+            refs = self.references(data.get("refs"), module_id)
+            action = self.action(data.get("action"), tool_ids)
+        show_if = None
+        if "show_if" in data:
+            show_if = self.condition(data["show_if"], seen)
+        critical = data.get("critical", False)
+        if not isinstance(critical, bool):
+            self.fail("'critical' must be true or false")
+        allows_na = data.get("na", False)
+        if not isinstance(allows_na, bool):
+            self.fail("'na' must be true or false")
+        return Question(
+            id=raw_id,
+            module_id=module_id,
+            section_id=section_id,
+            text=self.text(data, "text", max_length=400),
+            why=self.text(data, "why", required=not profile),
+            how_to_check=self.text(data, "how_to_check", required=not profile),
+            options=options,
+            priority=priority,
+            refs=refs,
+            critical=critical is True,
+            weight=self.integer(data, "weight", 1, 3, default=2),
+            allows_na=allows_na is True,
+            profile=profile,
+            show_if=show_if,
+            action=action,
+        )
+
+    def options(self, raw: Any, profile: bool) -> tuple[Option, ...]:
+        if not isinstance(raw, list) or not 2 <= len(raw) <= 6:
+            self.fail("'options' must be a list of 2 to 6 options")
+            return ()
+        options: list[Option] = []
+        for entry in raw:
+            data = self.mapping(entry, "an option")
+            if data is None:
+                continue
+            value = data.get("value")
+            if not isinstance(value, str):
+                self.fail(
+                    f"option value {value!r} must be text; quote it (YAML reads "
+                    "yes/no/on/off as true/false)"
+                )
+                continue
+            if not _ID.match(value):
+                self.fail(f"option value {value!r} may use only lower-case letters, digits and _")
+            if value in RESERVED_VALUES:
+                self.fail(f"option value {value!r} is reserved: the portal adds it itself")
+            if any(o.value == value for o in options):
+                self.fail(f"option value {value!r} is used twice")
+            label = self.text(data, "label", max_length=200)
+            if profile:
+                if "points" in data:
+                    self.fail(f"option {value!r}: a profile question's options have no points")
+                points = None
+            else:
+                points = data.get("points")
+                if isinstance(points, bool) or not isinstance(points, int):
+                    self.fail(f"option {value!r}: points must be a whole number from 0 to 100")
+                    points = 0
+                elif not 0 <= points <= 100:
+                    self.fail(f"option {value!r}: points {points} are out of range 0 to 100")
+            options.append(Option(value, label, points))
+        if not profile and options and max(o.points or 0 for o in options) != 100:
+            self.fail("no option is worth 100 points; the best answer must be worth 100")
+        return tuple(options)
+
+    def references(self, raw: Any, module_id: str) -> References:
+        data = self.mapping(raw, "'refs'")
+        if data is None:
+            return References()
+        cpg2 = self.string_list(data, "cpg2")
+        csf2 = self.string_list(data, "csf2")
+        sector = self.string_list(data, "sector")
+        for goal in cpg2:
+            if goal not in CPG2_GOALS:
+                self.fail(f"unknown CPG 2.0 goal {goal!r}")
+        for category in csf2:
+            if category not in CSF2_CATEGORIES:
+                self.fail(f"unknown CSF 2.0 category {category!r}")
+        if not cpg2 or not csf2:
+            self.fail("'refs' needs at least one cpg2 goal and one csf2 category")
+        if module_id != "core" and not sector:
+            self.fail("a sector question needs at least one 'sector' reference")
+        return References(cpg2, csf2, sector)
+
+    def action(self, raw: Any, tool_ids: set[str]) -> Action | None:
+        data = self.mapping(raw, "'action'")
+        if data is None:
+            return None
+        resources = []
+        raw_resources = data.get("resources", [])
+        if not isinstance(raw_resources, list):
+            self.fail("'action.resources' must be a list")
+            raw_resources = []
+        for entry in raw_resources:
+            res = self.mapping(entry, "a resource")
+            if res is not None:
+                resources.append(
+                    Resource(self.text(res, "title", max_length=200), self.url(res.get("url")))
+                )
+        tools = self.string_list(data, "tools")
+        for tool_id in tools:
+            if tool_id not in tool_ids:
+                self.fail(f"action names unknown tool {tool_id!r} (not in tools.yaml)")
+        return Action(
+            title=self.text(data, "title", max_length=120),
+            detail=self.text(data, "detail", required=False),
+            effort=self.choice(data, "effort", EFFORTS),
+            cost=self.choice(data, "cost", COSTS),
+            owner=self.choice(data, "owner", OWNERS),
+            resources=tuple(resources),
+            tools=tools,
+        )
+
+    def condition(self, raw: Any, seen: dict[str, str]) -> Condition | None:
+        data = self.mapping(raw, "'show_if'")
+        if data is None:
+            return None
+        for combinator in ("all", "any"):
+            if combinator in data:
+                children = data[combinator]
+                if not isinstance(children, list) or not children:
+                    self.fail(f"'show_if.{combinator}' must be a non-empty list of conditions")
+                    return None
+                parsed = [self.condition(child, seen) for child in children]
+                return Condition(
+                    kind="all" if combinator == "all" else "any",
+                    children=tuple(c for c in parsed if c is not None),
+                )
+        target = data.get("question")
+        values = data.get("in")
+        if not isinstance(target, str):
+            self.fail("'show_if' needs 'question' (an earlier question id) and 'in' (values)")
+            return None
+        if target == self.item:
+            self.fail("'show_if' refers to the question itself")
+            return None
+        if target not in seen:
+            self.fail(
+                f"'show_if' names {target!r}, which is not an earlier question "
+                "(conditions may only look back, so they cannot form a cycle)"
+            )
+            return None
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) for v in values)
+        ):
+            self.fail("'show_if.in' must be a non-empty list of option values (quote yes/no)")
+            return None
+        target_question = self.built_questions.get(target)
+        if target_question is not None:
+            for value in values:
+                if not target_question.accepts(value) or value == "dont_know":
+                    self.fail(f"'show_if' value {value!r} is not an option of {target!r}")
+        return Condition(kind="leaf", question_id=target, values=frozenset(values))
+
+
+def _kind(value: Any) -> str:
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "text",
+        int: "a number",
+        bool: "true/false",
+        type(None): "nothing",
+    }.get(type(value), type(value).__name__)

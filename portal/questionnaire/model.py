@@ -1,0 +1,273 @@
+"""The questionnaire as immutable data: what we ask, and what each answer is worth.
+
+Built only by :mod:`portal.questionnaire.loader`, which validates the files first, so code that
+receives a :class:`Questionnaire` may trust every cross-reference in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+DONT_KNOW = "dont_know"
+NOT_APPLICABLE = "na"
+RESERVED_VALUES = frozenset({DONT_KNOW, NOT_APPLICABLE})
+DONT_KNOW_LABEL = "I don't know"
+NOT_APPLICABLE_LABEL = "Not applicable to us"
+
+SECTORS = ("hospital", "bank", "water", "electric")
+OWNERSHIPS = ("public", "private", "nonprofit", "cooperative", "tribal")
+EFFORTS = ("low", "medium", "high")
+COSTS = ("free", "low", "medium", "high")
+OWNERS = ("it_lead", "leadership", "all_staff", "vendor", "finance")
+
+# CISA Cross-Sector Cybersecurity Performance Goals 2.0 (Dec 2025): 34 goals.
+CPG2_GOALS = frozenset(
+    ["1.A", "1.B", "1.C", "1.D", "1.E", "2.A", "2.B", "2.C", "2.D", "2.E"]
+    + [f"3.{c}" for c in "ABCDEFGHIJKLMNOPQRS"]
+    + ["4.A", "4.B", "5.A", "5.B", "6.A"]
+)
+# NIST CSF 2.0 categories (22).
+CSF2_CATEGORIES = frozenset(
+    ["GV.OC", "GV.RM", "GV.RR", "GV.PO", "GV.OV", "GV.SC", "ID.AM", "ID.RA", "ID.IM", "PR.AA", "PR.AT", "PR.DS", "PR.PS", "PR.IR", "DE.CM", "DE.AE", "RS.MA", "RS.AN", "RS.CO", "RS.MI", "RC.RP", "RC.CO"]
+)
+
+AnswerMap = Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+    points: int | None  # None on profile questions
+
+
+@dataclass(frozen=True)
+class Resource:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Action:
+    title: str
+    detail: str
+    effort: str
+    cost: str
+    owner: str
+    resources: tuple[Resource, ...] = ()
+    tools: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A show-if rule: a leaf (question in values) or all/any of child conditions."""
+
+    kind: Literal["leaf", "all", "any"]
+    question_id: str = ""
+    values: frozenset[str] = frozenset()
+    children: tuple[Condition, ...] = ()
+
+    def holds(self, answers: AnswerMap) -> bool:
+        if self.kind == "all":
+            return all(child.holds(answers) for child in self.children)
+        if self.kind == "any":
+            return any(child.holds(answers) for child in self.children)
+        answer = answers.get(self.question_id)
+        # Not answered yet, or "don't know": ask the dependent question rather than hide it —
+        # a question asked needlessly costs a click, one hidden wrongly hides a real gap.
+        if answer is None or answer == DONT_KNOW:
+            return True
+        return answer in self.values
+
+    def referenced_questions(self) -> Iterator[str]:
+        if self.kind == "leaf":
+            yield self.question_id
+        for child in self.children:
+            yield from child.referenced_questions()
+
+
+@dataclass(frozen=True)
+class References:
+    cpg2: tuple[str, ...] = ()
+    csf2: tuple[str, ...] = ()
+    sector: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    module_id: str
+    section_id: str
+    text: str
+    why: str
+    how_to_check: str
+    options: tuple[Option, ...]
+    priority: str | None
+    refs: References
+    critical: bool = False
+    weight: int = 2
+    allows_na: bool = False
+    profile: bool = False
+    show_if: Condition | None = None
+    action: Action | None = None
+
+    @property
+    def scored(self) -> bool:
+        return not self.profile
+
+    def option(self, value: str) -> Option | None:
+        for option in self.options:
+            if option.value == value:
+                return option
+        return None
+
+    def accepts(self, value: str) -> bool:
+        if value == DONT_KNOW:
+            return True
+        if value == NOT_APPLICABLE:
+            return self.allows_na
+        return self.option(value) is not None
+
+    def choices(self) -> dict[str, str]:
+        """Answer choices as the ``{value: label}`` dict WTForms 3.3 takes without warnings."""
+        result = {option.value: option.label for option in self.options}
+        result[DONT_KNOW] = DONT_KNOW_LABEL
+        if self.allows_na:
+            result[NOT_APPLICABLE] = NOT_APPLICABLE_LABEL
+        return result
+
+    def label_for(self, value: str | None) -> str:
+        if value is None:
+            return "Not answered"
+        return self.choices().get(value, value)
+
+    def is_shown(self, answers: AnswerMap) -> bool:
+        return self.show_if is None or self.show_if.holds(answers)
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    intro: str
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class Module:
+    id: str
+    title: str
+    version: str
+    sectors: tuple[str, ...] | None  # None: every organization (the core)
+    sections: tuple[Section, ...]
+
+    def questions(self) -> Iterator[Question]:
+        for section in self.sections:
+            yield from section.questions
+
+
+@dataclass(frozen=True)
+class Priority:
+    id: str
+    title: str
+    description: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class Tier:
+    id: str
+    label: str
+    min_score: int
+    description: str
+
+
+@dataclass(frozen=True)
+class Tool:
+    id: str
+    name: str
+    provider: str
+    cost: str
+    summary: str
+    addresses: tuple[str, ...]
+    sectors: frozenset[str] | None  # None: all sectors
+    ownership: frozenset[str] | None  # None: any ownership
+    eligibility_note: str
+    how_to_request: str
+    contact: str
+    url: str
+    confidence: str
+
+    def is_eligible(self, sectors: tuple[str, ...] | list[str], ownership: str) -> bool:
+        if self.sectors is not None and not self.sectors.intersection(sectors):
+            return False
+        return self.ownership is None or ownership in self.ownership
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """One published version of every module, the priorities, the tiers and the tools."""
+
+    version: str
+    content_hash: str
+    priorities: tuple[Priority, ...]
+    tiers: tuple[Tier, ...]  # lowest first
+    critical_gap_cap: str
+    modules: tuple[Module, ...]
+    tools: tuple[Tool, ...]
+    _questions: dict[str, Question] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index = {q.id: q for m in self.modules for q in m.questions()}
+        object.__setattr__(self, "_questions", index)
+
+    # --- lookups -------------------------------------------------------------------------
+    def module(self, module_id: str) -> Module:
+        for module in self.modules:
+            if module.id == module_id:
+                return module
+        raise KeyError(module_id)
+
+    def question(self, question_id: str) -> Question:
+        return self._questions[question_id]
+
+    def has_question(self, question_id: str) -> bool:
+        return question_id in self._questions
+
+    def priority(self, priority_id: str) -> Priority:
+        for priority in self.priorities:
+            if priority.id == priority_id:
+                return priority
+        raise KeyError(priority_id)
+
+    def tool(self, tool_id: str) -> Tool:
+        for tool in self.tools:
+            if tool.id == tool_id:
+                return tool
+        raise KeyError(tool_id)
+
+    def tier(self, tier_id: str) -> Tier:
+        for tier in self.tiers:
+            if tier.id == tier_id:
+                return tier
+        raise KeyError(tier_id)
+
+    def tier_for(self, score: int) -> Tier:
+        chosen = self.tiers[0]
+        for tier in self.tiers:
+            if score >= tier.min_score:
+                chosen = tier
+        return chosen
+
+    def modules_for(self, sectors: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+        """Module ids an organization with these sectors answers, in questionnaire order."""
+        return tuple(
+            m.id for m in self.modules if m.sectors is None or set(m.sectors) & set(sectors)
+        )
+
+    def questions_in(self, module_ids: tuple[str, ...] | list[str]) -> Iterator[Question]:
+        for module in self.modules:
+            if module.id in module_ids:
+                yield from module.questions()

@@ -1,0 +1,5 @@
+"""Remediation planning: gaps → ordered actions on a 30/60/90-day clock (plain Python)."""
+
+from portal.remediation.planner import FindOutTask, Plan, PlannedAction, ToolMatch, build_plan
+
+__all__ = ["FindOutTask", "Plan", "PlannedAction", "ToolMatch", "build_plan"]

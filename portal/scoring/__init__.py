@@ -1,0 +1,19 @@
+"""Scoring: answers + questionnaire → scores, tiers, gaps and explanations (plain Python)."""
+
+from portal.scoring.engine import (
+    Gap,
+    InvalidAnswer,
+    PriorityScore,
+    QuestionResult,
+    ScoreResult,
+    score_assessment,
+)
+
+__all__ = [
+    "Gap",
+    "InvalidAnswer",
+    "PriorityScore",
+    "QuestionResult",
+    "ScoreResult",
+    "score_assessment",
+]

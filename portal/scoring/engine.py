@@ -1,0 +1,255 @@
+"""Turn answers into scores an operator can act on.
+
+Rules (also in questionnaires/README.md):
+
+* A shown, scored question answered with an option earns ``weight × points / 100`` of ``weight``.
+* "Not applicable" and hidden questions (show-if false) leave the denominator.
+* "I don't know" earns nothing **and** becomes a find-out task; an unanswered question earns
+  nothing too (a draft can be scored; submission requires every shown question answered).
+* A priority's score is its earned share, 0-100. The overall score is the priority-weighted mean
+  of the priorities that have anything counted. Both are rounded once, at the end, so improving
+  an answer can never lower a number.
+* A critical question not at full points (or "don't know") is a critical gap: it caps the
+  overall tier, whatever the total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal
+
+from portal.questionnaire.model import DONT_KNOW, NOT_APPLICABLE, Question, Questionnaire
+
+Status = Literal["answered", "dont_know", "not_applicable", "unanswered", "hidden"]
+
+
+class InvalidAnswer(ValueError):
+    """An answer that is not one of the question's choices, or names no question at all."""
+
+    def __init__(self, question_id: str, value: str, reason: str) -> None:
+        super().__init__(f"{question_id}: {value!r} {reason}")
+        self.question_id = question_id
+        self.value = value
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """How one question counted: the raw material of every explanation."""
+
+    question_id: str
+    priority: str
+    status: Status
+    value: str | None
+    points: int | None
+    weight: int
+    earned: Fraction
+    possible: Fraction
+
+    @property
+    def lost(self) -> Fraction:
+        return self.possible - self.earned
+
+
+@dataclass(frozen=True)
+class PriorityScore:
+    priority_id: str
+    score: int | None  # None when nothing in the priority applies
+    tier_id: str | None
+    earned: Fraction
+    possible: Fraction
+    results: tuple[QuestionResult, ...]
+
+    def drivers(self, limit: int = 5) -> list[tuple[QuestionResult, int]]:
+        """The answers that cost this priority the most, with the points each cost (0-100)."""
+        if not self.possible:
+            return []
+        costly = sorted(
+            (r for r in self.results if r.lost > 0), key=lambda r: (-r.lost, r.question_id)
+        )
+        return [(r, round(100 * r.lost / self.possible)) for r in costly[:limit]]
+
+
+@dataclass(frozen=True)
+class Gap:
+    question_id: str
+    priority: str
+    critical: bool
+    dont_know: bool
+    unanswered: bool
+    points: int
+    weight: int
+    severity: Fraction  # weight × missing share × the priority's weight
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    questionnaire_version: str
+    overall_score: int
+    overall_tier_id: str
+    uncapped_tier_id: str
+    capped: bool
+    priorities: tuple[PriorityScore, ...]
+    gaps: tuple[Gap, ...]  # most severe first; critical gaps lead
+    unanswered: tuple[str, ...]
+    shown_question_ids: tuple[str, ...]
+
+    @property
+    def critical_gaps(self) -> tuple[Gap, ...]:
+        return tuple(g for g in self.gaps if g.critical)
+
+    @property
+    def find_out(self) -> tuple[str, ...]:
+        return tuple(g.question_id for g in self.gaps if g.dont_know)
+
+    def priority(self, priority_id: str) -> PriorityScore:
+        for priority in self.priorities:
+            if priority.priority_id == priority_id:
+                return priority
+        raise KeyError(priority_id)
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready summary (stored with a submitted assessment)."""
+        return {
+            "questionnaire_version": self.questionnaire_version,
+            "overall_score": self.overall_score,
+            "overall_tier": self.overall_tier_id,
+            "uncapped_tier": self.uncapped_tier_id,
+            "capped": self.capped,
+            "priorities": {
+                p.priority_id: {"score": p.score, "tier": p.tier_id} for p in self.priorities
+            },
+            "critical_gaps": [g.question_id for g in self.critical_gaps],
+            "gaps": [g.question_id for g in self.gaps],
+            "find_out": list(self.find_out),
+        }
+
+
+def validate_answers(
+    questionnaire: Questionnaire, module_ids: Iterable[str], answers: Mapping[str, str | None]
+) -> None:
+    """Raise :class:`InvalidAnswer` for any answer that is not a choice of its question."""
+    in_scope = {q.id for q in questionnaire.questions_in(tuple(module_ids))}
+    for question_id, value in answers.items():
+        if question_id not in in_scope:
+            raise InvalidAnswer(question_id, value or "", "is an answer to no question asked here")
+        if value is not None and not questionnaire.question(question_id).accepts(value):
+            raise InvalidAnswer(question_id, value, "is not one of the question's choices")
+
+
+def score_assessment(
+    questionnaire: Questionnaire,
+    module_ids: Iterable[str],
+    answers: Mapping[str, str | None],
+) -> ScoreResult:
+    """Score ``answers`` (question id → value) against the given modules. Pure and deterministic."""
+    modules = tuple(module_ids)
+    validate_answers(questionnaire, modules, answers)
+    by_priority: dict[str, list[QuestionResult]] = {p.id: [] for p in questionnaire.priorities}
+    gaps: list[Gap] = []
+    unanswered: list[str] = []
+    shown: list[str] = []
+    for question in questionnaire.questions_in(modules):
+        is_shown = question.is_shown(answers)
+        value = answers.get(question.id)
+        if is_shown:
+            shown.append(question.id)
+            if value is None:
+                unanswered.append(question.id)
+        if question.profile:
+            continue
+        result = _result_for(question, value, is_shown)
+        assert question.priority is not None
+        by_priority[question.priority].append(result)
+        if result.status in ("answered", "dont_know", "unanswered") and result.lost > 0:
+            priority_weight = questionnaire.priority(question.priority).weight
+            gaps.append(
+                Gap(
+                    question_id=question.id,
+                    priority=question.priority,
+                    critical=question.critical,
+                    dont_know=result.status == "dont_know",
+                    unanswered=result.status == "unanswered",
+                    points=result.points or 0,
+                    weight=question.weight,
+                    severity=result.lost * priority_weight,
+                )
+            )
+
+    priority_scores = []
+    weighted_sum = Fraction(0)
+    weight_total = 0
+    for priority in questionnaire.priorities:
+        results = tuple(by_priority[priority.id])
+        earned = sum((r.earned for r in results), Fraction(0))
+        possible = sum((r.possible for r in results), Fraction(0))
+        if possible:
+            exact = 100 * earned / possible
+            score: int | None = _round(exact)
+            tier_id: str | None = questionnaire.tier_for(_round(exact)).id
+            weighted_sum += priority.weight * exact
+            weight_total += priority.weight
+        else:
+            score, tier_id = None, None
+        priority_scores.append(
+            PriorityScore(priority.id, score, tier_id, earned, possible, results)
+        )
+
+    overall = _round(weighted_sum / weight_total) if weight_total else 0
+    uncapped = questionnaire.tier_for(overall)
+    critical = any(g.critical for g in gaps)
+    tier = uncapped
+    if critical:
+        cap = questionnaire.tier(questionnaire.critical_gap_cap)
+        if cap.min_score < uncapped.min_score:
+            tier = cap
+    gaps.sort(key=lambda g: (not g.critical, -g.severity, g.question_id))
+    return ScoreResult(
+        questionnaire_version=questionnaire.version,
+        overall_score=overall,
+        overall_tier_id=tier.id,
+        uncapped_tier_id=uncapped.id,
+        capped=tier.id != uncapped.id,
+        priorities=tuple(priority_scores),
+        gaps=tuple(gaps),
+        unanswered=tuple(unanswered),
+        shown_question_ids=tuple(shown),
+    )
+
+
+def _result_for(question: Question, value: str | None, is_shown: bool) -> QuestionResult:
+    assert question.priority is not None
+    weight = Fraction(question.weight)
+    zero = Fraction(0)
+
+    def result(
+        status: Status, points: int | None, earned: Fraction, possible: Fraction
+    ) -> QuestionResult:
+        return QuestionResult(
+            question.id,
+            question.priority or "",
+            status,
+            value,
+            points,
+            question.weight,
+            earned,
+            possible,
+        )
+
+    if not is_shown:
+        return result("hidden", None, zero, zero)
+    if value is None:
+        return result("unanswered", 0, zero, weight)
+    if value == NOT_APPLICABLE:
+        return result("not_applicable", None, zero, zero)
+    if value == DONT_KNOW:
+        return result("dont_know", 0, zero, weight)
+    option = question.option(value)
+    assert option is not None and option.points is not None  # validated above
+    return result("answered", option.points, weight * option.points / 100, weight)
+
+
+def _round(value: Fraction) -> int:
+    """Round half up, exactly (no float drift, no banker's rounding surprises)."""
+    return int((value * 2 + 1) // 2)
