@@ -8,6 +8,7 @@ here raises anything but :class:`QuestionnaireInvalid`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Mapping
@@ -249,7 +250,7 @@ class _Builder:
         self.item = ""
         if tiers and (
             tiers[0].min_score != 0
-            or any(a.min_score >= b.min_score for a, b in zip(tiers, tiers[1:], strict=False))
+            or any(a.min_score >= b.min_score for a, b in itertools.pairwise(tiers))
         ):
             self.fail("tiers must start at min_score 0 and rise strictly")
         cap = str(doc.get("critical_gap_cap", ""))

@@ -30,7 +30,12 @@ CPG2_GOALS = frozenset(
 )
 # NIST CSF 2.0 categories (22).
 CSF2_CATEGORIES = frozenset(
-    ["GV.OC", "GV.RM", "GV.RR", "GV.PO", "GV.OV", "GV.SC", "ID.AM", "ID.RA", "ID.IM", "PR.AA", "PR.AT", "PR.DS", "PR.PS", "PR.IR", "DE.CM", "DE.AE", "RS.MA", "RS.AN", "RS.CO", "RS.MI", "RC.RP", "RC.CO"]
+    ["GV.OC", "GV.RM", "GV.RR", "GV.PO", "GV.OV", "GV.SC"]
+    + ["ID.AM", "ID.RA", "ID.IM"]
+    + ["PR.AA", "PR.AT", "PR.DS", "PR.PS", "PR.IR"]
+    + ["DE.CM", "DE.AE"]
+    + ["RS.MA", "RS.AN", "RS.CO", "RS.MI"]
+    + ["RC.RP", "RC.CO"]
 )
 
 AnswerMap = Mapping[str, str | None]
