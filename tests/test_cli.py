@@ -50,3 +50,53 @@ def test_db_upgrade_command_brings_the_database_to_head(app: Flask, runner: Any)
     with app.app_context():
         version = db.session.scalar(sa.text("SELECT version_num FROM alembic_version"))
     assert version == "0001_initial"
+
+
+def test_questionnaire_validate_and_outline(runner: Any) -> None:
+    result = runner.invoke(args=["questionnaire", "validate"])
+    assert result.exit_code == 0, result.output
+    assert "OK: version 2026.1" in result.output
+    outline = runner.invoke(args=["questionnaire", "outline", "water"])
+    assert outline.exit_code == 0
+    assert "water.manual_operation" in outline.output
+    assert "CRITICAL" in outline.output
+    assert "core.security_lead" not in outline.output
+
+
+def test_questionnaire_validate_reports_problems_without_traceback(
+    runner: Any, tmp_path: Any, project_root: Any
+) -> None:
+    import shutil
+
+    folder = tmp_path / "q"
+    shutil.copytree(project_root / "questionnaires", folder)
+    text = (folder / "bank.yaml").read_text()
+    (folder / "bank.yaml").write_text(text.replace("priority: governance", "priority: morale", 1))
+    result = runner.invoke(args=["questionnaire", "validate", "--dir", str(folder)])
+    assert result.exit_code != 0
+    assert "bank.yaml: bank." in result.output
+    assert "unknown priority 'morale'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_app_refuses_to_start_with_a_bad_questionnaire(tmp_path: Any, project_root: Any) -> None:
+    import shutil
+
+    import pytest
+
+    from portal import create_app
+    from portal.questionnaire import QuestionnaireInvalid
+
+    folder = tmp_path / "q"
+    shutil.copytree(project_root / "questionnaires", folder)
+    (folder / "tools.yaml").write_text("version: '1'\ntools: []\n")
+    with pytest.raises(
+        QuestionnaireInvalid, match=r"tools\.yaml: 'tools' must be a non-empty list"
+    ):
+        create_app(
+            {
+                "TESTING": True,
+                "QUESTIONNAIRE_DIR": str(folder),
+                "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            }
+        )

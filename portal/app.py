@@ -1,0 +1,200 @@
+"""The application factory: config, extensions, blueprints, error pages, security headers."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from portal import questionnaires
+from portal.config import (
+    PROJECT_ROOT,
+    check_production_config,
+    default_sqlite_url,
+    from_environment,
+)
+from portal.extensions import csrf, db, login_manager, migrate
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the portal.
+
+    Settings come from the environment (see :mod:`portal.config`); ``config`` overrides them,
+    which is how the tests pass their database.
+    """
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(from_environment())
+    if config:
+        app.config.update(config)
+    check_production_config(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", default_sqlite_url(app.instance_path))
+
+    _configure_logging(app)
+    _configure_database(app)
+    questionnaires.init_app(app)
+    csrf.init_app(app)
+    _configure_login(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+    _register_template_helpers(app)
+    _register_security_headers(app)
+
+    from portal import cli
+
+    cli.register(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(
+            level=app.config["LOG_LEVEL"],
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """WAL for concurrent readers, a busy timeout instead of 'database is locked', and FKs on."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        # An in-memory database cannot use WAL; asking is harmless.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _configure_database(app: Flask) -> None:
+    from portal import models  # noqa: F401 - registers every table on the metadata
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+
+
+def _configure_login(app: Flask) -> None:
+    from portal.auth import sessions
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # our server-side sessions do the revocation
+    login_manager.user_loader(sessions.load_user_for_token)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.admin.routes import bp as admin_bp
+    from portal.auth.routes import bp as auth_bp
+    from portal.main.routes import bp as main_bp
+    from portal.organizations.routes import bp as organizations_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(organizations_bp)
+    app.register_blueprint(admin_bp)
+
+
+def _register_error_pages(app: Flask) -> None:
+    def page(code: int, title: str, message: str) -> tuple[str, int]:
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(400)
+    def bad_request(error: Exception) -> tuple[str, int]:
+        return page(400, "We could not read that request", "Please go back and try again.")
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return page(
+            400,
+            "Your form expired",
+            "For your security, forms expire when you sign out or stay idle too long. "
+            "Go back, reload the page and submit again.",
+        )
+
+    @app.errorhandler(403)
+    def forbidden(error: Exception) -> tuple[str, int]:
+        return page(403, "You do not have access to this page", "Ask your administrator.")
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> tuple[str, int]:
+        return page(
+            404,
+            "Page not found",
+            "The page you asked for does not exist, or you do not have access to it.",
+        )
+
+    @app.errorhandler(405)
+    def method_not_allowed(error: Exception) -> tuple[str, int]:
+        return page(405, "That action is not available here", "Please go back and try again.")
+
+    @app.errorhandler(413)
+    def too_large(error: Exception) -> tuple[str, int]:
+        return page(
+            413,
+            "That was too much to send at once",
+            "Shorten the text or the file and try again.",
+        )
+
+    @app.errorhandler(500)
+    def server_error(error: Exception) -> tuple[str, int]:
+        db.session.rollback()
+        log.exception("server error on %s %s", request.method, request.path)
+        return page(
+            500,
+            "Something went wrong on our side",
+            "The problem has been logged. Nothing you saved before this page was lost; "
+            "please try again in a moment.",
+        )
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from portal import models
+
+    @app.context_processor
+    def labels() -> dict[str, Any]:
+        return {
+            "SECTOR_LABELS": models.SECTOR_LABELS,
+            "OWNERSHIP_LABELS": models.OWNERSHIP_LABELS,
+            "SIZE_LABELS": models.SIZE_LABELS,
+        }
+
+    @app.template_filter("datetime")
+    def format_datetime(value: Any) -> str:
+        return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response: Any) -> Any:
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            "frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        return response

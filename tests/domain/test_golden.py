@@ -1,0 +1,183 @@
+"""Golden answer sets: three per sector, with scores and top actions worked out by hand.
+
+Priority weights (priorities.yaml): vulnerabilities 18, access 18, exposure 16, detection 14,
+response 16, workforce 8, governance 10 — they sum to 100, so
+overall = Σ weight × priority score / 100.
+
+Shown question weight per priority, counted from `flask questionnaire outline`:
+
+                 vuln  access  expo  detect  resp  work  gov
+  hospital, OT    26     34     28     18     26    16    21
+  bank, OT        21     35     25     19     24    17    26
+  water, OT       23     30     34     17     30    16    21
+  electric, OT    24     32     31     19     27    17    19
+  hospital, none  17     29     19     18     26    13    16   (every profile answer "no")
+  bank, none      19     30     17     17     24    15    22
+  water, none     19     22     17     15     24    14    15
+  electric, none  22     25     19     17     27    15    15
+
+Set A "everything in place": every profile "yes" (all questions shown), best answer everywhere
+→ 100 everywhere, tier advanced, no gaps, no actions.
+
+Set B "two critical gaps": set A, but no MFA on email/remote access (core.mfa_remote_email,
+access, weight 3 → 0 points) and the sector's most basic critical control missing (weight 3, 0).
+The uncapped total stays ≥ 90 but the tier is capped at "at risk".
+Top actions: both criticals; ordered by severity / (effort + cost points): MFA is
+3 × 18 (access) / (medium 2 + low 1) = 18.
+
+Set C "small office, no OT, unsure about backups": every profile "no", best answers, except
+core.offline_backups "don't know" (response, weight 3, critical) and core.security_lead "partly"
+(workforce, weight 3, 50 points → loses 1.5). The backups item becomes a find-out task and still
+caps the tier; the only action is naming a security lead (low effort, free → first 30 days).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from portal.questionnaire import DONT_KNOW, Questionnaire
+from portal.remediation import build_plan
+from portal.scoring import score_assessment
+
+OWNERSHIP = {"hospital": "public", "bank": "private", "water": "public", "electric": "cooperative"}
+
+
+def answers_for(q: Questionnaire, sector: str, profile: str) -> dict[str, str | None]:
+    answers: dict[str, str | None] = {}
+    for question in q.questions_in(q.modules_for([sector])):
+        if question.profile:
+            values = [o.value for o in question.options]
+            answers[question.id] = profile if profile in values else values[0]
+        else:
+            answers[question.id] = max(question.options, key=lambda o: o.points or 0).value
+    return answers
+
+
+@dataclass(frozen=True)
+class Expected:
+    overall: int
+    tier: str
+    priorities: dict[str, int]
+    top_actions: list[str]
+
+
+@pytest.mark.parametrize("sector", ["hospital", "bank", "water", "electric"])
+def test_set_a_everything_in_place(questionnaire: Questionnaire, sector: str) -> None:
+    answers = answers_for(questionnaire, sector, "yes")
+    result = score_assessment(questionnaire, questionnaire.modules_for([sector]), answers)
+    assert result.overall_score == 100
+    assert result.overall_tier_id == "advanced"
+    assert all(p.score == 100 for p in result.priorities)
+    assert result.gaps == ()
+    plan = build_plan(questionnaire, result, sectors=[sector], ownership=OWNERSHIP[sector])
+    assert plan.actions == () and plan.find_out == () and plan.tools == ()
+
+
+SET_B = {
+    # hospital: + hospital.ehr_downtime_procedures (response 3). access 31/34 = 91.2 → 91;
+    # response 23/26 = 88.5 → 88; overall 100 − (18×300/34 + 16×300/26)/100 = 96.57 → 97.
+    # EHR downtime: 3 × 16 / (medium 2 + free 0) = 24 > MFA's 18 → first.
+    "hospital": (
+        "hospital.ehr_downtime_procedures",
+        Expected(
+            97,
+            "at_risk",
+            {"access": 91, "response": 88},
+            ["hospital.ehr_downtime_procedures", "core.mfa_remote_email"],
+        ),
+    ),
+    # bank: + bank.callback_verification (governance 3). access 32/35 = 91.4 → 91;
+    # governance 23/26 = 88.5 → 88; overall 100 − (18×300/35 + 10×300/26)/100 = 97.30 → 97.
+    # Call-back: 3 × 10 / (low 1 + free 0) = 30 > 18 → first.
+    "bank": (
+        "bank.callback_verification",
+        Expected(
+            97,
+            "at_risk",
+            {"access": 91, "governance": 88},
+            ["bank.callback_verification", "core.mfa_remote_email"],
+        ),
+    ),
+    # water: + water.manual_operation (response 3). access 27/30 = 90; response 27/30 = 90;
+    # overall 100 − (18×10 + 16×10)/100 = 96.6 → 97. Manual operation: 48 / 2 = 24 → first.
+    "water": (
+        "water.manual_operation",
+        Expected(
+            97,
+            "at_risk",
+            {"access": 90, "response": 90},
+            ["water.manual_operation", "core.mfa_remote_email"],
+        ),
+    ),
+    # electric: + electric.field_default_passwords (access 3). access 26/32 = 81.25 → 81;
+    # overall 100 − 18 × 18.75/100 = 96.625 → 97. Field passwords: 54 / 2 = 27 → first.
+    "electric": (
+        "electric.field_default_passwords",
+        Expected(
+            97,
+            "at_risk",
+            {"access": 81},
+            ["electric.field_default_passwords", "core.mfa_remote_email"],
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("sector", list(SET_B))
+def test_set_b_two_critical_gaps(questionnaire: Questionnaire, sector: str) -> None:
+    sector_critical, expected = SET_B[sector]
+    answers = answers_for(questionnaire, sector, "yes")
+    answers["core.mfa_remote_email"] = "no"
+    answers[sector_critical] = "no"
+    result = score_assessment(questionnaire, questionnaire.modules_for([sector]), answers)
+    assert result.overall_score == expected.overall
+    assert result.uncapped_tier_id == "advanced"
+    assert result.overall_tier_id == expected.tier
+    for priority_id, score in expected.priorities.items():
+        assert result.priority(priority_id).score == score, priority_id
+    untouched = set(p.priority_id for p in result.priorities) - set(expected.priorities)
+    assert all(result.priority(p).score == 100 for p in untouched)
+    assert {g.question_id for g in result.critical_gaps} == {
+        "core.mfa_remote_email",
+        sector_critical,
+    }
+    plan = build_plan(questionnaire, result, sectors=[sector], ownership=OWNERSHIP[sector])
+    assert [a.question_id for a in plan.actions] == expected.top_actions
+    assert all(a.window == 30 for a in plan.actions)
+
+
+SET_C = {
+    # response: (26 − 3)/26 = 88.5 → 88; workforce (13 − 1.5)/13 = 88.5 → 88;
+    # overall 100 − (16×300/26 + 8×150/13)/100 = 97.23 → 97.
+    "hospital": Expected(97, "at_risk", {"response": 88, "workforce": 88}, ["core.security_lead"]),
+    # response 21/24 = 87.5 → 88 (half up); workforce 13.5/15 = 90;
+    # overall 100 − (16×12.5 + 8×10)/100 = 97.2 → 97.
+    "bank": Expected(97, "at_risk", {"response": 88, "workforce": 90}, ["core.security_lead"]),
+    # response 87.5 → 88; workforce 12.5/14 = 89.3 → 89; overall 100 − (200 + 85.7)/100 → 97.
+    "water": Expected(97, "at_risk", {"response": 88, "workforce": 89}, ["core.security_lead"]),
+    # response 24/27 = 88.9 → 89; workforce 13.5/15 = 90; overall 100 − (177.8 + 80)/100 → 97.
+    "electric": Expected(97, "at_risk", {"response": 89, "workforce": 90}, ["core.security_lead"]),
+}
+
+
+@pytest.mark.parametrize("sector", list(SET_C))
+def test_set_c_small_office_unsure_about_backups(questionnaire: Questionnaire, sector: str) -> None:
+    expected = SET_C[sector]
+    answers = answers_for(questionnaire, sector, "no")
+    answers["core.offline_backups"] = DONT_KNOW
+    answers["core.security_lead"] = "partly"
+    result = score_assessment(questionnaire, questionnaire.modules_for([sector]), answers)
+    assert result.overall_score == expected.overall
+    assert result.overall_tier_id == expected.tier
+    for priority_id, score in expected.priorities.items():
+        assert result.priority(priority_id).score == score, priority_id
+    assert result.find_out == ("core.offline_backups",)
+    # No OT: control-system questions are hidden and do not count.
+    assert not any(qid.endswith("scada_internet_exposure") for qid in result.shown_question_ids)
+    plan = build_plan(questionnaire, result, sectors=[sector], ownership=OWNERSHIP[sector])
+    assert [a.question_id for a in plan.actions] == expected.top_actions
+    assert plan.actions[0].window == 30
+    assert [t.question_id for t in plan.find_out] == ["core.offline_backups"]
+    assert plan.find_out[0].critical
