@@ -69,3 +69,15 @@ def test_withdrawn_invitation_no_longer_works(
     assert revoke
     post_form(client, revoke.group(1), {}, page="/organization/")
     assert app.test_client().get(path).status_code == 404
+
+
+def test_inviting_again_replaces_the_earlier_link(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    login(client, world.operator_a)
+    first = invite(client, "twice@alpha.example.org")
+    second = invite(client, "twice@alpha.example.org")
+    assert app.test_client().get(first).status_code == 404
+    assert app.test_client().get(second).status_code == 200
+    page = client.get("/organization/").get_data(as_text=True)
+    assert page.count("twice@alpha.example.org") == 1

@@ -101,6 +101,17 @@ def create_invitation(organization: Organization, email: str, invited_by: User) 
     """Create a single-use invitation and return its secret token (shown once to the inviter)."""
     if email_taken(email):
         raise AccountError("This person already has an account.", field="email")
+    # Inviting the same person again replaces the earlier link rather than adding another.
+    db.session.execute(
+        sa.update(Invitation)
+        .where(
+            Invitation.organization_id == organization.id,
+            Invitation.email == normalise_email(email),
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
     token = secrets.token_urlsafe(32)
     db.session.add(
         Invitation(
