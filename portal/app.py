@@ -102,6 +102,7 @@ def _configure_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.admin.routes import bp as admin_bp
+    from portal.assess.routes import bp as assess_bp
     from portal.auth.routes import bp as auth_bp
     from portal.main.routes import bp as main_bp
     from portal.organizations.routes import bp as organizations_bp
@@ -110,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(organizations_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(assess_bp)
 
 
 def _register_error_pages(app: Flask) -> None:

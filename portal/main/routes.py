@@ -19,7 +19,12 @@ def home() -> str:
         return render_template("main/welcome.html")
     context: dict[str, object] = {}
     if current_user.role is Role.OPERATOR:
-        context["organization"] = current_user.organization
+        from portal.assess import service as assessments
+
+        organization = current_user.organization
+        context["organization"] = organization
+        context["open_assessment"] = assessments.open_assessment(organization)
+        context["last_submitted"] = assessments.latest_submitted(organization)
     elif current_user.role is Role.COORDINATOR:
         context["organization_count"] = db.session.scalar(
             sa.select(sa.func.count()).select_from(

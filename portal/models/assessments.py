@@ -166,3 +166,22 @@ class StatusChange(Base):
     at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
 
     actor: orm.Mapped[User | None] = orm.relationship()
+
+
+class PendingSave(Base):
+    """Answers posted after the session expired, kept until the person signs in again.
+
+    Holds what was typed so that nothing is lost; applied (with the usual conflict checks and
+    access rules) by the signed-in user who presents the browser's token, then deleted.
+    """
+
+    __tablename__ = "pending_saves"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    token_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64), unique=True)
+    assessment_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    step: orm.Mapped[int] = orm.mapped_column(default=0)
+    payload: orm.Mapped[dict[str, Any]] = orm.mapped_column(sa.JSON)
+    created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow, index=True)

@@ -1,0 +1,521 @@
+"""The guided assessment: start, the section wizard, autosave, conflicts, review, submit,
+results, re-assessment, and JSON export/import."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from portal import access, audit
+from portal.assess import service
+from portal.assess.forms import ImportForm, field_name, section_form
+from portal.auth.decorators import role_required
+from portal.extensions import db
+from portal.models import Assessment, Organization, PendingSave, Role, utcnow
+from portal.questionnaire.model import DONT_KNOW
+from portal.remediation import build_plan
+from portal.reports.charts import Bar, priority_bars
+
+bp = Blueprint("assess", __name__, url_prefix="/assessments")
+
+_FIELD_PREFIXES = ("a__", "n__", "r__")
+PENDING_LIFETIME = timedelta(days=7)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _load(assessment_id: int) -> Assessment:
+    return access.get_or_404(Assessment, assessment_id)
+
+
+def _load_for_editing(assessment_id: int) -> Assessment:
+    assessment = _load(assessment_id)
+    if not current_user.is_operator:
+        abort(403)
+    return assessment
+
+
+def _step_or_404(steps: list[service.Step], number: int) -> service.Step:
+    if not 0 <= number < len(steps):
+        abort(404)
+    return steps[number]
+
+
+def _shown_values(assessment: Assessment, posted: MultiDict[str, str] | None
+                  ) -> dict[str, str | None]:
+    """Stored answers, overlaid with what this page posted (for show-if on the same page)."""
+    values = service.answer_values(service.answer_rows(assessment))
+    if posted:
+        for key, value in posted.items():
+            if key.startswith("a__") and value:
+                values[key[3:].replace("__", ".")] = value
+    return values
+
+
+def _render_step(assessment: Assessment, steps: list[service.Step], step: service.Step,
+                 form: Any, *, notice: str | None = None, status: int = 200) -> tuple[str, int]:
+    rows = service.answer_rows(assessment)
+    stored = service.answer_values(rows)
+    values = _shown_values(assessment, request.form if request.method == "POST" else None)
+    per_step, overall = service.progress(steps, stored)
+    questionnaire = service.questionnaire_of(assessment)
+    referenced = {qid for q in step.section.questions if q.show_if
+                  for qid in q.show_if.referenced_questions()}
+    conditions = {q.id: _condition_json(q.show_if) for q in step.section.questions if q.show_if}
+    return render_template(
+        "assess/step.html",
+        assessment=assessment,
+        steps=steps,
+        step=step,
+        form=form,
+        field_name=field_name,
+        shown={q.id: q.is_shown(values) for q in step.section.questions},
+        per_step=per_step,
+        overall=overall,
+        notice=notice,
+        questionnaire=questionnaire,
+        client_data=Markup(json.dumps({
+            "answers": {qid: stored.get(qid) for qid in referenced},
+            "conditions": conditions,
+            "saveUrl": url_for("assess.autosave", assessment_id=assessment.id),
+        }).replace("<", "\\u003c")),
+        updated={qid: rows[qid] for qid in rows},
+    ), status
+
+
+def _condition_json(condition: Any) -> dict[str, Any]:
+    if condition.kind == "leaf":
+        return {"question": condition.question_id, "in": sorted(condition.values)}
+    return {condition.kind: [_condition_json(c) for c in condition.children]}
+
+
+def _form_for(step: service.Step, rows: dict[str, Any], formdata: Any = None) -> Any:
+    data: dict[str, Any] = {}
+    for question in step.section.questions:
+        row = rows.get(question.id)
+        data[field_name("a", question.id)] = row.value if row else None
+        data[field_name("n", question.id)] = row.note if row else ""
+        data[field_name("r", question.id)] = str(row.revision) if row else "0"
+    return section_form(list(step.section.questions), formdata=formdata, data=data)
+
+
+def _check_no_tampering(step: service.Step) -> None:
+    expected = {field_name(p, q.id) for q in step.section.questions for p in ("a", "n", "r")}
+    for key in request.form:
+        if key.startswith(_FIELD_PREFIXES) and key not in expected:
+            abort(400)
+
+
+# --- list, start, import -----------------------------------------------------------------------
+
+
+@bp.get("/")
+@role_required(Role.OPERATOR)
+def index() -> str:
+    organization = access.get_or_404(Organization, current_user.organization_id)
+    assessments = db.session.scalars(
+        sa.select(Assessment).where(Assessment.organization_id == organization.id)
+        .order_by(Assessment.created_at.desc())
+    ).all()
+    return render_template("assess/index.html", organization=organization,
+                           assessments=assessments,
+                           open_assessment=service.open_assessment(organization),
+                           import_form=ImportForm())
+
+
+@bp.post("/start")
+@role_required(Role.OPERATOR)
+def start() -> Response:
+    organization = access.get_or_404(Organization, current_user.organization_id)
+    try:
+        assessment = service.start(organization, current_user)
+    except service.AssessmentError as error:
+        flash(str(error), "warning")
+        return redirect(url_for("assess.index"))
+    audit.record("assessment.started", object_type="Assessment", object_id=assessment.id,
+                 organization_id=organization.id,
+                 prefilled_from=assessment.previous_assessment_id)
+    db.session.commit()
+    if assessment.previous_assessment_id:
+        flash("Your previous answers are filled in. Check each section and change what has "
+              "changed since.", "info")
+    return redirect(url_for("assess.step", assessment_id=assessment.id, number=0))
+
+
+@bp.post("/import")
+@role_required(Role.OPERATOR)
+def import_json() -> Response | tuple[str, int]:
+    organization = access.get_or_404(Organization, current_user.organization_id)
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _index_with_import_errors(organization, form)
+    raw = form.file.data.read(current_app.config["MAX_CONTENT_LENGTH"])
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        form.file.errors.append("This file is not valid JSON. Choose a file exported from the "
+                                "portal.")
+        return _index_with_import_errors(organization, form)
+    try:
+        report = service.import_into_new_draft(organization, current_user, data)
+    except service.AssessmentError as error:
+        db.session.rollback()
+        form.file.errors.append(str(error))
+        return _index_with_import_errors(organization, form)
+    audit.record("assessment.imported", object_type="Assessment",
+                 object_id=report.assessment.id, organization_id=organization.id,
+                 imported=report.imported, skipped=len(report.skipped))
+    db.session.commit()
+    message = f"Imported {report.imported} answers into a new draft."
+    if report.skipped:
+        message += (f" {len(report.skipped)} could not be used because the questions changed: "
+                    + ", ".join(report.skipped[:10]) + ("…" if len(report.skipped) > 10 else ""))
+    flash(message, "success" if not report.skipped else "warning")
+    return redirect(url_for("assess.step", assessment_id=report.assessment.id, number=0))
+
+
+def _index_with_import_errors(organization: Organization, form: ImportForm
+                              ) -> tuple[str, int]:
+    assessments = db.session.scalars(
+        sa.select(Assessment).where(Assessment.organization_id == organization.id)
+        .order_by(Assessment.created_at.desc())
+    ).all()
+    return render_template("assess/index.html", organization=organization,
+                           assessments=assessments,
+                           open_assessment=service.open_assessment(organization),
+                           import_form=form), 400
+
+
+# --- the wizard --------------------------------------------------------------------------------
+
+
+@bp.get("/<int:assessment_id>")
+@login_required
+def show(assessment_id: int) -> Response:
+    assessment = _load(assessment_id)
+    if not assessment.is_editable or not current_user.is_operator:
+        return redirect(url_for("assess.results", assessment_id=assessment.id))
+    steps = service.steps_of(assessment)
+    per_step, _ = service.progress(steps, service.answer_values(service.answer_rows(assessment)))
+    first_open = next((i for i, p in enumerate(per_step) if not p.complete), 0)
+    return redirect(url_for("assess.step", assessment_id=assessment.id, number=first_open))
+
+
+@bp.get("/<int:assessment_id>/steps/<int:number>")
+@login_required
+def step(assessment_id: int, number: int) -> Response | tuple[str, int]:
+    assessment = _load_for_editing(assessment_id)
+    if not assessment.is_editable:
+        return redirect(url_for("assess.results", assessment_id=assessment.id))
+    steps = service.steps_of(assessment)
+    current = _step_or_404(steps, number)
+    rows = service.answer_rows(assessment)
+    restore = request.args.get("restore")
+    if restore:
+        pending = _pending(restore, assessment)
+        if pending is not None:
+            form = _form_for(current, rows, formdata=MultiDict(pending.payload))
+            return _render_step(
+                assessment, steps, current, form,
+                notice="You were signed out before these answers were saved. They are filled "
+                       "in below: check them and press “Save and continue”.")
+    return _render_step(assessment, steps, current, _form_for(current, rows))
+
+
+@bp.post("/<int:assessment_id>/steps/<int:number>")
+def save_step(assessment_id: int, number: int) -> Response | tuple[str, int]:
+    # No login_required: a save that arrives after the session expired is kept, not dropped.
+    if not current_user.is_authenticated:
+        return _stash_and_sign_in(assessment_id, number)
+    assessment = _load_for_editing(assessment_id)
+    if not assessment.is_editable:
+        flash("This assessment has been submitted; answers can no longer change.", "warning")
+        return redirect(url_for("assess.results", assessment_id=assessment.id))
+    steps = service.steps_of(assessment)
+    current = _step_or_404(steps, number)
+    _check_no_tampering(current)
+    rows = service.answer_rows(assessment)
+    form = _form_for(current, rows, formdata=request.form)
+    if not form.validate():
+        if any(form.answer_field(q).errors for q in current.section.questions):
+            abort(400)  # a radio value no page offers: tampering, nothing written
+        return _render_step(assessment, steps, current, form, status=400)
+    try:
+        outcome = service.save_answers(assessment, form.submissions(request.form),
+                                       current_user)
+    except service.InvalidSubmission:
+        db.session.rollback()
+        abort(400)
+    except service.AssessmentError as error:
+        db.session.rollback()
+        flash(str(error), "warning")
+        return redirect(url_for("assess.results", assessment_id=assessment.id))
+    _clear_pending(request.form.get("restore_token"), assessment)
+    if outcome.saved:
+        audit.record("assessment.answers_saved", object_type="Assessment",
+                     object_id=assessment.id, organization_id=assessment.organization_id,
+                     count=len(outcome.saved))
+    db.session.commit()
+    if outcome.conflicts:
+        return render_template("assess/conflicts.html", assessment=assessment, step=current,
+                               outcome=outcome, questionnaire=service.questionnaire_of(assessment),
+                               next_url=_destination(assessment, steps, number)), 409
+    return redirect(_destination(assessment, steps, number))
+
+
+def _destination(assessment: Assessment, steps: list[service.Step], number: int) -> str:
+    action = request.form.get("action", "next")
+    if action.startswith("goto-") and action[5:].isdigit():
+        target = int(action[5:])
+        if 0 <= target < len(steps):
+            return url_for("assess.step", assessment_id=assessment.id, number=target)
+    if action == "previous" and number > 0:
+        return url_for("assess.step", assessment_id=assessment.id, number=number - 1)
+    if action == "stay":
+        return url_for("assess.step", assessment_id=assessment.id, number=number)
+    if action == "review" or number + 1 >= len(steps):
+        return url_for("assess.review", assessment_id=assessment.id)
+    return url_for("assess.step", assessment_id=assessment.id, number=number + 1)
+
+
+@bp.post("/<int:assessment_id>/answers")
+def autosave(assessment_id: int) -> Response | tuple[Response, int]:
+    """JSON autosave of one answer: {question_id, value, note, revision}."""
+    if not current_user.is_authenticated:
+        return jsonify(error="signed_out", message="You were signed out. Sign in to save."), 401
+    assessment = _load_for_editing(assessment_id)
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("question_id"), str):
+        return jsonify(error="invalid", message="That request could not be read."), 400
+    value, note = payload.get("value"), payload.get("note", "")
+    revision = payload.get("revision", 0)
+    if (value is not None and not isinstance(value, str)) or not isinstance(note, str) \
+            or not isinstance(revision, int) or isinstance(revision, bool):
+        return jsonify(error="invalid", message="That request could not be read."), 400
+    if len(note) > service.NOTE_MAX_LENGTH:
+        return jsonify(error="too_long",
+                       message=f"Notes can be at most {service.NOTE_MAX_LENGTH} characters."), 400
+    item = service.Submitted(payload["question_id"], value or None, note.replace("\r\n", "\n"),
+                             revision)
+    try:
+        outcome = service.save_answers(assessment, [item], current_user)
+    except service.InvalidSubmission as error:
+        db.session.rollback()
+        return jsonify(error="invalid", message=str(error)), 400
+    except service.AssessmentError as error:
+        db.session.rollback()
+        return jsonify(error="locked", message=str(error)), 409
+    db.session.commit()
+    if outcome.conflicts:
+        conflict = outcome.conflicts[0]
+        question = service.questionnaire_of(assessment).question(conflict.question_id)
+        return jsonify(
+            error="conflict",
+            message=f"{conflict.theirs_by} changed this answer at "
+                    f"{conflict.theirs_at:%H:%M}: “{question.label_for(conflict.theirs_value)}”. "
+                    "Press “Save and continue” to choose which to keep.",
+            revision=conflict.theirs_revision,
+        ), 409
+    return jsonify(saved=bool(outcome.saved), revision=outcome.revisions.get(item.question_id),
+                   saved_at=utcnow().strftime("%H:%M"))
+
+
+@bp.post("/<int:assessment_id>/conflicts")
+@role_required(Role.OPERATOR)
+def resolve_conflicts(assessment_id: int) -> Response | tuple[str, int]:
+    """Apply the person's choice for each conflicting answer ("mine" or "theirs")."""
+    assessment = _load_for_editing(assessment_id)
+    questionnaire = service.questionnaire_of(assessment)
+    keep_mine = []
+    for key in request.form:
+        if not key.startswith("choice__"):
+            continue
+        question_id = key[len("choice__"):]
+        if not questionnaire.has_question(question_id):
+            abort(400)
+        if request.form[key] == "mine":
+            revision = request.form.get(f"theirs_revision__{question_id}", "0")
+            keep_mine.append(service.Submitted(
+                question_id,
+                request.form.get(f"mine_value__{question_id}") or None,
+                request.form.get(f"mine_note__{question_id}", ""),
+                int(revision) if revision.isdigit() else 0,
+            ))
+    try:
+        outcome = service.save_answers(assessment, keep_mine, current_user)
+    except service.InvalidSubmission:
+        db.session.rollback()
+        abort(400)
+    except service.AssessmentError as error:
+        db.session.rollback()
+        flash(str(error), "warning")
+        return redirect(url_for("assess.results", assessment_id=assessment.id))
+    db.session.commit()
+    next_url = request.form.get("next_url", "")
+    if not next_url.startswith(f"/assessments/{assessment.id}/"):
+        next_url = url_for("assess.show", assessment_id=assessment.id)
+    if outcome.conflicts:  # changed yet again while they were choosing
+        return render_template("assess/conflicts.html", assessment=assessment, step=None,
+                               outcome=outcome, questionnaire=questionnaire,
+                               next_url=next_url), 409
+    flash("Your choices are saved.", "success")
+    return redirect(next_url)
+
+
+# --- saves after the session expired ---------------------------------------------------------
+
+
+def _stash(assessment_id: int, number: int) -> str | None:
+    """Keep the answer fields of this post; return the token that brings them back."""
+    payload = {k: v for k, v in request.form.items() if k.startswith(_FIELD_PREFIXES)}
+    if db.session.get(Assessment, assessment_id) is None or not payload:
+        return None
+    token = secrets.token_urlsafe(24)
+    db.session.execute(sa.delete(PendingSave).where(
+        PendingSave.created_at < utcnow() - PENDING_LIFETIME))
+    db.session.add(PendingSave(token_hash=_hash(token), assessment_id=assessment_id,
+                               step=number, payload=payload))
+    db.session.commit()
+    return token
+
+
+def _stash_and_sign_in(assessment_id: int, number: int) -> Response:
+    """Signed out mid-save: keep what was posted, sign in, come back to the filled-in page."""
+    token = _stash(assessment_id, number)
+    if token is None:
+        return redirect(url_for("auth.login"))
+    flash("You were signed out, so your answers were not saved yet. Sign in again: they will "
+          "be waiting for you.", "warning")
+    target = url_for("assess.step", assessment_id=assessment_id, number=number, restore=token)
+    return redirect(url_for("auth.login", next=target))
+
+
+def _pending(token: str, assessment: Assessment) -> PendingSave | None:
+    return db.session.scalar(sa.select(PendingSave).where(
+        PendingSave.token_hash == _hash(token), PendingSave.assessment_id == assessment.id))
+
+
+def _clear_pending(token: str | None, assessment: Assessment) -> None:
+    if token:
+        db.session.execute(sa.delete(PendingSave).where(
+            PendingSave.token_hash == _hash(token), PendingSave.assessment_id == assessment.id))
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(error: CSRFError) -> Response | tuple[Any, int]:
+    """An expired form on a wizard save keeps the answers instead of throwing them away."""
+    if request.endpoint == "assess.save_step" and request.view_args:
+        assessment_id, number = request.view_args["assessment_id"], request.view_args["number"]
+        if not current_user.is_authenticated:
+            return _stash_and_sign_in(assessment_id, number)
+        # Signed in, but the page's token is stale: show the answers again for a fresh save.
+        token = _stash(assessment_id, number)
+        return redirect(url_for("assess.step", assessment_id=assessment_id, number=number,
+                                restore=token) if token else request.path)
+    if request.endpoint == "assess.autosave":
+        return jsonify(error="csrf", message="Your page expired. Saving by form instead."), 400
+    return render_template("errors/error.html", code=400, title="Your form expired",
+                           message="Go back, reload the page and submit again."), 400
+
+
+# --- review, submit, results ------------------------------------------------------------------
+
+
+@bp.get("/<int:assessment_id>/review")
+@login_required
+def review(assessment_id: int) -> str:
+    assessment = _load_for_editing(assessment_id)
+    steps = service.steps_of(assessment)
+    rows = service.answer_rows(assessment)
+    values = service.answer_values(rows)
+    result = service.score_of(assessment, rows)
+    per_step, overall = service.progress(steps, values)
+    questionnaire = service.questionnaire_of(assessment)
+    step_of = {q.id: s.number for s in steps for q in s.section.questions}
+    unanswered = [(questionnaire.question(qid), step_of[qid]) for qid in result.unanswered]
+    dont_know = [(questionnaire.question(qid), step_of[qid]) for qid, v in values.items()
+                 if v == DONT_KNOW and qid in result.shown_question_ids]
+    return render_template("assess/review.html", assessment=assessment, steps=steps,
+                           per_step=per_step, overall=overall, unanswered=unanswered,
+                           dont_know=dont_know)
+
+
+@bp.post("/<int:assessment_id>/submit")
+@role_required(Role.OPERATOR)
+def submit(assessment_id: int) -> Response:
+    assessment = _load_for_editing(assessment_id)
+    try:
+        result = service.submit(assessment, current_user)
+    except service.AssessmentError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("assess.review", assessment_id=assessment_id))
+    audit.record("assessment.submitted", object_type="Assessment", object_id=assessment.id,
+                 organization_id=assessment.organization_id, score=result.overall_score,
+                 tier=result.overall_tier_id)
+    db.session.commit()
+    flash("Submitted. Your coordinator can now see this assessment.", "success")
+    return redirect(url_for("assess.results", assessment_id=assessment.id))
+
+
+@bp.get("/<int:assessment_id>/results")
+@login_required
+def results(assessment_id: int) -> str:
+    assessment = _load(assessment_id)
+    questionnaire = service.questionnaire_of(assessment)
+    rows = service.answer_rows(assessment)
+    result = service.score_of(assessment, rows)
+    organization = assessment.organization
+    plan = build_plan(questionnaire, result,
+                      sectors=[s.value for s in organization.sectors],
+                      ownership=organization.ownership.value)
+    comparison = service.compare_with_previous(assessment, result)
+    previous_scores = {k: v[0] for k, v in comparison.priority_deltas.items()} if comparison \
+        else {}
+    chart = priority_bars(
+        [Bar(questionnaire.priority(p.priority_id).title, p.score, p.tier_id,
+             previous_scores.get(p.priority_id)) for p in result.priorities],
+        title="Score per defensive priority, out of 100",
+    )
+    return render_template("assess/results.html", assessment=assessment,
+                           questionnaire=questionnaire, result=result, plan=plan,
+                           chart=Markup(chart), comparison=comparison, rows=rows)
+
+
+@bp.get("/<int:assessment_id>/export.json")
+@login_required
+def export_json(assessment_id: int) -> Response:
+    assessment = _load(assessment_id)
+    audit.record("assessment.exported", object_type="Assessment", object_id=assessment.id,
+                 organization_id=assessment.organization_id, format="json")
+    db.session.commit()
+    response = jsonify(service.export(assessment))
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="assessment-{assessment.id}.json"')
+    return response

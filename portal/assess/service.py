@@ -1,0 +1,463 @@
+"""Assessment operations: start, save answers without losing any, submit, re-assess, export.
+
+Views call these; they flush but never commit (the view commits once per request).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from portal import questionnaires
+from portal.extensions import db
+from portal.models import (
+    EDITABLE_STATUSES,
+    Answer,
+    Assessment,
+    AssessmentStatus,
+    Organization,
+    StatusChange,
+    User,
+    utcnow,
+)
+from portal.questionnaire.model import Question, Questionnaire, Section
+from portal.scoring import ScoreResult, score_assessment
+
+NOTE_MAX_LENGTH = 2000
+EXPORT_FORMAT = "readiness-portal.assessment/1"
+
+
+class AssessmentError(ValueError):
+    """A request that cannot be done, with a message for the person."""
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One wizard page: a section of a module."""
+
+    number: int
+    module_id: str
+    module_title: str
+    section: Section
+
+
+def questionnaire_of(assessment: Assessment) -> Questionnaire:
+    return questionnaires.for_version(assessment.questionnaire_version)
+
+
+def steps_of(assessment: Assessment) -> list[Step]:
+    questionnaire = questionnaire_of(assessment)
+    steps = []
+    for module in questionnaire.modules:
+        if module.id in assessment.modules:
+            for section in module.sections:
+                steps.append(Step(len(steps), module.id, module.title, section))
+    return steps
+
+
+def answer_rows(assessment: Assessment) -> dict[str, Answer]:
+    rows = db.session.scalars(sa.select(Answer).where(Answer.assessment_id == assessment.id))
+    return {row.question_id: row for row in rows}
+
+
+def answer_values(rows: dict[str, Answer]) -> dict[str, str | None]:
+    return {qid: row.value for qid, row in rows.items()}
+
+
+def score_of(assessment: Assessment, rows: dict[str, Answer] | None = None) -> ScoreResult:
+    values = answer_values(rows if rows is not None else answer_rows(assessment))
+    return score_assessment(questionnaire_of(assessment), assessment.modules, values)
+
+
+@dataclass(frozen=True)
+class Progress:
+    answered: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else round(100 * self.answered / self.total)
+
+    @property
+    def complete(self) -> bool:
+        return self.answered >= self.total
+
+
+def progress(steps: list[Step], values: dict[str, str | None]) -> tuple[list[Progress], Progress]:
+    per_step = []
+    for step in steps:
+        shown = [q for q in step.section.questions if q.is_shown(values)]
+        per_step.append(Progress(sum(1 for q in shown if values.get(q.id)), len(shown)))
+    overall = Progress(sum(p.answered for p in per_step), sum(p.total for p in per_step))
+    return per_step, overall
+
+
+def open_assessment(organization: Organization) -> Assessment | None:
+    return db.session.scalar(
+        sa.select(Assessment).where(
+            Assessment.organization_id == organization.id,
+            Assessment.status.in_(EDITABLE_STATUSES),
+        )
+    )
+
+
+def latest_submitted(organization: Organization, before: Assessment | None = None
+                     ) -> Assessment | None:
+    query = sa.select(Assessment).where(
+        Assessment.organization_id == organization.id,
+        Assessment.status.in_([AssessmentStatus.SUBMITTED, AssessmentStatus.ACCEPTED]),
+    )
+    if before is not None:
+        query = query.where(Assessment.id != before.id)
+        if before.submitted_at is not None:
+            query = query.where(Assessment.submitted_at < before.submitted_at)
+    return db.session.scalar(query.order_by(Assessment.submitted_at.desc()).limit(1))
+
+
+# --- starting --------------------------------------------------------------------------------
+
+
+def start(organization: Organization, user: User, *, prefill: bool = True) -> Assessment:
+    """Start a draft for ``organization`` (pre-filled from its last submission when there is one)."""
+    if open_assessment(organization) is not None:
+        raise AssessmentError("You already have an assessment in progress; continue that one.")
+    version = questionnaires.publish_current()
+    questionnaire = questionnaires.current()
+    sectors = [s.value for s in organization.sectors]
+    previous = latest_submitted(organization)
+    assessment = Assessment(
+        organization=organization,
+        questionnaire_version=version,
+        modules=list(questionnaire.modules_for(sectors)),
+        status=AssessmentStatus.DRAFT,
+        created_by_id=user.id,
+        previous_assessment_id=previous.id if previous else None,
+    )
+    db.session.add(assessment)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # Two colleagues pressed "start" at once: the unique index lets one through.
+        raise AssessmentError(
+            "A colleague has just started an assessment; continue that one."
+        ) from None
+    _record_status(assessment, None, AssessmentStatus.DRAFT, user)
+    if prefill and previous is not None:
+        copy_answers(previous, assessment, user)
+    return assessment
+
+
+def copy_answers(source: Assessment, target: Assessment, user: User) -> int:
+    """Copy answers that still fit the target's questionnaire; returns how many were copied."""
+    questionnaire = questionnaire_of(target)
+    in_scope = {q.id: q for q in questionnaire.questions_in(target.modules)}
+    copied = 0
+    for row in answer_rows(source).values():
+        question = in_scope.get(row.question_id)
+        if question is None or (row.value is not None and not question.accepts(row.value)):
+            continue
+        db.session.add(Answer(assessment_id=target.id, question_id=row.question_id,
+                              value=row.value, note=row.note, updated_by_id=user.id))
+        copied += 1
+    db.session.flush()
+    return copied
+
+
+# --- saving ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """One answer as posted: the value, the note, and the revision the page was showing."""
+
+    question_id: str
+    value: str | None
+    note: str
+    base_revision: int
+
+
+@dataclass(frozen=True)
+class Conflict:
+    question_id: str
+    yours: Submitted
+    theirs_value: str | None
+    theirs_note: str
+    theirs_revision: int
+    theirs_by: str
+    theirs_at: datetime
+
+
+@dataclass
+class SaveOutcome:
+    saved: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    revisions: dict[str, int] = field(default_factory=dict)
+
+
+class InvalidSubmission(AssessmentError):
+    """A value, a question id or a hidden question that no honest page would post (400)."""
+
+
+def check_submission(assessment: Assessment, submissions: list[Submitted]) -> None:
+    """Reject what the wizard never offers: unknown questions, unknown values, hidden questions.
+
+    A question counts as hidden when the answers stored *before* this request hide it — a
+    question hidden by an answer in this same post keeps its posted answer, so nothing typed is
+    ever dropped.
+    """
+    if not assessment.is_editable:
+        raise AssessmentError("This assessment has been submitted and can no longer be changed.")
+    questionnaire = questionnaire_of(assessment)
+    in_scope = {q.id for q in questionnaire.questions_in(assessment.modules)}
+    stored = answer_values(answer_rows(assessment))
+    for item in submissions:
+        if item.question_id not in in_scope:
+            raise InvalidSubmission(f"{item.question_id!r} is not a question of this assessment.")
+        question = questionnaire.question(item.question_id)
+        if item.value is not None and not question.accepts(item.value):
+            raise InvalidSubmission(f"{item.value!r} is not an answer to {item.question_id}.")
+        if len(item.note) > NOTE_MAX_LENGTH:
+            raise InvalidSubmission(f"A note can be at most {NOTE_MAX_LENGTH} characters.")
+        if not question.is_shown(stored):
+            raise InvalidSubmission(f"{item.question_id} is not asked, given your answers.")
+
+
+def save_answers(assessment: Assessment, submissions: list[Submitted], user: User
+                 ) -> SaveOutcome:
+    """Save each posted answer unless someone else changed it since the page was shown.
+
+    The revision counter decides: an answer whose stored revision moved on since the page was
+    rendered, and whose stored content differs from what was posted, is a conflict — returned
+    with both versions, not written. Everything else is saved.
+    """
+    check_submission(assessment, submissions)
+    outcome = SaveOutcome()
+    rows = answer_rows(assessment)
+    now = utcnow()
+    for item in submissions:
+        row = rows.get(item.question_id)
+        if row is None:
+            if item.value is None and not item.note:
+                outcome.unchanged.append(item.question_id)
+                continue
+            if item.base_revision != 0:
+                # The page knew an answer that has since been removed; treat as a fresh answer.
+                pass
+            try:
+                with db.session.begin_nested():
+                    db.session.add(Answer(assessment_id=assessment.id,
+                                          question_id=item.question_id, value=item.value,
+                                          note=item.note, revision=1, updated_by_id=user.id,
+                                          updated_at=now))
+                    db.session.flush()
+            except IntegrityError:
+                # A colleague saved this very question a moment ago.
+                row = db.session.scalar(sa.select(Answer).where(
+                    Answer.assessment_id == assessment.id,
+                    Answer.question_id == item.question_id))
+                assert row is not None
+                _conflict_or_same(row, item, outcome)
+                continue
+            outcome.saved.append(item.question_id)
+            outcome.revisions[item.question_id] = 1
+            continue
+        same = row.value == item.value and row.note == item.note
+        if item.value is None and row.value is not None and row.note == item.note:
+            same = True  # an unselected radio never clears a stored answer
+        if same:
+            outcome.unchanged.append(item.question_id)
+            outcome.revisions[item.question_id] = row.revision
+            continue
+        if row.revision != item.base_revision:
+            _conflict_or_same(row, item, outcome)
+            continue
+        # Compare-and-set: only if nobody wrote since we read (another worker, another tab).
+        result = db.session.execute(
+            sa.update(Answer)
+            .where(Answer.id == row.id, Answer.revision == item.base_revision)
+            .values(value=item.value if item.value is not None else row.value,
+                    note=item.note, revision=Answer.revision + 1, updated_by_id=user.id,
+                    updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            db.session.refresh(row)
+            _conflict_or_same(row, item, outcome)
+            continue
+        db.session.refresh(row)
+        outcome.saved.append(item.question_id)
+        outcome.revisions[item.question_id] = row.revision
+    if outcome.saved:
+        assessment.updated_at = now
+    db.session.flush()
+    return outcome
+
+
+def _conflict_or_same(row: Answer, item: Submitted, outcome: SaveOutcome) -> None:
+    if row.value == item.value and row.note == item.note:
+        outcome.unchanged.append(item.question_id)
+        outcome.revisions[item.question_id] = row.revision
+        return
+    author = db.session.get(User, row.updated_by_id) if row.updated_by_id else None
+    outcome.conflicts.append(Conflict(
+        question_id=item.question_id,
+        yours=item,
+        theirs_value=row.value,
+        theirs_note=row.note,
+        theirs_revision=row.revision,
+        theirs_by=author.full_name if author else "someone",
+        theirs_at=row.updated_at,
+    ))
+
+
+# --- submitting ------------------------------------------------------------------------------
+
+
+def submit(assessment: Assessment, user: User) -> ScoreResult:
+    if not assessment.is_editable:
+        raise AssessmentError("This assessment has already been submitted.")
+    result = score_of(assessment)
+    if result.unanswered:
+        raise AssessmentError(
+            f"{len(result.unanswered)} question(s) still need an answer before you can submit."
+        )
+    previous = assessment.status
+    assessment.status = AssessmentStatus.SUBMITTED
+    assessment.submitted_at = utcnow()
+    assessment.submitted_by_id = user.id
+    assessment.overall_score = result.overall_score
+    assessment.overall_tier = result.overall_tier_id
+    assessment.critical_gap_count = len(result.critical_gaps)
+    assessment.score_detail = result.as_dict()
+    _record_status(assessment, previous, AssessmentStatus.SUBMITTED, user)
+    db.session.flush()
+    return result
+
+
+def _record_status(assessment: Assessment, before: AssessmentStatus | None,
+                   after: AssessmentStatus, user: User) -> None:
+    db.session.add(StatusChange(assessment_id=assessment.id, from_status=before, to_status=after,
+                                actor_id=user.id))
+
+
+# --- comparing with the last submission --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    question: Question
+    before: str | None
+    after: str | None
+    before_points: int
+    after_points: int
+
+
+@dataclass(frozen=True)
+class Comparison:
+    previous: Assessment
+    priority_deltas: dict[str, tuple[int | None, int | None]]
+    overall: tuple[int, int]
+    improved: list[Change]
+    worsened: list[Change]
+
+
+def compare_with_previous(assessment: Assessment, result: ScoreResult) -> Comparison | None:
+    previous = latest_submitted(assessment.organization, before=assessment)
+    if previous is None or previous.score_detail is None:
+        return None
+    before_scores = previous.score_detail.get("priorities", {})
+    deltas = {p.priority_id: (before_scores.get(p.priority_id, {}).get("score"), p.score)
+              for p in result.priorities}
+    questionnaire = questionnaire_of(assessment)
+    old = answer_values(answer_rows(previous))
+    new = answer_values(answer_rows(assessment))
+    shown = set(result.shown_question_ids)
+    improved, worsened = [], []
+    for question in questionnaire.questions_in(assessment.modules):
+        if question.profile or question.id not in shown or question.id not in old:
+            continue
+        before_points = _points(question, old.get(question.id))
+        after_points = _points(question, new.get(question.id))
+        if before_points is None or after_points is None or before_points == after_points:
+            continue
+        change = Change(question, old.get(question.id), new.get(question.id), before_points,
+                        after_points)
+        (improved if after_points > before_points else worsened).append(change)
+    return Comparison(previous, deltas, (previous.overall_score or 0, result.overall_score),
+                      improved, worsened)
+
+
+def _points(question: Question, value: str | None) -> int | None:
+    if value is None or value == "na":
+        return None
+    option = question.option(value)
+    return option.points if option and option.points is not None else 0
+
+
+# --- export and import -----------------------------------------------------------------------
+
+
+def export(assessment: Assessment) -> dict[str, Any]:
+    rows = answer_rows(assessment)
+    result = score_of(assessment, rows)
+    version = assessment.questionnaire_version
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_at": utcnow().isoformat(),
+        "organization": {"id": assessment.organization_id,
+                         "name": assessment.organization.name},
+        "assessment": {"id": assessment.id, "status": assessment.status.value,
+                       "modules": list(assessment.modules),
+                       "submitted_at": assessment.submitted_at.isoformat()
+                       if assessment.submitted_at else None},
+        "questionnaire": {"version": version.label, "content_hash": version.content_hash},
+        "answers": {qid: {"value": row.value, "note": row.note}
+                    for qid, row in sorted(rows.items())},
+        "scores": result.as_dict(),
+    }
+
+
+@dataclass
+class ImportReport:
+    assessment: Assessment
+    imported: int
+    skipped: list[str]
+
+
+def import_into_new_draft(organization: Organization, user: User, data: Any) -> ImportReport:
+    """Start a draft from an exported JSON document; answers that no longer fit are listed."""
+    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+        raise AssessmentError("This file is not an assessment exported from the portal.")
+    org = data.get("organization")
+    if not isinstance(org, dict) or org.get("id") != organization.id:
+        raise AssessmentError("This file belongs to another organization; it cannot be imported.")
+    answers = data.get("answers")
+    if not isinstance(answers, dict):
+        raise AssessmentError("The file has no answers section.")
+    assessment = start(organization, user, prefill=False)
+    questionnaire = questionnaire_of(assessment)
+    in_scope = {q.id: q for q in questionnaire.questions_in(assessment.modules)}
+    imported, skipped = 0, []
+    for qid, entry in answers.items():
+        value = entry.get("value") if isinstance(entry, dict) else None
+        note = entry.get("note", "") if isinstance(entry, dict) else ""
+        question = in_scope.get(str(qid))
+        if (question is None or not isinstance(note, str) or len(note) > NOTE_MAX_LENGTH
+                or (value is not None and (not isinstance(value, str)
+                                           or not question.accepts(value)))):
+            skipped.append(str(qid)[:120])
+            continue
+        db.session.add(Answer(assessment_id=assessment.id, question_id=question.id,
+                              value=value, note=note, updated_by_id=user.id))
+        imported += 1
+    db.session.flush()
+    return ImportReport(assessment, imported, skipped)

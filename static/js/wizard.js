@@ -1,0 +1,133 @@
+/* Assessment wizard: autosave, live show-if, save indicator.
+ *
+ * Progressive enhancement only: without this file every "Save and continue" still saves.
+ * Each answer is saved on its own shortly after it changes, with the revision the page knows;
+ * the server refuses a stale revision (409) instead of overwriting a colleague's answer.
+ */
+(function () {
+  "use strict";
+  var form = document.getElementById("section-form");
+  var dataNode = document.getElementById("wizard-data");
+  if (!form || !dataNode || !window.fetch) { return; }
+  var data = JSON.parse(dataNode.textContent);
+  var status = document.getElementById("save-status");
+  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  var answers = data.answers || {};
+  var pending = {};      // question id -> true while a change is not yet saved
+  var timers = {};       // debounce timers for notes
+  var chains = {};       // one request at a time per question
+  var retryDelay = 2000;
+  var halted = false;    // after a conflict or sign-out, the form submit takes over
+
+  function fieldset(qid) { return form.querySelector('fieldset[data-question="' + qid + '"]'); }
+  function show(state, text) { status.dataset.state = state; status.textContent = text; }
+  function now() { var d = new Date(); return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2); }
+
+  function currentValue(qid) {
+    var checked = fieldset(qid).querySelector('input[type="radio"]:checked');
+    return checked ? checked.value : null;
+  }
+  function revisionInput(qid) { return form.querySelector('input[data-revision="' + qid + '"]'); }
+
+  function holds(condition) {
+    if (condition.all) { return condition.all.every(holds); }
+    if (condition.any) { return condition.any.some(holds); }
+    var answer = answers[condition.question];
+    // Same rule as the server: not answered yet or "don't know" keeps the question visible.
+    if (answer === undefined || answer === null || answer === "dont_know") { return true; }
+    return condition["in"].indexOf(answer) !== -1;
+  }
+
+  function applyConditions() {
+    Object.keys(data.conditions || {}).forEach(function (qid) {
+      var node = fieldset(qid);
+      if (!node) { return; }
+      var visible = holds(data.conditions[qid]);
+      node.hidden = !visible;
+      node.disabled = !visible;   // hidden questions post nothing, so nothing stored is touched
+    });
+  }
+
+  function fallBackToForm(reason) {
+    halted = true;
+    show("error", reason + " Saving with the form…");
+    var action = document.createElement("input");
+    action.type = "hidden"; action.name = "action"; action.value = "stay";
+    form.appendChild(action);
+    form.submit();
+  }
+
+  function save(qid) {
+    if (halted) { return; }
+    var node = fieldset(qid);
+    if (!node || node.disabled) { return; }
+    var body = {
+      question_id: qid,
+      value: currentValue(qid),
+      note: node.querySelector("textarea").value,
+      revision: parseInt(revisionInput(qid).value || "0", 10)
+    };
+    pending[qid] = true;
+    show("saving", "Saving…");
+    chains[qid] = (chains[qid] || Promise.resolve()).then(function () {
+      body.revision = parseInt(revisionInput(qid).value || "0", 10);
+      return fetch(data.saveUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify(body)
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (json) {
+          if (response.ok) {
+            if (json.revision) { revisionInput(qid).value = json.revision; }
+            delete pending[qid];
+            retryDelay = 2000;
+            if (!Object.keys(pending).length) { show("saved", "Saved at " + (json.saved_at || now())); }
+          } else if (response.status === 409) {
+            halted = true;
+            show("conflict", json.message || "Someone else changed this answer.");
+          } else if (response.status === 401 || json.error === "csrf") {
+            fallBackToForm("You were signed out.");
+          } else if (response.status >= 500) {
+            throw new Error("server");
+          } else {
+            delete pending[qid];
+            show("error", json.message || "This answer could not be saved.");
+          }
+        });
+      }).catch(function () {
+        show("retrying", "Not saved — retrying in " + Math.round(retryDelay / 1000) + " s");
+        setTimeout(function () { save(qid); }, retryDelay);
+        retryDelay = Math.min(retryDelay * 2, 30000);
+      });
+    });
+  }
+
+  form.addEventListener("change", function (event) {
+    var node = event.target.closest("fieldset[data-question]");
+    if (!node || event.target.type !== "radio") { return; }
+    var qid = node.dataset.question;
+    answers[qid] = event.target.value;
+    applyConditions();
+    save(qid);
+  });
+  form.addEventListener("input", function (event) {
+    if (event.target.tagName !== "TEXTAREA") { return; }
+    var qid = event.target.closest("fieldset[data-question]").dataset.question;
+    pending[qid] = true;
+    clearTimeout(timers[qid]);
+    timers[qid] = setTimeout(function () { save(qid); }, 800);
+  });
+  form.addEventListener("submit", function () { halted = true; pending = {}; });
+  window.addEventListener("beforeunload", function (event) {
+    if (Object.keys(pending).length && !halted) { event.preventDefault(); event.returnValue = ""; }
+  });
+
+  // Answers given on this page count for conditions on this page too.
+  form.querySelectorAll("fieldset[data-question]").forEach(function (node) {
+    var value = currentValue(node.dataset.question);
+    if (value) { answers[node.dataset.question] = value; }
+  });
+  applyConditions();
+  show("idle", "Answers save automatically as you go.");
+})();
