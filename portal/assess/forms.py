@@ -39,32 +39,49 @@ class SectionFormBase(FlaskForm):
             if field_name("r", question.id) not in posted_keys:
                 continue
             raw_revision = self.revision_field(question).data or "0"
-            result.append(Submitted(
-                question_id=question.id,
-                value=self.answer_field(question).data or None,
-                note=(self.note_field(question).data or "").replace("\r\n", "\n"),
-                base_revision=int(raw_revision) if raw_revision.isdigit() else 0,
-            ))
+            result.append(
+                Submitted(
+                    question_id=question.id,
+                    value=self.answer_field(question).data or None,
+                    note=(self.note_field(question).data or "").replace("\r\n", "\n"),
+                    base_revision=int(raw_revision) if raw_revision.isdigit() else 0,
+                )
+            )
         return result
 
 
-def section_form(questions: list[Question], formdata: Any = None,
-                 data: dict[str, Any] | None = None) -> SectionFormBase:
+def section_form(
+    questions: list[Question], formdata: Any = None, data: dict[str, Any] | None = None
+) -> SectionFormBase:
     class SectionForm(SectionFormBase):
         pass
 
     for question in questions:
-        setattr(SectionForm, field_name("a", question.id), RadioField(
-            question.text, choices=question.choices(), validators=[Optional()],
-        ))
-        setattr(SectionForm, field_name("n", question.id), TextAreaField(
-            "Notes (optional)",
-            description=f"Up to {NOTE_MAX_LENGTH} characters. Not shared outside your "
-                        "organization and its coordinator.",
-            validators=[Length(max=NOTE_MAX_LENGTH,
-                               message=f"A note can be at most {NOTE_MAX_LENGTH} characters; "
-                                       "shorten it and save again.")],
-        ))
+        setattr(
+            SectionForm,
+            field_name("a", question.id),
+            RadioField(
+                question.text,
+                choices=question.choices(),
+                validators=[Optional()],
+            ),
+        )
+        setattr(
+            SectionForm,
+            field_name("n", question.id),
+            TextAreaField(
+                "Notes (optional)",
+                description=f"Up to {NOTE_MAX_LENGTH} characters. Not shared outside your "
+                "organization and its coordinator.",
+                validators=[
+                    Length(
+                        max=NOTE_MAX_LENGTH,
+                        message=f"A note can be at most {NOTE_MAX_LENGTH} characters; "
+                        "shorten it and save again.",
+                    )
+                ],
+            ),
+        )
         setattr(SectionForm, field_name("r", question.id), HiddenField())
     form = SectionForm(formdata=formdata, data=data)
     form.questions = questions
@@ -74,6 +91,8 @@ def section_form(questions: list[Question], formdata: Any = None,
 class ImportForm(FlaskForm):
     file = FileField(
         "Exported assessment (.json)",
-        validators=[FileRequired("Choose a file to import."),
-                    FileAllowed(["json"], "Choose a .json file exported from the portal.")],
+        validators=[
+            FileRequired("Choose a file to import."),
+            FileAllowed(["json"], "Choose a .json file exported from the portal."),
+        ],
     )

@@ -63,8 +63,9 @@ def _step_or_404(steps: list[service.Step], number: int) -> service.Step:
     return steps[number]
 
 
-def _shown_values(assessment: Assessment, posted: MultiDict[str, str] | None
-                  ) -> dict[str, str | None]:
+def _shown_values(
+    assessment: Assessment, posted: MultiDict[str, str] | None
+) -> dict[str, str | None]:
     """Stored answers, overlaid with what this page posted (for show-if on the same page)."""
     values = service.answer_values(service.answer_rows(assessment))
     if posted:
@@ -74,15 +75,23 @@ def _shown_values(assessment: Assessment, posted: MultiDict[str, str] | None
     return values
 
 
-def _render_step(assessment: Assessment, steps: list[service.Step], step: service.Step,
-                 form: Any, *, notice: str | None = None, status: int = 200) -> tuple[str, int]:
+def _render_step(
+    assessment: Assessment,
+    steps: list[service.Step],
+    step: service.Step,
+    form: Any,
+    *,
+    notice: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
     rows = service.answer_rows(assessment)
     stored = service.answer_values(rows)
     values = _shown_values(assessment, request.form if request.method == "POST" else None)
     per_step, overall = service.progress(steps, stored)
     questionnaire = service.questionnaire_of(assessment)
-    referenced = {qid for q in step.section.questions if q.show_if
-                  for qid in q.show_if.referenced_questions()}
+    referenced = {
+        qid for q in step.section.questions if q.show_if for qid in q.show_if.referenced_questions()
+    }
     conditions = {q.id: _condition_json(q.show_if) for q in step.section.questions if q.show_if}
     return render_template(
         "assess/step.html",
@@ -96,11 +105,16 @@ def _render_step(assessment: Assessment, steps: list[service.Step], step: servic
         overall=overall,
         notice=notice,
         questionnaire=questionnaire,
-        client_data=Markup(json.dumps({
-            "answers": {qid: stored.get(qid) for qid in referenced},
-            "conditions": conditions,
-            "saveUrl": url_for("assess.autosave", assessment_id=assessment.id),
-        }).replace("<", "\\u003c")),
+        # JSON for a non-executed data block; "<" is escaped so it cannot close the element.
+        client_data=Markup(  # noqa: S704
+            json.dumps(
+                {
+                    "answers": {qid: stored.get(qid) for qid in referenced},
+                    "conditions": conditions,
+                    "saveUrl": url_for("assess.autosave", assessment_id=assessment.id),
+                }
+            ).replace("<", "\\u003c")
+        ),
         updated={qid: rows[qid] for qid in rows},
     ), status
 
@@ -136,13 +150,17 @@ def _check_no_tampering(step: service.Step) -> None:
 def index() -> str:
     organization = access.get_or_404(Organization, current_user.organization_id)
     assessments = db.session.scalars(
-        sa.select(Assessment).where(Assessment.organization_id == organization.id)
+        sa.select(Assessment)
+        .where(Assessment.organization_id == organization.id)
         .order_by(Assessment.created_at.desc())
     ).all()
-    return render_template("assess/index.html", organization=organization,
-                           assessments=assessments,
-                           open_assessment=service.open_assessment(organization),
-                           import_form=ImportForm())
+    return render_template(
+        "assess/index.html",
+        organization=organization,
+        assessments=assessments,
+        open_assessment=service.open_assessment(organization),
+        import_form=ImportForm(),
+    )
 
 
 @bp.post("/start")
@@ -154,13 +172,20 @@ def start() -> Response:
     except service.AssessmentError as error:
         flash(str(error), "warning")
         return redirect(url_for("assess.index"))
-    audit.record("assessment.started", object_type="Assessment", object_id=assessment.id,
-                 organization_id=organization.id,
-                 prefilled_from=assessment.previous_assessment_id)
+    audit.record(
+        "assessment.started",
+        object_type="Assessment",
+        object_id=assessment.id,
+        organization_id=organization.id,
+        prefilled_from=assessment.previous_assessment_id,
+    )
     db.session.commit()
     if assessment.previous_assessment_id:
-        flash("Your previous answers are filled in. Check each section and change what has "
-              "changed since.", "info")
+        flash(
+            "Your previous answers are filled in. Check each section and change what has "
+            "changed since.",
+            "info",
+        )
     return redirect(url_for("assess.step", assessment_id=assessment.id, number=0))
 
 
@@ -175,8 +200,9 @@ def import_json() -> Response | tuple[str, int]:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        form.file.errors.append("This file is not valid JSON. Choose a file exported from the "
-                                "portal.")
+        form.file.errors.append(
+            "This file is not valid JSON. Choose a file exported from the portal."
+        )
         return _index_with_import_errors(organization, form)
     try:
         report = service.import_into_new_draft(organization, current_user, data)
@@ -184,28 +210,39 @@ def import_json() -> Response | tuple[str, int]:
         db.session.rollback()
         form.file.errors.append(str(error))
         return _index_with_import_errors(organization, form)
-    audit.record("assessment.imported", object_type="Assessment",
-                 object_id=report.assessment.id, organization_id=organization.id,
-                 imported=report.imported, skipped=len(report.skipped))
+    audit.record(
+        "assessment.imported",
+        object_type="Assessment",
+        object_id=report.assessment.id,
+        organization_id=organization.id,
+        imported=report.imported,
+        skipped=len(report.skipped),
+    )
     db.session.commit()
     message = f"Imported {report.imported} answers into a new draft."
     if report.skipped:
-        message += (f" {len(report.skipped)} could not be used because the questions changed: "
-                    + ", ".join(report.skipped[:10]) + ("…" if len(report.skipped) > 10 else ""))
+        message += (
+            f" {len(report.skipped)} could not be used because the questions changed: "
+            + ", ".join(report.skipped[:10])
+            + ("…" if len(report.skipped) > 10 else "")
+        )
     flash(message, "success" if not report.skipped else "warning")
     return redirect(url_for("assess.step", assessment_id=report.assessment.id, number=0))
 
 
-def _index_with_import_errors(organization: Organization, form: ImportForm
-                              ) -> tuple[str, int]:
+def _index_with_import_errors(organization: Organization, form: ImportForm) -> tuple[str, int]:
     assessments = db.session.scalars(
-        sa.select(Assessment).where(Assessment.organization_id == organization.id)
+        sa.select(Assessment)
+        .where(Assessment.organization_id == organization.id)
         .order_by(Assessment.created_at.desc())
     ).all()
-    return render_template("assess/index.html", organization=organization,
-                           assessments=assessments,
-                           open_assessment=service.open_assessment(organization),
-                           import_form=form), 400
+    return render_template(
+        "assess/index.html",
+        organization=organization,
+        assessments=assessments,
+        open_assessment=service.open_assessment(organization),
+        import_form=form,
+    ), 400
 
 
 # --- the wizard --------------------------------------------------------------------------------
@@ -238,9 +275,13 @@ def step(assessment_id: int, number: int) -> Response | tuple[str, int]:
         if pending is not None:
             form = _form_for(current, rows, formdata=MultiDict(pending.payload))
             return _render_step(
-                assessment, steps, current, form,
+                assessment,
+                steps,
+                current,
+                form,
                 notice="You were signed out before these answers were saved. They are filled "
-                       "in below: check them and press “Save and continue”.")
+                "in below: check them and press “Save and continue”.",
+            )
     return _render_step(assessment, steps, current, _form_for(current, rows))
 
 
@@ -263,8 +304,7 @@ def save_step(assessment_id: int, number: int) -> Response | tuple[str, int]:
             abort(400)  # a radio value no page offers: tampering, nothing written
         return _render_step(assessment, steps, current, form, status=400)
     try:
-        outcome = service.save_answers(assessment, form.submissions(request.form),
-                                       current_user)
+        outcome = service.save_answers(assessment, form.submissions(request.form), current_user)
     except service.InvalidSubmission:
         db.session.rollback()
         abort(400)
@@ -274,14 +314,23 @@ def save_step(assessment_id: int, number: int) -> Response | tuple[str, int]:
         return redirect(url_for("assess.results", assessment_id=assessment.id))
     _clear_pending(request.form.get("restore_token"), assessment)
     if outcome.saved:
-        audit.record("assessment.answers_saved", object_type="Assessment",
-                     object_id=assessment.id, organization_id=assessment.organization_id,
-                     count=len(outcome.saved))
+        audit.record(
+            "assessment.answers_saved",
+            object_type="Assessment",
+            object_id=assessment.id,
+            organization_id=assessment.organization_id,
+            count=len(outcome.saved),
+        )
     db.session.commit()
     if outcome.conflicts:
-        return render_template("assess/conflicts.html", assessment=assessment, step=current,
-                               outcome=outcome, questionnaire=service.questionnaire_of(assessment),
-                               next_url=_destination(assessment, steps, number)), 409
+        return render_template(
+            "assess/conflicts.html",
+            assessment=assessment,
+            step=current,
+            outcome=outcome,
+            questionnaire=service.questionnaire_of(assessment),
+            next_url=_destination(assessment, steps, number),
+        ), 409
     return redirect(_destination(assessment, steps, number))
 
 
@@ -311,14 +360,20 @@ def autosave(assessment_id: int) -> Response | tuple[Response, int]:
         return jsonify(error="invalid", message="That request could not be read."), 400
     value, note = payload.get("value"), payload.get("note", "")
     revision = payload.get("revision", 0)
-    if (value is not None and not isinstance(value, str)) or not isinstance(note, str) \
-            or not isinstance(revision, int) or isinstance(revision, bool):
+    if (
+        (value is not None and not isinstance(value, str))
+        or not isinstance(note, str)
+        or not isinstance(revision, int)
+        or isinstance(revision, bool)
+    ):
         return jsonify(error="invalid", message="That request could not be read."), 400
     if len(note) > service.NOTE_MAX_LENGTH:
-        return jsonify(error="too_long",
-                       message=f"Notes can be at most {service.NOTE_MAX_LENGTH} characters."), 400
-    item = service.Submitted(payload["question_id"], value or None, note.replace("\r\n", "\n"),
-                             revision)
+        return jsonify(
+            error="too_long", message=f"Notes can be at most {service.NOTE_MAX_LENGTH} characters."
+        ), 400
+    item = service.Submitted(
+        payload["question_id"], value or None, note.replace("\r\n", "\n"), revision
+    )
     try:
         outcome = service.save_answers(assessment, [item], current_user)
     except service.InvalidSubmission as error:
@@ -334,12 +389,15 @@ def autosave(assessment_id: int) -> Response | tuple[Response, int]:
         return jsonify(
             error="conflict",
             message=f"{conflict.theirs_by} changed this answer at "
-                    f"{conflict.theirs_at:%H:%M}: “{question.label_for(conflict.theirs_value)}”. "
-                    "Press “Save and continue” to choose which to keep.",
+            f"{conflict.theirs_at:%H:%M}: “{question.label_for(conflict.theirs_value)}”. "
+            "Press “Save and continue” to choose which to keep.",
             revision=conflict.theirs_revision,
         ), 409
-    return jsonify(saved=bool(outcome.saved), revision=outcome.revisions.get(item.question_id),
-                   saved_at=utcnow().strftime("%H:%M"))
+    return jsonify(
+        saved=bool(outcome.saved),
+        revision=outcome.revisions.get(item.question_id),
+        saved_at=utcnow().strftime("%H:%M"),
+    )
 
 
 @bp.post("/<int:assessment_id>/conflicts")
@@ -352,17 +410,19 @@ def resolve_conflicts(assessment_id: int) -> Response | tuple[str, int]:
     for key in request.form:
         if not key.startswith("choice__"):
             continue
-        question_id = key[len("choice__"):]
+        question_id = key[len("choice__") :]
         if not questionnaire.has_question(question_id):
             abort(400)
         if request.form[key] == "mine":
             revision = request.form.get(f"theirs_revision__{question_id}", "0")
-            keep_mine.append(service.Submitted(
-                question_id,
-                request.form.get(f"mine_value__{question_id}") or None,
-                request.form.get(f"mine_note__{question_id}", ""),
-                int(revision) if revision.isdigit() else 0,
-            ))
+            keep_mine.append(
+                service.Submitted(
+                    question_id,
+                    request.form.get(f"mine_value__{question_id}") or None,
+                    request.form.get(f"mine_note__{question_id}", ""),
+                    int(revision) if revision.isdigit() else 0,
+                )
+            )
     try:
         outcome = service.save_answers(assessment, keep_mine, current_user)
     except service.InvalidSubmission:
@@ -377,9 +437,14 @@ def resolve_conflicts(assessment_id: int) -> Response | tuple[str, int]:
     if not next_url.startswith(f"/assessments/{assessment.id}/"):
         next_url = url_for("assess.show", assessment_id=assessment.id)
     if outcome.conflicts:  # changed yet again while they were choosing
-        return render_template("assess/conflicts.html", assessment=assessment, step=None,
-                               outcome=outcome, questionnaire=questionnaire,
-                               next_url=next_url), 409
+        return render_template(
+            "assess/conflicts.html",
+            assessment=assessment,
+            step=None,
+            outcome=outcome,
+            questionnaire=questionnaire,
+            next_url=next_url,
+        ), 409
     flash("Your choices are saved.", "success")
     return redirect(next_url)
 
@@ -393,10 +458,14 @@ def _stash(assessment_id: int, number: int) -> str | None:
     if db.session.get(Assessment, assessment_id) is None or not payload:
         return None
     token = secrets.token_urlsafe(24)
-    db.session.execute(sa.delete(PendingSave).where(
-        PendingSave.created_at < utcnow() - PENDING_LIFETIME))
-    db.session.add(PendingSave(token_hash=_hash(token), assessment_id=assessment_id,
-                               step=number, payload=payload))
+    db.session.execute(
+        sa.delete(PendingSave).where(PendingSave.created_at < utcnow() - PENDING_LIFETIME)
+    )
+    db.session.add(
+        PendingSave(
+            token_hash=_hash(token), assessment_id=assessment_id, step=number, payload=payload
+        )
+    )
     db.session.commit()
     return token
 
@@ -406,21 +475,30 @@ def _stash_and_sign_in(assessment_id: int, number: int) -> Response:
     token = _stash(assessment_id, number)
     if token is None:
         return redirect(url_for("auth.login"))
-    flash("You were signed out, so your answers were not saved yet. Sign in again: they will "
-          "be waiting for you.", "warning")
+    flash(
+        "You were signed out, so your answers were not saved yet. Sign in again: they will "
+        "be waiting for you.",
+        "warning",
+    )
     target = url_for("assess.step", assessment_id=assessment_id, number=number, restore=token)
     return redirect(url_for("auth.login", next=target))
 
 
 def _pending(token: str, assessment: Assessment) -> PendingSave | None:
-    return db.session.scalar(sa.select(PendingSave).where(
-        PendingSave.token_hash == _hash(token), PendingSave.assessment_id == assessment.id))
+    return db.session.scalar(
+        sa.select(PendingSave).where(
+            PendingSave.token_hash == _hash(token), PendingSave.assessment_id == assessment.id
+        )
+    )
 
 
 def _clear_pending(token: str | None, assessment: Assessment) -> None:
     if token:
-        db.session.execute(sa.delete(PendingSave).where(
-            PendingSave.token_hash == _hash(token), PendingSave.assessment_id == assessment.id))
+        db.session.execute(
+            sa.delete(PendingSave).where(
+                PendingSave.token_hash == _hash(token), PendingSave.assessment_id == assessment.id
+            )
+        )
 
 
 def _hash(token: str) -> str:
@@ -436,12 +514,19 @@ def csrf_failed(error: CSRFError) -> Response | tuple[Any, int]:
             return _stash_and_sign_in(assessment_id, number)
         # Signed in, but the page's token is stale: show the answers again for a fresh save.
         token = _stash(assessment_id, number)
-        return redirect(url_for("assess.step", assessment_id=assessment_id, number=number,
-                                restore=token) if token else request.path)
+        return redirect(
+            url_for("assess.step", assessment_id=assessment_id, number=number, restore=token)
+            if token
+            else request.path
+        )
     if request.endpoint == "assess.autosave":
         return jsonify(error="csrf", message="Your page expired. Saving by form instead."), 400
-    return render_template("errors/error.html", code=400, title="Your form expired",
-                           message="Go back, reload the page and submit again."), 400
+    return render_template(
+        "errors/error.html",
+        code=400,
+        title="Your form expired",
+        message="Go back, reload the page and submit again.",
+    ), 400
 
 
 # --- review, submit, results ------------------------------------------------------------------
@@ -459,11 +544,20 @@ def review(assessment_id: int) -> str:
     questionnaire = service.questionnaire_of(assessment)
     step_of = {q.id: s.number for s in steps for q in s.section.questions}
     unanswered = [(questionnaire.question(qid), step_of[qid]) for qid in result.unanswered]
-    dont_know = [(questionnaire.question(qid), step_of[qid]) for qid, v in values.items()
-                 if v == DONT_KNOW and qid in result.shown_question_ids]
-    return render_template("assess/review.html", assessment=assessment, steps=steps,
-                           per_step=per_step, overall=overall, unanswered=unanswered,
-                           dont_know=dont_know)
+    dont_know = [
+        (questionnaire.question(qid), step_of[qid])
+        for qid, v in values.items()
+        if v == DONT_KNOW and qid in result.shown_question_ids
+    ]
+    return render_template(
+        "assess/review.html",
+        assessment=assessment,
+        steps=steps,
+        per_step=per_step,
+        overall=overall,
+        unanswered=unanswered,
+        dont_know=dont_know,
+    )
 
 
 @bp.post("/<int:assessment_id>/submit")
@@ -476,9 +570,14 @@ def submit(assessment_id: int) -> Response:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("assess.review", assessment_id=assessment_id))
-    audit.record("assessment.submitted", object_type="Assessment", object_id=assessment.id,
-                 organization_id=assessment.organization_id, score=result.overall_score,
-                 tier=result.overall_tier_id)
+    audit.record(
+        "assessment.submitted",
+        object_type="Assessment",
+        object_id=assessment.id,
+        organization_id=assessment.organization_id,
+        score=result.overall_score,
+        tier=result.overall_tier_id,
+    )
     db.session.commit()
     flash("Submitted. Your coordinator can now see this assessment.", "success")
     return redirect(url_for("assess.results", assessment_id=assessment.id))
@@ -492,30 +591,52 @@ def results(assessment_id: int) -> str:
     rows = service.answer_rows(assessment)
     result = service.score_of(assessment, rows)
     organization = assessment.organization
-    plan = build_plan(questionnaire, result,
-                      sectors=[s.value for s in organization.sectors],
-                      ownership=organization.ownership.value)
+    plan = build_plan(
+        questionnaire,
+        result,
+        sectors=[s.value for s in organization.sectors],
+        ownership=organization.ownership.value,
+    )
     comparison = service.compare_with_previous(assessment, result)
-    previous_scores = {k: v[0] for k, v in comparison.priority_deltas.items()} if comparison \
-        else {}
+    previous_scores = {k: v[0] for k, v in comparison.priority_deltas.items()} if comparison else {}
     chart = priority_bars(
-        [Bar(questionnaire.priority(p.priority_id).title, p.score, p.tier_id,
-             previous_scores.get(p.priority_id)) for p in result.priorities],
+        [
+            Bar(
+                questionnaire.priority(p.priority_id).title,
+                p.score,
+                p.tier_id,
+                previous_scores.get(p.priority_id),
+            )
+            for p in result.priorities
+        ],
         title="Score per defensive priority, out of 100",
     )
-    return render_template("assess/results.html", assessment=assessment,
-                           questionnaire=questionnaire, result=result, plan=plan,
-                           chart=Markup(chart), comparison=comparison, rows=rows)
+    return render_template(
+        "assess/results.html",
+        assessment=assessment,
+        questionnaire=questionnaire,
+        result=result,
+        plan=plan,
+        chart=Markup(chart),  # noqa: S704 - built by charts.py, every label escaped
+        comparison=comparison,
+        rows=rows,
+    )
 
 
 @bp.get("/<int:assessment_id>/export.json")
 @login_required
 def export_json(assessment_id: int) -> Response:
     assessment = _load(assessment_id)
-    audit.record("assessment.exported", object_type="Assessment", object_id=assessment.id,
-                 organization_id=assessment.organization_id, format="json")
+    audit.record(
+        "assessment.exported",
+        object_type="Assessment",
+        object_id=assessment.id,
+        organization_id=assessment.organization_id,
+        format="json",
+    )
     db.session.commit()
     response = jsonify(service.export(assessment))
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="assessment-{assessment.id}.json"')
+        f'attachment; filename="assessment-{assessment.id}.json"'
+    )
     return response

@@ -54,7 +54,7 @@ def questionnaire_of(assessment: Assessment) -> Questionnaire:
 
 def steps_of(assessment: Assessment) -> list[Step]:
     questionnaire = questionnaire_of(assessment)
-    steps = []
+    steps: list[Step] = []
     for module in questionnaire.modules:
         if module.id in assessment.modules:
             for section in module.sections:
@@ -108,8 +108,9 @@ def open_assessment(organization: Organization) -> Assessment | None:
     )
 
 
-def latest_submitted(organization: Organization, before: Assessment | None = None
-                     ) -> Assessment | None:
+def latest_submitted(
+    organization: Organization, before: Assessment | None = None
+) -> Assessment | None:
     query = sa.select(Assessment).where(
         Assessment.organization_id == organization.id,
         Assessment.status.in_([AssessmentStatus.SUBMITTED, AssessmentStatus.ACCEPTED]),
@@ -125,7 +126,7 @@ def latest_submitted(organization: Organization, before: Assessment | None = Non
 
 
 def start(organization: Organization, user: User, *, prefill: bool = True) -> Assessment:
-    """Start a draft for ``organization`` (pre-filled from its last submission when there is one)."""
+    """Start a draft for ``organization``, pre-filled from its last submission if any."""
     if open_assessment(organization) is not None:
         raise AssessmentError("You already have an assessment in progress; continue that one.")
     version = questionnaires.publish_current()
@@ -164,8 +165,15 @@ def copy_answers(source: Assessment, target: Assessment, user: User) -> int:
         question = in_scope.get(row.question_id)
         if question is None or (row.value is not None and not question.accepts(row.value)):
             continue
-        db.session.add(Answer(assessment_id=target.id, question_id=row.question_id,
-                              value=row.value, note=row.note, updated_by_id=user.id))
+        db.session.add(
+            Answer(
+                assessment_id=target.id,
+                question_id=row.question_id,
+                value=row.value,
+                note=row.note,
+                updated_by_id=user.id,
+            )
+        )
         copied += 1
     db.session.flush()
     return copied
@@ -231,8 +239,7 @@ def check_submission(assessment: Assessment, submissions: list[Submitted]) -> No
             raise InvalidSubmission(f"{item.question_id} is not asked, given your answers.")
 
 
-def save_answers(assessment: Assessment, submissions: list[Submitted], user: User
-                 ) -> SaveOutcome:
+def save_answers(assessment: Assessment, submissions: list[Submitted], user: User) -> SaveOutcome:
     """Save each posted answer unless someone else changed it since the page was shown.
 
     The revision counter decides: an answer whose stored revision moved on since the page was
@@ -254,16 +261,26 @@ def save_answers(assessment: Assessment, submissions: list[Submitted], user: Use
                 pass
             try:
                 with db.session.begin_nested():
-                    db.session.add(Answer(assessment_id=assessment.id,
-                                          question_id=item.question_id, value=item.value,
-                                          note=item.note, revision=1, updated_by_id=user.id,
-                                          updated_at=now))
+                    db.session.add(
+                        Answer(
+                            assessment_id=assessment.id,
+                            question_id=item.question_id,
+                            value=item.value,
+                            note=item.note,
+                            revision=1,
+                            updated_by_id=user.id,
+                            updated_at=now,
+                        )
+                    )
                     db.session.flush()
             except IntegrityError:
                 # A colleague saved this very question a moment ago.
-                row = db.session.scalar(sa.select(Answer).where(
-                    Answer.assessment_id == assessment.id,
-                    Answer.question_id == item.question_id))
+                row = db.session.scalar(
+                    sa.select(Answer).where(
+                        Answer.assessment_id == assessment.id,
+                        Answer.question_id == item.question_id,
+                    )
+                )
                 assert row is not None
                 _conflict_or_same(row, item, outcome)
                 continue
@@ -284,9 +301,13 @@ def save_answers(assessment: Assessment, submissions: list[Submitted], user: Use
         result = db.session.execute(
             sa.update(Answer)
             .where(Answer.id == row.id, Answer.revision == item.base_revision)
-            .values(value=item.value if item.value is not None else row.value,
-                    note=item.note, revision=Answer.revision + 1, updated_by_id=user.id,
-                    updated_at=now)
+            .values(
+                value=item.value if item.value is not None else row.value,
+                note=item.note,
+                revision=Answer.revision + 1,
+                updated_by_id=user.id,
+                updated_at=now,
+            )
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
@@ -308,15 +329,17 @@ def _conflict_or_same(row: Answer, item: Submitted, outcome: SaveOutcome) -> Non
         outcome.revisions[item.question_id] = row.revision
         return
     author = db.session.get(User, row.updated_by_id) if row.updated_by_id else None
-    outcome.conflicts.append(Conflict(
-        question_id=item.question_id,
-        yours=item,
-        theirs_value=row.value,
-        theirs_note=row.note,
-        theirs_revision=row.revision,
-        theirs_by=author.full_name if author else "someone",
-        theirs_at=row.updated_at,
-    ))
+    outcome.conflicts.append(
+        Conflict(
+            question_id=item.question_id,
+            yours=item,
+            theirs_value=row.value,
+            theirs_note=row.note,
+            theirs_revision=row.revision,
+            theirs_by=author.full_name if author else "someone",
+            theirs_at=row.updated_at,
+        )
+    )
 
 
 # --- submitting ------------------------------------------------------------------------------
@@ -343,10 +366,14 @@ def submit(assessment: Assessment, user: User) -> ScoreResult:
     return result
 
 
-def _record_status(assessment: Assessment, before: AssessmentStatus | None,
-                   after: AssessmentStatus, user: User) -> None:
-    db.session.add(StatusChange(assessment_id=assessment.id, from_status=before, to_status=after,
-                                actor_id=user.id))
+def _record_status(
+    assessment: Assessment, before: AssessmentStatus | None, after: AssessmentStatus, user: User
+) -> None:
+    db.session.add(
+        StatusChange(
+            assessment_id=assessment.id, from_status=before, to_status=after, actor_id=user.id
+        )
+    )
 
 
 # --- comparing with the last submission --------------------------------------------------------
@@ -375,13 +402,16 @@ def compare_with_previous(assessment: Assessment, result: ScoreResult) -> Compar
     if previous is None or previous.score_detail is None:
         return None
     before_scores = previous.score_detail.get("priorities", {})
-    deltas = {p.priority_id: (before_scores.get(p.priority_id, {}).get("score"), p.score)
-              for p in result.priorities}
+    deltas = {
+        p.priority_id: (before_scores.get(p.priority_id, {}).get("score"), p.score)
+        for p in result.priorities
+    }
     questionnaire = questionnaire_of(assessment)
     old = answer_values(answer_rows(previous))
     new = answer_values(answer_rows(assessment))
     shown = set(result.shown_question_ids)
-    improved, worsened = [], []
+    improved: list[Change] = []
+    worsened: list[Change] = []
     for question in questionnaire.questions_in(assessment.modules):
         if question.profile or question.id not in shown or question.id not in old:
             continue
@@ -389,11 +419,13 @@ def compare_with_previous(assessment: Assessment, result: ScoreResult) -> Compar
         after_points = _points(question, new.get(question.id))
         if before_points is None or after_points is None or before_points == after_points:
             continue
-        change = Change(question, old.get(question.id), new.get(question.id), before_points,
-                        after_points)
+        change = Change(
+            question, old.get(question.id), new.get(question.id), before_points, after_points
+        )
         (improved if after_points > before_points else worsened).append(change)
-    return Comparison(previous, deltas, (previous.overall_score or 0, result.overall_score),
-                      improved, worsened)
+    return Comparison(
+        previous, deltas, (previous.overall_score or 0, result.overall_score), improved, worsened
+    )
 
 
 def _points(question: Question, value: str | None) -> int | None:
@@ -413,15 +445,19 @@ def export(assessment: Assessment) -> dict[str, Any]:
     return {
         "format": EXPORT_FORMAT,
         "exported_at": utcnow().isoformat(),
-        "organization": {"id": assessment.organization_id,
-                         "name": assessment.organization.name},
-        "assessment": {"id": assessment.id, "status": assessment.status.value,
-                       "modules": list(assessment.modules),
-                       "submitted_at": assessment.submitted_at.isoformat()
-                       if assessment.submitted_at else None},
+        "organization": {"id": assessment.organization_id, "name": assessment.organization.name},
+        "assessment": {
+            "id": assessment.id,
+            "status": assessment.status.value,
+            "modules": list(assessment.modules),
+            "submitted_at": assessment.submitted_at.isoformat()
+            if assessment.submitted_at
+            else None,
+        },
         "questionnaire": {"version": version.label, "content_hash": version.content_hash},
-        "answers": {qid: {"value": row.value, "note": row.note}
-                    for qid, row in sorted(rows.items())},
+        "answers": {
+            qid: {"value": row.value, "note": row.note} for qid, row in sorted(rows.items())
+        },
         "scores": result.as_dict(),
     }
 
@@ -451,13 +487,23 @@ def import_into_new_draft(organization: Organization, user: User, data: Any) -> 
         value = entry.get("value") if isinstance(entry, dict) else None
         note = entry.get("note", "") if isinstance(entry, dict) else ""
         question = in_scope.get(str(qid))
-        if (question is None or not isinstance(note, str) or len(note) > NOTE_MAX_LENGTH
-                or (value is not None and (not isinstance(value, str)
-                                           or not question.accepts(value)))):
+        if (
+            question is None
+            or not isinstance(note, str)
+            or len(note) > NOTE_MAX_LENGTH
+            or (value is not None and (not isinstance(value, str) or not question.accepts(value)))
+        ):
             skipped.append(str(qid)[:120])
             continue
-        db.session.add(Answer(assessment_id=assessment.id, question_id=question.id,
-                              value=value, note=note, updated_by_id=user.id))
+        db.session.add(
+            Answer(
+                assessment_id=assessment.id,
+                question_id=question.id,
+                value=value,
+                note=note,
+                updated_by_id=user.id,
+            )
+        )
         imported += 1
     db.session.flush()
     return ImportReport(assessment, imported, skipped)

@@ -42,28 +42,42 @@ def priority_bars(bars: list[Bar], *, title: str, width: int = 640) -> str:
     ]
     for tick in (0, 40, 70, 90, 100):
         x = label_width + plot * tick / 100
-        parts.append(f'<line x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{height - 22}" '
-                     'stroke="#dfe1e2" stroke-width="1"/>')
-        parts.append(f'<text x="{x:.1f}" y="{height - 6}" font-size="11" fill="#565c65" '
-                     f'text-anchor="middle">{tick}</text>')
+        parts.append(
+            f'<line x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{height - 22}" '
+            'stroke="#dfe1e2" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - 6}" font-size="11" fill="#565c65" '
+            f'text-anchor="middle">{tick}</text>'
+        )
     for index, bar in enumerate(bars):
         y = 6 + index * row
-        parts.append(f'<text x="{label_width - 10}" y="{y + 17}" font-size="14" fill="#1b1b1b" '
-                     f'text-anchor="end">{escape(bar.label)}</text>')
+        parts.append(
+            f'<text x="{label_width - 10}" y="{y + 17}" font-size="14" fill="#1b1b1b" '
+            f'text-anchor="end">{escape(bar.label)}</text>'
+        )
         if bar.score is None:
-            parts.append(f'<text x="{label_width + 6}" y="{y + 17}" font-size="13" '
-                         'fill="#565c65">not applicable</text>')
+            parts.append(
+                f'<text x="{label_width + 6}" y="{y + 17}" font-size="13" '
+                'fill="#565c65">not applicable</text>'
+            )
             continue
         length = plot * bar.score / 100
         colour = TIER_COLOURS.get(bar.tier, TIER_COLOURS[None])
-        parts.append(f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" height="20" '
-                     f'rx="2" fill="{colour}"/>')
+        parts.append(
+            f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" height="20" '
+            f'rx="2" fill="{colour}"/>'
+        )
         if bar.previous is not None:
             px = label_width + plot * bar.previous / 100
-            parts.append(f'<line x1="{px:.1f}" y1="{y}" x2="{px:.1f}" y2="{y + 26}" '
-                         'stroke="#1b1b1b" stroke-width="2" stroke-dasharray="3 2"/>')
-        parts.append(f'<text x="{label_width + length + 6:.1f}" y="{y + 18}" font-size="14" '
-                     f'font-weight="700" fill="#1b1b1b">{bar.score}</text>')
+            parts.append(
+                f'<line x1="{px:.1f}" y1="{y}" x2="{px:.1f}" y2="{y + 26}" '
+                'stroke="#1b1b1b" stroke-width="2" stroke-dasharray="3 2"/>'
+            )
+        parts.append(
+            f'<text x="{label_width + length + 6:.1f}" y="{y + 18}" font-size="14" '
+            f'font-weight="700" fill="#1b1b1b">{bar.score}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 

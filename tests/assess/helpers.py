@@ -1,0 +1,142 @@
+"""Drive the wizard like a browser: read the page, answer what is shown, post the form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
+
+from bs4 import BeautifulSoup
+from flask.testing import FlaskClient
+
+from tests.conftest import csrf_token, post_form
+
+Chooser = Callable[[str, list[str]], str | None]
+
+
+def best_choice(question_id: str, values: list[str]) -> str | None:
+    """The first option is the best one in every shipped question."""
+    return values[0]
+
+
+@dataclass
+class Page:
+    url: str
+    html: str
+    soup: BeautifulSoup
+
+    @property
+    def shown_questions(self) -> list[str]:
+        return [
+            fs["data-question"]
+            for fs in self.soup.select("fieldset[data-question]")
+            if not fs.has_attr("hidden")
+        ]
+
+    def options(self, question_id: str) -> list[str]:
+        fs = self.soup.select_one(f'fieldset[data-question="{question_id}"]')
+        return [i["value"] for i in fs.select('input[type="radio"]')]
+
+    def fields(self) -> dict[str, str]:
+        """What a browser would post: enabled fields with their current values."""
+        data: dict[str, str] = {}
+        for fs in self.soup.select("fieldset[data-question]"):
+            if fs.has_attr("disabled"):
+                continue
+            for radio in fs.select('input[type="radio"][checked]'):
+                data[radio["name"]] = radio["value"]
+            for area in fs.select("textarea"):
+                # Browsers drop one newline right after <textarea> (HTML spec); so do we.
+                text = area.get_text()
+                for newline in ("\r\n", "\n"):
+                    if text.startswith(newline):
+                        text = text[len(newline) :]
+                        break
+                data[area["name"]] = text
+            for hidden in fs.select('input[type="hidden"]'):
+                data[hidden["name"]] = hidden.get("value", "")
+        restore = self.soup.select_one('input[name="restore_token"]')
+        if restore:
+            data["restore_token"] = restore["value"]
+        return data
+
+
+def field(prefix: str, question_id: str) -> str:
+    return f"{prefix}__{question_id.replace('.', '__')}"
+
+
+@dataclass
+class Wizard:
+    client: FlaskClient
+    assessment_id: int
+    posted: dict[str, str] = dataclass_field(default_factory=dict)  # every answer ever posted
+
+    def page(self, number: int) -> Page:
+        url = f"/assessments/{self.assessment_id}/steps/{number}"
+        response = self.client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        html = response.get_data(as_text=True)
+        return Page(url, html, BeautifulSoup(html, "html.parser"))
+
+    def step_count(self) -> int:
+        page = self.page(0)
+        return len(page.soup.select("button.portal-steps__link"))
+
+    def answer(
+        self,
+        number: int,
+        chooser: Chooser = best_choice,
+        notes: dict[str, str] | None = None,
+        action: str = "next",
+    ) -> Any:
+        page = self.page(number)
+        data = page.fields()
+        for qid in page.shown_questions:
+            value = chooser(qid, page.options(qid))
+            if value is not None:
+                data[field("a", qid)] = value
+                self.posted[qid] = value
+        for qid, note in (notes or {}).items():
+            data[field("n", qid)] = note
+        data["action"] = action
+        data["csrf_token"] = csrf_token(page.html)
+        return self.client.post(page.url, data=data)
+
+    def fill_all(self, chooser: Chooser = best_choice) -> None:
+        """Answer every shown question, step by step, re-reading pages as conditions change."""
+        number = 0
+        while True:
+            count = self.step_count()
+            if number >= count:
+                break
+            response = self.answer(number, chooser)
+            assert response.status_code == 302, response.get_data(as_text=True)[:500]
+            number += 1
+        # A later answer can reveal earlier questions (conditions); sweep once more.
+        for number in range(self.step_count()):
+            page = self.page(number)
+            missing = [
+                q
+                for q in page.shown_questions
+                if not page.soup.select(f'fieldset[data-question="{q}"] input[checked]')
+            ]
+            if missing:
+                assert self.answer(number, chooser).status_code == 302
+
+
+def start(client: FlaskClient) -> int:
+    response = post_form(client, "/assessments/start", {}, page="/assessments/")
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    match = re.search(r"/assessments/(\d+)/steps/0", response.headers["Location"])
+    assert match, response.headers["Location"]
+    return int(match.group(1))
+
+
+def autosave(client: FlaskClient, assessment_id: int, page_html: str, **payload: Any) -> Any:
+    return client.post(
+        f"/assessments/{assessment_id}/answers",
+        json=payload,
+        headers={"X-CSRFToken": csrf_token(page_html)},
+    )
