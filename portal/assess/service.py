@@ -318,7 +318,14 @@ def save_answers(assessment: Assessment, submissions: list[Submitted], user: Use
         outcome.saved.append(item.question_id)
         outcome.revisions[item.question_id] = row.revision
     if outcome.saved:
-        assessment.updated_at = now
+        # A plain UPDATE: answer saves must not bump the assessment's own version counter
+        # (that guards status changes), or two autosaves of different questions would collide.
+        db.session.execute(
+            sa.update(Assessment)
+            .where(Assessment.id == assessment.id)
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
     db.session.flush()
     return outcome
 

@@ -579,3 +579,47 @@ def test_import_rejects_bad_files_with_a_clear_message(
     assert "Choose a .json file" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Assessment.id))) == 0
+
+
+def test_concurrent_autosaves_of_different_questions_both_land(app: Flask, world: World) -> None:
+    """Two tabs autosaving different questions at the same moment: both saved, no 500."""
+    import threading
+
+    clients = [app.test_client(), app.test_client()]
+    for c in clients:
+        login(c, world.operator_a)
+    assessment_id = start(clients[0])
+    html = [c.get(f"/assessments/{assessment_id}/steps/0").get_data(as_text=True) for c in clients]
+    questions = ["core.security_lead", "core.leadership_oversight"]
+    statuses: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def save(index: int) -> None:
+        for round_ in range(5):
+            try:
+                barrier.wait(timeout=10)
+                response = autosave(
+                    clients[index],
+                    assessment_id,
+                    html[index],
+                    question_id=questions[index],
+                    value=["yes", "no"][round_ % 2],
+                    note=f"round {round_}",
+                    revision=round_,
+                )
+                statuses.append(response.status_code)
+            except Exception:  # a crashed request or a broken barrier counts as a failure
+                statuses.append(-1)
+                barrier.abort()
+                return
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 10
+    stored = stored_answers(app, assessment_id)
+    assert {q: (stored[q].note, stored[q].revision) for q in questions} == {
+        q: ("round 4", 5) for q in questions
+    }
