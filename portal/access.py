@@ -45,6 +45,8 @@ def can_access_organization(user: User, organization: Organization) -> bool:
 def get_or_404(model: type[T], object_id: int | str, user: User | None = None) -> T:
     """Load ``model`` by primary key if ``user`` (default: the current user) may see it."""
     viewer: User = user if user is not None else current_user
+    if isinstance(object_id, int) and not 0 < object_id < 2**31:
+        abort(404)  # beyond any id we issue (and beyond SQLite's integer range)
     obj = db.session.get(model, object_id)
     if obj is None:
         abort(404)

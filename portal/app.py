@@ -65,6 +65,8 @@ def _configure_logging(app: Flask) -> None:
             level=app.config["LOG_LEVEL"],
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+    # WeasyPrint narrates every render step at INFO; keep its warnings (refused fetches) only.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 @event.listens_for(Engine, "connect")
@@ -106,12 +108,14 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth.routes import bp as auth_bp
     from portal.main.routes import bp as main_bp
     from portal.organizations.routes import bp as organizations_bp
+    from portal.toolrequests.routes import bp as toolrequests_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(organizations_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(assess_bp)
+    app.register_blueprint(toolrequests_bp)
 
 
 def _register_error_pages(app: Flask) -> None:

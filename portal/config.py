@@ -48,9 +48,11 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(environ.get("SESSION_COOKIE_SECURE"), env == "production"),
         "SESSION_COOKIE_NAME": "portal_session",
-        "PERMANENT_SESSION_LIFETIME": timedelta(
-            minutes=int(environ.get("SESSION_IDLE_MINUTES", "120"))
-        ),
+        # The server decides when a login ends (idle and absolute limits, in user_sessions); the
+        # cookie outlives it so that a save posted after expiry can still say whose it was.
+        "SESSION_IDLE": timedelta(minutes=int(environ.get("SESSION_IDLE_MINUTES", "120"))),
+        "SESSION_MAX_AGE": timedelta(hours=int(environ.get("SESSION_MAX_HOURS", "12"))),
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
         # Answers and notes are small; a whole JSON import stays far below this.
         "MAX_CONTENT_LENGTH": int(environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "WTF_CSRF_TIME_LIMIT": None,  # token lives as long as the session; see README
@@ -58,6 +60,8 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
         "QUESTIONNAIRE_DIR": environ.get("QUESTIONNAIRE_DIR", str(PROJECT_ROOT / "questionnaires")),
         "REDIS_URL": environ.get("REDIS_URL") or None,
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
+        "PDF_RENDER_TIMEOUT": float(environ.get("PDF_RENDER_TIMEOUT", "30")),
+        "PDF_CACHE_DIR": environ.get("PDF_CACHE_DIR") or None,
         "ALLOW_SELF_REGISTRATION": _bool(environ.get("ALLOW_SELF_REGISTRATION"), True),
     }
     database_url = environ.get("DATABASE_URL")

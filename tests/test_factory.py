@@ -59,7 +59,7 @@ def test_environment_variables_are_read() -> None:
         {"DATABASE_URL": "postgres://u@h/db", "SESSION_IDLE_MINUTES": "30", "REDIS_URL": ""}
     )
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
-    assert config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 1800
+    assert config["SESSION_IDLE"].total_seconds() == 1800
     assert config["REDIS_URL"] is None
 
 

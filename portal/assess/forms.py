@@ -8,10 +8,15 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, RadioField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
-from portal.assess.service import NOTE_MAX_LENGTH, Submitted
+from portal.assess.service import NOTE_MAX_LENGTH, Submitted, small_int, storable
 from portal.questionnaire.model import Question
+
+
+def _storable(form: Any, field: Any) -> None:
+    if not storable(field.data or ""):
+        raise ValidationError("Remove the invisible control characters from this note.")
 
 
 def field_name(prefix: str, question_id: str) -> str:
@@ -44,7 +49,7 @@ class SectionFormBase(FlaskForm):
                     question_id=question.id,
                     value=self.answer_field(question).data or None,
                     note=(self.note_field(question).data or "").replace("\r\n", "\n"),
-                    base_revision=int(raw_revision) if raw_revision.isdigit() else 0,
+                    base_revision=small_int(raw_revision) or 0,
                 )
             )
         return result
@@ -78,7 +83,8 @@ def section_form(
                         max=NOTE_MAX_LENGTH,
                         message=f"A note can be at most {NOTE_MAX_LENGTH} characters; "
                         "shorten it and save again.",
-                    )
+                    ),
+                    _storable,
                 ],
             ),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -25,14 +26,24 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from portal import access, audit
 from portal.assess import service
 from portal.assess.forms import ImportForm, field_name, section_form
+from portal.auth import sessions
 from portal.auth.decorators import role_required
 from portal.extensions import db
-from portal.models import Assessment, Organization, PendingSave, Role, utcnow
+from portal.models import (
+    Assessment,
+    Organization,
+    PendingSave,
+    Role,
+    ToolRequest,
+    User,
+    utcnow,
+)
 from portal.questionnaire.model import DONT_KNOW
 from portal.remediation import build_plan
 from portal.reports.charts import Bar, priority_bars
@@ -83,10 +94,15 @@ def _render_step(
     *,
     notice: str | None = None,
     status: int = 200,
+    overlay: MultiDict[str, str] | None = None,
 ) -> tuple[str, int]:
     rows = service.answer_rows(assessment)
     stored = service.answer_values(rows)
-    values = _shown_values(assessment, request.form if request.method == "POST" else None)
+    # Which questions show: the stored answers plus what the person typed (a form shown again
+    # with errors, or answers restored after signing in).
+    if overlay is None and request.method == "POST":
+        overlay = request.form
+    values = _shown_values(assessment, overlay)
     per_step, overall = service.progress(steps, stored)
     questionnaire = service.questionnaire_of(assessment)
     referenced = {
@@ -145,22 +161,35 @@ def _check_no_tampering(step: service.Step) -> None:
 # --- list, start, import -----------------------------------------------------------------------
 
 
-@bp.get("/")
-@role_required(Role.OPERATOR)
-def index() -> str:
-    organization = access.get_or_404(Organization, current_user.organization_id)
+def _index_page(
+    organization: Organization, import_form: ImportForm, status: int = 200
+) -> tuple[str, int]:
     assessments = db.session.scalars(
         sa.select(Assessment)
         .where(Assessment.organization_id == organization.id)
         .order_by(Assessment.created_at.desc())
     ).all()
-    return render_template(
+    tool_requests = db.session.scalars(
+        sa.select(ToolRequest)
+        .where(ToolRequest.organization_id == organization.id)
+        .order_by(ToolRequest.created_at.desc())
+    ).all()
+    page = render_template(
         "assess/index.html",
         organization=organization,
         assessments=assessments,
+        tool_requests=tool_requests,
         open_assessment=service.open_assessment(organization),
-        import_form=ImportForm(),
+        import_form=import_form,
     )
+    return page, status
+
+
+@bp.get("/")
+@role_required(Role.OPERATOR)
+def index() -> tuple[str, int]:
+    organization = access.get_or_404(Organization, current_user.organization_id)
+    return _index_page(organization, ImportForm())
 
 
 @bp.post("/start")
@@ -195,7 +224,7 @@ def import_json() -> Response | tuple[str, int]:
     organization = access.get_or_404(Organization, current_user.organization_id)
     form = ImportForm()
     if not form.validate_on_submit():
-        return _index_with_import_errors(organization, form)
+        return _index_page(organization, form, 400)
     raw = form.file.data.read(current_app.config["MAX_CONTENT_LENGTH"])
     try:
         data = json.loads(raw.decode("utf-8"))
@@ -203,13 +232,13 @@ def import_json() -> Response | tuple[str, int]:
         form.file.errors.append(
             "This file is not valid JSON. Choose a file exported from the portal."
         )
-        return _index_with_import_errors(organization, form)
+        return _index_page(organization, form, 400)
     try:
         report = service.import_into_new_draft(organization, current_user, data)
     except service.AssessmentError as error:
         db.session.rollback()
         form.file.errors.append(str(error))
-        return _index_with_import_errors(organization, form)
+        return _index_page(organization, form, 400)
     audit.record(
         "assessment.imported",
         object_type="Assessment",
@@ -228,21 +257,6 @@ def import_json() -> Response | tuple[str, int]:
         )
     flash(message, "success" if not report.skipped else "warning")
     return redirect(url_for("assess.step", assessment_id=report.assessment.id, number=0))
-
-
-def _index_with_import_errors(organization: Organization, form: ImportForm) -> tuple[str, int]:
-    assessments = db.session.scalars(
-        sa.select(Assessment)
-        .where(Assessment.organization_id == organization.id)
-        .order_by(Assessment.created_at.desc())
-    ).all()
-    return render_template(
-        "assess/index.html",
-        organization=organization,
-        assessments=assessments,
-        open_assessment=service.open_assessment(organization),
-        import_form=form,
-    ), 400
 
 
 # --- the wizard --------------------------------------------------------------------------------
@@ -273,12 +287,14 @@ def step(assessment_id: int, number: int) -> Response | tuple[str, int]:
     if restore:
         pending = _pending(restore, assessment)
         if pending is not None:
-            form = _form_for(current, rows, formdata=MultiDict(pending.payload))
+            restored = MultiDict(pending.payload)
+            form = _form_for(current, rows, formdata=restored)
             return _render_step(
                 assessment,
                 steps,
                 current,
                 form,
+                overlay=restored,
                 notice="You were signed out before these answers were saved. They are filled "
                 "in below: check them and press “Save and continue”.",
             )
@@ -336,10 +352,9 @@ def save_step(assessment_id: int, number: int) -> Response | tuple[str, int]:
 
 def _destination(assessment: Assessment, steps: list[service.Step], number: int) -> str:
     action = request.form.get("action", "next")
-    if action.startswith("goto-") and action[5:].isdigit():
-        target = int(action[5:])
-        if 0 <= target < len(steps):
-            return url_for("assess.step", assessment_id=assessment.id, number=target)
+    target = service.small_int(action[5:]) if action.startswith("goto-") else None
+    if target is not None and target < len(steps):
+        return url_for("assess.step", assessment_id=assessment.id, number=target)
     if action == "previous" and number > 0:
         return url_for("assess.step", assessment_id=assessment.id, number=number - 1)
     if action == "stay":
@@ -420,7 +435,7 @@ def resolve_conflicts(assessment_id: int) -> Response | tuple[str, int]:
                     question_id,
                     request.form.get(f"mine_value__{question_id}") or None,
                     request.form.get(f"mine_note__{question_id}", ""),
-                    int(revision) if revision.isdigit() else 0,
+                    service.small_int(revision) or 0,
                 )
             )
     try:
@@ -433,8 +448,15 @@ def resolve_conflicts(assessment_id: int) -> Response | tuple[str, int]:
         flash(str(error), "warning")
         return redirect(url_for("assess.results", assessment_id=assessment.id))
     db.session.commit()
-    next_url = request.form.get("next_url", "")
-    if not next_url.startswith(f"/assessments/{assessment.id}/"):
+    # Only ever back into this assessment's own pages, rebuilt rather than echoed.
+    match = re.fullmatch(
+        r"/assessments/\d+/(steps/(\d{1,4})|review)", request.form.get("next_url", "")
+    )
+    if match and match.group(2) is not None:
+        next_url = url_for("assess.step", assessment_id=assessment.id, number=int(match.group(2)))
+    elif match:
+        next_url = url_for("assess.review", assessment_id=assessment.id)
+    else:
         next_url = url_for("assess.show", assessment_id=assessment.id)
     if outcome.conflicts:  # changed yet again while they were choosing
         return render_template(
@@ -452,10 +474,16 @@ def resolve_conflicts(assessment_id: int) -> Response | tuple[str, int]:
 # --- saves after the session expired ---------------------------------------------------------
 
 
-def _stash(assessment_id: int, number: int) -> str | None:
-    """Keep the answer fields of this post; return the token that brings them back."""
+def _stash(assessment_id: int, number: int, owner: User) -> str | None:
+    """Keep the answer fields of this post for ``owner``; return the token that brings them back.
+
+    ``owner`` must be allowed to edit the assessment (checked here: another tenant gets 404).
+    """
+    assessment = access.get_or_404(Assessment, assessment_id, user=owner)
+    if not owner.is_operator or not assessment.is_editable:
+        abort(404)
     payload = {k: v for k, v in request.form.items() if k.startswith(_FIELD_PREFIXES)}
-    if db.session.get(Assessment, assessment_id) is None or not payload:
+    if not payload or len(payload) > 3 * 200:
         return None
     token = secrets.token_urlsafe(24)
     db.session.execute(
@@ -463,17 +491,32 @@ def _stash(assessment_id: int, number: int) -> str | None:
     )
     db.session.add(
         PendingSave(
-            token_hash=_hash(token), assessment_id=assessment_id, step=number, payload=payload
+            token_hash=_hash(token),
+            assessment_id=assessment_id,
+            user_id=owner.id,
+            step=number,
+            payload=payload,
         )
+    )
+    audit.record(
+        "assessment.save_deferred",
+        object_type="Assessment",
+        object_id=assessment_id,
+        organization_id=assessment.organization_id,
+        actor=owner,
     )
     db.session.commit()
     return token
 
 
 def _stash_and_sign_in(assessment_id: int, number: int) -> Response:
-    """Signed out mid-save: keep what was posted, sign in, come back to the filled-in page."""
-    token = _stash(assessment_id, number)
+    """Signed out mid-save: keep what was posted for the person whose login expired, sign in,
+    come back to the filled-in page. A post with no (even expired) login of ours is a stranger's:
+    nothing is kept."""
+    owner = sessions.expired_login_user()
+    token = _stash(assessment_id, number, owner) if owner is not None else None
     if token is None:
+        flash("Please sign in.", "info")
         return redirect(url_for("auth.login"))
     flash(
         "You were signed out, so your answers were not saved yet. Sign in again: they will "
@@ -487,7 +530,9 @@ def _stash_and_sign_in(assessment_id: int, number: int) -> Response:
 def _pending(token: str, assessment: Assessment) -> PendingSave | None:
     return db.session.scalar(
         sa.select(PendingSave).where(
-            PendingSave.token_hash == _hash(token), PendingSave.assessment_id == assessment.id
+            PendingSave.token_hash == _hash(token),
+            PendingSave.assessment_id == assessment.id,
+            PendingSave.user_id == current_user.id,
         )
     )
 
@@ -508,12 +553,25 @@ def _hash(token: str) -> str:
 @bp.errorhandler(CSRFError)
 def csrf_failed(error: CSRFError) -> Response | tuple[Any, int]:
     """An expired form on a wizard save keeps the answers instead of throwing them away."""
+    try:
+        return _csrf_failed(error)
+    except NotFound:
+        # Raised by the access check while stashing: another tenant's assessment.
+        return render_template(
+            "errors/error.html",
+            code=404,
+            title="Page not found",
+            message="The page you asked for does not exist, or you do not have access to it.",
+        ), 404
+
+
+def _csrf_failed(error: CSRFError) -> Response | tuple[Any, int]:
     if request.endpoint == "assess.save_step" and request.view_args:
         assessment_id, number = request.view_args["assessment_id"], request.view_args["number"]
         if not current_user.is_authenticated:
             return _stash_and_sign_in(assessment_id, number)
         # Signed in, but the page's token is stale: show the answers again for a fresh save.
-        token = _stash(assessment_id, number)
+        token = _stash(assessment_id, number, current_user)
         return redirect(
             url_for("assess.step", assessment_id=assessment_id, number=number, restore=token)
             if token
@@ -640,3 +698,23 @@ def export_json(assessment_id: int) -> Response:
         f'attachment; filename="assessment-{assessment.id}.json"'
     )
     return response
+
+
+@bp.get("/<int:assessment_id>/plan.pdf")
+@login_required
+def plan_pdf(assessment_id: int) -> Response | tuple[str, int]:
+    from portal.reports import documents
+    from portal.toolrequests.routes import send
+
+    assessment = _load(assessment_id)
+    if assessment.is_editable:
+        flash("The remediation plan is made from a submitted assessment. Submit first.", "info")
+        return redirect(url_for("assess.review", assessment_id=assessment.id))
+    return send(
+        documents.plan_pdf,
+        assessment,
+        "assessment.plan_downloaded",
+        "Assessment",
+        assessment.id,
+        assessment.organization_id,
+    )

@@ -5,6 +5,7 @@ Views call these; they flush but never commit (the view commits once per request
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,18 @@ from portal.scoring import ScoreResult, score_assessment
 
 NOTE_MAX_LENGTH = 2000
 EXPORT_FORMAT = "readiness-portal.assessment/1"
+# Control characters (but tab and newlines) and lone surrogates cannot be stored (PostgreSQL
+# refuses NUL; UTF-8 cannot encode a surrogate) and no person types them.
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def small_int(text: str) -> int | None:
+    """A non-negative number of at most 9 ASCII digits, else None ('²'.isdigit() is True!)."""
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text or "") else None
+
+
+def storable(text: str) -> bool:
+    return _UNSTORABLE.search(text) is None
 
 
 class AssessmentError(ValueError):
@@ -218,15 +231,18 @@ class InvalidSubmission(AssessmentError):
 def check_submission(assessment: Assessment, submissions: list[Submitted]) -> None:
     """Reject what the wizard never offers: unknown questions, unknown values, hidden questions.
 
-    A question counts as hidden when the answers stored *before* this request hide it — a
-    question hidden by an answer in this same post keeps its posted answer, so nothing typed is
-    ever dropped.
+    A question is refused only if it is hidden both by the stored answers and by the stored
+    answers with this post laid over them — i.e. no page could have shown it. One revealed by
+    this post is accepted; one hidden by this post keeps its posted answer (it just does not
+    count), so nothing a person typed is ever dropped.
     """
     if not assessment.is_editable:
         raise AssessmentError("This assessment has been submitted and can no longer be changed.")
     questionnaire = questionnaire_of(assessment)
     in_scope = {q.id for q in questionnaire.questions_in(assessment.modules)}
     stored = answer_values(answer_rows(assessment))
+    merged = dict(stored)
+    merged.update({i.question_id: i.value for i in submissions if i.value is not None})
     for item in submissions:
         if item.question_id not in in_scope:
             raise InvalidSubmission(f"{item.question_id!r} is not a question of this assessment.")
@@ -235,7 +251,9 @@ def check_submission(assessment: Assessment, submissions: list[Submitted]) -> No
             raise InvalidSubmission(f"{item.value!r} is not an answer to {item.question_id}.")
         if len(item.note) > NOTE_MAX_LENGTH:
             raise InvalidSubmission(f"A note can be at most {NOTE_MAX_LENGTH} characters.")
-        if not question.is_shown(stored):
+        if not storable(item.note):
+            raise InvalidSubmission("A note contains invisible control characters; remove them.")
+        if not question.is_shown(stored) and not question.is_shown(merged):
             raise InvalidSubmission(f"{item.question_id} is not asked, given your answers.")
 
 
@@ -247,9 +265,21 @@ def save_answers(assessment: Assessment, submissions: list[Submitted], user: Use
     with both versions, not written. Everything else is saved.
     """
     check_submission(assessment, submissions)
+    now = utcnow()
+    # Claim the assessment while it is still editable. A plain UPDATE: it must not bump the
+    # version counter (that guards status changes, or two autosaves would collide), and on
+    # PostgreSQL its row lock orders this save against a concurrent submit (which locks the
+    # row before reading answers), so no answer lands in an assessment already submitted.
+    claimed = db.session.execute(
+        sa.update(Assessment)
+        .where(Assessment.id == assessment.id, Assessment.status.in_(EDITABLE_STATUSES))
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount == 0:  # type: ignore[attr-defined]
+        raise AssessmentError("This assessment has been submitted and can no longer be changed.")
     outcome = SaveOutcome()
     rows = answer_rows(assessment)
-    now = utcnow()
     for item in submissions:
         row = rows.get(item.question_id)
         if row is None:
@@ -317,15 +347,6 @@ def save_answers(assessment: Assessment, submissions: list[Submitted], user: Use
         db.session.refresh(row)
         outcome.saved.append(item.question_id)
         outcome.revisions[item.question_id] = row.revision
-    if outcome.saved:
-        # A plain UPDATE: answer saves must not bump the assessment's own version counter
-        # (that guards status changes), or two autosaves of different questions would collide.
-        db.session.execute(
-            sa.update(Assessment)
-            .where(Assessment.id == assessment.id)
-            .values(updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
     db.session.flush()
     return outcome
 
@@ -353,6 +374,9 @@ def _conflict_or_same(row: Answer, item: Submitted, outcome: SaveOutcome) -> Non
 
 
 def submit(assessment: Assessment, user: User) -> ScoreResult:
+    # Lock the row first (PostgreSQL): saves in flight finish before we read the answers, and
+    # saves after us find it submitted. SQLite serialises writers anyway.
+    db.session.refresh(assessment, with_for_update=True)
     if not assessment.is_editable:
         raise AssessmentError("This assessment has already been submitted.")
     result = score_of(assessment)
@@ -498,6 +522,7 @@ def import_into_new_draft(organization: Organization, user: User, data: Any) -> 
             question is None
             or not isinstance(note, str)
             or len(note) > NOTE_MAX_LENGTH
+            or not storable(note)
             or (value is not None and (not isinstance(value, str) or not question.accepts(value)))
         ):
             skipped.append(str(qid)[:120])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from portal import audit
@@ -29,7 +30,10 @@ def login() -> Response | str:
         email = service.normalise_email(form.email.data or "")
         user = db.session.scalar(sa.select(User).where(User.email == email))
         password = form.password.data or ""
-        if user is not None and user.is_active and verify_password(user.password_hash, password):
+        # Always run the hash check (on a dummy hash for unknown emails) so that response time
+        # does not reveal which emails have accounts, active or not.
+        password_ok = verify_password(user.password_hash if user else None, password)
+        if user is not None and user.is_active and password_ok:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             sessions.start_session(user)
@@ -37,7 +41,6 @@ def login() -> Response | str:
             db.session.commit()
             return redirect(safe_next_path(request.args.get("next")) or url_for("main.home"))
         # Same message whether the email exists or not: no account enumeration.
-        verify_password(None, password) if user is None else None
         audit.record(
             "auth.login_failed",
             object_type="User",
@@ -108,11 +111,17 @@ def accept_invitation(token: str) -> Response | str:
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:
-            user = service.accept_invitation(
-                invitation, form.full_name.data or "", form.password.data or ""
+            with db.session.begin_nested():
+                user = service.accept_invitation(
+                    invitation, form.full_name.data or "", form.password.data or ""
+                )
+        except (service.AccountError, IntegrityError) as error:
+            message = (
+                str(error)
+                if isinstance(error, service.AccountError)
+                else ("This invitation has just been used. Sign in instead.")
             )
-        except service.AccountError as error:
-            form.form_errors.append(str(error))
+            form.form_errors.append(message)
         else:
             audit.record(
                 "invitation.accepted",

@@ -69,20 +69,36 @@ def load_user_for_token(token: str) -> User | None:
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()
-    if now - row.last_seen_at > current_app.config["PERMANENT_SESSION_LIFETIME"]:
+    config = current_app.config
+    if now - row.last_seen_at > config["SESSION_IDLE"]:
+        return None
+    if now - row.created_at > config["SESSION_MAX_AGE"]:
         return None
     user = row.user
     if not user.is_active:
         return None
     if now - row.last_seen_at > _TOUCH_INTERVAL:
-        # Its own short transaction, so a request that fails and rolls back does not undo it
-        # and a read-only request does not hold a write lock.
-        db.session.execute(
-            sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
-        )
-        db.session.commit()
+        # On its own connection, so it neither commits nor rolls back the request's work.
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
+            )
     user.bind_session_token(token)
     return user
+
+
+def expired_login_user() -> User | None:
+    """Whose login this browser held, when that login has expired or been revoked.
+
+    Used only to keep a save posted after expiry for that same person; never to act as them.
+    """
+    token = session.get("_user_id")
+    if not isinstance(token, str):
+        return None
+    row = db.session.scalar(
+        sa.select(UserSession).where(UserSession.token_hash == UserSession.hash_token(token))
+    )
+    return row.user if row is not None and row.user.is_active else None
 
 
 def client_ip() -> str:

@@ -171,8 +171,9 @@ class StatusChange(Base):
 class PendingSave(Base):
     """Answers posted after the session expired, kept until the person signs in again.
 
-    Holds what was typed so that nothing is lost; applied (with the usual conflict checks and
-    access rules) by the signed-in user who presents the browser's token, then deleted.
+    Holds what was typed so that nothing is lost. It belongs to the user whose (expired) login
+    the browser still presented; only that user, signed in again, sees it — pre-filled into the
+    page for a fresh, CSRF-protected save — so a forged cross-site post cannot plant answers.
     """
 
     __tablename__ = "pending_saves"
@@ -181,6 +182,9 @@ class PendingSave(Base):
     token_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64), unique=True)
     assessment_id: orm.Mapped[int] = orm.mapped_column(
         sa.ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    user_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     step: orm.Mapped[int] = orm.mapped_column(default=0)
     payload: orm.Mapped[dict[str, Any]] = orm.mapped_column(sa.JSON)

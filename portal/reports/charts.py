@@ -29,12 +29,13 @@ class Bar:
 
 
 def priority_bars(bars: list[Bar], *, title: str, width: int = 640) -> str:
-    row, label_width, right = 34, 230, 56
+    row, label_width, right = 34, 250, 56
     plot = width - label_width - right
     height = row * len(bars) + 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="portal-chart" viewBox="0 0 {width} '
-        f'{height}" width="100%" role="img" aria-labelledby="chart-title chart-desc">',
+        f'{height}" width="100%" role="img" aria-labelledby="chart-title chart-desc" '
+        'font-family="Source Sans, Source Sans Pro Web, Helvetica, Arial, sans-serif">',
         f'<title id="chart-title">{escape(title)}</title>',
         '<desc id="chart-desc">'
         + escape("; ".join(f"{b.label}: {_text(b.score)}" for b in bars))

@@ -1,0 +1,184 @@
+"""The portal's PDFs: the remediation plan and the tool-access request.
+
+Views call :func:`plan_pdf` / :func:`tool_request_pdf`; both answer from the cache when the
+content is unchanged and otherwise render (bounded in time) and store.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, render_template
+from markupsafe import Markup
+
+from portal.assess import service as assessments
+from portal.config import PROJECT_ROOT
+from portal.models import Assessment, ToolRequest, utcnow
+from portal.remediation import build_plan
+from portal.reports.charts import Bar, priority_bars
+from portal.reports.pdf import PdfCache, RenderFailed, RenderTimeout, render_bounded
+
+__all__ = ["Pdf", "RenderFailed", "RenderTimeout", "plan_pdf", "tool_request_pdf"]
+
+REPORT_FILES = [
+    PROJECT_ROOT / "static/css/print.css",
+    *sorted((PROJECT_ROOT / "templates/reports").glob("*.html")),
+]
+
+
+@dataclass(frozen=True)
+class Pdf:
+    data: bytes
+    filename: str
+    from_cache: bool
+
+
+@functools.cache
+def template_version() -> str:
+    """A hash of the report templates and print CSS: editing either invalidates the cache."""
+    digest = hashlib.sha256()
+    for path in REPORT_FILES:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cache() -> PdfCache:
+    directory = current_app.config.get("PDF_CACHE_DIR") or str(
+        Path(current_app.instance_path) / "pdf-cache"
+    )
+    return PdfCache(Path(directory))
+
+
+def _produce(key: str, filename: str, html_factory: Any) -> Pdf:
+    cache = _cache()
+    cached = cache.get(key)
+    if cached is not None:
+        return Pdf(cached, filename, True)
+    html = html_factory()
+    stylesheet = (PROJECT_ROOT / "static/css/print.css").read_text(encoding="utf-8")
+    data = render_bounded(
+        html,
+        PROJECT_ROOT / "static",
+        stylesheet,
+        timeout=float(current_app.config.get("PDF_RENDER_TIMEOUT", 30)),
+    )
+    cache.put(key, data)
+    return Pdf(data, filename, False)
+
+
+def _organization_state(assessment: Assessment) -> dict[str, Any]:
+    org = assessment.organization
+    return {
+        "name": org.name,
+        "state": org.state,
+        "county": org.county,
+        "sectors": [s.value for s in org.sectors],
+        "ownership": org.ownership.value,
+    }
+
+
+def plan_pdf(assessment: Assessment) -> Pdf:
+    rows = assessments.answer_rows(assessment)
+    state = {
+        "kind": "plan",
+        "template": template_version(),
+        "questionnaire": assessment.questionnaire_version.content_hash,
+        "assessment": [
+            assessment.id,
+            assessment.status.value,
+            assessment.submitted_at.isoformat() if assessment.submitted_at else None,
+        ],
+        "organization": _organization_state(assessment),
+        "answers": sorted((q, r.value, r.note, r.revision) for q, r in rows.items()),
+    }
+    key = PdfCache.key(json.dumps(state, sort_keys=True))
+    filename = f"remediation-plan-{assessment.organization_id}-{assessment.id}.pdf"
+    return _produce(key, filename, lambda: _plan_html(assessment, rows))
+
+
+def _plan_html(assessment: Assessment, rows: dict[str, Any]) -> str:
+    questionnaire = assessments.questionnaire_of(assessment)
+    result = assessments.score_of(assessment, rows)
+    organization = assessment.organization
+    plan = build_plan(
+        questionnaire,
+        result,
+        sectors=[s.value for s in organization.sectors],
+        ownership=organization.ownership.value,
+    )
+    chart = priority_bars(
+        [
+            Bar(questionnaire.priority(p.priority_id).title, p.score, p.tier_id)
+            for p in result.priorities
+        ],
+        title="Score per defensive priority, out of 100",
+    )
+    return render_template(
+        "reports/plan.html",
+        assessment=assessment,
+        organization=organization,
+        questionnaire=questionnaire,
+        result=result,
+        plan=plan,
+        chart=Markup(chart),  # noqa: S704 - built by charts.py, every label escaped
+        values=assessments.answer_values(rows),
+        notes={q: r.note for q, r in rows.items()},
+        shown=set(result.shown_question_ids),
+        generated_at=utcnow().strftime("%B %-d, %Y %H:%M UTC"),
+    )
+
+
+def tool_request_pdf(request: ToolRequest) -> Pdf:
+    state = {
+        "kind": "tool_request",
+        "template": template_version(),
+        "request": [
+            request.id,
+            request.status.value,
+            request.lock_version,
+            request.contact_name,
+            request.contact_email,
+            request.contact_phone,
+            request.justification,
+            request.decision_reason,
+            sorted(i.tool_id for i in request.items),
+        ],
+        "organization": _organization_state(request.assessment)
+        if request.assessment
+        else request.organization.name,
+    }
+    key = PdfCache.key(json.dumps(state, sort_keys=True, default=str))
+    filename = f"tool-access-request-{request.organization_id}-{request.id}.pdf"
+    return _produce(key, filename, lambda: _tool_request_html(request))
+
+
+def _tool_request_html(request: ToolRequest) -> str:
+    assessment = request.assessment
+    assert assessment is not None
+    questionnaire = assessments.questionnaire_of(assessment)
+    rows = assessments.answer_rows(assessment)
+    result = assessments.score_of(assessment, rows)
+    organization = request.organization
+    plan = build_plan(
+        questionnaire,
+        result,
+        sectors=[s.value for s in organization.sectors],
+        ownership=organization.ownership.value,
+    )
+    matches = {m.tool.id: m for m in plan.tools}
+    return render_template(
+        "reports/tool_request.html",
+        request=request,
+        assessment=assessment,
+        organization=organization,
+        questionnaire=questionnaire,
+        result=result,
+        matches=matches,
+        values=assessments.answer_values(rows),
+        generated_at=utcnow().strftime("%B %-d, %Y %H:%M UTC"),
+    )

@@ -1,0 +1,159 @@
+"""HTML → PDF with WeasyPrint, safe by construction, bounded in time, cached by content.
+
+* :class:`StaticOnlyFetcher` is the only way WeasyPrint may load anything: it serves files from
+  the app's ``static/`` folder under a fixed fake origin and refuses everything else — other
+  hosts, ``file://``, ``data:``, redirects (none are followed), ``..`` escapes. It is passed to
+  every ``HTML`` and ``CSS`` object; stylesheets are never given to ``write_pdf`` as URLs
+  (CVE-2026-55073).
+* :func:`render_bounded` renders in a forked child process and kills it after ``timeout``
+  seconds, so a pathological document cannot hang a web worker. Forking inherits the already
+  imported WeasyPrint, so the bound costs milliseconds, not an interpreter start.
+* :class:`PdfCache` keeps rendered files by a content hash, shared by every worker on the host.
+
+No Flask here: callers pass the HTML and the static folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mimetypes
+import multiprocessing
+import os
+import tempfile
+from multiprocessing.connection import Connection
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+log = logging.getLogger(__name__)
+
+# A host that can never resolve (RFC 2606): links to it only ever reach our fetcher.
+ASSET_ORIGIN = "https://portal-assets.invalid"
+STATIC_PREFIX = f"{ASSET_ORIGIN}/static/"
+SERVED_SUFFIXES = {".css", ".woff2", ".woff", ".ttf", ".otf", ".svg", ".png", ".jpg"}
+
+
+class RenderTimeout(Exception):
+    """The document took longer than allowed; the child rendering it was stopped."""
+
+
+class RenderFailed(Exception):
+    """WeasyPrint could not render the document."""
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Serve the app's own static files; refuse every other URL."""
+
+    def __init__(self, static_root: Path) -> None:
+        super().__init__(
+            timeout=2, allowed_protocols={"https"}, allow_redirects=False, fail_on_errors=False
+        )
+        self.static_root = static_root.resolve()
+
+    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        if not url.startswith(STATIC_PREFIX):
+            log.warning("PDF fetcher refused %r", url[:200])
+            raise ValueError(f"refused by the portal's PDF fetcher: {url[:200]}")
+        relative = unquote(urlsplit(url).path)[len("/static/") :]
+        path = (self.static_root / relative).resolve()
+        if (
+            not path.is_relative_to(self.static_root)
+            or not path.is_file()
+            or path.suffix.lower() not in SERVED_SUFFIXES
+        ):
+            log.warning("PDF fetcher refused %r", url[:200])
+            raise ValueError(f"refused by the portal's PDF fetcher: {url[:200]}")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+
+
+def render_pdf(html: str, static_root: Path, stylesheet: str | None = None) -> bytes:
+    """Render in this process (the child of :func:`render_bounded`, or a benchmark)."""
+    fetcher = StaticOnlyFetcher(static_root)
+    fonts = FontConfiguration()
+    stylesheets = []
+    if stylesheet is not None:
+        stylesheets.append(
+            CSS(string=stylesheet, base_url=STATIC_PREFIX, url_fetcher=fetcher, font_config=fonts)
+        )
+    document = HTML(string=html, base_url=STATIC_PREFIX, url_fetcher=fetcher)
+    pdf: bytes = document.write_pdf(
+        stylesheets=stylesheets,
+        font_config=fonts,
+        pdf_variant="pdf/ua-1",
+        attachments=[],
+        presentational_hints=False,
+    )
+    return pdf
+
+
+def _child(conn: Connection, html: str, static_root: str, stylesheet: str | None) -> None:
+    try:
+        conn.send(("ok", render_pdf(html, Path(static_root), stylesheet)))
+    except BaseException as error:  # report anything to the parent; the child exits next
+        conn.send(("error", f"{type(error).__name__}: {error}"[:500]))
+    finally:
+        conn.close()
+
+
+def render_bounded(
+    html: str, static_root: Path, stylesheet: str | None = None, *, timeout: float = 30.0
+) -> bytes:
+    """Render in a forked child; stop it and raise :class:`RenderTimeout` after ``timeout``."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_child, args=(send, html, str(static_root), stylesheet), daemon=True
+    )
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(timeout):
+            raise RenderTimeout(f"rendering took longer than {timeout:g} s")
+        status, payload = receive.recv()
+    except EOFError:
+        raise RenderFailed("the renderer stopped without an answer") from None
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.kill()
+        child.join(5)
+    if status != "ok":
+        raise RenderFailed(str(payload))
+    assert isinstance(payload, bytes)
+    return payload
+
+
+class PdfCache:
+    """Rendered PDFs on disk by content hash; atomic writes, safe across worker processes."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def key(*parts: str) -> str:
+        digest = hashlib.sha256()
+        for part in parts:
+            digest.update(part.encode())
+            digest.update(b"\x00")
+        return digest.hexdigest()
+
+    def path(self, key: str) -> Path:
+        return self.directory / f"{key}.pdf"
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def put(self, key: str, data: bytes) -> None:
+        handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".part")
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, self.path(key))

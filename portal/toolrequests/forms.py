@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
+
+from portal.forms import CheckboxListField, NoControlCharacters, strip
+
+JUSTIFICATION_MAX = 5000
+
+
+class ToolRequestForm(FlaskForm):
+    tools = CheckboxListField(
+        "Services to request",
+        description="Only services your gaps, sector and ownership qualify you for are listed.",
+        validators=[InputRequired("Choose at least one service.")],
+    )
+    contact_name = StringField(
+        "Contact person",
+        filters=[strip],
+        validators=[
+            InputRequired("Enter who the coordinator should contact."),
+            Length(max=120, message="A name can be at most 120 characters."),
+            NoControlCharacters(),
+        ],
+    )
+    contact_email = EmailField(
+        "Contact email",
+        filters=[strip],
+        validators=[
+            InputRequired("Enter a contact email address."),
+            Length(max=254),
+            NoControlCharacters(),
+            Email("Enter an email address like name@example.org.", check_deliverability=False),
+        ],
+    )
+    contact_phone = StringField(
+        "Contact phone (optional)",
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=40, message="A phone number can be at most 40 characters."),
+            Regexp(r"^[0-9 +().\-x]*$", message="Use digits, spaces and + ( ) - only."),
+        ],
+    )
+    justification = TextAreaField(
+        "Why you need these services",
+        description="Pre-filled from your assessment; edit it in your own words if you like.",
+        validators=[
+            InputRequired("Explain briefly why you need these services."),
+            Length(max=JUSTIFICATION_MAX, message=f"Keep it under {JUSTIFICATION_MAX} characters."),
+        ],
+    )

@@ -1,0 +1,175 @@
+"""Tool-access requests: operators ask their coordinator for the services their gaps qualify
+them for; both sides can download the request as a PDF."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as BaseResponse
+
+from portal import access, audit
+from portal.assess import service as assessments
+from portal.auth.decorators import role_required
+from portal.extensions import db
+from portal.models import (
+    Assessment,
+    AssessmentStatus,
+    Role,
+    ToolRequest,
+    ToolRequestItem,
+    ToolRequestStatus,
+)
+from portal.remediation import ToolMatch, build_plan
+from portal.reports import documents
+from portal.toolrequests.forms import ToolRequestForm
+
+bp = Blueprint("toolrequests", __name__)
+
+
+def _eligible_matches(assessment: Assessment) -> list[ToolMatch]:
+    questionnaire = assessments.questionnaire_of(assessment)
+    result = assessments.score_of(assessment)
+    organization = assessment.organization
+    plan = build_plan(
+        questionnaire,
+        result,
+        sectors=[s.value for s in organization.sectors],
+        ownership=organization.ownership.value,
+    )
+    return list(plan.tools)
+
+
+def _justification(assessment: Assessment, matches: list[ToolMatch]) -> str:
+    questionnaire = assessments.questionnaire_of(assessment)
+    when = assessment.submitted_at.strftime("%B %-d, %Y") if assessment.submitted_at else ""
+    lines = [
+        f"Our cyber readiness self-assessment of {when} scored {assessment.overall_score} out "
+        f"of 100 ({(assessment.overall_tier or '').replace('_', ' ')}). We are asking for these "
+        "services to close the following gaps:",
+    ]
+    seen: set[str] = set()
+    for match in matches:
+        for qid in match.gap_question_ids:
+            action = questionnaire.question(qid).action
+            if qid not in seen and action is not None:
+                seen.add(qid)
+                lines.append(f"- {action.title}")
+    return "\n".join(lines[:16])
+
+
+@bp.route("/assessments/<int:assessment_id>/tool-requests/new", methods=["GET", "POST"])
+@role_required(Role.OPERATOR)
+def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
+    assessment = access.get_or_404(Assessment, assessment_id)
+    if assessment.status not in (AssessmentStatus.SUBMITTED, AssessmentStatus.ACCEPTED):
+        flash("Submit your assessment first: requests are based on its results.", "warning")
+        return redirect(url_for("assess.show", assessment_id=assessment.id))
+    matches = _eligible_matches(assessment)
+    form = ToolRequestForm()
+    form.tools.choices = {m.tool.id: m.tool.name for m in matches}
+    if not matches:
+        flash("None of your gaps call for a catalog service.", "info")
+        return redirect(url_for("assess.results", assessment_id=assessment.id))
+    if not form.is_submitted():
+        form.contact_name.data = current_user.full_name
+        form.contact_email.data = current_user.email
+        form.justification.data = _justification(assessment, matches)
+    elif form.validate():
+        request_row = ToolRequest(
+            organization_id=assessment.organization_id,
+            assessment_id=assessment.id,
+            status=ToolRequestStatus.SUBMITTED,
+            contact_name=form.contact_name.data or "",
+            contact_email=(form.contact_email.data or "").lower(),
+            contact_phone=form.contact_phone.data or "",
+            justification=(form.justification.data or "").replace("\r\n", "\n"),
+            created_by_id=current_user.id,
+        )
+        request_row.items = [ToolRequestItem(tool_id=t) for t in form.tools.data or []]
+        db.session.add(request_row)
+        db.session.flush()
+        audit.record(
+            "tool_request.submitted",
+            object_type="ToolRequest",
+            object_id=request_row.id,
+            organization_id=assessment.organization_id,
+            tools=sorted(form.tools.data or []),
+        )
+        db.session.commit()
+        flash("Your request has been sent to your coordinator.", "success")
+        return redirect(url_for("toolrequests.show", request_id=request_row.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "toolrequests/new.html",
+        form=form,
+        assessment=assessment,
+        matches={m.tool.id: m for m in matches},
+    ), status
+
+
+@bp.get("/tool-requests/<int:request_id>")
+@login_required
+def show(request_id: int) -> str:
+    request_row = access.get_or_404(ToolRequest, request_id)
+    questionnaire = (
+        assessments.questionnaire_of(request_row.assessment) if request_row.assessment else None
+    )
+    return render_template(
+        "toolrequests/show.html", request_row=request_row, questionnaire=questionnaire
+    )
+
+
+@bp.get("/tool-requests/<int:request_id>.pdf")
+@login_required
+def pdf(request_id: int) -> BaseResponse | tuple[str, int]:
+    request_row = access.get_or_404(ToolRequest, request_id)
+    if request_row.assessment is None:
+        abort(404)
+    return send(
+        documents.tool_request_pdf,
+        request_row,
+        "tool_request.pdf_downloaded",
+        "ToolRequest",
+        request_row.id,
+        request_row.organization_id,
+    )
+
+
+def send(
+    make: object,
+    subject: object,
+    action: str,
+    object_type: str,
+    object_id: int,
+    organization_id: int,
+) -> BaseResponse | tuple[str, int]:
+    """Produce a PDF (cache or bounded render) and send it; a clear page if it takes too long."""
+    try:
+        produced = make(subject)  # type: ignore[operator]
+    except documents.RenderTimeout:
+        return render_template(
+            "errors/error.html",
+            code=503,
+            title="The PDF is taking too long",
+            message="We stopped making this PDF because it took longer than allowed. Please "
+            "try again in a minute; if it keeps happening, tell your administrator.",
+        ), 503
+    except documents.RenderFailed:
+        return render_template(
+            "errors/error.html",
+            code=500,
+            title="The PDF could not be made",
+            message="The problem has been logged. Your answers are safe.",
+        ), 500
+    audit.record(
+        action,
+        object_type=object_type,
+        object_id=object_id,
+        organization_id=organization_id,
+        cached=produced.from_cache,
+    )
+    db.session.commit()
+    response = Response(produced.data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{produced.filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
