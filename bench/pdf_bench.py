@@ -1,0 +1,95 @@
+"""PDF pipeline benchmark — run by hand: `.venv/bin/python bench/pdf_bench.py [--runs N]`.
+
+Measures, in one run on one machine:
+  * bare WeasyPrint: HTML(string)+CSS → write_pdf in this process, on the plan's exact HTML;
+  * the portal's pipeline: build the HTML (scoring, planning, Jinja) + bounded render in a forked
+    child + cache write, i.e. a first download;
+  * a cached repeat download through the app (test client: routing, access check, audit row).
+Prints medians and the ratios the PDF issue sets targets for (pipeline ≤ 1.1 × bare; cached
+≤ 20 ms), with pages and bytes. Uses a throwaway SQLite database and cache folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from io import BytesIO
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask_migrate import upgrade
+from pypdf import PdfReader
+
+from portal import create_app
+from portal.config import PROJECT_ROOT
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="pdf-bench-"))
+    app = create_app(
+        {
+            "SECRET_KEY": "b" * 40,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "PDF_CACHE_DIR": str(workdir / "cache"),
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        upgrade()
+    from tests.conftest import World
+    from tests.reports.conftest import submit_assessment
+
+    world = World(app)
+    assessment_id = submit_assessment(app, world)
+
+    from portal.assess import service
+    from portal.extensions import db
+    from portal.models import Assessment
+    from portal.reports import documents
+    from portal.reports.pdf import render_pdf
+
+    stylesheet = (PROJECT_ROOT / "static/css/print.css").read_text()
+    bare, pipeline, cached = [], [], []
+    with app.test_request_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        html = documents._plan_html(assessment, service.answer_rows(assessment))
+        render_pdf(html, PROJECT_ROOT / "static", stylesheet)  # warm fonts and caches
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            bare_pdf = render_pdf(html, PROJECT_ROOT / "static", stylesheet)
+            bare.append(time.perf_counter() - started)
+            for path in (workdir / "cache").glob("*.pdf"):
+                path.unlink()
+            started = time.perf_counter()
+            produced = documents.plan_pdf(assessment)
+            pipeline.append(time.perf_counter() - started)
+            assert not produced.from_cache
+    client = app.test_client()
+    client.post(
+        "/login", data={"email": world.operator_a, "password": "correct horse battery staple"}
+    )
+    client.get(f"/assessments/{assessment_id}/plan.pdf")  # fill the cache
+    for _ in range(max(args.runs, 20)):
+        started = time.perf_counter()
+        response = client.get(f"/assessments/{assessment_id}/plan.pdf")
+        cached.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    pages = len(PdfReader(BytesIO(produced.data)).pages)
+    b, p, c = statistics.median(bare), statistics.median(pipeline), statistics.median(cached)
+    print(f"plan PDF: {pages} pages, {len(produced.data):,} bytes (bare: {len(bare_pdf):,})")
+    print(f"bare WeasyPrint     median {b * 1000:8.1f} ms  (runs: {args.runs})")
+    print(
+        f"portal pipeline     median {p * 1000:8.1f} ms  ratio {p / b:.3f} x bare (target <= 1.1)"
+    )
+    print(f"cached download     median {c * 1000:8.1f} ms  (target <= 20 ms) = {c / b:.4f} x bare")
+
+
+if __name__ == "__main__":
+    main()
