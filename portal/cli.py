@@ -97,23 +97,23 @@ def seed_demo() -> None:
         raise click.ClickException(
             "Refusing to add demo accounts with known passwords in production."
         )
-    if db.session.scalar(sa.select(User.id).where(User.email == "admin@demo.test")):
+    if db.session.scalar(sa.select(User.id).where(User.email == "admin@demo.example.org")):
         click.echo("Demo data is already there.")
         _print_logins()
         return
     jurisdiction = Jurisdiction(name="Demo State of Ohio", state="OH")
     db.session.add(jurisdiction)
     db.session.flush()
-    service.create_staff_user(Role.ADMIN, "Demo Admin", "admin@demo.test", DEMO_PASSWORD)
+    service.create_staff_user(Role.ADMIN, "Demo Admin", "admin@demo.example.org", DEMO_PASSWORD)
     service.create_staff_user(
         Role.COORDINATOR,
         "Casey Coordinator",
-        "coordinator@demo.test",
+        "coordinator@demo.example.org",
         DEMO_PASSWORD,
         [jurisdiction],
     )
     for name, sectors, ownership, size, county in DEMO_ORGANIZATIONS:
-        email = f"{sectors[0]}@demo.test"
+        email = f"{sectors[0]}@demo.example.org"
         service.register_organization(
             service.NewOrganization(name, sectors, ownership, size, "OH", county),
             f"{sectors[0].title()} IT Lead",
@@ -130,7 +130,7 @@ def _print_logins() -> None:
     rows = db.session.execute(
         sa.select(User.email, User.role, Organization.name)
         .join(Organization, User.organization_id == Organization.id, isouter=True)
-        .where(User.email.like("%@demo.test"))
+        .where(User.email.like("%@demo.example.org"))
         .order_by(User.role, User.email)
     ).all()
     for email, role, org in rows:

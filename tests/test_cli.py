@@ -15,15 +15,15 @@ from tests.conftest import login
 def test_seed_demo_prints_logins_and_is_idempotent(app: Flask, runner: Any) -> None:
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
-    assert "coordinator@demo.test" in result.output
-    assert "hospital@demo.test" in result.output
+    assert "coordinator@demo.example.org" in result.output
+    assert "hospital@demo.example.org" in result.output
     again = runner.invoke(args=["seed-demo"])
     assert "already there" in again.output
     with app.app_context():
         sectors = {s for o in db.session.scalars(sa.select(Organization)) for s in o.sectors}
         assert {s.value for s in sectors} == {"hospital", "bank", "water", "electric"}
     client = app.test_client()
-    login(client, "water@demo.test", "demo-password-2026")
+    login(client, "water@demo.example.org", "demo-password-2026")
     assert "Town of Cedar Falls" in client.get("/").get_data(as_text=True)
 
 
