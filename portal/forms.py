@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import SelectMultipleField, widgets
-from wtforms.validators import ValidationError
+from wtforms import EmailField, SelectMultipleField, widgets
+from wtforms.validators import Email, InputRequired, Length, ValidationError
 
 
 class CheckboxListField(SelectMultipleField):
@@ -31,3 +31,17 @@ def strip(value: Any) -> Any:
 def choices(mapping: dict[Any, str]) -> dict[str, str]:
     """WTForms 3.3 takes a {value: label} dict without deprecation warnings (style-anchors §5)."""
     return {str(key): label for key, label in mapping.items()}
+
+
+def email_field(label: str, missing: str = "Enter your email address.") -> EmailField:
+    """An email field with the portal's checks and messages (used by every form that asks)."""
+    return EmailField(
+        label,
+        filters=[strip],
+        validators=[
+            InputRequired(missing),
+            Length(max=254, message="An email address can be at most 254 characters."),
+            NoControlCharacters(),
+            Email("Enter an email address like name@example.org.", check_deliverability=False),
+        ],
+    )

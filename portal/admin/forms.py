@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, ValidationError
+from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from portal.forms import CheckboxListField, NoControlCharacters, strip
+from portal.forms import CheckboxListField, NoControlCharacters, email_field, strip
 from portal.geography import STATES
 
 
@@ -19,16 +19,7 @@ class CoordinatorForm(FlaskForm):
             NoControlCharacters(),
         ],
     )
-    email = EmailField(
-        "Email address",
-        filters=[strip],
-        validators=[
-            InputRequired("Enter the coordinator's email address."),
-            Length(max=254),
-            NoControlCharacters(),
-            Email("Enter an email address like name@example.gov.", check_deliverability=False),
-        ],
-    )
+    email = email_field("Email address", "Enter the coordinator's email address.")
     password = PasswordField(
         "Temporary password",
         description="Give it to the coordinator by phone; they should change it at first sign-in.",

@@ -45,7 +45,6 @@ from portal.models import (
     utcnow,
 )
 from portal.questionnaire.model import DONT_KNOW
-from portal.remediation import build_plan
 from portal.reports.charts import Bar, priority_bars
 
 bp = Blueprint("assess", __name__, url_prefix="/assessments")
@@ -648,13 +647,7 @@ def results(assessment_id: int) -> str:
     questionnaire = service.questionnaire_of(assessment)
     rows = service.answer_rows(assessment)
     result = service.score_of(assessment, rows)
-    organization = assessment.organization
-    plan = build_plan(
-        questionnaire,
-        result,
-        sectors=[s.value for s in organization.sectors],
-        ownership=organization.ownership.value,
-    )
+    plan = service.plan_of(assessment, result)
     comparison = service.compare_with_previous(assessment, result)
     previous_scores = {k: v[0] for k, v in comparison.priority_deltas.items()} if comparison else {}
     chart = priority_bars(

@@ -26,6 +26,7 @@ from portal.models import (
     utcnow,
 )
 from portal.questionnaire.model import Question, Questionnaire, Section
+from portal.remediation import Plan, build_plan
 from portal.scoring import ScoreResult, score_assessment
 
 NOTE_MAX_LENGTH = 2000
@@ -87,6 +88,17 @@ def answer_values(rows: dict[str, Answer]) -> dict[str, str | None]:
 def score_of(assessment: Assessment, rows: dict[str, Answer] | None = None) -> ScoreResult:
     values = answer_values(rows if rows is not None else answer_rows(assessment))
     return score_assessment(questionnaire_of(assessment), assessment.modules, values)
+
+
+def plan_of(assessment: Assessment, result: ScoreResult) -> Plan:
+    """The remediation plan for ``result``, for the assessment's organization as it is now."""
+    organization = assessment.organization
+    return build_plan(
+        questionnaire_of(assessment),
+        result,
+        sectors=[s.value for s in organization.sectors],
+        ownership=organization.ownership.value,
+    )
 
 
 @dataclass(frozen=True)

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length
 
 from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from portal.forms import CheckboxListField, NoControlCharacters, choices, strip
+from portal.forms import CheckboxListField, NoControlCharacters, choices, email_field, strip
 from portal.geography import STATES
 from portal.models import OWNERSHIP_LABELS, SECTOR_LABELS, SIZE_LABELS
-
-
-def _email_field(label: str = "Work email address") -> EmailField:
-    return EmailField(
-        label,
-        filters=[strip],
-        validators=[
-            InputRequired("Enter your email address."),
-            Length(max=254, message="An email address can be at most 254 characters."),
-            NoControlCharacters(),
-            Email("Enter an email address like name@example.org.", check_deliverability=False),
-        ],
-    )
 
 
 def _new_password_fields() -> tuple[PasswordField, PasswordField]:
@@ -105,7 +92,7 @@ class RegistrationForm(FlaskForm):
         ],
     )
     full_name = _full_name_field()
-    email = _email_field()
+    email = email_field("Work email address")
     password, confirm = _new_password_fields()
 
 

@@ -19,7 +19,6 @@ from markupsafe import Markup
 from portal.assess import service as assessments
 from portal.config import PROJECT_ROOT
 from portal.models import Assessment, ToolRequest, utcnow
-from portal.remediation import build_plan
 from portal.reports.charts import Bar, priority_bars
 from portal.reports.pdf import PdfCache, RenderFailed, RenderTimeout, render_bounded
 
@@ -105,12 +104,7 @@ def _plan_html(assessment: Assessment, rows: dict[str, Any]) -> str:
     questionnaire = assessments.questionnaire_of(assessment)
     result = assessments.score_of(assessment, rows)
     organization = assessment.organization
-    plan = build_plan(
-        questionnaire,
-        result,
-        sectors=[s.value for s in organization.sectors],
-        ownership=organization.ownership.value,
-    )
+    plan = assessments.plan_of(assessment, result)
     chart = priority_bars(
         [
             Bar(questionnaire.priority(p.priority_id).title, p.score, p.tier_id)
@@ -164,12 +158,7 @@ def _tool_request_html(request: ToolRequest) -> str:
     rows = assessments.answer_rows(assessment)
     result = assessments.score_of(assessment, rows)
     organization = request.organization
-    plan = build_plan(
-        questionnaire,
-        result,
-        sectors=[s.value for s in organization.sectors],
-        ownership=organization.ownership.value,
-    )
+    plan = assessments.plan_of(assessment, result)
     matches = {m.tool.id: m for m in plan.tools}
     return render_template(
         "reports/tool_request.html",

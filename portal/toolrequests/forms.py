@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
+from wtforms import StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from portal.forms import CheckboxListField, NoControlCharacters, strip
+from portal.forms import CheckboxListField, NoControlCharacters, email_field, strip
 
 JUSTIFICATION_MAX = 5000
 
@@ -24,16 +24,7 @@ class ToolRequestForm(FlaskForm):
             NoControlCharacters(),
         ],
     )
-    contact_email = EmailField(
-        "Contact email",
-        filters=[strip],
-        validators=[
-            InputRequired("Enter a contact email address."),
-            Length(max=254),
-            NoControlCharacters(),
-            Email("Enter an email address like name@example.org.", check_deliverability=False),
-        ],
-    )
+    contact_email = email_field("Contact email", "Enter a contact email address.")
     contact_phone = StringField(
         "Contact phone (optional)",
         filters=[strip],

@@ -19,7 +19,7 @@ from portal.models import (
     ToolRequestItem,
     ToolRequestStatus,
 )
-from portal.remediation import ToolMatch, build_plan
+from portal.remediation import ToolMatch
 from portal.reports import documents
 from portal.toolrequests.forms import ToolRequestForm
 
@@ -27,16 +27,7 @@ bp = Blueprint("toolrequests", __name__)
 
 
 def _eligible_matches(assessment: Assessment) -> list[ToolMatch]:
-    questionnaire = assessments.questionnaire_of(assessment)
-    result = assessments.score_of(assessment)
-    organization = assessment.organization
-    plan = build_plan(
-        questionnaire,
-        result,
-        sectors=[s.value for s in organization.sectors],
-        ownership=organization.ownership.value,
-    )
-    return list(plan.tools)
+    return list(assessments.plan_of(assessment, assessments.score_of(assessment)).tools)
 
 
 def _justification(assessment: Assessment, matches: list[ToolMatch]) -> str:
