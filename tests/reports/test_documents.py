@@ -203,3 +203,24 @@ def test_tool_request_only_after_submission(client: FlaskClient, world: World) -
     draft_id = int(re.search(r"/assessments/(\d+)/", draft.headers["Location"]).group(1))
     response = client.get(f"/assessments/{draft_id}/tool-requests/new")
     assert response.status_code == 302
+
+
+def test_a_100_kb_note_still_renders_within_the_limit(
+    app: Flask, client: FlaskClient, world: World, canary: Canary, pdf_cache: Any
+) -> None:
+    # Forms cap notes at 2,000 characters; data imported or written by other means may not be.
+    import time
+
+    words = " ".join(["overlong"] * 12_000) + " " + hostile_strings(canary.url)[0]
+    assert len(words) > 100_000
+    assessment_id = submit_assessment(app, world, notes={"core.security_lead": words})
+    login(client, world.operator_a)
+    started = time.monotonic()
+    response = client.get(f"/assessments/{assessment_id}/plan.pdf")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert elapsed < app.config["PDF_RENDER_TIMEOUT"]
+    reader, text = read(response.get_data())
+    assert "overlong overlong" in text
+    assert "shortened here; the full note is in the portal" in text
+    assert canary.requests == []
