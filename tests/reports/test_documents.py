@@ -88,7 +88,8 @@ def test_plan_pdf_reads_like_the_report_and_is_cached(
     assert "Within 30 days" in text and "CRITICAL" in text
     assert "Find out first" in text
     assert "Appendix: every answer" in text and "CPG 2.0" in text
-    assert '<img src="file:///etc/passwd">' in text  # a note, printed as text
+    # A note, printed as text (column wrapping may break it across lines).
+    assert '<imgsrc="file:///etc/passwd">' in text.replace(" ", "")
     assert canary.requests == []  # nothing was fetched from the hostile strings
     # A second download of the unchanged plan comes from the cache.
     again = client.get(f"/assessments/{assessment_id}/plan.pdf")
