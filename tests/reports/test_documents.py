@@ -221,7 +221,7 @@ def test_a_100_kb_note_still_renders_within_the_limit(
     elapsed = time.monotonic() - started
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert elapsed < app.config["PDF_RENDER_TIMEOUT"]
-    reader, text = read(response.get_data())
+    _, text = read(response.get_data())
     assert "overlong overlong" in text
     assert "shortened here; the full note is in the portal" in text
     assert canary.requests == []
