@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth.routes import bp as auth_bp
     from portal.main.routes import bp as main_bp
     from portal.organizations.routes import bp as organizations_bp
+    from portal.review.routes import bp as review_bp
     from portal.toolrequests.routes import bp as toolrequests_bp
 
     app.register_blueprint(main_bp)
@@ -116,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(assess_bp)
     app.register_blueprint(toolrequests_bp)
+    app.register_blueprint(review_bp)
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -39,6 +39,7 @@ from portal.models import (
     Assessment,
     Organization,
     PendingSave,
+    ReviewComment,
     Role,
     ToolRequest,
     User,
@@ -104,6 +105,16 @@ def _render_step(
     values = _shown_values(assessment, overlay)
     per_step, overall = service.progress(steps, stored)
     questionnaire = service.questionnaire_of(assessment)
+    section_ids = [q.id for q in step.section.questions]
+    comments: dict[str, list[ReviewComment]] = {}
+    for comment in db.session.scalars(
+        sa.select(ReviewComment)
+        .where(
+            ReviewComment.assessment_id == assessment.id, ReviewComment.question_id.in_(section_ids)
+        )
+        .order_by(ReviewComment.created_at)
+    ):
+        comments.setdefault(comment.question_id or "", []).append(comment)
     referenced = {
         qid for q in step.section.questions if q.show_if for qid in q.show_if.referenced_questions()
     }
@@ -120,6 +131,7 @@ def _render_step(
         overall=overall,
         notice=notice,
         questionnaire=questionnaire,
+        comments=comments,
         # JSON for a non-executed data block; "<" is escaped so it cannot close the element.
         client_data=Markup(  # noqa: S704
             json.dumps(
@@ -173,12 +185,20 @@ def _index_page(
         .where(ToolRequest.organization_id == organization.id)
         .order_by(ToolRequest.created_at.desc())
     ).all()
+    open_one = service.open_assessment(organization)
     page = render_template(
         "assess/index.html",
         organization=organization,
         assessments=assessments,
         tool_requests=tool_requests,
-        open_assessment=service.open_assessment(organization),
+        open_assessment=open_one,
+        open_comments=db.session.scalars(
+            sa.select(ReviewComment)
+            .where(ReviewComment.assessment_id == open_one.id)
+            .order_by(ReviewComment.created_at)
+        ).all()
+        if open_one is not None
+        else [],
         import_form=import_form,
     )
     return page, status

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from portal.forms import NoControlCharacters, choices, strip
+from portal.models import SECTOR_LABELS
+
+TIERS = {
+    "at_risk": "At risk",
+    "developing": "Developing",
+    "established": "Established",
+    "advanced": "Advanced",
+}
+
+
+class QueueFilterForm(FlaskForm):
+    """GET filters for the queue: read-only, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        "Organization name",
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=100, message="Search for at most 100 characters."),
+            NoControlCharacters(),
+        ],
+    )
+    sector = SelectField("Sector", choices={"": "Any sector", **choices(SECTOR_LABELS)}, default="")
+    county = StringField(
+        "County", filters=[strip], validators=[Optional(), Length(max=100), NoControlCharacters()]
+    )
+    status = SelectField(
+        "Status",
+        default="",
+        choices={
+            "": "Any status",
+            "submitted": "Submitted",
+            "returned": "Returned",
+            "accepted": "Accepted",
+        },
+    )
+    tier = SelectField("Tier", choices={"": "Any tier", **TIERS}, default="")
+    score = SelectField(
+        "Score",
+        default="",
+        choices={
+            "": "Any score",
+            "0-39": "0–39",
+            "40-69": "40–69",
+            "70-89": "70–89",
+            "90-100": "90–100",
+        },
+    )
+    submitted_from = DateField("Submitted on or after", validators=[Optional()], format="%Y-%m-%d")
+    submitted_to = DateField("Submitted on or before", validators=[Optional()], format="%Y-%m-%d")
+    sort = SelectField(
+        "Sort by",
+        default="newest",
+        choices={
+            "newest": "Newest first",
+            "oldest": "Oldest first",
+            "score_low": "Lowest score first",
+            "score_high": "Highest score first",
+            "name": "Organization name",
+        },
+    )
+
+    def validate_submitted_to(self, field: DateField) -> None:
+        if field.data and self.submitted_from.data and field.data < self.submitted_from.data:
+            raise ValidationError("The end date is before the start date.")
+
+
+class CommentForm(FlaskForm):
+    question_id = SelectField("About (optional)", validators=[Optional()])
+    body = TextAreaField(
+        "Comment for the operator",
+        filters=[strip],
+        validators=[
+            InputRequired("Write the comment."),
+            Length(max=4000, message="Keep a comment under 4,000 characters."),
+        ],
+    )
+
+
+class DecisionForm(FlaskForm):
+    action = RadioField(
+        "Decision",
+        choices={"approve": "Approve", "deny": "Deny", "fulfil": "Mark fulfilled"},
+        validators=[InputRequired("Choose a decision.")],
+    )
+    reason = TextAreaField(
+        "Note to the operator (required when denying)",
+        filters=[strip],
+        validators=[Length(max=2000)],
+    )

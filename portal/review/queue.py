@@ -1,0 +1,153 @@
+"""The coordinator's queue: one query, scoped to the jurisdiction, filtered, keyset-paginated."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal import access
+from portal.extensions import db
+from portal.models import (
+    Assessment,
+    AssessmentStatus,
+    Organization,
+    OrganizationSector,
+    Role,
+    User,
+    name_key,
+)
+
+PAGE_SIZE = 25
+QUEUE_STATUSES = (AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED, AssessmentStatus.ACCEPTED)
+SCORE_BANDS = {"0-39": (0, 39), "40-69": (40, 69), "70-89": (70, 89), "90-100": (90, 100)}
+# sort name -> (columns, descending)
+SORTS = {
+    "newest": ((Assessment.submitted_at, Assessment.id), True),
+    "oldest": ((Assessment.submitted_at, Assessment.id), False),
+    "score_low": ((Assessment.overall_score, Assessment.id), False),
+    "score_high": ((Assessment.overall_score, Assessment.id), True),
+    "name": ((Organization.name_key, Assessment.id), False),
+}
+
+
+class BadCursor(ValueError):
+    """A page link that was not made by us (or for another sort order)."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    sector: str = ""
+    county: str = ""
+    status: str = ""
+    tier: str = ""
+    score: str = ""
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    search: str = ""
+    sort: str = "newest"
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[Assessment]
+    next_cursor: str | None
+    counts: dict[str, int]
+
+
+def _scoped(user: User) -> sa.Select[Any]:
+    query = sa.select(Assessment).join(Organization, Assessment.organization_id == Organization.id)
+    if user.role is Role.COORDINATOR:
+        query = query.where(access.coordinator_scope(user))
+    elif user.role is not Role.ADMIN:
+        query = query.where(sa.false())
+    return query.where(Assessment.status.in_(QUEUE_STATUSES))
+
+
+def _filtered(query: sa.Select[Any], f: Filters, *, with_status: bool = True) -> sa.Select[Any]:
+    if f.sector:
+        query = query.where(
+            Organization.id.in_(
+                sa.select(OrganizationSector.organization_id).where(
+                    OrganizationSector.sector == f.sector
+                )
+            )
+        )
+    if f.county:
+        query = query.where(sa.func.lower(Organization.county) == f.county.strip().lower())
+    if with_status and f.status:
+        query = query.where(Assessment.status == f.status)
+    if f.tier:
+        query = query.where(Assessment.overall_tier == f.tier)
+    if f.score:
+        low, high = SCORE_BANDS[f.score]
+        query = query.where(Assessment.overall_score.between(low, high))
+    if f.submitted_from:
+        query = query.where(
+            Assessment.submitted_at >= datetime.combine(f.submitted_from, time.min, UTC)
+        )
+    if f.submitted_to:
+        query = query.where(
+            Assessment.submitted_at <= datetime.combine(f.submitted_to, time.max, UTC)
+        )
+    if f.search:
+        query = query.where(Organization.name_key.contains(name_key(f.search), autoescape=True))
+    return query
+
+
+def queue_page(user: User, f: Filters, cursor: str | None) -> QueuePage:
+    columns, descending = SORTS[f.sort]
+    query = _filtered(_scoped(user), f)
+    if cursor:
+        values = decode_cursor(cursor, f.sort)
+        key = sa.tuple_(*columns)
+        query = query.where(key < sa.tuple_(*values) if descending else key > sa.tuple_(*values))
+    order = [c.desc() if descending else c.asc() for c in columns]
+    rows = list(db.session.scalars(query.order_by(*order).limit(PAGE_SIZE + 1)))
+    next_cursor = None
+    if len(rows) > PAGE_SIZE:
+        rows = rows[:PAGE_SIZE]
+        next_cursor = encode_cursor(rows[-1], f.sort)
+    counted = (
+        _filtered(_scoped(user), f, with_status=False)
+        .with_only_columns(Assessment.status, sa.func.count())
+        .group_by(Assessment.status)
+    )
+    counts = {s.value: 0 for s in QUEUE_STATUSES}
+    for status, count in db.session.execute(counted):
+        counts[AssessmentStatus(status).value] = count
+    return QueuePage(rows, next_cursor, counts)
+
+
+def encode_cursor(row: Assessment, sort: str) -> str:
+    if sort in ("newest", "oldest"):
+        first: Any = row.submitted_at.isoformat() if row.submitted_at else None
+    elif sort.startswith("score"):
+        first = row.overall_score
+    else:
+        first = row.organization.name_key
+    raw = json.dumps([sort, first, row.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        made_for, first, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if made_for != sort or not isinstance(row_id, int) or isinstance(row_id, bool):
+            raise BadCursor
+        if sort in ("newest", "oldest"):
+            return datetime.fromisoformat(first), row_id
+        if sort.startswith("score"):
+            if not isinstance(first, int) or isinstance(first, bool):
+                raise BadCursor
+            return first, row_id
+        if not isinstance(first, str):
+            raise BadCursor
+        return first, row_id
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise BadCursor from error

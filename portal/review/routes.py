@@ -1,0 +1,264 @@
+"""Coordinator workspace: the jurisdiction's queue, assessment review, tool-request decisions."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
+
+from portal import access, audit
+from portal.assess import service as assessments
+from portal.auth.decorators import role_required
+from portal.extensions import db
+from portal.models import (
+    Assessment,
+    AssessmentStatus,
+    ReviewComment,
+    Role,
+    StatusChange,
+    ToolRequest,
+    ToolRequestStatus,
+    utcnow,
+)
+from portal.review import queue, workflow
+from portal.review.forms import CommentForm, DecisionForm, QueueFilterForm
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+REVIEWERS = (Role.COORDINATOR, Role.ADMIN)
+
+
+@bp.get("/")
+@role_required(*REVIEWERS)
+def index() -> str | tuple[str, int]:
+    form = QueueFilterForm(request.args)
+    if not form.validate():
+        return render_template("review/queue.html", form=form, page=None), 400
+    filters = queue.Filters(
+        sector=form.sector.data or "",
+        county=form.county.data or "",
+        status=form.status.data or "",
+        tier=form.tier.data or "",
+        score=form.score.data or "",
+        submitted_from=form.submitted_from.data,
+        submitted_to=form.submitted_to.data,
+        search=form.q.data or "",
+        sort=form.sort.data or "newest",
+    )
+    try:
+        page = queue.queue_page(current_user, filters, request.args.get("after"))
+    except queue.BadCursor:
+        form.form_errors.append("That page link is not valid any more; start from the first page.")
+        return render_template("review/queue.html", form=form, page=None), 400
+    next_args = {k: v for k, v in request.args.items() if k != "after"}
+    return render_template("review/queue.html", form=form, page=page, next_args=next_args)
+
+
+def _comment_form(assessment: Assessment) -> CommentForm:
+    form = CommentForm()
+    questionnaire = assessments.questionnaire_of(assessment)
+    form.question_id.choices = {
+        "": "The assessment as a whole",
+        **{q.id: q.text[:90] for q in questionnaire.questions_in(assessment.modules) if q.scored},
+    }
+    return form
+
+
+def _detail(
+    assessment: Assessment, comment_form: CommentForm | None = None, status: int = 200
+) -> tuple[str, int]:
+    questionnaire = assessments.questionnaire_of(assessment)
+    rows = assessments.answer_rows(assessment)
+    result = assessments.score_of(assessment, rows)
+    history = db.session.scalars(
+        sa.select(Assessment)
+        .where(
+            Assessment.organization_id == assessment.organization_id,
+            Assessment.status.in_(queue.QUEUE_STATUSES),
+        )
+        .order_by(Assessment.submitted_at.desc())
+    ).all()
+    comments = db.session.scalars(
+        sa.select(ReviewComment)
+        .where(ReviewComment.assessment_id == assessment.id)
+        .order_by(ReviewComment.created_at)
+    ).all()
+    changes = db.session.scalars(
+        sa.select(StatusChange)
+        .where(StatusChange.assessment_id == assessment.id)
+        .order_by(StatusChange.at)
+    ).all()
+    requests = db.session.scalars(
+        sa.select(ToolRequest).where(ToolRequest.assessment_id == assessment.id)
+    ).all()
+    return render_template(
+        "review/assessment.html",
+        assessment=assessment,
+        questionnaire=questionnaire,
+        result=result,
+        rows=rows,
+        history=history,
+        comments=comments,
+        changes=changes,
+        tool_requests=requests,
+        comment_form=comment_form or _comment_form(assessment),
+    ), status
+
+
+@bp.get("/assessments/<int:assessment_id>")
+@role_required(*REVIEWERS)
+def assessment(assessment_id: int) -> tuple[str, int]:
+    return _detail(access.get_or_404(Assessment, assessment_id))
+
+
+@bp.post("/assessments/<int:assessment_id>/comments")
+@role_required(*REVIEWERS)
+def comment(assessment_id: int) -> Response | tuple[str, int]:
+    item = access.get_or_404(Assessment, assessment_id)
+    form = _comment_form(item)
+    if not form.validate():
+        return _detail(item, form, 400)
+    db.session.add(
+        ReviewComment(
+            assessment_id=item.id,
+            author_id=current_user.id,
+            question_id=form.question_id.data or None,
+            body=(form.body.data or "").replace("\r\n", "\n"),
+        )
+    )
+    audit.record(
+        "assessment.commented",
+        object_type="Assessment",
+        object_id=item.id,
+        organization_id=item.organization_id,
+    )
+    db.session.commit()
+    flash("Comment added. The operator sees it with the assessment.", "success")
+    return redirect(url_for("review.assessment", assessment_id=item.id))
+
+
+@bp.post("/assessments/<int:assessment_id>/<any(accept, return):action>")
+@role_required(*REVIEWERS)
+def decide_assessment(assessment_id: int, action: str) -> Response:
+    item = access.get_or_404(Assessment, assessment_id)
+    try:
+        new_status = workflow.assessment_transition(item.status.value, action)
+    except workflow.TransitionRefused as refusal:
+        flash(str(refusal), "error")
+        return redirect(url_for("review.assessment", assessment_id=item.id))
+    if action == "return" and service_has_open_draft(item):
+        flash(
+            "This organization already has a draft in progress, so this assessment cannot be "
+            "returned to them as a draft. Comment instead, or accept it.",
+            "error",
+        )
+        return redirect(url_for("review.assessment", assessment_id=item.id))
+    before = item.status
+    item.status = AssessmentStatus(new_status)
+    item.decided_at = utcnow()
+    db.session.add(
+        StatusChange(
+            assessment_id=item.id,
+            from_status=before,
+            to_status=item.status,
+            actor_id=current_user.id,
+        )
+    )
+    audit.record(
+        f"assessment.{'accepted' if action == 'accept' else 'returned'}",
+        object_type="Assessment",
+        object_id=item.id,
+        organization_id=item.organization_id,
+    )
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        flash(
+            "Someone changed this assessment at the same moment; here is its current state.",
+            "warning",
+        )
+        return redirect(url_for("review.assessment", assessment_id=assessment_id))
+    flash(
+        "Accepted."
+        if action == "accept"
+        else "Returned for revision: the operator can edit it again and sees your comments.",
+        "success",
+    )
+    return redirect(url_for("review.assessment", assessment_id=item.id))
+
+
+def service_has_open_draft(item: Assessment) -> bool:
+    other = assessments.open_assessment(item.organization)
+    return other is not None and other.id != item.id
+
+
+@bp.get("/tool-requests")
+@role_required(*REVIEWERS)
+def tool_requests() -> str:
+    wanted = request.args.get("status", "submitted")
+    if wanted not in {s.value for s in ToolRequestStatus} | {"all"}:
+        wanted = "submitted"
+    query = sa.select(ToolRequest).join(ToolRequest.organization)
+    if current_user.role is Role.COORDINATOR:
+        query = query.where(access.coordinator_scope(current_user))
+    counts = dict(
+        db.session.execute(
+            query.with_only_columns(ToolRequest.status, sa.func.count()).group_by(
+                ToolRequest.status
+            )
+        ).all()
+    )
+    if wanted != "all":
+        query = query.where(ToolRequest.status == wanted)
+    rows = db.session.scalars(query.order_by(ToolRequest.created_at).limit(200)).all()
+    return render_template(
+        "review/tool_requests.html",
+        rows=rows,
+        wanted=wanted,
+        counts={ToolRequestStatus(k).value: v for k, v in counts.items()},
+        form=DecisionForm(),
+    )
+
+
+@bp.post("/tool-requests/<int:request_id>/decide")
+@role_required(*REVIEWERS)
+def decide_tool_request(request_id: int) -> Response:
+    item = access.get_or_404(ToolRequest, request_id)
+    form = DecisionForm()
+    back = url_for("toolrequests.show", request_id=item.id)
+    if not form.validate():
+        flash("Choose a decision.", "error")
+        return redirect(back)
+    reason = (form.reason.data or "").replace("\r\n", "\n")
+    try:
+        new_status = workflow.tool_request_transition(
+            item.status.value, form.action.data or "", reason
+        )
+    except workflow.TransitionRefused as refusal:
+        flash(str(refusal), "error")
+        return redirect(back)
+    before = item.status.value
+    item.status = ToolRequestStatus(new_status)
+    item.decided_by_id = current_user.id
+    item.decided_at = utcnow()
+    if reason:
+        item.decision_reason = reason
+    audit.record(
+        f"tool_request.{new_status}",
+        object_type="ToolRequest",
+        object_id=item.id,
+        organization_id=item.organization_id,
+        before=before,
+    )
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        flash(
+            "Someone decided this request at the same moment; here is its current state.", "warning"
+        )
+        return redirect(back)
+    flash(f"Request {new_status}.", "success")
+    return redirect(back)
