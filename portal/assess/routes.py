@@ -186,11 +186,22 @@ def _index_page(
         .order_by(ToolRequest.created_at.desc())
     ).all()
     open_one = service.open_assessment(organization)
+    submitted = [a for a in assessments if a.submitted_at and a.overall_score is not None]
+    submitted.sort(key=lambda a: a.id)
+    history_chart = (
+        priority_bars(
+            [Bar(f"{a.submitted_at:%Y-%m-%d}", a.overall_score, a.overall_tier) for a in submitted],
+            title="Overall score at each submission",
+        )
+        if submitted
+        else None
+    )
     page = render_template(
         "assess/index.html",
         organization=organization,
         assessments=assessments,
         tool_requests=tool_requests,
+        history_chart=history_chart,
         open_assessment=open_one,
         open_comments=db.session.scalars(
             sa.select(ReviewComment)
@@ -669,6 +680,13 @@ def results(assessment_id: int) -> str:
     result = service.score_of(assessment, rows)
     plan = service.plan_of(assessment, result)
     comparison = service.compare_with_previous(assessment, result)
+    from portal.review import stats
+
+    priority_ids = [p.id for p in questionnaire.priorities]
+    benchmarks = {
+        sector.value: stats.peer_benchmark(sector.value, priority_ids)
+        for sector in assessment.organization.sectors
+    }
     previous_scores = {k: v[0] for k, v in comparison.priority_deltas.items()} if comparison else {}
     chart = priority_bars(
         [
@@ -688,8 +706,10 @@ def results(assessment_id: int) -> str:
         questionnaire=questionnaire,
         result=result,
         plan=plan,
-        chart=Markup(chart),  # noqa: S704 - built by charts.py, every label escaped
+        chart=chart,
         comparison=comparison,
+        benchmarks=benchmarks,
+        min_peers=stats.MIN_PEERS,
         rows=rows,
     )
 

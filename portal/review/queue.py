@@ -123,6 +123,17 @@ def queue_page(user: User, f: Filters, cursor: str | None) -> QueuePage:
     return QueuePage(rows, next_cursor, counts)
 
 
+EXPORT_LIMIT = 50_000
+
+
+def all_rows(user: User, f: Filters) -> list[Assessment]:
+    """Every row the filters select (for CSV), in the chosen order, up to EXPORT_LIMIT."""
+    columns, descending = SORTS[f.sort]
+    order = [c.desc() if descending else c.asc() for c in columns]
+    query = _filtered(_scoped(user), f).order_by(*order).limit(EXPORT_LIMIT)
+    return list(db.session.scalars(query))
+
+
 def encode_cursor(row: Assessment, sort: str) -> str:
     if sort in ("newest", "oldest"):
         first: Any = row.submitted_at.isoformat() if row.submitted_at else None

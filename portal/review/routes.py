@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Response as FlaskResponse
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
@@ -22,7 +25,7 @@ from portal.models import (
     ToolRequestStatus,
     utcnow,
 )
-from portal.review import queue, workflow
+from portal.review import csv_export, queue, stats, workflow
 from portal.review.forms import CommentForm, DecisionForm, QueueFilterForm
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -262,3 +265,140 @@ def decide_tool_request(request_id: int) -> Response:
         return redirect(back)
     flash(f"Request {new_status}.", "success")
     return redirect(back)
+
+
+# --- exports and the regional dashboard ------------------------------------------------------
+
+
+def _csv_response(name: str, body: str) -> Response:
+    response = FlaskResponse("\ufeff" + body, mimetype="text/csv")  # BOM: Excel reads UTF-8 right
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/export.csv")
+@role_required(*REVIEWERS)
+def export_queue() -> Response | tuple[str, int]:
+    form = QueueFilterForm(request.args)
+    if not form.validate():
+        return render_template("review/queue.html", form=form, page=None), 400
+    filters = queue.Filters(
+        sector=form.sector.data or "",
+        county=form.county.data or "",
+        status=form.status.data or "",
+        tier=form.tier.data or "",
+        score=form.score.data or "",
+        submitted_from=form.submitted_from.data,
+        submitted_to=form.submitted_to.data,
+        search=form.q.data or "",
+        sort=form.sort.data or "newest",
+    )
+    rows = queue.all_rows(current_user, filters)
+    audit.record("review.queue_exported", object_type="Queue", rows=len(rows))
+    db.session.commit()
+    body = csv_export.to_csv(
+        [
+            "assessment_id",
+            "organization",
+            "state",
+            "county",
+            "sectors",
+            "ownership",
+            "status",
+            "submitted_at",
+            "score",
+            "tier",
+            "critical_gaps",
+        ],
+        (
+            [
+                a.id,
+                a.organization.name,
+                a.organization.state,
+                a.organization.county,
+                " ".join(s.value for s in a.organization.sectors),
+                a.organization.ownership.value,
+                a.status.value,
+                a.submitted_at.isoformat() if a.submitted_at else "",
+                a.overall_score,
+                a.overall_tier,
+                a.critical_gap_count,
+            ]
+            for a in rows
+        ),
+    )
+    return _csv_response("review-queue.csv", body)
+
+
+def _dashboard_tables() -> dict[str, Any]:
+    from portal import questionnaires
+
+    questionnaire = questionnaires.current()
+    priority_ids = [p.id for p in questionnaire.priorities]
+    latest = stats.latest_submissions(current_user)
+    return {
+        "questionnaire": questionnaire,
+        "priority_ids": priority_ids,
+        "status_counts": stats.status_counts(current_user),
+        "sector_scores": stats.sector_scores(latest),
+        "heat": stats.weakest_priorities(latest, priority_ids),
+        "critical": stats.common_critical_gaps(latest),
+        "tools": stats.tool_request_counts(current_user),
+    }
+
+
+@bp.get("/dashboard")
+@role_required(*REVIEWERS)
+def dashboard() -> str:
+    return render_template("review/dashboard.html", **_dashboard_tables())
+
+
+@bp.get("/dashboard/<any(status, sectors, heatmap, critical, tools):table>.csv")
+@role_required(*REVIEWERS)
+def dashboard_csv(table: str) -> Response:
+    data = _dashboard_tables()
+    questionnaire = data["questionnaire"]
+    if table == "status":
+        header, rows = ["status", "organizations"], list(data["status_counts"].items())
+    elif table == "sectors":
+        header = ["sector", "organizations", "median", "0-39", "40-69", "70-89", "90-100"]
+        rows = [
+            [
+                r["sector"],
+                r["organizations"],
+                r["median"],
+                r["0–39"],
+                r["40–69"],
+                r["70–89"],
+                r["90–100"],
+            ]
+            for r in data["sector_scores"]
+        ]
+    elif table == "heatmap":
+        header = ["sector", "county", "organizations", *data["priority_ids"], "weakest"]
+        rows = [
+            [
+                r["sector"],
+                r["county"],
+                r["organizations"],
+                *[r["scores"][p] for p in data["priority_ids"]],
+                r["weakest"],
+            ]
+            for r in data["heat"]
+        ]
+    elif table == "critical":
+        header = ["question_id", "question", "organizations"]
+        rows = [
+            [
+                qid,
+                questionnaire.question(qid).text if questionnaire.has_question(qid) else "",
+                count,
+            ]
+            for qid, count in data["critical"]
+        ]
+    else:
+        header, rows = ["tool", "status", "requests"], [list(r) for r in data["tools"]]
+    audit.record("review.dashboard_exported", object_type="Dashboard", object_id=table)
+    db.session.commit()
+    return _csv_response(f"dashboard-{table}.csv", csv_export.to_csv(header, rows))

@@ -240,6 +240,8 @@ def test_tool_request_decisions(app: Flask, world: World) -> None:
     # Another jurisdiction's coordinator cannot decide it; an operator cannot either.
     stranger = app.test_client()
     login(stranger, world.coordinator_y)
+    stranger_list = stranger.get("/review/tool-requests?status=all").get_data(as_text=True)
+    assert f"#{request_id}" not in stranger_list and "SENTINEL-A" not in stranger_list
     other = stranger.post(
         f"/review/tool-requests/{request_id}/decide",
         data={

@@ -1,0 +1,121 @@
+"""Regional dashboard, CSV exports (scoped and formula-safe), and the k >= 5 peer rule."""
+
+from __future__ import annotations
+
+import csv
+import io
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from flask import Flask
+
+from portal.auth import service as accounts
+from portal.extensions import db
+from portal.models import User
+from portal.review.csv_export import neutralise, to_csv
+from tests.conftest import PASSWORD, World, login
+from tests.reports.conftest import submit_assessment
+from tests.review.test_workspace import submit_for_b
+
+
+def rows_of(body: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def test_neutralise_formula_cells() -> None:
+    for dangerous in ('=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"):
+        assert neutralise(dangerous) == "'" + dangerous
+    assert neutralise("Pine County") == "Pine County"
+    assert neutralise(-5) == -5  # numbers are numbers
+    assert to_csv(["a"], [["=1+1"]]) == "a\r\n'=1+1\r\n"
+
+
+def test_queue_csv_is_scoped_and_neutralised(app: Flask, world: World) -> None:
+    with app.app_context():
+        from portal.models import Organization
+
+        org = db.session.get(Organization, world.org_a)
+        assert org is not None
+        org.name = '=HYPERLINK("http://evil.example","SENTINEL-A")'
+        org.name_key = org.name.casefold()
+        db.session.commit()
+    submit_assessment(app, world)
+    submit_for_b(app, world)
+    x = app.test_client()
+    login(x, world.coordinator_x)
+    response = x.get("/review/export.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = rows_of(response.get_data())
+    assert rows[0][:3] == ["assessment_id", "organization", "state"]
+    assert len(rows) == 2
+    assert rows[1][1].startswith("'=HYPERLINK(")
+    body = response.get_data(as_text=True)
+    assert "SENTINEL-B" not in body
+    bad = x.get("/review/export.csv?sector=nuclear")
+    assert bad.status_code == 400
+
+
+def test_dashboard_is_scoped_per_jurisdiction(app: Flask, world: World) -> None:
+    submit_assessment(app, world)
+    submit_for_b(app, world)
+    x, y = app.test_client(), app.test_client()
+    login(x, world.coordinator_x)
+    login(y, world.coordinator_y)
+    x_page = x.get("/review/dashboard").get_data(as_text=True)
+    assert "Pine, OH" in x_page and "Lake, IN" not in x_page
+    assert "Weakest priorities by sector and county" in x_page
+    for table in ("status", "sectors", "heatmap", "critical", "tools"):
+        x_csv = x.get(f"/review/dashboard/{table}.csv").get_data(as_text=True)
+        y_csv = y.get(f"/review/dashboard/{table}.csv").get_data(as_text=True)
+        assert "Lake" not in x_csv and "water" not in x_csv, table
+        assert "Pine" not in y_csv and "hospital" not in y_csv, table
+    status = dict(rows_of(x.get("/review/dashboard/status.csv").get_data())[1:])
+    assert status == {"not started": "0", "draft": "0", "submitted": "1", "accepted": "0"}
+    heat = rows_of(x.get("/review/dashboard/heatmap.csv").get_data())
+    assert heat[1][:3] == ["hospital", "Pine, OH", "1"]
+
+
+def _another_hospital(app: Flask, index: int) -> SimpleNamespace:
+    with app.app_context():
+        user = accounts.register_organization(
+            accounts.NewOrganization(
+                f"Peer Hospital {index}", ["hospital"], "public", "small", "KS", f"County{index}"
+            ),
+            f"Peer {index}",
+            f"peer{index}@peers.example.org",
+            PASSWORD,
+        )
+        db.session.commit()
+        return SimpleNamespace(org_a=user.organization_id, operator_a=user.email)
+
+
+def test_peer_benchmark_needs_five_organizations(app: Flask, world: World) -> None:
+    own = submit_assessment(app, world)
+    for index in range(3):
+        submit_assessment(app, _another_hospital(app, index))  # type: ignore[arg-type]
+    operator = app.test_client()
+    login(operator, world.operator_a)
+    four = operator.get(f"/assessments/{own}/results").get_data(as_text=True)
+    assert "appear once at least 5 have submitted" in four
+    assert "the median overall score is" not in four
+    submit_assessment(app, _another_hospital(app, 99))  # type: ignore[arg-type]
+    five = operator.get(f"/assessments/{own}/results").get_data(as_text=True)
+    assert "Across <strong>5</strong> hospital or clinic organizations" in five
+    assert "Sector median" in five
+    with app.app_context():
+        from portal.review import stats
+
+        benchmark = stats.peer_benchmark("hospital", ["access"])
+        assert benchmark is not None and benchmark.organizations == 5
+        assert stats.peer_benchmark("water", ["access"]) is None
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) >= 9
+
+
+def test_operator_sees_scores_over_time(app: Flask, world: World) -> None:
+    submit_assessment(app, world)
+    operator = app.test_client()
+    login(operator, world.operator_a)
+    page = operator.get("/assessments/").get_data(as_text=True)
+    assert "Your score over time" in page and "<svg" in page
