@@ -6,6 +6,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from portal.forms import NoControlCharacters, choices, strip
 from portal.models import SECTOR_LABELS
+from portal.review import queue
 
 TIERS = {
     "at_risk": "At risk",
@@ -69,6 +70,20 @@ class QueueFilterForm(FlaskForm):
             "name": "Organization name",
         },
     )
+
+    def filters(self) -> queue.Filters:
+        """The validated filters, for the queue page and its CSV alike."""
+        return queue.Filters(
+            sector=self.sector.data or "",
+            county=self.county.data or "",
+            status=self.status.data or "",
+            tier=self.tier.data or "",
+            score=self.score.data or "",
+            submitted_from=self.submitted_from.data,
+            submitted_to=self.submitted_to.data,
+            search=self.q.data or "",
+            sort=self.sort.data or "newest",
+        )
 
     def validate_submitted_to(self, field: DateField) -> None:
         if field.data and self.submitted_from.data and field.data < self.submitted_from.data:

@@ -38,17 +38,7 @@ def index() -> str | tuple[str, int]:
     form = QueueFilterForm(request.args)
     if not form.validate():
         return render_template("review/queue.html", form=form, page=None), 400
-    filters = queue.Filters(
-        sector=form.sector.data or "",
-        county=form.county.data or "",
-        status=form.status.data or "",
-        tier=form.tier.data or "",
-        score=form.score.data or "",
-        submitted_from=form.submitted_from.data,
-        submitted_to=form.submitted_to.data,
-        search=form.q.data or "",
-        sort=form.sort.data or "newest",
-    )
+    filters = form.filters()
     try:
         page = queue.queue_page(current_user, filters, request.args.get("after"))
     except queue.BadCursor:
@@ -283,17 +273,7 @@ def export_queue() -> Response | tuple[str, int]:
     form = QueueFilterForm(request.args)
     if not form.validate():
         return render_template("review/queue.html", form=form, page=None), 400
-    filters = queue.Filters(
-        sector=form.sector.data or "",
-        county=form.county.data or "",
-        status=form.status.data or "",
-        tier=form.tier.data or "",
-        score=form.score.data or "",
-        submitted_from=form.submitted_from.data,
-        submitted_to=form.submitted_to.data,
-        search=form.q.data or "",
-        sort=form.sort.data or "newest",
-    )
+    filters = form.filters()
     rows = queue.all_rows(current_user, filters)
     audit.record("review.queue_exported", object_type="Queue", rows=len(rows))
     db.session.commit()
