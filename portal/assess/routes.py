@@ -169,6 +169,29 @@ def _check_no_tampering(step: service.Step) -> None:
             abort(400)
 
 
+@bp.errorhandler(service.InvalidSubmission)
+def invalid_submission(error: service.InvalidSubmission) -> tuple[str, int]:
+    """What no honest page posts (unknown question or value, hidden question): nothing written."""
+    db.session.rollback()
+    return render_template(
+        "errors/error.html",
+        code=400,
+        title="We could not read that request",
+        message="Please go back, reload the page and try again.",
+    ), 400
+
+
+@bp.errorhandler(service.AssessmentError)
+def assessment_locked(error: service.AssessmentError) -> Response:
+    """A change the assessment's state no longer allows (for example, it was just submitted)."""
+    db.session.rollback()
+    flash(str(error), "warning")
+    assessment_id = (request.view_args or {}).get("assessment_id")
+    if assessment_id is None:
+        return redirect(url_for("assess.index"))
+    return redirect(url_for("assess.results", assessment_id=assessment_id))
+
+
 # --- list, start, import -----------------------------------------------------------------------
 
 
@@ -349,15 +372,8 @@ def save_step(assessment_id: int, number: int) -> Response | tuple[str, int]:
         if any(form.answer_field(q).errors for q in current.section.questions):
             abort(400)  # a radio value no page offers: tampering, nothing written
         return _render_step(assessment, steps, current, form, status=400)
-    try:
-        outcome = service.save_answers(assessment, form.submissions(request.form), current_user)
-    except service.InvalidSubmission:
-        db.session.rollback()
-        abort(400)
-    except service.AssessmentError as error:
-        db.session.rollback()
-        flash(str(error), "warning")
-        return redirect(url_for("assess.results", assessment_id=assessment.id))
+    # InvalidSubmission (400) and AssessmentError (locked) are handled for the whole blueprint.
+    outcome = service.save_answers(assessment, form.submissions(request.form), current_user)
     _clear_pending(request.form.get("restore_token"), assessment)
     if outcome.saved:
         audit.record(
@@ -468,15 +484,7 @@ def resolve_conflicts(assessment_id: int) -> Response | tuple[str, int]:
                     service.small_int(revision) or 0,
                 )
             )
-    try:
-        outcome = service.save_answers(assessment, keep_mine, current_user)
-    except service.InvalidSubmission:
-        db.session.rollback()
-        abort(400)
-    except service.AssessmentError as error:
-        db.session.rollback()
-        flash(str(error), "warning")
-        return redirect(url_for("assess.results", assessment_id=assessment.id))
+    outcome = service.save_answers(assessment, keep_mine, current_user)
     db.session.commit()
     # Only ever back into this assessment's own pages, rebuilt rather than echoed.
     match = re.fullmatch(

@@ -195,3 +195,34 @@ def test_hostile_numbers_and_characters_never_cause_a_500(
     )
     assert conflicts.status_code == 302
     assert "\n" not in conflicts.headers["Location"]
+
+
+def test_a_form_post_to_a_question_no_page_shows_is_refused(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    login(client, world.operator_a)
+    wizard = Wizard(client, start(client))
+    html = wizard.page(0).html
+    autosave(
+        client,
+        wizard.assessment_id,
+        html,
+        question_id="core.runs_ot",
+        value="no",
+        note="",
+        revision=0,
+    )
+    page = wizard.page(0)
+    data = page.fields() | {
+        "csrf_token": csrf_token(page.html),
+        "action": "stay",
+        field("a", "core.ot_security_owner"): "yes",
+        field("r", "core.ot_security_owner"): "0",
+        field("n", "core.security_lead"): "would be lost with it",
+    }
+    response = client.post(page.url, data=data)
+    assert response.status_code == 400
+    assert "We could not read that request" in response.get_data(as_text=True)
+    from tests.assess.test_wizard import stored_answers
+
+    assert set(stored_answers(app, wizard.assessment_id)) == {"core.runs_ot"}
