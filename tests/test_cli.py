@@ -49,7 +49,7 @@ def test_db_upgrade_command_brings_the_database_to_head(app: Flask, runner: Any)
     assert result.exit_code == 0, result.output
     with app.app_context():
         version = db.session.scalar(sa.text("SELECT version_num FROM alembic_version"))
-    assert version == "0002_pending_saves"
+    assert version == "0003_login_attempts"
 
 
 def test_questionnaire_validate_and_outline(runner: Any) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from portal import audit
-from portal.auth import service, sessions
+from portal.auth import service, sessions, throttle
 from portal.auth.forms import AcceptInvitationForm, LoginForm, RegistrationForm
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.auth.redirects import safe_next_path
@@ -22,12 +22,18 @@ GENERIC_LOGIN_ERROR = "The email address or password is not right. Check both an
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str:
+def login() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
         email = service.normalise_email(form.email.data or "")
+        address = sessions.client_ip()
+        if throttle.is_blocked(email, address):
+            audit.record("auth.login_throttled", outcome="denied")
+            db.session.commit()
+            form.form_errors.append(throttle.MESSAGE)
+            return render_template("auth/login.html", form=form), 429
         user = db.session.scalar(sa.select(User).where(User.email == email))
         password = form.password.data or ""
         # Always run the hash check (on a dummy hash for unknown emails) so that response time
@@ -37,10 +43,12 @@ def login() -> Response | str:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             sessions.start_session(user)
+            throttle.record(email, address, succeeded=True)
             audit.record("auth.login", object_type="User", object_id=user.id, actor=user)
             db.session.commit()
             return redirect(safe_next_path(request.args.get("next")) or url_for("main.home"))
         # Same message whether the email exists or not: no account enumeration.
+        throttle.record(email, address, succeeded=False)
         audit.record(
             "auth.login_failed",
             object_type="User",

@@ -1,6 +1,13 @@
 """All models, imported here so that metadata (and Alembic) sees every table."""
 
-from portal.models.accounts import Invitation, Role, User, UserSession, coordinator_jurisdictions
+from portal.models.accounts import (
+    Invitation,
+    LoginAttempt,
+    Role,
+    User,
+    UserSession,
+    coordinator_jurisdictions,
+)
 from portal.models.assessments import (
     EDITABLE_STATUSES,
     Answer,
@@ -42,6 +49,7 @@ __all__ = [
     "Invitation",
     "Jurisdiction",
     "JurisdictionCounty",
+    "LoginAttempt",
     "Organization",
     "OrganizationSector",
     "Ownership",

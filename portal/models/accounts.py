@@ -144,3 +144,24 @@ class Invitation(Base):
 
     def is_usable(self, now: datetime) -> bool:
         return self.accepted_at is None and self.revoked_at is None and now < self.expires_at
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, kept briefly for throttling (shared by every worker via the DB).
+
+    The email is stored only as a keyed hash: the table answers "how many failures for this
+    address lately", not "who tried to sign in".
+    """
+
+    __tablename__ = "login_attempts"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    email_key: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    ip_address: orm.Mapped[str] = orm.mapped_column(sa.String(45))
+    succeeded: orm.Mapped[bool] = orm.mapped_column(default=False)
+    at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow, index=True)
+
+    __table_args__ = (
+        sa.Index("ix_login_attempts_email_at", "email_key", "at"),
+        sa.Index("ix_login_attempts_ip_at", "ip_address", "at"),
+    )
