@@ -44,6 +44,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", default_sqlite_url(app.instance_path))
 
     _configure_logging(app)
+    if app.config["PROXY_HOPS"]:
+        # Trust exactly that many proxies for the client address and scheme (throttling, audit
+        # log and secure cookies depend on them); never more.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     _configure_database(app)
     questionnaires.init_app(app)
     csrf.init_app(app)

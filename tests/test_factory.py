@@ -90,3 +90,29 @@ def test_security_headers_on_every_response(app: Flask) -> None:
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_proxy_hops_trust_exactly_the_configured_proxies(tmp_path: Path) -> None:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "p" * 40,
+            "PROXY_HOPS": 1,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}",
+        }
+    )
+    seen: list[str | None] = []
+
+    @app.get("/whoami")
+    def whoami() -> str:
+        from flask import request
+
+        seen.append(request.remote_addr)
+        return "ok"
+
+    app.test_client().get(
+        "/whoami",
+        headers={"X-Forwarded-For": "203.0.113.9, 198.51.100.7"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    assert seen == ["198.51.100.7"]  # one hop trusted: the address our proxy saw
