@@ -1,0 +1,244 @@
+"""Route × role × tenant matrix.
+
+Every URL rule of the app must appear in POLICY (a new route without an access decision fails
+here). Each is tried as anonymous, the operator of org A (who owns the objects), the operator of
+org B, the coordinator of A's jurisdiction (X), the coordinator of another (Y), and an admin.
+Another tenant's object answers 404; the wrong role 403; anonymous goes to sign-in.
+POSTs are tried only by actors who must be refused, so nothing is changed by the test itself.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.extensions import db
+from portal.models import Invitation, ToolRequest, ToolRequestItem, User
+from tests.conftest import World, csrf_token, login
+from tests.reports.conftest import submit_assessment
+
+ACTORS = ("anonymous", "operator_a", "operator_b", "coordinator_x", "coordinator_y", "admin")
+OK, LOGIN, FORBIDDEN, NOT_FOUND = "ok", "login", 403, 404
+
+# Expected outcome per actor, by kind of route.
+KINDS: dict[str, dict[str, Any]] = {
+    "public": dict.fromkeys(ACTORS, OK),
+    "signed_in": {"anonymous": LOGIN, **dict.fromkeys(ACTORS[1:], OK)},
+    "operator": {
+        "anonymous": LOGIN,
+        "operator_a": OK,
+        "operator_b": OK,
+        "coordinator_x": FORBIDDEN,
+        "coordinator_y": FORBIDDEN,
+        "admin": FORBIDDEN,
+    },
+    # A's object, to edit: only A's operators; others' tenants 404, other roles 403.
+    "edit_own": {
+        "anonymous": LOGIN,
+        "operator_a": OK,
+        "operator_b": NOT_FOUND,
+        "coordinator_x": FORBIDDEN,
+        "coordinator_y": NOT_FOUND,
+        "admin": FORBIDDEN,
+    },
+    # Same, but the role is checked before the object is loaded.
+    "edit_own_role_first": {
+        "anonymous": LOGIN,
+        "operator_a": OK,
+        "operator_b": NOT_FOUND,
+        "coordinator_x": FORBIDDEN,
+        "coordinator_y": FORBIDDEN,
+        "admin": FORBIDDEN,
+    },
+    # A's object, to read: A's operators, X's coordinator, admins.
+    "view_own": {
+        "anonymous": LOGIN,
+        "operator_a": OK,
+        "operator_b": NOT_FOUND,
+        "coordinator_x": OK,
+        "coordinator_y": NOT_FOUND,
+        "admin": OK,
+    },
+    "reviewer": {
+        "anonymous": LOGIN,
+        "operator_a": FORBIDDEN,
+        "operator_b": FORBIDDEN,
+        "coordinator_x": OK,
+        "coordinator_y": OK,
+        "admin": OK,
+    },
+    "review_object": {
+        "anonymous": LOGIN,
+        "operator_a": FORBIDDEN,
+        "operator_b": FORBIDDEN,
+        "coordinator_x": OK,
+        "coordinator_y": NOT_FOUND,
+        "admin": OK,
+    },
+    "admin": {
+        "anonymous": LOGIN,
+        "operator_a": FORBIDDEN,
+        "operator_b": FORBIDDEN,
+        "coordinator_x": FORBIDDEN,
+        "coordinator_y": FORBIDDEN,
+        "admin": OK,
+    },
+}
+
+# endpoint -> (kind, method, path template)
+POLICY: dict[str, tuple[str, str, str]] = {
+    "main.home": ("public", "GET", "/"),
+    "auth.login": ("public", "GET", "/login"),
+    "auth.register": ("public", "GET", "/register"),
+    "auth.accept_invitation": ("public", "GET", "/invitations/{invitation_token}"),
+    "auth.logout": ("signed_in", "POST", "/logout"),
+    "organizations.show": ("operator", "GET", "/organization/"),
+    "organizations.invite": ("operator", "POST", "/organization/invitations"),
+    "organizations.revoke_invitation": (
+        "edit_own_role_first",
+        "POST",
+        "/organization/invitations/{invitation}/revoke",
+    ),
+    "assess.index": ("operator", "GET", "/assessments/"),
+    "assess.start": ("operator", "POST", "/assessments/start"),
+    "assess.import_json": ("operator", "POST", "/assessments/import"),
+    "assess.show": ("view_own", "GET", "/assessments/{draft}"),
+    "assess.step": ("edit_own", "GET", "/assessments/{draft}/steps/0"),
+    "assess.save_step": ("edit_own", "POST", "/assessments/{draft}/steps/0"),
+    "assess.autosave": ("edit_own", "POST", "/assessments/{draft}/answers"),
+    "assess.resolve_conflicts": ("edit_own_role_first", "POST", "/assessments/{draft}/conflicts"),
+    "assess.review": ("edit_own", "GET", "/assessments/{draft}/review"),
+    "assess.submit": ("edit_own_role_first", "POST", "/assessments/{draft}/submit"),
+    "assess.results": ("view_own", "GET", "/assessments/{submitted}/results"),
+    "assess.export_json": ("view_own", "GET", "/assessments/{submitted}/export.json"),
+    "assess.plan_pdf": ("view_own", "GET", "/assessments/{submitted}/plan.pdf"),
+    "toolrequests.new": (
+        "edit_own_role_first",
+        "GET",
+        "/assessments/{submitted}/tool-requests/new",
+    ),
+    "toolrequests.show": ("view_own", "GET", "/tool-requests/{request}"),
+    "toolrequests.pdf": ("view_own", "GET", "/tool-requests/{request}.pdf"),
+    "review.index": ("reviewer", "GET", "/review/"),
+    "review.tool_requests": ("reviewer", "GET", "/review/tool-requests"),
+    "review.dashboard": ("reviewer", "GET", "/review/dashboard"),
+    "review.dashboard_csv": ("reviewer", "GET", "/review/dashboard/status.csv"),
+    "review.export_queue": ("reviewer", "GET", "/review/export.csv"),
+    "review.assessment": ("review_object", "GET", "/review/assessments/{submitted}"),
+    "review.comment": ("review_object", "POST", "/review/assessments/{submitted}/comments"),
+    "review.decide_assessment": ("review_object", "POST", "/review/assessments/{submitted}/accept"),
+    "review.decide_tool_request": (
+        "review_object",
+        "POST",
+        "/review/tool-requests/{request}/decide",
+    ),
+    "admin.index": ("admin", "GET", "/admin/"),
+    "admin.new_coordinator": ("admin", "GET", "/admin/coordinators/new"),
+    "admin.new_jurisdiction": ("admin", "GET", "/admin/jurisdictions/new"),
+}
+UNCHECKED = {"static"}  # public files, no data
+
+
+def test_every_route_has_an_access_decision(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - UNCHECKED
+    missing = sorted(endpoints - set(POLICY))
+    assert not missing, f"routes without an entry in POLICY: {missing}"
+    assert not set(POLICY) - endpoints, "POLICY names routes that no longer exist"
+
+
+@pytest.fixture
+def objects(app: Flask, world: World) -> dict[str, Any]:
+    submitted = submit_assessment(app, world)
+    with app.app_context():
+        operator = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
+        assert operator is not None
+        request_row = ToolRequest(
+            organization_id=world.org_a,
+            assessment_id=submitted,
+            contact_name="Pat",
+            contact_email="pat@alpha.example.org",
+            justification="x",
+            created_by_id=operator.id,
+        )
+        request_row.items = [ToolRequestItem(tool_id="cisa_vuln_scanning")]
+        from portal.auth import service as accounts
+        from portal.models import Organization
+
+        organization = db.session.get(Organization, world.org_a)
+        assert organization is not None
+        token = accounts.create_invitation(organization, "new@alpha.example.org", operator)
+        db.session.add(request_row)
+        db.session.commit()
+        invitation_id = db.session.scalar(sa.select(Invitation.id))
+        ids: dict[str, Any] = {
+            "submitted": submitted,
+            "request": request_row.id,
+            "invitation": invitation_id,
+            "invitation_token": token,
+        }
+    client = app.test_client()
+    login(client, world.operator_a)
+    html = client.get("/assessments/").get_data(as_text=True)
+    client.post("/assessments/start", data={"csrf_token": csrf_token(html)})
+    with app.app_context():
+        from portal.models import Assessment
+
+        ids["draft"] = db.session.scalar(sa.select(sa.func.max(Assessment.id)))
+    return ids
+
+
+def _client(app: Flask, world: World, actor: str) -> FlaskClient:
+    client = app.test_client()
+    if actor != "anonymous":
+        assert login(client, getattr(world, actor)).status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("endpoint", sorted(POLICY))
+def test_route_answers_each_actor_as_the_policy_says(
+    app: Flask, world: World, objects: dict[str, Any], endpoint: str
+) -> None:
+    kind, method, template = POLICY[endpoint]
+    path = template.format(**objects)
+    for actor in ACTORS:
+        expected = KINDS[kind][actor]
+        if method == "POST" and expected == OK:
+            continue  # an allowed POST would change state; its behaviour is tested elsewhere
+        client = _client(app, world, actor)
+        if method == "GET":
+            response = client.get(path)
+        else:
+            token = csrf_token(
+                client.get("/login" if actor == "anonymous" else "/").get_data(as_text=True)
+            )
+            response = (
+                client.post(path, data={"csrf_token": token}, headers={"X-CSRFToken": token})
+                if endpoint != "assess.autosave"
+                else client.post(
+                    path,
+                    json={
+                        "question_id": "core.security_lead",
+                        "value": "no",
+                        "note": "",
+                        "revision": 0,
+                    },
+                    headers={"X-CSRFToken": token},
+                )
+            )
+        status = response.status_code
+        where = f"{endpoint} as {actor}: {status}"
+        assert status < 500, where
+        if expected == OK:
+            assert status not in (401, 403, 404), where
+            assert "/login" not in response.headers.get("Location", ""), where
+        elif expected == LOGIN:
+            assert status in (302, 401), where
+            if status == 302:
+                assert re.search(r"/login", response.headers["Location"]), where
+        else:
+            assert status == expected, where
