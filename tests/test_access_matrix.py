@@ -97,6 +97,7 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "auth.register": ("public", "GET", "/register"),
     "auth.accept_invitation": ("public", "GET", "/invitations/{invitation_token}"),
     "auth.logout": ("signed_in", "POST", "/logout"),
+    "auth.change_password": ("signed_in", "GET", "/account/password"),
     "organizations.show": ("operator", "GET", "/organization/"),
     "organizations.invite": ("operator", "POST", "/organization/invitations"),
     "organizations.revoke_invitation": (
@@ -140,6 +141,8 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "admin.index": ("admin", "GET", "/admin/"),
     "admin.new_coordinator": ("admin", "GET", "/admin/coordinators/new"),
     "admin.new_jurisdiction": ("admin", "GET", "/admin/jurisdictions/new"),
+    "admin.audit_log": ("admin", "GET", "/admin/audit"),
+    "admin.change_user": ("admin", "POST", "/admin/users/{coordinator_y_id}/deactivate"),
 }
 UNCHECKED = {"static"}  # public files, no data
 
@@ -180,6 +183,9 @@ def objects(app: Flask, world: World) -> dict[str, Any]:
             "request": request_row.id,
             "invitation": invitation_id,
             "invitation_token": token,
+            "coordinator_y_id": db.session.scalar(
+                sa.select(User.id).where(User.email == world.coordinator_y)
+            ),
         }
     client = app.test_client()
     login(client, world.operator_a)

@@ -63,3 +63,20 @@ class JurisdictionForm(FlaskForm):
     def county_list(self) -> list[str]:
         raw = (self.counties.data or "").replace("\n", ",")
         return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+class AuditFilterForm(FlaskForm):
+    """GET filters for the audit log (read-only: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    action = StringField(
+        "Action starts with", filters=[strip], validators=[Length(max=60), NoControlCharacters()]
+    )
+    actor = StringField(
+        "Who (email contains)", filters=[strip], validators=[Length(max=254), NoControlCharacters()]
+    )
+    outcome = SelectField(
+        "Outcome", choices={"": "Any", "ok": "ok", "denied": "denied"}, default=""
+    )

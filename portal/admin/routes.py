@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal import audit
-from portal.admin.forms import CoordinatorForm, JurisdictionForm
-from portal.auth import service
+from portal.admin.forms import AuditFilterForm, CoordinatorForm, JurisdictionForm
+from portal.auth import service, sessions
 from portal.auth.decorators import role_required
 from portal.extensions import db
-from portal.models import Jurisdiction, Organization, Role, User
+from portal.models import AuditEvent, Jurisdiction, Organization, Role, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -87,3 +88,56 @@ def new_jurisdiction() -> Response | str:
             flash(f"Jurisdiction {jurisdiction.name} created.", "success")
             return redirect(url_for("admin.index"))
     return render_template("admin/jurisdiction_form.html", form=form)
+
+
+@bp.post("/users/<int:user_id>/<any(deactivate, reactivate, make_admin, make_coordinator):change>")
+@role_required(Role.ADMIN)
+def change_user(user_id: int, change: str) -> Response:
+    """Deactivate, reactivate or change a staff member's role; their logins end at once."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if user.id == current_user.id:
+        flash("You cannot change your own account here; ask another administrator.", "error")
+        return redirect(url_for("admin.index"))
+    if change in ("make_admin", "make_coordinator"):
+        if user.role is Role.OPERATOR:
+            flash("Operators belong to an organization; their role cannot change.", "error")
+            return redirect(url_for("admin.index"))
+        if change == "make_coordinator" and not user.jurisdictions:
+            flash("Give the user a jurisdiction first: a coordinator needs at least one.", "error")
+            return redirect(url_for("admin.index"))
+        user.role = Role.ADMIN if change == "make_admin" else Role.COORDINATOR
+    else:
+        user.is_active = change == "reactivate"
+    # Whatever changed, the user's existing logins end: a copied cookie must not keep the old
+    # rights (or any rights, once deactivated).
+    sessions.revoke_all_sessions(user)
+    audit.record(f"admin.user_{change}", object_type="User", object_id=user.id, target=user.email)
+    db.session.commit()
+    flash(f"{user.email}: done ({change.replace('_', ' ')}). Their sessions were ended.", "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.get("/audit")
+@role_required(Role.ADMIN)
+def audit_log() -> str | tuple[str, int]:
+    form = AuditFilterForm(request.args)
+    if not form.validate():
+        return render_template("admin/audit.html", form=form, events=[], more=False), 400
+    query = sa.select(AuditEvent)
+    if form.action.data:
+        query = query.where(AuditEvent.action.startswith(form.action.data, autoescape=True))
+    if form.actor.data:
+        query = query.where(
+            AuditEvent.actor_email.contains(form.actor.data.lower(), autoescape=True)
+        )
+    if form.outcome.data:
+        query = query.where(AuditEvent.outcome == form.outcome.data)
+    before = request.args.get("before", "")
+    if before.isascii() and before.isdigit() and len(before) < 12:
+        query = query.where(AuditEvent.id < int(before))
+    events = db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(101)).all()
+    return render_template(
+        "admin/audit.html", form=form, events=events[:100], more=len(events) > 100
+    )

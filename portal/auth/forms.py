@@ -119,3 +119,14 @@ class LoginForm(FlaskForm):
 class AcceptInvitationForm(FlaskForm):
     full_name = _full_name_field()
     password, confirm = _new_password_fields()
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(
+        "Current password",
+        validators=[
+            InputRequired("Enter your current password."),
+            Length(max=MAX_PASSWORD_LENGTH, message="That password is too long."),
+        ],
+    )
+    password, confirm = _new_password_fields()

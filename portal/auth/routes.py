@@ -10,11 +10,16 @@ from werkzeug.wrappers import Response
 
 from portal import audit
 from portal.auth import service, sessions, throttle
-from portal.auth.forms import AcceptInvitationForm, LoginForm, RegistrationForm
+from portal.auth.forms import (
+    AcceptInvitationForm,
+    ChangePasswordForm,
+    LoginForm,
+    RegistrationForm,
+)
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.auth.redirects import safe_next_path
 from portal.extensions import db
-from portal.models import User
+from portal.models import User, utcnow
 
 bp = Blueprint("auth", __name__)
 
@@ -143,3 +148,25 @@ def accept_invitation(token: str) -> Response | str:
             flash(f"Welcome. You have joined {invitation.organization.name}.", "success")
             return redirect(url_for("main.home"))
     return render_template("auth/accept_invitation.html", form=form, invitation=invitation)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Response | str | tuple[str, int]:
+    """Change the password; every other login of this account is signed out."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash, form.current.data or ""):
+            form.current.errors.append("That is not your current password.")
+            return render_template("auth/change_password.html", form=form), 400
+        current_user.password_hash = hash_password(form.password.data or "")
+        current_user.password_changed_at = utcnow()
+        sessions.revoke_all_sessions(current_user, keep_current=True)
+        audit.record("auth.password_changed", object_type="User", object_id=current_user.id)
+        db.session.commit()
+        flash(
+            "Your password is changed. Any other browser signed in as you has been signed out.",
+            "success",
+        )
+        return redirect(url_for("main.home"))
+    return render_template("auth/change_password.html", form=form), (400 if form.errors else 200)
