@@ -248,3 +248,73 @@ def test_route_answers_each_actor_as_the_policy_says(
                 assert re.search(r"/login", response.headers["Location"]), where
         else:
             assert status == expected, where
+
+
+@pytest.mark.parametrize("endpoint", sorted(e for e, p in POLICY.items() if p[1] == "POST"))
+def test_every_post_route_refuses_a_missing_csrf_token(
+    app: Flask, world: World, objects: dict[str, Any], endpoint: str
+) -> None:
+    """As an actor who would be allowed, without the token: refused, and nothing changes."""
+    from portal.models import Answer, AuditEvent
+
+    kind, _, template = POLICY[endpoint]
+    actor = next(a for a in ACTORS if KINDS[kind][a] == OK and a != "anonymous")
+    client = _client(app, world, actor)
+    path = template.format(**objects)
+
+    def snapshot() -> tuple[int, ...]:
+        with app.app_context():
+            return tuple(
+                db.session.scalar(sa.select(sa.func.count()).select_from(t))
+                for t in (Answer, ToolRequest, Invitation, User)
+            )
+
+    before = snapshot()
+    if endpoint == "assess.autosave":
+        response = client.post(
+            path,
+            json={"question_id": "core.security_lead", "value": "no", "note": "", "revision": 0},
+        )
+    else:
+        response = client.post(path, data={"field": "value"})
+    if endpoint == "assess.save_step":
+        # Kept for the person to save again (see the wizard tests), never written as is.
+        assert response.status_code == 302
+    else:
+        assert response.status_code == 400, f"{endpoint}: {response.status_code}"
+    assert snapshot() == before
+    with app.app_context():
+        assert not db.session.scalar(
+            sa.select(AuditEvent.id).where(
+                AuditEvent.action.in_(
+                    [
+                        "assessment.submitted",
+                        "assessment.accepted",
+                        "tool_request.approved",
+                        "invitation.created",
+                    ]
+                )
+            )
+        )
+
+
+def test_security_headers_and_a_minimal_client_session(app: Flask, world: World) -> None:
+    from flask.sessions import SecureCookieSessionInterface
+
+    client = _client(app, world, "operator_a")
+    for path in ("/", "/login", "/assessments/", "/no/such/page", "/static/css/portal.css"):
+        response = client.get(path)
+        headers = response.headers
+        response.close()  # static files are streamed; close the file
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
+        assert "unsafe-inline" not in headers["Content-Security-Policy"], path
+        assert headers["X-Content-Type-Options"] == "nosniff", path
+        assert headers["Referrer-Policy"] == "same-origin", path
+    cookie = client.get_cookie("portal_session")
+    assert cookie is not None
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    assert serializer is not None
+    content = serializer.loads(cookie.value)
+    # Only the login token and CSRF secret: no user id, role, email or answers.
+    assert set(content) <= {"_user_id", "_fresh", "_id", "csrf_token", "_permanent", "_flashes"}
+    assert world.operator_a not in str(content)
