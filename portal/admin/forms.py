@@ -52,7 +52,7 @@ class JurisdictionForm(FlaskForm):
     counties = TextAreaField(
         "Counties (optional)",
         description="One per line or separated by commas. Leave empty to cover the whole state.",
-        validators=[Length(max=5000)],
+        validators=[NoControlCharacters(), Length(max=5000)],
     )
 
     def validate_counties(self, field: TextAreaField) -> None:

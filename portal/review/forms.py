@@ -96,6 +96,7 @@ class CommentForm(FlaskForm):
         "Comment for the operator",
         filters=[strip],
         validators=[
+            NoControlCharacters(),
             InputRequired("Write the comment."),
             Length(max=4000, message="Keep a comment under 4,000 characters."),
         ],
@@ -111,5 +112,5 @@ class DecisionForm(FlaskForm):
     reason = TextAreaField(
         "Note to the operator (required when denying)",
         filters=[strip],
-        validators=[Length(max=2000)],
+        validators=[NoControlCharacters(), Length(max=2000)],
     )

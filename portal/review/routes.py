@@ -222,7 +222,8 @@ def decide_tool_request(request_id: int) -> Response:
     form = DecisionForm()
     back = url_for("toolrequests.show", request_id=item.id)
     if not form.validate():
-        flash("Choose a decision.", "error")
+        errors = [e for field in (form.action, form.reason) for e in field.errors]
+        flash(errors[0] if errors else "Choose a decision.", "error")
         return redirect(back)
     reason = (form.reason.data or "").replace("\r\n", "\n")
     try:

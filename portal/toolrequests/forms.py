@@ -38,6 +38,7 @@ class ToolRequestForm(FlaskForm):
         "Why you need these services",
         description="Pre-filled from your assessment; edit it in your own words if you like.",
         validators=[
+            NoControlCharacters(),
             InputRequired("Explain briefly why you need these services."),
             Length(max=JUSTIFICATION_MAX, message=f"Keep it under {JUSTIFICATION_MAX} characters."),
         ],
