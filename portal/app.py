@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy.exc
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
@@ -167,6 +168,25 @@ def _register_error_pages(app: Flask) -> None:
             "That was too much to send at once",
             "Shorten the text or the file and try again.",
         )
+
+    @app.errorhandler(sqlalchemy.exc.OperationalError)
+    @app.errorhandler(sqlalchemy.exc.InterfaceError)
+    def database_unavailable(error: Exception) -> tuple[str, int] | tuple[Any, int]:
+        """The database is down or restarting: say so (503) instead of a generic error."""
+        db.session.rollback()
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.path,
+            str(error).splitlines()[0][:200],
+        )
+        message = (
+            "The portal cannot reach its database right now. Everything you saved "
+            "before is safe; please try again in a minute."
+        )
+        if request.is_json or request.path.endswith("/answers"):
+            return {"error": "unavailable", "message": message}, 503
+        return page(503, "The portal is briefly unavailable", message)
 
     @app.errorhandler(500)
     def server_error(error: Exception) -> tuple[str, int]:
