@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := portal
 
-.PHONY: install run test lint format pytest clean
+.PHONY: install run test lint format pytest clean reliability audit
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,18 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## Load and fault checks (by hand; restarts the local PostgreSQL): every scenario, lost-answer counts
+reliability: install
+	$(BIN)/python bench/reliability.py --db sqlite
+	$(BIN)/python bench/reliability.py --db sqlite --kill-worker
+	$(BIN)/python bench/reliability.py --db postgres
+	$(BIN)/python bench/reliability.py --db postgres --kill-worker --restart-postgres
+
+## Known-vulnerability audit of the installed dependencies (needs PyPI's JSON API or OSV online)
+audit: install
+	$(BIN)/pip install --quiet "pip-audit>=2.7"
+	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
 format: install
 	$(BIN)/ruff format .
