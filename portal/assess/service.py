@@ -298,9 +298,6 @@ def save_answers(assessment: Assessment, submissions: list[Submitted], user: Use
             if item.value is None and not item.note:
                 outcome.unchanged.append(item.question_id)
                 continue
-            if item.base_revision != 0:
-                # The page knew an answer that has since been removed; treat as a fresh answer.
-                pass
             try:
                 with db.session.begin_nested():
                     db.session.add(

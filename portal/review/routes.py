@@ -140,7 +140,7 @@ def decide_assessment(assessment_id: int, action: str) -> Response:
     except workflow.TransitionRefused as refusal:
         flash(str(refusal), "error")
         return redirect(url_for("review.assessment", assessment_id=item.id))
-    if action == "return" and service_has_open_draft(item):
+    if action == "return" and _has_another_open_draft(item):
         flash(
             "This organization already has a draft in progress, so this assessment cannot be "
             "returned to them as a draft. Comment instead, or accept it.",
@@ -182,7 +182,7 @@ def decide_assessment(assessment_id: int, action: str) -> Response:
     return redirect(url_for("review.assessment", assessment_id=item.id))
 
 
-def service_has_open_draft(item: Assessment) -> bool:
+def _has_another_open_draft(item: Assessment) -> bool:
     other = assessments.open_assessment(item.organization)
     return other is not None and other.id != item.id
 
