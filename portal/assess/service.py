@@ -27,6 +27,7 @@ from portal.models import (
 )
 from portal.questionnaire.model import Question, Questionnaire, Section
 from portal.remediation import Plan, build_plan
+from portal.review import workflow
 from portal.scoring import ScoreResult, score_assessment
 
 NOTE_MAX_LENGTH = 2000
@@ -404,6 +405,26 @@ def submit(assessment: Assessment, user: User) -> ScoreResult:
     _record_status(assessment, previous, AssessmentStatus.SUBMITTED, user)
     db.session.flush()
     return result
+
+
+def decide(assessment: Assessment, action: str, user: User) -> AssessmentStatus:
+    """A coordinator's "accept" or "return": checked by the review state machine, recorded.
+
+    Raises ``workflow.TransitionRefused`` (with the reason) when the move does not fit.
+    """
+    new_status = AssessmentStatus(workflow.assessment_transition(assessment.status.value, action))
+    if action == "return":
+        other = open_assessment(assessment.organization)
+        if other is not None and other.id != assessment.id:
+            raise workflow.TransitionRefused(
+                "This organization already has a draft in progress, so this assessment cannot "
+                "be returned to them as a draft. Comment instead, or accept it."
+            )
+    before = assessment.status
+    assessment.status = new_status
+    assessment.decided_at = utcnow()
+    _record_status(assessment, before, new_status, user)
+    return new_status
 
 
 def _record_status(

@@ -17,7 +17,6 @@ from portal.auth.decorators import role_required
 from portal.extensions import db
 from portal.models import (
     Assessment,
-    AssessmentStatus,
     ReviewComment,
     Role,
     StatusChange,
@@ -136,28 +135,10 @@ def comment(assessment_id: int) -> Response | tuple[str, int]:
 def decide_assessment(assessment_id: int, action: str) -> Response:
     item = access.get_or_404(Assessment, assessment_id)
     try:
-        new_status = workflow.assessment_transition(item.status.value, action)
+        assessments.decide(item, action, current_user)
     except workflow.TransitionRefused as refusal:
         flash(str(refusal), "error")
         return redirect(url_for("review.assessment", assessment_id=item.id))
-    if action == "return" and _has_another_open_draft(item):
-        flash(
-            "This organization already has a draft in progress, so this assessment cannot be "
-            "returned to them as a draft. Comment instead, or accept it.",
-            "error",
-        )
-        return redirect(url_for("review.assessment", assessment_id=item.id))
-    before = item.status
-    item.status = AssessmentStatus(new_status)
-    item.decided_at = utcnow()
-    db.session.add(
-        StatusChange(
-            assessment_id=item.id,
-            from_status=before,
-            to_status=item.status,
-            actor_id=current_user.id,
-        )
-    )
     audit.record(
         f"assessment.{'accepted' if action == 'accept' else 'returned'}",
         object_type="Assessment",
@@ -180,11 +161,6 @@ def decide_assessment(assessment_id: int, action: str) -> Response:
         "success",
     )
     return redirect(url_for("review.assessment", assessment_id=item.id))
-
-
-def _has_another_open_draft(item: Assessment) -> bool:
-    other = assessments.open_assessment(item.organization)
-    return other is not None and other.id != item.id
 
 
 @bp.get("/tool-requests")
