@@ -68,16 +68,24 @@ def get_or_404(model: type[T], object_id: int | str, user: User | None = None) -
     return obj
 
 
+def organization_scope(user: User) -> sa.ColumnElement[bool]:
+    """SQL condition on ``Organization``: the organizations ``user`` may see.
+
+    The list-and-query counterpart of :func:`can_access_organization`; every scoped query
+    (queues, dashboards, exports) filters with it.
+    """
+    if user.role is Role.ADMIN:
+        return sa.true()
+    if user.role is Role.OPERATOR:
+        return Organization.id == user.organization_id
+    if user.role is Role.COORDINATOR:
+        return coordinator_scope(user)
+    return sa.false()
+
+
 def visible_organizations(user: User) -> sa.Select[Organization]:
     """A query of the organizations ``user`` may see (for lists and queues)."""
-    query = sa.select(Organization)
-    if user.role is Role.ADMIN:
-        return query
-    if user.role is Role.OPERATOR:
-        return query.where(Organization.id == user.organization_id)
-    if user.role is Role.COORDINATOR:
-        return query.where(coordinator_scope(user))
-    return query.where(sa.false())
+    return sa.select(Organization).where(organization_scope(user))
 
 
 def coordinator_scope(user: User) -> sa.ColumnElement[bool]:

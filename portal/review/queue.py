@@ -17,7 +17,6 @@ from portal.models import (
     AssessmentStatus,
     Organization,
     OrganizationSector,
-    Role,
     User,
     name_key,
 )
@@ -60,12 +59,11 @@ class QueuePage:
 
 
 def _scoped(user: User) -> sa.Select[Any]:
-    query = sa.select(Assessment).join(Organization, Assessment.organization_id == Organization.id)
-    if user.role is Role.COORDINATOR:
-        query = query.where(access.coordinator_scope(user))
-    elif user.role is not Role.ADMIN:
-        query = query.where(sa.false())
-    return query.where(Assessment.status.in_(QUEUE_STATUSES))
+    return (
+        sa.select(Assessment)
+        .join(Organization, Assessment.organization_id == Organization.id)
+        .where(access.organization_scope(user), Assessment.status.in_(QUEUE_STATUSES))
+    )
 
 
 def _filtered(query: sa.Select[Any], f: Filters, *, with_status: bool = True) -> sa.Select[Any]:

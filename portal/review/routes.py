@@ -169,9 +169,11 @@ def tool_requests() -> str:
     wanted = request.args.get("status", "submitted")
     if wanted not in {s.value for s in ToolRequestStatus} | {"all"}:
         wanted = "submitted"
-    query = sa.select(ToolRequest).join(ToolRequest.organization)
-    if current_user.role is Role.COORDINATOR:
-        query = query.where(access.coordinator_scope(current_user))
+    query = (
+        sa.select(ToolRequest)
+        .join(ToolRequest.organization)
+        .where(access.organization_scope(current_user))
+    )
     counts = dict(
         db.session.execute(
             query.with_only_columns(ToolRequest.status, sa.func.count()).group_by(

@@ -21,7 +21,6 @@ from portal.models import (
     AssessmentStatus,
     Organization,
     OrganizationSector,
-    Role,
     ToolRequest,
     ToolRequestItem,
     User,
@@ -35,11 +34,7 @@ BANDS = ((0, 39, "0–39"), (40, 69, "40–69"), (70, 89, "70–89"), (90, 100, 
 def _organizations(user: User | None) -> sa.Select[Any]:
     """Organization ids the figures may draw on: a coordinator's jurisdiction, or all (None)."""
     query = sa.select(Organization.id)
-    if user is not None and user.role is Role.COORDINATOR:
-        query = query.where(access.coordinator_scope(user))
-    elif user is not None and user.role is not Role.ADMIN:
-        query = query.where(sa.false())
-    return query
+    return query if user is None else query.where(access.organization_scope(user))
 
 
 @dataclass(frozen=True)
