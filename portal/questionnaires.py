@@ -8,17 +8,11 @@ assessment can always be re-read and re-scored against exactly the questions it 
 from __future__ import annotations
 
 import sqlalchemy as sa
-import yaml
 from flask import Flask, current_app
 
 from portal.extensions import db
 from portal.models import QuestionnaireVersion
-from portal.questionnaire.loader import (
-    MODULE_FILES,
-    PRIORITIES_FILE,
-    TOOLS_FILE,
-    load_documents,
-)
+from portal.questionnaire.loader import load_documents, read_documents
 from portal.questionnaire.model import Questionnaire
 
 _EXTENSION_KEY = "portal.questionnaire"
@@ -26,16 +20,8 @@ _EXTENSION_KEY = "portal.questionnaire"
 
 def init_app(app: Flask) -> None:
     """Read and validate the files now, so a bad file stops the app at start with its reasons."""
-    from pathlib import Path
-
-    from portal.questionnaire.loader import load_directory
-
-    directory = Path(app.config["QUESTIONNAIRE_DIR"])
-    questionnaire = load_directory(directory)  # raises QuestionnaireInvalid with every problem
-    documents = {
-        name: yaml.safe_load((directory / name).read_text(encoding="utf-8"))
-        for name in (PRIORITIES_FILE, TOOLS_FILE, *MODULE_FILES)
-    }
+    documents = read_documents(app.config["QUESTIONNAIRE_DIR"])
+    questionnaire = load_documents(documents)  # raises QuestionnaireInvalid with every problem
     app.extensions[_EXTENSION_KEY] = (questionnaire, documents)
 
 

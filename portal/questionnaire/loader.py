@@ -71,6 +71,11 @@ class QuestionnaireInvalid(Exception):
 
 def load_directory(directory: str | Path) -> Questionnaire:
     """Load and validate every questionnaire file in ``directory``."""
+    return load_documents(read_documents(directory))
+
+
+def read_documents(directory: str | Path) -> dict[str, Any]:
+    """Parse every questionnaire file in ``directory`` (YAML only; no validation yet)."""
     root = Path(directory)
     documents: dict[str, Any] = {}
     problems: list[Problem] = []
@@ -89,7 +94,7 @@ def load_directory(directory: str | Path) -> Questionnaire:
             problems.append(Problem(name, "", f"cannot be read: {error}"))
     if problems:
         raise QuestionnaireInvalid(problems)
-    return load_documents(documents)
+    return documents
 
 
 def load_documents(documents: Mapping[str, Any]) -> Questionnaire:
