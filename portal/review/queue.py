@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from portal import access
 from portal.extensions import db
@@ -62,6 +63,8 @@ def _scoped(user: User) -> sa.Select[Any]:
     return (
         sa.select(Assessment)
         .join(Organization, Assessment.organization_id == Organization.id)
+        # Every row shows its organization: load them with the page, not one query per row.
+        .options(orm.contains_eager(Assessment.organization))
         .where(access.organization_scope(user), Assessment.status.in_(QUEUE_STATUSES))
     )
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask import Response as FlaskResponse
 from flask_login import current_user
+from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
@@ -172,6 +173,7 @@ def tool_requests() -> str:
     query = (
         sa.select(ToolRequest)
         .join(ToolRequest.organization)
+        .options(contains_eager(ToolRequest.organization))  # one query, not one per row
         .where(access.organization_scope(current_user))
     )
     counts = dict(

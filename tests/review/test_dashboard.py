@@ -119,3 +119,49 @@ def test_operator_sees_scores_over_time(app: Flask, world: World) -> None:
     login(operator, world.operator_a)
     page = operator.get("/assessments/").get_data(as_text=True)
     assert "Your score over time" in page and "<svg" in page
+
+
+def _queries(app: Flask, client: object, path: str) -> int:
+    from sqlalchemy import event
+
+    count = 0
+
+    def counter(*args: object) -> None:
+        nonlocal count
+        count += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        assert client.get(path).status_code == 200  # type: ignore[attr-defined]
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    return count
+
+
+def test_coordinator_lists_do_not_query_once_per_row(app: Flask, world: World) -> None:
+    from portal.models import ToolRequest, ToolRequestItem
+
+    def add_request(assessment_id: int, org_id: int) -> None:
+        with app.app_context():
+            row = ToolRequest(
+                organization_id=org_id,
+                assessment_id=assessment_id,
+                contact_name="P",
+                contact_email="p@x.example.org",
+                justification="j",
+            )
+            row.items = [ToolRequestItem(tool_id="cisa_vuln_scanning")]
+            db.session.add(row)
+            db.session.commit()
+
+    add_request(submit_assessment(app, world), world.org_a)
+    admin = app.test_client()
+    login(admin, world.admin)
+    few = {p: _queries(app, admin, p) for p in ("/review/", "/review/tool-requests?status=all")}
+    for index in range(4):
+        peer = _another_hospital(app, 200 + index)
+        add_request(submit_assessment(app, peer), peer.org_a)  # type: ignore[arg-type]
+    many = {p: _queries(app, admin, p) for p in few}
+    assert many == few, (few, many)
