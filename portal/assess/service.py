@@ -19,6 +19,8 @@ from portal.models import (
     EDITABLE_STATUSES,
     Answer,
     Assessment,
+    AssessmentCriticalGap,
+    AssessmentPriorityScore,
     AssessmentStatus,
     Organization,
     StatusChange,
@@ -402,9 +404,29 @@ def submit(assessment: Assessment, user: User) -> ScoreResult:
     assessment.overall_tier = result.overall_tier_id
     assessment.critical_gap_count = len(result.critical_gaps)
     assessment.score_detail = result.as_dict()
+    # A returned assessment submitted again replaces the score rows of its last submission.
+    for table in (AssessmentPriorityScore, AssessmentCriticalGap):
+        db.session.execute(sa.delete(table).where(table.assessment_id == assessment.id))
+    db.session.add_all(score_rows(assessment.id, result))
     _record_status(assessment, previous, AssessmentStatus.SUBMITTED, user)
     db.session.flush()
     return result
+
+
+def score_rows(
+    assessment_id: int, result: ScoreResult
+) -> list[AssessmentPriorityScore | AssessmentCriticalGap]:
+    """The stored form of a score that SQL aggregates read (dashboards, peer figures)."""
+    rows: list[AssessmentPriorityScore | AssessmentCriticalGap] = [
+        AssessmentPriorityScore(
+            assessment_id=assessment_id, priority_id=p.priority_id, score=p.score
+        )
+        for p in result.priorities
+        if p.score is not None
+    ]
+    gaps = dict.fromkeys(g.question_id for g in result.critical_gaps)
+    rows += [AssessmentCriticalGap(assessment_id=assessment_id, question_id=q) for q in gaps]
+    return rows
 
 
 def decide(assessment: Assessment, action: str, user: User) -> AssessmentStatus:
@@ -435,6 +457,45 @@ def _record_status(
             assessment_id=assessment.id, from_status=before, to_status=after, actor_id=user.id
         )
     )
+    db.session.flush()
+    refresh_latest_submission(assessment.organization_id)
+
+
+def latest_submission_id(organization_id: Any) -> sa.ScalarSelect[Any]:
+    """SQL: the id of the organization's most recent submitted or accepted assessment."""
+    return (
+        sa.select(Assessment.id)
+        .where(
+            Assessment.organization_id == organization_id,
+            Assessment.status.in_((AssessmentStatus.SUBMITTED, AssessmentStatus.ACCEPTED)),
+        )
+        .order_by(Assessment.submitted_at.desc(), Assessment.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def refresh_latest_submission(organization_id: int) -> None:
+    """Move the organization's ``is_latest_submission`` flag after a status change.
+
+    Called inside the transaction that changes the status, so readers never see two flags
+    or a stale one. A plain UPDATE: the flag is not part of the optimistic lock.
+    """
+    latest = latest_submission_id(organization_id)
+    db.session.execute(
+        sa.update(Assessment)
+        # Only the (at most two) rows whose flag may change: drafts being autosaved are not
+        # touched, so this never waits on an operator's save.
+        .where(
+            Assessment.organization_id == organization_id,
+            sa.or_(Assessment.is_latest_submission, Assessment.id == latest),
+        )
+        .values(is_latest_submission=sa.func.coalesce(Assessment.id == latest, False))
+        .execution_options(synchronize_session=False)
+    )
+    for obj in db.session.identity_map.values():
+        if isinstance(obj, Assessment) and obj.organization_id == organization_id:
+            db.session.expire(obj, ["is_latest_submission"])
 
 
 # --- comparing with the last submission --------------------------------------------------------

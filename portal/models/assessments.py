@@ -75,6 +75,12 @@ class Assessment(Base):
     overall_tier: orm.Mapped[str | None] = orm.mapped_column(sa.String(20))
     critical_gap_count: orm.Mapped[int | None]
     score_detail: orm.Mapped[dict[str, Any] | None] = orm.mapped_column(sa.JSON)
+    # True on exactly one assessment per organization that has submitted: its most recent
+    # submitted or accepted one. Dashboards and peer figures join on it instead of searching
+    # for "the newest submission" per organization on every request.
+    is_latest_submission: orm.Mapped[bool] = orm.mapped_column(
+        default=False, server_default=sa.false()
+    )
 
     organization: orm.Mapped[Organization] = orm.relationship()
     questionnaire_version: orm.Mapped[QuestionnaireVersion] = orm.relationship()
@@ -87,6 +93,12 @@ class Assessment(Base):
     __table_args__ = (
         sa.Index("ix_assessments_org_status", "organization_id", "status"),
         sa.Index("ix_assessments_status_submitted", "status", "submitted_at"),
+        sa.Index(
+            "ix_assessments_latest_submission",
+            "organization_id",
+            sqlite_where=sa.text("is_latest_submission"),
+            postgresql_where=sa.text("is_latest_submission"),
+        ),
         # At most one editable assessment per organization.
         sa.Index(
             "uq_assessments_one_open_per_org",
@@ -124,6 +136,29 @@ class Answer(Base):
     assessment: orm.Mapped[Assessment] = orm.relationship(back_populates="answers")
 
     __table_args__ = (sa.UniqueConstraint("assessment_id", "question_id"),)
+
+
+class AssessmentPriorityScore(Base):
+    """A submitted assessment's score on one priority, stored so that SQL can aggregate it."""
+
+    __tablename__ = "assessment_priority_scores"
+
+    assessment_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True
+    )
+    priority_id: orm.Mapped[str] = orm.mapped_column(sa.String(60), primary_key=True)
+    score: orm.Mapped[int]
+
+
+class AssessmentCriticalGap(Base):
+    """A critical question a submitted assessment did not meet (one row per gap)."""
+
+    __tablename__ = "assessment_critical_gaps"
+
+    assessment_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: orm.Mapped[str] = orm.mapped_column(sa.String(120), primary_key=True)
 
 
 class ReviewComment(Base):

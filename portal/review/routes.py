@@ -297,14 +297,13 @@ def _dashboard_tables() -> dict[str, Any]:
 
     questionnaire = questionnaires.current()
     priority_ids = [p.id for p in questionnaire.priorities]
-    latest = stats.latest_submissions(current_user)
     return {
         "questionnaire": questionnaire,
         "priority_ids": priority_ids,
         "status_counts": stats.status_counts(current_user),
-        "sector_scores": stats.sector_scores(latest),
-        "heat": stats.weakest_priorities(latest, priority_ids),
-        "critical": stats.common_critical_gaps(latest),
+        "sector_scores": stats.sector_scores(current_user),
+        "heat": stats.weakest_priorities(current_user, priority_ids),
+        "critical": stats.common_critical_gaps(current_user),
         "tools": stats.tool_request_counts(current_user),
     }
 

@@ -1,14 +1,14 @@
 """Regional figures for coordinators and peer benchmarks for operators.
 
-Everything is computed from each organization's *latest* submitted (or accepted) assessment, with
-its stored scores — never recomputed. Peer figures are shown to operators only where at least
+Everything is computed from each organization's *latest* submitted (or accepted) assessment — the
+one flagged ``is_latest_submission`` — with its stored scores, never recomputed, and aggregated in
+SQL (counts, means and medians), so a page costs a fixed handful of queries however many
+organizations it covers. Peer figures are shown to operators only where at least
 :data:`MIN_PEERS` organizations contribute, so no figure can describe one organization.
 """
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,8 @@ from portal import access
 from portal.extensions import db
 from portal.models import (
     Assessment,
+    AssessmentCriticalGap,
+    AssessmentPriorityScore,
     AssessmentStatus,
     Organization,
     OrganizationSector,
@@ -27,7 +29,6 @@ from portal.models import (
 )
 
 MIN_PEERS = 5
-SUBMITTED = (AssessmentStatus.SUBMITTED, AssessmentStatus.ACCEPTED)
 BANDS = ((0, 39, "0–39"), (40, 69, "40–69"), (70, 89, "70–89"), (90, 100, "90–100"))
 
 
@@ -37,65 +38,35 @@ def _organizations(user: User | None) -> sa.Select[Any]:
     return query if user is None else query.where(access.organization_scope(user))
 
 
-@dataclass(frozen=True)
-class Latest:
-    organization_id: int
-    county: str
-    state: str
-    sectors: tuple[str, ...]
-    score: int
-    tier: str
-    detail: dict[str, Any]
-
-
-def latest_submissions(user: User | None, sector: str | None = None) -> list[Latest]:
-    """Each organization's most recent submitted or accepted assessment (one row each)."""
-    newest = (
-        sa.select(Assessment.organization_id, sa.func.max(Assessment.submitted_at).label("at"))
-        .where(
-            Assessment.status.in_(SUBMITTED), Assessment.organization_id.in_(_organizations(user))
-        )
-        .group_by(Assessment.organization_id)
-        .subquery()
-    )
+def _latest(user: User | None, *columns: Any) -> sa.Select[Any]:
+    """``columns`` over each organization's latest submission, per sector it operates in."""
     query = (
-        sa.select(Assessment, Organization)
-        .join(
-            newest,
-            sa.and_(
-                Assessment.organization_id == newest.c.organization_id,
-                Assessment.submitted_at == newest.c.at,
-            ),
-        )
+        sa.select(*columns)
+        .select_from(Assessment)
         .join(Organization, Organization.id == Assessment.organization_id)
-        .where(Assessment.status.in_(SUBMITTED))
+        .join(OrganizationSector, OrganizationSector.organization_id == Organization.id)
+        .where(Assessment.is_latest_submission)
     )
-    if sector:
-        query = query.where(
-            Organization.id.in_(
-                sa.select(OrganizationSector.organization_id).where(
-                    OrganizationSector.sector == sector
-                )
-            )
-        )
-    seen: set[int] = set()
-    result = []
-    for assessment, organization in db.session.execute(query):
-        if organization.id in seen:  # two submissions in the same instant: keep one
-            continue
-        seen.add(organization.id)
-        result.append(
-            Latest(
-                organization.id,
-                organization.county,
-                organization.state,
-                tuple(s.value for s in organization.sectors),
-                assessment.overall_score or 0,
-                assessment.overall_tier or "",
-                assessment.score_detail or {},
-            )
-        )
-    return result
+    return query if user is None else query.where(access.organization_scope(user))
+
+
+def _medians(values: sa.Subquery, by: list[str]) -> dict[tuple[Any, ...], int]:
+    """Median of ``values.c.score`` for each group of ``by`` columns, in SQL.
+
+    Portable (SQLite has no percentile function): rank the scores in each group and average the
+    middle one or two.
+    """
+    group = [values.c[name] for name in by]
+    ranked = sa.select(
+        *group,
+        values.c.score,
+        sa.func.row_number().over(partition_by=group, order_by=values.c.score).label("rank"),
+        sa.func.count().over(partition_by=group).label("n"),
+    ).subquery()
+    middle = sa.or_(ranked.c.rank == (ranked.c.n + 1) // 2, ranked.c.rank == (ranked.c.n + 2) // 2)
+    keys = [ranked.c[name] for name in by]
+    query = sa.select(*keys, sa.func.avg(ranked.c.score)).where(middle).group_by(*keys)
+    return {tuple(row[:-1]): round(float(row[-1])) for row in db.session.execute(query)}
 
 
 def status_counts(user: User) -> dict[str, int]:
@@ -124,67 +95,86 @@ def status_counts(user: User) -> dict[str, int]:
     return counts
 
 
-def sector_scores(rows: list[Latest]) -> list[dict[str, Any]]:
-    by_sector: dict[str, list[int]] = defaultdict(list)
-    for row in rows:
-        for sector in row.sectors:
-            by_sector[sector].append(row.score)
-    table = []
-    for sector in sorted(by_sector):
-        scores = by_sector[sector]
-        bands = {label: sum(1 for s in scores if low <= s <= high) for low, high, label in BANDS}
-        table.append(
-            {
-                "sector": sector,
-                "organizations": len(scores),
-                "median": round(statistics.median(scores)),
-                **bands,
-            }
-        )
-    return table
-
-
-def weakest_priorities(rows: list[Latest], priority_ids: list[str]) -> list[dict[str, Any]]:
-    """Mean score per priority for each (sector, county): the heat map."""
-    cells: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for row in rows:
-        priorities = row.detail.get("priorities", {})
-        for sector in row.sectors:
-            for pid in priority_ids:
-                score = priorities.get(pid, {}).get("score")
-                if isinstance(score, int):
-                    cells[(sector, f"{row.county}, {row.state}")][pid].append(score)
-    table = []
-    for (sector, county), values in sorted(cells.items()):
-        means = {
-            pid: round(statistics.fmean(v)) if v else None
-            for pid, v in ((p, values.get(p, [])) for p in priority_ids)
+def sector_scores(user: User | None) -> list[dict[str, Any]]:
+    """Per sector: organizations that submitted, median score, and how many fall in each band."""
+    scored = _latest(
+        user, OrganizationSector.sector.label("sector"), Assessment.overall_score.label("score")
+    ).subquery()
+    bands = [
+        sa.func.sum(sa.case((scored.c.score.between(low, high), 1), else_=0)).label(label)
+        for low, high, label in BANDS
+    ]
+    totals = db.session.execute(
+        sa.select(scored.c.sector, sa.func.count().label("organizations"), *bands)
+        .group_by(scored.c.sector)
+        .order_by(scored.c.sector)
+    ).all()
+    medians = _medians(scored, ["sector"])
+    return [
+        {
+            "sector": str(row.sector),
+            "organizations": row.organizations,
+            "median": medians[(row.sector,)],
+            **{label: int(getattr(row, label) or 0) for _, _, label in BANDS},
         }
-        counted = len(
-            {
-                row.organization_id
-                for row in rows
-                if sector in row.sectors and f"{row.county}, {row.state}" == county
-            }
+        for row in totals
+    ]
+
+
+def weakest_priorities(user: User | None, priority_ids: list[str]) -> list[dict[str, Any]]:
+    """Mean score per priority for each (sector, county): the heat map."""
+    place = (OrganizationSector.sector, Organization.state, Organization.county)
+    means = db.session.execute(
+        _latest(
+            user,
+            *place,
+            AssessmentPriorityScore.priority_id,
+            sa.func.avg(AssessmentPriorityScore.score),
         )
-        known = {k: v for k, v in means.items() if v is not None}
+        .join(AssessmentPriorityScore, AssessmentPriorityScore.assessment_id == Assessment.id)
+        .group_by(*place, AssessmentPriorityScore.priority_id)
+    ).all()
+    counts = {
+        (sector, state, county): n
+        for sector, state, county, n in db.session.execute(
+            _latest(user, *place, sa.func.count()).group_by(*place)
+        )
+    }
+    cells: dict[tuple[str, str, str], dict[str, int]] = {}
+    for sector, state, county, priority_id, mean in means:
+        cells.setdefault((str(sector), state, county), {})[priority_id] = round(float(mean))
+    table = []
+    for (sector, state, county), scores in sorted(
+        cells.items(), key=lambda item: (item[0][0], f"{item[0][2]}, {item[0][1]}")
+    ):
+        known = {pid: scores[pid] for pid in priority_ids if pid in scores}
         table.append(
             {
                 "sector": sector,
-                "county": county,
-                "organizations": counted,
-                "scores": means,
+                "county": f"{county}, {state}",
+                "organizations": counts.get((sector, state, county), 0),
+                "scores": {pid: scores.get(pid) for pid in priority_ids},
                 "weakest": min(known, key=lambda k: known[k]) if known else None,
             }
         )
     return table
 
 
-def common_critical_gaps(rows: list[Latest], limit: int = 10) -> list[tuple[str, int]]:
-    counter: Counter[str] = Counter()
-    for row in rows:
-        counter.update(set(row.detail.get("critical_gaps", [])))
-    return counter.most_common(limit)
+def common_critical_gaps(user: User | None, limit: int = 10) -> list[tuple[str, int]]:
+    """The critical questions most often unmet, with how many organizations miss each."""
+    gap = AssessmentCriticalGap.question_id
+    scoped = (
+        sa.select(gap, sa.func.count(sa.distinct(Assessment.id)).label("n"))
+        .select_from(Assessment)
+        .join(AssessmentCriticalGap, AssessmentCriticalGap.assessment_id == Assessment.id)
+        .where(Assessment.is_latest_submission)
+    )
+    if user is not None:
+        scoped = scoped.join(Organization, Organization.id == Assessment.organization_id).where(
+            access.organization_scope(user)
+        )
+    query = scoped.group_by(gap).order_by(sa.desc("n"), gap).limit(limit)
+    return [(question_id, n) for question_id, n in db.session.execute(query)]
 
 
 def tool_request_counts(user: User) -> list[tuple[str, str, int]]:
@@ -208,15 +198,34 @@ class PeerBenchmark:
 
 def peer_benchmark(sector: str, priority_ids: list[str]) -> PeerBenchmark | None:
     """Nationwide figures for a sector, or None while fewer than MIN_PEERS have submitted."""
-    rows = latest_submissions(None, sector=sector)  # nationwide: no jurisdiction scope
-    if len(rows) < MIN_PEERS:
+    in_sector = OrganizationSector.sector == sector  # nationwide: no jurisdiction scope
+    overall = _latest(None, Assessment.overall_score.label("score")).where(in_sector).subquery()
+    organizations = db.session.scalar(sa.select(sa.func.count()).select_from(overall)) or 0
+    if organizations < MIN_PEERS:
         return None
-    medians = {}
-    for pid in priority_ids:
-        values = [r.detail.get("priorities", {}).get(pid, {}).get("score") for r in rows]
-        known = [v for v in values if isinstance(v, int)]
-        if len(known) >= MIN_PEERS:
-            medians[pid] = round(statistics.median(known))
+    by_priority = (
+        _latest(
+            None,
+            AssessmentPriorityScore.priority_id.label("priority_id"),
+            AssessmentPriorityScore.score.label("score"),
+        )
+        .join(AssessmentPriorityScore, AssessmentPriorityScore.assessment_id == Assessment.id)
+        .where(in_sector, AssessmentPriorityScore.priority_id.in_(priority_ids))
+        .subquery()
+    )
+    enough = {
+        pid
+        for pid, n in db.session.execute(
+            sa.select(by_priority.c.priority_id, sa.func.count()).group_by(
+                by_priority.c.priority_id
+            )
+        )
+        if n >= MIN_PEERS
+    }
+    medians = {key[0]: value for key, value in _medians(by_priority, ["priority_id"]).items()}
     return PeerBenchmark(
-        sector, len(rows), round(statistics.median(r.score for r in rows)), medians
+        sector,
+        organizations,
+        _medians(overall, [])[()],
+        {pid: medians[pid] for pid in priority_ids if pid in enough},
     )

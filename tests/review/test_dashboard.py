@@ -140,7 +140,7 @@ def _queries(app: Flask, client: object, path: str) -> int:
     return count
 
 
-def test_coordinator_lists_do_not_query_once_per_row(app: Flask, world: World) -> None:
+def test_lists_and_dashboards_do_not_query_once_per_row(app: Flask, world: World) -> None:
     from portal.models import ToolRequest, ToolRequestItem
 
     def add_request(assessment_id: int, org_id: int) -> None:
@@ -156,12 +156,32 @@ def test_coordinator_lists_do_not_query_once_per_row(app: Flask, world: World) -
             db.session.add(row)
             db.session.commit()
 
-    add_request(submit_assessment(app, world), world.org_a)
+    def add_peers(start: int) -> None:
+        for index in range(start, start + 4):
+            peer = _another_hospital(app, index)
+            add_request(submit_assessment(app, peer), peer.org_a)  # type: ignore[arg-type]
+
+    own = submit_assessment(app, world)
+    add_request(own, world.org_a)
     admin = app.test_client()
     login(admin, world.admin)
-    few = {p: _queries(app, admin, p) for p in ("/review/", "/review/tool-requests?status=all")}
-    for index in range(4):
-        peer = _another_hospital(app, 200 + index)
-        add_request(submit_assessment(app, peer), peer.org_a)  # type: ignore[arg-type]
-    many = {p: _queries(app, admin, p) for p in few}
+    operator = app.test_client()
+    login(operator, world.operator_a)
+    pages = (
+        "/review/",
+        "/review/tool-requests?status=all",
+        "/review/dashboard",
+        "/review/?sector=hospital&sort=score_low",
+    )
+    results = f"/assessments/{own}/results"  # with nationwide peer figures (five or more)
+
+    def count_all() -> dict[str, int]:
+        counts = {p: _queries(app, admin, p) for p in pages}
+        counts[results] = _queries(app, operator, results)
+        return counts
+
+    add_peers(200)
+    few = count_all()
+    add_peers(300)
+    many = count_all()
     assert many == few, (few, many)

@@ -1,0 +1,189 @@
+"""Dashboard and peer figures come from SQL over stored scores; they must equal the figures a
+straightforward Python computation over each organization's latest ``score_detail`` gives."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from portal.assess import service
+from portal.auth import service as accounts
+from portal.extensions import db
+from portal.models import (
+    Answer,
+    Assessment,
+    AssessmentCriticalGap,
+    AssessmentPriorityScore,
+    AssessmentStatus,
+    Organization,
+    User,
+)
+from portal.review import stats
+from tests.conftest import PASSWORD, World
+
+COUNTIES = ("Adams", "Brown", "Clark")
+
+
+def _register(app: Flask, index: int, sectors: list[str]) -> tuple[int, str]:
+    with app.app_context():
+        user = accounts.register_organization(
+            accounts.NewOrganization(
+                f"Stats Org {index}", sectors, "public", "small", "KS", COUNTIES[index % 3]
+            ),
+            f"Stats {index}",
+            f"stats{index}@stats.example.org",
+            PASSWORD,
+        )
+        db.session.commit()
+        return user.organization_id, user.email
+
+
+def _submit_random(app: Flask, org_id: int, email: str, rng: random.Random) -> int:
+    with app.test_request_context():
+        org = db.session.get(Organization, org_id)
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        assert org is not None and user is not None
+        assessment = service.start(org, user)
+        # A second assessment starts pre-filled from the last one: overwrite those answers.
+        existing = {a.question_id: a for a in assessment.answers}
+        for question in service.questionnaire_of(assessment).questions_in(assessment.modules):
+            answer = existing.get(question.id) or Answer(
+                assessment_id=assessment.id, question_id=question.id, updated_by_id=user.id
+            )
+            answer.value = rng.choice(question.options).value
+            db.session.add(answer)
+        db.session.flush()
+        service.submit(assessment, user)
+        db.session.commit()
+        return assessment.id
+
+
+def _latest_details() -> list[tuple[Organization, Assessment]]:
+    """The old way: find each organization's newest submission by date, in Python."""
+    newest: dict[int, tuple[Organization, Assessment]] = {}
+    for assessment in db.session.scalars(
+        sa.select(Assessment)
+        .where(Assessment.status.in_((AssessmentStatus.SUBMITTED, AssessmentStatus.ACCEPTED)))
+        .order_by(Assessment.submitted_at, Assessment.id)
+    ):
+        newest[assessment.organization_id] = (assessment.organization, assessment)
+    return list(newest.values())
+
+
+@pytest.fixture
+def populated(app: Flask, world: World) -> list[int]:
+    rng = random.Random(20261125)
+    ids = []
+    for index in range(11):
+        sectors = ["hospital"] if index % 2 else ["water", "electric"]
+        org_id, email = _register(app, index, sectors)
+        ids.append(_submit_random(app, org_id, email, rng))
+        if index % 3 == 0:  # some submit twice: only the newest may count
+            ids.append(_submit_random(app, org_id, email, rng))
+    return ids
+
+
+def test_sql_figures_equal_a_python_reference(app: Flask, populated: list[int]) -> None:
+    with app.app_context():
+        from portal import questionnaires
+
+        priority_ids = [p.id for p in questionnaires.current().priorities]
+        latest = _latest_details()
+        flagged = set(
+            db.session.scalars(sa.select(Assessment.id).where(Assessment.is_latest_submission))
+        )
+        assert flagged == {a.id for _, a in latest}
+
+        by_sector: dict[str, list[int]] = {}
+        for org, assessment in latest:
+            for sector in org.sectors:
+                by_sector.setdefault(sector.value, []).append(assessment.overall_score or 0)
+        table = {row["sector"]: row for row in stats.sector_scores(None)}
+        assert set(table) == set(by_sector)
+        for sector, scores in by_sector.items():
+            assert table[sector]["organizations"] == len(scores)
+            assert table[sector]["median"] == round(statistics.median(scores))
+            assert table[sector]["0–39"] == sum(1 for s in scores if s <= 39)
+
+        heat = {(r["sector"], r["county"]): r for r in stats.weakest_priorities(None, priority_ids)}
+        cells: dict[tuple[str, str], dict[str, list[int]]] = {}
+        for org, assessment in latest:
+            for sector in org.sectors:
+                place = cells.setdefault((sector.value, f"{org.county}, {org.state}"), {})
+                for pid, value in (assessment.score_detail or {})["priorities"].items():
+                    if isinstance(value["score"], int):
+                        place.setdefault(pid, []).append(value["score"])
+        assert set(heat) == set(cells)
+        for key, values in cells.items():
+            expected = {pid: round(statistics.fmean(values[pid])) for pid in values}
+            assert {k: v for k, v in heat[key]["scores"].items() if v is not None} == expected
+
+        counter: Counter[str] = Counter()
+        for _, assessment in latest:
+            counter.update(set((assessment.score_detail or {})["critical_gaps"]))
+        got = stats.common_critical_gaps(None, limit=100)
+        assert dict(got) == dict(counter)
+        assert [n for _, n in got] == sorted((n for _, n in got), reverse=True)
+
+        hospitals = [a for org, a in latest if "hospital" in [s.value for s in org.sectors]]
+        peer = stats.peer_benchmark("hospital", priority_ids)
+        assert peer is not None and peer.organizations == len(hospitals)
+        assert peer.median == round(statistics.median(a.overall_score or 0 for a in hospitals))
+        for pid, median in peer.priority_medians.items():
+            values = [a.score_detail["priorities"][pid]["score"] for a in hospitals]  # type: ignore[index]
+            assert median == round(statistics.median(v for v in values if isinstance(v, int)))
+
+
+def test_latest_flag_follows_return_resubmit_and_accept(app: Flask, world: World) -> None:
+    rng = random.Random(7)
+    org_id, email = _register(app, 50, ["hospital"])
+    first = _submit_random(app, org_id, email, rng)
+    second = _submit_random(app, org_id, email, rng)
+
+    def flagged() -> set[int]:
+        with app.app_context():
+            return set(
+                db.session.scalars(
+                    sa.select(Assessment.id).where(
+                        Assessment.organization_id == org_id, Assessment.is_latest_submission
+                    )
+                )
+            )
+
+    assert flagged() == {second}
+    with app.test_request_context():
+        admin = db.session.scalar(sa.select(User).where(User.email == world.admin))
+        assessment = db.session.get(Assessment, second)
+        assert admin is not None and assessment is not None
+        service.decide(assessment, "return", admin)
+        db.session.commit()
+    assert flagged() == {first}  # the returned one is a draft again: the older submission counts
+    with app.test_request_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        assessment = db.session.get(Assessment, second)
+        assert user is not None and assessment is not None
+        service.submit(assessment, user)
+        db.session.commit()
+        # Resubmitting replaces the stored score rows instead of adding a second set.
+        priorities = db.session.scalar(
+            sa.select(sa.func.count()).where(AssessmentPriorityScore.assessment_id == second)
+        )
+        gaps = db.session.scalar(
+            sa.select(sa.func.count()).where(AssessmentCriticalGap.assessment_id == second)
+        )
+        detail = assessment.score_detail or {}
+        assert priorities == sum(1 for v in detail["priorities"].values() if v["score"] is not None)
+        assert gaps == len(set(detail["critical_gaps"]))
+    assert flagged() == {second}
+    with app.test_request_context():
+        admin = db.session.scalar(sa.select(User).where(User.email == world.admin))
+        assessment = db.session.get(Assessment, second)
+        assert admin is not None and assessment is not None
+        service.decide(assessment, "accept", admin)
+        db.session.commit()
+    assert flagged() == {second}
