@@ -25,6 +25,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
     app.cli.add_command(questionnaire_group)
+    app.cli.add_command(generate_dataset)
 
 
 @click.group("questionnaire")
@@ -135,3 +136,26 @@ def _print_logins() -> None:
     ).all()
     for email, role, org in rows:
         click.echo(f"  {role.value:<12} {email:<26} {org or ''}")
+
+
+@click.command("generate-dataset")
+@click.option("--organizations", default=60_000, show_default=True, type=click.IntRange(1))
+@click.option("--assessments", default=250_000, show_default=True, type=click.IntRange(0))
+@click.option("--seed", default=2026, show_default=True, help="Same seed, same data.")
+@with_appcontext
+def generate_dataset(organizations: int, assessments: int, seed: int) -> None:
+    """Fill the database with a realistic national-size dataset (for benchmarks).
+
+    Accounts: admin@national.example.org, coordinator-<state>@national.example.org (statewide)
+    and it<organization id>@national.example.org, all with the password national-dataset-2026.
+    """
+    from portal import dataset
+
+    if current_app.config.get("PORTAL_ENV") == "production":
+        raise click.ClickException("Refusing to add generated accounts in production.")
+    try:
+        counts = dataset.generate(organizations, assessments, seed=seed, report=click.echo)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Done: {counts.line()}")
+    click.echo(f"Sign in as {dataset.MARKER_EMAIL} (password {dataset.PASSWORD}).")
