@@ -59,6 +59,10 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "QUESTIONNAIRE_DIR": environ.get("QUESTIONNAIRE_DIR", str(PROJECT_ROOT / "questionnaires")),
         "REDIS_URL": environ.get("REDIS_URL") or None,
+        # RQ queue name for PDF rendering (used when REDIS_URL is set); workers listen on it.
+        "PDF_QUEUE": environ.get("PDF_QUEUE", "portal-pdf"),
+        # Prefix of the sign-in throttling keys in Redis (when REDIS_URL is set).
+        "THROTTLE_KEY_PREFIX": environ.get("THROTTLE_KEY_PREFIX", "portal-throttle"),
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
         "PDF_RENDER_TIMEOUT": float(environ.get("PDF_RENDER_TIMEOUT", "30")),
         "PDF_CACHE_DIR": environ.get("PDF_CACHE_DIR") or None,

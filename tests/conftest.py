@@ -181,3 +181,30 @@ def world(app: Flask) -> World:
 @pytest.fixture
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def with_redis(app: Flask) -> Iterator[Any]:
+    """Turn on the Redis-backed features (PDF queue, throttling) against the real local Redis.
+
+    Keys and the queue get a name of their own, removed afterwards, so runs never see each other.
+    """
+    from redis import Redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    prefix = f"portal-test-{os.getpid()}-{os.urandom(4).hex()}"
+    saved = {k: app.config.get(k) for k in ("REDIS_URL", "THROTTLE_KEY_PREFIX", "PDF_QUEUE")}
+    app.config.update(REDIS_URL=url, THROTTLE_KEY_PREFIX=prefix, PDF_QUEUE=prefix)
+    for key in ("portal.redis", "portal.throttle"):
+        app.extensions.pop(key, None)
+    client = Redis.from_url(url)
+    try:
+        yield client
+    finally:
+        app.config.update(saved)
+        for key in ("portal.redis", "portal.throttle"):
+            app.extensions.pop(key, None)
+        for pattern in (f"*{prefix}*", "rq:job:pdf-*"):
+            for key in client.scan_iter(pattern):
+                client.delete(key)
+        client.close()

@@ -758,4 +758,8 @@ def plan_pdf(assessment_id: int) -> Response | tuple[str, int]:
         "Assessment",
         assessment.id,
         assessment.organization_id,
+        what="remediation plan",
+        back_url=url_for("review.assessment", assessment_id=assessment.id)
+        if current_user.role is not Role.OPERATOR
+        else url_for("assess.results", assessment_id=assessment.id),
     )

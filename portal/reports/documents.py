@@ -9,19 +9,23 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
 
+from portal import jobs
 from portal.assess import service as assessments
 from portal.config import PROJECT_ROOT
 from portal.models import Assessment, ToolRequest, utcnow
 from portal.reports.charts import Bar, priority_bars
-from portal.reports.pdf import PdfCache, RenderFailed, RenderTimeout, render_bounded
+from portal.reports.pdf import PdfCache, RenderFailed, RenderTimeout, render_bounded, render_job
 
-__all__ = ["Pdf", "RenderFailed", "RenderTimeout", "plan_pdf", "tool_request_pdf"]
+__all__ = ["Pdf", "PdfPending", "RenderFailed", "RenderTimeout", "plan_pdf", "tool_request_pdf"]
+
+log = logging.getLogger(__name__)
 
 REPORT_FILES = [
     PROJECT_ROOT / "static/css/print.css",
@@ -52,21 +56,84 @@ def _cache() -> PdfCache:
     return PdfCache(Path(directory))
 
 
+class PdfPending(Exception):
+    """The PDF is being made on the job queue; ask again shortly."""
+
+    def __init__(self, state: str, position: int | None) -> None:
+        super().__init__(state)
+        self.state = state  # "queued" or "rendering"
+        self.position = position  # place in the queue (0 = next), when queued
+
+
 def _produce(key: str, filename: str, html_factory: Any) -> Pdf:
     cache = _cache()
     cached = cache.get(key)
     if cached is not None:
         return Pdf(cached, filename, True)
-    html = html_factory()
     stylesheet = (PROJECT_ROOT / "static/css/print.css").read_text(encoding="utf-8")
-    data = render_bounded(
-        html,
-        PROJECT_ROOT / "static",
-        stylesheet,
-        timeout=float(current_app.config.get("PDF_RENDER_TIMEOUT", 30)),
-    )
+    timeout = float(current_app.config.get("PDF_RENDER_TIMEOUT", 30))
+    queue = jobs.pdf_queue()
+    if queue is not None:
+        try:
+            data = _from_queue(queue, key, html_factory, stylesheet, timeout)
+        except redis_errors() as error:
+            log.warning("PDF queue unreachable (%s); rendering inline", error)
+        else:
+            cache.put(key, data)
+            return Pdf(data, filename, False)
+    data = render_bounded(html_factory(), PROJECT_ROOT / "static", stylesheet, timeout=timeout)
     cache.put(key, data)
     return Pdf(data, filename, False)
+
+
+def _from_queue(queue: Any, key: str, html_factory: Any, stylesheet: str, timeout: float) -> bytes:
+    """The finished job's bytes, or :class:`PdfPending` after making sure a job is on its way.
+
+    The job id is the content key, so everyone asking for the same PDF shares one job.
+    """
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    job_id = f"pdf-{key}"
+    try:
+        job = Job.fetch(job_id, connection=queue.connection)
+    except NoSuchJobError:
+        job = None
+    if job is not None:
+        status = job.get_status(refresh=True)
+        if status == JobStatus.FINISHED:
+            data = job.return_value()
+            job.delete()
+            if isinstance(data, bytes):
+                return data
+        elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+            result = job.latest_result()
+            reason = result.exc_string if result is not None else ""
+            job.delete()  # the next request tries again
+            if "RenderTimeout" in (reason or ""):
+                raise RenderTimeout(f"rendering took longer than {timeout:g} s")
+            raise RenderFailed((reason or "the job failed")[-500:])
+        else:
+            position = job.get_position()
+            raise PdfPending("rendering" if status == JobStatus.STARTED else "queued", position)
+    # Built here, in the request (database and templates are at hand); the worker only renders.
+    html = html_factory()
+    queue.enqueue_call(
+        render_job,
+        args=(html, str(PROJECT_ROOT / "static"), stylesheet, timeout),
+        job_id=job_id,
+        timeout=int(timeout) + 30,
+        result_ttl=600,
+        failure_ttl=600,
+        description="PDF render",
+    )
+    raise PdfPending("queued", queue.get_job_position(job_id))
+
+
+def redis_errors() -> tuple[type[Exception], ...]:
+    from redis.exceptions import ConnectionError, TimeoutError
+
+    return (ConnectionError, TimeoutError)
 
 
 def _organization_state(assessment: Assessment) -> dict[str, Any]:

@@ -128,6 +128,15 @@ def render_bounded(
     return payload
 
 
+def render_job(html: str, static_root: str, stylesheet: str | None, timeout: float) -> bytes:
+    """The RQ job: render (still bounded) and return the bytes, which RQ keeps in Redis.
+
+    The web process that next asks for the PDF stores them in its own cache, so workers need
+    no shared disk with the web servers.
+    """
+    return render_bounded(html, Path(static_root), stylesheet, timeout=timeout)
+
+
 class PdfCache:
     """Rendered PDFs on disk by content hash; atomic writes, safe across worker processes."""
 

@@ -3,7 +3,17 @@ them for; both sides can download the request as a PDF."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -123,6 +133,8 @@ def pdf(request_id: int) -> BaseResponse | tuple[str, int]:
         "ToolRequest",
         request_row.id,
         request_row.organization_id,
+        what="tool-access request",
+        back_url=url_for("toolrequests.show", request_id=request_row.id),
     )
 
 
@@ -133,25 +145,46 @@ def send(
     object_type: str,
     object_id: int,
     organization_id: int,
+    *,
+    what: str,
+    back_url: str,
 ) -> BaseResponse | tuple[str, int]:
-    """Produce a PDF (cache or bounded render) and send it; a clear page if it takes too long."""
+    """Produce a PDF (cache, bounded render, or job queue) and send it; a clear page otherwise.
+
+    With a job queue (REDIS_URL) the first request gets a "preparing" page that polls this same
+    URL with ``?progress=1`` — so progress passes the same access checks as the file.
+    """
+    progress = request.args.get("progress") == "1"
     try:
         produced = make(subject)  # type: ignore[operator]
+    except documents.PdfPending as pending:
+        if progress:
+            return jsonify(state=pending.state, position=pending.position)
+        return render_template(
+            "pdf_pending.html",
+            pending=pending,
+            what=what,
+            progress_url=f"{request.path}?progress=1",
+            download_url=request.path,
+            back_url=back_url,
+        ), 202
     except documents.RenderTimeout:
-        return render_template(
-            "errors/error.html",
-            code=503,
-            title="The PDF is taking too long",
-            message="We stopped making this PDF because it took longer than allowed. Please "
-            "try again in a minute; if it keeps happening, tell your administrator.",
-        ), 503
+        title = "The PDF is taking too long"
+        message = (
+            "We stopped making this PDF because it took longer than allowed. Please try again "
+            "in a minute; if it keeps happening, tell your administrator."
+        )
+        if progress:
+            return jsonify(state="failed", title=title, message=message)
+        return render_template("errors/error.html", code=503, title=title, message=message), 503
     except documents.RenderFailed:
-        return render_template(
-            "errors/error.html",
-            code=500,
-            title="The PDF could not be made",
-            message="The problem has been logged. Your answers are safe.",
-        ), 500
+        title = "The PDF could not be made"
+        message = "The problem has been logged. Your answers are safe. Please try again."
+        if progress:
+            return jsonify(state="failed", title=title, message=message)
+        return render_template("errors/error.html", code=500, title=title, message=message), 500
+    if progress:
+        return jsonify(state="ready")
     audit.record(
         action,
         object_type=object_type,

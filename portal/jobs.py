@@ -1,0 +1,41 @@
+"""Redis for the things several app processes must share: the PDF job queue (RQ) and, through
+:mod:`portal.auth.throttle`, sign-in throttling. Both are used only when ``REDIS_URL`` is set;
+without it PDFs render inline and throttling counts in the database.
+
+Start a worker next to the app (same code and settings) with::
+
+    rq worker --url "$REDIS_URL" portal-pdf
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+_KEY = "portal.redis"
+
+
+def redis() -> Any | None:
+    """One client (with its connection pool) per app process, or None without REDIS_URL."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    client = current_app.extensions.get(_KEY)
+    if client is None:
+        from redis import Redis
+
+        # Short timeouts: when Redis is down the app falls back instead of hanging a worker.
+        client = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+        current_app.extensions[_KEY] = client
+    return client
+
+
+def pdf_queue() -> Any | None:
+    """The RQ queue PDFs are rendered on, or None (render inline)."""
+    connection = redis()
+    if connection is None:
+        return None
+    from rq import Queue
+
+    return Queue(current_app.config["PDF_QUEUE"], connection=connection)

@@ -1,0 +1,114 @@
+"""PDFs on the RQ job queue (REDIS_URL set), with a real Redis and a real (in-process) worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from rq import Queue, SimpleWorker
+
+from portal.extensions import db
+from portal.models import AuditEvent
+from tests.conftest import World, login
+from tests.reports.conftest import submit_assessment
+
+
+def _work(app: Flask, connection: Any) -> None:
+    """What `rq worker` does in production: take the queued jobs and run them."""
+    queue = Queue(app.config["PDF_QUEUE"], connection=connection)
+    SimpleWorker([queue], connection=connection).work(burst=True)
+
+
+def test_the_plan_is_queued_shows_progress_and_downloads_when_ready(
+    app: Flask, world: World, with_redis: Any
+) -> None:
+    assessment_id = submit_assessment(app, world)
+    operator = app.test_client()
+    login(operator, world.operator_a)
+    url = f"/assessments/{assessment_id}/plan.pdf"
+
+    waiting = operator.get(url)
+    assert waiting.status_code == 202
+    page = waiting.get_data(as_text=True)
+    assert "Preparing your PDF" in page and "remediation plan" in page
+    assert f'data-progress-url="{url}?progress=1"' in page
+    assert operator.get(f"{url}?progress=1").get_json() == {"state": "queued", "position": 0}
+    assert operator.get(url).status_code == 202  # asking again does not queue a second job
+    assert Queue(app.config["PDF_QUEUE"], connection=with_redis).count == 1
+
+    _work(app, with_redis)
+    assert operator.get(f"{url}?progress=1").get_json() == {"state": "ready"}
+    done = operator.get(url)
+    assert done.status_code == 200 and done.mimetype == "application/pdf"
+    assert done.get_data().startswith(b"%PDF")
+    with app.app_context():
+        downloads = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == "assessment.plan_downloaded")
+        ).all()
+        assert len(downloads) == 1  # progress polls are not downloads
+
+    # Another organization cannot see even the progress of this PDF.
+    other = app.test_client()
+    login(other, world.operator_b)
+    assert other.get(f"{url}?progress=1").status_code == 404
+
+
+def test_a_failed_job_is_reported_and_can_be_tried_again(
+    app: Flask, world: World, with_redis: Any
+) -> None:
+    assessment_id = submit_assessment(app, world)
+    operator = app.test_client()
+    login(operator, world.operator_a)
+    url = f"/assessments/{assessment_id}/plan.pdf"
+    app.config["PDF_RENDER_TIMEOUT"] = 0.01  # no plan renders that fast: the job times out
+    try:
+        assert operator.get(url).status_code == 202
+        _work(app, with_redis)
+        failed = operator.get(f"{url}?progress=1").get_json()
+        assert failed["state"] == "failed" and "too long" in failed["title"]
+    finally:
+        app.config["PDF_RENDER_TIMEOUT"] = 30.0
+    # The failed job is gone: the next request starts a new one, which succeeds.
+    assert operator.get(url).status_code == 202
+    _work(app, with_redis)
+    assert operator.get(url).mimetype == "application/pdf"
+
+
+def test_without_redis_reachable_the_pdf_renders_inline(
+    app: Flask, world: World, with_redis: Any
+) -> None:
+    app.config["REDIS_URL"] = "redis://127.0.0.1:6390/0"  # nothing listens there
+    app.extensions.pop("portal.redis", None)
+    assessment_id = submit_assessment(app, world)
+    operator = app.test_client()
+    login(operator, world.operator_a)
+    response = operator.get(f"/assessments/{assessment_id}/plan.pdf")
+    assert response.status_code == 200 and response.get_data().startswith(b"%PDF")
+
+
+def test_the_tool_request_pdf_takes_the_same_path(
+    app: Flask, world: World, with_redis: Any
+) -> None:
+    from portal.models import ToolRequest, ToolRequestItem
+
+    assessment_id = submit_assessment(app, world)
+    with app.app_context():
+        row = ToolRequest(
+            organization_id=world.org_a,
+            assessment_id=assessment_id,
+            contact_name="Pat",
+            contact_email="pat@alpha.example.org",
+            justification="Our gaps",
+        )
+        row.items = [ToolRequestItem(tool_id="cisa_vuln_scanning")]
+        db.session.add(row)
+        db.session.commit()
+        request_id = row.id
+    operator = app.test_client()
+    login(operator, world.operator_a)
+    url = f"/tool-requests/{request_id}.pdf"
+    page = operator.get(url)
+    assert page.status_code == 202 and "tool-access request" in page.get_data(as_text=True)
+    _work(app, with_redis)
+    assert operator.get(url).mimetype == "application/pdf"

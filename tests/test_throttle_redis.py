@@ -1,0 +1,65 @@
+"""Sign-in throttling shared through Redis (REDIS_URL set), against the real local Redis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal import create_app
+from portal.auth import throttle
+from portal.extensions import db
+from portal.models import LoginAttempt
+from tests.conftest import PASSWORD, World, login
+
+
+def test_failures_are_counted_in_redis_and_seen_by_another_process(
+    app: Flask, client: FlaskClient, world: World, with_redis: Any
+) -> None:
+    for _ in range(throttle.MAX_PER_ACCOUNT):
+        assert login(client, world.operator_a, "wrong password!!").status_code == 200
+    assert login(client, world.operator_a, PASSWORD).status_code == 429
+    with app.app_context():
+        # Nothing in the database: the count lives in Redis, under a keyed hash of the email.
+        assert db.session.scalar(sa.select(sa.func.count(LoginAttempt.id))) == 0
+    keys = [k.decode() for k in with_redis.scan_iter(f"*{app.config['THROTTLE_KEY_PREFIX']}*")]
+    assert keys and not any(world.operator_a in k for k in keys)
+    # A second app instance (as another gunicorn worker or server would be) sees the block.
+    other_app = create_app(dict(app.config))
+    other = other_app.test_client()
+    assert login(other, world.operator_a, PASSWORD).status_code == 429
+    assert login(other, world.operator_b).status_code == 302  # other accounts are unaffected
+
+
+def test_a_success_clears_the_count_in_redis(
+    client: FlaskClient, world: World, with_redis: Any
+) -> None:
+    for _ in range(throttle.MAX_PER_ACCOUNT - 1):
+        login(client, world.operator_a, "wrong password!!")
+    assert login(client, world.operator_a).status_code == 302
+    client.post("/logout", data={"csrf_token": _token(client)})
+    for _ in range(throttle.MAX_PER_ACCOUNT - 1):
+        login(client, world.operator_a, "wrong password!!")
+    assert login(client, world.operator_a).status_code == 302
+
+
+def test_unreachable_redis_falls_back_to_the_database(
+    app: Flask, client: FlaskClient, world: World, with_redis: Any
+) -> None:
+    app.config["REDIS_URL"] = "redis://127.0.0.1:6390/0"  # nothing listens there
+    app.extensions.pop("portal.throttle", None)
+    for _ in range(throttle.MAX_PER_ACCOUNT):
+        assert login(client, world.operator_a, "wrong password!!").status_code == 200
+    assert login(client, world.operator_a, PASSWORD).status_code == 429
+    with app.app_context():
+        assert (
+            db.session.scalar(sa.select(sa.func.count(LoginAttempt.id))) >= throttle.MAX_PER_ACCOUNT
+        )
+
+
+def _token(client: FlaskClient) -> str:
+    from tests.conftest import csrf_token
+
+    return csrf_token(client.get("/").get_data(as_text=True))
