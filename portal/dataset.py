@@ -232,7 +232,7 @@ def _towns() -> list[str]:
     return [start + end for start in TOWN_STARTS for end in ends]
 
 
-class _Answerer:
+class Answerer:
     """Draws answers for an organization of a given maturity (0 = nothing in place, 1 = all)."""
 
     def __init__(self, questionnaire: Questionnaire, rng: random.Random) -> None:
@@ -317,7 +317,7 @@ def generate(
     sector_weights = [SECTOR_SHARE[s] for s in sectors]
     counties = {s: _counties(s) for s in states}
     towns = _towns()
-    answerer = _Answerer(questionnaire, rng)
+    answerer = Answerer(questionnaire, rng)
     per_org = _assessment_counts(rng, organizations, assessments)
     used_names: set[tuple[str, str]] = set()
     now = datetime.now(UTC)

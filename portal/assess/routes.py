@@ -36,6 +36,7 @@ from portal.auth import sessions
 from portal.auth.decorators import role_required
 from portal.extensions import db
 from portal.models import (
+    Answer,
     Assessment,
     Organization,
     PendingSave,
@@ -75,10 +76,12 @@ def _step_or_404(steps: list[service.Step], number: int) -> service.Step:
 
 
 def _shown_values(
-    assessment: Assessment, posted: MultiDict[str, str] | None
+    assessment: Assessment,
+    posted: MultiDict[str, str] | None,
+    rows: dict[str, Answer] | None = None,
 ) -> dict[str, str | None]:
     """Stored answers, overlaid with what this page posted (for show-if on the same page)."""
-    values = service.answer_values(service.answer_rows(assessment))
+    values = service.answer_values(rows if rows is not None else service.answer_rows(assessment))
     if posted:
         for key, value in posted.items():
             if key.startswith("a__") and value:
@@ -95,14 +98,17 @@ def _render_step(
     notice: str | None = None,
     status: int = 200,
     overlay: MultiDict[str, str] | None = None,
+    rows: dict[str, Answer] | None = None,
 ) -> tuple[str, int]:
-    rows = service.answer_rows(assessment)
+    """The step page. ``rows``: the answers as just read, when nothing was saved since."""
+    if rows is None:
+        rows = service.answer_rows(assessment)
     stored = service.answer_values(rows)
     # Which questions show: the stored answers plus what the person typed (a form shown again
     # with errors, or answers restored after signing in).
     if overlay is None and request.method == "POST":
         overlay = request.form
-    values = _shown_values(assessment, overlay)
+    values = _shown_values(assessment, overlay, rows)
     per_step, overall = service.progress(steps, stored)
     questionnaire = service.questionnaire_of(assessment)
     section_ids = [q.id for q in step.section.questions]
@@ -351,7 +357,7 @@ def step(assessment_id: int, number: int) -> Response | tuple[str, int]:
                 notice="You were signed out before these answers were saved. They are filled "
                 "in below: check them and press “Save and continue”.",
             )
-    return _render_step(assessment, steps, current, _form_for(current, rows))
+    return _render_step(assessment, steps, current, _form_for(current, rows), rows=rows)
 
 
 @bp.post("/<int:assessment_id>/steps/<int:number>")

@@ -53,7 +53,8 @@ class User(Base):
 
     organization: orm.Mapped[Organization | None] = orm.relationship(back_populates="members")
     jurisdictions: orm.Mapped[list[Jurisdiction]] = orm.relationship(
-        secondary=coordinator_jurisdictions, lazy="selectin"
+        # Loaded when used (coordinators' scope), not with every user on every request.
+        secondary=coordinator_jurisdictions
     )
 
     __table_args__ = (

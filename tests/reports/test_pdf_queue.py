@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
@@ -99,7 +100,8 @@ def test_the_tool_request_pdf_takes_the_same_path(
             assessment_id=assessment_id,
             contact_name="Pat",
             contact_email="pat@alpha.example.org",
-            justification="Our gaps",
+            # Unique, so that no PDF cached by an earlier run can answer.
+            justification=f"Our gaps {uuid.uuid4()}",
         )
         row.items = [ToolRequestItem(tool_id="cisa_vuln_scanning")]
         db.session.add(row)

@@ -1,0 +1,86 @@
+"""Helpers shared by the benchmarks: start gunicorn, wait for it, sign in, percentiles."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKERS = 4
+
+
+@contextmanager
+def gunicorn(app: str, port: int, env: dict[str, str], cwd: Path = ROOT) -> Iterator[str]:
+    """gunicorn with 4 sync workers on loopback — the same settings for every app measured."""
+    log = open(f"{tempfile.gettempdir()}/bench-gunicorn-{port}.log", "w")  # noqa: SIM115
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(WORKERS), "--bind",
+         f"127.0.0.1:{port}", "--log-level", "warning", app],
+        cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/", timeout=1)
+                break
+            except urllib.error.HTTPError:
+                break  # it answers
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError(f"{app} did not start; see {log.name}")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(20)
+        log.close()
+
+
+class Browser:
+    """A signed-in user: cookies kept, CSRF token read from the page."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with self.opener.open(self.base + path, timeout=60) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace")
+
+    def sign_in(self, email: str, password: str) -> None:
+        _, page = self.get("/login")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        assert token, "no sign-in form"
+        body = urllib.parse.urlencode(
+            {"email": email, "password": password, "csrf_token": token.group(1)}
+        ).encode()
+        with self.opener.open(self.base + "/login", body, timeout=30) as response:
+            assert "/login" not in response.url, f"sign-in failed for {email}"
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)

@@ -1,0 +1,190 @@
+"""Wizard page and autosave throughput vs a bare Flask app — run by hand, not in CI.
+
+    .venv/bin/python bench/throughput.py              # PostgreSQL (database portal_bench)
+    .venv/bin/python bench/throughput.py --db sqlite
+
+Both apps run under gunicorn with the same settings (4 sync workers, loopback) and are loaded
+with wrk (Debian package ``wrk``), one connection per wrk thread. The portal is loaded by 16
+signed-in operators, each with its own draft: GET of the first wizard step, and autosave POSTs
+(each connection tracks its answer's revision from the responses, so every save is a real,
+accepted save — a conflict would show as a non-2xx count). The baseline is measured before and
+after the portal, and every figure is printed as a ratio to the baseline's mean.
+
+Targets (issue #8): wizard GET >= 0.35 x baseline, autosave >= 0.25 x baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _common import ROOT, Browser, gunicorn
+
+PASSWORD = "throughput-bench-password"
+USERS = 16
+
+LUA = """
+local sessions = %(sessions)s
+local mode = "%(mode)s"
+local created = 0
+function setup(thread)
+  thread:set("index", created)
+  created = created + 1
+end
+local me, revision, flip
+function init(args)
+  me = sessions[(index %% #sessions) + 1]
+  revision = 0
+  flip = false
+end
+function request()
+  if mode == "get" then
+    return wrk.format("GET", me.path .. "/steps/0", {Cookie = me.cookie})
+  end
+  flip = not flip
+  local body = string.format(
+    '{"question_id":"core.security_lead","value":"%%s","note":"","revision":%%d}',
+    flip and "yes" or "no", revision)
+  return wrk.format("POST", me.path .. "/answers",
+    {Cookie = me.cookie, ["Content-Type"] = "application/json", ["X-CSRFToken"] = me.token}, body)
+end
+%(response)s
+"""
+RESPONSE = """
+function response(status, headers, body)
+  if status == 200 then
+    local r = body:match('"revision":%s*(%d+)')
+    if r then revision = tonumber(r) end
+  end
+end
+"""
+
+
+def prepare(database_url: str, instance: Path) -> list[tuple[str, int]]:
+    os.environ["PORTAL_INSTANCE_PATH"] = str(instance)
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.assess import service as assessments
+    from portal.auth import service as accounts
+    from portal.extensions import db
+    from portal.models import Base
+
+    app = create_app({"SECRET_KEY": "b" * 40, "SQLALCHEMY_DATABASE_URI": database_url})
+    made = []
+    with app.test_request_context():
+        with db.engine.begin() as connection:
+            Base.metadata.drop_all(connection)
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        upgrade()
+        for index in range(USERS):
+            user = accounts.register_organization(
+                accounts.NewOrganization(
+                    f"Throughput Org {index}", ["water"], "public", "micro", "OH", "Pine"
+                ),
+                f"User {index}",
+                f"user{index}@throughput.example.org",
+                PASSWORD,
+            )
+            assessment = assessments.start(user.organization, user)  # type: ignore[arg-type]
+            made.append((user.email, assessment.id))
+        db.session.commit()
+        db.engine.dispose()
+    return made
+
+
+def wrk(base: str, path: str, seconds: int, script: Path | None = None) -> tuple[float, int]:
+    """Requests per second and the number of non-2xx/3xx answers."""
+    command = ["wrk", "-t", str(USERS), "-c", str(USERS), "-d", f"{seconds}s"]
+    if script is not None:
+        command += ["-s", str(script)]
+    output = subprocess.run(
+        [*command, base + path], capture_output=True, text=True, check=True
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: .*", output)
+    if errors:
+        print("   ", errors.group(0))
+    return rate, int(bad.group(1)) if bad else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--seconds", type=int, default=15)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+    instance = Path(tempfile.mkdtemp(prefix="portal-throughput-"))
+    if args.db == "postgres":
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc",
+                        "DROP DATABASE IF EXISTS portal_bench WITH (FORCE)", "-c",
+                        "CREATE DATABASE portal_bench"], check=True)  # fmt: skip
+        database_url = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench"
+    else:
+        database_url = f"sqlite:///{instance}/bench.sqlite3"
+    accounts = prepare(database_url, instance)
+    figures: dict[str, float] = {}
+
+    with gunicorn("hello:app", 8101, {}, cwd=ROOT / "bench") as base:
+        wrk(base, "/", 3)  # warm-up
+        figures["baseline (before)"], _ = wrk(base, "/", args.seconds)
+
+    env = {"SECRET_KEY": "b" * 40, "DATABASE_URL": database_url,
+           "PORTAL_INSTANCE_PATH": str(instance), "LOG_LEVEL": "WARNING"}  # fmt: skip
+    with gunicorn("portal:create_app()", 8102, env) as base:
+        sessions = []
+        for email, assessment_id in accounts:
+            browser = Browser(base)
+            browser.sign_in(email, PASSWORD)
+            _, page = browser.get(f"/assessments/{assessment_id}/steps/0")
+            token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+            sessions.append({"cookie": browser.cookie_header(), "token": token,
+                             "path": f"/assessments/{assessment_id}"})  # fmt: skip
+        lua_sessions = (
+            "{"
+            + ",".join(
+                "{" + ",".join(f"{k}={json.dumps(v)}" for k, v in s.items()) + "}" for s in sessions
+            )
+            + "}"
+        )
+        for mode in ("get", "post"):
+            script = instance / f"{mode}.lua"
+            script.write_text(LUA % {"sessions": lua_sessions, "mode": mode,
+                                     "response": RESPONSE if mode == "post" else ""})  # fmt: skip
+            wrk(base, "/", 3, script)  # warm-up
+            rate, bad = wrk(base, "/", args.seconds, script)
+            name = "wizard step GET" if mode == "get" else "autosave POST"
+            figures[name] = rate
+            if bad:
+                print(f"    {name}: {bad} non-2xx answers")
+
+    with gunicorn("hello:app", 8103, {}, cwd=ROOT / "bench") as base:
+        wrk(base, "/", 3)
+        figures["baseline (after)"], _ = wrk(base, "/", args.seconds)
+
+    baseline = (figures["baseline (before)"] + figures["baseline (after)"]) / 2
+    targets = {"wizard step GET": 0.35, "autosave POST": 0.25}
+    print(f"\ngunicorn {4} sync workers, wrk {USERS} connections, {args.seconds} s each, "
+          f"database {args.db}")  # fmt: skip
+    print(f"{'what':<22}{'req/s':>10}{'ratio':>9}{'target':>9}")
+    for name, rate in figures.items():
+        target = targets.get(name)
+        mark = "" if target is None else ("  ok" if rate / baseline >= target else "  MISSED")
+        shown = f"{target:.2f}" if target else "—"
+        print(f"{name:<22}{rate:>10,.0f}{rate / baseline:>9.3f}{shown:>9}{mark}")
+
+
+if __name__ == "__main__":
+    main()
