@@ -20,7 +20,7 @@ from portal.config import (
     default_sqlite_url,
     from_environment,
 )
-from portal.extensions import csrf, db, login_manager, migrate
+from portal.extensions import cache, csrf, db, login_manager, migrate
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,14 @@ def _configure_database(app: Flask) -> None:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    if app.config.get("REDIS_URL"):
+        app.config.setdefault("CACHE_TYPE", "RedisCache")
+        app.config.setdefault("CACHE_REDIS_URL", app.config["REDIS_URL"])
+        app.config.setdefault("CACHE_KEY_PREFIX", "portal-cache:")
+    else:
+        app.config.setdefault("CACHE_TYPE", "SimpleCache")
+    app.config.setdefault("CACHE_DEFAULT_TIMEOUT", 300)
+    cache.init_app(app)
 
 
 def _configure_login(app: Flask) -> None:

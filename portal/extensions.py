@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from flask_caching import Cache
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -23,3 +24,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True, render_item=_render_item)
 csrf = CSRFProtect()
 login_manager = LoginManager()
+# Slow-changing aggregates (nationwide peer figures): in Redis when REDIS_URL is set, shared by
+# every process; otherwise in each process's memory.
+cache = Cache()

@@ -23,6 +23,7 @@ from portal.models import (
     AssessmentPriorityScore,
     AssessmentStatus,
     Organization,
+    OrganizationSector,
     StatusChange,
     User,
     utcnow,
@@ -496,6 +497,14 @@ def refresh_latest_submission(organization_id: int) -> None:
     for obj in db.session.identity_map.values():
         if isinstance(obj, Assessment) and obj.organization_id == organization_id:
             db.session.expire(obj, ["is_latest_submission"])
+    from portal.review import stats
+
+    sectors = db.session.scalars(
+        sa.select(OrganizationSector.sector).where(
+            OrganizationSector.organization_id == organization_id
+        )
+    )
+    stats.forget_peer_benchmarks([s.value for s in sectors])
 
 
 # --- comparing with the last submission --------------------------------------------------------

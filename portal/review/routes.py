@@ -302,7 +302,8 @@ def _dashboard_tables() -> dict[str, Any]:
         "priority_ids": priority_ids,
         "status_counts": stats.status_counts(current_user),
         "sector_scores": stats.sector_scores(current_user),
-        "heat": stats.weakest_priorities(current_user, priority_ids),
+        "heat_level": (level := stats.heat_level(current_user)),
+        "heat": stats.weakest_priorities(current_user, priority_ids, level),
         "critical": stats.common_critical_gaps(current_user),
         "tools": stats.tool_request_counts(current_user),
     }
@@ -336,11 +337,11 @@ def dashboard_csv(table: str) -> Response:
             for r in data["sector_scores"]
         ]
     elif table == "heatmap":
-        header = ["sector", "county", "organizations", *data["priority_ids"], "weakest"]
+        header = ["sector", data["heat_level"], "organizations", *data["priority_ids"], "weakest"]
         rows = [
             [
                 r["sector"],
-                r["county"],
+                r["place"],
                 r["organizations"],
                 *[r["scores"][p] for p in data["priority_ids"]],
                 r["weakest"],

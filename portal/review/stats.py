@@ -9,13 +9,14 @@ organizations it covers. Peer figures are shown to operators only where at least
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from portal import access
-from portal.extensions import db
+from portal.extensions import cache, db
 from portal.models import (
     Assessment,
     AssessmentCriticalGap,
@@ -23,11 +24,13 @@ from portal.models import (
     AssessmentStatus,
     Organization,
     OrganizationSector,
+    Role,
     ToolRequest,
     ToolRequestItem,
     User,
 )
 
+log = logging.getLogger(__name__)
 MIN_PEERS = 5
 BANDS = ((0, 39, "0–39"), (40, 69, "40–69"), (70, 89, "70–89"), (90, 100, "90–100"))
 
@@ -50,23 +53,37 @@ def _latest(user: User | None, *columns: Any) -> sa.Select[Any]:
     return query if user is None else query.where(access.organization_scope(user))
 
 
-def _medians(values: sa.Subquery, by: list[str]) -> dict[tuple[Any, ...], int]:
-    """Median of ``values.c.score`` for each group of ``by`` columns, in SQL.
-
-    Portable (SQLite has no percentile function): rank the scores in each group and average the
-    middle one or two.
-    """
+def _medians(values: sa.Subquery, by: list[str]) -> dict[tuple[Any, ...], tuple[int, int]]:
+    """(median, count) of ``values.c.score`` for each group of ``by`` columns, in SQL."""
     group = [values.c[name] for name in by]
-    ranked = sa.select(
-        *group,
-        values.c.score,
-        sa.func.row_number().over(partition_by=group, order_by=values.c.score).label("rank"),
-        sa.func.count().over(partition_by=group).label("n"),
-    ).subquery()
-    middle = sa.or_(ranked.c.rank == (ranked.c.n + 1) // 2, ranked.c.rank == (ranked.c.n + 2) // 2)
-    keys = [ranked.c[name] for name in by]
-    query = sa.select(*keys, sa.func.avg(ranked.c.score)).where(middle).group_by(*keys)
-    return {tuple(row[:-1]): round(float(row[-1])) for row in db.session.execute(query)}
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One sort inside the aggregate: about twice as fast as ranking with window functions.
+        median = sa.func.percentile_cont(0.5).within_group(values.c.score)
+        rows = db.session.execute(sa.select(*group, median, sa.func.count()).group_by(*group))
+    else:
+        # SQLite has no percentile function: rank the scores in each group and average the
+        # middle one or two.
+        ranked = sa.select(
+            *group,
+            values.c.score,
+            sa.func.row_number().over(partition_by=group, order_by=values.c.score).label("rank"),
+            sa.func.count().over(partition_by=group).label("n"),
+        ).subquery()
+        middle = sa.or_(
+            ranked.c.rank == (ranked.c.n + 1) // 2, ranked.c.rank == (ranked.c.n + 2) // 2
+        )
+        keys = [ranked.c[name] for name in by]
+        rows = db.session.execute(
+            sa.select(*keys, sa.func.avg(ranked.c.score), sa.func.max(ranked.c.n))
+            .where(middle)
+            .group_by(*keys)
+        )
+    # (With no groups and no rows, SQL still answers one row: NULL median, count 0.)
+    return {
+        tuple(row[:-2]): (round(float(row[-2])), int(row[-1]))
+        for row in rows
+        if row[-2] is not None
+    }
 
 
 def status_counts(user: User) -> dict[str, int]:
@@ -114,16 +131,27 @@ def sector_scores(user: User | None) -> list[dict[str, Any]]:
         {
             "sector": str(row.sector),
             "organizations": row.organizations,
-            "median": medians[(row.sector,)],
+            "median": medians[(row.sector,)][0],
             **{label: int(getattr(row, label) or 0) for _, _, label in BANDS},
         }
         for row in totals
     ]
 
 
-def weakest_priorities(user: User | None, priority_ids: list[str]) -> list[dict[str, Any]]:
-    """Mean score per priority for each (sector, county): the heat map."""
-    place = (OrganizationSector.sector, Organization.state, Organization.county)
+def heat_level(user: User) -> str:
+    """Rows of the heat map: counties within one state, states when the scope spans several."""
+    if user.role is Role.COORDINATOR and len({j.state for j in user.jurisdictions}) == 1:
+        return "county"
+    return "state"
+
+
+def weakest_priorities(
+    user: User | None, priority_ids: list[str], level: str = "county"
+) -> list[dict[str, Any]]:
+    """Mean score per priority for each (sector, county) — or (sector, state): the heat map."""
+    place: tuple[Any, ...] = (OrganizationSector.sector, Organization.state)
+    if level == "county":
+        place += (Organization.county,)
     means = db.session.execute(
         _latest(
             user,
@@ -135,24 +163,24 @@ def weakest_priorities(user: User | None, priority_ids: list[str]) -> list[dict[
         .group_by(*place, AssessmentPriorityScore.priority_id)
     ).all()
     counts = {
-        (sector, state, county): n
-        for sector, state, county, n in db.session.execute(
-            _latest(user, *place, sa.func.count()).group_by(*place)
-        )
+        tuple(row[:-1]): row[-1]
+        for row in db.session.execute(_latest(user, *place, sa.func.count()).group_by(*place))
     }
-    cells: dict[tuple[str, str, str], dict[str, int]] = {}
-    for sector, state, county, priority_id, mean in means:
-        cells.setdefault((str(sector), state, county), {})[priority_id] = round(float(mean))
+    cells: dict[tuple[Any, ...], dict[str, int]] = {}
+    for *where, priority_id, mean in means:
+        cells.setdefault(tuple(where), {})[priority_id] = round(float(mean))
+
+    def label(key: tuple[Any, ...]) -> str:
+        return f"{key[2]}, {key[1]}" if level == "county" else str(key[1])
+
     table = []
-    for (sector, state, county), scores in sorted(
-        cells.items(), key=lambda item: (item[0][0], f"{item[0][2]}, {item[0][1]}")
-    ):
+    for key, scores in sorted(cells.items(), key=lambda item: (str(item[0][0]), label(item[0]))):
         known = {pid: scores[pid] for pid in priority_ids if pid in scores}
         table.append(
             {
-                "sector": sector,
-                "county": f"{county}, {state}",
-                "organizations": counts.get((sector, state, county), 0),
+                "sector": str(key[0]),
+                "place": label(key),
+                "organizations": counts.get(key, 0),
                 "scores": {pid: scores.get(pid) for pid in priority_ids},
                 "weakest": min(known, key=lambda k: known[k]) if known else None,
             }
@@ -196,11 +224,49 @@ class PeerBenchmark:
     priority_medians: dict[str, int]
 
 
+PEER_CACHE_SECONDS = 300
+
+
+def _peer_cache_key(sector: str) -> str:
+    return f"peer-benchmark:{sector}"
+
+
+def forget_peer_benchmarks(sectors: list[str]) -> None:
+    """Called when a submission is added or withdrawn, so the next results page recomputes."""
+    try:
+        cache.delete_many(*(_peer_cache_key(s) for s in sectors))
+    except Exception as error:  # a cache outage must not fail a submission
+        log.warning("peer figure cache unreachable (%s)", error)
+
+
 def peer_benchmark(sector: str, priority_ids: list[str]) -> PeerBenchmark | None:
+    """Nationwide figures for a sector, cached for :data:`PEER_CACHE_SECONDS`.
+
+    Across 50,000 water systems the figures cost ~1 s to compute and move slowly; every results
+    page shows them. A submission in the sector clears the cache (in this process, or for every
+    process when the cache is Redis).
+    """
+    key = _peer_cache_key(sector)
+    try:
+        cached = cache.get(key)
+    except Exception as error:  # a cache outage must not fail the page
+        log.warning("peer figure cache unreachable (%s)", error)
+        return _compute_peer_benchmark(sector, priority_ids)
+    if cached is not None and cached[0] == priority_ids:
+        return cached[1]
+    result = _compute_peer_benchmark(sector, priority_ids)
+    try:
+        cache.set(key, (priority_ids, result), timeout=PEER_CACHE_SECONDS)
+    except Exception as error:
+        log.warning("peer figure cache unreachable (%s)", error)
+    return result
+
+
+def _compute_peer_benchmark(sector: str, priority_ids: list[str]) -> PeerBenchmark | None:
     """Nationwide figures for a sector, or None while fewer than MIN_PEERS have submitted."""
     in_sector = OrganizationSector.sector == sector  # nationwide: no jurisdiction scope
     overall = _latest(None, Assessment.overall_score.label("score")).where(in_sector).subquery()
-    organizations = db.session.scalar(sa.select(sa.func.count()).select_from(overall)) or 0
+    median, organizations = _medians(overall, []).get((), (0, 0))
     if organizations < MIN_PEERS:
         return None
     by_priority = (
@@ -213,19 +279,10 @@ def peer_benchmark(sector: str, priority_ids: list[str]) -> PeerBenchmark | None
         .where(in_sector, AssessmentPriorityScore.priority_id.in_(priority_ids))
         .subquery()
     )
-    enough = {
-        pid
-        for pid, n in db.session.execute(
-            sa.select(by_priority.c.priority_id, sa.func.count()).group_by(
-                by_priority.c.priority_id
-            )
-        )
-        if n >= MIN_PEERS
-    }
     medians = {key[0]: value for key, value in _medians(by_priority, ["priority_id"]).items()}
     return PeerBenchmark(
         sector,
         organizations,
-        _medians(overall, [])[()],
-        {pid: medians[pid] for pid in priority_ids if pid in enough},
+        median,
+        {pid: medians[pid][0] for pid in priority_ids if medians.get(pid, (0, 0))[1] >= MIN_PEERS},
     )

@@ -98,6 +98,11 @@ def test_sql_figures_equal_a_python_reference(app: Flask, populated: list[int]) 
             db.session.scalars(sa.select(Assessment.id).where(Assessment.is_latest_submission))
         )
         assert flagged == {a.id for _, a in latest}
+        # Across several states the heat map has a row per (sector, state).
+        by_state = stats.weakest_priorities(None, priority_ids, "state")
+        assert {(r["sector"], r["place"]) for r in by_state} == {
+            (s.value, o.state) for o, _ in latest for s in o.sectors
+        }
 
         by_sector: dict[str, list[int]] = {}
         for org, assessment in latest:
@@ -110,7 +115,7 @@ def test_sql_figures_equal_a_python_reference(app: Flask, populated: list[int]) 
             assert table[sector]["median"] == round(statistics.median(scores))
             assert table[sector]["0–39"] == sum(1 for s in scores if s <= 39)
 
-        heat = {(r["sector"], r["county"]): r for r in stats.weakest_priorities(None, priority_ids)}
+        heat = {(r["sector"], r["place"]): r for r in stats.weakest_priorities(None, priority_ids)}
         cells: dict[tuple[str, str], dict[str, list[int]]] = {}
         for org, assessment in latest:
             for sector in org.sectors:
