@@ -66,6 +66,9 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     application: Flask = request.getfixturevalue("app")
     with application.app_context():
+        from portal.extensions import cache
+
+        cache.clear()  # cached figures must not outlive the rows they came from
         db.session.remove()
         with db.engine.begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):

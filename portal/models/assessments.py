@@ -76,7 +76,8 @@ class Assessment(Base):
     overall_score: orm.Mapped[int | None]
     overall_tier: orm.Mapped[str | None] = orm.mapped_column(sa.String(20))
     critical_gap_count: orm.Mapped[int | None]
-    score_detail: orm.Mapped[dict[str, Any] | None] = orm.mapped_column(sa.JSON)
+    # Deferred: ~1.3 KB of JSON per row that lists (queues, exports) never show.
+    score_detail: orm.Mapped[dict[str, Any] | None] = orm.mapped_column(sa.JSON, deferred=True)
     # True on exactly one assessment per organization that has submitted: its most recent
     # submitted or accepted one. Dashboards and peer figures join on it instead of searching
     # for "the newest submission" per organization on every request.
@@ -95,6 +96,12 @@ class Assessment(Base):
     __table_args__ = (
         sa.Index("ix_assessments_org_status", "organization_id", "status"),
         sa.Index("ix_assessments_status_submitted", "status", "submitted_at"),
+        # Keyset pages in the queue's sort orders: newest first walks this index backwards and
+        # stops after one page, instead of sorting every submission in the jurisdiction.
+        sa.Index("ix_assessments_submitted_id", "submitted_at", "id"),
+        sa.Index("ix_assessments_score_id", "overall_score", "id"),
+        # Each organization's newest assessment (status counts), read from the index alone.
+        sa.Index("ix_assessments_org_id", "organization_id", "id"),
         sa.Index(
             "ix_assessments_latest_submission",
             "organization_id",

@@ -297,15 +297,23 @@ def _dashboard_tables() -> dict[str, Any]:
 
     questionnaire = questionnaires.current()
     priority_ids = [p.id for p in questionnaire.priorities]
+
+    def compute() -> dict[str, Any]:
+        level = stats.heat_level(current_user)
+        return {
+            "computed_at": utcnow(),
+            "status_counts": stats.status_counts(current_user),
+            "sector_scores": stats.sector_scores(current_user),
+            "heat_level": level,
+            "heat": stats.weakest_priorities(current_user, priority_ids, level),
+            "critical": stats.common_critical_gaps(current_user),
+            "tools": stats.tool_request_counts(current_user),
+        }
+
     return {
         "questionnaire": questionnaire,
         "priority_ids": priority_ids,
-        "status_counts": stats.status_counts(current_user),
-        "sector_scores": stats.sector_scores(current_user),
-        "heat_level": (level := stats.heat_level(current_user)),
-        "heat": stats.weakest_priorities(current_user, priority_ids, level),
-        "critical": stats.common_critical_gaps(current_user),
-        "tools": stats.tool_request_counts(current_user),
+        **stats.cached_dashboard(current_user, questionnaire.content_hash, compute),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from types import SimpleNamespace
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
@@ -185,3 +186,37 @@ def test_lists_and_dashboards_do_not_query_once_per_row(app: Flask, world: World
     add_peers(300)
     many = count_all()
     assert many == few, (few, many)
+
+
+def test_cached_dashboard_follows_decisions(app: Flask, world: World) -> None:
+    from tests.conftest import post_form
+
+    assessment_id = submit_assessment(app, world)
+    x = app.test_client()
+    login(x, world.coordinator_x)
+    status = dict(rows_of(x.get("/review/dashboard/status.csv").get_data())[1:])
+    assert status["submitted"] == "1" and status["accepted"] == "0"
+    page = f"/review/assessments/{assessment_id}"
+    assert post_form(x, f"{page}/accept", {}, page=page).status_code == 302
+    status = dict(rows_of(x.get("/review/dashboard/status.csv").get_data())[1:])
+    assert status["submitted"] == "0" and status["accepted"] == "1"
+    assert "Figures as of" in x.get("/review/dashboard").get_data(as_text=True)
+
+
+def test_dashboard_cache_in_redis_is_shared(app: Flask, world: World, with_redis: Any) -> None:
+    from portal import create_app
+
+    submit_assessment(app, world)
+    prefix = f"{app.config['PDF_QUEUE']}-cache:"
+    config = {**app.config, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": app.config["REDIS_URL"],
+              "CACHE_KEY_PREFIX": prefix}  # fmt: skip
+    first, second = create_app(config), create_app(config)  # two processes, one Redis
+    x = first.test_client()
+    login(x, world.coordinator_x)
+    assert "Pine, OH" in x.get("/review/dashboard").get_data(as_text=True)
+    assert any(
+        k.startswith(f"{prefix}dashboard:".encode()) for k in with_redis.scan_iter(f"{prefix}*")
+    )
+    y = second.test_client()
+    login(y, world.coordinator_x)
+    assert "Pine, OH" in y.get("/review/dashboard").get_data(as_text=True)
