@@ -68,10 +68,10 @@ def measure(database: str, count: int, port: int) -> dict[str, list[float]]:
         coordinator = Browser(base)
         coordinator.sign_in("coordinator-tx@national.example.org", PASSWORD)
         _, first = coordinator.get("/review/")
-        cursor = re.search(r'cursor=([A-Za-z0-9_-]+)', first)
+        cursor = re.search(r'after=([A-Za-z0-9_-]+)', first)
         pages = {
             "queue (Texas, newest first)": "/review/",
-            "queue page 2 (keyset cursor)": f"/review/?cursor={cursor.group(1)}" if cursor else "",
+            "queue page 2 (keyset cursor)": f"/review/?after={cursor.group(1)}" if cursor else "",
             "filtered queue (water, 0-39, lowest first)":
                 "/review/?sector=water&score=0-39&sort=score_low",
             "queue search by name": "/review/?search=water",

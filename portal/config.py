@@ -70,6 +70,10 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
         "PROXY_HOPS": int(environ.get("PROXY_HOPS", "0")),
         "ALLOW_SELF_REGISTRATION": _bool(environ.get("ALLOW_SELF_REGISTRATION"), True),
     }
+    if environ.get("CACHE_TYPE"):
+        # Flask-Caching backend override (default: RedisCache with REDIS_URL, else SimpleCache);
+        # NullCache turns cached figures off, e.g. to measure them uncached.
+        config["CACHE_TYPE"] = environ["CACHE_TYPE"]
     database_url = environ.get("DATABASE_URL")
     if database_url:
         config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)

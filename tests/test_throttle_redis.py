@@ -28,9 +28,13 @@ def test_failures_are_counted_in_redis_and_seen_by_another_process(
     assert keys and not any(world.operator_a in k for k in keys)
     # A second app instance (as another gunicorn worker or server would be) sees the block.
     other_app = create_app(dict(app.config))
-    other = other_app.test_client()
-    assert login(other, world.operator_a, PASSWORD).status_code == 429
-    assert login(other, world.operator_b).status_code == 302  # other accounts are unaffected
+    try:
+        other = other_app.test_client()
+        assert login(other, world.operator_a, PASSWORD).status_code == 429
+        assert login(other, world.operator_b).status_code == 302  # other accounts unaffected
+    finally:
+        with other_app.app_context():
+            db.engine.dispose()
 
 
 def test_a_success_clears_the_count_in_redis(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -21,6 +21,7 @@ from portal.models import (
     User,
     name_key,
 )
+from portal.review import stats
 
 PAGE_SIZE = 25
 QUEUE_STATUSES = (AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED, AssessmentStatus.ACCEPTED)
@@ -113,15 +114,29 @@ def queue_page(user: User, f: Filters, cursor: str | None) -> QueuePage:
     if len(rows) > PAGE_SIZE:
         rows = rows[:PAGE_SIZE]
         next_cursor = encode_cursor(rows[-1], f.sort)
-    counted = (
-        _filtered(_scoped(user), f, with_status=False)
-        .with_only_columns(Assessment.status, sa.func.count())
-        .group_by(Assessment.status)
-    )
-    counts = {s.value: 0 for s in QUEUE_STATUSES}
-    for status, count in db.session.execute(counted):
-        counts[AssessmentStatus(status).value] = count
-    return QueuePage(rows, next_cursor, counts)
+    return QueuePage(rows, next_cursor, status_counts(user, f))
+
+
+def status_counts(user: User, f: Filters) -> dict[str, int]:
+    """Rows per status under the other filters. Counting is the one part of a queue page whose
+    cost grows with the jurisdiction, so the counts are cached briefly per scope and filters
+    (and dropped by any submission or decision)."""
+
+    def compute() -> dict[str, int]:
+        counted = (
+            _filtered(_scoped(user), f, with_status=False)
+            .with_only_columns(Assessment.status, sa.func.count())
+            .group_by(Assessment.status)
+        )
+        counts = {s.value: 0 for s in QUEUE_STATUSES}
+        for status, count in db.session.execute(counted):
+            counts[AssessmentStatus(status).value] = count
+        return counts
+
+    filters = replace(f, status="", sort="")
+    key = f"queue-counts:{stats.scope_key(user)}:{filters!r}"
+    result: dict[str, int] = stats.cached_figures(key, compute)
+    return result
 
 
 EXPORT_LIMIT = 50_000

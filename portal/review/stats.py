@@ -250,30 +250,43 @@ DASHBOARD_GENERATION = "dashboard-generation"
 DASHBOARD_CACHE_SECONDS = 60
 
 
+def scope_key(user: User) -> str:
+    """Users with the same key see the same organizations (cache keys for shared figures)."""
+    if user.role is Role.COORDINATOR:
+        return ",".join(str(j.id) for j in sorted(user.jurisdictions, key=lambda j: j.id))
+    return "all" if user.role is Role.ADMIN else f"user-{user.id}"
+
+
+def cached_figures(key: str, compute: Any, seconds: int = DASHBOARD_CACHE_SECONDS) -> Any:
+    """``compute()``, kept for ``seconds`` under ``key`` and dropped by any status change.
+
+    Keys carry a generation number that :func:`figures_changed` bumps, so figures are never
+    older than the last submission or decision this cache has seen.
+    """
+    try:
+        generation = cache.get(DASHBOARD_GENERATION) or 0
+        full_key = f"figures:{generation}:{key}"
+        cached = cache.get(full_key)
+    except Exception as error:
+        log.warning("figure cache unreachable (%s)", error)
+        return compute()
+    if cached is None:
+        cached = compute()
+        try:
+            cache.set(full_key, cached, timeout=seconds)
+        except Exception as error:
+            log.warning("figure cache unreachable (%s)", error)
+    return cached
+
+
 def cached_dashboard(user: User, content_hash: str, compute: Any) -> dict[str, Any]:
     """The dashboard's tables for ``user``'s scope: computed at most once a minute per scope.
 
     At national scale a state's tables take ~0.5 s of queries; coordinators reload the page
-    far more often than the figures change. Any status change clears them (generation key).
+    far more often than the figures change.
     """
-    if user.role is Role.COORDINATOR:
-        scope = ",".join(str(j.id) for j in sorted(user.jurisdictions, key=lambda j: j.id))
-    else:
-        scope = "all"
-    try:
-        generation = cache.get(DASHBOARD_GENERATION) or 0
-        key = f"dashboard:{generation}:{content_hash}:{scope}"
-        cached = cache.get(key)
-    except Exception as error:
-        log.warning("figure cache unreachable (%s)", error)
-        return dict(compute())
-    if cached is None:
-        cached = dict(compute())
-        try:
-            cache.set(key, cached, timeout=DASHBOARD_CACHE_SECONDS)
-        except Exception as error:
-            log.warning("figure cache unreachable (%s)", error)
-    return cached
+    result: dict[str, Any] = cached_figures(f"dashboard:{content_hash}:{scope_key(user)}", compute)
+    return result
 
 
 def peer_benchmark(sector: str, priority_ids: list[str]) -> PeerBenchmark | None:

@@ -211,12 +211,18 @@ def test_dashboard_cache_in_redis_is_shared(app: Flask, world: World, with_redis
     config = {**app.config, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": app.config["REDIS_URL"],
               "CACHE_KEY_PREFIX": prefix}  # fmt: skip
     first, second = create_app(config), create_app(config)  # two processes, one Redis
-    x = first.test_client()
-    login(x, world.coordinator_x)
-    assert "Pine, OH" in x.get("/review/dashboard").get_data(as_text=True)
-    assert any(
-        k.startswith(f"{prefix}dashboard:".encode()) for k in with_redis.scan_iter(f"{prefix}*")
-    )
-    y = second.test_client()
-    login(y, world.coordinator_x)
-    assert "Pine, OH" in y.get("/review/dashboard").get_data(as_text=True)
+    try:
+        x = first.test_client()
+        login(x, world.coordinator_x)
+        assert "Pine, OH" in x.get("/review/dashboard").get_data(as_text=True)
+        assert any(
+            k.startswith(f"{prefix}figures:".encode()) and b"dashboard" in k
+            for k in with_redis.scan_iter(f"{prefix}*")
+        )
+        y = second.test_client()
+        login(y, world.coordinator_x)
+        assert "Pine, OH" in y.get("/review/dashboard").get_data(as_text=True)
+    finally:
+        for extra in (first, second):
+            with extra.app_context():
+                db.engine.dispose()
