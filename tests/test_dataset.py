@@ -126,3 +126,20 @@ def test_generated_accounts_work_and_the_app_goes_on_adding_rows(
         assert db.session.scalar(sa.select(sa.func.max(User.id))) == user.id
     with app.app_context(), pytest.raises(ValueError, match="already holds"):
         dataset.generate(10, 10, report=lambda line: None)
+
+
+def test_the_cli_command_generates_and_refuses_in_production(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["generate-dataset", "--organizations", "20", "--assessments", "50"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Done: 20 organizations" in result.output and "50 assessments" in result.output
+    again = runner.invoke(args=["generate-dataset", "--organizations", "5", "--assessments", "5"])
+    assert again.exit_code != 0 and "already holds a generated dataset" in again.output
+    app.config["PORTAL_ENV"] = "production"
+    try:
+        refused = runner.invoke(args=["generate-dataset", "--organizations", "5"])
+        assert refused.exit_code != 0 and "Refusing" in refused.output
+    finally:
+        app.config["PORTAL_ENV"] = "development"

@@ -16,8 +16,18 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("assessments", schema=None) as batch_op:
-        batch_op.create_index("ix_assessments_score_id", ["overall_score", "id"], unique=False)
-        batch_op.create_index("ix_assessments_submitted_id", ["submitted_at", "id"], unique=False)
+        batch_op.create_index(
+            "ix_assessments_score_id",
+            ["overall_score", "id"],
+            unique=False,
+            postgresql_include=["status", "organization_id", "overall_tier", "submitted_at"],
+        )
+        batch_op.create_index(
+            "ix_assessments_submitted_id",
+            ["submitted_at", "id"],
+            unique=False,
+            postgresql_include=["status", "organization_id", "overall_score", "overall_tier"],
+        )
         batch_op.create_index("ix_assessments_org_id", ["organization_id", "id"], unique=False)
 
 

@@ -103,13 +103,18 @@ def _filtered(query: sa.Select[Any], f: Filters, *, with_status: bool = True) ->
 
 def queue_page(user: User, f: Filters, cursor: str | None) -> QueuePage:
     columns, descending = SORTS[f.sort]
-    query = _filtered(_scoped(user), f)
+    # Two steps ("deferred join"): find the page's ids walking the sort index alone — it carries
+    # status and organization, so rows of other jurisdictions are skipped without reading them —
+    # then load just those rows. Reading every skipped row made the page grow with the country.
+    ids = _filtered(_scoped(user), f).with_only_columns(Assessment.id)
     if cursor:
         values = decode_cursor(cursor, f.sort)
         key = sa.tuple_(*columns)
-        query = query.where(key < sa.tuple_(*values) if descending else key > sa.tuple_(*values))
+        ids = ids.where(key < sa.tuple_(*values) if descending else key > sa.tuple_(*values))
     order = [c.desc() if descending else c.asc() for c in columns]
-    rows = list(db.session.scalars(query.order_by(*order).limit(PAGE_SIZE + 1)))
+    page_ids = ids.order_by(*order).limit(PAGE_SIZE + 1).scalar_subquery()
+    query = _scoped(user).where(Assessment.id.in_(page_ids)).order_by(*order)
+    rows = list(db.session.scalars(query))
     next_cursor = None
     if len(rows) > PAGE_SIZE:
         rows = rows[:PAGE_SIZE]
