@@ -68,7 +68,7 @@ def measure(database: str, count: int, port: int) -> dict[str, list[float]]:
         coordinator = Browser(base)
         coordinator.sign_in("coordinator-tx@national.example.org", PASSWORD)
         _, first = coordinator.get("/review/")
-        cursor = re.search(r'after=([A-Za-z0-9_-]+)', first)
+        cursor = re.search(r"after=([A-Za-z0-9_-]+)", first)
         pages = {
             "queue (Texas, newest first)": "/review/",
             "queue page 2 (keyset cursor)": f"/review/?after={cursor.group(1)}" if cursor else "",
