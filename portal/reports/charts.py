@@ -30,16 +30,22 @@ class Bar:
     previous: int | None = None
 
 
-def priority_bars(bars: list[Bar], *, title: str, width: int = 640) -> Markup:
+def priority_bars(
+    bars: list[Bar], *, title: str, width: int = 640, chart_id: str = "chart"
+) -> Markup:
+    """Horizontal bars on the 0–100 scale with the tier thresholds as grid lines.
+
+    ``chart_id`` keeps the title/description ids unique when a page shows several charts.
+    """
     row, label_width, right = 34, 250, 56
     plot = width - label_width - right
     height = row * len(bars) + 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="portal-chart" viewBox="0 0 {width} '
-        f'{height}" width="100%" role="img" aria-labelledby="chart-title chart-desc" '
+        f'{height}" width="100%" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
         'font-family="Source Sans, Source Sans Pro Web, Helvetica, Arial, sans-serif">',
-        f'<title id="chart-title">{escape(title)}</title>',
-        '<desc id="chart-desc">'
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">'
         + escape("; ".join(f"{b.label}: {_text(b.score)}" for b in bars))
         + "</desc>",
     ]

@@ -320,7 +320,21 @@ def _dashboard_tables() -> dict[str, Any]:
 @bp.get("/dashboard")
 @role_required(*REVIEWERS)
 def dashboard() -> str:
-    return render_template("review/dashboard.html", **_dashboard_tables())
+    from portal.reports.charts import Bar, priority_bars
+
+    tables = _dashboard_tables()
+    questionnaire = tables["questionnaire"]
+    # The chart shows what the table below says; the table is its text alternative.
+    chart = priority_bars(
+        [
+            Bar(f"{row['sector']} ({row['organizations']})", row["median"],
+                questionnaire.tier_for(row["median"]).id)
+            for row in tables["sector_scores"]
+        ],
+        title="Median overall score per sector, out of 100",
+        chart_id="sector-chart",
+    )  # fmt: skip
+    return render_template("review/dashboard.html", sector_chart=chart, **tables)
 
 
 @bp.get("/dashboard/<any(status, sectors, heatmap, critical, tools):table>.csv")

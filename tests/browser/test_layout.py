@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
+
 from tests.browser.conftest import serious_violations
 from tests.conftest import PASSWORD, World
 
@@ -30,15 +32,22 @@ def test_a_failed_sign_in_moves_focus_to_the_error_summary(live_server: str, chr
 
 
 def test_phone_width_has_no_sideways_scrolling(
-    live_server: str, chromium: Any, world: World, shots: Path
+    app: Flask, live_server: str, chromium: Any, world: World, shots: Path
 ) -> None:
     context = chromium.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
     page = context.new_page()
+    from tests.reports.conftest import submit_assessment
+
+    submitted = submit_assessment(app, world)
     sign_in(page, live_server, world.operator_a)
     page.goto(live_server + "/assessments/")
-    page.click("text=Start the assessment")
+    page.click("button.usa-button--big")  # "Start a new assessment (pre-filled…)"
     page.wait_for_url(re.compile(r"/steps/\d+"))
-    pages = {"mobile-wizard": page.url, "mobile-assessments": live_server + "/assessments/"}
+    pages = {
+        "mobile-wizard": page.url,
+        "mobile-assessments": live_server + "/assessments/",
+        "mobile-results": f"{live_server}/assessments/{submitted}/results",
+    }
     for name, url in pages.items():
         page.goto(url)
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -46,9 +55,19 @@ def test_phone_width_has_no_sideways_scrolling(
         page.screenshot(path=str(shots / f"{name}.png"), full_page=False)
         assert serious_violations(page) == []
     context.close()
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, live_server, world.coordinator_x)
+    for name, path in (("mobile-queue", "/review/"), ("mobile-dashboard", "/review/dashboard")):
+        page.goto(live_server + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{name}: {width} px wide at a 360 px screen"
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        assert serious_violations(page) == []
+    context.close()
 
 
-def test_a_wizard_step_can_be_answered_and_saved_with_the_keyboard_alone(
+def test_the_whole_wizard_can_be_done_with_the_keyboard_alone(
     live_server: str, chromium: Any, world: World
 ) -> None:
     context = chromium.new_context()
@@ -59,22 +78,36 @@ def test_a_wizard_step_can_be_answered_and_saved_with_the_keyboard_alone(
     page.wait_for_url(re.compile(r"/steps/0"))
     assert re.match(r".+ — step 1 of \d+ \| Readiness Portal", page.title())
     shown = "fieldset.portal-question:not([hidden])"
-    # Tab through the page; Space picks the focused choice of any unanswered question; Enter on
-    # "Save and continue" once all are answered. No mouse.
-    for _ in range(400):
+    # Tab through each page; an arrow key picks a choice of any unanswered question (arrows
+    # select within a radio group); Enter on "Save and continue" once all are answered — to the
+    # review page, then Enter on "Submit". No mouse.
+    for _ in range(40):
+        if "/review" in page.url:
+            break
+        url = page.url
+        for _ in range(400):
+            page.keyboard.press("Tab")
+            focused = page.evaluate(
+                "({type: document.activeElement.type, value: document.activeElement.value,"
+                " answered: !!document.activeElement.closest('fieldset')?.querySelector(':checked')})"
+            )
+            if focused["type"] == "radio" and not focused["answered"]:
+                page.keyboard.press("ArrowDown")
+            unanswered = page.locator(f"{shown}:not(:has(input[type=radio]:checked))").count()
+            if (
+                focused["type"] == "submit"
+                and focused["value"] in ("next", "review")
+                and unanswered == 0
+            ):
+                page.keyboard.press("Enter")
+                break
+        page.wait_for_url(lambda now, before=url: now != before)
+    assert "/review" in page.url and page.title().startswith("Review and submit")
+    for _ in range(100):
         page.keyboard.press("Tab")
-        focused = page.evaluate(
-            "({type: document.activeElement.type, value: document.activeElement.value,"
-            " answered: !!document.activeElement.closest('fieldset')?.querySelector(':checked')})"
-        )
-        if focused["type"] == "radio" and not focused["answered"]:
-            page.keyboard.press("ArrowDown")  # to the second choice; arrows select in a group
-        unanswered = page.locator(f"{shown}:not(:has(input[type=radio]:checked))").count()
-        if focused["type"] == "submit" and focused["value"] == "next" and unanswered == 0:
+        if page.evaluate("document.activeElement.textContent.trim()") == "Submit the assessment":
             page.keyboard.press("Enter")
             break
-    page.wait_for_url(re.compile(r"/steps/1"))
-    page.goto(live_server + page.url.replace(live_server, "").replace("/steps/1", "/steps/0"))
-    checked = page.locator(f"{shown} input[type=radio]:checked").count()
-    assert checked == page.locator(shown).count() > 0
+    page.wait_for_url(re.compile(r"/results"))
+    assert "Your results" in page.content()
     context.close()
