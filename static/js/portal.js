@@ -2,6 +2,8 @@
 // screen-reader users land on the list of problems (USWDS / GOV.UK pattern).
 (function () {
   "use strict";
-  var summary = document.getElementById("error-summary");
+  // (A refused action reported as an error message on the next page gets the same treatment.)
+  var summary =
+    document.getElementById("error-summary") || document.querySelector("[data-focus-on-load]");
   if (summary) summary.focus();
 })();
