@@ -78,3 +78,13 @@ def _token(client: FlaskClient) -> str:
     from tests.conftest import csrf_token
 
     return csrf_token(client.get("/").get_data(as_text=True))
+
+
+def test_a_success_does_not_reset_the_address_count(client: FlaskClient, world: World) -> None:
+    # An attacker with one valid account must not be able to reset the per-address limit.
+    for index in range(throttle.MAX_PER_ADDRESS - 1):
+        login(client, f"spray{index}@example.org", "password guess")
+    assert login(client, world.operator_a).status_code == 302
+    client.post("/logout", data={"csrf_token": _token(client)})
+    login(client, "spray-last@example.org", "password guess")
+    assert login(client, world.operator_b, PASSWORD).status_code == 429

@@ -107,10 +107,11 @@ def _backfill():
         )
     if gaps:
         op.bulk_insert(sa.table("assessment_critical_gaps", *_columns("question_id")), gaps)
-    if latest:
+    ids = list(latest.values())
+    for start in range(0, len(ids), 5_000):  # drivers cap the number of bound parameters
         bind.execute(
             sa.update(assessments)
-            .where(assessments.c.id.in_(list(latest.values())))
+            .where(assessments.c.id.in_(ids[start : start + 5_000]))
             .values(is_latest_submission=True)
         )
 
@@ -120,6 +121,11 @@ def _columns(*names):
 
 
 def downgrade():
+    # SQLite drops the column by rebuilding the table; with foreign keys on, dropping the old
+    # table would cascade and delete every answer and status change. Off for the rebuild.
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.execute("PRAGMA foreign_keys=OFF")
     with op.batch_alter_table("assessments", schema=None) as batch_op:
         batch_op.drop_index(
             "ix_assessments_latest_submission",
@@ -127,6 +133,8 @@ def downgrade():
             postgresql_where=sa.text("is_latest_submission"),
         )
         batch_op.drop_column("is_latest_submission")
+    if sqlite:
+        op.execute("PRAGMA foreign_keys=ON")
 
     op.drop_table("assessment_priority_scores")
     op.drop_table("assessment_critical_gaps")

@@ -504,7 +504,7 @@ def refresh_latest_submission(organization_id: int) -> None:
             OrganizationSector.organization_id == organization_id
         )
     )
-    stats.figures_changed([s.value for s in sectors])
+    stats.figures_changed_on_commit(db.session(), [s.value for s in sectors])
 
 
 # --- comparing with the last submission --------------------------------------------------------

@@ -41,25 +41,20 @@ def email_key(email: str) -> str:
     return hmac.new(secret, email.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
-def _failures_since(column: orm.InstrumentedAttribute[str], value: str) -> int:
-    """Failures within the window and after the last success for the same key."""
+def _failures_since(
+    column: orm.InstrumentedAttribute[str], value: str, *, reset_by_success: bool = True
+) -> int:
+    """Failures within the window (and, for an account, after its last success)."""
     since = utcnow() - WINDOW
     last_success = (
         sa.select(sa.func.max(LoginAttempt.at))
         .where(column == value, LoginAttempt.succeeded.is_(True), LoginAttempt.at >= since)
         .scalar_subquery()
     )
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count(LoginAttempt.id)).where(
-                column == value,
-                LoginAttempt.succeeded.is_(False),
-                LoginAttempt.at >= since,
-                sa.or_(last_success.is_(None), LoginAttempt.at > last_success),
-            )
-        )
-        or 0
-    )
+    conditions = [column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since]
+    if reset_by_success:
+        conditions.append(sa.or_(last_success.is_(None), LoginAttempt.at > last_success))
+    return db.session.scalar(sa.select(sa.func.count(LoginAttempt.id)).where(*conditions)) or 0
 
 
 def is_blocked(email: str, ip_address: str) -> bool:
@@ -75,7 +70,10 @@ def is_blocked(email: str, ip_address: str) -> bool:
             log.warning("throttle store in Redis unreachable (%s); using the database", error)
     return (
         _failures_since(LoginAttempt.email_key, email_key(email)) >= MAX_PER_ACCOUNT
-        or _failures_since(LoginAttempt.ip_address, ip_address) >= MAX_PER_ADDRESS
+        # A success does not reset an address: else one valid account would let an attacker
+        # reset the per-address limit every 29 guesses at other accounts.
+        or _failures_since(LoginAttempt.ip_address, ip_address, reset_by_success=False)
+        >= MAX_PER_ADDRESS
     )
 
 
@@ -87,8 +85,7 @@ def record(email: str, ip_address: str, succeeded: bool) -> None:
             account = (prefix, "account", email_key(email))
             address = (prefix, "address", ip_address)
             if succeeded:
-                strategy.clear(per_account, *account)
-                strategy.clear(per_address, *address)
+                strategy.clear(per_account, *account)  # (the address count stays: see above)
             else:
                 strategy.hit(per_account, *account)
                 strategy.hit(per_address, *address)

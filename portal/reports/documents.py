@@ -6,11 +6,13 @@ content is unchanged and otherwise render (bounded in time) and store.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,47 +77,65 @@ def _produce(key: str, filename: str, html_factory: Any) -> Pdf:
     queue = jobs.pdf_queue()
     if queue is not None:
         try:
-            data = _from_queue(queue, key, html_factory, stylesheet, timeout)
+            queued = _from_queue(queue, key, html_factory, stylesheet, timeout)
         except redis_errors() as error:
             log.warning("PDF queue unreachable (%s); rendering inline", error)
         else:
-            cache.put(key, data)
-            return Pdf(data, filename, False)
+            if queued is not None:
+                cache.put(key, queued)
+                return Pdf(queued, filename, False)
     data = render_bounded(html_factory(), PROJECT_ROOT / "static", stylesheet, timeout=timeout)
     cache.put(key, data)
     return Pdf(data, filename, False)
 
 
-def _from_queue(queue: Any, key: str, html_factory: Any, stylesheet: str, timeout: float) -> bytes:
-    """The finished job's bytes, or :class:`PdfPending` after making sure a job is on its way.
+def _stall_seconds(timeout: float) -> float:
+    """How long a job may wait for a worker before the web process renders it itself."""
+    return max(60.0, 2 * timeout)
 
-    The job id is the content key, so everyone asking for the same PDF shares one job.
+
+def _from_queue(
+    queue: Any, key: str, html_factory: Any, stylesheet: str, timeout: float
+) -> bytes | None:
+    """The finished job's bytes; :class:`PdfPending` after making sure a job is on its way; or
+    None when no worker has taken the job in time (the caller then renders inline).
+
+    The job id is the content key, so everyone asking for the same PDF shares one job. A finished
+    job is left in Redis until its result expires: the download may reach another app server than
+    the progress poll did, and that server takes the bytes from Redis too.
     """
-    from rq.exceptions import NoSuchJobError
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
     from rq.job import Job, JobStatus
 
     job_id = f"pdf-{key}"
     try:
         job = Job.fetch(job_id, connection=queue.connection)
-    except NoSuchJobError:
-        job = None
-    if job is not None:
         status = job.get_status(refresh=True)
+    except (NoSuchJobError, InvalidJobOperation):  # none yet, or collected a moment ago
+        job, status = None, None
+    if job is not None:
         if status == JobStatus.FINISHED:
             data = job.return_value()
-            job.delete()
             if isinstance(data, bytes):
                 return data
         elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
             result = job.latest_result()
             reason = result.exc_string if result is not None else ""
-            job.delete()  # the next request tries again
+            _forget(job)  # the next request tries again
             if "RenderTimeout" in (reason or ""):
                 raise RenderTimeout(f"rendering took longer than {timeout:g} s")
             raise RenderFailed((reason or "the job failed")[-500:])
+        elif status == JobStatus.STARTED:
+            raise PdfPending("rendering", None)
         else:
-            position = job.get_position()
-            raise PdfPending("rendering" if status == JobStatus.STARTED else "queued", position)
+            enqueued = job.enqueued_at or datetime.now(UTC)
+            if enqueued.tzinfo is None:
+                enqueued = enqueued.replace(tzinfo=UTC)
+            if (datetime.now(UTC) - enqueued).total_seconds() > _stall_seconds(timeout):
+                log.warning("PDF job %s waited too long for a worker; rendering inline", job_id)
+                _forget(job)
+                return None
+            raise PdfPending("queued", job.get_position())
     # Built here, in the request (database and templates are at hand); the worker only renders.
     html = html_factory()
     queue.enqueue_call(
@@ -123,11 +143,19 @@ def _from_queue(queue: Any, key: str, html_factory: Any, stylesheet: str, timeou
         args=(html, str(PROJECT_ROOT / "static"), stylesheet, timeout),
         job_id=job_id,
         timeout=int(timeout) + 30,
+        ttl=int(_stall_seconds(timeout)) + 60,
         result_ttl=600,
         failure_ttl=600,
         description="PDF render",
     )
     raise PdfPending("queued", queue.get_job_position(job_id))
+
+
+def _forget(job: Any) -> None:
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
+
+    with contextlib.suppress(NoSuchJobError, InvalidJobOperation):  # removed by another request
+        job.delete()
 
 
 def redis_errors() -> tuple[type[Exception], ...]:

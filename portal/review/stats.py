@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from portal import access
 from portal.extensions import cache, db
@@ -244,6 +245,27 @@ def figures_changed(sectors: list[str]) -> None:
         cache.cache.inc(DASHBOARD_GENERATION, 1)
     except Exception as error:  # a cache outage must not fail a submission
         log.warning("figure cache unreachable (%s)", error)
+
+
+_PENDING = "portal.figures_changed"
+
+
+def figures_changed_on_commit(session: orm.Session, sectors: list[str]) -> None:
+    """Clear the cached figures once this transaction has committed — not before, or a request
+    in between could cache the old figures again under the new generation."""
+    session.info.setdefault(_PENDING, set()).update(sectors)
+
+
+@sa.event.listens_for(orm.Session, "after_commit")
+def _after_commit(session: orm.Session) -> None:
+    sectors = session.info.pop(_PENDING, None)
+    if sectors:
+        figures_changed(sorted(sectors))
+
+
+@sa.event.listens_for(orm.Session, "after_rollback")
+def _after_rollback(session: orm.Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 DASHBOARD_GENERATION = "dashboard-generation"

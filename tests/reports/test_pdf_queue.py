@@ -114,3 +114,39 @@ def test_the_tool_request_pdf_takes_the_same_path(
     assert page.status_code == 202 and "tool-access request" in page.get_data(as_text=True)
     _work(app, with_redis)
     assert operator.get(url).mimetype == "application/pdf"
+
+
+def test_a_finished_job_serves_every_app_server_and_a_stalled_one_renders_inline(
+    app: Flask, world: World, with_redis: Any, tmp_path: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from rq.job import Job
+
+    assessment_id = submit_assessment(app, world)
+    operator = app.test_client()
+    login(operator, world.operator_a)
+    url = f"/assessments/{assessment_id}/plan.pdf"
+    saved_cache = app.config.get("PDF_CACHE_DIR")
+    try:
+        app.config["PDF_CACHE_DIR"] = str(tmp_path / "host-a")
+        assert operator.get(url).status_code == 202
+        _work(app, with_redis)
+        assert operator.get(f"{url}?progress=1").get_json() == {"state": "ready"}
+        # The download reaches another server, with an empty disk cache: Redis still has it.
+        app.config["PDF_CACHE_DIR"] = str(tmp_path / "host-b")
+        assert operator.get(url).mimetype == "application/pdf"
+
+        # No worker takes a job for too long: the web process renders it itself.
+        app.config["PDF_CACHE_DIR"] = str(tmp_path / "host-c")
+        for key in with_redis.scan_iter("rq:job:pdf-*"):  # results expired, say
+            with_redis.delete(key)
+        assert operator.get(url).status_code == 202
+        queue = Queue(app.config["PDF_QUEUE"], connection=with_redis)
+        job = Job.fetch(queue.job_ids[0], connection=with_redis)
+        job.enqueued_at = datetime.now(UTC) - timedelta(hours=1)
+        job.save()
+        late = operator.get(url)
+        assert late.status_code == 200 and late.get_data().startswith(b"%PDF")
+    finally:
+        app.config["PDF_CACHE_DIR"] = saved_cache
