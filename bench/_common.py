@@ -84,3 +84,40 @@ def percentile(values: list[float], share: float) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def prepare_operators(
+    database_url: str, instance: Path, users: int, password: str, name: str
+) -> list[tuple[str, int]]:
+    """A fresh schema with ``users`` operators, each with its own water system and a draft;
+    returns (email, assessment id) for each."""
+    os.environ["PORTAL_INSTANCE_PATH"] = str(instance)
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.assess import service as assessments
+    from portal.auth import service as accounts
+    from portal.extensions import db
+    from portal.models import Base
+
+    app = create_app({"SECRET_KEY": "b" * 40, "SQLALCHEMY_DATABASE_URI": database_url})
+    made = []
+    with app.test_request_context():
+        with db.engine.begin() as connection:
+            Base.metadata.drop_all(connection)
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        upgrade()
+        for index in range(users):
+            user = accounts.register_organization(
+                accounts.NewOrganization(
+                    f"{name.title()} Org {index}", ["water"], "public", "micro", "OH", "Pine"
+                ),
+                f"User {index}",
+                f"user{index}@{name}.example.org",
+                password,
+            )
+            assessment = assessments.start(user.organization, user)  # type: ignore[arg-type]
+            made.append((user.email, assessment.id))
+        db.session.commit()
+        db.engine.dispose()
+    return made

@@ -36,46 +36,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import prepare_operators  # noqa: E402
+
 PASSWORD = "reliability-check-password"
 QUESTIONS = [
     ("core.security_lead", ["yes", "partly", "no", "dont_know"]),
     ("core.leadership_oversight", ["yes", "no", "dont_know"]),
     ("core.security_policy", ["yes", "no", "dont_know"]),
 ]
-
-
-def prepare(database_url: str, users: int, instance: Path) -> list[tuple[str, int]]:
-    """Fresh schema, N operators each with a draft; returns (email, assessment id)."""
-    os.environ["PORTAL_INSTANCE_PATH"] = str(instance)
-    from flask_migrate import upgrade
-
-    from portal import create_app
-    from portal.assess import service as assessments
-    from portal.auth import service as accounts
-    from portal.extensions import db
-    from portal.models import Base
-
-    app = create_app({"SECRET_KEY": "r" * 40, "SQLALCHEMY_DATABASE_URI": database_url})
-    made = []
-    with app.test_request_context():
-        with db.engine.begin() as connection:
-            Base.metadata.drop_all(connection)
-            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-        upgrade()
-        for index in range(users):
-            user = accounts.register_organization(
-                accounts.NewOrganization(
-                    f"Reliability Org {index}", ["water"], "public", "micro", "OH", "Pine"
-                ),
-                f"User {index}",
-                f"user{index}@reliability.example.org",
-                PASSWORD,
-            )
-            assessment = assessments.start(user.organization, user)  # type: ignore[arg-type]
-            made.append((user.email, assessment.id))
-        db.session.commit()
-        db.engine.dispose()
-    return made
 
 
 class Operator(threading.Thread):
@@ -223,7 +193,7 @@ def main() -> int:
             check=True,
         )
         database_url = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_reliability"
-    accounts = prepare(database_url, args.users, instance)
+    accounts = prepare_operators(database_url, instance, args.users, PASSWORD, "reliability")
     env = {
         **os.environ,
         "SECRET_KEY": "r" * 40,

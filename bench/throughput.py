@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -28,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import ROOT, Browser, gunicorn
+from _common import ROOT, Browser, gunicorn, prepare_operators
 
 PASSWORD = "throughput-bench-password"
 USERS = 16
@@ -70,39 +69,6 @@ end
 """
 
 
-def prepare(database_url: str, instance: Path) -> list[tuple[str, int]]:
-    os.environ["PORTAL_INSTANCE_PATH"] = str(instance)
-    from flask_migrate import upgrade
-
-    from portal import create_app
-    from portal.assess import service as assessments
-    from portal.auth import service as accounts
-    from portal.extensions import db
-    from portal.models import Base
-
-    app = create_app({"SECRET_KEY": "b" * 40, "SQLALCHEMY_DATABASE_URI": database_url})
-    made = []
-    with app.test_request_context():
-        with db.engine.begin() as connection:
-            Base.metadata.drop_all(connection)
-            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-        upgrade()
-        for index in range(USERS):
-            user = accounts.register_organization(
-                accounts.NewOrganization(
-                    f"Throughput Org {index}", ["water"], "public", "micro", "OH", "Pine"
-                ),
-                f"User {index}",
-                f"user{index}@throughput.example.org",
-                PASSWORD,
-            )
-            assessment = assessments.start(user.organization, user)  # type: ignore[arg-type]
-            made.append((user.email, assessment.id))
-        db.session.commit()
-        db.engine.dispose()
-    return made
-
-
 def wrk(base: str, path: str, seconds: int, script: Path | None = None) -> tuple[float, int]:
     """Requests per second and the number of non-2xx/3xx answers."""
     command = ["wrk", "-t", str(USERS), "-c", str(USERS), "-d", f"{seconds}s"]
@@ -134,7 +100,7 @@ def main() -> None:
         database_url = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench"
     else:
         database_url = f"sqlite:///{instance}/bench.sqlite3"
-    accounts = prepare(database_url, instance)
+    accounts = prepare_operators(database_url, instance, USERS, PASSWORD, "throughput")
     figures: dict[str, float] = {}
 
     with gunicorn("hello:app", 8101, {}, cwd=ROOT / "bench") as base:

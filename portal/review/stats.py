@@ -287,15 +287,24 @@ def cached_figures(key: str, compute: Any, seconds: int = DASHBOARD_CACHE_SECOND
     """
     try:
         generation = cache.get(DASHBOARD_GENERATION) or 0
-        full_key = f"figures:{generation}:{key}"
-        cached = cache.get(full_key)
+    except Exception as error:
+        log.warning("figure cache unreachable (%s)", error)
+        return compute()
+    return _remember(f"figures:{generation}:{key}", compute, seconds)
+
+
+def _remember(key: str, compute: Any, seconds: int) -> Any:
+    """The cached value under ``key``, or ``compute()`` stored there; a cache outage only
+    costs the computation, never the page."""
+    try:
+        cached = cache.get(key)
     except Exception as error:
         log.warning("figure cache unreachable (%s)", error)
         return compute()
     if cached is None:
         cached = compute()
         try:
-            cache.set(full_key, cached, timeout=seconds)
+            cache.set(key, cached, timeout=seconds)
         except Exception as error:
             log.warning("figure cache unreachable (%s)", error)
     return cached
@@ -318,19 +327,14 @@ def peer_benchmark(sector: str, priority_ids: list[str]) -> PeerBenchmark | None
     page shows them. A submission in the sector clears the cache (in this process, or for every
     process when the cache is Redis).
     """
-    key = _peer_cache_key(sector)
-    try:
-        cached = cache.get(key)
-    except Exception as error:  # a cache outage must not fail the page
-        log.warning("peer figure cache unreachable (%s)", error)
+    cached = _remember(
+        _peer_cache_key(sector),
+        lambda: (priority_ids, _compute_peer_benchmark(sector, priority_ids)),
+        PEER_CACHE_SECONDS,
+    )
+    if cached[0] != priority_ids:  # cached for another questionnaire's priorities
         return _compute_peer_benchmark(sector, priority_ids)
-    if cached is not None and cached[0] == priority_ids:
-        return cached[1]
-    result = _compute_peer_benchmark(sector, priority_ids)
-    try:
-        cache.set(key, (priority_ids, result), timeout=PEER_CACHE_SECONDS)
-    except Exception as error:
-        log.warning("peer figure cache unreachable (%s)", error)
+    result: PeerBenchmark | None = cached[1]
     return result
 
 
