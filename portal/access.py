@@ -7,11 +7,13 @@ audited.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
+from sqlalchemy.orm.interfaces import ORMOption
 
 from portal import audit
 from portal.extensions import db
@@ -41,19 +43,32 @@ def can_access_organization(user: User, organization: Organization) -> bool:
     return False
 
 
-def get_or_404(model: type[T], object_id: int | str, user: User | None = None) -> T:
-    """Load ``model`` by primary key if ``user`` (default: the current user) may see it."""
+def get_or_404(
+    model: type[T],
+    object_id: int | str,
+    user: User | None = None,
+    options: Sequence[ORMOption] = (),
+) -> T:
+    """Load ``model`` by primary key if ``user`` (default: the current user) may see it.
+
+    ``options``: loader options for what the view reads next (e.g. ``joinedload``), so the
+    object and its relations arrive in one query.
+    """
     viewer: User = user if user is not None else current_user
     if isinstance(object_id, int) and not 0 < object_id < 2**31:
         abort(404)  # beyond any id we issue (and beyond SQLite's integer range)
-    obj = db.session.get(model, object_id)
+    obj = db.session.get(model, object_id, options=options)
     if obj is None:
         abort(404)
-    organization = (
-        obj
-        if isinstance(obj, Organization)
-        else db.session.get(Organization, organization_id_of(obj))
-    )
+    organization: Organization | None
+    if isinstance(obj, Organization):
+        organization = obj
+    elif hasattr(obj, "organization"):
+        # Through the relationship, so the object keeps it: the session's identity map holds
+        # objects weakly, and a separately loaded organization would be loaded again later.
+        organization = obj.organization
+    else:
+        organization = db.session.get(Organization, organization_id_of(obj))
     if organization is None or not can_access_organization(viewer, organization):
         audit.record(
             "access.denied",

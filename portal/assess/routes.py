@@ -25,6 +25,7 @@ from flask import (
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from sqlalchemy import orm
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
@@ -59,7 +60,15 @@ PENDING_LIFETIME = timedelta(days=7)
 
 
 def _load(assessment_id: int) -> Assessment:
-    return access.get_or_404(Assessment, assessment_id)
+    # Every assessment page reads the organization and the questionnaire version next.
+    return access.get_or_404(
+        Assessment,
+        assessment_id,
+        options=(
+            orm.joinedload(Assessment.organization),
+            orm.joinedload(Assessment.questionnaire_version),
+        ),
+    )
 
 
 def _load_for_editing(assessment_id: int) -> Assessment:

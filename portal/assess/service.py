@@ -244,7 +244,9 @@ class InvalidSubmission(AssessmentError):
     """A value, a question id or a hidden question that no honest page would post (400)."""
 
 
-def check_submission(assessment: Assessment, submissions: list[Submitted]) -> None:
+def check_submission(
+    assessment: Assessment, submissions: list[Submitted], rows: dict[str, Answer]
+) -> None:
     """Reject what the wizard never offers: unknown questions, unknown values, hidden questions.
 
     A question is refused only if it is hidden both by the stored answers and by the stored
@@ -256,7 +258,7 @@ def check_submission(assessment: Assessment, submissions: list[Submitted]) -> No
         raise AssessmentError("This assessment has been submitted and can no longer be changed.")
     questionnaire = questionnaire_of(assessment)
     in_scope = {q.id for q in questionnaire.questions_in(assessment.modules)}
-    stored = answer_values(answer_rows(assessment))
+    stored = answer_values(rows)
     merged = dict(stored)
     merged.update({i.question_id: i.value for i in submissions if i.value is not None})
     for item in submissions:
@@ -280,7 +282,8 @@ def save_answers(assessment: Assessment, submissions: list[Submitted], user: Use
     rendered, and whose stored content differs from what was posted, is a conflict — returned
     with both versions, not written. Everything else is saved.
     """
-    check_submission(assessment, submissions)
+    if not assessment.is_editable:
+        raise AssessmentError("This assessment has been submitted and can no longer be changed.")
     now = utcnow()
     # Claim the assessment while it is still editable. A plain UPDATE: it must not bump the
     # version counter (that guards status changes, or two autosaves would collide), and on
@@ -294,8 +297,10 @@ def save_answers(assessment: Assessment, submissions: list[Submitted], user: Use
     )
     if claimed.rowcount == 0:  # type: ignore[attr-defined]
         raise AssessmentError("This assessment has been submitted and can no longer be changed.")
-    outcome = SaveOutcome()
+    # Read once, after the claim: the checks and the compare-and-set below see the same answers.
     rows = answer_rows(assessment)
+    check_submission(assessment, submissions, rows)
+    outcome = SaveOutcome()
     for item in submissions:
         row = rows.get(item.question_id)
         if row is None:
@@ -341,7 +346,7 @@ def save_answers(assessment: Assessment, submissions: list[Submitted], user: Use
             _conflict_or_same(row, item, outcome)
             continue
         # Compare-and-set: only if nobody wrote since we read (another worker, another tab).
-        result = db.session.execute(
+        new_revision = db.session.scalar(
             sa.update(Answer)
             .where(Answer.id == row.id, Answer.revision == item.base_revision)
             .values(
@@ -351,15 +356,16 @@ def save_answers(assessment: Assessment, submissions: list[Submitted], user: Use
                 updated_by_id=user.id,
                 updated_at=now,
             )
+            .returning(Answer.revision)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        if new_revision is None:
             db.session.refresh(row)
             _conflict_or_same(row, item, outcome)
             continue
-        db.session.refresh(row)
+        db.session.expire(row)  # the row changed under the ORM; read it afresh if asked
         outcome.saved.append(item.question_id)
-        outcome.revisions[item.question_id] = row.revision
+        outcome.revisions[item.question_id] = new_revision
     db.session.flush()
     return outcome
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app, request, session
 from flask_login import login_user, logout_user
+from sqlalchemy import orm
 
 from portal.extensions import db
 from portal.models import User, UserSession, utcnow
@@ -64,7 +65,9 @@ def revoke_all_sessions(user: User, keep_current: bool = False) -> None:
 def load_user_for_token(token: str) -> User | None:
     """Flask-Login user loader: the token must name a live session of an active user."""
     row = db.session.scalar(
-        sa.select(UserSession).where(UserSession.token_hash == UserSession.hash_token(token))
+        sa.select(UserSession)
+        .where(UserSession.token_hash == UserSession.hash_token(token))
+        .options(orm.joinedload(UserSession.user))  # every request: one query, not two
     )
     if row is None or row.revoked_at is not None:
         return None
