@@ -60,12 +60,13 @@ PENDING_LIFETIME = timedelta(days=7)
 
 
 def _load(assessment_id: int) -> Assessment:
-    # Every assessment page reads the organization and the questionnaire version next.
+    # Every assessment page reads the organization and the questionnaire version next; the
+    # organization's sectors only some pages (the assessment keeps its own module list).
     return access.get_or_404(
         Assessment,
         assessment_id,
         options=(
-            orm.joinedload(Assessment.organization),
+            orm.joinedload(Assessment.organization).lazyload(Organization.sector_links),
             orm.joinedload(Assessment.questionnaire_version),
         ),
     )

@@ -623,3 +623,57 @@ def test_concurrent_autosaves_of_different_questions_both_land(app: Flask, world
     assert {q: (stored[q].note, stored[q].revision) for q in questions} == {
         q: ("round 4", 5) for q in questions
     }
+
+
+def _count_queries(app: Flask, send: object) -> tuple[int, object]:
+    from sqlalchemy import event
+
+    count = 0
+
+    def counter(*args: object) -> None:
+        nonlocal count
+        count += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        response = send()  # type: ignore[operator]
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    return count, response
+
+
+def test_wizard_page_and_autosave_cost_a_fixed_handful_of_queries(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """Login, assessment (with organization and version), answers, comments: four queries
+    for a step however many answers exist; five for an autosave."""
+    login(client, world.operator_a)
+    wizard = Wizard(client, start(client))
+    path = f"/assessments/{wizard.assessment_id}/steps/0"
+    empty, response = _count_queries(app, lambda: client.get(path))
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    wizard.fill_all()
+    full, response = _count_queries(app, lambda: client.get(path))
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert empty == full <= 4, (empty, full)
+
+    html = client.get(path).get_data(as_text=True)
+    revision = stored_answers(app, wizard.assessment_id)["core.security_lead"].revision
+    saves, response = _count_queries(
+        app,
+        lambda: autosave(
+            client,
+            wizard.assessment_id,
+            html,
+            question_id="core.security_lead",
+            value="no",
+            note="changed",
+            revision=revision,
+        ),
+    )
+    assert response.get_json()["revision"] == revision + 1  # type: ignore[attr-defined]
+    # login, assessment, claim (UPDATE), answers, compare-and-set (UPDATE … RETURNING); the
+    # transaction's BEGIN/COMMIT are not cursor executions.
+    assert saves <= 5, saves
