@@ -78,3 +78,13 @@ def test_a_success_does_not_reset_the_address_count_in_redis(
     client.post("/logout", data={"csrf_token": _token(client)})
     login(client, "spray-last@example.org", "password guess")
     assert login(client, world.operator_b, PASSWORD).status_code == 429
+
+
+def test_parallel_guesses_cannot_slip_past_the_account_limit_in_redis(
+    app: Flask, world: World, with_redis: Any
+) -> None:
+    from tests.test_throttle import parallel_guesses
+
+    statuses = parallel_guesses(app, world.operator_a, 12)
+    assert statuses.count(200) == throttle.MAX_PER_ACCOUNT, statuses
+    assert statuses.count(429) == 12 - throttle.MAX_PER_ACCOUNT, statuses

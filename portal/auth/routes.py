@@ -34,7 +34,8 @@ def login() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         email = service.normalise_email(form.email.data or "")
         address = sessions.client_ip()
-        if throttle.is_blocked(email, address):
+        attempt = throttle.admit(email, address)
+        if attempt is None:
             audit.record("auth.login_throttled", outcome="denied")
             db.session.commit()
             form.form_errors.append(throttle.MESSAGE)
@@ -48,12 +49,12 @@ def login() -> Response | str | tuple[str, int]:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             sessions.start_session(user)
-            throttle.record(email, address, succeeded=True)
+            throttle.settle(attempt, succeeded=True)
             audit.record("auth.login", object_type="User", object_id=user.id, actor=user)
             db.session.commit()
             return redirect(safe_next_path(request.args.get("next")) or url_for("main.home"))
         # Same message whether the email exists or not: no account enumeration.
-        throttle.record(email, address, succeeded=False)
+        throttle.settle(attempt, succeeded=False)
         audit.record(
             "auth.login_failed",
             object_type="User",
