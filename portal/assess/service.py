@@ -469,7 +469,8 @@ def _record_status(
 
 
 def latest_submission_id(organization_id: Any) -> sa.ScalarSelect[Any]:
-    """SQL: the id of the organization's most recent submitted or accepted assessment."""
+    """SQL: the id of the organization's most recent submitted or accepted assessment (a
+    scalar subquery; NULL when there is none)."""
     return (
         sa.select(Assessment.id)
         .where(
@@ -489,15 +490,28 @@ def refresh_latest_submission(organization_id: int) -> None:
     or a stale one. A plain UPDATE: the flag is not part of the optimistic lock.
     """
     latest = latest_submission_id(organization_id)
+    # Two statements, old flag off first: a unique index allows one flag per organization and
+    # PostgreSQL checks it row by row. Only the (at most two) rows whose flag changes are
+    # touched: drafts being autosaved are not, so this never waits on an operator's save.
     db.session.execute(
         sa.update(Assessment)
-        # Only the (at most two) rows whose flag may change: drafts being autosaved are not
-        # touched, so this never waits on an operator's save.
         .where(
             Assessment.organization_id == organization_id,
-            sa.or_(Assessment.is_latest_submission, Assessment.id == latest),
+            Assessment.is_latest_submission,
+            # (no submission left at all: the subquery is NULL and every flag goes)
+            sa.func.coalesce(Assessment.id != latest, True),
         )
-        .values(is_latest_submission=sa.func.coalesce(Assessment.id == latest, False))
+        .values(is_latest_submission=False)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.update(Assessment)
+        .where(
+            Assessment.organization_id == organization_id,
+            Assessment.id == latest,
+            ~Assessment.is_latest_submission,
+        )
+        .values(is_latest_submission=True)
         .execution_options(synchronize_session=False)
     )
     for obj in db.session.identity_map.values():

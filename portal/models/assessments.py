@@ -113,9 +113,12 @@ class Assessment(Base):
         ),
         # Each organization's newest assessment (status counts), read from the index alone.
         sa.Index("ix_assessments_org_id", "organization_id", "id"),
+        # Each organization's latest submission (dashboards); unique, so a flag can never be
+        # set twice even if two status changes raced.
         sa.Index(
-            "ix_assessments_latest_submission",
+            "uq_assessments_latest_submission",
             "organization_id",
+            unique=True,
             sqlite_where=sa.text("is_latest_submission"),
             postgresql_where=sa.text("is_latest_submission"),
         ),

@@ -192,3 +192,38 @@ def test_latest_flag_follows_return_resubmit_and_accept(app: Flask, world: World
         service.decide(assessment, "accept", admin)
         db.session.commit()
     assert flagged() == {second}
+
+
+def test_returning_the_only_submission_clears_the_flag_and_two_flags_are_refused(
+    app: Flask, world: World
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    rng = random.Random(11)
+    org_id, email = _register(app, 51, ["water"])
+    first = _submit_random(app, org_id, email, rng)
+    with app.test_request_context():
+        admin = db.session.scalar(sa.select(User).where(User.email == world.admin))
+        assessment = db.session.get(Assessment, first)
+        assert admin is not None and assessment is not None
+        service.decide(assessment, "return", admin)
+        db.session.commit()
+        flags = sa.select(sa.func.count()).where(
+            Assessment.organization_id == org_id, Assessment.is_latest_submission
+        )
+        assert db.session.scalar(flags) == 0  # nothing submitted any more: no latest
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        assert user is not None
+        service.submit(assessment, user)
+        db.session.commit()
+        assert db.session.scalar(flags) == 1
+    second = _submit_random(app, org_id, email, rng)
+    with app.app_context():
+        # The unique index is the safety net behind the in-transaction flag moves.
+        with pytest.raises(IntegrityError):
+            db.session.execute(
+                sa.update(Assessment)
+                .where(Assessment.id.in_((first, second)))
+                .values(is_latest_submission=True)
+            )
+        db.session.rollback()
