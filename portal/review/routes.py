@@ -226,6 +226,7 @@ def decide_tool_request(request_id: int) -> Response:
         organization_id=item.organization_id,
         before=before,
     )
+    stats.figures_changed_on_commit(db.session(), [])  # the dashboard counts requests by status
     try:
         db.session.commit()
     except StaleDataError:

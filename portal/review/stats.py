@@ -236,12 +236,14 @@ def _peer_cache_key(sector: str) -> str:
 
 
 def figures_changed(sectors: list[str]) -> None:
-    """A submission was added or withdrawn: drop cached peer figures and dashboards.
+    """A submission was added or withdrawn, or a tool request sent or decided: drop cached
+    dashboards, and the peer figures of ``sectors``.
 
     Dashboards are keyed by a generation number that this bumps; peer figures by sector.
     """
     try:
-        cache.delete_many(*(_peer_cache_key(s) for s in sectors))
+        if sectors:
+            cache.delete_many(*(_peer_cache_key(s) for s in sectors))
         cache.cache.inc(DASHBOARD_GENERATION, 1)
     except Exception as error:  # a cache outage must not fail a submission
         log.warning("figure cache unreachable (%s)", error)
@@ -259,7 +261,7 @@ def figures_changed_on_commit(session: orm.Session, sectors: list[str]) -> None:
 @sa.event.listens_for(orm.Session, "after_commit")
 def _after_commit(session: orm.Session) -> None:
     sectors = session.info.pop(_PENDING, None)
-    if sectors:
+    if sectors is not None:  # (an empty set: dashboards only, no peer figures)
         figures_changed(sorted(sectors))
 
 

@@ -31,6 +31,7 @@ from portal.models import (
 )
 from portal.remediation import ToolMatch
 from portal.reports import documents
+from portal.review import stats
 from portal.toolrequests.forms import ToolRequestForm
 
 bp = Blueprint("toolrequests", __name__)
@@ -96,6 +97,7 @@ def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
             organization_id=assessment.organization_id,
             tools=sorted(form.tools.data or []),
         )
+        stats.figures_changed_on_commit(db.session(), [])  # dashboards count requests
         db.session.commit()
         flash("Your request has been sent to your coordinator.", "success")
         return redirect(url_for("toolrequests.show", request_id=request_row.id))

@@ -12,7 +12,7 @@ from flask import Flask
 
 from portal.auth import service as accounts
 from portal.extensions import db
-from portal.models import User
+from portal.models import ToolRequest, User
 from portal.review.csv_export import neutralise, to_csv
 from tests.conftest import PASSWORD, World, login
 from tests.reports.conftest import submit_assessment
@@ -226,3 +226,45 @@ def test_dashboard_cache_in_redis_is_shared(app: Flask, world: World, with_redis
         for extra in (first, second):
             with extra.app_context():
                 db.engine.dispose()
+
+
+def test_cached_dashboard_follows_tool_requests_sent_and_decided(app: Flask, world: World) -> None:
+    """The dashboard counts requests by service and status; sending or deciding one drops the
+    cached figures, as a submission does."""
+    from tests.conftest import csrf_token, post_form
+
+    assessment_id = submit_assessment(app, world)
+    coordinator = app.test_client()
+    login(coordinator, world.coordinator_x)
+
+    def tool_rows() -> list[tuple[str, ...]]:
+        csv_body = coordinator.get("/review/dashboard/tools.csv").get_data()
+        return [tuple(r) for r in rows_of(csv_body)[1:]]
+
+    assert tool_rows() == []  # now cached
+    operator = app.test_client()
+    login(operator, world.operator_a)
+    new = f"/assessments/{assessment_id}/tool-requests/new"
+    html = operator.get(new).get_data(as_text=True)
+    sent = operator.post(
+        new,
+        data={
+            "csrf_token": csrf_token(html),
+            "tools": ["cisa_vuln_scanning"],
+            "contact_name": "Pat",
+            "contact_email": "pat@alpha.example.org",
+            "justification": "Scanning, please.",
+        },
+    )
+    assert sent.status_code == 302
+    rows = tool_rows()
+    assert len(rows) == 1 and rows[0][-2:] == ("submitted", "1"), rows
+    with app.app_context():
+        request_id = db.session.scalar(sa.select(sa.func.max(ToolRequest.id)))
+    show = f"/tool-requests/{request_id}"
+    decided = post_form(
+        coordinator, f"/review/tool-requests/{request_id}/decide", {"action": "approve"}, page=show
+    )
+    assert decided.status_code == 302
+    rows = tool_rows()
+    assert len(rows) == 1 and rows[0][-2:] == ("approved", "1"), rows
