@@ -395,7 +395,9 @@ def _conflict_or_same(row: Answer, item: Submitted, outcome: SaveOutcome) -> Non
 def submit(assessment: Assessment, user: User) -> ScoreResult:
     # Lock the row first (PostgreSQL): saves in flight finish before we read the answers, and
     # saves after us find it submitted. SQLite serialises writers anyway.
-    db.session.refresh(assessment, with_for_update=True)
+    # OF assessments: the organization and questionnaire version may be joined into this read,
+    # and must not be locked (every submission would queue on the shared version row).
+    db.session.refresh(assessment, with_for_update={"of": Assessment})
     if not assessment.is_editable:
         raise AssessmentError("This assessment has already been submitted.")
     result = score_of(assessment)

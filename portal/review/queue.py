@@ -18,6 +18,8 @@ from portal.models import (
     AssessmentStatus,
     Organization,
     OrganizationSector,
+    ToolRequest,
+    ToolRequestStatus,
     User,
     name_key,
 )
@@ -181,5 +183,71 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         if not isinstance(first, str):
             raise BadCursor
         return first, row_id
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise BadCursor from error
+
+
+# --- tool-access requests: oldest first (the order they should be decided in) ------------------
+
+REQUEST_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class RequestPage:
+    rows: list[ToolRequest]
+    next_cursor: str | None
+    counts: dict[str, int]  # per status, in the user's scope
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def tool_request_page(user: User, status: str, cursor: str | None) -> RequestPage:
+    """One page of the requests in ``user``'s scope with ``status`` ("all": any)."""
+    scoped = (
+        sa.select(ToolRequest).join(ToolRequest.organization).where(access.organization_scope(user))
+    )
+    query = scoped.options(orm.contains_eager(ToolRequest.organization))  # one query, not per row
+    if status != "all":
+        query = query.where(ToolRequest.status == status)
+    if cursor:
+        query = query.where(
+            sa.tuple_(ToolRequest.created_at, ToolRequest.id)
+            > sa.tuple_(*_decode_request_cursor(cursor))
+        )
+    rows = list(
+        db.session.scalars(
+            query.order_by(ToolRequest.created_at, ToolRequest.id).limit(REQUEST_PAGE_SIZE + 1)
+        )
+    )
+    next_cursor = None
+    if len(rows) > REQUEST_PAGE_SIZE:
+        rows = rows[:REQUEST_PAGE_SIZE]
+        last = rows[-1]
+        raw = json.dumps(["requests", last.created_at.isoformat(), last.id]).encode()
+        next_cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def counts() -> dict[str, int]:
+        counted = scoped.with_only_columns(ToolRequest.status, sa.func.count()).group_by(
+            ToolRequest.status
+        )
+        found = {s.value: 0 for s in ToolRequestStatus}
+        for row_status, count in db.session.execute(counted):
+            found[ToolRequestStatus(row_status).value] = count
+        return found
+
+    # Counting grows with the scope; cached like the queue's (sending or deciding clears it).
+    key = f"request-counts:{stats.scope_key(user)}"
+    return RequestPage(rows, next_cursor, stats.cached_figures(key, counts))
+
+
+def _decode_request_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        made_for, created, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if made_for != "requests" or not isinstance(row_id, int) or isinstance(row_id, bool):
+            raise BadCursor
+        return datetime.fromisoformat(created), row_id
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as error:
         raise BadCursor from error

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask import Response as FlaskResponse
 from flask_login import current_user
-from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
@@ -166,33 +165,25 @@ def decide_assessment(assessment_id: int, action: str) -> Response:
 
 @bp.get("/tool-requests")
 @role_required(*REVIEWERS)
-def tool_requests() -> str:
+def tool_requests() -> str | tuple[str, int]:
     wanted = request.args.get("status", "submitted")
     if wanted not in {s.value for s in ToolRequestStatus} | {"all"}:
         wanted = "submitted"
-    query = (
-        sa.select(ToolRequest)
-        .join(ToolRequest.organization)
-        .options(contains_eager(ToolRequest.organization))  # one query, not one per row
-        .where(access.organization_scope(current_user))
-    )
-    counts = dict(
-        db.session.execute(
-            query.with_only_columns(ToolRequest.status, sa.func.count()).group_by(
-                ToolRequest.status
-            )
-        ).all()
-    )
-    if wanted != "all":
-        query = query.where(ToolRequest.status == wanted)
-    rows = db.session.scalars(query.order_by(ToolRequest.created_at).limit(200)).all()
+    try:
+        page = queue.tool_request_page(current_user, wanted, request.args.get("after"))
+    except queue.BadCursor:
+        flash("That page link is not valid any more; here is the first page.", "error")
+        page, status = queue.tool_request_page(current_user, wanted, None), 400
+    else:
+        status = 200
     return render_template(
         "review/tool_requests.html",
-        rows=rows,
+        page=page,
         wanted=wanted,
-        counts={ToolRequestStatus(k).value: v for k, v in counts.items()},
+        first_page=bool(request.args.get("after")),
+        page_size=queue.REQUEST_PAGE_SIZE,
         form=DecisionForm(),
-    )
+    ), status
 
 
 @bp.post("/tool-requests/<int:request_id>/decide")

@@ -258,3 +258,59 @@ def test_tool_request_decisions(app: Flask, world: World) -> None:
         ).status_code
         == 403
     )
+
+
+def test_tool_request_list_pages_through_every_request(app: Flask, world: World) -> None:
+    """More requests than a page holds: every one is reachable, oldest first, none twice
+    (the list used to stop at 200 without saying so)."""
+    from datetime import timedelta
+
+    from portal.models import utcnow
+    from portal.review.queue import REQUEST_PAGE_SIZE
+
+    a_id = submit_assessment(app, world)
+    total = REQUEST_PAGE_SIZE + 5
+    start_at = utcnow() - timedelta(days=1)
+    with app.app_context():
+        for index in range(total):
+            row = ToolRequest(
+                organization_id=world.org_a,
+                assessment_id=a_id,
+                contact_name="Pat",
+                contact_email="pat@alpha.example.org",
+                justification="j",
+                # Pairs share a timestamp: the cursor must break ties on the id.
+                created_at=start_at + timedelta(minutes=index // 2),
+            )
+            row.items = [ToolRequestItem(tool_id="cisa_vuln_scanning")]
+            db.session.add(row)
+        db.session.commit()
+        expected = list(
+            db.session.scalars(
+                sa.select(ToolRequest.id).order_by(ToolRequest.created_at, ToolRequest.id)
+            )
+        )
+    coordinator = app.test_client()
+    login(coordinator, world.coordinator_x)
+    seen: list[int] = []
+    url = "/review/tool-requests?status=submitted"
+    pages = 0
+    while url:
+        html = coordinator.get(url).get_data(as_text=True)
+        assert f"Submitted ({total})" in html and f"All ({total})" in html
+        seen += [int(i) for i in re.findall(r'href="/tool-requests/(\d+)"', html)]
+        found = re.search(r'href="([^"]*after=[^"]+)"', html)
+        url = found.group(1).replace("&amp;", "&") if found else ""
+        pages += 1
+        if pages > 1:
+            assert "First page" in html
+    assert pages == 2 and seen == expected
+    # Another jurisdiction's coordinator sees none of them, on any page.
+    other = app.test_client()
+    login(other, world.coordinator_y)
+    assert "/tool-requests/" not in other.get("/review/tool-requests?status=all").get_data(
+        as_text=True
+    )
+    bad = coordinator.get("/review/tool-requests?status=submitted&after=not-a-cursor")
+    assert bad.status_code == 400
+    assert "That page link is not valid any more" in bad.get_data(as_text=True)
