@@ -46,6 +46,41 @@
       node.hidden = !visible;
       node.disabled = !visible;   // hidden questions post nothing, so nothing stored is touched
     });
+    // Number the questions shown, as the server did: no gap where one is hidden.
+    var shown = 0;
+    form.querySelectorAll("fieldset[data-question]").forEach(function (node) {
+      var number = node.querySelector(".portal-question__number");
+      if (!node.hidden && number) { shown += 1; number.textContent = shown + "."; }
+    });
+    updateProgress();
+  }
+
+  // The section list and the overall bar follow the answers given on this page, as the server
+  // will count them on the next load (questions shown; those with an answer chosen).
+  var overall = document.querySelector(".portal-steps__overall");
+  var currentCount = document.querySelector(".usa-current .portal-steps__count");
+  var bar = document.querySelector(".portal-steps progress");
+  var baseline = null;
+  function updateProgress() {
+    var answered = 0, total = 0;
+    form.querySelectorAll("fieldset[data-question]").forEach(function (node) {
+      if (node.hidden) { return; }
+      total += 1;
+      if (node.querySelector('input[type="radio"]:checked')) { answered += 1; }
+    });
+    if (baseline === null) { baseline = {answered: answered, total: total}; return; }
+    if (!overall || !currentCount) { return; }
+    currentCount.textContent = answered + "/" + total;
+    if (total && answered === total) {
+      var done = document.createElement("span");
+      done.className = "usa-sr-only";
+      done.textContent = "complete";
+      currentCount.append(" ", done, "✓");
+    }
+    var allAnswered = Number(overall.dataset.answered) + answered - baseline.answered;
+    var allTotal = Number(overall.dataset.total) + total - baseline.total;
+    overall.querySelector("strong").textContent = allAnswered + " of " + allTotal;
+    if (bar) { bar.max = allTotal || 1; bar.value = allAnswered; }
   }
 
   function fallBackToForm(reason) {

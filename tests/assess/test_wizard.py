@@ -310,6 +310,15 @@ def test_an_answer_hidden_by_the_same_post_is_kept(
     assert stored["core.ot_security_owner"].value == "yes"  # kept, just not counted
     reloaded = wizard.page(0)
     assert "core.ot_security_owner" not in reloaded.shown_questions
+    # The questions shown are numbered 1, 2, 3 … with no gap where one is hidden.
+    numbers = [
+        fs.select_one(".portal-question__number").get_text(strip=True)
+        for fs in reloaded.soup.select("fieldset[data-question]")
+        if not fs.has_attr("hidden")
+    ]
+    assert numbers == [f"{n}." for n in range(1, len(numbers) + 1)]
+    hidden = reloaded.soup.select_one('fieldset[data-question="core.ot_security_owner"]')
+    assert hidden.select_one(".portal-question__number").get_text(strip=True) == ""
 
 
 def test_html_in_a_note_is_stored_as_typed_and_shown_escaped(

@@ -111,3 +111,59 @@ def test_the_whole_wizard_can_be_done_with_the_keyboard_alone(
     page.wait_for_url(re.compile(r"/results"))
     assert "Your results" in page.content()
     context.close()
+
+
+def test_question_numbers_close_up_when_a_question_hides_and_opens(
+    live_server: str, chromium: Any, world: World
+) -> None:
+    """Numbers follow what is shown (1, 2, 3 …), also as answers reveal or hide a question."""
+    page = chromium.new_page()
+    sign_in(page, live_server, world.operator_a)
+    page.goto(live_server + "/assessments/")
+    page.click("button.usa-button--big")
+    page.wait_for_url(re.compile(r"/steps/0"))
+    numbers_js = """Array.from(document.querySelectorAll('fieldset[data-question]'))
+        .filter(f => !f.hidden)
+        .map(f => [f.dataset.question, f.querySelector('.portal-question__number').textContent])"""
+
+    def numbered() -> list[list[str]]:
+        rows: list[list[str]] = page.evaluate(numbers_js)
+        assert [n for _, n in rows] == [f"{i}." for i in range(1, len(rows) + 1)], rows
+        return rows
+
+    owner = page.locator('fieldset[data-question="core.ot_security_owner"]')
+    yes, no = 'label[for="a__core__runs_ot-0"]', 'label[for="a__core__runs_ot-1"]'
+    page.click(no)  # (USWDS tiles: the label takes the click)
+    owner.wait_for(state="hidden")
+    closed = numbered()
+    page.click(yes)
+    owner.wait_for(state="visible")
+    opened = numbered()
+    assert len(opened) == len(closed) + 1
+    assert "core.ot_security_owner" in [q for q, _ in opened]
+    page.click(no)
+    owner.wait_for(state="hidden")
+    assert numbered() == closed
+    # The section's count and the overall figure follow, without a reload.
+    shown = len(closed)
+    chosen = page.evaluate(
+        "document.querySelectorAll('fieldset[data-question]:not([hidden]) input:checked').length"
+    )
+    count = page.locator(".usa-current .portal-steps__count").inner_text()
+    assert count.startswith(f"{chosen}/{shown}"), count
+    overall_before = page.locator(".portal-steps__overall strong").inner_text()
+    unanswered = page.evaluate(
+        """Array.from(document.querySelectorAll('fieldset[data-question]:not([hidden])'))
+            .filter(f => !f.querySelector('input:checked'))
+            .map(f => f.querySelector('input[type=radio]').id)"""
+    )
+    assert unanswered  # (the profile questions come pre-filled; the rest are open)
+    for radio_id in unanswered:
+        page.click(f'label[for="{radio_id}"]')
+    count = page.locator(".usa-current .portal-steps__count").inner_text()
+    assert count.startswith(f"{shown}/{shown}") and "complete" in count, count
+    answered, total = (int(n) for n in overall_before.split(" of "))
+    assert page.locator(".portal-steps__overall strong").inner_text() == (
+        f"{answered + len(unanswered)} of {total}"
+    )
+    page.close()
