@@ -57,7 +57,6 @@ def test_db_upgrade_command_brings_the_database_to_head(app: Flask, runner: Any)
     config = Config()
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     assert version == ScriptDirectory.from_config(config).get_current_head()
-    assert version is not None and version.startswith("0005_")
 
 
 def test_questionnaire_validate_and_outline(runner: Any) -> None:
