@@ -111,8 +111,11 @@ def queue_page(user: User, f: Filters, cursor: str | None) -> QueuePage:
     ids = _filtered(_scoped(user), f).with_only_columns(Assessment.id)
     if cursor:
         values = decode_cursor(cursor, f.sort)
+        # A plain tuple on the right: each value is typed by its column (UTCDateTime stores
+        # naive UTC); sa.tuple_(*values) would send an aware timestamp that PostgreSQL shifts
+        # by the session's time zone.
         key = sa.tuple_(*columns)
-        ids = ids.where(key < sa.tuple_(*values) if descending else key > sa.tuple_(*values))
+        ids = ids.where(key < tuple(values) if descending else key > tuple(values))
     order = [c.desc() if descending else c.asc() for c in columns]
     page_ids = ids.order_by(*order).limit(PAGE_SIZE + 1).scalar_subquery()
     query = _scoped(user).where(Assessment.id.in_(page_ids)).order_by(*order)
@@ -168,14 +171,22 @@ def encode_cursor(row: Assessment, sort: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _is_row_id(value: Any) -> bool:
+    # Within the ids we issue (and SQLite's integer range: a larger one would raise, not match).
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
 def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         made_for, first, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if made_for != sort or not isinstance(row_id, int) or isinstance(row_id, bool):
+        if made_for != sort or not _is_row_id(row_id):
             raise BadCursor
         if sort in ("newest", "oldest"):
-            return datetime.fromisoformat(first), row_id
+            when = datetime.fromisoformat(first)
+            if when.tzinfo is None:
+                raise BadCursor
+            return when, row_id
         if sort.startswith("score"):
             if not isinstance(first, int) or isinstance(first, bool):
                 raise BadCursor
@@ -213,8 +224,8 @@ def tool_request_page(user: User, status: str, cursor: str | None) -> RequestPag
         query = query.where(ToolRequest.status == status)
     if cursor:
         query = query.where(
-            sa.tuple_(ToolRequest.created_at, ToolRequest.id)
-            > sa.tuple_(*_decode_request_cursor(cursor))
+            # (a plain tuple, typed by the columns: see queue_page)
+            sa.tuple_(ToolRequest.created_at, ToolRequest.id) > _decode_request_cursor(cursor)
         )
     rows = list(
         db.session.scalars(
@@ -246,8 +257,11 @@ def _decode_request_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         made_for, created, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if made_for != "requests" or not isinstance(row_id, int) or isinstance(row_id, bool):
+        if made_for != "requests" or not _is_row_id(row_id):
             raise BadCursor
-        return datetime.fromisoformat(created), row_id
+        when = datetime.fromisoformat(created)
+        if when.tzinfo is None:
+            raise BadCursor
+        return when, row_id
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as error:
         raise BadCursor from error

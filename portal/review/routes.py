@@ -169,18 +169,19 @@ def tool_requests() -> str | tuple[str, int]:
     wanted = request.args.get("status", "submitted")
     if wanted not in {s.value for s in ToolRequestStatus} | {"all"}:
         wanted = "submitted"
+    after = request.args.get("after")
     try:
-        page = queue.tool_request_page(current_user, wanted, request.args.get("after"))
+        page = queue.tool_request_page(current_user, wanted, after)
     except queue.BadCursor:
         flash("That page link is not valid any more; here is the first page.", "error")
-        page, status = queue.tool_request_page(current_user, wanted, None), 400
+        page, status, after = queue.tool_request_page(current_user, wanted, None), 400, None
     else:
         status = 200
     return render_template(
         "review/tool_requests.html",
         page=page,
         wanted=wanted,
-        first_page=bool(request.args.get("after")),
+        show_first_link=bool(after),
         page_size=queue.REQUEST_PAGE_SIZE,
         form=DecisionForm(),
     ), status
