@@ -198,14 +198,14 @@ def with_redis(app: Flask) -> Iterator[Any]:
     prefix = f"portal-test-{os.getpid()}-{os.urandom(4).hex()}"
     saved = {k: app.config.get(k) for k in ("REDIS_URL", "THROTTLE_KEY_PREFIX", "PDF_QUEUE")}
     app.config.update(REDIS_URL=url, THROTTLE_KEY_PREFIX=prefix, PDF_QUEUE=prefix)
-    for key in ("portal.redis", "portal.throttle"):
+    for key in ("portal.redis",):
         app.extensions.pop(key, None)
     client = Redis.from_url(url)
     try:
         yield client
     finally:
         app.config.update(saved)
-        for key in ("portal.redis", "portal.throttle"):
+        for key in ("portal.redis",):
             app.extensions.pop(key, None)
         for pattern in (f"*{prefix}*", "rq:job:pdf-*"):
             for key in client.scan_iter(pattern):

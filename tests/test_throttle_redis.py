@@ -53,7 +53,7 @@ def test_unreachable_redis_falls_back_to_the_database(
     app: Flask, client: FlaskClient, world: World, with_redis: Any
 ) -> None:
     app.config["REDIS_URL"] = "redis://127.0.0.1:6390/0"  # nothing listens there
-    app.extensions.pop("portal.throttle", None)
+    app.extensions.pop("portal.redis", None)  # (the client is made once per app)
     for _ in range(throttle.MAX_PER_ACCOUNT):
         assert login(client, world.operator_a, "wrong password!!").status_code == 200
     assert login(client, world.operator_a, PASSWORD).status_code == 429
@@ -88,3 +88,40 @@ def test_parallel_guesses_cannot_slip_past_the_account_limit_in_redis(
     statuses = parallel_guesses(app, world.operator_a, 12)
     assert statuses.count(200) == throttle.MAX_PER_ACCOUNT, statuses
     assert statuses.count(429) == 12 - throttle.MAX_PER_ACCOUNT, statuses
+
+
+def test_parallel_guesses_at_many_accounts_cannot_slip_past_the_address_limit_in_redis(
+    app: Flask, world: World, with_redis: Any
+) -> None:
+    """A password spray from one address: 40 guesses at 40 accounts sent at once; no more than
+    the address limit reach the password check."""
+    import threading
+
+    count = throttle.MAX_PER_ADDRESS + 10
+    clients = [app.test_client() for _ in range(count)]
+    for c in clients:
+        assert c.get("/login").status_code == 200
+    barrier = threading.Barrier(count)
+    statuses: list[int] = []
+
+    def guess(index: int) -> None:
+        barrier.wait(timeout=30)
+        response = login(clients[index], f"spray{index}@example.org", "password guess")
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert statuses.count(200) == throttle.MAX_PER_ADDRESS, statuses
+    assert statuses.count(429) == 10, statuses
+
+
+def test_successful_sign_ins_do_not_fill_the_address_count_in_redis(
+    client: FlaskClient, world: World, with_redis: Any
+) -> None:
+    """An office behind one address: more sign-ins than the address limit, all right."""
+    for _ in range(throttle.MAX_PER_ADDRESS + 2):
+        assert login(client, world.operator_a).status_code == 302
+        client.post("/logout", data={"csrf_token": _token(client)})

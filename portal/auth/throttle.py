@@ -3,19 +3,19 @@ the database.
 
 Rules: at most :data:`MAX_PER_ACCOUNT` failed attempts per email address and
 :data:`MAX_PER_ADDRESS` per client address in :data:`WINDOW` (a moving window); a successful
-sign-in clears the account's count (not the address's); past the limit, sign-in is refused for
-the rest of the window — with the same message whether or not the account exists.
+sign-in clears the account's count and does not count for the address (an office of colleagues
+behind one address must not lock itself out); past a limit, sign-in is refused for the rest of
+the window — with the same message whether or not the account exists.
 
-The account count is a gate, not a check: :func:`admit` counts the attempt *before* the
-password is verified and refuses it if that takes the account past the limit, atomically, so
-guesses sent in parallel cannot all slip past a count that none of them has raised yet.
-:func:`settle` then records the outcome. (The address count is checked, then raised on
-failure: counting successes there would lock out an office of colleagues signing in behind one
-address; the race it leaves is bounded by the per-account gate.)
+The counts are a gate, not a check: :func:`admit` counts the attempt *before* the password is
+verified and refuses it if that passes a limit, so guesses sent in parallel cannot all slip past
+counts that none of them has raised yet. :func:`settle` then records the outcome (a success
+clears the account and takes its attempt off the address).
 
-The Redis store uses the ``limits`` library (the one behind Flask-Limiter) and its moving-window
-strategy, whose ``hit`` is one atomic Lua script. If Redis cannot be reached, the database store
-takes over for that request.
+In Redis each count is a sorted set of attempt ids scored by time, and admitting is one Lua
+script over both (atomic in Redis). The ``limits`` library (behind Flask-Limiter) was used
+before; it cannot take a single success back off the address count, which the rule above
+needs. If Redis cannot be reached, the database store takes over for that request.
 """
 
 from __future__ import annotations
@@ -23,19 +23,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import orm
 
+from portal import jobs
 from portal.extensions import db
 from portal.models import LoginAttempt, utcnow
 
 log = logging.getLogger(__name__)
-_EXTENSION_KEY = "portal.throttle"
 WINDOW = timedelta(minutes=15)
 MAX_PER_ACCOUNT = 5
 MAX_PER_ADDRESS = 30
@@ -56,7 +57,8 @@ class Attempt:
 
     email: str
     ip_address: str
-    row_id: int | None  # the database store's row; None when counted in Redis
+    row_id: int | None = None  # the database store's row
+    token: str | None = None  # the attempt's id in the Redis counts
 
 
 def _failures_since(
@@ -81,19 +83,51 @@ def _failures_since(
 
 def admit(email: str, ip_address: str) -> Attempt | None:
     """Count this attempt and say whether it may go on to the password check (None: refused)."""
-    limiter = _redis_limiter()
-    if limiter is not None:
+    client = jobs.redis()
+    if client is not None:
         try:
-            strategy, per_account, per_address, prefix = limiter
-            if not strategy.test(per_address, prefix, "address", ip_address):
-                return None
-            # hit() adds the attempt only if it fits under the limit, in one atomic step.
-            if not strategy.hit(per_account, prefix, "account", email_key(email)):
-                return None
-            return Attempt(email, ip_address, None)
+            token = secrets.token_hex(8)
+            window_ms = int(WINDOW.total_seconds() * 1000)
+            admitted = client.eval(
+                _ADMIT_SCRIPT,
+                2,
+                _account_key(email),
+                _address_key(ip_address),
+                int(time.time() * 1000),
+                window_ms,
+                MAX_PER_ACCOUNT,
+                MAX_PER_ADDRESS,
+                token,
+            )
+            return Attempt(email, ip_address, None, token) if admitted else None
         except _redis_errors() as error:
             log.warning("throttle store in Redis unreachable (%s); using the database", error)
     return _admit_in_database(email, ip_address)
+
+
+# Drop entries older than the window, refuse if either count is full, else add this attempt to
+# both. A refused attempt is not added: the window ends on time however long someone guesses.
+_ADMIT_SCRIPT = """
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+for i = 1, 2 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window) end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3])
+   or redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then
+  return 0
+end
+for i = 1, 2 do
+  redis.call('ZADD', KEYS[i], now, ARGV[5])
+  redis.call('PEXPIRE', KEYS[i], window)
+end
+return 1
+"""
+
+
+def _account_key(email: str) -> str:
+    return f"{current_app.config['THROTTLE_KEY_PREFIX']}:account:{email_key(email)}"
+
+
+def _address_key(ip_address: str) -> str:
+    return f"{current_app.config['THROTTLE_KEY_PREFIX']}:address:{ip_address}"
 
 
 def _admit_in_database(email: str, ip_address: str) -> Attempt | None:
@@ -127,15 +161,15 @@ def _admit_in_database(email: str, ip_address: str) -> Attempt | None:
 
 def settle(attempt: Attempt, succeeded: bool) -> None:
     """Record how an admitted attempt ended, within the request's transaction."""
-    limiter = _redis_limiter() if attempt.row_id is None else None
-    if limiter is not None:
+    if attempt.token is not None:
+        client = jobs.redis()
         try:
-            strategy, per_account, per_address, prefix = limiter
-            if succeeded:
-                strategy.clear(per_account, prefix, "account", email_key(attempt.email))
-            else:
-                strategy.hit(per_address, prefix, "address", attempt.ip_address)
-            return
+            if succeeded and client is not None:
+                pipe = client.pipeline()  # (MULTI/EXEC: both or neither)
+                pipe.delete(_account_key(attempt.email))
+                pipe.zrem(_address_key(attempt.ip_address), attempt.token)
+                pipe.execute()
+            return  # a failure was counted when it was admitted
         except _redis_errors() as error:
             log.warning("throttle store in Redis unreachable (%s); using the database", error)
     if attempt.row_id is None:
@@ -156,31 +190,7 @@ def settle(attempt: Attempt, succeeded: bool) -> None:
         db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at < utcnow() - 2 * WINDOW))
 
 
-def _redis_limiter() -> tuple[Any, Any, Any, str] | None:
-    """(strategy, per-account limit, per-address limit, key prefix), or None without Redis."""
-    url = current_app.config.get("REDIS_URL")
-    if not url:
-        return None
-    cached = current_app.extensions.get(_EXTENSION_KEY)
-    if cached is None:
-        from limits import RateLimitItemPerMinute
-        from limits.storage import storage_from_string
-        from limits.strategies import MovingWindowRateLimiter
-
-        minutes = int(WINDOW.total_seconds() // 60)
-        storage = storage_from_string(url, socket_connect_timeout=1, socket_timeout=2)
-        cached = (
-            MovingWindowRateLimiter(storage),
-            RateLimitItemPerMinute(MAX_PER_ACCOUNT, minutes),
-            RateLimitItemPerMinute(MAX_PER_ADDRESS, minutes),
-            current_app.config["THROTTLE_KEY_PREFIX"],
-        )
-        current_app.extensions[_EXTENSION_KEY] = cached
-    return cached
-
-
 def _redis_errors() -> tuple[type[Exception], ...]:
-    from limits.errors import StorageError
     from redis.exceptions import ConnectionError, TimeoutError
 
-    return (ConnectionError, TimeoutError, StorageError)
+    return (ConnectionError, TimeoutError)
