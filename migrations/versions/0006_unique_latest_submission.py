@@ -4,9 +4,11 @@ Revision ID: 0006_unique_latest_submission
 Revises: 0005_queue_sort_indexes
 Create Date: 2026-11-25 07:05:00
 
-The flag is moved inside the transaction of every status change, under the assessment's row
-lock; this index is the safety net should two changes ever race. Any organization with more
-than one flag (none is expected) keeps it on its newest submitted assessment only.
+The flag is moved inside the transaction of every status change. Changes to different
+assessments of one organization are not serialised by any row lock, so this index is the safety
+net: should two ever race, the second fails instead of leaving two flags. Any organization with
+more than one flag now (none is expected) keeps it on the assessment the app would choose: its
+most recently submitted one.
 """
 
 import sqlalchemy as sa
@@ -19,12 +21,17 @@ depends_on = None
 
 
 def upgrade():
+    # The same choice as portal.assess.service.latest_submission_id.
     op.execute(
         """
         UPDATE assessments SET is_latest_submission = false
-        WHERE is_latest_submission AND id NOT IN (
-            SELECT max(id) FROM assessments WHERE is_latest_submission GROUP BY organization_id
-        )
+        WHERE is_latest_submission AND COALESCE(id <> (
+            SELECT newest.id FROM assessments AS newest
+            WHERE newest.organization_id = assessments.organization_id
+              AND newest.status IN ('submitted', 'accepted')
+            ORDER BY newest.submitted_at DESC, newest.id DESC
+            LIMIT 1
+        ), true)
         """
     )
     op.drop_index("ix_assessments_latest_submission", table_name="assessments")
