@@ -244,23 +244,16 @@ class InvalidSubmission(AssessmentError):
     """A value, a question id or a hidden question that no honest page would post (400)."""
 
 
-def check_submission(
-    assessment: Assessment, submissions: list[Submitted], rows: dict[str, Answer]
-) -> None:
-    """Reject what the wizard never offers: unknown questions, unknown values, hidden questions.
+def check_submission(assessment: Assessment, submissions: list[Submitted]) -> None:
+    """Reject what the wizard never offers: unknown questions or values, overlong notes.
 
-    A question is refused only if it is hidden both by the stored answers and by the stored
-    answers with this post laid over them — i.e. no page could have shown it. One revealed by
-    this post is accepted; one hidden by this post keeps its posted answer (it just does not
-    count), so nothing a person typed is ever dropped.
+    Needs no stored answers, so it runs before the assessment is claimed: a malformed post never
+    takes the row lock. Whether each question is shown is checked after (:func:`_check_shown`).
     """
     if not assessment.is_editable:
         raise AssessmentError("This assessment has been submitted and can no longer be changed.")
     questionnaire = questionnaire_of(assessment)
     in_scope = {q.id for q in questionnaire.questions_in(assessment.modules)}
-    stored = answer_values(rows)
-    merged = dict(stored)
-    merged.update({i.question_id: i.value for i in submissions if i.value is not None})
     for item in submissions:
         if item.question_id not in in_scope:
             raise InvalidSubmission(f"{item.question_id!r} is not a question of this assessment.")
@@ -271,6 +264,24 @@ def check_submission(
             raise InvalidSubmission(f"A note can be at most {NOTE_MAX_LENGTH} characters.")
         if not storable(item.note):
             raise InvalidSubmission("A note contains invisible control characters; remove them.")
+
+
+def _check_shown(
+    assessment: Assessment, submissions: list[Submitted], rows: dict[str, Answer]
+) -> None:
+    """Reject a question no page could have shown.
+
+    A question is refused only if it is hidden both by the stored answers and by the stored
+    answers with this post laid over them. One revealed by this post is accepted; one hidden by
+    this post keeps its posted answer (it just does not count), so nothing a person typed is
+    ever dropped.
+    """
+    questionnaire = questionnaire_of(assessment)
+    stored = answer_values(rows)
+    merged = dict(stored)
+    merged.update({i.question_id: i.value for i in submissions if i.value is not None})
+    for item in submissions:
+        question = questionnaire.question(item.question_id)
         if not question.is_shown(stored) and not question.is_shown(merged):
             raise InvalidSubmission(f"{item.question_id} is not asked, given your answers.")
 
@@ -282,8 +293,7 @@ def save_answers(assessment: Assessment, submissions: list[Submitted], user: Use
     rendered, and whose stored content differs from what was posted, is a conflict — returned
     with both versions, not written. Everything else is saved.
     """
-    if not assessment.is_editable:
-        raise AssessmentError("This assessment has been submitted and can no longer be changed.")
+    check_submission(assessment, submissions)
     now = utcnow()
     # Claim the assessment while it is still editable. A plain UPDATE: it must not bump the
     # version counter (that guards status changes, or two autosaves would collide), and on
@@ -297,9 +307,9 @@ def save_answers(assessment: Assessment, submissions: list[Submitted], user: Use
     )
     if claimed.rowcount == 0:  # type: ignore[attr-defined]
         raise AssessmentError("This assessment has been submitted and can no longer be changed.")
-    # Read once, after the claim: the checks and the compare-and-set below see the same answers.
+    # Read once, after the claim: the check and the compare-and-set below see the same answers.
     rows = answer_rows(assessment)
-    check_submission(assessment, submissions, rows)
+    _check_shown(assessment, submissions, rows)
     outcome = SaveOutcome()
     for item in submissions:
         row = rows.get(item.question_id)
