@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -211,3 +211,21 @@ def with_redis(app: Flask) -> Iterator[Any]:
             for key in client.scan_iter(pattern):
                 client.delete(key)
         client.close()
+
+
+def count_queries(app: Flask, send: Callable[[], Any]) -> tuple[int, Any]:
+    """How many SQL statements ``send()`` executes, and what it returned."""
+    count = 0
+
+    def counter(*args: object) -> None:
+        nonlocal count
+        count += 1
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", counter)
+    try:
+        response = send()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", counter)
+    return count, response

@@ -172,35 +172,50 @@ def encode_cursor(row: Assessment, sort: str) -> str:
         first = row.overall_score
     else:
         first = row.organization.name_key
-    raw = json.dumps([sort, first, row.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _is_row_id(value: Any) -> bool:
-    # Within the ids we issue (and SQLite's integer range: a larger one would raise, not match).
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+    return _pack(sort, first, row.id)
 
 
 def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        made_for, first, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if made_for != sort or not _is_row_id(row_id):
-            raise BadCursor
-        if sort in ("newest", "oldest"):
-            when = datetime.fromisoformat(first)
-            if when.tzinfo is None:
-                raise BadCursor
-            return when, row_id
-        if sort.startswith("score"):
-            if not isinstance(first, int) or isinstance(first, bool):
-                raise BadCursor
-            return first, row_id
-        if not isinstance(first, str):
+    first, row_id = _unpack(cursor, sort)
+    if sort in ("newest", "oldest"):
+        return _aware(first), row_id
+    if sort.startswith("score"):
+        if not isinstance(first, int) or isinstance(first, bool):
             raise BadCursor
         return first, row_id
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as error:
+    if not isinstance(first, str):
+        raise BadCursor
+    return first, row_id
+
+
+def _pack(made_for: str, first: Any, row_id: int) -> str:
+    """An opaque page link: what it was made for, the last row's sort value and id."""
+    raw = json.dumps([made_for, first, row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unpack(cursor: str, made_for: str) -> tuple[Any, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        tag, first, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError, UnicodeDecodeError) as error:  # (JSONDecodeError too)
         raise BadCursor from error
+    # Ids within those we issue (and SQLite's integer range: a larger one would raise).
+    if tag != made_for or not isinstance(row_id, int) or isinstance(row_id, bool):
+        raise BadCursor
+    if not 0 < row_id < 2**31:
+        raise BadCursor
+    return first, row_id
+
+
+def _aware(value: Any) -> datetime:
+    try:
+        when = datetime.fromisoformat(value)
+    except (ValueError, TypeError) as error:
+        raise BadCursor from error
+    if when.tzinfo is None:
+        raise BadCursor
+    return when
 
 
 # --- tool-access requests: oldest first (the order they should be decided in) ------------------
@@ -240,9 +255,7 @@ def tool_request_page(user: User, status: str, cursor: str | None) -> RequestPag
     next_cursor = None
     if len(rows) > REQUEST_PAGE_SIZE:
         rows = rows[:REQUEST_PAGE_SIZE]
-        last = rows[-1]
-        raw = json.dumps(["requests", last.created_at.isoformat(), last.id]).encode()
-        next_cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        next_cursor = _pack("requests", rows[-1].created_at.isoformat(), rows[-1].id)
 
     def counts() -> dict[str, int]:
         counted = scoped.with_only_columns(ToolRequest.status, sa.func.count()).group_by(
@@ -259,14 +272,5 @@ def tool_request_page(user: User, status: str, cursor: str | None) -> RequestPag
 
 
 def _decode_request_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        made_for, created, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if made_for != "requests" or not _is_row_id(row_id):
-            raise BadCursor
-        when = datetime.fromisoformat(created)
-        if when.tzinfo is None:
-            raise BadCursor
-        return when, row_id
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise BadCursor from error
+    created, row_id = _unpack(cursor, "requests")
+    return _aware(created), row_id

@@ -14,7 +14,7 @@ from portal.auth import service as accounts
 from portal.extensions import db
 from portal.models import Answer, Assessment, AssessmentStatus, Organization, User, UserSession
 from tests.assess.helpers import Wizard, autosave, field, start
-from tests.conftest import PASSWORD, World, csrf_token, login, post_form
+from tests.conftest import PASSWORD, World, count_queries, csrf_token, login, post_form
 
 
 def stored_answers(app: Flask, assessment_id: int) -> dict[str, Answer]:
@@ -634,25 +634,6 @@ def test_concurrent_autosaves_of_different_questions_both_land(app: Flask, world
     }
 
 
-def _count_queries(app: Flask, send: object) -> tuple[int, object]:
-    from sqlalchemy import event
-
-    count = 0
-
-    def counter(*args: object) -> None:
-        nonlocal count
-        count += 1
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
-        response = send()  # type: ignore[operator]
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return count, response
-
-
 def test_wizard_page_and_autosave_cost_a_fixed_handful_of_queries(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
@@ -661,16 +642,16 @@ def test_wizard_page_and_autosave_cost_a_fixed_handful_of_queries(
     login(client, world.operator_a)
     wizard = Wizard(client, start(client))
     path = f"/assessments/{wizard.assessment_id}/steps/0"
-    empty, response = _count_queries(app, lambda: client.get(path))
+    empty, response = count_queries(app, lambda: client.get(path))
     assert response.status_code == 200  # type: ignore[attr-defined]
     wizard.fill_all()
-    full, response = _count_queries(app, lambda: client.get(path))
+    full, response = count_queries(app, lambda: client.get(path))
     assert response.status_code == 200  # type: ignore[attr-defined]
     assert empty == full <= 4, (empty, full)
 
     html = client.get(path).get_data(as_text=True)
     revision = stored_answers(app, wizard.assessment_id)["core.security_lead"].revision
-    saves, response = _count_queries(
+    saves, response = count_queries(
         app,
         lambda: autosave(
             client,

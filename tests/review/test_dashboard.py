@@ -14,7 +14,7 @@ from portal.auth import service as accounts
 from portal.extensions import db
 from portal.models import ToolRequest, User
 from portal.review.csv_export import neutralise, to_csv
-from tests.conftest import PASSWORD, World, login
+from tests.conftest import PASSWORD, World, count_queries, login
 from tests.reports.conftest import submit_assessment
 from tests.review.test_workspace import submit_for_b
 
@@ -122,23 +122,10 @@ def test_operator_sees_scores_over_time(app: Flask, world: World) -> None:
     assert "Your score over time" in page and "<svg" in page
 
 
-def _queries(app: Flask, client: object, path: str) -> int:
-    from sqlalchemy import event
-
-    count = 0
-
-    def counter(*args: object) -> None:
-        nonlocal count
-        count += 1
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
-        assert client.get(path).status_code == 200  # type: ignore[attr-defined]
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return count
+def _queries(app: Flask, client: Any, path: str) -> int:
+    count, response = count_queries(app, lambda: client.get(path))
+    assert response.status_code == 200
+    return int(count)
 
 
 def test_lists_and_dashboards_do_not_query_once_per_row(app: Flask, world: World) -> None:
