@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from portal import questionnaires
+from portal import questionnaires, readonly
 from portal.config import (
     PROJECT_ROOT,
     check_production_config,
@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     _configure_database(app)
+    readonly.init_app(app)
     questionnaires.init_app(app)
     csrf.init_app(app)
     _configure_login(app)

@@ -53,6 +53,10 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
         "SESSION_IDLE": timedelta(minutes=int(environ.get("SESSION_IDLE_MINUTES", "120"))),
         "SESSION_MAX_AGE": timedelta(hours=int(environ.get("SESSION_MAX_HOURS", "12"))),
         "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        # The cookie is set when the session changes (sign-in, CSRF token), not re-signed and
+        # re-sent with every response: the server-side row already tracks idle time, and the
+        # fourteen days run from sign-in, far past SESSION_MAX_AGE.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # Answers and notes are small; a whole JSON import stays far below this.
         "MAX_CONTENT_LENGTH": int(environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "WTF_CSRF_TIME_LIMIT": None,  # token lives as long as the session; see README

@@ -13,11 +13,13 @@ from portal.auth import service, sessions
 from portal.auth.decorators import role_required
 from portal.extensions import db
 from portal.models import AuditEvent, Jurisdiction, Organization, Role, User
+from portal.readonly import read_only
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.get("/")
+@read_only
 @role_required(Role.ADMIN)
 def index() -> str:
     users = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
@@ -120,6 +122,7 @@ def change_user(user_id: int, change: str) -> Response:
 
 
 @bp.get("/audit")
+@read_only
 @role_required(Role.ADMIN)
 def audit_log() -> str | tuple[str, int]:
     form = AuditFilterForm(request.args)

@@ -48,6 +48,7 @@ from portal.models import (
     utcnow,
 )
 from portal.questionnaire.model import DONT_KNOW
+from portal.readonly import read_only
 from portal.reports.charts import Bar, priority_bars
 
 bp = Blueprint("assess", __name__, url_prefix="/assessments")
@@ -255,6 +256,7 @@ def _index_page(
 
 
 @bp.get("/")
+@read_only
 @role_required(Role.OPERATOR)
 def index() -> tuple[str, int]:
     organization = access.get_or_404(Organization, current_user.organization_id)
@@ -332,6 +334,7 @@ def import_json() -> Response | tuple[str, int]:
 
 
 @bp.get("/<int:assessment_id>")
+@read_only
 @login_required
 def show(assessment_id: int) -> Response:
     assessment = _load(assessment_id)
@@ -344,6 +347,7 @@ def show(assessment_id: int) -> Response:
 
 
 @bp.get("/<int:assessment_id>/steps/<int:number>")
+@read_only
 @login_required
 def step(assessment_id: int, number: int) -> Response | tuple[str, int]:
     assessment = _load_for_editing(assessment_id)
@@ -645,6 +649,7 @@ def _csrf_failed(error: CSRFError) -> Response | tuple[Any, int]:
 
 
 @bp.get("/<int:assessment_id>/review")
+@read_only
 @login_required
 def review(assessment_id: int) -> str:
     assessment = _load_for_editing(assessment_id)
@@ -696,6 +701,7 @@ def submit(assessment_id: int) -> Response:
 
 
 @bp.get("/<int:assessment_id>/results")
+@read_only
 @login_required
 def results(assessment_id: int) -> str:
     assessment = _load(assessment_id)

@@ -13,6 +13,7 @@ from portal.auth.decorators import role_required
 from portal.extensions import db
 from portal.models import Invitation, Organization, Role, User, utcnow
 from portal.organizations.forms import InviteForm
+from portal.readonly import read_only
 
 bp = Blueprint("organizations", __name__, url_prefix="/organization")
 
@@ -42,6 +43,7 @@ def _page(organization: Organization, form: InviteForm, invite_link: str | None 
 
 
 @bp.get("/")
+@read_only
 @role_required(Role.OPERATOR)
 def show() -> str:
     organization = access.get_or_404(Organization, current_user.organization_id)

@@ -24,6 +24,7 @@ from portal.models import (
     ToolRequestStatus,
     utcnow,
 )
+from portal.readonly import read_only
 from portal.review import csv_export, queue, stats, workflow
 from portal.review.forms import CommentForm, DecisionForm, QueueFilterForm
 
@@ -32,6 +33,7 @@ REVIEWERS = (Role.COORDINATOR, Role.ADMIN)
 
 
 @bp.get("/")
+@read_only
 @role_required(*REVIEWERS)
 def index() -> str | tuple[str, int]:
     form = QueueFilterForm(request.args)
@@ -99,6 +101,7 @@ def _detail(
 
 
 @bp.get("/assessments/<int:assessment_id>")
+@read_only
 @role_required(*REVIEWERS)
 def assessment(assessment_id: int) -> tuple[str, int]:
     return _detail(access.get_or_404(Assessment, assessment_id))
@@ -164,6 +167,7 @@ def decide_assessment(assessment_id: int, action: str) -> Response:
 
 
 @bp.get("/tool-requests")
+@read_only
 @role_required(*REVIEWERS)
 def tool_requests() -> str | tuple[str, int]:
     wanted = request.args.get("status", "submitted")
@@ -311,6 +315,7 @@ def _dashboard_tables() -> dict[str, Any]:
 
 
 @bp.get("/dashboard")
+@read_only
 @role_required(*REVIEWERS)
 def dashboard() -> str:
     from portal.reports.charts import Bar, priority_bars

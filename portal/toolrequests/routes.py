@@ -29,6 +29,7 @@ from portal.models import (
     ToolRequestItem,
     ToolRequestStatus,
 )
+from portal.readonly import read_only
 from portal.remediation import ToolMatch
 from portal.reports import documents
 from portal.review import stats
@@ -111,6 +112,7 @@ def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
 
 
 @bp.get("/tool-requests/<int:request_id>")
+@read_only
 @login_required
 def show(request_id: int) -> str:
     request_row = access.get_or_404(ToolRequest, request_id)
