@@ -7,6 +7,8 @@ bench/throughput.py: what each part costs on its own. Never part of the app.
   without the ORM or Flask-Login — the cheapest database read any signed-in page could do;
 - ``/_bench/one-write``: the same, but one single-row UPDATE committed (autocommit) — the
   cheapest durable write an autosave could do;
+- ``/_bench/read-and-write``: one such read, then one such write — the least an autosave must do
+  (check the login, store the answer), with nothing else around it;
 - ``/_bench/render-only/<id>``: the wizard's first step rendered by Jinja from a context captured
   once per process from the real view — the templates alone: no database, no login check.
 """
@@ -51,11 +53,23 @@ def one_query() -> str:
 @app.post("/_bench/one-write")
 @csrf.exempt
 def one_write() -> str:
+    _write()
+    return "ok"
+
+
+@app.post("/_bench/read-and-write")
+@csrf.exempt
+def read_and_write() -> str:
+    row = _raw_connection().execute("SELECT id FROM users WHERE id = %s", (1,)).fetchone()
+    _write()
+    return "ok" if row else "missing"
+
+
+def _write() -> None:
     # A row per process, so that workers do not wait on each other's row locks.
     _raw_connection().execute(
         "UPDATE users SET last_login_at = now() WHERE id = %s", (os.getpid() % 16 + 1,)
     )
-    return "ok"
 
 
 @app.get("/_bench/render-only/<int:assessment_id>")

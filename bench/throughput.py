@@ -11,8 +11,9 @@ accepted save — a conflict would show as a non-2xx count). The baseline is mea
 after the portal, and every figure is printed as a ratio to the baseline's mean.
 
 Targets (issue #8): wizard GET >= 0.35 x baseline, autosave >= 0.25 x baseline. Also measured:
-a page of the portal that does nothing but sign the user in (bench/signed_in_floor.py), the
-floor under any signed-in page.
+three pages that each do one part of a wizard page's work (bench/portal_parts.py): signing the
+user in and nothing else (the floor under any signed-in page), one database read without the ORM,
+and rendering the step page's templates without the database.
 """
 
 from __future__ import annotations
@@ -32,6 +33,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import ROOT, Browser, gunicorn, prepare_operators
 
 PASSWORD = "throughput-bench-password"
+# What the portal run measures, in order: the parts of a page on their own (bench/portal_parts.py),
+# then the wizard's real pages.
+PAGES = {
+    "floor": "signed-in empty page",
+    "query": "one read, no ORM",
+    "write": "one write, no ORM",
+    "readwrite": "one read + one write",
+    "render": "step page render only",
+    "get": "wizard step GET",
+    "post": "autosave POST",
+}
 USERS = 16
 
 LUA = """
@@ -51,6 +63,18 @@ end
 function request()
   if mode == "floor" then
     return wrk.format("GET", "/_bench/signed-in", {Cookie = me.cookie})
+  end
+  if mode == "query" then
+    return wrk.format("GET", "/_bench/one-query", {Cookie = me.cookie})
+  end
+  if mode == "write" then
+    return wrk.format("POST", "/_bench/one-write", {Cookie = me.cookie})
+  end
+  if mode == "readwrite" then
+    return wrk.format("POST", "/_bench/read-and-write", {Cookie = me.cookie})
+  end
+  if mode == "render" then
+    return wrk.format("GET", "/_bench/render-only/" .. me.id, {Cookie = me.cookie})
   end
   if mode == "get" then
     return wrk.format("GET", me.path .. "/steps/0", {Cookie = me.cookie})
@@ -94,6 +118,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--only", nargs="+", metavar="PART",
+                        choices=list(PAGES),
+                        help="measure only these portal pages (default: all)")  # fmt: skip
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
@@ -114,8 +141,8 @@ def main() -> None:
 
     env = {"SECRET_KEY": "b" * 40, "DATABASE_URL": database_url,
            "PORTAL_INSTANCE_PATH": str(instance), "LOG_LEVEL": "WARNING"}  # fmt: skip
-    # The portal plus one page that only signs the user in: the floor of any signed-in page.
-    with gunicorn("signed_in_floor:app", 8102, env, cwd=ROOT / "bench") as base:
+    # The portal plus the pages that each do one part of the work (bench/portal_parts.py).
+    with gunicorn("portal_parts:app", 8102, env, cwd=ROOT / "bench") as base:
         sessions = []
         for email, assessment_id in accounts:
             browser = Browser(base)
@@ -123,7 +150,8 @@ def main() -> None:
             _, page = browser.get(f"/assessments/{assessment_id}/steps/0")
             token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
             sessions.append({"cookie": browser.cookie_header(), "token": token,
-                             "path": f"/assessments/{assessment_id}"})  # fmt: skip
+                             "path": f"/assessments/{assessment_id}",
+                             "id": str(assessment_id)})  # fmt: skip
         lua_sessions = (
             "{"
             + ",".join(
@@ -131,14 +159,18 @@ def main() -> None:
             )
             + "}"
         )
-        for mode in ("floor", "get", "post"):
+        modes = list(PAGES)
+        if args.only:
+            modes = [m for m in modes if m in args.only]
+        if args.db == "sqlite":
+            modes = [m for m in modes if m not in ("query", "write", "readwrite")]  # psycopg only
+        for mode in modes:
             script = instance / f"{mode}.lua"
             script.write_text(LUA % {"sessions": lua_sessions, "mode": mode,
                                      "response": RESPONSE if mode == "post" else ""})  # fmt: skip
             wrk(base, "/", 3, script)  # warm-up
             rate, bad = wrk(base, "/", args.seconds, script)
-            name = {"floor": "signed-in empty page", "get": "wizard step GET",
-                    "post": "autosave POST"}[mode]  # fmt: skip
+            name = PAGES[mode]
             figures[name] = rate
             if bad:
                 print(f"    {name}: {bad} non-2xx answers")
