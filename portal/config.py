@@ -41,6 +41,7 @@ def normalise_database_url(url: str) -> str:
 def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) -> dict[str, Any]:
     """Build the Flask config mapping from environment variables (see README: Configuration)."""
     env = environ.get("PORTAL_ENV", "development").strip().lower()
+    max_age = timedelta(hours=int(environ.get("SESSION_MAX_HOURS", "12")))
     config: dict[str, Any] = {
         "PORTAL_ENV": env,
         "SECRET_KEY": environ.get("SECRET_KEY", DEV_SECRET_KEY if env != "production" else ""),
@@ -51,11 +52,11 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
         # The server decides when a login ends (idle and absolute limits, in user_sessions); the
         # cookie outlives it so that a save posted after expiry can still say whose it was.
         "SESSION_IDLE": timedelta(minutes=int(environ.get("SESSION_IDLE_MINUTES", "120"))),
-        "SESSION_MAX_AGE": timedelta(hours=int(environ.get("SESSION_MAX_HOURS", "12"))),
-        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        "SESSION_MAX_AGE": max_age,
+        "PERMANENT_SESSION_LIFETIME": max(timedelta(days=14), max_age + timedelta(days=1)),
         # The cookie is set when the session changes (sign-in, CSRF token), not re-signed and
         # re-sent with every response: the server-side row already tracks idle time, and the
-        # fourteen days run from sign-in, far past SESSION_MAX_AGE.
+        # cookie's lifetime runs from sign-in, past SESSION_MAX_AGE.
         "SESSION_REFRESH_EACH_REQUEST": False,
         # Answers and notes are small; a whole JSON import stays far below this.
         "MAX_CONTENT_LENGTH": int(environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),

@@ -8,7 +8,13 @@ view that writes keeps its one transaction per request.
 
 A view marked :func:`read_only` may still write once on an unusual path (the access check
 records a denial and commits); in autocommit that single INSERT is its own transaction, and
-anything after a commit runs in an ordinary transaction again.
+anything after a commit runs in an ordinary transaction again. Do not mark:
+- a view that writes, locks (``FOR UPDATE``) or streams rows (a server-side cursor needs a
+  transaction on PostgreSQL; SQLite would not show it);
+- a page anonymous visitors or health checks reach without needing the database (the welcome
+  page): marking takes a pooled connection before the view runs.
+This relies on READ COMMITTED, PostgreSQL's default; a server set to REPEATABLE READ would lose
+the page-wide snapshot a transaction gave these pages.
 """
 
 from __future__ import annotations

@@ -9,13 +9,11 @@ from flask_login import current_user
 from portal import access
 from portal.extensions import db
 from portal.models import Organization, Role, User
-from portal.readonly import read_only
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
-@read_only
 def home() -> str:
     if not current_user.is_authenticated:
         return render_template("main/welcome.html")
