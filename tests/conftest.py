@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from portal import create_app
 from portal.auth import service
 from portal.extensions import db
-from portal.models import Base, Jurisdiction, Role, User
+from portal.models import Base, Jurisdiction, Role, ToolRequest, ToolRequestItem, User
 
 PASSWORD = "correct horse battery staple"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -229,3 +229,21 @@ def count_queries(app: Flask, send: Callable[[], Any]) -> tuple[int, Any]:
     finally:
         sa.event.remove(engine, "before_cursor_execute", counter)
     return count, response
+
+
+def add_tool_request(
+    organization_id: int, assessment_id: int, justification: str = "Need scanning", **fields: Any
+) -> ToolRequest:
+    """A submitted request for one tool (CISA vulnerability scanning), added to the session of
+    the current app context; the caller commits."""
+    row = ToolRequest(
+        organization_id=organization_id,
+        assessment_id=assessment_id,
+        contact_name="Pat",
+        contact_email="pat@alpha.example.org",
+        justification=justification,
+        **fields,
+    )
+    row.items = [ToolRequestItem(tool_id="cisa_vuln_scanning")]
+    db.session.add(row)
+    return row

@@ -18,8 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.extensions import db
-from portal.models import Invitation, ToolRequest, ToolRequestItem, User
-from tests.conftest import World, csrf_token, login
+from portal.models import Invitation, ToolRequest, User
+from tests.conftest import World, add_tool_request, csrf_token, login
 from tests.reports.conftest import submit_assessment
 
 ACTORS = ("anonymous", "operator_a", "operator_b", "coordinator_x", "coordinator_y", "admin")
@@ -160,15 +160,9 @@ def objects(app: Flask, world: World) -> dict[str, Any]:
     with app.app_context():
         operator = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
         assert operator is not None
-        request_row = ToolRequest(
-            organization_id=world.org_a,
-            assessment_id=submitted,
-            contact_name="Pat",
-            contact_email="pat@alpha.example.org",
-            justification="x",
-            created_by_id=operator.id,
+        request_row = add_tool_request(
+            world.org_a, submitted, justification="x", created_by_id=operator.id
         )
-        request_row.items = [ToolRequestItem(tool_id="cisa_vuln_scanning")]
         from portal.auth import service as accounts
         from portal.models import Organization
 

@@ -11,7 +11,7 @@ from rq import Queue, SimpleWorker
 
 from portal.extensions import db
 from portal.models import AuditEvent
-from tests.conftest import World, login
+from tests.conftest import World, add_tool_request, login
 from tests.reports.conftest import submit_assessment
 
 
@@ -91,20 +91,11 @@ def test_without_redis_reachable_the_pdf_renders_inline(
 def test_the_tool_request_pdf_takes_the_same_path(
     app: Flask, world: World, with_redis: Any
 ) -> None:
-    from portal.models import ToolRequest, ToolRequestItem
 
     assessment_id = submit_assessment(app, world)
     with app.app_context():
-        row = ToolRequest(
-            organization_id=world.org_a,
-            assessment_id=assessment_id,
-            contact_name="Pat",
-            contact_email="pat@alpha.example.org",
-            # Unique, so that no PDF cached by an earlier run can answer.
-            justification=f"Our gaps {uuid.uuid4()}",
-        )
-        row.items = [ToolRequestItem(tool_id="cisa_vuln_scanning")]
-        db.session.add(row)
+        # Unique, so that no PDF cached by an earlier run can answer.
+        row = add_tool_request(world.org_a, assessment_id, justification=f"Our gaps {uuid.uuid4()}")
         db.session.commit()
         request_id = row.id
     operator = app.test_client()

@@ -14,7 +14,7 @@ from portal.auth import service as accounts
 from portal.extensions import db
 from portal.models import ToolRequest, User
 from portal.review.csv_export import neutralise, to_csv
-from tests.conftest import PASSWORD, World, count_queries, login
+from tests.conftest import PASSWORD, World, add_tool_request, count_queries, login
 from tests.reports.conftest import submit_assessment
 from tests.review.test_workspace import submit_for_b
 
@@ -129,19 +129,10 @@ def _queries(app: Flask, client: Any, path: str) -> int:
 
 
 def test_lists_and_dashboards_do_not_query_once_per_row(app: Flask, world: World) -> None:
-    from portal.models import ToolRequest, ToolRequestItem
 
     def add_request(assessment_id: int, org_id: int) -> None:
         with app.app_context():
-            row = ToolRequest(
-                organization_id=org_id,
-                assessment_id=assessment_id,
-                contact_name="P",
-                contact_email="p@x.example.org",
-                justification="j",
-            )
-            row.items = [ToolRequestItem(tool_id="cisa_vuln_scanning")]
-            db.session.add(row)
+            add_tool_request(org_id, assessment_id)
             db.session.commit()
 
     def add_peers(start: int) -> None:

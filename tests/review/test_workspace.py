@@ -16,11 +16,10 @@ from portal.models import (
     Organization,
     ReviewComment,
     ToolRequest,
-    ToolRequestItem,
     ToolRequestStatus,
     User,
 )
-from tests.conftest import World, csrf_token, login, post_form
+from tests.conftest import World, add_tool_request, csrf_token, login, post_form
 from tests.reports.conftest import submit_assessment
 
 
@@ -192,16 +191,7 @@ def test_tool_request_decisions(app: Flask, world: World) -> None:
         user = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
         org = db.session.get(Organization, world.org_a)
         assert user is not None and org is not None
-        request_row = ToolRequest(
-            organization_id=org.id,
-            assessment_id=a_id,
-            contact_name="Pat",
-            contact_email="pat@alpha.example.org",
-            justification="Need scanning",
-            created_by_id=user.id,
-        )
-        request_row.items = [ToolRequestItem(tool_id="cisa_vuln_scanning")]
-        db.session.add(request_row)
+        request_row = add_tool_request(org.id, a_id, created_by_id=user.id)
         db.session.commit()
         request_id = request_row.id
     coordinator = app.test_client()
@@ -274,17 +264,8 @@ def test_tool_request_list_pages_through_every_request(app: Flask, world: World)
     start_at = utcnow() - timedelta(days=1)
     with app.app_context():
         for index in range(total):
-            row = ToolRequest(
-                organization_id=world.org_a,
-                assessment_id=a_id,
-                contact_name="Pat",
-                contact_email="pat@alpha.example.org",
-                justification="j",
-                # Pairs share a timestamp: the cursor must break ties on the id.
-                created_at=start_at + timedelta(minutes=index // 2),
-            )
-            row.items = [ToolRequestItem(tool_id="cisa_vuln_scanning")]
-            db.session.add(row)
+            # Pairs share a timestamp: the cursor must break ties on the id.
+            add_tool_request(world.org_a, a_id, created_at=start_at + timedelta(minutes=index // 2))
         db.session.commit()
         expected = list(
             db.session.scalars(
