@@ -169,7 +169,6 @@ def objects(app: Flask, world: World) -> dict[str, Any]:
         organization = db.session.get(Organization, world.org_a)
         assert organization is not None
         token = accounts.create_invitation(organization, "new@alpha.example.org", operator)
-        db.session.add(request_row)
         db.session.commit()
         invitation_id = db.session.scalar(sa.select(Invitation.id))
         ids: dict[str, Any] = {
