@@ -1,14 +1,25 @@
-"""Admins create jurisdictions and coordinators."""
+"""Admins create jurisdictions and coordinators, and find organizations and operators."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
+from portal.admin.directory import PAGE_SIZE
 from portal.extensions import db
-from portal.models import Jurisdiction, Role, User
-from tests.conftest import PASSWORD, World, login, post_form
+from portal.models import (
+    Jurisdiction,
+    Organization,
+    Ownership,
+    Role,
+    Sector,
+    SizeBand,
+    User,
+    name_key,
+)
+from tests.conftest import PASSWORD, World, count_queries, login, post_form
 
 
 def test_admin_creates_jurisdiction_and_coordinator(
@@ -77,3 +88,86 @@ def test_operator_cannot_create_coordinators(client: FlaskClient, world: World) 
         },
     )
     assert response.status_code == 403
+
+
+def _add_organizations(app: Flask, count: int, state: str, prefix: str) -> None:
+    """Organizations with one operator each, written directly (no password hashing per row)."""
+    with app.app_context():
+        for index in range(count):
+            organization = Organization(
+                name=f"{prefix} {index:03d}", name_key=name_key(f"{prefix} {index:03d}"),
+                state=state, county="Pine", size_band=SizeBand.SMALL,
+                ownership=Ownership.PUBLIC,
+            )  # fmt: skip
+            organization.sectors = [Sector.WATER]
+            db.session.add(organization)
+            db.session.flush()
+            db.session.add(
+                User(
+                    email=f"it{index:03d}@{prefix.lower().replace(' ', '-')}.example.org",
+                    full_name=f"IT {index:03d}",
+                    password_hash="x",
+                    role=Role.OPERATOR,
+                    organization_id=organization.id,
+                )
+            )
+        db.session.commit()
+
+
+def _listed(html: str, section: str) -> list[str]:
+    """First-column texts of the table under the heading with id ``section``."""
+    soup = BeautifulSoup(html, "html.parser")
+    table = soup.find(id=section).find_next("table")  # type: ignore[union-attr]
+    return [row.td.get_text(strip=True) for row in table.tbody.find_all("tr") if row.td]  # type: ignore[union-attr]
+
+
+def test_the_directory_finds_organizations_and_operators_a_page_at_a_time(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """At national size (60,000 of each) the page cannot list everyone: it searches and pages."""
+    _add_organizations(app, PAGE_SIZE + 7, "TX", "Lone Star Water")
+    _add_organizations(app, 3, "OK", "Red River Water")
+    login(client, world.admin)
+
+    first = client.get("/admin/?q=lone+star").get_data(as_text=True)
+    names = _listed(first, "organizations")
+    assert len(names) == PAGE_SIZE and names[0] == "Lone Star Water 000"
+    assert f"Organizations ({PAGE_SIZE + 7})" in first and "Page 1 of 2" in first
+    second = client.get("/admin/?q=lone+star&org_page=2").get_data(as_text=True)
+    assert _listed(second, "organizations") == [f"Lone Star Water {i:03d}" for i in range(50, 57)]
+    beyond = client.get("/admin/?q=lone+star&org_page=99").get_data(as_text=True)
+    assert _listed(beyond, "organizations") == _listed(second, "organizations")  # last page
+
+    # Operators by email, by name or by their organization's name; a state narrows both lists.
+    by_email = client.get("/admin/?q=it002@red-river").get_data(as_text=True)
+    assert _listed(by_email, "operators") == ["it002@red-river-water.example.org"]
+    by_organization = client.get("/admin/?q=RED  river&state=OK").get_data(as_text=True)
+    assert len(_listed(by_organization, "operators")) == 3
+    assert _listed(by_organization, "organizations") == [
+        f"Red River Water {i:03d}" for i in range(3)
+    ]
+    elsewhere = client.get("/admin/?q=red+river&state=TX").get_data(as_text=True)
+    assert "No organization matches." in elsewhere and "No operator matches." in elsewhere
+
+    # LIKE wildcards are text, not patterns; a search too long to be real is refused politely.
+    assert "No organization matches." in client.get("/admin/?q=%25").get_data(as_text=True)
+    refused = client.get("/admin/?q=" + "x" * 201)
+    assert refused.status_code == 400
+    assert "Field cannot be longer than 200 characters" in refused.get_data(as_text=True)
+
+    # Staff are always listed in full, with their actions.
+    staff = _listed(first, "staff")
+    assert sorted(staff) == sorted([world.admin, world.coordinator_x, world.coordinator_y])
+
+
+def test_the_administration_page_costs_the_same_queries_however_many_organizations(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    login(client, world.admin)
+    _add_organizations(app, 5, "TX", "Small Town Water")
+    few, response = count_queries(app, lambda: client.get("/admin/"))
+    assert response.status_code == 200
+    _add_organizations(app, PAGE_SIZE * 2, "TX", "Big State Water")
+    many, response = count_queries(app, lambda: client.get("/admin/"))
+    assert response.status_code == 200
+    assert few == many <= 12, (few, many)

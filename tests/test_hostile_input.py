@@ -161,7 +161,13 @@ def test_registration_and_admin_fields(app: Flask, world: World, value: str) -> 
         jurisdictions = db.session.scalar(sa.select(sa.func.count(Jurisdiction.id)))
     assert jurisdictions == (2 if refused else 3)
     assert shown_escaped(admin.get("/admin/").get_data(as_text=True), value)
-    for path in ("/review/?q=", "/review/?county=", "/admin/audit?actor=", "/admin/audit?action="):
+    for path in (
+        "/review/?q=",
+        "/review/?county=",
+        "/admin/audit?actor=",
+        "/admin/audit?action=",
+        "/admin/?q=",
+    ):
         from urllib.parse import quote
 
         response = admin.get(path + quote(value))

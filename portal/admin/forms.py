@@ -65,6 +65,20 @@ class JurisdictionForm(FlaskForm):
         return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+class DirectorySearchForm(FlaskForm):
+    """GET search of organizations and operators (read-only: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        "Name, email or organization contains",
+        filters=[strip],
+        validators=[Length(max=200), NoControlCharacters()],
+    )
+    state = SelectField("State or territory", choices={"": "Any", **STATES}, default="")
+
+
 class AuditFilterForm(FlaskForm):
     """GET filters for the audit log (read-only: no CSRF token)."""
 

@@ -8,11 +8,17 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal import audit
-from portal.admin.forms import AuditFilterForm, CoordinatorForm, JurisdictionForm
+from portal.admin import directory
+from portal.admin.forms import (
+    AuditFilterForm,
+    CoordinatorForm,
+    DirectorySearchForm,
+    JurisdictionForm,
+)
 from portal.auth import service, sessions
 from portal.auth.decorators import role_required
 from portal.extensions import db
-from portal.models import AuditEvent, Jurisdiction, Organization, Role, User
+from portal.models import AuditEvent, Jurisdiction, Role, User
 from portal.readonly import read_only
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -21,15 +27,26 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("/")
 @read_only
 @role_required(Role.ADMIN)
-def index() -> str:
-    users = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
+def index() -> tuple[str, int]:
+    """Staff and jurisdictions in full; organizations and operators one page of a search."""
+    form = DirectorySearchForm(request.args)
+    valid = form.validate()
+    text, state = (form.q.data or "", form.state.data or "") if valid else ("", "")
     jurisdictions = db.session.scalars(sa.select(Jurisdiction).order_by(Jurisdiction.name)).all()
-    organizations = db.session.scalars(
-        sa.select(Organization).order_by(Organization.state, Organization.name)
-    ).all()
     return render_template(
-        "admin/index.html", users=users, jurisdictions=jurisdictions, organizations=organizations
-    )
+        "admin/index.html",
+        form=form,
+        staff=directory.staff(),
+        jurisdictions=jurisdictions,
+        organizations=directory.organizations(text, state, _page_number("org_page")),
+        operators=directory.operators(text, state, _page_number("people_page")),
+        page_size=directory.PAGE_SIZE,
+    ), (200 if valid else 400)
+
+
+def _page_number(parameter: str) -> int:
+    value = request.args.get(parameter, "")
+    return int(value) if value.isdigit() and len(value) <= 6 else 1
 
 
 def _jurisdiction_choices() -> dict[str, str]:
