@@ -141,6 +141,7 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "admin.index": ("admin", "GET", "/admin/"),
     "admin.new_coordinator": ("admin", "GET", "/admin/coordinators/new"),
     "admin.new_jurisdiction": ("admin", "GET", "/admin/jurisdictions/new"),
+    "admin.new_organization": ("admin", "GET", "/admin/organizations/new"),
     "admin.audit_log": ("admin", "GET", "/admin/audit"),
     "admin.change_user": ("admin", "POST", "/admin/users/{coordinator_y_id}/deactivate"),
 }

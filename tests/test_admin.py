@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from flask import Flask
@@ -10,6 +12,7 @@ from flask.testing import FlaskClient
 from portal.admin.directory import PAGE_SIZE
 from portal.extensions import db
 from portal.models import (
+    AuditEvent,
     Jurisdiction,
     Organization,
     Ownership,
@@ -171,3 +174,97 @@ def test_the_administration_page_costs_the_same_queries_however_many_organizatio
     many, response = count_queries(app, lambda: client.get("/admin/"))
     assert response.status_code == 200
     assert few == many <= 12, (few, many)
+
+
+NEW_ORGANIZATION = {
+    "organization_name": "Cedar  Falls   Water Works",
+    "sectors": ["water", "electric"],
+    "ownership": "public",
+    "size_band": "micro",
+    "state": "IA",
+    "county": "Black Hawk County",
+    "operator_email": "Dana@CedarFalls.example.org",
+}
+
+
+def test_an_admin_adds_an_organization_and_its_first_operator_joins_by_invitation(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """How organizations join when self-registration is off."""
+    app.config["ALLOW_SELF_REGISTRATION"] = False
+    try:
+        login(client, world.admin)
+        response = post_form(client, "/admin/organizations/new", NEW_ORGANIZATION)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and "Cedar Falls Water Works is added" in html
+        assert "dana@cedarfalls.example.org" in html
+        match = re.search(r"http://localhost(/invitations/[A-Za-z0-9_\-]+)", html)
+        assert match, html
+        with app.app_context():
+            organization = db.session.scalar(
+                sa.select(Organization).where(Organization.state == "IA")
+            )
+            assert organization is not None
+            assert organization.name == "Cedar Falls Water Works"
+            assert organization.county == "Black Hawk"
+            assert [s.value for s in organization.sectors] == ["water", "electric"]
+            assert organization.members == []  # nobody until the invitation is accepted
+            created = db.session.scalar(
+                sa.select(AuditEvent).where(AuditEvent.action == "admin.organization_created")
+            )
+            assert created is not None and created.organization_id == organization.id
+
+        operator = app.test_client()
+        assert "Join Cedar Falls Water Works" in operator.get(match.group(1)).get_data(as_text=True)
+        joined = post_form(
+            operator,
+            match.group(1),
+            {"full_name": "Dana Lee", "password": PASSWORD, "confirm": PASSWORD},
+        )
+        assert joined.status_code == 302
+        assert "Cedar Falls Water Works" in operator.get("/organization/").get_data(as_text=True)
+        started = post_form(operator, "/assessments/start", {}, page="/assessments/")
+        assert started.status_code == 302 and "/steps/" in started.headers["Location"]
+    finally:
+        app.config["ALLOW_SELF_REGISTRATION"] = True
+
+
+def test_adding_an_organization_explains_what_is_wrong_and_creates_nothing(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    login(client, world.admin)
+    empty = post_form(client, "/admin/organizations/new", {})
+    assert empty.status_code == 400
+    text = empty.get_data(as_text=True)
+    for message in (
+        "Enter the name of your organization.",
+        "Choose at least one sector.",
+        "Enter the email address of the person who will answer the assessment.",
+    ):
+        assert message in text, message  # fmt: skip
+
+    # Same name (any spacing or case) in the same state as Alpha Hospital (OH): refused.
+    duplicate = post_form(
+        client,
+        "/admin/organizations/new",
+        {**NEW_ORGANIZATION, "organization_name": "alpha  hospital sentinel-a", "state": "OH"},
+    )
+    assert duplicate.status_code == 400
+    assert "already registered in this state" in duplicate.get_data(as_text=True)
+
+    # The first operator already has an account: refused, and the organization is not kept.
+    taken = post_form(
+        client, "/admin/organizations/new", {**NEW_ORGANIZATION, "operator_email": world.operator_b}
+    )
+    assert taken.status_code == 400
+    assert "already has an account" in taken.get_data(as_text=True)
+    assert 'value="Cedar  Falls   Water Works"' in taken.get_data(as_text=True)  # kept in the form
+    with app.app_context():
+        assert db.session.scalar(sa.select(Organization).where(Organization.state == "IA")) is None
+
+
+def test_only_admins_add_organizations(app: Flask, world: World) -> None:
+    for email in (world.operator_a, world.coordinator_x):
+        client = app.test_client()
+        login(client, email)
+        assert client.get("/admin/organizations/new").status_code == 403

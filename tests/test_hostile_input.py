@@ -173,3 +173,22 @@ def test_registration_and_admin_fields(app: Flask, world: World, value: str) -> 
         response = admin.get(path + quote(value))
         assert response.status_code in (200, 400), path
         assert shown_escaped(response.get_data(as_text=True), value)
+    # An admin adding an organization: the same fields as registration, stored as typed (or
+    # refused with the same message), shown escaped on the page with its invitation link.
+    added = post_form(
+        admin,
+        "/admin/organizations/new",
+        {
+            **{k: v for k, v in REGISTRATION.items() if k not in ("full_name", "email")},
+            "organization_name": value[:200],
+            "county": value[:100],
+            "state": "IA",
+            "operator_email": "first@iowa.example.org",
+        },
+    )
+    if refused:
+        assert added.status_code == 400
+        assert "invisible control characters" in added.get_data(as_text=True)
+    else:
+        assert added.status_code == 200
+        assert shown_escaped(added.get_data(as_text=True), " ".join(value[:200].split()))

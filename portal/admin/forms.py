@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from portal.auth.forms import OrganizationFields
 from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from portal.forms import CheckboxListField, NoControlCharacters, email_field, strip
 from portal.geography import STATES
@@ -63,6 +66,23 @@ class JurisdictionForm(FlaskForm):
     def county_list(self) -> list[str]:
         raw = (self.counties.data or "").replace("\n", ",")
         return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+class OrganizationForm(OrganizationFields):
+    """An admin adds an organization and invites its first operator (self-registration off)."""
+
+    operator_email = email_field(
+        "Email address of its first operator",
+        "Enter the email address of the person who will answer the assessment.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The registration form speaks to the operator ("your organization"); this one to an admin.
+        self.sectors.label.text = "What does the organization operate?"
+        self.ownership.label.text = "Who owns the organization?"
+        self.size_band.label.text = "How many staff does it have?"
+        self.county.description = "Its state or county coordinator sees assessments by county."
 
 
 class DirectorySearchForm(FlaskForm):

@@ -14,6 +14,7 @@ from portal.admin.forms import (
     CoordinatorForm,
     DirectorySearchForm,
     JurisdictionForm,
+    OrganizationForm,
 )
 from portal.auth import service, sessions
 from portal.auth.decorators import role_required
@@ -107,6 +108,44 @@ def new_jurisdiction() -> Response | str:
             flash(f"Jurisdiction {jurisdiction.name} created.", "success")
             return redirect(url_for("admin.index"))
     return render_template("admin/jurisdiction_form.html", form=form)
+
+
+@bp.route("/organizations/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def new_organization() -> str | tuple[str, int]:
+    """Add an organization and invite its first operator: how organizations join when
+    self-registration is off. The invitation link is shown once, here."""
+    form = OrganizationForm()
+    if form.validate_on_submit():
+        try:
+            organization = service.create_organization(
+                form.new_organization(),
+                duplicate_message="An organization with this name is already registered in "
+                "this state.",
+            )
+            token = service.create_invitation(
+                organization, form.operator_email.data or "", current_user
+            )
+        except service.AccountError as error:
+            db.session.rollback()
+            field = "operator_email" if error.field == "email" else error.field
+            getattr(form, field or "operator_email").errors.append(str(error))
+        else:
+            audit.record(
+                "admin.organization_created",
+                object_type="Organization",
+                object_id=organization.id,
+                organization_id=organization.id,
+            )
+            db.session.commit()
+            return render_template(
+                "admin/organization_created.html",
+                organization=organization,
+                email=service.normalise_email(form.operator_email.data or ""),
+                link=url_for("auth.accept_invitation", token=token, _external=True),
+            )
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/organization_form.html", form=form), status
 
 
 @bp.post("/users/<int:user_id>/<any(deactivate, reactivate, make_admin, make_coordinator):change>")

@@ -7,6 +7,7 @@ from wtforms import EmailField, PasswordField, RadioField, SelectField, StringFi
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from portal.auth.service import NewOrganization
 from portal.forms import CheckboxListField, NoControlCharacters, choices, email_field, strip
 from portal.geography import STATES
 from portal.models import OWNERSHIP_LABELS, SECTOR_LABELS, SIZE_LABELS
@@ -48,7 +49,9 @@ def _full_name_field() -> StringField:
     )
 
 
-class RegistrationForm(FlaskForm):
+class OrganizationFields(FlaskForm):
+    """What the portal knows of an organization: asked at registration, and by an admin."""
+
     organization_name = StringField(
         "Organization name",
         description="As your staff and your state would recognise it.",
@@ -91,6 +94,19 @@ class RegistrationForm(FlaskForm):
             NoControlCharacters(),
         ],
     )
+
+    def new_organization(self) -> NewOrganization:
+        return NewOrganization(
+            name=self.organization_name.data or "",
+            sectors=list(self.sectors.data or []),
+            ownership=self.ownership.data or "",
+            size_band=self.size_band.data or "",
+            state=self.state.data or "",
+            county=self.county.data or "",
+        )
+
+
+class RegistrationForm(OrganizationFields):
     full_name = _full_name_field()
     email = email_field("Work email address")
     password, confirm = _new_password_fields()

@@ -85,17 +85,12 @@ def register() -> Response | str:
         return redirect(url_for("main.home"))
     form = RegistrationForm()
     if form.validate_on_submit():
-        new_org = service.NewOrganization(
-            name=form.organization_name.data or "",
-            sectors=list(form.sectors.data or []),
-            ownership=form.ownership.data or "",
-            size_band=form.size_band.data or "",
-            state=form.state.data or "",
-            county=form.county.data or "",
-        )
         try:
             user = service.register_organization(
-                new_org, form.full_name.data or "", form.email.data or "", form.password.data or ""
+                form.new_organization(),
+                form.full_name.data or "",
+                form.email.data or "",
+                form.password.data or "",
             )
         except service.AccountError as error:
             getattr(form, error.field or "email").errors.append(str(error))

@@ -64,6 +64,25 @@ def register_organization(org: NewOrganization, full_name: str, email: str, pass
             "to invite you.",
             field="email",
         )
+    organization = create_organization(
+        org,
+        duplicate_message="An organization with this name is already registered in this state. "
+        "Ask its operator to invite you instead of registering again.",
+    )
+    user = User(
+        email=normalise_email(email),
+        full_name=full_name,
+        password_hash=hash_password(password),
+        role=Role.OPERATOR,
+        organization=organization,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def create_organization(org: NewOrganization, duplicate_message: str) -> Organization:
+    """Create an organization with no users yet (flushed, not committed); one name per state."""
     key = name_key(org.name)
     duplicate = db.session.scalar(
         sa.select(Organization.id).where(
@@ -71,11 +90,7 @@ def register_organization(org: NewOrganization, full_name: str, email: str, pass
         )
     )
     if duplicate is not None:
-        raise AccountError(
-            "An organization with this name is already registered in this state. Ask its "
-            "operator to invite you instead of registering again.",
-            field="organization_name",
-        )
+        raise AccountError(duplicate_message, field="organization_name")
     organization = Organization(
         name=" ".join(org.name.split()),
         name_key=key,
@@ -85,16 +100,9 @@ def register_organization(org: NewOrganization, full_name: str, email: str, pass
         size_band=SizeBand(org.size_band),
     )
     organization.sectors = [Sector(s) for s in org.sectors]
-    user = User(
-        email=normalise_email(email),
-        full_name=full_name,
-        password_hash=hash_password(password),
-        role=Role.OPERATOR,
-        organization=organization,
-    )
-    db.session.add_all([organization, user])
+    db.session.add(organization)
     db.session.flush()
-    return user
+    return organization
 
 
 def create_invitation(organization: Organization, email: str, invited_by: User) -> str:
