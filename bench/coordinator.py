@@ -85,6 +85,10 @@ def measure(database: str, count: int, port: int) -> dict[str, list[float]]:
         admin.sign_in("admin@national.example.org", PASSWORD)
         results["national queue (admin)"] = time_page(admin, "/review/", count)
         results["national dashboard (admin)"] = time_page(admin, "/review/dashboard", count)
+        results["administration (admin, first page)"] = time_page(admin, "/admin/", count)
+        results["administration search (admin)"] = time_page(
+            admin, "/admin/?q=pine&state=TX", count
+        )
         operator = Browser(base)
         operator.sign_in(email, PASSWORD)
         results["operator results with national peers"] = time_page(
