@@ -237,7 +237,7 @@ def test_adding_an_organization_explains_what_is_wrong_and_creates_nothing(
     assert empty.status_code == 400
     text = empty.get_data(as_text=True)
     for message in (
-        "Enter the name of your organization.",
+        "Enter the name of the organization.",
         "Choose at least one sector.",
         "Enter the email address of the person who will answer the assessment.",
     ):

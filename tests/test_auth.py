@@ -36,7 +36,7 @@ def test_register_creates_organization_and_signs_in(app: Flask, client: FlaskCli
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"organization_name": ""}, "Enter the name of your organization."),
+        ({"organization_name": ""}, "Enter the name of the organization."),
         ({"organization_name": "x" * 201}, "at most 200 characters"),
         ({"sectors": []}, "Choose at least one sector."),
         ({"sectors": ["nuclear"]}, "not a valid choice"),

@@ -57,7 +57,7 @@ class OrganizationFields(FlaskForm):
         description="As your staff and your state would recognise it.",
         filters=[strip],
         validators=[
-            InputRequired("Enter the name of your organization."),
+            InputRequired("Enter the name of the organization."),
             Length(max=200, message="An organization name can be at most 200 characters."),
             NoControlCharacters(),
         ],
@@ -72,24 +72,24 @@ class OrganizationFields(FlaskForm):
         "Who owns your organization?",
         description="Some free services are only for public (government) bodies.",
         choices=choices(OWNERSHIP_LABELS),
-        validators=[InputRequired("Choose who owns your organization.")],
+        validators=[InputRequired("Choose who owns the organization.")],
     )
     size_band = SelectField(
         "How many staff do you have?",
         choices={"": "- Select -", **choices(SIZE_LABELS)},
-        validators=[InputRequired("Choose how many staff you have.")],
+        validators=[InputRequired("Choose how many staff it has.")],
     )
     state = SelectField(
         "State or territory",
         choices={"": "- Select -", **STATES},
-        validators=[InputRequired("Choose your state or territory.")],
+        validators=[InputRequired("Choose the state or territory.")],
     )
     county = StringField(
         "County (or parish, borough)",
         description="Your state or county coordinator sees assessments by county.",
         filters=[strip],
         validators=[
-            InputRequired("Enter your county."),
+            InputRequired("Enter the county."),
             Length(max=100, message="A county name can be at most 100 characters."),
             NoControlCharacters(),
         ],
