@@ -142,6 +142,7 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "admin.new_coordinator": ("admin", "GET", "/admin/coordinators/new"),
     "admin.new_jurisdiction": ("admin", "GET", "/admin/jurisdictions/new"),
     "admin.new_organization": ("admin", "GET", "/admin/organizations/new"),
+    "admin.invite_operator": ("admin", "GET", "/admin/organizations/{org_a}/invite"),
     "admin.audit_log": ("admin", "GET", "/admin/audit"),
     "admin.change_user": ("admin", "POST", "/admin/users/{coordinator_y_id}/deactivate"),
 }
@@ -177,6 +178,7 @@ def objects(app: Flask, world: World) -> dict[str, Any]:
             "request": request_row.id,
             "invitation": invitation_id,
             "invitation_token": token,
+            "org_a": world.org_a,
             "coordinator_y_id": db.session.scalar(
                 sa.select(User.id).where(User.email == world.coordinator_y)
             ),

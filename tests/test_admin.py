@@ -158,6 +158,26 @@ def test_the_directory_finds_organizations_and_operators_a_page_at_a_time(
     assert refused.status_code == 400
     assert "Field cannot be longer than 200 characters" in refused.get_data(as_text=True)
 
+    # The pager keeps the search (and only the directory's own parameters) in its links.
+    crafted = client.get("/admin/?q=lone+star&state=TX&endpoint=x&_method=POST")
+    assert crafted.status_code == 200
+    following = BeautifulSoup(crafted.get_data(as_text=True), "html.parser").find(
+        "a", string="Next organizations"
+    )
+    assert following is not None
+    href = str(following["href"])  # type: ignore[index]
+    assert "endpoint" not in href and "_method" not in href
+    followed = client.get(href).get_data(as_text=True)
+    assert _listed(followed, "organizations") == [f"Lone Star Water {i:03d}" for i in range(50, 57)]
+    people = client.get("/admin/?q=lone-star&people_page=2").get_data(as_text=True)
+    assert _listed(people, "operators") == [
+        f"it{i:03d}@lone-star-water.example.org" for i in range(50, 57)
+    ]
+    for odd in ("²", "-1", "abc", "9999999", ""):
+        odd_page = client.get("/admin/?q=lone+star&org_page=" + odd)
+        assert odd_page.status_code == 200, odd
+        assert _listed(odd_page.get_data(as_text=True), "organizations")[0] == "Lone Star Water 000"
+
     # Staff are always listed in full, with their actions.
     staff = _listed(first, "staff")
     assert sorted(staff) == sorted([world.admin, world.coordinator_x, world.coordinator_y])
@@ -263,8 +283,47 @@ def test_adding_an_organization_explains_what_is_wrong_and_creates_nothing(
         assert db.session.scalar(sa.select(Organization).where(Organization.state == "IA")) is None
 
 
+def test_a_lost_invitation_is_replaced_from_the_directory(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """The link is shown once: a double submit or a lost link must not strand the organization."""
+    login(client, world.admin)
+    first = post_form(client, "/admin/organizations/new", NEW_ORGANIZATION)
+    assert first.status_code == 200
+    assert "no-store" in first.headers["Cache-Control"]
+    again = post_form(client, "/admin/organizations/new", NEW_ORGANIZATION)
+    assert again.status_code == 400
+    assert "Invite an operator" in again.get_data(as_text=True)
+
+    listing = client.get("/admin/?q=cedar+falls").get_data(as_text=True)
+    invite = BeautifulSoup(listing, "html.parser").select_one('a[href$="/invite"]')
+    assert invite is not None
+    path = str(invite["href"])  # type: ignore[index]
+    taken = post_form(client, path, {"email": world.operator_a})
+    assert taken.status_code == 400 and "already has an account" in taken.get_data(as_text=True)
+    # The same address again: a new link, and the first one stops working.
+    replaced = post_form(client, path, {"email": "dana@cedarfalls.example.org"})
+    assert replaced.status_code == 200 and "no-store" in replaced.headers["Cache-Control"]
+    old = re.search(r"http://localhost(/invitations/[\w-]+)", first.get_data(as_text=True))
+    new = re.search(r"http://localhost(/invitations/[\w-]+)", replaced.get_data(as_text=True))
+    assert old and new and old.group(1) != new.group(1)
+    operator = app.test_client()
+    assert operator.get(old.group(1)).status_code == 404
+    joined = post_form(
+        operator, new.group(1), {"full_name": "Dana Lee", "password": PASSWORD, "confirm": PASSWORD}
+    )
+    assert joined.status_code == 302
+    assert "Cedar Falls Water Works" in operator.get("/organization/").get_data(as_text=True)
+    with app.app_context():
+        actions = db.session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.action.startswith("invitation."))
+        ).all()
+    assert sorted(actions) == ["invitation.accepted", "invitation.created", "invitation.created"]
+
+
 def test_only_admins_add_organizations(app: Flask, world: World) -> None:
     for email in (world.operator_a, world.coordinator_x):
         client = app.test_client()
         login(client, email)
         assert client.get("/admin/organizations/new").status_code == 403
+        assert client.get(f"/admin/organizations/{world.org_b}/invite").status_code == 403

@@ -17,6 +17,7 @@ def invite(client: FlaskClient, email: str) -> str:
     response = post_form(
         client, "/organization/invitations", {"email": email}, page="/organization/"
     )
+    assert "no-store" in response.headers["Cache-Control"]  # the link is a secret
     html = response.get_data(as_text=True)
     match = re.search(r"(http://localhost/invitations/[A-Za-z0-9_\-]+)", html)
     assert match, html

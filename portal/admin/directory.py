@@ -66,8 +66,9 @@ def operators(text: str, state: str, page: int) -> Page[User]:
     if text:
         query = query.where(
             sa.or_(
-                sa.func.lower(User.email).contains(text.casefold(), autoescape=True),
-                sa.func.lower(User.full_name).contains(text.casefold(), autoescape=True),
+                # lower() on both sides (not casefold): what SQL's lower() can match.
+                sa.func.lower(User.email).contains(text.lower(), autoescape=True),
+                sa.func.lower(User.full_name).contains(text.lower(), autoescape=True),
                 Organization.name_key.contains(name_key(text), autoescape=True),
             )
         )

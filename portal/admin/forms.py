@@ -85,6 +85,13 @@ class OrganizationForm(OrganizationFields):
         self.county.description = "Its state or county coordinator sees assessments by county."
 
 
+class AdminInviteForm(FlaskForm):
+    email = email_field(
+        "Email address of the operator",
+        "Enter the email address of the person who will answer the assessment.",
+    )
+
+
 class DirectorySearchForm(FlaskForm):
     """GET search of organizations and operators (read-only: no CSRF token)."""
 

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal import audit
+from portal import access, audit
 from portal.admin import directory
 from portal.admin.forms import (
+    AdminInviteForm,
     AuditFilterForm,
     CoordinatorForm,
     DirectorySearchForm,
@@ -19,7 +29,7 @@ from portal.admin.forms import (
 from portal.auth import service, sessions
 from portal.auth.decorators import role_required
 from portal.extensions import db
-from portal.models import AuditEvent, Jurisdiction, Role, User
+from portal.models import AuditEvent, Jurisdiction, Organization, Role, User
 from portal.readonly import read_only
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -42,12 +52,17 @@ def index() -> tuple[str, int]:
         organizations=directory.organizations(text, state, _page_number("org_page")),
         operators=directory.operators(text, state, _page_number("people_page")),
         page_size=directory.PAGE_SIZE,
+        # Only the directory's own parameters go into the pager's links.
+        pager_args={k: v for k in _DIRECTORY_ARGS if (v := request.args.get(k))},
     ), (200 if valid else 400)
+
+
+_DIRECTORY_ARGS = ("q", "state", "org_page", "people_page")
 
 
 def _page_number(parameter: str) -> int:
     value = request.args.get(parameter, "")
-    return int(value) if value.isdigit() and len(value) <= 6 else 1
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 6 else 1
 
 
 def _jurisdiction_choices() -> dict[str, str]:
@@ -112,24 +127,24 @@ def new_jurisdiction() -> Response | str:
 
 @bp.route("/organizations/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
-def new_organization() -> str | tuple[str, int]:
+def new_organization() -> Response | tuple[str, int]:
     """Add an organization and invite its first operator: how organizations join when
     self-registration is off. The invitation link is shown once, here."""
     form = OrganizationForm()
     if form.validate_on_submit():
         try:
             organization = service.create_organization(
-                form.new_organization(),
-                duplicate_message="An organization with this name is already registered in "
-                "this state.",
+                form.new_organization(), duplicate_message=_ALREADY_THERE
             )
-            token = service.create_invitation(
-                organization, form.operator_email.data or "", current_user
-            )
+            email = form.operator_email.data or ""
+            token = service.create_invitation(organization, email, current_user)
         except service.AccountError as error:
             db.session.rollback()
             field = "operator_email" if error.field == "email" else error.field
             getattr(form, field or "operator_email").errors.append(str(error))
+        except sa.exc.IntegrityError:  # another admin added the same name a moment ago
+            db.session.rollback()
+            form.organization_name.errors.append(_ALREADY_THERE)
         else:
             audit.record(
                 "admin.organization_created",
@@ -137,15 +152,59 @@ def new_organization() -> str | tuple[str, int]:
                 object_id=organization.id,
                 organization_id=organization.id,
             )
-            db.session.commit()
-            return render_template(
-                "admin/organization_created.html",
-                organization=organization,
-                email=service.normalise_email(form.operator_email.data or ""),
-                link=url_for("auth.accept_invitation", token=token, _external=True),
-            )
+            return _invitation_sent(organization, email, token, added=True)
     status = 400 if form.is_submitted() else 200
     return render_template("admin/organization_form.html", form=form), status
+
+
+_ALREADY_THERE = (
+    "An organization with this name is already registered in this state. To give it a new "
+    "operator, find it under Administration and choose “Invite an operator”."
+)
+
+
+@bp.route("/organizations/<int:organization_id>/invite", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def invite_operator(organization_id: int) -> Response | tuple[str, int]:
+    """A new invitation into an existing organization: when the first link was lost or expired,
+    or its operators have all left."""
+    organization = access.get_or_404(Organization, organization_id)
+    form = AdminInviteForm()
+    if form.validate_on_submit():
+        email = form.email.data or ""
+        try:
+            token = service.create_invitation(organization, email, current_user)
+        except service.AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            return _invitation_sent(organization, email, token)
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "admin/invite_operator.html", form=form, organization=organization
+    ), status
+
+
+def _invitation_sent(
+    organization: Organization, email: str, token: str, added: bool = False
+) -> Response:
+    audit.record(
+        "invitation.created",
+        object_type="Organization",
+        object_id=organization.id,
+        organization_id=organization.id,
+    )
+    db.session.commit()
+    response = make_response(
+        render_template(
+            "admin/organization_created.html",
+            organization=organization,
+            added=added,
+            email=service.normalise_email(email),
+            link=url_for("auth.accept_invitation", token=token, _external=True),
+        )
+    )
+    response.headers["Cache-Control"] = "private, no-store"  # the link is a secret
+    return response
 
 
 @bp.post("/users/<int:user_id>/<any(deactivate, reactivate, make_admin, make_coordinator):change>")

@@ -64,6 +64,7 @@ def register_organization(org: NewOrganization, full_name: str, email: str, pass
             "to invite you.",
             field="email",
         )
+    password_hash = hash_password(password)  # slow on purpose: before any row is written
     organization = create_organization(
         org,
         duplicate_message="An organization with this name is already registered in this state. "
@@ -72,7 +73,7 @@ def register_organization(org: NewOrganization, full_name: str, email: str, pass
     user = User(
         email=normalise_email(email),
         full_name=full_name,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=Role.OPERATOR,
         organization=organization,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -75,7 +75,9 @@ def invite() -> Response | str:
         "Invitation created. Send your colleague the link below; it works once, for 7 days.",
         "success",
     )
-    return _page(organization, InviteForm(formdata=None), invite_link=link)
+    response = make_response(_page(organization, InviteForm(formdata=None), invite_link=link))
+    response.headers["Cache-Control"] = "private, no-store"  # the link is a secret
+    return response
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")
