@@ -213,6 +213,17 @@ def with_redis(app: Flask) -> Iterator[Any]:
         client.close()
 
 
+def watch_statements(app: Flask, listener: Callable[..., None], send: Callable[[], Any]) -> Any:
+    """``send()``, with ``listener`` called before each SQL statement it executes."""
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        return send()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+
+
 def count_queries(app: Flask, send: Callable[[], Any]) -> tuple[int, Any]:
     """How many SQL statements ``send()`` executes, and what it returned."""
     count = 0
@@ -221,13 +232,7 @@ def count_queries(app: Flask, send: Callable[[], Any]) -> tuple[int, Any]:
         nonlocal count
         count += 1
 
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", counter)
-    try:
-        response = send()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", counter)
+    response = watch_statements(app, counter, send)
     return count, response
 
 

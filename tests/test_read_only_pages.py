@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from portal.extensions import db
 from portal.models import AuditEvent
 from tests.assess.helpers import Wizard, autosave, start
-from tests.conftest import World, login, logout
+from tests.conftest import World, login, logout, watch_statements
 
 
 def autocommit_of_statements(app: Flask, send: Callable[[], Any]) -> tuple[list[bool], Any]:
@@ -32,14 +32,7 @@ def autocommit_of_statements(app: Flask, send: Callable[[], Any]) -> tuple[list[
         else:
             modes.append(bool(driver.autocommit))  # type: ignore[union-attr]
 
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = send()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-    return modes, response
+    return modes, watch_statements(app, record, send)
 
 
 def test_reading_pages_skip_the_transaction_and_saves_keep_theirs(

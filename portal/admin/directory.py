@@ -28,7 +28,11 @@ class Page(Generic[T]):
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return _page_count(self.total)
+
+
+def _page_count(total: int) -> int:
+    return max(1, -(-total // PAGE_SIZE))
 
 
 def staff() -> list[User]:
@@ -82,7 +86,7 @@ def _page(query: sa.Select[Any], number: int, loader: Any) -> Page[Any]:
         sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     )
     total = int(total or 0)
-    number = min(max(number, 1), max(1, -(-total // PAGE_SIZE)))
+    number = min(max(number, 1), _page_count(total))
     rows = db.session.scalars(
         query.options(loader).limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)
     ).all()
