@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy.exc
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter, Map
 
-from portal import questionnaires, readonly
+from portal import questionnaires, readonly, safe_json
 from portal.config import (
     PROJECT_ROOT,
     check_production_config,
@@ -37,6 +38,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.request_class = safe_json.GuardedRequest
+    # Every <int:…> in a URL is an id or a step number: one larger than a database integer
+    # (2**31 - 1) matches no route (404) instead of reaching the database (PostgreSQL: 500).
+    app.url_map.converters["int"] = DatabaseIntConverter
     app.config.update(from_environment())
     if config:
         app.config.update(config)
@@ -66,6 +71,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     cli.register(app)
     return app
+
+
+class DatabaseIntConverter(IntegerConverter):
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _configure_logging(app: Flask) -> None:
@@ -237,6 +248,11 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        # Pages, files and JSON made for a signed-in person are never kept by a browser's or a
+        # proxy's cache (the back button after sign-out, a shared computer). Static files are
+        # the same for everyone.
+        if request.endpoint != "static" and session.get("_user_id"):
+            response.headers["Cache-Control"] = "private, no-store"
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

@@ -4,8 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
+from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectMultipleField, widgets
 from wtforms.validators import Email, InputRequired, Length, ValidationError
+
+
+class Form(FlaskForm):
+    """The base of every portal form: read from a form post, never from a JSON body.
+
+    Flask-WTF fills a form from ``request.get_json()`` when a post carries JSON instead of
+    fields; the portal's pages never send that, and a JSON list or number there ended in a 500.
+    A JSON post to a form's URL is now simply a post with no fields.
+    """
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            # Data the view passed itself (request.args, a MultiDict) is used as given.
+            if not hasattr(formdata, "getlist") and request.is_json:
+                return None
+            return super().wrap_formdata(form, formdata)
 
 
 class CheckboxListField(SelectMultipleField):

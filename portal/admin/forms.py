@@ -2,17 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from portal.auth.forms import OrganizationFields
 from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from portal.forms import CheckboxListField, NoControlCharacters, email_field, strip
+from portal.forms import CheckboxListField, Form, NoControlCharacters, email_field, strip
 from portal.geography import STATES
 
 
-class CoordinatorForm(FlaskForm):
+class CoordinatorForm(Form):
     full_name = StringField(
         "Full name",
         filters=[strip],
@@ -40,7 +39,7 @@ class CoordinatorForm(FlaskForm):
     )
 
 
-class JurisdictionForm(FlaskForm):
+class JurisdictionForm(Form):
     name = StringField(
         "Name",
         description='For example "Ohio" or "Southeast Ohio Region".',
@@ -85,14 +84,14 @@ class OrganizationForm(OrganizationFields):
         self.county.description = "Its state or county coordinator sees assessments by county."
 
 
-class AdminInviteForm(FlaskForm):
+class AdminInviteForm(Form):
     email = email_field(
         "Email address of the operator",
         "Enter the email address of the person who will answer the assessment.",
     )
 
 
-class DirectorySearchForm(FlaskForm):
+class DirectorySearchForm(Form):
     """GET search of organizations and operators (read-only: no CSRF token)."""
 
     class Meta:
@@ -106,7 +105,7 @@ class DirectorySearchForm(FlaskForm):
     state = SelectField("State or territory", choices={"": "Any", **STATES}, default="")
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     """GET filters for the audit log (read-only: no CSRF token)."""
 
     class Meta:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal.assess.service import NOTE_MAX_LENGTH, Submitted, small_int, storable
+from portal.forms import Form
 from portal.questionnaire.model import Question
 
 
@@ -24,7 +24,7 @@ def field_name(prefix: str, question_id: str) -> str:
     return f"{prefix}__{question_id.replace('.', '__')}"
 
 
-class SectionFormBase(FlaskForm):
+class SectionFormBase(Form):
     questions: list[Question]
 
     def answer_field(self, question: Question) -> Any:
@@ -56,8 +56,15 @@ class SectionFormBase(FlaskForm):
 
 
 def section_form(
-    questions: list[Question], formdata: Any = None, data: dict[str, Any] | None = None
+    questions: list[Question],
+    formdata: Any = None,
+    data: dict[str, Any] | None = None,
+    *,
+    csrf: bool = True,
 ) -> SectionFormBase:
+    """``csrf=False`` only to check the fields of a post whose token already failed, before
+    keeping them for their owner (never to save)."""
+
     class SectionForm(SectionFormBase):
         pass
 
@@ -89,12 +96,12 @@ def section_form(
             ),
         )
         setattr(SectionForm, field_name("r", question.id), HiddenField())
-    form = SectionForm(formdata=formdata, data=data)
+    form = SectionForm(formdata=formdata, data=data, meta={"csrf": csrf})
     form.questions = questions
     return form
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(
         "Exported assessment (.json)",
         validators=[

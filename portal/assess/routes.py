@@ -3,11 +3,8 @@ results, re-assessment, and JSON export/import."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import secrets
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,8 +27,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from portal import access, audit
-from portal.assess import service
+from portal import access, audit, origin, safe_json
+from portal.assess import pending, service
 from portal.assess.forms import ImportForm, field_name, section_form
 from portal.auth import sessions
 from portal.auth.decorators import role_required
@@ -40,7 +37,6 @@ from portal.models import (
     Answer,
     Assessment,
     Organization,
-    PendingSave,
     ReviewComment,
     Role,
     ToolRequest,
@@ -54,7 +50,9 @@ from portal.reports.charts import Bar, priority_bars
 bp = Blueprint("assess", __name__, url_prefix="/assessments")
 
 _FIELD_PREFIXES = ("a__", "n__", "r__")
-PENDING_LIFETIME = timedelta(days=7)
+# One answer and a note of at most 2,000 characters, even if every character is sent as a
+# 12-byte JSON escape (a surrogate pair), fits in 32 KiB.
+AUTOSAVE_MAX_BYTES = 32 * 1024
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -110,8 +108,10 @@ def _render_step(
     status: int = 200,
     overlay: MultiDict[str, str] | None = None,
     rows: dict[str, Answer] | None = None,
+    restored: pending.Restored | None = None,
 ) -> tuple[str, int]:
-    """The step page. ``rows``: the answers as just read, when nothing was saved since."""
+    """The step page. ``rows``: the answers as just read, when nothing was saved since;
+    ``restored``: a save kept while signed out, filled in and marked for checking."""
     if rows is None:
         rows = service.answer_rows(assessment)
     stored = service.answer_values(rows)
@@ -160,6 +160,7 @@ def _render_step(
             ).replace("<", "\\u003c")
         ),
         updated={qid: rows[qid] for qid in rows},
+        restored=restored,
     ), status
 
 
@@ -296,13 +297,11 @@ def import_json() -> Response | tuple[str, int]:
     form = ImportForm()
     if not form.validate_on_submit():
         return _index_page(organization, form, 400)
-    raw = form.file.data.read(current_app.config["MAX_CONTENT_LENGTH"])
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        form.file.errors.append(
-            "This file is not valid JSON. Choose a file exported from the portal."
-        )
+        data = safe_json.parse(form.file.data.read(limit + 1), max_bytes=limit)
+    except safe_json.JsonRefused as refusal:
+        form.file.errors.append(f"{refusal} Choose a file exported from the portal.")
         return _index_page(organization, form, 400)
     try:
         report = service.import_into_new_draft(organization, current_user, data)
@@ -356,21 +355,23 @@ def step(assessment_id: int, number: int) -> Response | tuple[str, int]:
     steps = service.steps_of(assessment)
     current = _step_or_404(steps, number)
     rows = service.answer_rows(assessment)
-    restore = request.args.get("restore")
-    if restore:
-        pending = _pending(restore, assessment)
-        if pending is not None:
-            restored = MultiDict(pending.payload)
-            form = _form_for(current, rows, formdata=restored)
-            return _render_step(
-                assessment,
-                steps,
-                current,
-                form,
-                overlay=restored,
-                notice="You were signed out before these answers were saved. They are filled "
-                "in below: check them and press “Save and continue”.",
-            )
+    token = request.args.get("restore")
+    kept = pending.find(token, assessment, current_user) if token else None
+    if token and kept is not None:
+        fields = MultiDict(kept.payload)
+        question_ids = [q.id for q in current.section.questions]
+        restored = pending.Restored(
+            token, kept.created_at, pending.unsaved_changes(question_ids, kept.payload, rows)
+        )
+        return _render_step(
+            assessment,
+            steps,
+            current,
+            _form_for(current, rows, formdata=fields),
+            overlay=fields,
+            rows=rows,
+            restored=restored,
+        )
     return _render_step(assessment, steps, current, _form_for(current, rows), rows=rows)
 
 
@@ -394,7 +395,7 @@ def save_step(assessment_id: int, number: int) -> Response | tuple[str, int]:
         return _render_step(assessment, steps, current, form, status=400)
     # InvalidSubmission (400) and AssessmentError (locked) are handled for the whole blueprint.
     outcome = service.save_answers(assessment, form.submissions(request.form), current_user)
-    _clear_pending(request.form.get("restore_token"), assessment)
+    pending.discard(request.form.get("restore_token"), assessment)
     if outcome.saved:
         audit.record(
             "assessment.answers_saved",
@@ -436,7 +437,10 @@ def autosave(assessment_id: int) -> Response | tuple[Response, int]:
     if not current_user.is_authenticated:
         return jsonify(error="signed_out", message="You were signed out. Sign in to save."), 401
     assessment = _load_for_editing(assessment_id)
-    payload = request.get_json(silent=True)
+    try:
+        payload = safe_json.parse(request.get_data(), max_bytes=AUTOSAVE_MAX_BYTES, max_depth=1)
+    except safe_json.JsonRefused as refusal:
+        return jsonify(error="invalid", message=f"That request could not be read. {refusal}"), 400
     if not isinstance(payload, dict) or not isinstance(payload.get("question_id"), str):
         return jsonify(error="invalid", message="That request could not be read."), 400
     value, note = payload.get("value"), payload.get("note", "")
@@ -536,26 +540,23 @@ def _stash(assessment_id: int, number: int, owner: User) -> str | None:
     """Keep the answer fields of this post for ``owner``; return the token that brings them back.
 
     ``owner`` must be allowed to edit the assessment (checked here: another tenant gets 404).
+    Nothing is kept from another site's page, nor anything a normal save would refuse.
     """
     assessment = access.get_or_404(Assessment, assessment_id, user=owner)
     if not owner.is_operator or not assessment.is_editable:
         abort(404)
-    payload = {k: v for k, v in request.form.items() if k.startswith(_FIELD_PREFIXES)}
-    if not payload or len(payload) > 3 * 200:
+    if not origin.is_same_origin():
         return None
-    token = secrets.token_urlsafe(24)
-    db.session.execute(
-        sa.delete(PendingSave).where(PendingSave.created_at < utcnow() - PENDING_LIFETIME)
-    )
-    db.session.add(
-        PendingSave(
-            token_hash=_hash(token),
-            assessment_id=assessment_id,
-            user_id=owner.id,
-            step=number,
-            payload=payload,
-        )
-    )
+    steps = service.steps_of(assessment)
+    if not 0 <= number < len(steps):
+        return None
+    step = steps[number]
+    expected = {field_name(p, q.id) for q in step.section.questions for p in ("a", "n", "r")}
+    fields = {k: v for k, v in request.form.items() if k in expected}
+    form = section_form(list(step.section.questions), formdata=request.form, csrf=False)
+    if not fields or not form.validate():
+        return None
+    token = pending.keep(assessment, owner, number, fields)
     audit.record(
         "assessment.save_deferred",
         object_type="Assessment",
@@ -583,29 +584,6 @@ def _stash_and_sign_in(assessment_id: int, number: int) -> Response:
     )
     target = url_for("assess.step", assessment_id=assessment_id, number=number, restore=token)
     return redirect(url_for("auth.login", next=target))
-
-
-def _pending(token: str, assessment: Assessment) -> PendingSave | None:
-    return db.session.scalar(
-        sa.select(PendingSave).where(
-            PendingSave.token_hash == _hash(token),
-            PendingSave.assessment_id == assessment.id,
-            PendingSave.user_id == current_user.id,
-        )
-    )
-
-
-def _clear_pending(token: str | None, assessment: Assessment) -> None:
-    if token:
-        db.session.execute(
-            sa.delete(PendingSave).where(
-                PendingSave.token_hash == _hash(token), PendingSave.assessment_id == assessment.id
-            )
-        )
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @bp.errorhandler(CSRFError)
@@ -770,9 +748,18 @@ def plan_pdf(assessment_id: int) -> Response | tuple[str, int]:
     from portal.toolrequests.routes import send
 
     assessment = _load(assessment_id)
-    if assessment.is_editable:
+    if assessment.is_editable and current_user.is_operator:
         flash("The remediation plan is made from a submitted assessment. Submit first.", "info")
         return redirect(url_for("assess.review", assessment_id=assessment.id))
+    if assessment.is_editable:
+        # Returned for revision: its answers are changing, so no plan is made from them until
+        # the organization submits again.
+        flash(
+            "This assessment was returned for revision. Its plan is made again when the "
+            "organization resubmits.",
+            "info",
+        )
+        return redirect(url_for("review.assessment", assessment_id=assessment.id))
     return send(
         documents.plan_pdf,
         assessment,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from portal.auth.service import NewOrganization
-from portal.forms import CheckboxListField, NoControlCharacters, choices, email_field, strip
+from portal.forms import CheckboxListField, Form, NoControlCharacters, choices, email_field, strip
 from portal.geography import STATES
 from portal.models import OWNERSHIP_LABELS, SECTOR_LABELS, SIZE_LABELS
 
@@ -49,7 +48,7 @@ def _full_name_field() -> StringField:
     )
 
 
-class OrganizationFields(FlaskForm):
+class OrganizationFields(Form):
     """What the portal knows of an organization: asked at registration, and by an admin."""
 
     organization_name = StringField(
@@ -112,7 +111,7 @@ class RegistrationForm(OrganizationFields):
     password, confirm = _new_password_fields()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     # No format check here: a sign-in only has to match an account, and a format message would
     # tell an attacker something the generic failure message does not.
     email = EmailField(
@@ -121,6 +120,7 @@ class LoginForm(FlaskForm):
         validators=[
             InputRequired("Enter your email address."),
             Length(max=254, message="An email address can be at most 254 characters."),
+            NoControlCharacters(),
         ],
     )
     password = PasswordField(
@@ -132,12 +132,12 @@ class LoginForm(FlaskForm):
     )
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(Form):
     full_name = _full_name_field()
     password, confirm = _new_password_fields()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = PasswordField(
         "Current password",
         validators=[

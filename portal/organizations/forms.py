@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-
-from portal.forms import email_field
+from portal.forms import Form, email_field
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = email_field("Colleague's work email address", "Enter your colleague's email address.")

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from portal.forms import NoControlCharacters, choices, strip
+from portal.forms import Form, NoControlCharacters, choices, strip
 from portal.models import SECTOR_LABELS
 from portal.review import queue
 
@@ -16,7 +15,7 @@ TIERS = {
 }
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(Form):
     """GET filters for the queue: read-only, so no CSRF token."""
 
     class Meta:
@@ -90,7 +89,7 @@ class QueueFilterForm(FlaskForm):
             raise ValidationError("The end date is before the start date.")
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     question_id = SelectField("About (optional)", validators=[Optional()])
     body = TextAreaField(
         "Comment for the operator",
@@ -103,7 +102,7 @@ class CommentForm(FlaskForm):
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     action = RadioField(
         "Decision",
         choices={"approve": "Approve", "deny": "Deny", "fulfil": "Mark fulfilled"},

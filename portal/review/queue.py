@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from portal import access
+from portal import access, safe_json
 from portal.extensions import db
 from portal.models import (
     Assessment,
@@ -188,6 +188,11 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     return first, row_id
 
 
+# A cursor we issue holds a sort name, one value and an id: under 2,000 characters even for a
+# 200-character name in a non-Latin script (6 bytes a character as JSON, then base64).
+MAX_CURSOR_LENGTH = 4096
+
+
 def _pack(made_for: str, first: Any, row_id: int) -> str:
     """An opaque page link: what it was made for, the last row's sort value and id."""
     raw = json.dumps([made_for, first, row_id]).encode()
@@ -195,10 +200,13 @@ def _pack(made_for: str, first: Any, row_id: int) -> str:
 
 
 def _unpack(cursor: str, made_for: str) -> tuple[Any, int]:
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise BadCursor
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        tag, first, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError, UnicodeDecodeError) as error:  # (JSONDecodeError too)
+        raw = base64.urlsafe_b64decode(padded.encode())
+        tag, first, row_id = safe_json.parse(raw, max_bytes=MAX_CURSOR_LENGTH, max_depth=1)
+    except (ValueError, TypeError) as error:  # (JsonRefused and binascii.Error too)
         raise BadCursor from error
     # Ids within those we issue (and SQLite's integer range: a larger one would raise).
     if tag != made_for or not isinstance(row_id, int) or isinstance(row_id, bool):

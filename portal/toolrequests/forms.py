@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from portal.forms import CheckboxListField, NoControlCharacters, email_field, strip
+from portal.forms import CheckboxListField, Form, NoControlCharacters, email_field, strip
 
 JUSTIFICATION_MAX = 5000
 
 
-class ToolRequestForm(FlaskForm):
+class ToolRequestForm(Form):
     tools = CheckboxListField(
         "Services to request",
         description="Only services your gaps, sector and ownership qualify you for are listed.",

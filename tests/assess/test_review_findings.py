@@ -83,8 +83,8 @@ def test_a_restore_token_only_works_for_its_owner(
     login(colleague, "colleague@alpha.example.org")
     seen_by_colleague = colleague.get(restore_url)
     assert seen_by_colleague.status_code == 200
-    assert "were signed out" not in seen_by_colleague.get_data(as_text=True)
-    assert "were signed out" in client.get(restore_url).get_data(as_text=True)
+    assert "Unsaved changes" not in seen_by_colleague.get_data(as_text=True)
+    assert "Unsaved changes" in client.get(restore_url).get_data(as_text=True)
 
 
 def test_a_question_revealed_by_the_same_post_is_saved(

@@ -383,7 +383,7 @@ def test_expired_session_keeps_the_answers_until_sign_in(
     target = signed_in.headers["Location"]
     assert target == unquote(next_url)
     restored = client.get(target).get_data(as_text=True)
-    assert "You were signed out before these answers were saved" in restored
+    assert "Unsaved changes from" in restored
     assert "Ana, informally" in restored
     from bs4 import BeautifulSoup
 
@@ -413,7 +413,7 @@ def test_stale_csrf_token_on_save_keeps_the_answers(
     assert response.status_code == 302
     assert "restore=" in response.headers["Location"]
     restored = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "You were signed out before these answers were saved" in restored
+    assert "Unsaved changes from" in restored
     assert re.search(r'value="no"[^>]*checked|checked[^>]*value="no"', restored)
 
 

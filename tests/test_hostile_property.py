@@ -1,0 +1,287 @@
+"""Property-based hostile requests (hypothesis): for every URL rule, random path values, query
+strings, form bodies and JSON bodies of any depth, size and type, sent by each kind of actor
+with and without a valid CSRF token.
+
+Two properties, on SQLite and on PostgreSQL: no request answers 5xx, and a refused request
+(4xx) changes no stored data. Bounded in time: a fixed number of examples per rule, one world
+for the whole run (its accounts are the slow part), no shrinking database on disk.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from werkzeug.datastructures import FileStorage
+from werkzeug.routing import Rule
+from werkzeug.test import encode_multipart
+
+from portal.extensions import db
+from portal.models import Base
+from tests.conftest import World, csrf_token, login
+
+EXAMPLES_PER_RULE_AND_ACTOR = 8
+# Written by refused requests on purpose: the audit trail of refusals, sign-in throttling
+# counts, session activity, answers kept from a post whose login had expired.
+NOT_STORED_DATA = {"audit_events", "login_attempts", "user_sessions", "pending_saves"}
+ACTORS = ("anonymous", "operator_a", "coordinator_x", "admin")
+
+# --- strategies -----------------------------------------------------------------------------------
+
+nasty_text = st.sampled_from(
+    [
+        "",
+        "0",
+        "-1",
+        "2147483648",
+        "9" * 5000,
+        "1e999",
+        "NaN",
+        "\x00",
+        "nul\x00byte",
+        "../../etc/passwd",
+        "<script>alert(1)</script>",
+        "' OR '1'='1",
+        "[" * 1400 + "]" * 1400,
+        base64.urlsafe_b64encode(b"[" * 1400 + b"]" * 1400).decode(),
+        "x" * 70_000,
+        "goto-99999999999999999999",
+        "true",
+        "null",
+    ]
+)
+text = st.one_of(nasty_text, st.text(max_size=40))
+known_keys = st.sampled_from(
+    [
+        "after",
+        "status",
+        "sort",
+        "q",
+        "state",
+        "page",
+        "org_page",
+        "user_page",
+        "restore",
+        "progress",
+        "before",
+        "next",
+        "action",
+        "tools",
+        "body",
+        "question_id",
+        "reason",
+        "email",
+        "password",
+        "current",
+        "confirm",
+        "full_name",
+        "organization_name",
+        "sectors",
+        "ownership",
+        "size_band",
+        "county",
+        "jurisdictions",
+        "counties",
+        "contact_name",
+        "contact_email",
+        "justification",
+        "restore_token",
+        "next_url",
+        "a__core__security_lead",
+        "n__core__security_lead",
+        "r__core__security_lead",
+        "choice__core.security_lead",
+        "mine_value__core.security_lead",
+        "theirs_revision__core.security_lead",
+    ]
+)
+keys = st.one_of(known_keys, st.text(min_size=1, max_size=12))
+fields = st.dictionaries(keys, st.one_of(text, st.lists(text, max_size=3)), max_size=8)
+
+json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    text,
+)
+json_value = st.recursive(
+    json_leaf,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.one_of(known_keys, st.text(max_size=8)), children, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@st.composite
+def json_body(draw: st.DrawFn) -> bytes:
+    kind = draw(st.sampled_from(["value", "deep", "deep", "deep", "autosave", "number"]))
+    if kind == "deep":
+        # Deep enough to exhaust a recursive parser, or just past the portal's own bound.
+        depth = draw(st.sampled_from([1400, 5000, 100_000, 21, 3]))
+        opener = draw(st.sampled_from(["[", '{"a":']))
+        closer = "]" if opener == "[" else "}"
+        return (opener * depth + ("1" if opener != "[" else "") + closer * depth).encode()
+    if kind == "autosave":
+        return json.dumps(
+            {
+                "question_id": draw(st.one_of(st.just("core.security_lead"), text)),
+                "value": draw(json_value),
+                "note": draw(json_value),
+                "revision": draw(json_value),
+            }
+        ).encode()
+    if kind == "number":
+        digits = draw(st.sampled_from([5000, 4301, 21, 1]))
+        return ('{"question_id": "core.security_lead", "organization": {"id": ' + "7" * digits
+                + '}, "revision": ' + "7" * digits + "}").encode()  # fmt: skip
+    if draw(st.booleans()):
+        return draw(st.binary(max_size=200))
+    return json.dumps(draw(json_value)).encode()
+
+
+@st.composite
+def cursor_query(draw: st.DrawFn) -> dict[str, Any]:
+    """A page-cursor parameter carrying any JSON (cursors are base64 of JSON), and others."""
+    cursor = base64.urlsafe_b64encode(draw(json_body())).decode().rstrip("=")
+    return draw(fields) | {"after": cursor}
+
+
+# --- the test -------------------------------------------------------------------------------------
+
+
+def _path(rule: Rule, values: dict[str, Any]) -> str:
+    def fill(match: re.Match[str]) -> str:
+        return str(values[match.group(1)])
+
+    return re.sub(r"<(?:[^:<>]+:)?([a-z_]+)>", fill, re.sub(r"<any\([^)]*\):", "<", rule.rule))
+
+
+def _path_values(rule: Rule, objects: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    ids = st.one_of(
+        st.sampled_from(
+            [objects["submitted"], objects["draft"], objects["request"], objects["org_a"]]
+        ),
+        st.sampled_from([0, 1, 2, 2**31 - 1, 2**31, 10**30]),
+        st.integers(min_value=0, max_value=10**6),
+    )
+    strategies: dict[str, st.SearchStrategy[Any]] = {}
+    for name, converter in rule._converters.items():
+        items = getattr(converter, "items", None)
+        if items is not None:  # any(...)
+            strategies[name] = st.sampled_from(sorted(items))
+        elif type(converter).__name__ == "IntegerConverter":
+            strategies[name] = ids
+        else:
+            strategies[name] = st.one_of(
+                st.just(objects["invitation_token"]), st.text(alphabet="abcXYZ-_09", max_size=60)
+            )
+    return st.fixed_dictionaries(strategies)
+
+
+def _snapshot(app: Flask) -> str:
+    """A digest of every row of stored data."""
+    digest = hashlib.sha256()
+    with app.app_context(), db.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            if table.name in NOT_STORED_DATA:
+                continue
+            order = list(table.primary_key.columns) or list(table.columns)
+            for row in connection.execute(sa.select(table).order_by(*order)):
+                digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def test_no_request_to_any_route_answers_5xx_or_changes_data_when_refused(
+    app: Flask, world: World, objects: dict[str, Any]
+) -> None:
+    clients: dict[str, FlaskClient] = {}
+    for actor in ACTORS:
+        clients[actor] = app.test_client()
+        if actor != "anonymous":
+            assert login(clients[actor], getattr(world, actor)).status_code == 302
+
+    def token_for(client: FlaskClient) -> str:
+        page = client.get("/").get_data(as_text=True)
+        if 'name="csrf-token"' not in page and "csrf_token" not in page:
+            page = client.get("/login").get_data(as_text=True)
+        return csrf_token(page)
+
+    tokens = {actor: token_for(client) for actor, client in clients.items()}
+    rules = sorted(
+        (r for r in app.url_map.iter_rules() if r.endpoint != "static"), key=lambda r: r.rule
+    )
+    assert len(rules) > 40
+
+    def hostile_requests_to(rule: Rule, actor: str) -> Any:
+        methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+        client, token = clients[actor], tokens[actor]
+        # A route that takes a body has more ways to go wrong, so it gets more tries.
+        examples = EXAMPLES_PER_RULE_AND_ACTOR * (2 if "POST" in methods else 1)
+
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+        @given(
+            method=st.sampled_from(methods),
+            values=_path_values(rule, objects),
+            query=st.one_of(fields, cursor_query()),
+            body_kind=st.sampled_from(["form", "json", "upload"]),
+            form=fields,
+            body=json_body(),
+            with_token=st.sampled_from([True, True, True, False]),
+        )
+        def check(
+            method: str,
+            values: dict[str, Any],
+            query: dict[str, Any],
+            body_kind: str,
+            form: dict[str, Any],
+            body: bytes,
+            with_token: bool,
+        ) -> None:
+            path = _path(rule, values)
+            csrf = {"csrf_token": token} if with_token else {}
+            kwargs: dict[str, Any] = {
+                "query_string": query,
+                "headers": {"X-CSRFToken": token} if with_token else {},
+            }
+            if method == "POST" and body_kind == "form":
+                kwargs["data"] = form | csrf
+            elif method == "POST" and body_kind == "json":
+                kwargs["data"] = body
+                kwargs["content_type"] = "application/json"
+            elif method == "POST" and body_kind == "upload":
+                # Encoded in memory (the client spools large bodies to a file it never closes).
+                upload = FileStorage(io.BytesIO(body), "export.json")
+                boundary, kwargs["data"] = encode_multipart(form | csrf | {"file": upload})
+                kwargs["content_type"] = f"multipart/form-data; boundary={boundary}"
+            before = _snapshot(app)
+            response = client.open(path, method=method, **kwargs)
+            status = response.status_code
+            response.close()
+            where = f"{method} {path[:120]} as {actor}: {status}"
+            assert status < 500, where
+            if status >= 400:
+                assert _snapshot(app) == before, f"refused, yet stored data changed: {where}"
+
+        return check
+
+    for rule in rules:
+        for actor in ACTORS:
+            hostile_requests_to(rule, actor)()
