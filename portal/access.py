@@ -2,7 +2,8 @@
 
 Every view that loads an organization-scoped object calls :func:`get_or_404`. Another tenant's
 object answers 404 — the same as a missing one, so ids reveal nothing — and the attempt is
-audited.
+audited. An assessment that was never submitted answers 404 to everyone but its organization's
+operators.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from portal import audit
 from portal.extensions import db
-from portal.models import Organization, Role, User
+from portal.models import Assessment, Organization, Role, User
 
 T = TypeVar("T")
 
@@ -41,6 +42,13 @@ def can_access_organization(user: User, organization: Organization) -> bool:
     if user.role is Role.COORDINATOR:
         return any(j.covers(organization) for j in user.jurisdictions)
     return False
+
+
+def can_see_assessment(user: User, assessment: Assessment) -> bool:
+    """Within an organization the viewer may see: a draft stays the organization's own until it
+    is first submitted. Coordinators (and admins) see it from then on — also when they return it
+    for revision, so they can follow what changes."""
+    return user.role is Role.OPERATOR or assessment.submitted_at is not None
 
 
 def get_or_404(
@@ -69,7 +77,11 @@ def get_or_404(
         organization = obj.organization
     else:
         organization = db.session.get(Organization, organization_id_of(obj))
-    if organization is None or not can_access_organization(viewer, organization):
+    if (
+        organization is None
+        or not can_access_organization(viewer, organization)
+        or (isinstance(obj, Assessment) and not can_see_assessment(viewer, obj))
+    ):
         audit.record(
             "access.denied",
             object_type=model.__name__,

@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from portal import create_app
 from portal.auth import service
 from portal.extensions import db
-from portal.models import Base, Jurisdiction, Role, ToolRequest, ToolRequestItem, User
+from portal.models import Base, Invitation, Jurisdiction, Role, ToolRequest, ToolRequestItem, User
 
 PASSWORD = "correct horse battery staple"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -252,3 +252,45 @@ def add_tool_request(
     row.items = [ToolRequestItem(tool_id="cisa_vuln_scanning")]
     db.session.add(row)
     return row
+
+
+@pytest.fixture
+def objects(app: Flask, world: World) -> dict[str, Any]:
+    """One of each object the access tests try: A's submitted assessment, a tool request, an
+    invitation (and its token), a draft of A's, and ids of A's organization and coordinator Y."""
+    from tests.reports.conftest import submit_assessment
+
+    submitted = submit_assessment(app, world)
+    with app.app_context():
+        operator = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
+        assert operator is not None
+        request_row = add_tool_request(
+            world.org_a, submitted, justification="x", created_by_id=operator.id
+        )
+        from portal.auth import service as accounts
+        from portal.models import Organization
+
+        organization = db.session.get(Organization, world.org_a)
+        assert organization is not None
+        token = accounts.create_invitation(organization, "new@alpha.example.org", operator)
+        db.session.commit()
+        invitation_id = db.session.scalar(sa.select(Invitation.id))
+        ids: dict[str, Any] = {
+            "submitted": submitted,
+            "request": request_row.id,
+            "invitation": invitation_id,
+            "invitation_token": token,
+            "org_a": world.org_a,
+            "coordinator_y_id": db.session.scalar(
+                sa.select(User.id).where(User.email == world.coordinator_y)
+            ),
+        }
+    client = app.test_client()
+    login(client, world.operator_a)
+    html = client.get("/assessments/").get_data(as_text=True)
+    client.post("/assessments/start", data={"csrf_token": csrf_token(html)})
+    with app.app_context():
+        from portal.models import Assessment
+
+        ids["draft"] = db.session.scalar(sa.select(sa.func.max(Assessment.id)))
+    return ids

@@ -19,8 +19,7 @@ from flask.testing import FlaskClient
 
 from portal.extensions import db
 from portal.models import Invitation, ToolRequest, User
-from tests.conftest import World, add_tool_request, csrf_token, login
-from tests.reports.conftest import submit_assessment
+from tests.conftest import World, csrf_token, login
 
 ACTORS = ("anonymous", "operator_a", "operator_b", "coordinator_x", "coordinator_y", "admin")
 OK, LOGIN, FORBIDDEN, NOT_FOUND = "ok", "login", 403, 404
@@ -37,14 +36,14 @@ KINDS: dict[str, dict[str, Any]] = {
         "coordinator_y": FORBIDDEN,
         "admin": FORBIDDEN,
     },
-    # A's object, to edit: only A's operators; others' tenants 404, other roles 403.
-    "edit_own": {
+    # A's draft, never submitted: A's operators only; to everyone else it does not exist.
+    "own_draft": {
         "anonymous": LOGIN,
         "operator_a": OK,
         "operator_b": NOT_FOUND,
-        "coordinator_x": FORBIDDEN,
+        "coordinator_x": NOT_FOUND,
         "coordinator_y": NOT_FOUND,
-        "admin": FORBIDDEN,
+        "admin": NOT_FOUND,
     },
     # Same, but the role is checked before the object is loaded.
     "edit_own_role_first": {
@@ -108,12 +107,12 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "assess.index": ("operator", "GET", "/assessments/"),
     "assess.start": ("operator", "POST", "/assessments/start"),
     "assess.import_json": ("operator", "POST", "/assessments/import"),
-    "assess.show": ("view_own", "GET", "/assessments/{draft}"),
-    "assess.step": ("edit_own", "GET", "/assessments/{draft}/steps/0"),
-    "assess.save_step": ("edit_own", "POST", "/assessments/{draft}/steps/0"),
-    "assess.autosave": ("edit_own", "POST", "/assessments/{draft}/answers"),
+    "assess.show": ("own_draft", "GET", "/assessments/{draft}"),
+    "assess.step": ("own_draft", "GET", "/assessments/{draft}/steps/0"),
+    "assess.save_step": ("own_draft", "POST", "/assessments/{draft}/steps/0"),
+    "assess.autosave": ("own_draft", "POST", "/assessments/{draft}/answers"),
     "assess.resolve_conflicts": ("edit_own_role_first", "POST", "/assessments/{draft}/conflicts"),
-    "assess.review": ("edit_own", "GET", "/assessments/{draft}/review"),
+    "assess.review": ("own_draft", "GET", "/assessments/{draft}/review"),
     "assess.submit": ("edit_own_role_first", "POST", "/assessments/{draft}/submit"),
     "assess.results": ("view_own", "GET", "/assessments/{submitted}/results"),
     "assess.export_json": ("view_own", "GET", "/assessments/{submitted}/export.json"),
@@ -154,44 +153,6 @@ def test_every_route_has_an_access_decision(app: Flask) -> None:
     missing = sorted(endpoints - set(POLICY))
     assert not missing, f"routes without an entry in POLICY: {missing}"
     assert not set(POLICY) - endpoints, "POLICY names routes that no longer exist"
-
-
-@pytest.fixture
-def objects(app: Flask, world: World) -> dict[str, Any]:
-    submitted = submit_assessment(app, world)
-    with app.app_context():
-        operator = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
-        assert operator is not None
-        request_row = add_tool_request(
-            world.org_a, submitted, justification="x", created_by_id=operator.id
-        )
-        from portal.auth import service as accounts
-        from portal.models import Organization
-
-        organization = db.session.get(Organization, world.org_a)
-        assert organization is not None
-        token = accounts.create_invitation(organization, "new@alpha.example.org", operator)
-        db.session.commit()
-        invitation_id = db.session.scalar(sa.select(Invitation.id))
-        ids: dict[str, Any] = {
-            "submitted": submitted,
-            "request": request_row.id,
-            "invitation": invitation_id,
-            "invitation_token": token,
-            "org_a": world.org_a,
-            "coordinator_y_id": db.session.scalar(
-                sa.select(User.id).where(User.email == world.coordinator_y)
-            ),
-        }
-    client = app.test_client()
-    login(client, world.operator_a)
-    html = client.get("/assessments/").get_data(as_text=True)
-    client.post("/assessments/start", data={"csrf_token": csrf_token(html)})
-    with app.app_context():
-        from portal.models import Assessment
-
-        ids["draft"] = db.session.scalar(sa.select(sa.func.max(Assessment.id)))
-    return ids
 
 
 def _client(app: Flask, world: World, actor: str) -> FlaskClient:
@@ -314,3 +275,74 @@ def test_security_headers_and_a_minimal_client_session(app: Flask, world: World)
     # Only the login token and CSRF secret: no user id, role, email or answers.
     assert set(content) <= {"_user_id", "_fresh", "_id", "csrf_token", "_permanent", "_flashes"}
     assert world.operator_a not in str(content)
+
+
+def test_a_draft_is_the_organizations_own_until_it_is_submitted(
+    app: Flask, world: World, objects: dict[str, Any]
+) -> None:
+    """Every route that takes an assessment id, tried with A's never-submitted draft by those
+    who may see A's submissions (its jurisdiction's coordinator, an admin): refused, nothing
+    shown or written. Sequential ids make a draft easy to guess."""
+    from portal.models import ReviewComment, StatusChange
+
+    rules = [r for r in app.url_map.iter_rules() if "assessment_id" in r.arguments]
+    assert len(rules) >= 10
+    for actor in ("coordinator_x", "admin"):
+        client = _client(app, world, actor)
+        token = csrf_token(client.get("/").get_data(as_text=True))
+        for rule in rules:
+            path = re.sub(r"<[^>]*assessment_id>", str(objects["draft"]), rule.rule)
+            path = re.sub(r"<int:number>", "0", path)
+            path = re.sub(r"<any\(([a-z]+)[^>]*\):action>", r"\1", path)
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                response = client.open(
+                    path,
+                    method=method,
+                    data={"csrf_token": token, "body": "seen your draft", "question_id": ""},
+                    headers={"X-CSRFToken": token},
+                )
+                # 404; or 403 where the route is for operators and refuses by role before it
+                # reads any object.
+                where = f"{method} {path} as {actor}"
+                assert response.status_code in (403, 404), where
+                assert "SENTINEL-A" not in response.get_data(as_text=True), where
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ReviewComment.id))) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(StatusChange.id)).where(
+                    StatusChange.assessment_id == objects["draft"]
+                )
+            )
+            == 1  # only its creation
+        )
+
+
+def test_a_returned_assessment_stays_visible_and_its_plan_link_agrees(
+    app: Flask, world: World, objects: dict[str, Any]
+) -> None:
+    """Returned for revision, the assessment is a draft again, but it was submitted: the
+    coordinator follows it. Its plan is made again on resubmission, so the review page offers
+    no plan link, and the plan URL leads back to the review page with that explanation."""
+    from portal.models import Assessment, AssessmentStatus
+
+    with app.app_context():
+        draft = db.session.get(Assessment, objects["draft"])
+        assert draft is not None
+        db.session.delete(draft)  # one draft at a time: make room for the returned one
+        db.session.commit()
+    coordinator = _client(app, world, "coordinator_x")
+    page = f"/review/assessments/{objects['submitted']}"
+    token = csrf_token(coordinator.get(page).get_data(as_text=True))
+    returned = coordinator.post(f"{page}/return", data={"csrf_token": token})
+    assert returned.status_code == 302
+    with app.app_context():
+        assessment = db.session.get(Assessment, objects["submitted"])
+        assert assessment is not None and assessment.status is AssessmentStatus.RETURNED
+    html = coordinator.get(page).get_data(as_text=True)
+    assert "plan.pdf" not in html
+    assert "made again when the organization resubmits" in html
+    pdf = coordinator.get(f"/assessments/{objects['submitted']}/plan.pdf")
+    assert pdf.status_code == 302
+    assert pdf.headers["Location"].endswith(page)
+    assert coordinator.get(f"/assessments/{objects['submitted']}/results").status_code == 200

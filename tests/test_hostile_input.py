@@ -4,13 +4,21 @@ never a 500; stored exactly as typed or refused with a message; always shown esc
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 from portal.extensions import db
-from portal.models import Assessment, Jurisdiction, Organization, ReviewComment, ToolRequest
+from portal.models import (
+    Assessment,
+    Jurisdiction,
+    Organization,
+    ReviewComment,
+    ToolRequest,
+    utcnow,
+)
 from tests.assess.helpers import Wizard, start
 from tests.conftest import REGISTRATION, World, csrf_token, login, post_form
 from tests.reports.conftest import submit_assessment
@@ -90,6 +98,14 @@ def test_notes_comments_and_requests(app: Flask, world: World) -> None:
         assert shown_escaped(
             operator.get(response.headers["Location"]).get_data(as_text=True), value
         )
+        # Decided and a day old, so the next one is within the limits on open and new requests.
+        with app.app_context():
+            db.session.execute(
+                sa.update(ToolRequest).values(
+                    status="denied", created_at=utcnow() - timedelta(days=2)
+                )
+            )
+            db.session.commit()
     for value in REFUSED:
         response = operator.post(
             f"/assessments/{assessment_id}/tool-requests/new",

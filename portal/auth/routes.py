@@ -78,13 +78,23 @@ def logout() -> Response:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-def register() -> Response | str:
+def register() -> Response | str | tuple[str, int]:
     if not current_app.config["ALLOW_SELF_REGISTRATION"]:
         abort(404)
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = RegistrationForm()
     if form.validate_on_submit():
+        # Counted before the slow password hash and before saying whether the email or the
+        # name is taken; every attempt counts, a successful one too.
+        if (
+            throttle.admit(form.email.data or "", sessions.client_ip(), throttle.REGISTRATION)
+            is None
+        ):
+            audit.record("organization.registration_throttled", outcome="denied")
+            db.session.commit()
+            form.form_errors.append(throttle.REGISTRATION.message)
+            return render_template("auth/register.html", form=form), 429
         try:
             user = service.register_organization(
                 form.new_organization(),
@@ -155,10 +165,14 @@ def change_password() -> Response | str | tuple[str, int]:
         if not verify_password(current_user.password_hash, form.current.data or ""):
             form.current.errors.append("That is not your current password.")
             return render_template("auth/change_password.html", form=form), 400
-        current_user.password_hash = hash_password(form.password.data or "")
-        current_user.password_changed_at = utcnow()
-        sessions.revoke_all_sessions(current_user, keep_current=True)
-        audit.record("auth.password_changed", object_type="User", object_id=current_user.id)
+        user = current_user._get_current_object()
+        user.password_hash = hash_password(form.password.data or "")
+        user.password_changed_at = utcnow()
+        # Every login ends, this one too; this browser goes on with a new session token (a
+        # cookie copied before the change no longer works anywhere).
+        sessions.revoke_all_sessions(user)
+        sessions.start_session(user)
+        audit.record("auth.password_changed", object_type="User", object_id=user.id, actor=user)
         db.session.commit()
         flash(
             "Your password is changed. Any other browser signed in as you has been signed out.",

@@ -1,5 +1,6 @@
-"""Sign-in throttling, shared by every app process: in Redis when ``REDIS_URL`` is set, else in
-the database.
+"""Throttling of sign-in (and of other actions that must not be repeated at will, such as
+registration: see :class:`Limits`), shared by every app process: in Redis when ``REDIS_URL`` is
+set, else in the database.
 
 Rules: at most :data:`MAX_PER_ACCOUNT` failed attempts per email address and
 :data:`MAX_PER_ADDRESS` per client address in :data:`WINDOW` (a moving window); a successful
@@ -46,6 +47,28 @@ MESSAGE = (
 )
 
 
+@dataclass(frozen=True)
+class Limits:
+    """One throttled action: its counts are kept apart from every other action's."""
+
+    purpose: str
+    per_account: int
+    per_address: int
+    message: str
+
+
+SIGN_IN = Limits("sign_in", MAX_PER_ACCOUNT, MAX_PER_ADDRESS, MESSAGE)
+# Each registration costs a slow password hash and answers whether an email or a name is taken;
+# an honest office registers one organization, so every attempt counts (none is settled).
+REGISTRATION = Limits(
+    "register",
+    per_account=3,
+    per_address=10,
+    message="Too many registrations from here in a short time. For your security, wait 15 "
+    "minutes and try again, or ask your state coordinator to add your organization.",
+)
+
+
 def email_key(email: str) -> str:
     secret = str(current_app.config["SECRET_KEY"]).encode()
     return hmac.new(secret, email.strip().lower().encode(), hashlib.sha256).hexdigest()
@@ -53,35 +76,38 @@ def email_key(email: str) -> str:
 
 @dataclass(frozen=True)
 class Attempt:
-    """A sign-in attempt that was admitted; :func:`settle` records how it ended."""
+    """An attempt that was admitted; :func:`settle` records how it ended."""
 
     email: str
     ip_address: str
     row_id: int | None = None  # the database store's row
     token: str | None = None  # the attempt's id in the Redis counts
+    limits: Limits = SIGN_IN
 
 
 def _failures_since(
     connection: sa.Connection,
     column: orm.InstrumentedAttribute[str],
     value: str,
+    purpose: str,
     *,
     reset_by_success: bool = True,
 ) -> int:
     """Failures within the window (and, for an account, after its last success)."""
     since = utcnow() - WINDOW
+    mine = (column == value, LoginAttempt.purpose == purpose, LoginAttempt.at >= since)
     last_success = (
         sa.select(sa.func.max(LoginAttempt.at))
-        .where(column == value, LoginAttempt.succeeded.is_(True), LoginAttempt.at >= since)
+        .where(*mine, LoginAttempt.succeeded.is_(True))
         .scalar_subquery()
     )
-    conditions = [column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since]
+    conditions = [*mine, LoginAttempt.succeeded.is_(False)]
     if reset_by_success:
         conditions.append(sa.or_(last_success.is_(None), LoginAttempt.at > last_success))
     return connection.scalar(sa.select(sa.func.count(LoginAttempt.id)).where(*conditions)) or 0
 
 
-def admit(email: str, ip_address: str) -> Attempt | None:
+def admit(email: str, ip_address: str, limits: Limits = SIGN_IN) -> Attempt | None:
     """Count this attempt and say whether it may go on to the password check (None: refused)."""
     client = jobs.redis()
     if client is not None:
@@ -91,18 +117,18 @@ def admit(email: str, ip_address: str) -> Attempt | None:
             admitted = client.eval(
                 _ADMIT_SCRIPT,
                 2,
-                _account_key(email),
-                _address_key(ip_address),
+                _account_key(limits, email),
+                _address_key(limits, ip_address),
                 int(time.time() * 1000),
                 window_ms,
-                MAX_PER_ACCOUNT,
-                MAX_PER_ADDRESS,
+                limits.per_account,
+                limits.per_address,
                 token,
             )
-            return Attempt(email, ip_address, None, token) if admitted else None
+            return Attempt(email, ip_address, None, token, limits) if admitted else None
         except _redis_errors() as error:
             log.warning("throttle store in Redis unreachable (%s); using the database", error)
-    return _admit_in_database(email, ip_address)
+    return _admit_in_database(email, ip_address, limits)
 
 
 # Drop entries older than the window, refuse if either count is full, else add this attempt to
@@ -122,15 +148,16 @@ return 1
 """
 
 
-def _account_key(email: str) -> str:
-    return f"{current_app.config['THROTTLE_KEY_PREFIX']}:account:{email_key(email)}"
+def _account_key(limits: Limits, email: str) -> str:
+    prefix = current_app.config["THROTTLE_KEY_PREFIX"]
+    return f"{prefix}:{limits.purpose}:account:{email_key(email)}"
 
 
-def _address_key(ip_address: str) -> str:
-    return f"{current_app.config['THROTTLE_KEY_PREFIX']}:address:{ip_address}"
+def _address_key(limits: Limits, ip_address: str) -> str:
+    return f"{current_app.config['THROTTLE_KEY_PREFIX']}:{limits.purpose}:address:{ip_address}"
 
 
-def _admit_in_database(email: str, ip_address: str) -> Attempt | None:
+def _admit_in_database(email: str, ip_address: str, limits: Limits) -> Attempt | None:
     # The attempt is written and committed on its own connection first (it must count even if
     # the request fails later), then counted. Of N parallel attempts the k-th to commit counts
     # at least k rows, so no more than the limit are ever admitted.
@@ -138,25 +165,36 @@ def _admit_in_database(email: str, ip_address: str) -> Attempt | None:
     with db.engine.begin() as connection:
         row_id = connection.scalar(
             sa.insert(LoginAttempt)
-            .values(email_key=key, ip_address=ip_address, succeeded=False, at=utcnow())
+            .values(
+                email_key=key,
+                ip_address=ip_address,
+                purpose=limits.purpose,
+                succeeded=False,
+                at=utcnow(),
+            )
             .returning(LoginAttempt.id)
         )
     with db.engine.begin() as connection:
         refused = (
-            _failures_since(connection, LoginAttempt.email_key, key) > MAX_PER_ACCOUNT
+            _failures_since(connection, LoginAttempt.email_key, key, limits.purpose)
+            > limits.per_account
             # A success does not reset an address: else one valid account would let an
             # attacker reset the per-address limit every 29 guesses at other accounts.
             or _failures_since(
-                connection, LoginAttempt.ip_address, ip_address, reset_by_success=False
+                connection,
+                LoginAttempt.ip_address,
+                ip_address,
+                limits.purpose,
+                reset_by_success=False,
             )
-            > MAX_PER_ADDRESS
+            > limits.per_address
         )
         if refused:
             # A refused attempt does not count (as in Redis): the window ends on time for the
             # account's owner however long someone keeps guessing.
             connection.execute(sa.delete(LoginAttempt).where(LoginAttempt.id == row_id))
             return None
-    return Attempt(email, ip_address, row_id)
+    return Attempt(email, ip_address, row_id, None, limits)
 
 
 def settle(attempt: Attempt, succeeded: bool) -> None:
@@ -166,8 +204,8 @@ def settle(attempt: Attempt, succeeded: bool) -> None:
         try:
             if succeeded and client is not None:
                 pipe = client.pipeline()  # (MULTI/EXEC: both or neither)
-                pipe.delete(_account_key(attempt.email))
-                pipe.zrem(_address_key(attempt.ip_address), attempt.token)
+                pipe.delete(_account_key(attempt.limits, attempt.email))
+                pipe.zrem(_address_key(attempt.limits, attempt.ip_address), attempt.token)
                 pipe.execute()
             return  # a failure was counted when it was admitted
         except _redis_errors() as error:
@@ -178,6 +216,7 @@ def settle(attempt: Attempt, succeeded: bool) -> None:
             LoginAttempt(
                 email_key=email_key(attempt.email),
                 ip_address=attempt.ip_address,
+                purpose=attempt.limits.purpose,
                 succeeded=succeeded,
             )
         )

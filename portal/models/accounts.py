@@ -159,6 +159,10 @@ class LoginAttempt(Base):
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     email_key: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     ip_address: orm.Mapped[str] = orm.mapped_column(sa.String(45))
+    # What was attempted (sign_in, register, …): each action is counted on its own.
+    purpose: orm.Mapped[str] = orm.mapped_column(
+        sa.String(20), default="sign_in", server_default="sign_in"
+    )
     succeeded: orm.Mapped[bool] = orm.mapped_column(default=False)
     at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow, index=True)
 

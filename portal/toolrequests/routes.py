@@ -26,13 +26,12 @@ from portal.models import (
     AssessmentStatus,
     Role,
     ToolRequest,
-    ToolRequestItem,
-    ToolRequestStatus,
 )
 from portal.readonly import read_only
 from portal.remediation import ToolMatch
 from portal.reports import documents
 from portal.review import stats
+from portal.toolrequests import service
 from portal.toolrequests.forms import ToolRequestForm
 
 bp = Blueprint("toolrequests", __name__)
@@ -68,46 +67,58 @@ def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
         flash("Submit your assessment first: requests are based on its results.", "warning")
         return redirect(url_for("assess.show", assessment_id=assessment.id))
     matches = _eligible_matches(assessment)
-    form = ToolRequestForm()
-    form.tools.choices = {m.tool.id: m.tool.name for m in matches}
     if not matches:
         flash("None of your gaps call for a catalog service.", "info")
         return redirect(url_for("assess.results", assessment_id=assessment.id))
+    eligible = {m.tool.id for m in matches}
+    already = {
+        tool_id: open_request
+        for tool_id, open_request in service.open_requests_by_tool(
+            assessment.organization_id
+        ).items()
+        if tool_id in eligible
+    }
+    form = ToolRequestForm()
+    form.tools.choices = {m.tool.id: m.tool.name for m in matches if m.tool.id not in already}
     if not form.is_submitted():
         form.contact_name.data = current_user.full_name
         form.contact_email.data = current_user.email
         form.justification.data = _justification(assessment, matches)
     elif form.validate():
-        request_row = ToolRequest(
-            organization_id=assessment.organization_id,
-            assessment_id=assessment.id,
-            status=ToolRequestStatus.SUBMITTED,
-            contact_name=form.contact_name.data or "",
-            contact_email=(form.contact_email.data or "").lower(),
-            contact_phone=form.contact_phone.data or "",
-            justification=(form.justification.data or "").replace("\r\n", "\n"),
-            created_by_id=current_user.id,
-        )
-        request_row.items = [ToolRequestItem(tool_id=t) for t in form.tools.data or []]
-        db.session.add(request_row)
-        db.session.flush()
-        audit.record(
-            "tool_request.submitted",
-            object_type="ToolRequest",
-            object_id=request_row.id,
-            organization_id=assessment.organization_id,
-            tools=sorted(form.tools.data or []),
-        )
-        stats.figures_changed_on_commit(db.session(), [])  # dashboards count requests
-        db.session.commit()
-        flash("Your request has been sent to your coordinator.", "success")
-        return redirect(url_for("toolrequests.show", request_id=request_row.id))
+        try:
+            request_row = service.create_request(
+                assessment,
+                current_user,
+                list(form.tools.data or []),
+                service.Contact(
+                    form.contact_name.data or "",
+                    form.contact_email.data or "",
+                    form.contact_phone.data or "",
+                ),
+                form.justification.data or "",
+            )
+        except service.RequestRefused as refusal:
+            db.session.rollback()
+            (form.tools.errors if refusal.field else form.form_errors).append(str(refusal))
+        else:
+            audit.record(
+                "tool_request.submitted",
+                object_type="ToolRequest",
+                object_id=request_row.id,
+                organization_id=assessment.organization_id,
+                tools=sorted(form.tools.data or []),
+            )
+            stats.figures_changed_on_commit(db.session(), [])  # dashboards count requests
+            db.session.commit()
+            flash("Your request has been sent to your coordinator.", "success")
+            return redirect(url_for("toolrequests.show", request_id=request_row.id))
     status = 400 if form.is_submitted() else 200
     return render_template(
         "toolrequests/new.html",
         form=form,
         assessment=assessment,
         matches={m.tool.id: m for m in matches},
+        already=already,
     ), status
 
 

@@ -1,0 +1,109 @@
+"""Sending a tool-access request, within limits that keep a coordinator's queue usable.
+
+A service can be asked for once at a time: while an organization's request for it is open
+(submitted or approved), it cannot be requested again. And an organization sends at most
+:data:`MAX_NEW_PER_DAY` requests in 24 hours, however many services it qualifies for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.models import (
+    Assessment,
+    Organization,
+    ToolRequest,
+    ToolRequestItem,
+    ToolRequestStatus,
+    User,
+    utcnow,
+)
+
+OPEN_STATUSES = (ToolRequestStatus.SUBMITTED, ToolRequestStatus.APPROVED)
+MAX_NEW_PER_DAY = 5
+DAY = timedelta(hours=24)
+
+
+class RequestRefused(ValueError):
+    """The request cannot be sent; the message says why and what to do instead."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+    phone: str
+
+
+def open_requests_by_tool(organization_id: int) -> dict[str, ToolRequest]:
+    """Each service the organization has an open request for, with that request."""
+    rows = db.session.execute(
+        sa.select(ToolRequestItem.tool_id, ToolRequest)
+        .join(ToolRequest, ToolRequest.id == ToolRequestItem.request_id)
+        .where(
+            ToolRequest.organization_id == organization_id,
+            ToolRequest.status.in_(OPEN_STATUSES),
+        )
+        .order_by(ToolRequest.created_at)
+    )
+    return {tool_id: request for tool_id, request in rows}
+
+
+def sent_today(organization_id: int) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(ToolRequest.id)).where(
+                ToolRequest.organization_id == organization_id,
+                ToolRequest.created_at >= utcnow() - DAY,
+            )
+        )
+        or 0
+    )
+
+
+def create_request(
+    assessment: Assessment, user: User, tool_ids: list[str], contact: Contact, justification: str
+) -> ToolRequest:
+    """Add a submitted request (flushed, not committed), or raise :class:`RequestRefused`."""
+    # One organization's requests are sent one at a time (PostgreSQL: a row lock on it), so
+    # two sent at once cannot both pass the limits below.
+    db.session.execute(
+        sa.select(Organization.id)
+        .where(Organization.id == assessment.organization_id)
+        .with_for_update()
+    )
+    if sent_today(assessment.organization_id) >= MAX_NEW_PER_DAY:
+        raise RequestRefused(
+            f"Your organization has sent {MAX_NEW_PER_DAY} requests in the last 24 hours. "
+            "Wait for your coordinator to answer them, or send this one tomorrow."
+        )
+    already = sorted(set(tool_ids) & set(open_requests_by_tool(assessment.organization_id)))
+    if already:
+        raise RequestRefused(
+            "You already have an open request for "
+            + ("this service" if len(already) == 1 else "some of these services")
+            + "; your coordinator is deciding it. Untick it to send the others.",
+            field="tools",
+        )
+    request = ToolRequest(
+        organization_id=assessment.organization_id,
+        assessment_id=assessment.id,
+        status=ToolRequestStatus.SUBMITTED,
+        contact_name=contact.name,
+        contact_email=contact.email.lower(),
+        contact_phone=contact.phone,
+        justification=justification.replace("\r\n", "\n"),
+        created_by_id=user.id,
+    )
+    request.items = [ToolRequestItem(tool_id=t) for t in sorted(set(tool_ids))]
+    db.session.add(request)
+    db.session.flush()
+    return request
