@@ -98,3 +98,5 @@ def check_production_config(config: dict[str, Any] | Any) -> None:
         )
     if len(key) < 32:
         raise ConfigError("SECRET_KEY is shorter than 32 characters; use a long random value.")
+    if config.get("PASSWORD_HASH_FOR_TESTS"):
+        raise ConfigError("PASSWORD_HASH_FOR_TESTS is for the test suite only; remove it.")

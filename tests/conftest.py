@@ -46,6 +46,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "TESTING": True,
             "SECRET_KEY": TEST_SECRET,
             "SQLALCHEMY_DATABASE_URI": url,
+            # argon2id at a test cost (production's is checked in tests/test_factory.py)
+            "PASSWORD_HASH_FOR_TESTS": True,
         }
     )
     with application.app_context():

@@ -54,6 +54,32 @@ def test_production_starts_with_a_real_secret(
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
+def test_production_hashes_passwords_at_full_cost_and_refuses_the_test_profile(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The suite hashes cheaply (PASSWORD_HASH_FOR_TESTS); production must not, and cannot."""
+    from argon2 import PasswordHasher, extract_parameters
+
+    from portal.auth import passwords
+
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    app = create_app()
+    with app.app_context():
+        stored = extract_parameters(passwords.hash_password("a long enough password"))
+    defaults = PasswordHasher()  # argon2-cffi's RFC 9106 low-memory profile
+    assert (stored.type.name, stored.time_cost, stored.memory_cost, stored.parallelism) == (
+        "ID",
+        defaults.time_cost,
+        defaults.memory_cost,
+        defaults.parallelism,
+    )
+    assert defaults.memory_cost >= 65536 and defaults.time_cost >= 3
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_FOR_TESTS"):
+        create_app({"PASSWORD_HASH_FOR_TESTS": True})
+
+
 def test_environment_variables_are_read() -> None:
     config = from_environment(
         {"DATABASE_URL": "postgres://u@h/db", "SESSION_IDLE_MINUTES": "30", "REDIS_URL": ""}
