@@ -95,7 +95,7 @@ def prepare_operators(
     from flask_migrate import upgrade
 
     from portal import create_app
-    from portal.assess import service as assessments
+    from portal.assessments import lifecycle
     from portal.auth import service as accounts
     from portal.extensions import db
     from portal.models import Base
@@ -116,7 +116,7 @@ def prepare_operators(
                 f"user{index}@{name}.example.org",
                 password,
             )
-            assessment = assessments.start(user.organization, user)  # type: ignore[arg-type]
+            assessment = lifecycle.start(user.organization, user)  # type: ignore[arg-type]
             made.append((user.email, assessment.id))
         db.session.commit()
         db.engine.dispose()

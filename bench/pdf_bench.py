@@ -49,7 +49,7 @@ def main() -> None:
     world = World(app)
     assessment_id = submit_assessment(app, world)
 
-    from portal.assess import service
+    from portal.assessments import state as assessment_state
     from portal.extensions import db
     from portal.models import Assessment
     from portal.reports import documents
@@ -59,7 +59,7 @@ def main() -> None:
     bare, pipeline, cached = [], [], []
     with app.test_request_context():
         assessment = db.session.get(Assessment, assessment_id)
-        html = documents._plan_html(assessment, service.answer_rows(assessment))
+        html = documents._plan_html(assessment_state.load(assessment))
         render_pdf(html, PROJECT_ROOT / "static", stylesheet)  # warm fonts and caches
         for _ in range(args.runs):
             started = time.perf_counter()

@@ -132,7 +132,7 @@ def _configure_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.admin.routes import bp as admin_bp
-    from portal.assess.routes import bp as assess_bp
+    from portal.assess import bp as assess_bp
     from portal.auth.routes import bp as auth_bp
     from portal.main.routes import bp as main_bp
     from portal.organizations.routes import bp as organizations_bp

@@ -8,6 +8,7 @@ from typing import Any
 from flask import has_request_context
 from flask_login import current_user
 
+from portal.client import client_ip
 from portal.extensions import db
 from portal.models import AuditEvent
 
@@ -37,8 +38,6 @@ def record(
     **details: Any,
 ) -> AuditEvent:
     """Add an audit event to the current transaction (it commits with the request's work)."""
-    from portal.auth.sessions import client_ip
-
     user = actor
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user
@@ -49,9 +48,22 @@ def record(
         object_type=object_type,
         object_id="" if object_id is None else str(object_id),
         organization_id=organization_id,
-        ip_address=client_ip() if has_request_context() else "",
+        ip_address=client_ip(),
         outcome=outcome,
         details={key: _clean(val) for key, val in details.items()},
     )
     db.session.add(event)
     return event
+
+
+def record_for(obj: Any, action: str, *, actor: Any = None, **details: Any) -> AuditEvent:
+    """An event about ``obj`` (an assessment, a tool request, …): its type, id and organization
+    come from the object itself."""
+    return record(
+        action,
+        object_type=type(obj).__name__,
+        object_id=obj.id,
+        organization_id=getattr(obj, "organization_id", None),
+        actor=actor,
+        **details,
+    )

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from portal import dataset
-from portal.assess import service
+from portal.assessments import lifecycle
+from portal.assessments import state as assessment_state
 from portal.auth import service as accounts
 from portal.extensions import db
 from portal.models import (
@@ -71,7 +72,7 @@ def test_rows_agree_with_what_the_app_would_store(app: Flask, generated: dataset
         )
         assert len(submitted) > 500
         for assessment in submitted[::25]:
-            result = service.score_of(assessment)  # recomputed from the answer rows
+            result = assessment_state.load(assessment).result  # recomputed from the answer rows
             assert result.overall_score == assessment.overall_score
             assert result.overall_tier_id == assessment.overall_tier
             assert result.unanswered == ()
@@ -87,7 +88,7 @@ def test_rows_agree_with_what_the_app_would_store(app: Flask, generated: dataset
             }
         # The flag marks exactly the newest submission of every organization that submitted.
         for organization_id in {a.organization_id for a in submitted}:
-            expected = db.session.scalar(sa.select(service.latest_submission_id(organization_id)))
+            expected = db.session.scalar(sa.select(lifecycle.latest_submission_id(organization_id)))
             flagged = db.session.scalars(
                 sa.select(Assessment.id).where(
                     Assessment.organization_id == organization_id, Assessment.is_latest_submission

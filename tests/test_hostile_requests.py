@@ -231,7 +231,7 @@ def test_only_the_steps_fields_within_a_saves_limits_are_kept(
 def test_each_person_keeps_only_their_newest_few_pending_saves(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
-    from portal.assess import pending
+    from portal.assessments import pending
 
     login(client, world.operator_a)
     wizard = Wizard(client, start(client))
@@ -247,7 +247,7 @@ def test_each_person_keeps_only_their_newest_few_pending_saves(
 def test_an_expired_pending_save_is_not_restored(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
-    from portal.assess import pending
+    from portal.assessments import pending
     from portal.models import PendingSave
 
     login(client, world.operator_a)

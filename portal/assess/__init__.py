@@ -1,0 +1,8 @@
+"""The operator's assessment pages (blueprint ``assess``): the Assessment page (``overview``),
+the wizard (``wizard``, with ``expired_login`` for saves that outlive a login) and the results
+(``results``). Their work is done by :mod:`portal.assessments`."""
+
+from portal.assess import expired_login, overview, results, wizard  # each registers its views
+from portal.assess.blueprint import bp
+
+__all__ = ["bp", "expired_login", "overview", "results", "wizard"]

@@ -1,5 +1,9 @@
-"""Forms built at run time from the questionnaire: a fresh class per request (never a shared one
-mutated), fields created in questionnaire order so they render in that order."""
+"""The wizard's forms and the other posts it reads.
+
+Section forms are built at run time from the questionnaire: a fresh class per request (never a
+shared one mutated), fields created in questionnaire order so they render in that order. The
+autosave body and the conflict page's choices are read here too, so views only call them.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,11 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
-from portal.assess.service import NOTE_MAX_LENGTH, Submitted, small_int, storable
+from portal.assessments.errors import InvalidSubmission
+from portal.assessments.reading import NOTE_MAX_LENGTH, small_int, storable
+from portal.assessments.saving import Submitted
 from portal.forms import Form
-from portal.questionnaire.model import Question
+from portal.questionnaire.model import Question, Questionnaire
 
 
 def _storable(form: Any, field: Any) -> None:
@@ -109,3 +115,51 @@ class ImportForm(Form):
             FileAllowed(["json"], "Choose a .json file exported from the portal."),
         ],
     )
+
+
+class AutosaveRefused(ValueError):
+    """An autosave body that cannot be saved: ``code`` for the script, the message for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def autosave_submission(payload: Any) -> Submitted:
+    """One answer from an autosave body: {question_id, value, note, revision}."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("question_id"), str):
+        raise AutosaveRefused("invalid", "That request could not be read.")
+    value, note = payload.get("value"), payload.get("note", "")
+    revision = payload.get("revision", 0)
+    if (
+        (value is not None and not isinstance(value, str))
+        or not isinstance(note, str)
+        or not isinstance(revision, int)
+        or isinstance(revision, bool)
+    ):
+        raise AutosaveRefused("invalid", "That request could not be read.")
+    if len(note) > NOTE_MAX_LENGTH:
+        raise AutosaveRefused("too_long", f"Notes can be at most {NOTE_MAX_LENGTH} characters.")
+    return Submitted(payload["question_id"], value or None, note.replace("\r\n", "\n"), revision)
+
+
+def conflict_choices(posted: Any, questionnaire: Questionnaire) -> list[Submitted]:
+    """The answers the person chose to keep as theirs on the conflict page ("mine")."""
+    keep_mine = []
+    for key in posted:
+        if not key.startswith("choice__"):
+            continue
+        question_id = key[len("choice__") :]
+        if not questionnaire.has_question(question_id):
+            raise InvalidSubmission(f"{question_id!r} is not a question.")
+        if posted[key] == "mine":
+            revision = posted.get(f"theirs_revision__{question_id}", "0")
+            keep_mine.append(
+                Submitted(
+                    question_id,
+                    posted.get(f"mine_value__{question_id}") or None,
+                    posted.get(f"mine_note__{question_id}", ""),
+                    small_int(revision) or 0,
+                )
+            )
+    return keep_mine

@@ -18,6 +18,7 @@ from portal.auth.forms import (
 )
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.auth.redirects import safe_next_path
+from portal.client import client_ip
 from portal.extensions import db
 from portal.models import User, utcnow
 
@@ -33,7 +34,7 @@ def login() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
         email = service.normalise_email(form.email.data or "")
-        address = sessions.client_ip()
+        address = client_ip()
         attempt = throttle.admit(email, address)
         if attempt is None:
             audit.record("auth.login_throttled", outcome="denied")
@@ -87,10 +88,7 @@ def register() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         # Counted before the slow password hash and before saying whether the email or the
         # name is taken; every attempt counts, a successful one too.
-        if (
-            throttle.admit(form.email.data or "", sessions.client_ip(), throttle.REGISTRATION)
-            is None
-        ):
+        if throttle.admit(form.email.data or "", client_ip(), throttle.REGISTRATION) is None:
             audit.record("organization.registration_throttled", outcome="denied")
             db.session.commit()
             form.form_errors.append(throttle.REGISTRATION.message)

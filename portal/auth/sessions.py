@@ -11,10 +11,11 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, request, session
+from flask import current_app, session
 from flask_login import login_user, logout_user
 from sqlalchemy import orm
 
+from portal.client import client_ip
 from portal.extensions import db
 from portal.models import User, UserSession, utcnow
 
@@ -102,8 +103,3 @@ def expired_login_user() -> User | None:
         sa.select(UserSession).where(UserSession.token_hash == UserSession.hash_token(token))
     )
     return row.user if row is not None and row.user.is_active else None
-
-
-def client_ip() -> str:
-    # Behind a reverse proxy, ProxyFix (see README: Production) makes remote_addr the client's.
-    return (request.remote_addr or "")[:45]

@@ -7,6 +7,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from portal import access
+from portal.assessments import reading
 from portal.extensions import db
 from portal.models import Organization, Role, User
 
@@ -19,12 +20,10 @@ def home() -> str:
         return render_template("main/welcome.html")
     context: dict[str, object] = {}
     if current_user.role is Role.OPERATOR:
-        from portal.assess import service as assessments
-
         organization = current_user.organization
         context["organization"] = organization
-        context["open_assessment"] = assessments.open_assessment(organization)
-        context["last_submitted"] = assessments.latest_submitted(organization)
+        context["open_assessment"] = reading.open_assessment(organization)
+        context["last_submitted"] = reading.latest_submitted(organization)
     elif current_user.role is Role.COORDINATOR:
         context["organization_count"] = db.session.scalar(
             sa.select(sa.func.count()).select_from(

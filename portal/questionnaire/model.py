@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 DONT_KNOW = "dont_know"
 NOT_APPLICABLE = "na"
@@ -74,17 +74,36 @@ class Condition:
     values: frozenset[str] = frozenset()
     children: tuple[Condition, ...] = ()
 
+    # Not answered yet, or "don't know": ask the dependent question rather than hide it — a
+    # question asked needlessly costs a click, one hidden wrongly hides a real gap. This rule
+    # lives here only: the wizard's script receives it spelled out by as_json().
+    SHOWN_WHEN_UNANSWERED: ClassVar[bool] = True
+
+    @property
+    def shown_for(self) -> frozenset[str]:
+        """A leaf's answers that show the dependent question."""
+        return self.values | {DONT_KNOW}
+
     def holds(self, answers: AnswerMap) -> bool:
         if self.kind == "all":
             return all(child.holds(answers) for child in self.children)
         if self.kind == "any":
             return any(child.holds(answers) for child in self.children)
         answer = answers.get(self.question_id)
-        # Not answered yet, or "don't know": ask the dependent question rather than hide it —
-        # a question asked needlessly costs a click, one hidden wrongly hides a real gap.
-        if answer is None or answer == DONT_KNOW:
-            return True
-        return answer in self.values
+        if answer is None:
+            return self.SHOWN_WHEN_UNANSWERED
+        return answer in self.shown_for
+
+    def as_json(self) -> dict[str, Any]:
+        """The rule as static/js/wizard.js evaluates it, with nothing for it to decide itself:
+        a leaf names the answers that show the question and what an unanswered one does."""
+        if self.kind == "leaf":
+            return {
+                "question": self.question_id,
+                "shown_for": sorted(self.shown_for),
+                "unanswered": self.SHOWN_WHEN_UNANSWERED,
+            }
+        return {self.kind: [child.as_json() for child in self.children]}
 
     def referenced_questions(self) -> Iterator[str]:
         if self.kind == "leaf":

@@ -1,4 +1,4 @@
-"""Server-rendered SVG charts, shared by the results page and (later) the PDFs.
+"""Server-rendered SVG charts, shared by the pages and the PDFs.
 
 Presentation attributes only (no style attributes), so a strict Content-Security-Policy allows
 them and WeasyPrint renders them the same. Every label is escaped. Each chart carries a title and
@@ -7,10 +7,14 @@ description for screen readers; pages also show the same figures as a table.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 
 from markupsafe import Markup
+
+from portal.questionnaire.model import Questionnaire
+from portal.scoring import ScoreResult
 
 # USWDS-compatible colours with enough contrast on white (WCAG AA for the text we draw).
 TIER_COLOURS = {
@@ -94,3 +98,25 @@ def priority_bars(
 
 def _text(score: int | None) -> str:
     return "not applicable" if score is None else f"{score} out of 100"
+
+
+def priority_chart(
+    questionnaire: Questionnaire,
+    result: ScoreResult,
+    previous: Mapping[str, int | None] | None = None,
+) -> Markup:
+    """The score per defensive priority (results page, review page, plan PDF), with the previous
+    submission's score marked where there is one."""
+    previous = previous or {}
+    return priority_bars(
+        [
+            Bar(
+                questionnaire.priority(p.priority_id).title,
+                p.score,
+                p.tier_id,
+                previous.get(p.priority_id),
+            )
+            for p in result.priorities
+        ],
+        title="Score per defensive priority, out of 100",
+    )

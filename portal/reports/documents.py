@@ -19,10 +19,11 @@ from typing import Any
 from flask import current_app, render_template
 
 from portal import jobs
-from portal.assess import service as assessments
+from portal.assessments import state as assessment_state
+from portal.assessments.state import AssessmentState
 from portal.config import PROJECT_ROOT
 from portal.models import Assessment, ToolRequest, utcnow
-from portal.reports.charts import Bar, priority_bars
+from portal.reports.charts import priority_chart
 from portal.reports.pdf import PdfCache, RenderFailed, RenderTimeout, render_bounded, render_job
 
 __all__ = ["Pdf", "PdfPending", "RenderFailed", "RenderTimeout", "plan_pdf", "tool_request_pdf"]
@@ -176,47 +177,40 @@ def _organization_state(assessment: Assessment) -> dict[str, Any]:
 
 
 def plan_pdf(assessment: Assessment) -> Pdf:
-    rows = assessments.answer_rows(assessment)
-    state = {
-        "kind": "plan",
-        "template": template_version(),
-        "questionnaire": assessment.questionnaire_version.content_hash,
-        "assessment": [
-            assessment.id,
-            assessment.status.value,
-            assessment.submitted_at.isoformat() if assessment.submitted_at else None,
-        ],
-        "organization": _organization_state(assessment),
-        "answers": sorted((q, r.value, r.note, r.revision) for q, r in rows.items()),
-    }
-    key = PdfCache.key(json.dumps(state, sort_keys=True))
-    filename = f"remediation-plan-{assessment.organization_id}-{assessment.id}.pdf"
-    return _produce(key, filename, lambda: _plan_html(assessment, rows))
-
-
-def _plan_html(assessment: Assessment, rows: dict[str, Any]) -> str:
-    questionnaire = assessments.questionnaire_of(assessment)
-    result = assessments.score_of(assessment, rows)
-    organization = assessment.organization
-    plan = assessments.plan_of(assessment, result)
-    chart = priority_bars(
-        [
-            Bar(questionnaire.priority(p.priority_id).title, p.score, p.tier_id)
-            for p in result.priorities
-        ],
-        title="Score per defensive priority, out of 100",
+    state = assessment_state.load(assessment)
+    key = PdfCache.key(
+        json.dumps(
+            {
+                "kind": "plan",
+                "template": template_version(),
+                "questionnaire": assessment.questionnaire_version.content_hash,
+                "assessment": [
+                    assessment.id,
+                    assessment.status.value,
+                    assessment.submitted_at.isoformat() if assessment.submitted_at else None,
+                ],
+                "organization": _organization_state(assessment),
+                "answers": sorted((q, r.value, r.note, r.revision) for q, r in state.rows.items()),
+            },
+            sort_keys=True,
+        )
     )
+    filename = f"remediation-plan-{assessment.organization_id}-{assessment.id}.pdf"
+    return _produce(key, filename, lambda: _plan_html(state))
+
+
+def _plan_html(state: AssessmentState) -> str:
     return render_template(
         "reports/plan.html",
-        assessment=assessment,
-        organization=organization,
-        questionnaire=questionnaire,
-        result=result,
-        plan=plan,
-        chart=chart,
-        values=assessments.answer_values(rows),
-        notes={q: r.note for q, r in rows.items()},
-        shown=set(result.shown_question_ids),
+        assessment=state.assessment,
+        organization=state.assessment.organization,
+        questionnaire=state.questionnaire,
+        result=state.result,
+        plan=state.plan,
+        chart=priority_chart(state.questionnaire, state.result),
+        values=state.values,
+        notes=state.notes,
+        shown=state.shown,
         generated_at=utcnow().strftime("%B %-d, %Y %H:%M UTC"),
     )
 
@@ -246,22 +240,16 @@ def tool_request_pdf(request: ToolRequest) -> Pdf:
 
 
 def _tool_request_html(request: ToolRequest) -> str:
-    assessment = request.assessment
-    assert assessment is not None
-    questionnaire = assessments.questionnaire_of(assessment)
-    rows = assessments.answer_rows(assessment)
-    result = assessments.score_of(assessment, rows)
-    organization = request.organization
-    plan = assessments.plan_of(assessment, result)
-    matches = {m.tool.id: m for m in plan.tools}
+    assert request.assessment is not None
+    state = assessment_state.load(request.assessment)
     return render_template(
         "reports/tool_request.html",
         request=request,
-        assessment=assessment,
-        organization=organization,
-        questionnaire=questionnaire,
-        result=result,
-        matches=matches,
-        values=assessments.answer_values(rows),
+        assessment=state.assessment,
+        organization=request.organization,
+        questionnaire=state.questionnaire,
+        result=state.result,
+        matches={m.tool.id: m for m in state.plan.tools},
+        values=state.values,
         generated_at=utcnow().strftime("%B %-d, %Y %H:%M UTC"),
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from portal.figures.bands import SCORE_BANDS
 from portal.forms import Form, NoControlCharacters, choices, strip
 from portal.models import SECTOR_LABELS
 from portal.review import queue
@@ -48,13 +49,7 @@ class QueueFilterForm(Form):
     score = SelectField(
         "Score",
         default="",
-        choices={
-            "": "Any score",
-            "0-39": "0–39",
-            "40-69": "40–69",
-            "70-89": "70–89",
-            "90-100": "90–100",
-        },
+        choices={"": "Any score", **{band.key: band.label for band in SCORE_BANDS}},
     )
     submitted_from = DateField("Submitted on or after", validators=[Optional()], format="%Y-%m-%d")
     submitted_to = DateField("Submitted on or before", validators=[Optional()], format="%Y-%m-%d")

@@ -13,6 +13,8 @@ from sqlalchemy import orm
 
 from portal import access, safe_json
 from portal.extensions import db
+from portal.figures import bands
+from portal.figures.cache import cached_figures, scope_key
 from portal.models import (
     Assessment,
     AssessmentStatus,
@@ -23,11 +25,9 @@ from portal.models import (
     User,
     name_key,
 )
-from portal.review import stats
 
 PAGE_SIZE = 25
 QUEUE_STATUSES = (AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED, AssessmentStatus.ACCEPTED)
-SCORE_BANDS = {"0-39": (0, 39), "40-69": (40, 69), "70-89": (70, 89), "90-100": (90, 100)}
 # sort name -> (columns, descending)
 SORTS = {
     "newest": ((Assessment.submitted_at, Assessment.id), True),
@@ -88,8 +88,8 @@ def _filtered(query: sa.Select[Any], f: Filters, *, with_status: bool = True) ->
     if f.tier:
         query = query.where(Assessment.overall_tier == f.tier)
     if f.score:
-        low, high = SCORE_BANDS[f.score]
-        query = query.where(Assessment.overall_score.between(low, high))
+        band = bands.BY_KEY[f.score]
+        query = query.where(Assessment.overall_score.between(band.low, band.high))
     if f.submitted_from:
         query = query.where(
             Assessment.submitted_at >= datetime.combine(f.submitted_from, time.min, UTC)
@@ -149,9 +149,7 @@ def status_counts(user: User, f: Filters) -> dict[str, int]:
         return counts
 
     filters = replace(f, status="", sort="")
-    key = f"queue-counts:{stats.scope_key(user)}:{filters!r}"
-    result: dict[str, int] = stats.cached_figures(key, compute)
-    return result
+    return cached_figures(f"queue-counts:{scope_key(user)}:{filters!r}", compute)
 
 
 EXPORT_LIMIT = 50_000
@@ -275,8 +273,8 @@ def tool_request_page(user: User, status: str, cursor: str | None) -> RequestPag
         return found
 
     # Counting grows with the scope; cached like the queue's (sending or deciding clears it).
-    key = f"request-counts:{stats.scope_key(user)}"
-    return RequestPage(rows, next_cursor, stats.cached_figures(key, counts))
+    key = f"request-counts:{scope_key(user)}"
+    return RequestPage(rows, next_cursor, cached_figures(key, counts))
 
 
 def _decode_request_cursor(cursor: str) -> tuple[datetime, int]:

@@ -11,10 +11,13 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from portal import access, audit
-from portal.assess import service as assessments
+from portal import access, audit, questionnaires
+from portal.assessments import reading
+from portal.assessments import state as assessment_state
 from portal.auth.decorators import role_required
 from portal.extensions import db
+from portal.figures import queries as figures
+from portal.figures.bands import SCORE_BANDS
 from portal.models import (
     Assessment,
     ReviewComment,
@@ -22,10 +25,10 @@ from portal.models import (
     StatusChange,
     ToolRequest,
     ToolRequestStatus,
-    utcnow,
 )
 from portal.readonly import read_only
-from portal.review import csv_export, queue, stats, workflow
+from portal.reports.charts import Bar, priority_bars
+from portal.review import csv_export, decisions, queue, workflow
 from portal.review.forms import CommentForm, DecisionForm, QueueFilterForm
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -51,7 +54,7 @@ def index() -> str | tuple[str, int]:
 
 def _comment_form(assessment: Assessment) -> CommentForm:
     form = CommentForm()
-    questionnaire = assessments.questionnaire_of(assessment)
+    questionnaire = reading.questionnaire_of(assessment)
     form.question_id.choices = {
         "": "The assessment as a whole",
         **{q.id: q.text[:90] for q in questionnaire.questions_in(assessment.modules) if q.scored},
@@ -62,9 +65,7 @@ def _comment_form(assessment: Assessment) -> CommentForm:
 def _detail(
     assessment: Assessment, comment_form: CommentForm | None = None, status: int = 200
 ) -> tuple[str, int]:
-    questionnaire = assessments.questionnaire_of(assessment)
-    rows = assessments.answer_rows(assessment)
-    result = assessments.score_of(assessment, rows)
+    state = assessment_state.load(assessment)
     history = db.session.scalars(
         sa.select(Assessment)
         .where(
@@ -89,9 +90,9 @@ def _detail(
     return render_template(
         "review/assessment.html",
         assessment=assessment,
-        questionnaire=questionnaire,
-        result=result,
-        rows=rows,
+        questionnaire=state.questionnaire,
+        result=state.result,
+        rows=state.rows,
         history=history,
         comments=comments,
         changes=changes,
@@ -114,20 +115,7 @@ def comment(assessment_id: int) -> Response | tuple[str, int]:
     form = _comment_form(item)
     if not form.validate():
         return _detail(item, form, 400)
-    db.session.add(
-        ReviewComment(
-            assessment_id=item.id,
-            author_id=current_user.id,
-            question_id=form.question_id.data or None,
-            body=(form.body.data or "").replace("\r\n", "\n"),
-        )
-    )
-    audit.record(
-        "assessment.commented",
-        object_type="Assessment",
-        object_id=item.id,
-        organization_id=item.organization_id,
-    )
+    decisions.add_comment(item, current_user, form.question_id.data, form.body.data or "")
     db.session.commit()
     flash("Comment added. The operator sees it with the assessment.", "success")
     return redirect(url_for("review.assessment", assessment_id=item.id))
@@ -138,16 +126,10 @@ def comment(assessment_id: int) -> Response | tuple[str, int]:
 def decide_assessment(assessment_id: int, action: str) -> Response:
     item = access.get_or_404(Assessment, assessment_id)
     try:
-        assessments.decide(item, action, current_user)
+        decisions.decide_assessment(item, action, current_user)
     except workflow.TransitionRefused as refusal:
         flash(str(refusal), "error")
         return redirect(url_for("review.assessment", assessment_id=item.id))
-    audit.record(
-        f"assessment.{'accepted' if action == 'accept' else 'returned'}",
-        object_type="Assessment",
-        object_id=item.id,
-        organization_id=item.organization_id,
-    )
     try:
         db.session.commit()
     except StaleDataError:
@@ -201,28 +183,13 @@ def decide_tool_request(request_id: int) -> Response:
         errors = [e for field in (form.action, form.reason) for e in field.errors]
         flash(errors[0] if errors else "Choose a decision.", "error")
         return redirect(back)
-    reason = (form.reason.data or "").replace("\r\n", "\n")
     try:
-        new_status = workflow.tool_request_transition(
-            item.status.value, form.action.data or "", reason
+        new_status = decisions.decide_tool_request(
+            item, form.action.data or "", form.reason.data or "", current_user
         )
     except workflow.TransitionRefused as refusal:
         flash(str(refusal), "error")
         return redirect(back)
-    before = item.status.value
-    item.status = ToolRequestStatus(new_status)
-    item.decided_by_id = current_user.id
-    item.decided_at = utcnow()
-    if reason:
-        item.decision_reason = reason
-    audit.record(
-        f"tool_request.{new_status}",
-        object_type="ToolRequest",
-        object_id=item.id,
-        organization_id=item.organization_id,
-        before=before,
-    )
-    stats.figures_changed_on_commit(db.session(), [])  # the dashboard counts requests by status
     try:
         db.session.commit()
     except StaleDataError:
@@ -231,7 +198,7 @@ def decide_tool_request(request_id: int) -> Response:
             "Someone decided this request at the same moment; here is its current state.", "warning"
         )
         return redirect(back)
-    flash(f"Request {new_status}.", "success")
+    flash(f"Request {new_status.value}.", "success")
     return redirect(back)
 
 
@@ -289,97 +256,68 @@ def export_queue() -> Response | tuple[str, int]:
     return _csv_response("review-queue.csv", body)
 
 
-def _dashboard_tables() -> dict[str, Any]:
-    from portal import questionnaires
-
-    questionnaire = questionnaires.current()
-    priority_ids = [p.id for p in questionnaire.priorities]
-
-    def compute() -> dict[str, Any]:
-        level = stats.heat_level(current_user)
-        return {
-            "computed_at": utcnow(),
-            "status_counts": stats.status_counts(current_user),
-            "sector_scores": stats.sector_scores(current_user),
-            "heat_level": level,
-            "heat": stats.weakest_priorities(current_user, priority_ids, level),
-            "critical": stats.common_critical_gaps(current_user),
-            "tools": stats.tool_request_counts(current_user),
-        }
-
-    return {
-        "questionnaire": questionnaire,
-        "priority_ids": priority_ids,
-        **stats.cached_dashboard(current_user, questionnaire.content_hash, compute),
-    }
-
-
 @bp.get("/dashboard")
 @read_only
 @role_required(*REVIEWERS)
 def dashboard() -> str:
-    from portal.reports.charts import Bar, priority_bars
-
-    tables = _dashboard_tables()
-    questionnaire = tables["questionnaire"]
+    questionnaire = questionnaires.current()
+    board = figures.dashboard(current_user, questionnaire)
     # The chart shows what the table below says; the table is its text alternative.
     chart = priority_bars(
         [
-            Bar(f"{row['sector']} ({row['organizations']})", row["median"],
-                questionnaire.tier_for(row["median"]).id)
-            for row in tables["sector_scores"]
+            Bar(f"{row.sector} ({row.organizations})", row.median,
+                questionnaire.tier_for(row.median).id)
+            for row in board.sector_scores
         ],
         title="Median overall score per sector, out of 100",
         chart_id="sector-chart",
     )  # fmt: skip
-    return render_template("review/dashboard.html", sector_chart=chart, **tables)
+    return render_template(
+        "review/dashboard.html",
+        board=board,
+        questionnaire=questionnaire,
+        priority_ids=[p.id for p in questionnaire.priorities],
+        score_bands=SCORE_BANDS,
+        sector_chart=chart,
+    )
 
 
 @bp.get("/dashboard/<any(status, sectors, heatmap, critical, tools):table>.csv")
 @role_required(*REVIEWERS)
 def dashboard_csv(table: str) -> Response:
-    data = _dashboard_tables()
-    questionnaire = data["questionnaire"]
+    questionnaire = questionnaires.current()
+    board = figures.dashboard(current_user, questionnaire)
+    priority_ids = [p.id for p in questionnaire.priorities]
+    header: list[str]
+    rows: list[list[Any]]
     if table == "status":
-        header, rows = ["status", "organizations"], list(data["status_counts"].items())
+        header, rows = ["status", "organizations"], [list(i) for i in board.status_counts.items()]
     elif table == "sectors":
-        header = ["sector", "organizations", "median", "0-39", "40-69", "70-89", "90-100"]
+        header = ["sector", "organizations", "median", *(band.key for band in SCORE_BANDS)]
         rows = [
-            [
-                r["sector"],
-                r["organizations"],
-                r["median"],
-                r["0–39"],
-                r["40–69"],
-                r["70–89"],
-                r["90–100"],
-            ]
-            for r in data["sector_scores"]
+            [r.sector, r.organizations, r.median, *(r.bands[band.key] for band in SCORE_BANDS)]
+            for r in board.sector_scores
         ]
     elif table == "heatmap":
-        header = ["sector", data["heat_level"], "organizations", *data["priority_ids"], "weakest"]
+        header = ["sector", board.heat_level, "organizations", *priority_ids, "weakest"]
         rows = [
-            [
-                r["sector"],
-                r["place"],
-                r["organizations"],
-                *[r["scores"][p] for p in data["priority_ids"]],
-                r["weakest"],
-            ]
-            for r in data["heat"]
+            [r.sector, r.place, r.organizations, *[r.scores[p] for p in priority_ids], r.weakest]
+            for r in board.heat
         ]
     elif table == "critical":
         header = ["question_id", "question", "organizations"]
         rows = [
             [
-                qid,
-                questionnaire.question(qid).text if questionnaire.has_question(qid) else "",
-                count,
+                gap.question_id,
+                questionnaire.question(gap.question_id).text
+                if questionnaire.has_question(gap.question_id)
+                else "",
+                gap.organizations,
             ]
-            for qid, count in data["critical"]
+            for gap in board.critical
         ]
     else:
-        header, rows = ["tool", "status", "requests"], [list(r) for r in data["tools"]]
+        header, rows = ["tool", "status", "requests"], [list(r) for r in board.tools]
     audit.record("review.dashboard_exported", object_type="Dashboard", object_id=table)
     db.session.commit()
     return _csv_response(f"dashboard-{table}.csv", csv_export.to_csv(header, rows))

@@ -3,22 +3,13 @@ them for; both sides can download the request as a PDF."""
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from portal import access, audit
-from portal.assess import service as assessments
+from portal import access
+from portal.assessments import reading
+from portal.assessments import state as assessment_state
 from portal.auth.decorators import role_required
 from portal.extensions import db
 from portal.models import (
@@ -30,7 +21,7 @@ from portal.models import (
 from portal.readonly import read_only
 from portal.remediation import ToolMatch
 from portal.reports import documents
-from portal.review import stats
+from portal.reports.delivery import send_pdf
 from portal.toolrequests import service
 from portal.toolrequests.forms import ToolRequestForm
 
@@ -38,11 +29,11 @@ bp = Blueprint("toolrequests", __name__)
 
 
 def _eligible_matches(assessment: Assessment) -> list[ToolMatch]:
-    return list(assessments.plan_of(assessment, assessments.score_of(assessment)).tools)
+    return list(assessment_state.load(assessment).plan.tools)
 
 
 def _justification(assessment: Assessment, matches: list[ToolMatch]) -> str:
-    questionnaire = assessments.questionnaire_of(assessment)
+    questionnaire = reading.questionnaire_of(assessment)
     when = assessment.submitted_at.strftime("%B %-d, %Y") if assessment.submitted_at else ""
     lines = [
         f"Our cyber readiness self-assessment of {when} scored {assessment.overall_score} out "
@@ -101,14 +92,6 @@ def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
             db.session.rollback()
             (form.tools.errors if refusal.field else form.form_errors).append(str(refusal))
         else:
-            audit.record(
-                "tool_request.submitted",
-                object_type="ToolRequest",
-                object_id=request_row.id,
-                organization_id=assessment.organization_id,
-                tools=sorted(form.tools.data or []),
-            )
-            stats.figures_changed_on_commit(db.session(), [])  # dashboards count requests
             db.session.commit()
             flash("Your request has been sent to your coordinator.", "success")
             return redirect(url_for("toolrequests.show", request_id=request_row.id))
@@ -128,7 +111,7 @@ def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
 def show(request_id: int) -> str:
     request_row = access.get_or_404(ToolRequest, request_id)
     questionnaire = (
-        assessments.questionnaire_of(request_row.assessment) if request_row.assessment else None
+        reading.questionnaire_of(request_row.assessment) if request_row.assessment else None
     )
     return render_template(
         "toolrequests/show.html", request_row=request_row, questionnaire=questionnaire
@@ -141,74 +124,10 @@ def pdf(request_id: int) -> BaseResponse | tuple[str, int]:
     request_row = access.get_or_404(ToolRequest, request_id)
     if request_row.assessment is None:
         abort(404)
-    return send(
-        documents.tool_request_pdf,
+    return send_pdf(
+        lambda: documents.tool_request_pdf(request_row),
         request_row,
         "tool_request.pdf_downloaded",
-        "ToolRequest",
-        request_row.id,
-        request_row.organization_id,
         what="tool-access request",
         back_url=url_for("toolrequests.show", request_id=request_row.id),
     )
-
-
-def send(
-    make: object,
-    subject: object,
-    action: str,
-    object_type: str,
-    object_id: int,
-    organization_id: int,
-    *,
-    what: str,
-    back_url: str,
-) -> BaseResponse | tuple[str, int]:
-    """Produce a PDF (cache, bounded render, or job queue) and send it; a clear page otherwise.
-
-    With a job queue (REDIS_URL) the first request gets a "preparing" page that polls this same
-    URL with ``?progress=1`` — so progress passes the same access checks as the file.
-    """
-    progress = request.args.get("progress") == "1"
-    try:
-        produced = make(subject)  # type: ignore[operator]
-    except documents.PdfPending as pending:
-        if progress:
-            return jsonify(state=pending.state, position=pending.position)
-        return render_template(
-            "pdf_pending.html",
-            pending=pending,
-            what=what,
-            progress_url=f"{request.path}?progress=1",
-            download_url=request.path,
-            back_url=back_url,
-        ), 202
-    except documents.RenderTimeout:
-        title = "The PDF is taking too long"
-        message = (
-            "We stopped making this PDF because it took longer than allowed. Please try again "
-            "in a minute; if it keeps happening, tell your administrator."
-        )
-        if progress:
-            return jsonify(state="failed", title=title, message=message)
-        return render_template("errors/error.html", code=503, title=title, message=message), 503
-    except documents.RenderFailed:
-        title = "The PDF could not be made"
-        message = "The problem has been logged. Your answers are safe. Please try again."
-        if progress:
-            return jsonify(state="failed", title=title, message=message)
-        return render_template("errors/error.html", code=500, title=title, message=message), 500
-    if progress:
-        return jsonify(state="ready")
-    audit.record(
-        action,
-        object_type=object_type,
-        object_id=object_id,
-        organization_id=organization_id,
-        cached=produced.from_cache,
-    )
-    db.session.commit()
-    response = Response(produced.data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{produced.filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

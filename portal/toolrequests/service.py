@@ -12,7 +12,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from portal import audit
 from portal.extensions import db
+from portal.figures.cache import figures_changed_on_commit
 from portal.models import (
     Assessment,
     Organization,
@@ -106,4 +108,6 @@ def create_request(
     request.items = [ToolRequestItem(tool_id=t) for t in sorted(set(tool_ids))]
     db.session.add(request)
     db.session.flush()
+    audit.record_for(request, "tool_request.submitted", actor=user, tools=sorted(set(tool_ids)))
+    figures_changed_on_commit(db.session(), [])  # dashboards count requests
     return request

@@ -29,13 +29,14 @@
   }
   function revisionInput(qid) { return form.querySelector('input[data-revision="' + qid + '"]'); }
 
+  // The rule comes from the server (Condition.as_json): which answers show the question, and
+  // what an unanswered one does. Nothing about it is decided here.
   function holds(condition) {
     if (condition.all) { return condition.all.every(holds); }
     if (condition.any) { return condition.any.some(holds); }
     var answer = answers[condition.question];
-    // Same rule as the server: not answered yet or "don't know" keeps the question visible.
-    if (answer === undefined || answer === null || answer === "dont_know") { return true; }
-    return condition["in"].indexOf(answer) !== -1;
+    if (answer === undefined || answer === null) { return condition.unanswered; }
+    return condition.shown_for.indexOf(answer) !== -1;
   }
 
   function applyConditions() {

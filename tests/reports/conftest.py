@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from portal.assess import service
+from portal.assessments import lifecycle, reading
 from portal.extensions import db
 from portal.models import Answer, Organization, User
 from tests.conftest import World
@@ -71,8 +71,8 @@ def submit_assessment(
         assert org is not None and user is not None
         if org_name is not None:
             org.name = org_name
-        assessment = service.start(org, user)
-        questionnaire = service.questionnaire_of(assessment)
+        assessment = lifecycle.start(org, user)
+        questionnaire = reading.questionnaire_of(assessment)
         for question in questionnaire.questions_in(assessment.modules):
             worst = question.profile is False and question.critical
             value = (
@@ -92,6 +92,6 @@ def submit_assessment(
                 )
             )
         db.session.flush()
-        service.submit(assessment, user)
+        lifecycle.submit(assessment, user)
         db.session.commit()
         return assessment.id

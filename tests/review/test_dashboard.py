@@ -106,7 +106,7 @@ def test_peer_benchmark_needs_five_organizations(app: Flask, world: World) -> No
     assert "Across <strong>5</strong> hospital or clinic organizations" in five
     assert "Sector median" in five
     with app.app_context():
-        from portal.review import stats
+        from portal.figures import queries as stats
 
         benchmark = stats.peer_benchmark("hospital", ["access"])
         assert benchmark is not None and benchmark.organizations == 5

@@ -11,9 +11,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from portal.assess import service
+from portal.assessments import lifecycle, reading
 from portal.auth import service as accounts
 from portal.extensions import db
+from portal.figures import queries as stats
 from portal.models import (
     Answer,
     Assessment,
@@ -23,7 +24,7 @@ from portal.models import (
     Organization,
     User,
 )
-from portal.review import stats
+from portal.review import decisions
 from tests.conftest import PASSWORD, World
 
 COUNTIES = ("Adams", "Brown", "Clark")
@@ -48,17 +49,17 @@ def _submit_random(app: Flask, org_id: int, email: str, rng: random.Random) -> i
         org = db.session.get(Organization, org_id)
         user = db.session.scalar(sa.select(User).where(User.email == email))
         assert org is not None and user is not None
-        assessment = service.start(org, user)
+        assessment = lifecycle.start(org, user)
         # A second assessment starts pre-filled from the last one: overwrite those answers.
         existing = {a.question_id: a for a in assessment.answers}
-        for question in service.questionnaire_of(assessment).questions_in(assessment.modules):
+        for question in reading.questionnaire_of(assessment).questions_in(assessment.modules):
             answer = existing.get(question.id) or Answer(
                 assessment_id=assessment.id, question_id=question.id, updated_by_id=user.id
             )
             answer.value = rng.choice(question.options).value
             db.session.add(answer)
         db.session.flush()
-        service.submit(assessment, user)
+        lifecycle.submit(assessment, user)
         db.session.commit()
         return assessment.id
 
@@ -100,7 +101,7 @@ def test_sql_figures_equal_a_python_reference(app: Flask, populated: list[int]) 
         assert flagged == {a.id for _, a in latest}
         # Across several states the heat map has a row per (sector, state).
         by_state = stats.weakest_priorities(None, priority_ids, "state")
-        assert {(r["sector"], r["place"]) for r in by_state} == {
+        assert {(r.sector, r.place) for r in by_state} == {
             (s.value, o.state) for o, _ in latest for s in o.sectors
         }
 
@@ -108,14 +109,14 @@ def test_sql_figures_equal_a_python_reference(app: Flask, populated: list[int]) 
         for org, assessment in latest:
             for sector in org.sectors:
                 by_sector.setdefault(sector.value, []).append(assessment.overall_score or 0)
-        table = {row["sector"]: row for row in stats.sector_scores(None)}
+        table = {row.sector: row for row in stats.sector_scores(None)}
         assert set(table) == set(by_sector)
         for sector, scores in by_sector.items():
-            assert table[sector]["organizations"] == len(scores)
-            assert table[sector]["median"] == round(statistics.median(scores))
-            assert table[sector]["0–39"] == sum(1 for s in scores if s <= 39)
+            assert table[sector].organizations == len(scores)
+            assert table[sector].median == round(statistics.median(scores))
+            assert table[sector].bands["0-39"] == sum(1 for s in scores if s <= 39)
 
-        heat = {(r["sector"], r["place"]): r for r in stats.weakest_priorities(None, priority_ids)}
+        heat = {(r.sector, r.place): r for r in stats.weakest_priorities(None, priority_ids)}
         cells: dict[tuple[str, str], dict[str, list[int]]] = {}
         for org, assessment in latest:
             for sector in org.sectors:
@@ -126,7 +127,7 @@ def test_sql_figures_equal_a_python_reference(app: Flask, populated: list[int]) 
         assert set(heat) == set(cells)
         for key, values in cells.items():
             expected = {pid: round(statistics.fmean(values[pid])) for pid in values}
-            assert {k: v for k, v in heat[key]["scores"].items() if v is not None} == expected
+            assert {k: v for k, v in heat[key].scores.items() if v is not None} == expected
 
         counter: Counter[str] = Counter()
         for _, assessment in latest:
@@ -165,14 +166,14 @@ def test_latest_flag_follows_return_resubmit_and_accept(app: Flask, world: World
         admin = db.session.scalar(sa.select(User).where(User.email == world.admin))
         assessment = db.session.get(Assessment, second)
         assert admin is not None and assessment is not None
-        service.decide(assessment, "return", admin)
+        decisions.decide_assessment(assessment, "return", admin)
         db.session.commit()
     assert flagged() == {first}  # the returned one is a draft again: the older submission counts
     with app.test_request_context():
         user = db.session.scalar(sa.select(User).where(User.email == email))
         assessment = db.session.get(Assessment, second)
         assert user is not None and assessment is not None
-        service.submit(assessment, user)
+        lifecycle.submit(assessment, user)
         db.session.commit()
         # Resubmitting replaces the stored score rows instead of adding a second set.
         priorities = db.session.scalar(
@@ -189,7 +190,7 @@ def test_latest_flag_follows_return_resubmit_and_accept(app: Flask, world: World
         admin = db.session.scalar(sa.select(User).where(User.email == world.admin))
         assessment = db.session.get(Assessment, second)
         assert admin is not None and assessment is not None
-        service.decide(assessment, "accept", admin)
+        decisions.decide_assessment(assessment, "accept", admin)
         db.session.commit()
     assert flagged() == {second}
 
@@ -206,7 +207,7 @@ def test_returning_the_only_submission_clears_the_flag_and_two_flags_are_refused
         admin = db.session.scalar(sa.select(User).where(User.email == world.admin))
         assessment = db.session.get(Assessment, first)
         assert admin is not None and assessment is not None
-        service.decide(assessment, "return", admin)
+        decisions.decide_assessment(assessment, "return", admin)
         db.session.commit()
         flags = sa.select(sa.func.count()).where(
             Assessment.organization_id == org_id, Assessment.is_latest_submission
@@ -214,7 +215,7 @@ def test_returning_the_only_submission_clears_the_flag_and_two_flags_are_refused
         assert db.session.scalar(flags) == 0  # nothing submitted any more: no latest
         user = db.session.scalar(sa.select(User).where(User.email == email))
         assert user is not None
-        service.submit(assessment, user)
+        lifecycle.submit(assessment, user)
         db.session.commit()
         assert db.session.scalar(flags) == 1
     second = _submit_random(app, org_id, email, rng)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from portal import audit
 from portal.extensions import db
 from portal.models import Answer, Assessment, PendingSave, User, utcnow
 
@@ -49,6 +50,7 @@ def keep(assessment: Assessment, owner: User, step: int, fields: dict[str, str])
             PendingSave.user_id == owner.id, PendingSave.id.not_in(newest.scalar_subquery())
         )
     )
+    audit.record_for(assessment, "assessment.save_deferred", actor=owner)
     return token
 
 

@@ -1,4 +1,4 @@
-"""Regional figures for coordinators and peer benchmarks for operators.
+"""Regional figures for coordinators and peer benchmarks for operators, in SQL.
 
 Everything is computed from each organization's *latest* submitted (or accepted) assessment — the
 one flagged ``is_latest_submission`` — with its stored scores, never recomputed, and aggregated in
@@ -9,15 +9,16 @@ organizations it covers. Peer figures are shown to operators only where at least
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy import orm
 
 from portal import access
-from portal.extensions import cache, db
+from portal.extensions import db
+from portal.figures.bands import SCORE_BANDS
+from portal.figures.cache import PEER_CACHE_SECONDS, cached_figures, peer_key, remember, scope_key
 from portal.models import (
     Assessment,
     AssessmentCriticalGap,
@@ -29,11 +30,66 @@ from portal.models import (
     ToolRequest,
     ToolRequestItem,
     User,
+    utcnow,
 )
+from portal.questionnaire.model import Questionnaire
 
-log = logging.getLogger(__name__)
 MIN_PEERS = 5
-BANDS = ((0, 39, "0–39"), (40, 69, "40–69"), (70, 89, "70–89"), (90, 100, "90–100"))
+
+
+# --- rows ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectorScores:
+    sector: str
+    organizations: int
+    median: int
+    bands: dict[str, int]  # organizations per score band, by the band's key
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    """Mean score per priority for one (sector, place) of the heat map."""
+
+    sector: str
+    place: str
+    organizations: int
+    scores: dict[str, int | None]  # by priority id; None where no organization has a score
+    weakest: str | None
+
+
+class CriticalGapCount(NamedTuple):
+    question_id: str
+    organizations: int
+
+
+class ToolRequestCount(NamedTuple):
+    tool_id: str
+    status: str
+    requests: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    computed_at: datetime
+    status_counts: dict[str, int]
+    sector_scores: list[SectorScores]
+    heat_level: str  # "county" or "state"
+    heat: list[HeatRow]
+    critical: list[CriticalGapCount]
+    tools: list[ToolRequestCount]
+
+
+@dataclass(frozen=True)
+class PeerBenchmark:
+    sector: str
+    organizations: int
+    median: int
+    priority_medians: dict[str, int]
+
+
+# --- building blocks -----------------------------------------------------------------------------
 
 
 def _organizations(user: User | None) -> sa.Select[Any]:
@@ -87,6 +143,9 @@ def _medians(values: sa.Subquery, by: list[str]) -> dict[tuple[Any, ...], tuple[
     }
 
 
+# --- the figures ---------------------------------------------------------------------------------
+
+
 def status_counts(user: User) -> dict[str, int]:
     """Organizations by where they are: not started, draft, submitted, accepted."""
     # The scope is applied before grouping, so only the jurisdiction's assessments are read
@@ -116,29 +175,29 @@ def status_counts(user: User) -> dict[str, int]:
     return counts
 
 
-def sector_scores(user: User | None) -> list[dict[str, Any]]:
+def sector_scores(user: User | None) -> list[SectorScores]:
     """Per sector: organizations that submitted, median score, and how many fall in each band."""
     scored = _latest(
         user, OrganizationSector.sector.label("sector"), Assessment.overall_score.label("score")
     ).subquery()
     bands = [
-        sa.func.sum(sa.case((scored.c.score.between(low, high), 1), else_=0)).label(label)
-        for low, high, label in BANDS
+        sa.func.sum(sa.case((scored.c.score.between(band.low, band.high), 1), else_=0))
+        for band in SCORE_BANDS
     ]
     totals = db.session.execute(
-        sa.select(scored.c.sector, sa.func.count().label("organizations"), *bands)
+        sa.select(scored.c.sector, sa.func.count(), *bands)
         .group_by(scored.c.sector)
         .order_by(scored.c.sector)
     ).all()
     medians = _medians(scored, ["sector"])
     return [
-        {
-            "sector": str(row.sector),
-            "organizations": row.organizations,
-            "median": medians[(row.sector,)][0],
-            **{label: int(getattr(row, label) or 0) for _, _, label in BANDS},
-        }
-        for row in totals
+        SectorScores(
+            sector=str(sector),
+            organizations=organizations,
+            median=medians[(sector,)][0],
+            bands={band.key: int(n or 0) for band, n in zip(SCORE_BANDS, counts, strict=True)},
+        )
+        for sector, organizations, *counts in totals
     ]
 
 
@@ -151,7 +210,7 @@ def heat_level(user: User) -> str:
 
 def weakest_priorities(
     user: User | None, priority_ids: list[str], level: str = "county"
-) -> list[dict[str, Any]]:
+) -> list[HeatRow]:
     """Mean score per priority for each (sector, county) — or (sector, state): the heat map."""
     place: tuple[Any, ...] = (OrganizationSector.sector, Organization.state)
     if level == "county":
@@ -181,18 +240,18 @@ def weakest_priorities(
     for key, scores in sorted(cells.items(), key=lambda item: (str(item[0][0]), label(item[0]))):
         known = {pid: scores[pid] for pid in priority_ids if pid in scores}
         table.append(
-            {
-                "sector": str(key[0]),
-                "place": label(key),
-                "organizations": counts.get(key, 0),
-                "scores": {pid: scores.get(pid) for pid in priority_ids},
-                "weakest": min(known, key=lambda k: known[k]) if known else None,
-            }
+            HeatRow(
+                sector=str(key[0]),
+                place=label(key),
+                organizations=counts.get(key, 0),
+                scores={pid: scores.get(pid) for pid in priority_ids},
+                weakest=min(known, key=lambda k: known[k]) if known else None,
+            )
         )
     return table
 
 
-def common_critical_gaps(user: User | None, limit: int = 10) -> list[tuple[str, int]]:
+def common_critical_gaps(user: User | None, limit: int = 10) -> list[CriticalGapCount]:
     """The critical questions most often unmet, with how many organizations miss each."""
     gap = AssessmentCriticalGap.question_id
     scoped = (
@@ -206,10 +265,10 @@ def common_critical_gaps(user: User | None, limit: int = 10) -> list[tuple[str, 
             access.organization_scope(user)
         )
     query = scoped.group_by(gap).order_by(sa.desc("n"), gap).limit(limit)
-    return [(question_id, n) for question_id, n in db.session.execute(query)]
+    return [CriticalGapCount(question_id, n) for question_id, n in db.session.execute(query)]
 
 
-def tool_request_counts(user: User) -> list[tuple[str, str, int]]:
+def tool_request_counts(user: User) -> list[ToolRequestCount]:
     query = (
         sa.select(ToolRequestItem.tool_id, ToolRequest.status, sa.func.count())
         .join(ToolRequest, ToolRequest.id == ToolRequestItem.request_id)
@@ -217,109 +276,33 @@ def tool_request_counts(user: User) -> list[tuple[str, str, int]]:
         .group_by(ToolRequestItem.tool_id, ToolRequest.status)
         .order_by(ToolRequestItem.tool_id, ToolRequest.status)
     )
-    return [(tool, status.value, count) for tool, status, count in db.session.execute(query)]
+    return [
+        ToolRequestCount(tool, status.value, count)
+        for tool, status, count in db.session.execute(query)
+    ]
 
 
-@dataclass(frozen=True)
-class PeerBenchmark:
-    sector: str
-    organizations: int
-    median: int
-    priority_medians: dict[str, int]
+def dashboard(user: User, questionnaire: Questionnaire) -> Dashboard:
+    """The regional dashboard of ``user``'s scope, computed at most once a minute per scope.
 
-
-PEER_CACHE_SECONDS = 300
-
-
-def _peer_cache_key(sector: str) -> str:
-    return f"peer-benchmark:{sector}"
-
-
-def figures_changed(sectors: list[str]) -> None:
-    """A submission was added or withdrawn, or a tool request sent or decided: drop cached
-    dashboards, and the peer figures of ``sectors``.
-
-    Dashboards are keyed by a generation number that this bumps; peer figures by sector.
+    At national scale a state's tables take ~0.5 s of queries; coordinators reload the page far
+    more often than the figures change.
     """
-    try:
-        if sectors:
-            cache.delete_many(*(_peer_cache_key(s) for s in sectors))
-        cache.cache.inc(DASHBOARD_GENERATION, 1)
-    except Exception as error:  # a cache outage must not fail a submission
-        log.warning("figure cache unreachable (%s)", error)
+    priority_ids = [p.id for p in questionnaire.priorities]
 
+    def compute() -> Dashboard:
+        level = heat_level(user)
+        return Dashboard(
+            computed_at=utcnow(),
+            status_counts=status_counts(user),
+            sector_scores=sector_scores(user),
+            heat_level=level,
+            heat=weakest_priorities(user, priority_ids, level),
+            critical=common_critical_gaps(user),
+            tools=tool_request_counts(user),
+        )
 
-_PENDING = "portal.figures_changed"
-
-
-def figures_changed_on_commit(session: orm.Session, sectors: list[str]) -> None:
-    """Clear the cached figures once this transaction has committed — not before, or a request
-    in between could cache the old figures again under the new generation."""
-    session.info.setdefault(_PENDING, set()).update(sectors)
-
-
-@sa.event.listens_for(orm.Session, "after_commit")
-def _after_commit(session: orm.Session) -> None:
-    sectors = session.info.pop(_PENDING, None)
-    if sectors is not None:  # (an empty set: dashboards only, no peer figures)
-        figures_changed(sorted(sectors))
-
-
-@sa.event.listens_for(orm.Session, "after_rollback")
-def _after_rollback(session: orm.Session) -> None:
-    session.info.pop(_PENDING, None)
-
-
-DASHBOARD_GENERATION = "dashboard-generation"
-DASHBOARD_CACHE_SECONDS = 60
-
-
-def scope_key(user: User) -> str:
-    """Users with the same key see the same organizations (cache keys for shared figures)."""
-    if user.role is Role.COORDINATOR:
-        return ",".join(str(j.id) for j in sorted(user.jurisdictions, key=lambda j: j.id))
-    return "all" if user.role is Role.ADMIN else f"user-{user.id}"
-
-
-def cached_figures(key: str, compute: Any, seconds: int = DASHBOARD_CACHE_SECONDS) -> Any:
-    """``compute()``, kept for ``seconds`` under ``key`` and dropped by any status change.
-
-    Keys carry a generation number that :func:`figures_changed` bumps, so figures are never
-    older than the last submission or decision this cache has seen.
-    """
-    try:
-        generation = cache.get(DASHBOARD_GENERATION) or 0
-    except Exception as error:
-        log.warning("figure cache unreachable (%s)", error)
-        return compute()
-    return _remember(f"figures:{generation}:{key}", compute, seconds)
-
-
-def _remember(key: str, compute: Any, seconds: int) -> Any:
-    """The cached value under ``key``, or ``compute()`` stored there; a cache outage only
-    costs the computation, never the page."""
-    try:
-        cached = cache.get(key)
-    except Exception as error:
-        log.warning("figure cache unreachable (%s)", error)
-        return compute()
-    if cached is None:
-        cached = compute()
-        try:
-            cache.set(key, cached, timeout=seconds)
-        except Exception as error:
-            log.warning("figure cache unreachable (%s)", error)
-    return cached
-
-
-def cached_dashboard(user: User, content_hash: str, compute: Any) -> dict[str, Any]:
-    """The dashboard's tables for ``user``'s scope: computed at most once a minute per scope.
-
-    At national scale a state's tables take ~0.5 s of queries; coordinators reload the page
-    far more often than the figures change.
-    """
-    result: dict[str, Any] = cached_figures(f"dashboard:{content_hash}:{scope_key(user)}", compute)
-    return result
+    return cached_figures(f"dashboard:{questionnaire.content_hash}:{scope_key(user)}", compute)
 
 
 def peer_benchmark(sector: str, priority_ids: list[str]) -> PeerBenchmark | None:
@@ -329,15 +312,14 @@ def peer_benchmark(sector: str, priority_ids: list[str]) -> PeerBenchmark | None
     page shows them. A submission in the sector clears the cache (in this process, or for every
     process when the cache is Redis).
     """
-    cached = _remember(
-        _peer_cache_key(sector),
+    cached = remember(
+        peer_key(sector),
         lambda: (priority_ids, _compute_peer_benchmark(sector, priority_ids)),
         PEER_CACHE_SECONDS,
     )
     if cached[0] != priority_ids:  # cached for another questionnaire's priorities
         return _compute_peer_benchmark(sector, priority_ids)
-    result: PeerBenchmark | None = cached[1]
-    return result
+    return cached[1]
 
 
 def _compute_peer_benchmark(sector: str, priority_ids: list[str]) -> PeerBenchmark | None:

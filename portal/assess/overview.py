@@ -1,0 +1,133 @@
+"""The Assessment page: the organization's assessments and tool requests, start, import."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from portal import access, safe_json
+from portal.assess.blueprint import bp, load
+from portal.assess.forms import ImportForm
+from portal.assessments import lifecycle, reading, transfer
+from portal.assessments.errors import AssessmentError
+from portal.auth.decorators import role_required
+from portal.extensions import db
+from portal.models import Assessment, Organization, ReviewComment, Role, ToolRequest
+from portal.readonly import read_only
+from portal.reports.charts import Bar, priority_bars
+
+
+def _index_page(
+    organization: Organization, import_form: ImportForm, status: int = 200
+) -> tuple[str, int]:
+    assessments = db.session.scalars(
+        sa.select(Assessment)
+        .where(Assessment.organization_id == organization.id)
+        .order_by(Assessment.created_at.desc())
+    ).all()
+    tool_requests = db.session.scalars(
+        sa.select(ToolRequest)
+        .where(ToolRequest.organization_id == organization.id)
+        .order_by(ToolRequest.created_at.desc())
+    ).all()
+    open_one = reading.open_assessment(organization)
+    submitted = [a for a in assessments if a.submitted_at and a.overall_score is not None]
+    submitted.sort(key=lambda a: a.id)
+    history_chart = (
+        priority_bars(
+            [Bar(f"{a.submitted_at:%Y-%m-%d}", a.overall_score, a.overall_tier) for a in submitted],
+            title="Overall score at each submission",
+        )
+        if submitted
+        else None
+    )
+    page = render_template(
+        "assess/index.html",
+        organization=organization,
+        assessments=assessments,
+        tool_requests=tool_requests,
+        history_chart=history_chart,
+        open_assessment=open_one,
+        open_comments=db.session.scalars(
+            sa.select(ReviewComment)
+            .where(ReviewComment.assessment_id == open_one.id)
+            .order_by(ReviewComment.created_at)
+        ).all()
+        if open_one is not None
+        else [],
+        import_form=import_form,
+    )
+    return page, status
+
+
+@bp.get("/")
+@read_only
+@role_required(Role.OPERATOR)
+def index() -> tuple[str, int]:
+    organization = access.get_or_404(Organization, current_user.organization_id)
+    return _index_page(organization, ImportForm())
+
+
+@bp.post("/start")
+@role_required(Role.OPERATOR)
+def start() -> Response:
+    organization = access.get_or_404(Organization, current_user.organization_id)
+    try:
+        assessment = lifecycle.start(organization, current_user)
+    except AssessmentError as error:
+        flash(str(error), "warning")
+        return redirect(url_for("assess.index"))
+    db.session.commit()
+    if assessment.previous_assessment_id:
+        flash(
+            "Your previous answers are filled in. Check each section and change what has "
+            "changed since.",
+            "info",
+        )
+    return redirect(url_for("assess.step", assessment_id=assessment.id, number=0))
+
+
+@bp.post("/import")
+@role_required(Role.OPERATOR)
+def import_json() -> Response | tuple[str, int]:
+    organization = access.get_or_404(Organization, current_user.organization_id)
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _index_page(organization, form, 400)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    try:
+        data = safe_json.parse(form.file.data.read(limit + 1), max_bytes=limit)
+        report = transfer.import_into_new_draft(organization, current_user, data)
+    except (safe_json.JsonRefused, AssessmentError) as refusal:
+        db.session.rollback()
+        message = str(refusal)
+        if isinstance(refusal, safe_json.JsonRefused):
+            message += " Choose a file exported from the portal."
+        form.file.errors.append(message)
+        return _index_page(organization, form, 400)
+    db.session.commit()
+    message = f"Imported {report.imported} answers into a new draft."
+    if report.skipped:
+        message += (
+            f" {len(report.skipped)} could not be used because the questions changed: "
+            + ", ".join(report.skipped[:10])
+            + ("…" if len(report.skipped) > 10 else "")
+        )
+    flash(message, "success" if not report.skipped else "warning")
+    return redirect(url_for("assess.step", assessment_id=report.assessment.id, number=0))
+
+
+@bp.get("/<int:assessment_id>")
+@read_only
+@login_required
+def show(assessment_id: int) -> Response:
+    """An assessment's address: the first unfinished step of a draft, else its results."""
+    assessment = load(assessment_id)
+    if not assessment.is_editable or not current_user.is_operator:
+        return redirect(url_for("assess.results", assessment_id=assessment.id))
+    steps = reading.steps_of(assessment)
+    per_step, _ = reading.progress(steps, reading.answer_values(reading.answer_rows(assessment)))
+    first_open = next((i for i, p in enumerate(per_step) if not p.complete), 0)
+    return redirect(url_for("assess.step", assessment_id=assessment.id, number=first_open))

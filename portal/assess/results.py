@@ -1,0 +1,86 @@
+"""An assessment's results: the page, the JSON export and the remediation plan PDF."""
+
+from __future__ import annotations
+
+from flask import flash, jsonify, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from portal import audit
+from portal.assess.blueprint import bp, load
+from portal.assessments import comparison, transfer
+from portal.assessments import state as assessment_state
+from portal.extensions import db
+from portal.figures import queries as figures
+from portal.models import Role
+from portal.readonly import read_only
+from portal.reports import documents
+from portal.reports.charts import priority_chart
+from portal.reports.delivery import send_pdf
+
+
+@bp.get("/<int:assessment_id>/results")
+@read_only
+@login_required
+def results(assessment_id: int) -> str:
+    state = assessment_state.load(load(assessment_id))
+    compared = comparison.compare_with_previous(state)
+    priority_ids = [p.id for p in state.questionnaire.priorities]
+    benchmarks = {
+        sector.value: figures.peer_benchmark(sector.value, priority_ids)
+        for sector in state.assessment.organization.sectors
+    }
+    return render_template(
+        "assess/results.html",
+        assessment=state.assessment,
+        questionnaire=state.questionnaire,
+        result=state.result,
+        plan=state.plan,
+        chart=priority_chart(
+            state.questionnaire, state.result, compared.previous_scores if compared else None
+        ),
+        comparison=compared,
+        benchmarks=benchmarks,
+        min_peers=figures.MIN_PEERS,
+        rows=state.rows,
+    )
+
+
+@bp.get("/<int:assessment_id>/export.json")
+@login_required
+def export_json(assessment_id: int) -> Response:
+    state = assessment_state.load(load(assessment_id))
+    audit.record_for(state.assessment, "assessment.exported", format="json")
+    db.session.commit()
+    response = jsonify(transfer.export(state))
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="assessment-{state.assessment.id}.json"'
+    )
+    return response
+
+
+@bp.get("/<int:assessment_id>/plan.pdf")
+@login_required
+def plan_pdf(assessment_id: int) -> Response | tuple[str, int]:
+    assessment = load(assessment_id)
+    if assessment.is_editable and current_user.is_operator:
+        flash("The remediation plan is made from a submitted assessment. Submit first.", "info")
+        return redirect(url_for("assess.review", assessment_id=assessment.id))
+    if assessment.is_editable:
+        # Returned for revision: its answers are changing, so no plan is made from them until
+        # the organization submits again.
+        flash(
+            "This assessment was returned for revision. Its plan is made again when the "
+            "organization resubmits.",
+            "info",
+        )
+        return redirect(url_for("review.assessment", assessment_id=assessment.id))
+    return send_pdf(
+        lambda: documents.plan_pdf(assessment),
+        assessment,
+        "assessment.plan_downloaded",
+        what="remediation plan",
+        back_url=url_for("review.assessment", assessment_id=assessment.id)
+        if current_user.role is not Role.OPERATOR
+        else url_for("assess.results", assessment_id=assessment.id),
+    )

@@ -1,0 +1,238 @@
+"""An assessment's life: started (pre-filled from the last submission), submitted with its
+stored aggregates, and every status change recorded, with the latest-submission flag moved.
+
+Each call that changes something writes its audit row too; none commits (the view does, once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from portal import audit, questionnaires
+from portal.assessments.errors import AssessmentError
+from portal.assessments.reading import answer_rows, latest_submitted, open_assessment
+from portal.assessments.state import load
+from portal.extensions import db
+from portal.figures.cache import figures_changed_on_commit
+from portal.models import (
+    Answer,
+    Assessment,
+    AssessmentCriticalGap,
+    AssessmentPriorityScore,
+    AssessmentStatus,
+    Organization,
+    OrganizationSector,
+    StatusChange,
+    User,
+    utcnow,
+)
+from portal.scoring import ScoreResult
+
+
+def start(organization: Organization, user: User) -> Assessment:
+    """Start a draft for ``organization``, pre-filled from its last submission if any."""
+    assessment = new_draft(organization, user, prefill=True)
+    audit.record_for(
+        assessment,
+        "assessment.started",
+        actor=user,
+        prefilled_from=assessment.previous_assessment_id,
+    )
+    return assessment
+
+
+def new_draft(organization: Organization, user: User, *, prefill: bool) -> Assessment:
+    """A new draft (the one open assessment an organization may have); the caller audits."""
+    if open_assessment(organization) is not None:
+        raise AssessmentError("You already have an assessment in progress; continue that one.")
+    version = questionnaires.publish_current()
+    questionnaire = questionnaires.current()
+    sectors = [s.value for s in organization.sectors]
+    previous = latest_submitted(organization)
+    assessment = Assessment(
+        organization=organization,
+        questionnaire_version=version,
+        modules=list(questionnaire.modules_for(sectors)),
+        status=AssessmentStatus.DRAFT,
+        created_by_id=user.id,
+        previous_assessment_id=previous.id if previous else None,
+    )
+    db.session.add(assessment)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # Two colleagues pressed "start" at once: the unique index lets one through.
+        raise AssessmentError(
+            "A colleague has just started an assessment; continue that one."
+        ) from None
+    record_status(assessment, None, AssessmentStatus.DRAFT, user)
+    if prefill and previous is not None:
+        copy_answers(previous, assessment, user)
+    return assessment
+
+
+def copy_answers(source: Assessment, target: Assessment, user: User) -> int:
+    """Copy answers that still fit the target's questionnaire; returns how many were copied."""
+    questionnaire = questionnaires.for_version(target.questionnaire_version)
+    in_scope = {q.id: q for q in questionnaire.questions_in(target.modules)}
+    copied = 0
+    for row in answer_rows(source).values():
+        question = in_scope.get(row.question_id)
+        if question is None or (row.value is not None and not question.accepts(row.value)):
+            continue
+        db.session.add(
+            Answer(
+                assessment_id=target.id,
+                question_id=row.question_id,
+                value=row.value,
+                note=row.note,
+                updated_by_id=user.id,
+            )
+        )
+        copied += 1
+    db.session.flush()
+    return copied
+
+
+@dataclass(frozen=True)
+class StoredScore:
+    """What a submission stores of its score: the assessment's own columns, and the rows the
+    dashboards aggregate in SQL. The national dataset generator stores exactly the same."""
+
+    columns: dict[str, Any]
+    priority_scores: list[tuple[str, int]]  # (priority id, score)
+    critical_gaps: list[str]  # question ids, each once
+
+    @classmethod
+    def of(cls, result: ScoreResult) -> StoredScore:
+        return cls(
+            columns={
+                "overall_score": result.overall_score,
+                "overall_tier": result.overall_tier_id,
+                "critical_gap_count": len(result.critical_gaps),
+                "score_detail": result.as_dict(),
+            },
+            priority_scores=[
+                (p.priority_id, p.score) for p in result.priorities if p.score is not None
+            ],
+            critical_gaps=list(dict.fromkeys(g.question_id for g in result.critical_gaps)),
+        )
+
+
+def submit(assessment: Assessment, user: User) -> ScoreResult:
+    # Lock the row first (PostgreSQL): saves in flight finish before we read the answers, and
+    # saves after us find it submitted. SQLite serialises writers anyway.
+    # OF assessments: the organization and questionnaire version may be joined into this read,
+    # and must not be locked (every submission would queue on the shared version row).
+    db.session.refresh(assessment, with_for_update={"of": Assessment})
+    if not assessment.is_editable:
+        raise AssessmentError("This assessment has already been submitted.")
+    result = load(assessment).result
+    if result.unanswered:
+        raise AssessmentError(
+            f"{len(result.unanswered)} question(s) still need an answer before you can submit."
+        )
+    previous = assessment.status
+    assessment.status = AssessmentStatus.SUBMITTED
+    assessment.submitted_at = utcnow()
+    assessment.submitted_by_id = user.id
+    stored = StoredScore.of(result)
+    for column, value in stored.columns.items():
+        setattr(assessment, column, value)
+    # A returned assessment submitted again replaces the score rows of its last submission.
+    for table in (AssessmentPriorityScore, AssessmentCriticalGap):
+        db.session.execute(sa.delete(table).where(table.assessment_id == assessment.id))
+    db.session.add_all(
+        [
+            AssessmentPriorityScore(assessment_id=assessment.id, priority_id=pid, score=score)
+            for pid, score in stored.priority_scores
+        ]
+        + [
+            AssessmentCriticalGap(assessment_id=assessment.id, question_id=qid)
+            for qid in stored.critical_gaps
+        ]
+    )
+    record_status(assessment, previous, AssessmentStatus.SUBMITTED, user)
+    audit.record_for(
+        assessment,
+        "assessment.submitted",
+        actor=user,
+        score=result.overall_score,
+        tier=result.overall_tier_id,
+    )
+    db.session.flush()
+    return result
+
+
+def record_status(
+    assessment: Assessment, before: AssessmentStatus | None, after: AssessmentStatus, user: User
+) -> None:
+    db.session.add(
+        StatusChange(
+            assessment_id=assessment.id, from_status=before, to_status=after, actor_id=user.id
+        )
+    )
+    db.session.flush()
+    refresh_latest_submission(assessment.organization_id)
+
+
+def latest_submission_id(organization_id: Any) -> sa.ScalarSelect[Any]:
+    """SQL: the id of the organization's most recent submitted or accepted assessment (a
+    scalar subquery; NULL when there is none)."""
+    return (
+        sa.select(Assessment.id)
+        .where(
+            Assessment.organization_id == organization_id,
+            Assessment.status.in_((AssessmentStatus.SUBMITTED, AssessmentStatus.ACCEPTED)),
+        )
+        .order_by(Assessment.submitted_at.desc(), Assessment.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def refresh_latest_submission(organization_id: int) -> None:
+    """Move the organization's ``is_latest_submission`` flag after a status change.
+
+    Called inside the transaction that changes the status, so readers never see two flags
+    or a stale one. A plain UPDATE: the flag is not part of the optimistic lock.
+    """
+    latest = latest_submission_id(organization_id)
+    # Two statements, old flag off first: a unique index allows one flag per organization and
+    # PostgreSQL checks it row by row. Only the (at most two) rows whose flag changes are
+    # touched: drafts being autosaved are not, so this never waits on an operator's save.
+    db.session.execute(
+        sa.update(Assessment)
+        .where(
+            Assessment.organization_id == organization_id,
+            Assessment.is_latest_submission,
+            # (no submission left at all: the subquery is NULL and every flag goes)
+            sa.func.coalesce(Assessment.id != latest, True),
+        )
+        .values(is_latest_submission=False)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.update(Assessment)
+        .where(
+            Assessment.organization_id == organization_id,
+            Assessment.id == latest,
+            ~Assessment.is_latest_submission,
+        )
+        .values(is_latest_submission=True)
+        .execution_options(synchronize_session=False)
+    )
+    for obj in db.session.identity_map.values():
+        if isinstance(obj, Assessment) and obj.organization_id == organization_id:
+            db.session.expire(obj, ["is_latest_submission"])
+    sectors = db.session.scalars(
+        sa.select(OrganizationSector.sector).where(
+            OrganizationSector.organization_id == organization_id
+        )
+    )
+    figures_changed_on_commit(db.session(), [s.value for s in sectors])

@@ -1,0 +1,60 @@
+"""An assessment's state — its questionnaire, stored answers, score and plan — read once.
+
+The results page, the coordinator's review page, the plan PDF and the JSON export all start
+from :func:`load`: the answers are read in one query and the score and plan computed at most
+once, whichever of them a page uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from portal.assessments.reading import answer_rows, answer_values, questionnaire_of
+from portal.models import Answer, Assessment
+from portal.questionnaire.model import Questionnaire
+from portal.remediation import Plan, build_plan
+from portal.scoring import ScoreResult, score_assessment
+
+
+@dataclass
+class AssessmentState:
+    assessment: Assessment
+    questionnaire: Questionnaire
+    rows: dict[str, Answer]
+
+    @cached_property
+    def values(self) -> dict[str, str | None]:
+        return answer_values(self.rows)
+
+    @cached_property
+    def notes(self) -> dict[str, str]:
+        return {qid: row.note for qid, row in self.rows.items()}
+
+    @cached_property
+    def result(self) -> ScoreResult:
+        return score_assessment(self.questionnaire, self.assessment.modules, self.values)
+
+    @cached_property
+    def shown(self) -> set[str]:
+        return set(self.result.shown_question_ids)
+
+    @cached_property
+    def plan(self) -> Plan:
+        """The remediation plan, for the assessment's organization as it is now."""
+        organization = self.assessment.organization
+        return build_plan(
+            self.questionnaire,
+            self.result,
+            sectors=[s.value for s in organization.sectors],
+            ownership=organization.ownership.value,
+        )
+
+
+def load(assessment: Assessment, rows: dict[str, Answer] | None = None) -> AssessmentState:
+    """The state of ``assessment``; ``rows``: its answers if the caller has just read them."""
+    return AssessmentState(
+        assessment,
+        questionnaire_of(assessment),
+        rows if rows is not None else answer_rows(assessment),
+    )
