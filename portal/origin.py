@@ -12,12 +12,14 @@ from flask import request
 def is_same_origin() -> bool:
     """False when the browser says the request came from another site.
 
-    Browsers send ``Sec-Fetch-Site`` and (on a POST) ``Origin``; a client that sends neither is
-    not a browser on another site's page, so it is not refused here.
+    Current browsers send ``Sec-Fetch-Site``, which no page can set: it decides alone (the host
+    and port a proxy passes on may differ from what the browser saw). Older ones send only
+    ``Origin`` on a POST, compared with this request's own origin. A client that sends neither
+    is not a browser on another site's page, so it is not refused here.
     """
     site = request.headers.get("Sec-Fetch-Site")
-    if site is not None and site not in ("same-origin", "none"):
-        return False
+    if site is not None:
+        return site in ("same-origin", "none")
     origin = request.headers.get("Origin")
     if origin is not None:
         return origin == request.host_url.rstrip("/")

@@ -14,11 +14,15 @@ from werkzeug.wrappers import Response
 
 from portal import access, origin
 from portal.assess.blueprint import bp
-from portal.assess.forms import field_name, section_form
 from portal.assessments import pending, reading
 from portal.auth import sessions
 from portal.extensions import db
 from portal.models import Assessment, User
+
+_NOT_KEPT = (
+    "Your page had expired, and what you last sent could not be kept (it did not come from "
+    "this page). Please enter your latest changes again."
+)
 
 
 def _keep(assessment_id: int, number: int, owner: User) -> str | None:
@@ -35,10 +39,8 @@ def _keep(assessment_id: int, number: int, owner: User) -> str | None:
     steps = reading.steps_of(assessment)
     if not 0 <= number < len(steps):
         return None
-    questions = list(steps[number].section.questions)
-    expected = {field_name(p, q.id) for q in questions for p in ("a", "n", "r")}
-    fields = {k: v for k, v in request.form.items() if k in expected}
-    if not fields or not section_form(questions, formdata=request.form, csrf=False).validate():
+    fields = pending.keepable_fields(list(steps[number].section.questions), request.form.to_dict())
+    if not fields:
         return None
     token = pending.keep(assessment, owner, number, fields)
     db.session.commit()
@@ -50,9 +52,12 @@ def keep_and_sign_in(assessment_id: int, number: int) -> Response:
     come back to the filled-in page. A post with no (even expired) login of ours is a stranger's:
     nothing is kept."""
     owner = sessions.expired_login_user()
-    token = _keep(assessment_id, number, owner) if owner is not None else None
-    if token is None:
+    if owner is None:
         flash("Please sign in.", "info")
+        return redirect(url_for("auth.login"))
+    token = _keep(assessment_id, number, owner)
+    if token is None:
+        flash(_NOT_KEPT, "warning")
         return redirect(url_for("auth.login"))
     flash(
         "You were signed out, so your answers were not saved yet. Sign in again: they will "
@@ -85,10 +90,11 @@ def _csrf_failed(error: CSRFError) -> Response | tuple[Any, int]:
             return keep_and_sign_in(assessment_id, number)
         # Signed in, but the page's token is stale: show the answers again for a fresh save.
         token = _keep(assessment_id, number, current_user)
+        if token is None:
+            flash(_NOT_KEPT, "warning")
+            return redirect(request.path)
         return redirect(
             url_for("assess.step", assessment_id=assessment_id, number=number, restore=token)
-            if token
-            else request.path
         )
     if request.endpoint == "assess.autosave":
         return jsonify(error="csrf", message="Your page expired. Saving by form instead."), 400

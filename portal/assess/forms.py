@@ -14,6 +14,7 @@ from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal.assessments.errors import InvalidSubmission
+from portal.assessments.pending import field_key
 from portal.assessments.reading import NOTE_MAX_LENGTH, small_int, storable
 from portal.assessments.saving import Submitted
 from portal.forms import Form
@@ -25,9 +26,13 @@ def _storable(form: Any, field: Any) -> None:
         raise ValidationError("Remove the invisible control characters from this note.")
 
 
-def field_name(prefix: str, question_id: str) -> str:
-    """HTML-safe field names: 'a__core__mfa' for the answer to core.mfa."""
-    return f"{prefix}__{question_id.replace('.', '__')}"
+def _one_character_newlines(value: Any) -> Any:
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+# HTML-safe field names: 'a__core__mfa' for the answer to core.mfa (shared with the store of
+# saves kept after a login expired).
+field_name = field_key
 
 
 class SectionFormBase(Form):
@@ -65,11 +70,7 @@ def section_form(
     questions: list[Question],
     formdata: Any = None,
     data: dict[str, Any] | None = None,
-    *,
-    csrf: bool = True,
 ) -> SectionFormBase:
-    """``csrf=False`` only to check the fields of a post whose token already failed, before
-    keeping them for their owner (never to save)."""
 
     class SectionForm(SectionFormBase):
         pass
@@ -89,6 +90,9 @@ def section_form(
             field_name("n", question.id),
             TextAreaField(
                 "Notes (optional)",
+                # Browsers count a line break as one character against maxlength but send two
+                # (CR LF): count it as one here too, or a note that fitted is refused.
+                filters=[_one_character_newlines],
                 description=f"Up to {NOTE_MAX_LENGTH} characters. Not shared outside your "
                 "organization and its coordinator.",
                 validators=[
@@ -102,7 +106,7 @@ def section_form(
             ),
         )
         setattr(SectionForm, field_name("r", question.id), HiddenField())
-    form = SectionForm(formdata=formdata, data=data, meta={"csrf": csrf})
+    form = SectionForm(formdata=formdata, data=data)
     form.questions = questions
     return form
 

@@ -149,18 +149,17 @@ def step(assessment_id: int, number: int) -> Response | tuple[str, int]:
     current = _step_or_404(steps, number)
     rows = reading.answer_rows(assessment)
     token = request.args.get("restore")
-    kept = pending.find(token, assessment, current_user) if token else None
-    if token and kept is not None:
-        fields = MultiDict(kept.payload)
-        question_ids = [q.id for q in current.section.questions]
-        restored = pending.Restored(
-            token, kept.created_at, pending.unsaved_changes(question_ids, kept.payload, rows)
-        )
+    restored = pending.restore(token, assessment, current_user, number, rows) if token else None
+    if restored is not None:
+        fields = MultiDict(restored.fields)
+        form = _form_for(current, rows, formdata=fields)
+        for question in current.section.questions:  # a kept note too long to save says so
+            form.note_field(question).validate(form)
         return _render_step(
             assessment,
             steps,
             current,
-            _form_for(current, rows, formdata=fields),
+            form,
             overlay=fields,
             rows=rows,
             restored=restored,
@@ -188,7 +187,7 @@ def save_step(assessment_id: int, number: int) -> Response | tuple[str, int]:
         return _render_step(assessment, steps, current, form, status=400)
     # InvalidSubmission (400) and AssessmentError (locked) are handled for the whole blueprint.
     outcome = saving.save_section(assessment, form.submissions(request.form), current_user)
-    pending.discard(request.form.get("restore_token"), assessment)
+    pending.discard(request.form.get("restore_token"), assessment, number)
     db.session.commit()
     if outcome.conflicts:
         return render_template(

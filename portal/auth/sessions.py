@@ -53,14 +53,12 @@ def end_session(user: User) -> None:
     session.clear()
 
 
-def revoke_all_sessions(user: User, keep_current: bool = False) -> None:
-    query = sa.update(UserSession).where(
-        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)
+def revoke_all_sessions(user: User) -> None:
+    db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
     )
-    current = user.get_id()
-    if keep_current and current:
-        query = query.where(UserSession.token_hash != UserSession.hash_token(current))
-    db.session.execute(query.values(revoked_at=utcnow()))
 
 
 def load_user_for_token(token: str) -> User | None:

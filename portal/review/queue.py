@@ -178,8 +178,8 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     if sort in ("newest", "oldest"):
         return _aware(first), row_id
     if sort.startswith("score"):
-        if not isinstance(first, int) or isinstance(first, bool):
-            raise BadCursor
+        if not isinstance(first, int) or isinstance(first, bool) or not 0 <= first <= 100:
+            raise BadCursor  # a score is 0-100; a larger number would overflow SQLite's integer
         return first, row_id
     if not isinstance(first, str):
         raise BadCursor
@@ -221,6 +221,10 @@ def _aware(value: Any) -> datetime:
         raise BadCursor from error
     if when.tzinfo is None:
         raise BadCursor
+    try:
+        when.astimezone(UTC)  # year 1 at +01:00 is before the first representable instant
+    except OverflowError as error:
+        raise BadCursor from error
     return when
 
 

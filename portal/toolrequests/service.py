@@ -75,12 +75,14 @@ def create_request(
     assessment: Assessment, user: User, tool_ids: list[str], contact: Contact, justification: str
 ) -> ToolRequest:
     """Add a submitted request (flushed, not committed), or raise :class:`RequestRefused`."""
-    # One organization's requests are sent one at a time (PostgreSQL: a row lock on it), so
-    # two sent at once cannot both pass the limits below.
+    # One organization's requests are sent one at a time, so two sent at once cannot both pass
+    # the limits below: an UPDATE that changes nothing takes the organization's row lock on
+    # PostgreSQL and the database's write lock on SQLite (where FOR UPDATE does nothing).
     db.session.execute(
-        sa.select(Organization.id)
+        sa.update(Organization)
         .where(Organization.id == assessment.organization_id)
-        .with_for_update()
+        .values(id=Organization.id)
+        .execution_options(synchronize_session=False)
     )
     if sent_today(assessment.organization_id) >= MAX_NEW_PER_DAY:
         raise RequestRefused(
