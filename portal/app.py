@@ -14,7 +14,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter, Map
 
-from portal import questionnaires, readonly, safe_json
+from portal import cli, models, questionnaires, readonly, safe_json
+from portal.admin.routes import bp as admin_bp
+from portal.assess import bp as assess_bp
+from portal.auth import sessions
+from portal.auth.routes import bp as auth_bp
 from portal.config import (
     PROJECT_ROOT,
     check_production_config,
@@ -22,6 +26,10 @@ from portal.config import (
     from_environment,
 )
 from portal.extensions import cache, csrf, db, login_manager, migrate
+from portal.main.routes import bp as main_bp
+from portal.organizations.routes import bp as organizations_bp
+from portal.review.routes import bp as review_bp
+from portal.toolrequests.routes import bp as toolrequests_bp
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +75,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     _register_security_headers(app)
 
-    from portal import cli
-
     cli.register(app)
     return app
 
@@ -105,8 +111,6 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _configure_database(app: Flask) -> None:
-    from portal import models  # noqa: F401 - registers every table on the metadata
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     if app.config.get("REDIS_URL"):
@@ -120,8 +124,6 @@ def _configure_database(app: Flask) -> None:
 
 
 def _configure_login(app: Flask) -> None:
-    from portal.auth import sessions
-
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
@@ -131,14 +133,6 @@ def _configure_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal.admin.routes import bp as admin_bp
-    from portal.assess import bp as assess_bp
-    from portal.auth.routes import bp as auth_bp
-    from portal.main.routes import bp as main_bp
-    from portal.organizations.routes import bp as organizations_bp
-    from portal.review.routes import bp as review_bp
-    from portal.toolrequests.routes import bp as toolrequests_bp
-
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(organizations_bp)
@@ -221,8 +215,6 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from portal import models
-
     @app.context_processor
     def labels() -> dict[str, Any]:
         return {

@@ -7,9 +7,13 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from portal import questionnaires
 from portal.auth import service
+from portal.devdata import dataset
 from portal.extensions import db
 from portal.models import Jurisdiction, Organization, Role, User
+from portal.questionnaire import QuestionnaireInvalid, load_directory
+from portal.questionnaire.outline import outline
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the demo, refused in production
 
@@ -44,8 +48,6 @@ def questionnaire_group() -> None:
 @with_appcontext
 def validate_questionnaire(directory: str | None) -> None:
     """Validate every questionnaire file; list each problem with file, id and reason."""
-    from portal.questionnaire import QuestionnaireInvalid, load_directory
-
     folder = directory or current_app.config["QUESTIONNAIRE_DIR"]
     try:
         questionnaire = load_directory(folder)
@@ -66,9 +68,6 @@ def validate_questionnaire(directory: str | None) -> None:
 @with_appcontext
 def outline_questionnaire(modules: tuple[str, ...]) -> None:
     """Print the questionnaire (or only MODULES, e.g. core water) as a readable outline."""
-    from portal import questionnaires
-    from portal.questionnaire.outline import outline
-
     for line in outline(questionnaires.current(), modules or None):
         click.echo(line)
 
@@ -149,8 +148,6 @@ def generate_dataset(organizations: int, assessments: int, seed: int) -> None:
     Accounts: admin@national.example.org, coordinator-<state>@national.example.org (statewide)
     and it<organization id>@national.example.org, all with the password national-dataset-2026.
     """
-    from portal import dataset
-
     if current_app.config.get("PORTAL_ENV") == "production":
         raise click.ClickException("Refusing to add generated accounts in production.")
     try:

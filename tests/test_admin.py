@@ -17,7 +17,6 @@ from portal.models import (
     Organization,
     Ownership,
     Role,
-    Sector,
     SizeBand,
     User,
     name_key,
@@ -102,7 +101,7 @@ def _add_organizations(app: Flask, count: int, state: str, prefix: str) -> None:
                 state=state, county="Pine", size_band=SizeBand.SMALL,
                 ownership=Ownership.PUBLIC,
             )  # fmt: skip
-            organization.sectors = [Sector.WATER]
+            organization.sectors = ["water"]
             db.session.add(organization)
             db.session.flush()
             db.session.add(
@@ -227,7 +226,7 @@ def test_an_admin_adds_an_organization_and_its_first_operator_joins_by_invitatio
             assert organization is not None
             assert organization.name == "Cedar Falls Water Works"
             assert organization.county == "Black Hawk"
-            assert [s.value for s in organization.sectors] == ["water", "electric"]
+            assert organization.sectors == ["water", "electric"]
             assert organization.members == []  # nobody until the invitation is accepted
             created = db.session.scalar(
                 sa.select(AuditEvent).where(AuditEvent.action == "admin.organization_created")

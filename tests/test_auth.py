@@ -26,7 +26,7 @@ def test_register_creates_organization_and_signs_in(app: Flask, client: FlaskCli
         org = db.session.scalar(sa.select(Organization))
         assert org is not None
         assert org.county == "Pine"  # normalised
-        assert [s.value for s in org.sectors] == ["hospital"]
+        assert org.sectors == ["hospital"]
         user = db.session.scalar(sa.select(User))
         assert user is not None and user.organization_id == org.id
         assert user.password_hash.startswith("$argon2id$")

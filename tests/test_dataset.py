@@ -6,10 +6,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from portal import dataset
 from portal.assessments import lifecycle
 from portal.assessments import state as assessment_state
 from portal.auth import service as accounts
+from portal.devdata import dataset
 from portal.extensions import db
 from portal.models import (
     EDITABLE_STATUSES,

@@ -27,7 +27,7 @@ def results(assessment_id: int) -> str:
     compared = comparison.compare_with_previous(state)
     priority_ids = [p.id for p in state.questionnaire.priorities]
     benchmarks = {
-        sector.value: figures.peer_benchmark(sector.value, priority_ids)
+        sector: figures.peer_benchmark(sector, priority_ids)
         for sector in state.assessment.organization.sectors
     }
     return render_template(

@@ -51,7 +51,7 @@ def new_draft(organization: Organization, user: User, *, prefill: bool) -> Asses
         raise AssessmentError("You already have an assessment in progress; continue that one.")
     version = questionnaires.publish_current()
     questionnaire = questionnaires.current()
-    sectors = [s.value for s in organization.sectors]
+    sectors = organization.sectors
     previous = latest_submitted(organization)
     assessment = Assessment(
         organization=organization,
@@ -235,4 +235,4 @@ def refresh_latest_submission(organization_id: int) -> None:
             OrganizationSector.organization_id == organization_id
         )
     )
-    figures_changed_on_commit(db.session(), [s.value for s in sectors])
+    figures_changed_on_commit(db.session(), list(sectors))

@@ -46,7 +46,7 @@ class AssessmentState:
         return build_plan(
             self.questionnaire,
             self.result,
-            sectors=[s.value for s in organization.sectors],
+            sectors=organization.sectors,
             ownership=organization.ownership.value,
         )
 

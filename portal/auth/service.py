@@ -16,7 +16,6 @@ from portal.models import (
     Organization,
     Ownership,
     Role,
-    Sector,
     SizeBand,
     User,
     name_key,
@@ -100,7 +99,7 @@ def create_organization(org: NewOrganization, duplicate_message: str) -> Organiz
         ownership=Ownership(org.ownership),
         size_band=SizeBand(org.size_band),
     )
-    organization.sectors = [Sector(s) for s in org.sectors]
+    organization.sectors = list(org.sectors)
     db.session.add(organization)
     db.session.flush()
     return organization

@@ -10,28 +10,14 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from portal.models.base import Base, str_enum, utcnow
+from portal.questionnaire import sectors
 
 if TYPE_CHECKING:
     from portal.models.accounts import User
 
 
-class Sector(enum.StrEnum):
-    HOSPITAL = "hospital"
-    BANK = "bank"
-    WATER = "water"
-    ELECTRIC = "electric"
-
-    @property
-    def label(self) -> str:
-        return SECTOR_LABELS[self]
-
-
-SECTOR_LABELS = {
-    Sector.HOSPITAL: "Hospital or clinic",
-    Sector.BANK: "Bank or credit union",
-    Sector.WATER: "Drinking water or wastewater",
-    Sector.ELECTRIC: "Electric utility",
-}
+# Sectors are plain ids ("hospital", …), defined once in portal.questionnaire.sectors.
+SECTOR_LABELS = sectors.SECTOR_LABELS
 
 
 class Ownership(enum.StrEnum):
@@ -93,13 +79,16 @@ class Organization(Base):
     )
 
     @property
-    def sectors(self) -> list[Sector]:
-        return sorted((link.sector for link in self.sector_links), key=list(Sector).index)
+    def sectors(self) -> list[str]:
+        """Sector ids, in the order portal.questionnaire.sectors lists them."""
+        return sorted((link.sector for link in self.sector_links), key=sectors.SECTOR_IDS.index)
 
     @sectors.setter
-    def sectors(self, values: list[Sector]) -> None:
-        wanted = list(dict.fromkeys(Sector(v) for v in values))
-        self.sector_links = [OrganizationSector(sector=s) for s in wanted]
+    def sectors(self, values: list[str]) -> None:
+        unknown = [v for v in values if v not in sectors.SECTOR_IDS]
+        if unknown:
+            raise ValueError(f"not a sector: {unknown[0]!r}")
+        self.sector_links = [OrganizationSector(sector=s) for s in dict.fromkeys(values)]
 
     def __repr__(self) -> str:
         return f"<Organization {self.id} {self.name!r} {self.state}>"
@@ -113,7 +102,19 @@ class OrganizationSector(Base):
     organization_id: orm.Mapped[int] = orm.mapped_column(
         sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
-    sector: orm.Mapped[Sector] = orm.mapped_column(str_enum(Sector, "sector"), primary_key=True)
+    # A named CHECK constraint limits the column to the defined sectors (a new sector needs a
+    # migration that widens it).
+    sector: orm.Mapped[str] = orm.mapped_column(
+        sa.Enum(
+            *sectors.SECTOR_IDS,
+            name="sector",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            validate_strings=True,
+        ),
+        primary_key=True,
+    )
 
     organization: orm.Mapped[Organization] = orm.relationship(back_populates="sector_links")
 

@@ -40,11 +40,12 @@ from portal.questionnaire.model import (
     Tier,
     Tool,
 )
+from portal.questionnaire.sectors import SECTORS as SECTORS_DEFINED
 
 PRIORITIES_FILE = "priorities.yaml"
 TOOLS_FILE = "tools.yaml"
 # Modules in the order they are asked; a show-if may only look back along this order.
-MODULE_FILES = ("core.yaml", "hospital.yaml", "bank.yaml", "water.yaml", "electric.yaml")
+MODULE_FILES = ("core.yaml", *(sector.module_file for sector in SECTORS_DEFINED))
 
 _ID = re.compile(r"^[a-z0-9_]+$")
 _QUESTION_ID = re.compile(r"^[a-z0-9_]+\.[a-z0-9_.]+$")

@@ -10,13 +10,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from portal.questionnaire.sectors import SECTOR_IDS
+
 DONT_KNOW = "dont_know"
 NOT_APPLICABLE = "na"
 RESERVED_VALUES = frozenset({DONT_KNOW, NOT_APPLICABLE})
 DONT_KNOW_LABEL = "I don't know"
 NOT_APPLICABLE_LABEL = "Not applicable to us"
 
-SECTORS = ("hospital", "bank", "water", "electric")
+SECTORS = SECTOR_IDS  # (portal.questionnaire.sectors defines them)
 OWNERSHIPS = ("public", "private", "nonprofit", "cooperative", "tribal")
 EFFORTS = ("low", "medium", "high")
 COSTS = ("free", "low", "medium", "high")

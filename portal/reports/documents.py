@@ -171,7 +171,7 @@ def _organization_state(assessment: Assessment) -> dict[str, Any]:
         "name": org.name,
         "state": org.state,
         "county": org.county,
-        "sectors": [s.value for s in org.sectors],
+        "sectors": org.sectors,
         "ownership": org.ownership.value,
     }
 

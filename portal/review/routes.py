@@ -242,7 +242,7 @@ def export_queue() -> Response | tuple[str, int]:
                 a.organization.name,
                 a.organization.state,
                 a.organization.county,
-                " ".join(s.value for s in a.organization.sectors),
+                " ".join(a.organization.sectors),
                 a.organization.ownership.value,
                 a.status.value,
                 a.submitted_at.isoformat() if a.submitted_at else "",

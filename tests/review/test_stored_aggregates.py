@@ -102,13 +102,13 @@ def test_sql_figures_equal_a_python_reference(app: Flask, populated: list[int]) 
         # Across several states the heat map has a row per (sector, state).
         by_state = stats.weakest_priorities(None, priority_ids, "state")
         assert {(r.sector, r.place) for r in by_state} == {
-            (s.value, o.state) for o, _ in latest for s in o.sectors
+            (s, o.state) for o, _ in latest for s in o.sectors
         }
 
         by_sector: dict[str, list[int]] = {}
         for org, assessment in latest:
             for sector in org.sectors:
-                by_sector.setdefault(sector.value, []).append(assessment.overall_score or 0)
+                by_sector.setdefault(sector, []).append(assessment.overall_score or 0)
         table = {row.sector: row for row in stats.sector_scores(None)}
         assert set(table) == set(by_sector)
         for sector, scores in by_sector.items():
@@ -120,7 +120,7 @@ def test_sql_figures_equal_a_python_reference(app: Flask, populated: list[int]) 
         cells: dict[tuple[str, str], dict[str, list[int]]] = {}
         for org, assessment in latest:
             for sector in org.sectors:
-                place = cells.setdefault((sector.value, f"{org.county}, {org.state}"), {})
+                place = cells.setdefault((sector, f"{org.county}, {org.state}"), {})
                 for pid, value in (assessment.score_detail or {})["priorities"].items():
                     if isinstance(value["score"], int):
                         place.setdefault(pid, []).append(value["score"])
@@ -136,7 +136,7 @@ def test_sql_figures_equal_a_python_reference(app: Flask, populated: list[int]) 
         assert dict(got) == dict(counter)
         assert [n for _, n in got] == sorted((n for _, n in got), reverse=True)
 
-        hospitals = [a for org, a in latest if "hospital" in [s.value for s in org.sectors]]
+        hospitals = [a for org, a in latest if "hospital" in org.sectors]
         peer = stats.peer_benchmark("hospital", priority_ids)
         assert peer is not None and peer.organizations == len(hospitals)
         assert peer.median == round(statistics.median(a.overall_score or 0 for a in hospitals))

@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from portal import questionnaires
+from portal.assessments.lifecycle import StoredScore
 from portal.auth.passwords import hash_password
 from portal.extensions import db
 from portal.geography import STATES
@@ -418,16 +419,14 @@ def generate(
                 changes: list[tuple[str | None, str, datetime]] = [(None, "draft", created)]
                 if not is_open or returned:
                     submitted = created + slot * rng.uniform(0.05, 0.3)
-                    result = score_assessment(questionnaire, modules, given)
+                    # Scored by the real engine and stored as a submission stores it.
+                    stored = StoredScore.of(score_assessment(questionnaire, modules, given))
                     row.update(
                         submitted_at=submitted,
                         submitted_by_id=user_id,
                         updated_at=submitted,
-                        overall_score=result.overall_score,
-                        overall_tier=result.overall_tier_id,
-                        critical_gap_count=len(result.critical_gaps),
-                        score_detail=result.as_dict(),
                         status="submitted",
+                        **stored.columns,
                     )
                     changes.append(("draft", "submitted", submitted))
                     # The newest submission is often still waiting for review; older ones
@@ -438,7 +437,14 @@ def generate(
                         decided = submitted + slot * rng.uniform(0.05, 0.3)
                         row.update(status=decision, decided_at=decided)
                         changes.append(("submitted", decision, decided))
-                    _score_rows(rows, assessment_id, result)  # written at submission
+                    rows["assessment_priority_scores"] += [
+                        {"assessment_id": assessment_id, "priority_id": pid, "score": score}
+                        for pid, score in stored.priority_scores
+                    ]
+                    rows["assessment_critical_gaps"] += [
+                        {"assessment_id": assessment_id, "question_id": qid}
+                        for qid in stored.critical_gaps
+                    ]
                     if not returned and rng.random() < TOOL_REQUEST_SHARE:
                         _tool_request(rows, ids, rng, tools, org_id, assessment_id, user_id,
                                       submitted, coordinators.get(state))  # fmt: skip
@@ -473,18 +479,6 @@ def generate(
     db.session.commit()
     counts.seconds = time.perf_counter() - started_at
     return counts
-
-
-def _score_rows(rows: dict[str, list[dict[str, Any]]], assessment_id: int, result: Any) -> None:
-    rows["assessment_priority_scores"] += [
-        {"assessment_id": assessment_id, "priority_id": p.priority_id, "score": p.score}
-        for p in result.priorities
-        if p.score is not None
-    ]
-    rows["assessment_critical_gaps"] += [
-        {"assessment_id": assessment_id, "question_id": q}
-        for q in dict.fromkeys(g.question_id for g in result.critical_gaps)
-    ]
 
 
 def _staff(password_hash: str, ids: _Ids) -> dict[str, int]:
