@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter, Map
 
-from portal import cli, models, questionnaires, readonly, safe_json
+from portal import cli, questionnaires, readonly, safe_json, templating
 from portal.admin.routes import bp as admin_bp
 from portal.assess import bp as assess_bp
 from portal.auth import sessions
@@ -72,7 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _configure_login(app)
     _register_blueprints(app)
     _register_error_pages(app)
-    _register_template_helpers(app)
+    templating.init_app(app)
     _register_security_headers(app)
 
     cli.register(app)
@@ -212,20 +212,6 @@ def _register_error_pages(app: Flask) -> None:
             "The problem has been logged. Nothing you saved before this page was lost; "
             "please try again in a moment.",
         )
-
-
-def _register_template_helpers(app: Flask) -> None:
-    @app.context_processor
-    def labels() -> dict[str, Any]:
-        return {
-            "SECTOR_LABELS": models.SECTOR_LABELS,
-            "OWNERSHIP_LABELS": models.OWNERSHIP_LABELS,
-            "SIZE_LABELS": models.SIZE_LABELS,
-        }
-
-    @app.template_filter("datetime")
-    def format_datetime(value: Any) -> str:
-        return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _register_security_headers(app: Flask) -> None:
