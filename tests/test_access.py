@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 from portal import access
 from portal.extensions import db
 from portal.models import AuditEvent, Invitation, Organization, User
-from tests.conftest import World, login, post_form
+from tests.factories import World
+from tests.web import login, post_form
 
 
 def _user(email: str) -> User:

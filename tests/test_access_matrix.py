@@ -19,7 +19,8 @@ from flask.testing import FlaskClient
 
 from portal.extensions import db
 from portal.models import Invitation, ToolRequest, User
-from tests.conftest import World, csrf_token, login
+from tests.factories import World
+from tests.web import csrf_token, login
 
 ACTORS = ("anonymous", "operator_a", "operator_b", "coordinator_x", "coordinator_y", "admin")
 OK, LOGIN, FORBIDDEN, NOT_FOUND = "ok", "login", 403, 404

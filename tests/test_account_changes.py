@@ -8,7 +8,8 @@ from flask.testing import FlaskClient
 
 from portal.extensions import db
 from portal.models import Role, User
-from tests.conftest import PASSWORD, World, csrf_token, login, post_form
+from tests.factories import PASSWORD, World
+from tests.web import csrf_token, login, post_form
 
 NEW_PASSWORD = "a brand new long password"
 

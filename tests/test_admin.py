@@ -21,7 +21,8 @@ from portal.models import (
     User,
     name_key,
 )
-from tests.conftest import PASSWORD, World, count_queries, login, post_form
+from tests.factories import PASSWORD, World
+from tests.web import count_queries, login, post_form
 
 
 def test_admin_creates_jurisdiction_and_coordinator(
@@ -78,7 +79,7 @@ def test_admin_forms_validate(client: FlaskClient, world: World) -> None:
 def test_operator_cannot_create_coordinators(client: FlaskClient, world: World) -> None:
     login(client, world.operator_a)
     html = client.get("/").get_data(as_text=True)
-    from tests.conftest import csrf_token
+    from tests.web import csrf_token
 
     response = client.post(
         "/admin/coordinators/new",

@@ -8,7 +8,8 @@ from flask import Flask
 from portal import audit
 from portal.extensions import db
 from portal.models import AuditEvent
-from tests.conftest import PASSWORD, World, login
+from tests.factories import PASSWORD, World
+from tests.web import login
 
 
 def test_control_characters_cannot_forge_entries(app: Flask) -> None:

@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 
 from portal.extensions import db
 from portal.models import AuditEvent, Organization, User, UserSession
-from tests.conftest import PASSWORD, REGISTRATION, csrf_token, login, logout, post_form
+from tests.factories import PASSWORD, REGISTRATION
+from tests.web import csrf_token, login, logout, post_form
 
 
 def register(client: FlaskClient, **changes: object) -> object:

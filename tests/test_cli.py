@@ -9,7 +9,7 @@ from flask import Flask
 
 from portal.extensions import db
 from portal.models import Organization, Role, User
-from tests.conftest import login
+from tests.web import login
 
 
 def test_seed_demo_prints_logins_and_is_idempotent(app: Flask, runner: Any) -> None:

@@ -22,7 +22,8 @@ from portal.models import (
     ToolRequest,
     User,
 )
-from tests.conftest import PASSWORD, login
+from tests.factories import PASSWORD
+from tests.web import login
 
 
 @pytest.fixture

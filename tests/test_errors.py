@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 from portal import create_app
-from tests.conftest import TEST_SECRET
+from tests.factories import TEST_SECRET
 
 
 def test_unknown_route_gets_styled_404(app: Flask) -> None:

@@ -19,9 +19,8 @@ from portal.models import (
     ToolRequest,
     utcnow,
 )
-from tests.assess.helpers import Wizard, start
-from tests.conftest import REGISTRATION, World, csrf_token, login, post_form
-from tests.reports.conftest import submit_assessment
+from tests.factories import REGISTRATION, World, submit_assessment
+from tests.web import Wizard, csrf_token, login, post_form, start
 
 CORPUS = [
     "<script>alert('xss')</script>",

@@ -27,7 +27,8 @@ from werkzeug.test import encode_multipart
 
 from portal.extensions import db
 from portal.models import Base, User
-from tests.conftest import World, csrf_token, login
+from tests.factories import World
+from tests.web import csrf_token, login
 
 EXAMPLES_PER_RULE_AND_ACTOR = 8
 # Written by refused requests on purpose: the audit trail of refusals, sign-in throttling

@@ -19,16 +19,8 @@ from portal.auth import throttle
 from portal.extensions import db
 from portal.models import Assessment, LoginAttempt, ToolRequest, User, UserSession, utcnow
 from portal.toolrequests import service as requests_service
-from tests.assess.helpers import Wizard, autosave, start
-from tests.conftest import (
-    PASSWORD,
-    REGISTRATION,
-    World,
-    csrf_token,
-    login,
-    post_form,
-)
-from tests.reports.conftest import submit_assessment
+from tests.factories import PASSWORD, REGISTRATION, World, submit_assessment
+from tests.web import Wizard, autosave, csrf_token, login, post_form, start
 
 
 def assessment_count(app: Flask) -> int:

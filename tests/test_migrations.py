@@ -15,7 +15,7 @@ from portal import create_app
 from portal.config import normalise_database_url
 from portal.extensions import db
 from portal.models import Base
-from tests.conftest import TEST_SECRET
+from tests.factories import TEST_SECRET
 
 
 def _fresh_urls(tmp_path: Path) -> list[str]:

@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 
 from portal.extensions import db
 from portal.models import User
-from tests.conftest import PASSWORD, World, login, post_form
+from tests.factories import PASSWORD, World
+from tests.web import login, post_form
 
 
 def invite(client: FlaskClient, email: str) -> str:

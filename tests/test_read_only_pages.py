@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 
 from portal.extensions import db
 from portal.models import AuditEvent
-from tests.assess.helpers import Wizard, autosave, start
-from tests.conftest import World, login, logout, watch_statements
+from tests.factories import World
+from tests.web import Wizard, autosave, login, logout, start, watch_statements
 
 
 def autocommit_of_statements(app: Flask, send: Callable[[], Any]) -> tuple[list[bool], Any]:

@@ -11,7 +11,8 @@ from flask.testing import FlaskClient
 from portal.auth import throttle
 from portal.extensions import db
 from portal.models import AuditEvent, LoginAttempt, utcnow
-from tests.conftest import PASSWORD, World, login
+from tests.factories import PASSWORD, World
+from tests.web import login, parallel_guesses
 
 
 def test_five_failures_block_the_account_even_with_the_right_password(
@@ -75,7 +76,7 @@ def test_many_accounts_from_one_address_are_throttled(
 
 
 def _token(client: FlaskClient) -> str:
-    from tests.conftest import csrf_token
+    from tests.web import csrf_token
 
     return csrf_token(client.get("/").get_data(as_text=True))
 
@@ -88,31 +89,6 @@ def test_a_success_does_not_reset_the_address_count(client: FlaskClient, world: 
     client.post("/logout", data={"csrf_token": _token(client)})
     login(client, "spray-last@example.org", "password guess")
     assert login(client, world.operator_b, PASSWORD).status_code == 429
-
-
-def parallel_guesses(app: Flask, emails: list[str]) -> list[int]:
-    """A wrong-password sign-in for each of ``emails`` (repeats allowed), all sent at once."""
-    import threading
-
-    clients = [app.test_client() for _ in emails]
-    pages = [c.get("/login") for c in clients]  # CSRF tokens first, so the posts line up
-    assert all(p.status_code == 200 for p in pages)
-    barrier = threading.Barrier(len(emails))
-    statuses: list[int] = []
-
-    def guess(client: FlaskClient, email: str) -> None:
-        barrier.wait(timeout=30)
-        statuses.append(login(client, email, "parallel wrong guess").status_code)
-
-    threads = [
-        threading.Thread(target=guess, args=pair) for pair in zip(clients, emails, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert len(statuses) == len(emails)
-    return statuses
 
 
 def test_parallel_guesses_cannot_slip_past_the_account_limit(app: Flask, world: World) -> None:

@@ -12,7 +12,8 @@ from portal import create_app
 from portal.auth import throttle
 from portal.extensions import db
 from portal.models import LoginAttempt
-from tests.conftest import PASSWORD, World, login
+from tests.factories import PASSWORD, World
+from tests.web import login
 
 
 def test_failures_are_counted_in_redis_and_seen_by_another_process(
@@ -64,7 +65,7 @@ def test_unreachable_redis_falls_back_to_the_database(
 
 
 def _token(client: FlaskClient) -> str:
-    from tests.conftest import csrf_token
+    from tests.web import csrf_token
 
     return csrf_token(client.get("/").get_data(as_text=True))
 
@@ -83,7 +84,7 @@ def test_a_success_does_not_reset_the_address_count_in_redis(
 def test_parallel_guesses_cannot_slip_past_the_account_limit_in_redis(
     app: Flask, world: World, with_redis: Any
 ) -> None:
-    from tests.test_throttle import parallel_guesses
+    from tests.web import parallel_guesses
 
     statuses = parallel_guesses(app, [world.operator_a] * 12)
     assert statuses.count(200) == throttle.MAX_PER_ACCOUNT, statuses
@@ -95,7 +96,7 @@ def test_parallel_guesses_at_many_accounts_cannot_slip_past_the_address_limit_in
 ) -> None:
     """A password spray from one address: 40 guesses at 40 accounts sent at once; no more than
     the address limit reach the password check."""
-    from tests.test_throttle import parallel_guesses
+    from tests.web import parallel_guesses
 
     count = throttle.MAX_PER_ADDRESS + 10
     statuses = parallel_guesses(app, [f"spray{index}@example.org" for index in range(count)])

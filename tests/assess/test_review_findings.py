@@ -8,8 +8,8 @@ from flask.testing import FlaskClient
 
 from portal.extensions import db
 from portal.models import PendingSave, UserSession
-from tests.assess.helpers import Page, Wizard, autosave, field, start
-from tests.conftest import World, csrf_token, login
+from tests.factories import World
+from tests.web import Page, Wizard, autosave, csrf_token, field, login, start
 
 
 def pending_count(app: Flask) -> int:
@@ -115,7 +115,7 @@ def test_a_question_revealed_by_the_same_post_is_saved(
         field("n", "core.security_lead"): "kept",
     }
     assert client.post(page.url, data=data).status_code == 302
-    from tests.assess.test_wizard import stored_answers
+    from tests.factories import stored_answers
 
     stored = stored_answers(app, wizard.assessment_id)
     assert stored["core.runs_ot"].value == "yes"
@@ -223,6 +223,6 @@ def test_a_form_post_to_a_question_no_page_shows_is_refused(
     response = client.post(page.url, data=data)
     assert response.status_code == 400
     assert "We could not read that request" in response.get_data(as_text=True)
-    from tests.assess.test_wizard import stored_answers
+    from tests.factories import stored_answers
 
     assert set(stored_answers(app, wizard.assessment_id)) == {"core.runs_ot"}

@@ -12,15 +12,9 @@ from flask.testing import FlaskClient
 
 from portal.auth import service as accounts
 from portal.extensions import db
-from portal.models import Answer, Assessment, AssessmentStatus, Organization, User, UserSession
-from tests.assess.helpers import Wizard, autosave, field, start
-from tests.conftest import PASSWORD, World, count_queries, csrf_token, login, post_form
-
-
-def stored_answers(app: Flask, assessment_id: int) -> dict[str, Answer]:
-    with app.app_context():
-        rows = db.session.scalars(sa.select(Answer).where(Answer.assessment_id == assessment_id))
-        return {r.question_id: r for r in rows}
+from portal.models import Assessment, AssessmentStatus, Organization, User, UserSession
+from tests.factories import PASSWORD, World, stored_answers
+from tests.web import Wizard, autosave, count_queries, csrf_token, field, login, post_form, start
 
 
 def test_fill_a_whole_assessment_submit_and_see_results(
@@ -387,7 +381,7 @@ def test_expired_session_keeps_the_answers_until_sign_in(
     assert "Ana, informally" in restored
     from bs4 import BeautifulSoup
 
-    from tests.assess.helpers import Page
+    from tests.web import Page
 
     restored_page = Page(target, restored, BeautifulSoup(restored, "html.parser"))
     resave = restored_page.fields() | {"csrf_token": csrf_token(restored), "action": "next"}

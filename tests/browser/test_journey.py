@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import serious_violations
-from tests.conftest import PASSWORD, World
+from tests.factories import PASSWORD, World
 
 EMAIL = "it-lead@pinegrove-water.example.org"
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from tests.browser.conftest import serious_violations
-from tests.conftest import PASSWORD, World
+from tests.factories import PASSWORD, World
 
 
 def sign_in(page: Any, base: str, email: str) -> None:
@@ -36,7 +36,7 @@ def test_phone_width_has_no_sideways_scrolling(
 ) -> None:
     context = chromium.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
     page = context.new_page()
-    from tests.reports.conftest import submit_assessment
+    from tests.factories import submit_assessment
 
     submitted = submit_assessment(app, world)
     sign_in(page, live_server, world.operator_a)

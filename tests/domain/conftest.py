@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,8 +9,7 @@ import yaml
 
 from portal.questionnaire import Questionnaire, load_directory
 from portal.questionnaire.loader import MODULE_FILES, PRIORITIES_FILE, TOOLS_FILE
-
-QUESTIONNAIRE_DIR = Path(__file__).resolve().parents[2] / "questionnaires"
+from tests.factories import QUESTIONNAIRE_DIR
 
 
 @pytest.fixture(scope="session")

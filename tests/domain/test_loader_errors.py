@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from portal.questionnaire import QuestionnaireInvalid, load_directory, load_documents
-from tests.domain.conftest import QUESTIONNAIRE_DIR
+from tests.factories import QUESTIONNAIRE_DIR
 
 
 def first_question(documents: dict[str, Any], module: str = "core") -> dict[str, Any]:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from portal.questionnaire import DONT_KNOW, NOT_APPLICABLE, Questionnaire, load_directory
 from portal.questionnaire.model import Question
 from portal.scoring import InvalidAnswer, score_assessment
-from tests.domain.conftest import QUESTIONNAIRE_DIR
+from tests.factories import QUESTIONNAIRE_DIR
 
 SECTORS = ["hospital", "bank", "water", "electric"]
 # Loaded once for the property tests (hypothesis does not mix with function-scoped fixtures).

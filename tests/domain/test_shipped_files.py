@@ -9,7 +9,7 @@ from wtforms import RadioField
 
 from portal.questionnaire import Questionnaire, load_directory
 from portal.questionnaire.model import CPG2_GOALS, DONT_KNOW, NOT_APPLICABLE
-from tests.domain.conftest import QUESTIONNAIRE_DIR
+from tests.factories import QUESTIONNAIRE_DIR
 
 
 def test_every_shipped_file_loads() -> None:

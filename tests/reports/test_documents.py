@@ -14,8 +14,9 @@ from pypdf import PdfReader
 
 from portal.extensions import db
 from portal.models import ToolRequest, ToolRequestStatus
-from tests.conftest import World, csrf_token, login, post_form
-from tests.reports.conftest import Canary, hostile_strings, submit_assessment
+from tests.factories import World, submit_assessment
+from tests.reports.canary import Canary, hostile_strings
+from tests.web import csrf_token, login, post_form
 
 
 def read(pdf: bytes) -> tuple[PdfReader, str]:

@@ -19,7 +19,7 @@ from portal.reports.pdf import (
     render_bounded,
     render_pdf,
 )
-from tests.reports.conftest import Canary, hostile_strings
+from tests.reports.canary import Canary, hostile_strings
 
 STATIC = PROJECT_ROOT / "static"
 

@@ -11,8 +11,8 @@ from rq import Queue, SimpleWorker
 
 from portal.extensions import db
 from portal.models import AuditEvent
-from tests.conftest import World, add_tool_request, login
-from tests.reports.conftest import submit_assessment
+from tests.factories import World, add_tool_request, submit_assessment
+from tests.web import login
 
 
 def _work(app: Flask, connection: Any) -> None:

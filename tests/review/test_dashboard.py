@@ -14,9 +14,8 @@ from portal.auth import service as accounts
 from portal.extensions import db
 from portal.models import ToolRequest, User
 from portal.review.csv_export import neutralise, to_csv
-from tests.conftest import PASSWORD, World, add_tool_request, count_queries, login
-from tests.reports.conftest import submit_assessment
-from tests.review.test_workspace import submit_for_b
+from tests.factories import PASSWORD, World, add_tool_request, submit_assessment, submit_for_b
+from tests.web import count_queries, login
 
 
 def rows_of(body: bytes) -> list[list[str]]:
@@ -167,7 +166,7 @@ def test_lists_and_dashboards_do_not_query_once_per_row(app: Flask, world: World
 
 
 def test_cached_dashboard_follows_decisions(app: Flask, world: World) -> None:
-    from tests.conftest import post_form
+    from tests.web import post_form
 
     assessment_id = submit_assessment(app, world)
     x = app.test_client()
@@ -209,7 +208,7 @@ def test_dashboard_cache_in_redis_is_shared(app: Flask, world: World, with_redis
 def test_cached_dashboard_follows_tool_requests_sent_and_decided(app: Flask, world: World) -> None:
     """The dashboard counts requests by service and status; sending or deciding one drops the
     cached figures, as a submission does."""
-    from tests.conftest import csrf_token, post_form
+    from tests.web import csrf_token, post_form
 
     assessment_id = submit_assessment(app, world)
     coordinator = app.test_client()

@@ -25,7 +25,7 @@ from portal.models import (
     User,
 )
 from portal.review import decisions
-from tests.conftest import PASSWORD, World
+from tests.factories import PASSWORD, World
 
 COUNTIES = ("Adams", "Brown", "Clark")
 

@@ -19,20 +19,8 @@ from portal.models import (
     ToolRequestStatus,
     User,
 )
-from tests.conftest import World, add_tool_request, csrf_token, login, post_form
-from tests.reports.conftest import submit_assessment
-
-
-def submit_for_b(app: Flask, world: World) -> int:
-    """World's second organization (Bravo Water, Lake County IN) submits too."""
-    from tests.reports import conftest as helpers
-
-    original = (world.org_a, world.operator_a)
-    world.org_a, world.operator_a = world.org_b, world.operator_b
-    try:
-        return helpers.submit_assessment(app, world)
-    finally:
-        world.org_a, world.operator_a = original
+from tests.factories import World, add_tool_request, submit_assessment, submit_for_b
+from tests.web import csrf_token, login, post_form
 
 
 def test_queue_shows_only_the_jurisdiction(app: Flask, world: World) -> None:

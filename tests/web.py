@@ -1,17 +1,100 @@
-"""Drive the wizard like a browser: read the page, answer what is shown, post the form."""
+"""Driving the app as a browser would, for every test module: CSRF tokens read from the page,
+forms posted, signing in and out, the wizard page by page, counting queries."""
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
+import sqlalchemy as sa
 from bs4 import BeautifulSoup
+from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import csrf_token, post_form
+from portal.extensions import db
+from tests.factories import PASSWORD
+
+CSRF_RE = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_RE.search(html)
+    if match is None:
+        meta = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+        assert meta, "no CSRF token on the page"
+        return meta.group(1)
+    return match.group(1) or match.group(2)
+
+
+def post_form(
+    client: FlaskClient, url: str, data: dict[str, Any], page: str | None = None, **kwargs: Any
+) -> Any:
+    """GET the page (``page`` or ``url``), take its CSRF token, then POST ``data`` to ``url``."""
+    html = client.get(page or url).get_data(as_text=True)
+    return client.post(url, data={**data, "csrf_token": csrf_token(html)}, **kwargs)
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD, **kwargs: Any) -> Any:
+    return post_form(client, "/login", {"email": email, "password": password}, **kwargs)
+
+
+def logout(client: FlaskClient) -> Any:
+    html = client.get("/").get_data(as_text=True)
+    return client.post("/logout", data={"csrf_token": csrf_token(html)})
+
+
+def watch_statements(app: Flask, listener: Callable[..., None], send: Callable[[], Any]) -> Any:
+    """``send()``, with ``listener`` called before each SQL statement it executes."""
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        return send()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+
+
+def count_queries(app: Flask, send: Callable[[], Any]) -> tuple[int, Any]:
+    """How many SQL statements ``send()`` executes, and what it returned."""
+    count = 0
+
+    def counter(*args: object) -> None:
+        nonlocal count
+        count += 1
+
+    response = watch_statements(app, counter, send)
+    return count, response
+
+
+def parallel_guesses(app: Flask, emails: list[str]) -> list[int]:
+    """A wrong-password sign-in for each of ``emails`` (repeats allowed), all sent at once."""
+
+    clients = [app.test_client() for _ in emails]
+    pages = [c.get("/login") for c in clients]  # CSRF tokens first, so the posts line up
+    assert all(p.status_code == 200 for p in pages)
+    barrier = threading.Barrier(len(emails))
+    statuses: list[int] = []
+
+    def guess(client: FlaskClient, email: str) -> None:
+        barrier.wait(timeout=30)
+        statuses.append(login(client, email, "parallel wrong guess").status_code)
+
+    threads = [
+        threading.Thread(target=guess, args=pair) for pair in zip(clients, emails, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(statuses) == len(emails)
+    return statuses
+
 
 Chooser = Callable[[str, list[str]], str | None]
 
