@@ -1,0 +1,210 @@
+"""The layers of ARCHITECTURE.md, held against the code: no module imports a higher layer, no
+two packages import each other (directly or round a loop), no import hides inside a function,
+and the assessment layer imports no Flask."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+PORTAL = Path(__file__).resolve().parent.parent / "portal"
+
+# Lowest first. A module belongs to the layer of the longest prefix that names it.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("domain core", ("portal.questionnaire", "portal.scoring", "portal.remediation")),
+    (
+        "foundation",
+        (
+            "portal.config",
+            "portal.models",
+            "portal.extensions",
+            "portal.safe_json",
+            "portal.geography",
+            "portal.client",
+            "portal.origin",
+            "portal.forms",
+            "portal.readonly",
+            "portal.jobs",
+            "portal.templating",
+        ),
+    ),
+    (
+        "shared services",
+        (
+            "portal.audit",
+            "portal.access",
+            "portal.questionnaires",
+            "portal.figures",
+            "portal.auth.passwords",
+            "portal.auth.sessions",
+            "portal.auth.throttle",
+            "portal.auth.service",
+            "portal.auth.redirects",
+            "portal.auth.decorators",
+        ),
+    ),
+    (
+        "services",
+        (
+            "portal.assessments",
+            "portal.toolrequests.service",
+            "portal.review.workflow",
+            "portal.review.decisions",
+            "portal.review.queue",
+            "portal.review.csv_export",
+            "portal.admin.directory",
+        ),
+    ),
+    ("documents", ("portal.reports",)),
+    (
+        "web",
+        (
+            "portal.assess",
+            "portal.review",
+            "portal.toolrequests",
+            "portal.admin",
+            "portal.auth",
+            "portal.organizations",
+            "portal.main",
+        ),
+    ),
+    ("application", ("portal.app", "portal.cli", "portal.devdata", "portal")),
+]
+# Lazy on purpose, not to dodge a cycle: the domain core imports without Flask (portal/__init__).
+ALLOWED_LAZY = {("portal", "portal.app")}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PORTAL.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> Iterator[tuple[str, Path]]:
+    for path in sorted(PORTAL.rglob("*.py")):
+        yield module_name(path), path
+
+
+def layer_of(module: str) -> int:
+    best, best_length = -1, -1
+    for index, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best_length:
+                best, best_length = index, len(prefix)
+    assert best >= 0, f"{module} is in no layer: add it to LAYERS and ARCHITECTURE.md"
+    return best
+
+
+def imports(path: Path) -> Iterator[tuple[str, bool]]:
+    """(imported portal module, whether the import sits inside a function), skipping imports
+    under ``if TYPE_CHECKING:`` (annotations only)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    name = module_name(path)
+
+    def visit(node: ast.AST, in_function: bool) -> Iterator[tuple[str, bool]]:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            return
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, in_function
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative
+                package = name.split(".")[: -node.level or None]
+                base = ".".join([*package, base] if base else package)
+            for alias in node.names:
+                yield (
+                    f"{base}.{alias.name}" if _is_module(f"{base}.{alias.name}") else base,
+                    (in_function),
+                )
+        for child in ast.iter_child_nodes(node):
+            nested = in_function or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            yield from visit(child, nested)
+
+    for target, in_function in visit(tree, False):
+        if target == "portal" or target.startswith("portal."):
+            yield target, in_function
+
+
+def _is_module(dotted: str) -> bool:
+    relative = Path(*dotted.split("."))
+    return (PORTAL.parent / relative).with_suffix(".py").exists() or (
+        PORTAL.parent / relative / "__init__.py"
+    ).exists()
+
+
+def unit(module: str) -> str:
+    """The package (or top-level module) a module belongs to: portal.assessments.saving ->
+    portal.assessments."""
+    return ".".join(module.split(".")[:2])
+
+
+def test_no_module_imports_a_higher_layer() -> None:
+    wrong = []
+    for name, path in modules():
+        own = layer_of(name)
+        for target, _ in imports(path):
+            if layer_of(target) > own and (name, target) not in ALLOWED_LAZY:
+                wrong.append(
+                    f"{name} ({LAYERS[own][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
+                )
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_import_hides_inside_a_function() -> None:
+    hidden = [
+        f"{name} imports {target} inside a function"
+        for name, path in modules()
+        for target, in_function in imports(path)
+        if in_function and (name, target) not in ALLOWED_LAZY
+    ]
+    assert not hidden, "\n".join(hidden)
+
+
+def test_no_two_packages_import_each_other() -> None:
+    graph: dict[str, set[str]] = {}
+    for name, path in modules():
+        for target, _ in imports(path):
+            if unit(target) != unit(name) and (name, target) not in ALLOWED_LAZY:
+                graph.setdefault(unit(name), set()).add(unit(target))
+    loops = []
+    state: dict[str, str] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = "open"
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                loops.append(" -> ".join([*trail[trail.index(nxt) :], nxt]))
+            elif nxt not in state:
+                visit(nxt, [*trail, nxt])
+        state[node] = "done"
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
+    assert not loops, "package loops:\n" + "\n".join(loops)
+
+
+def test_the_assessment_layer_imports_no_flask() -> None:
+    direct = [
+        f"{name} imports {alias.name}"
+        for name, path in modules()
+        if name.startswith("portal.assessments")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in (
+            node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")]
+        )
+        if alias.name.split(".")[0] in ("flask", "flask_login", "flask_wtf", "werkzeug")
+    ]
+    assert not direct, "\n".join(direct)
+
+
+def test_the_check_itself_sees_a_wrong_import(tmp_path: Path) -> None:
+    """The walker finds an upward import and one inside a function (so the tests above can
+    fail)."""
+    sample = PORTAL / "scoring" / "engine.py"
+    found = {target for target, _ in imports(sample)}
+    assert "portal.questionnaire.model" in found
+    assert layer_of("portal.assess.wizard") > layer_of("portal.assessments.saving")
+    assert layer_of("portal.auth.routes") > layer_of("portal.auth.service")
