@@ -42,12 +42,15 @@ def test_the_refusal_is_one_line_for_the_cli(monkeypatch: pytest.MonkeyPatch) ->
     assert "\n" not in str(excinfo.value)
 
 
-def test_production_starts_with_a_real_secret(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+@pytest.fixture
+def production(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The environment of a production start with a proper secret."""
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 64)
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+
+
+def test_production_starts_with_a_real_secret(production: None) -> None:
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
@@ -55,16 +58,13 @@ def test_production_starts_with_a_real_secret(
 
 
 def test_production_hashes_passwords_at_full_cost_and_refuses_the_test_profile(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    production: None,
 ) -> None:
     """The suite hashes cheaply (PASSWORD_HASH_FOR_TESTS); production must not, and cannot."""
     from argon2 import PasswordHasher, extract_parameters
 
     from portal.auth import passwords
 
-    monkeypatch.setenv("PORTAL_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 64)
-    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
     app = create_app()
     with app.app_context():
         stored = extract_parameters(passwords.hash_password("a long enough password"))
