@@ -19,7 +19,7 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 ## Lint, type-check, then the test suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
 test: install lint

@@ -25,7 +25,9 @@ from portal.config import (
     default_sqlite_url,
     from_environment,
 )
-from portal.extensions import cache, csrf, db, login_manager, migrate
+from portal.devmail import bp as devmail_bp
+from portal.extensions import cache, csrf, db, login_manager, mail, migrate
+from portal.mail import outbox
 from portal.main.routes import bp as main_bp
 from portal.organizations.routes import bp as organizations_bp
 from portal.review.routes import bp as review_bp
@@ -69,6 +71,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     readonly.init_app(app)
     questionnaires.init_app(app)
     csrf.init_app(app)
+    app.config["MAIL_FILE_PATH"] = app.config.get("MAIL_FILE_PATH") or str(
+        Path(app.instance_path) / "sent-mail"
+    )
+    mail.init_app(app)
+    outbox.init_app(app)
     _configure_login(app)
     _register_blueprints(app)
     _register_error_pages(app)
@@ -140,6 +147,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(assess_bp)
     app.register_blueprint(toolrequests_bp)
     app.register_blueprint(review_bp)
+    if app.config["PORTAL_ENV"] == "development":
+        app.register_blueprint(devmail_bp)
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -74,6 +74,10 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
         # Number of reverse proxies in front of the app that set X-Forwarded-For/-Proto; 0 = none.
         "PROXY_HOPS": int(environ.get("PROXY_HOPS", "0")),
         "ALLOW_SELF_REGISTRATION": _bool(environ.get("ALLOW_SELF_REGISTRATION"), True),
+        # Every link in a message is built from this, never from a request's Host header.
+        "PORTAL_BASE_URL": (environ.get("PORTAL_BASE_URL") or "").rstrip("/")
+        or ("" if env == "production" else "http://127.0.0.1:5000"),
+        **mail_settings(environ, env),
     }
     if environ.get("CACHE_TYPE"):
         # Flask-Caching backend override (default: RedisCache with REDIS_URL, else SimpleCache);
@@ -83,6 +87,34 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
     if database_url:
         config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
     return config
+
+
+def mail_settings(environ: Any, env: str) -> dict[str, Any]:
+    """Flask-Mailman's settings. Without MAIL_SERVER, development writes messages to files
+    (and the Sent mail page lists them) and production sends none (MAIL_BACKEND=off)."""
+    server = environ.get("MAIL_SERVER") or ""
+    default_backend = "smtp" if server else ("off" if env == "production" else "file")
+    backend = environ.get("MAIL_BACKEND") or default_backend
+    return {
+        # Flask-Mailman's backend: smtp, file, console, locmem; "off" (its "dummy") sends none.
+        "MAIL_BACKEND": "dummy" if backend == "off" else backend,
+        "MAIL_SERVER": server or "localhost",
+        "MAIL_PORT": int(environ.get("MAIL_PORT") or "25"),
+        "MAIL_USE_TLS": _bool(environ.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _bool(environ.get("MAIL_USE_SSL")),
+        "MAIL_USERNAME": environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": environ.get("MAIL_DEFAULT_SENDER")
+        or ("" if env == "production" else "Readiness Portal <portal@localhost>"),
+        "MAIL_TIMEOUT": float(environ.get("MAIL_TIMEOUT") or "10"),
+        "MAIL_FILE_PATH": environ.get("MAIL_FILE_PATH") or None,
+        # RQ queue the mail jobs go on (with REDIS_URL); workers listen on it.
+        "MAIL_QUEUE": environ.get("MAIL_QUEUE", "portal-mail"),
+    }
+
+
+def mail_enabled(config: Any) -> bool:
+    return config.get("MAIL_BACKEND") not in ("dummy", "off", "", None)
 
 
 def check_production_config(config: dict[str, Any] | Any) -> None:
@@ -98,5 +130,17 @@ def check_production_config(config: dict[str, Any] | Any) -> None:
         )
     if len(key) < 32:
         raise ConfigError("SECRET_KEY is shorter than 32 characters; use a long random value.")
+    if mail_enabled(config):
+        if not config.get("MAIL_DEFAULT_SENDER"):
+            raise ConfigError(
+                "Mail is on (MAIL_SERVER is set) but MAIL_DEFAULT_SENDER is missing; set it to "
+                "the address messages come from, e.g. 'Readiness Portal <portal@state.gov>'."
+            )
+        base = str(config.get("PORTAL_BASE_URL") or "")
+        if not base.startswith("https://"):
+            raise ConfigError(
+                "Mail is on but PORTAL_BASE_URL is missing or not https; set it to the portal's "
+                "public address (https://…): every link in a message is built from it."
+            )
     if config.get("PASSWORD_HASH_FOR_TESTS"):
         raise ConfigError("PASSWORD_HASH_FOR_TESTS is for the test suite only; remove it.")

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from flask_caching import Cache
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -27,3 +28,5 @@ login_manager = LoginManager()
 # Slow-changing aggregates (nationwide peer figures): in Redis when REDIS_URL is set, shared by
 # every process; otherwise in each process's memory.
 cache = Cache()
+# Sending mail (Flask-Mailman); what to send is decided by portal.mail.
+mail = Mail()

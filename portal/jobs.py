@@ -1,6 +1,7 @@
-"""Redis for the things several app processes must share: the PDF job queue (RQ) and, through
-:mod:`portal.auth.throttle`, sign-in throttling. Both are used only when ``REDIS_URL`` is set;
-without it PDFs render inline and throttling counts in the database.
+"""Redis for the things several app processes must share: the PDF and mail job queues (RQ)
+and, through :mod:`portal.auth.throttle`, sign-in throttling. All are used only when
+``REDIS_URL`` is set; without it PDFs render inline, mail is sent in process and throttling
+counts in the database.
 
 Start a worker next to the app (same code and settings) with::
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from redis import Redis
+from rq import Queue
 
 _KEY = "portal.redis"
 
@@ -23,19 +26,20 @@ def redis() -> Any | None:
         return None
     client = current_app.extensions.get(_KEY)
     if client is None:
-        from redis import Redis
-
         # Short timeouts: when Redis is down the app falls back instead of hanging a worker.
         client = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
         current_app.extensions[_KEY] = client
     return client
 
 
-def pdf_queue() -> Any | None:
-    """The RQ queue PDFs are rendered on, or None (render inline)."""
+def queue(name: str) -> Any | None:
+    """The RQ queue ``name``, or None without REDIS_URL (the work is then done in process)."""
     connection = redis()
     if connection is None:
         return None
-    from rq import Queue
+    return Queue(name, connection=connection)
 
-    return Queue(current_app.config["PDF_QUEUE"], connection=connection)
+
+def pdf_queue() -> Any | None:
+    """The RQ queue PDFs are rendered on, or None (render inline)."""
+    return queue(current_app.config["PDF_QUEUE"])

@@ -21,6 +21,7 @@ from portal import create_app
 from portal.extensions import db
 from portal.models import Base
 from tests.factories import TEST_SECRET, World, access_objects
+from tests.smtp import SmtpServer
 
 
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -44,6 +45,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "SQLALCHEMY_DATABASE_URI": url,
             # argon2id at a test cost (production's is checked in tests/test_factory.py)
             "PASSWORD_HASH_FOR_TESTS": True,
+            # Mail off, as on a portal without MAIL_SERVER (links shown on screen); the mail
+            # tests turn it on against a real SMTP server (the ``mail_server`` fixture).
+            "MAIL_BACKEND": "dummy",
+            "PORTAL_BASE_URL": "http://localhost",  # the test client's own address
         }
     )
     with application.app_context():
@@ -103,8 +108,13 @@ def with_redis(app: Flask) -> Iterator[Any]:
 
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     prefix = f"portal-test-{os.getpid()}-{os.urandom(4).hex()}"
-    saved = {k: app.config.get(k) for k in ("REDIS_URL", "THROTTLE_KEY_PREFIX", "PDF_QUEUE")}
-    app.config.update(REDIS_URL=url, THROTTLE_KEY_PREFIX=prefix, PDF_QUEUE=prefix)
+    saved = {
+        k: app.config.get(k)
+        for k in ("REDIS_URL", "THROTTLE_KEY_PREFIX", "PDF_QUEUE", "MAIL_QUEUE")
+    }
+    app.config.update(
+        REDIS_URL=url, THROTTLE_KEY_PREFIX=prefix, PDF_QUEUE=prefix, MAIL_QUEUE=f"{prefix}-mail"
+    )
     for key in ("portal.redis",):
         app.extensions.pop(key, None)
     client = Redis.from_url(url)
@@ -125,3 +135,39 @@ def objects(app: Flask, world: World) -> dict[str, Any]:
     """One of each object the access tests try: A's submitted assessment, a tool request, an
     invitation (and its token), a draft of A's, and ids of A's organization and coordinator Y."""
     return access_objects(app, world)
+
+
+@pytest.fixture
+def mail_server(app: Flask) -> Iterator[SmtpServer]:
+    """Mail on, sent over SMTP to a real server on loopback; off again afterwards."""
+    from portal.extensions import mail
+
+    server = SmtpServer()
+    saved = {k: app.config.get(k) for k in MAIL_KEYS}
+    app.config.update(
+        MAIL_BACKEND="smtp",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=server.port,
+        MAIL_USE_TLS=False,
+        MAIL_USE_SSL=False,
+        MAIL_DEFAULT_SENDER="Readiness Portal <portal@state.example.gov>",
+        MAIL_TIMEOUT=5.0,
+    )
+    mail.init_app(app)
+    try:
+        yield server
+    finally:
+        server.stop()
+        app.config.update(saved)
+        mail.init_app(app)
+
+
+MAIL_KEYS = (
+    "MAIL_BACKEND",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USE_TLS",
+    "MAIL_USE_SSL",
+    "MAIL_DEFAULT_SENDER",
+    "MAIL_TIMEOUT",
+)

@@ -11,14 +11,16 @@ import sqlalchemy as sa
 from flask import Flask
 
 from portal.assessments import lifecycle, reading
-from portal.auth import service
+from portal.auth import service, tokens
 from portal.extensions import db
+from portal.mail import preferences
 from portal.models import (
     Answer,
     Invitation,
     Jurisdiction,
     Organization,
     Role,
+    TokenPurpose,
     ToolRequest,
     ToolRequestItem,
     User,
@@ -187,5 +189,16 @@ def access_objects(app: Flask, world: World) -> dict[str, Any]:
             ),
         }
         ids["draft"] = lifecycle.start(organization, operator).id
+        coordinator_y = db.session.get(User, ids["coordinator_y_id"])
+        assert coordinator_y is not None
+        ids["reset_token"] = tokens.issue(operator, TokenPurpose.RESET_PASSWORD)
+        ids["set_token"] = tokens.issue(coordinator_y, TokenPurpose.SET_PASSWORD)
+        ids["confirm_token"] = tokens.issue(operator, TokenPurpose.CONFIRM_EMAIL)
+        ids["change_token"] = tokens.issue(
+            operator, TokenPurpose.CHANGE_EMAIL, new_email="new.address@alpha.example.org"
+        )
+        ids["unsubscribe_token"] = preferences.unsubscribe_url(operator, "reminders").rsplit(
+            "/", 1
+        )[1]
         db.session.commit()
     return ids

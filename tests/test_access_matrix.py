@@ -145,6 +145,23 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "admin.invite_operator": ("admin", "GET", "/admin/organizations/{org_a}/invite"),
     "admin.audit_log": ("admin", "GET", "/admin/audit"),
     "admin.change_user": ("admin", "POST", "/admin/users/{coordinator_y_id}/deactivate"),
+    "admin.outgoing_mail": ("admin", "GET", "/admin/mail"),
+    "admin.retry_mail": ("admin", "POST", "/admin/mail/1/retry"),
+    "assess.plan_calendar": ("view_own", "GET", "/assessments/{submitted}/plan.ics"),
+    "auth.account": ("signed_in", "GET", "/account/"),
+    "auth.change_email": ("signed_in", "GET", "/account/email"),
+    "auth.notifications": ("signed_in", "GET", "/account/notifications"),
+    "auth.resend_confirmation": ("signed_in", "POST", "/email/confirm"),
+    # Mailed links: whoever holds the secret link may open its page (it changes nothing until
+    # its button is pressed, with a CSRF token).
+    "auth.forgot_password": ("public", "GET", "/password/forgot"),
+    "auth.reset_password": ("public", "GET", "/password/reset/{reset_token}"),
+    "auth.set_password": ("public", "GET", "/password/set/{set_token}"),
+    "auth.confirm_email": ("public", "GET", "/email/confirm/{confirm_token}"),
+    "auth.confirm_email_change": ("public", "GET", "/email/change/{change_token}"),
+    "auth.unsubscribe": ("public", "GET", "/unsubscribe/{unsubscribe_token}"),
+    # Development only (PORTAL_ENV=development; tests/test_mail.py checks production has none).
+    "devmail.sent_mail": ("public", "GET", "/dev/mail"),
 }
 UNCHECKED = {"static"}  # public files, no data
 

@@ -42,6 +42,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "portal.auth.service",
             "portal.auth.redirects",
             "portal.auth.decorators",
+            "portal.auth.tokens",
+            "portal.mail",
         ),
     ),
     (
@@ -67,9 +69,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "portal.auth",
             "portal.organizations",
             "portal.main",
+            "portal.devmail",
         ),
     ),
-    ("application", ("portal.app", "portal.cli", "portal.devdata", "portal")),
+    ("application", ("portal.app", "portal.cli", "portal.devdata", "portal.worker", "portal")),
 ]
 # Lazy on purpose, not to dodge a cycle: the domain core imports without Flask (portal/__init__).
 ALLOWED_LAZY = {("portal", "portal.app")}

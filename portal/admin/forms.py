@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from portal.auth.forms import OrganizationFields
 from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -23,10 +23,11 @@ class CoordinatorForm(Form):
     )
     email = email_field("Email address", "Enter the coordinator's email address.")
     password = PasswordField(
-        "Temporary password",
-        description="Give it to the coordinator by phone; they should change it at first sign-in.",
+        "Temporary password (optional)",
+        description="Leave it empty: the coordinator gets a link to choose their own. If you "
+        "set one, give it to them by phone; they should change it at first sign-in.",
         validators=[
-            InputRequired("Set a temporary password."),
+            Optional(),
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=MAX_PASSWORD_LENGTH,

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -28,8 +29,18 @@ from portal.admin.forms import (
 )
 from portal.auth import service, sessions
 from portal.auth.decorators import role_required
+from portal.config import mail_enabled
 from portal.extensions import db
-from portal.models import AuditEvent, Jurisdiction, Organization, Role, User
+from portal.mail import outbox
+from portal.models import (
+    AuditEvent,
+    Jurisdiction,
+    Organization,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+    User,
+)
 from portal.readonly import read_only
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -81,8 +92,7 @@ def new_coordinator() -> Response | str:
     if form.validate_on_submit():
         chosen = [db.session.get(Jurisdiction, int(j)) for j in form.jurisdictions.data or []]
         try:
-            user = service.create_staff_user(
-                Role.COORDINATOR,
+            user, choose_url = service.add_coordinator(
                 form.full_name.data or "",
                 form.email.data or "",
                 form.password.data or "",
@@ -91,14 +101,17 @@ def new_coordinator() -> Response | str:
         except service.AccountError as error:
             getattr(form, error.field or "email").errors.append(str(error))
         else:
-            audit.record(
-                "admin.coordinator_created",
-                object_type="User",
-                object_id=user.id,
-                jurisdictions=[j.id for j in user.jurisdictions],
-            )
             db.session.commit()
-            flash(f"Coordinator {user.email} created.", "success")
+            if mail_enabled(current_app.config):
+                flash(f"Coordinator {user.email} created; we emailed them a welcome.", "success")
+            elif choose_url:
+                flash(
+                    f"Coordinator {user.email} created. Mail is off: send them this link to "
+                    f"choose their password (once, within 7 days): {choose_url}",
+                    "success",
+                )
+            else:
+                flash(f"Coordinator {user.email} created.", "success")
             return redirect(url_for("admin.index"))
     return render_template("admin/coordinator_form.html", form=form)
 
@@ -137,7 +150,7 @@ def new_organization() -> Response | tuple[str, int]:
                 form.new_organization(), duplicate_message=_ALREADY_THERE
             )
             email = form.operator_email.data or ""
-            token = service.create_invitation(organization, email, current_user)
+            invitation_url = service.invite(organization, email, current_user)
         except service.AccountError as error:
             db.session.rollback()
             field = "operator_email" if error.field == "email" else error.field
@@ -152,7 +165,7 @@ def new_organization() -> Response | tuple[str, int]:
                 object_id=organization.id,
                 organization_id=organization.id,
             )
-            return _invitation_sent(organization, email, token, added=True)
+            return _invitation_sent(organization, email, invitation_url, added=True)
     status = 400 if form.is_submitted() else 200
     return render_template("admin/organization_form.html", form=form), status
 
@@ -173,11 +186,11 @@ def invite_operator(organization_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         email = form.email.data or ""
         try:
-            token = service.create_invitation(organization, email, current_user)
+            invitation_url = service.invite(organization, email, current_user)
         except service.AccountError as error:
             form.email.errors.append(str(error))
         else:
-            return _invitation_sent(organization, email, token)
+            return _invitation_sent(organization, email, invitation_url)
     status = 400 if form.is_submitted() else 200
     return render_template(
         "admin/invite_operator.html", form=form, organization=organization
@@ -185,14 +198,8 @@ def invite_operator(organization_id: int) -> Response | tuple[str, int]:
 
 
 def _invitation_sent(
-    organization: Organization, email: str, token: str, added: bool = False
+    organization: Organization, email: str, invitation_url: str, added: bool = False
 ) -> Response:
-    audit.record(
-        "invitation.created",
-        object_type="Organization",
-        object_id=organization.id,
-        organization_id=organization.id,
-    )
     db.session.commit()
     response = make_response(
         render_template(
@@ -200,7 +207,8 @@ def _invitation_sent(
             organization=organization,
             added=added,
             email=service.normalise_email(email),
-            link=url_for("auth.accept_invitation", token=token, _external=True),
+            mailed=mail_enabled(current_app.config),
+            link=invitation_url,
         )
     )
     response.headers["Cache-Control"] = "private, no-store"  # the link is a secret
@@ -259,3 +267,52 @@ def audit_log() -> str | tuple[str, int]:
     return render_template(
         "admin/audit.html", form=form, events=events[:100], more=len(events) > 100
     )
+
+
+# --- outgoing mail ------------------------------------------------------------------------------
+
+MAIL_PAGE_SIZE = 50
+
+
+@bp.get("/mail")
+@read_only
+@role_required(Role.ADMIN)
+def outgoing_mail() -> str:
+    """What the portal has sent or is trying to send: status, attempts, the last error. Bodies
+    are not shown (they may hold an organization's answers or a secret link)."""
+    wanted = request.args.get("status", "")
+    query = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    if wanted in {s.value for s in OutboxStatus}:
+        query = query.where(OutboxMessage.status == wanted)
+    page = _page_number("page")
+    rows = db.session.scalars(
+        query.offset((page - 1) * MAIL_PAGE_SIZE).limit(MAIL_PAGE_SIZE + 1)
+    ).all()
+    counts = dict(
+        db.session.execute(
+            sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
+    return render_template(
+        "admin/mail.html",
+        rows=rows[:MAIL_PAGE_SIZE],
+        more=len(rows) > MAIL_PAGE_SIZE,
+        page=page,
+        wanted=wanted,
+        counts={s.value: counts.get(s, 0) for s in OutboxStatus},
+        mail_on=mail_enabled(current_app.config),
+    )
+
+
+@bp.post("/mail/<int:message_id>/retry")
+@role_required(Role.ADMIN)
+def retry_mail(message_id: int) -> Response:
+    row = db.session.get(OutboxMessage, message_id)
+    if row is None:
+        abort(404)
+    if row.status is OutboxStatus.FAILED:
+        outbox.retry_now(row)
+        audit.record("admin.mail_retried", object_type="OutboxMessage", object_id=row.id)
+        db.session.commit()
+        flash(f"Message {row.id} to {row.to_address} will be sent again now.", "success")
+    return redirect(url_for("admin.outgoing_mail", status=request.args.get("status", "")))

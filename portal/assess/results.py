@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.figures import queries as figures
 from portal.models import Role
 from portal.readonly import read_only
-from portal.reports import documents
+from portal.reports import calendar, documents
 from portal.reports.charts import priority_chart
 from portal.reports.delivery import send_pdf
 
@@ -84,3 +84,21 @@ def plan_pdf(assessment_id: int) -> Response | tuple[str, int]:
         if current_user.role is not Role.OPERATOR
         else url_for("assess.results", assessment_id=assessment.id),
     )
+
+
+@bp.get("/<int:assessment_id>/plan.ics")
+@read_only
+@login_required
+def plan_calendar(assessment_id: int) -> Response:
+    """The plan's deadlines for a calendar (a submitted assessment's plan only)."""
+    assessment = load(assessment_id)
+    if assessment.is_editable or assessment.submitted_at is None:
+        flash("The plan's deadlines come from a submitted assessment.", "info")
+        return redirect(url_for("assess.results", assessment_id=assessment.id))
+    response = Response(
+        calendar.plan_calendar(assessment_state.load(assessment)), mimetype="text/calendar"
+    )
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="cyber-plan-{assessment.id}.ics"'
+    )
+    return response

@@ -18,6 +18,7 @@ from portal.assessments.reading import answer_rows, latest_submitted, open_asses
 from portal.assessments.state import load
 from portal.extensions import db
 from portal.figures.cache import figures_changed_on_commit
+from portal.mail import notices
 from portal.models import (
     Answer,
     Assessment,
@@ -166,6 +167,7 @@ def submit(assessment: Assessment, user: User) -> ScoreResult:
         tier=result.overall_tier_id,
     )
     db.session.flush()
+    notices.assessment_submitted(assessment)
     return result
 
 

@@ -146,3 +146,36 @@ class ChangePasswordForm(Form):
         ],
     )
     password, confirm = _new_password_fields()
+
+
+class ForgotPasswordForm(Form):
+    email = EmailField(
+        "Email address",
+        filters=[strip],
+        validators=[
+            InputRequired("Enter the email address you sign in with."),
+            Length(max=254, message="An email address can be at most 254 characters."),
+            NoControlCharacters(),
+        ],
+    )
+
+
+class NewPasswordForm(Form):
+    password, confirm = _new_password_fields()
+
+
+class ChangeEmailForm(Form):
+    email = email_field("New email address", "Enter the new email address.")
+    current = PasswordField(
+        "Your password",
+        description="To make sure it is you.",
+        validators=[
+            InputRequired("Enter your password."),
+            Length(max=MAX_PASSWORD_LENGTH, message="That password is too long."),
+        ],
+    )
+
+
+class ConfirmForm(Form):
+    """A button that confirms what a mailed link asks (a link alone changes nothing: mail
+    scanners follow links)."""

@@ -9,18 +9,24 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from portal import audit
-from portal.auth import service, sessions, throttle
+from portal.auth import service, sessions, throttle, tokens
 from portal.auth.forms import (
     AcceptInvitationForm,
+    ChangeEmailForm,
     ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
     LoginForm,
+    NewPasswordForm,
     RegistrationForm,
 )
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.auth.redirects import safe_next_path
 from portal.client import client_ip
-from portal.extensions import db
-from portal.models import User, utcnow
+from portal.extensions import csrf, db
+from portal.mail import preferences
+from portal.models import TokenPurpose, User
+from portal.readonly import read_only
 
 bp = Blueprint("auth", __name__)
 
@@ -111,8 +117,13 @@ def register() -> Response | str | tuple[str, int]:
                 actor=user,
             )
             sessions.start_session(user)
+            service.send_email_confirmation(user)
             db.session.commit()
-            flash("Your organization is registered and you are signed in.", "success")
+            flash(
+                "Your organization is registered and you are signed in. We sent a link to "
+                f"{user.email} to confirm your address.",
+                "success",
+            )
             return redirect(url_for("main.home"))
     return render_template("auth/register.html", form=form)
 
@@ -163,14 +174,7 @@ def change_password() -> Response | str | tuple[str, int]:
         if not verify_password(current_user.password_hash, form.current.data or ""):
             form.current.errors.append("That is not your current password.")
             return render_template("auth/change_password.html", form=form), 400
-        user = current_user._get_current_object()
-        user.password_hash = hash_password(form.password.data or "")
-        user.password_changed_at = utcnow()
-        # Every login ends, this one too; this browser goes on with a new session token (a
-        # cookie copied before the change no longer works anywhere).
-        sessions.revoke_all_sessions(user)
-        sessions.start_session(user)
-        audit.record("auth.password_changed", object_type="User", object_id=user.id, actor=user)
+        service.set_password(current_user._get_current_object(), form.password.data or "")
         db.session.commit()
         flash(
             "Your password is changed. Any other browser signed in as you has been signed out.",
@@ -178,3 +182,190 @@ def change_password() -> Response | str | tuple[str, int]:
         )
         return redirect(url_for("main.home"))
     return render_template("auth/change_password.html", form=form), (400 if form.errors else 200)
+
+
+# --- mail-based flows: reset, confirm, change address, notices ---------------------------------
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password() -> Response | str:
+    """Ask for a reset link. The answer is the same whether or not the address has an account,
+    and whether or not the request was throttled."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        email = service.normalise_email(form.email.data or "")
+        if throttle.admit(email, client_ip(), throttle.PASSWORD_RESET) is not None:
+            service.request_password_reset(email)
+        else:
+            audit.record("auth.reset_throttled", outcome="denied")
+        db.session.commit()
+        return render_template("auth/reset_sent.html", email=email)
+    return render_template("auth/forgot_password.html", form=form)
+
+
+def _choose_password(token: str, purpose: TokenPurpose, title: str) -> Response | str:
+    row = tokens.find(token, purpose)
+    if row is None:
+        return render_template("auth/link_invalid.html", purpose=purpose.value), 404  # type: ignore[return-value]
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.set_password(row.user, form.password.data or "", by_token=row)
+        except tokens.TokenSpent:
+            db.session.rollback()
+            return render_template("auth/link_invalid.html", purpose=purpose.value), 404  # type: ignore[return-value]
+        db.session.commit()
+        flash("Your password is set and you are signed in.", "success")
+        return redirect(url_for("main.home"))
+    return render_template("auth/choose_password.html", form=form, title=title, user=row.user)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response | str:
+    return _choose_password(token, TokenPurpose.RESET_PASSWORD, "Choose a new password")
+
+
+@bp.route("/password/set/<token>", methods=["GET", "POST"])
+def set_password(token: str) -> Response | str:
+    return _choose_password(token, TokenPurpose.SET_PASSWORD, "Choose your password")
+
+
+@bp.route("/email/confirm/<token>", methods=["GET", "POST"])
+def confirm_email(token: str) -> Response | str:
+    row = tokens.find(token, TokenPurpose.CONFIRM_EMAIL)
+    if row is None:
+        return render_template("auth/link_invalid.html", purpose="confirm_email"), 404  # type: ignore[return-value]
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            service.confirm_email(row)
+        except tokens.TokenSpent:
+            db.session.rollback()
+            return render_template("auth/link_invalid.html", purpose="confirm_email"), 404  # type: ignore[return-value]
+        db.session.commit()
+        flash("Thank you: your email address is confirmed.", "success")
+        return redirect(url_for("main.home"))
+    return render_template(
+        "auth/confirm.html",
+        form=form,
+        title="Confirm your email address",
+        text=f"Confirm that {row.user.email} is your address.",
+        button="Confirm my address",
+    )
+
+
+@bp.post("/email/confirm")
+@login_required
+def resend_confirmation() -> Response:
+    if current_user.email_confirmed_at is None:
+        service.send_email_confirmation(current_user)
+        db.session.commit()
+        flash(f"We sent a new confirmation link to {current_user.email}.", "info")
+    return redirect(request.referrer if _same_site(request.referrer) else url_for("main.home"))
+
+
+def _same_site(url: str | None) -> bool:
+    if not url:
+        return False
+    return safe_next_path(url.split(request.host_url.rstrip("/"), 1)[-1]) is not None
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@login_required
+def change_email() -> Response | str | tuple[str, int]:
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash, form.current.data or ""):
+            form.current.errors.append("That is not your password.")
+        else:
+            try:
+                service.request_email_change(current_user, form.email.data or "")
+            except service.AccountError as error:
+                form.email.errors.append(str(error))
+            else:
+                db.session.commit()
+                flash(
+                    f"We sent a link to {form.email.data}: follow it to confirm the new address. "
+                    "Until then you sign in with the old one.",
+                    "info",
+                )
+                return redirect(url_for("auth.account"))
+    return render_template("auth/change_email.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/email/change/<token>", methods=["GET", "POST"])
+def confirm_email_change(token: str) -> Response | str:
+    row = tokens.find(token, TokenPurpose.CHANGE_EMAIL)
+    if row is None:
+        return render_template("auth/link_invalid.html", purpose="change_email"), 404  # type: ignore[return-value]
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            service.confirm_email_change(row)
+        except (service.AccountError, tokens.TokenSpent):
+            db.session.rollback()
+            return render_template("auth/link_invalid.html", purpose="change_email"), 404  # type: ignore[return-value]
+        db.session.commit()
+        flash("Your email address is changed. You are signed in with it.", "success")
+        return redirect(url_for("auth.account"))
+    return render_template(
+        "auth/confirm.html",
+        form=form,
+        title="Confirm your new email address",
+        text=f"From now on, sign in with {row.new_email}.",
+        button="Confirm my new address",
+    )
+
+
+@bp.get("/account/")
+@read_only
+@login_required
+def account() -> str:
+    return render_template(
+        "auth/account.html", topics=preferences.topics_for(current_user), preferences=preferences
+    )
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@login_required
+def notifications() -> Response | str | tuple[str, int]:
+    topics = preferences.topics_for(current_user)
+    form = ConfirmForm()  # the CSRF token; the choices are read from the post below
+    if form.validate_on_submit():
+        chosen = {t.id: request.form.get(t.id, "") for t in topics}
+        wrong = [t for t in topics if chosen[t.id] not in t.choices]
+        if not wrong:
+            for topic in topics:
+                preferences.choose(current_user, topic.id, chosen[topic.id])
+            audit.record(
+                "account.notifications_changed", object_type="User", object_id=current_user.id
+            )
+            db.session.commit()
+            flash("Your choices are saved.", "success")
+            return redirect(url_for("auth.notifications"))
+        form.form_errors.append("Choose one option for each kind of message.")
+    current = {t.id: preferences.setting(current_user, t.id) for t in topics}
+    return render_template("auth/notifications.html", form=form, topics=topics, current=current), (
+        400 if form.form_errors else 200
+    )
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: mail clients post here without a page, and without signing in
+def unsubscribe(token: str) -> str | tuple[str, int]:
+    found = preferences.read_unsubscribe(token)
+    if found is None:
+        return render_template("auth/link_invalid.html", purpose="unsubscribe"), 404
+    user, topic = found
+    if request.method == "POST":
+        preferences.choose(user, topic.id, "off")
+        audit.record(
+            "account.unsubscribed",
+            object_type="User",
+            object_id=user.id,
+            actor=user,
+            topic=topic.id,
+        )
+        db.session.commit()
+        return render_template("auth/unsubscribed.html", topic=topic, done=True)
+    return render_template("auth/unsubscribed.html", topic=topic, done=False)

@@ -8,15 +8,21 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from portal import audit
+from portal.auth import sessions, tokens
 from portal.auth.passwords import hash_password
 from portal.extensions import db
+from portal.mail import notices
+from portal.mail.compose import link
 from portal.models import (
+    AccountToken,
     Invitation,
     Jurisdiction,
     Organization,
     Ownership,
     Role,
     SizeBand,
+    TokenPurpose,
     User,
     name_key,
     normalise_county,
@@ -134,6 +140,43 @@ def create_invitation(organization: Organization, email: str, invited_by: User) 
     return token
 
 
+def invite(organization: Organization, email: str, invited_by: User) -> str:
+    """An invitation, mailed to ``email`` (when mail is on); returns its link, which the page
+    shows as the fallback when mail is off."""
+    token = create_invitation(organization, email, invited_by)
+    url = link("auth.accept_invitation", token=token)
+    notices.invitation(normalise_email(email), organization, invited_by, url)
+    audit.record(
+        "invitation.created",
+        object_type="Organization",
+        object_id=organization.id,
+        organization_id=organization.id,
+        actor=invited_by,
+    )
+    return url
+
+
+def add_coordinator(
+    full_name: str, email: str, password: str, jurisdictions: list[Jurisdiction]
+) -> tuple[User, str | None]:
+    """A coordinator, welcomed by mail. Without ``password`` they choose their own through a
+    link (returned, for the page to show when mail is off)."""
+    user = create_staff_user(
+        Role.COORDINATOR, full_name, email, password or secrets.token_urlsafe(32), jurisdictions
+    )
+    choose_url = None
+    if not password:
+        choose_url = link("auth.set_password", token=tokens.issue(user, TokenPurpose.SET_PASSWORD))
+    notices.coordinator_welcome(user, choose_url)
+    audit.record(
+        "admin.coordinator_created",
+        object_type="User",
+        object_id=user.id,
+        jurisdictions=[j.id for j in user.jurisdictions],
+    )
+    return user, choose_url
+
+
 def find_invitation(token: str) -> Invitation | None:
     invitation = db.session.scalar(
         sa.select(Invitation).where(Invitation.token_hash == _hash(token))
@@ -154,6 +197,7 @@ def accept_invitation(invitation: Invitation, full_name: str, password: str) -> 
         organization_id=invitation.organization_id,
     )
     invitation.accepted_at = utcnow()
+    user.email_confirmed_at = invitation.accepted_at  # the link came to this address
     db.session.add(user)
     db.session.flush()
     return user
@@ -189,3 +233,79 @@ def _hash(token: str) -> str:
     import hashlib
 
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- mail-based account flows ------------------------------------------------------------------
+
+
+def send_email_confirmation(user: User) -> None:
+    token = tokens.issue(user, TokenPurpose.CONFIRM_EMAIL)
+    notices.confirm_email(user, link("auth.confirm_email", token=token))
+
+
+def confirm_email(row: AccountToken) -> User:
+    tokens.use(row)
+    row.user.email_confirmed_at = utcnow()
+    audit.record("auth.email_confirmed", object_type="User", object_id=row.user_id, actor=row.user)
+    return row.user
+
+
+def request_password_reset(email: str) -> None:
+    """Send a reset link if an active account has this address; say nothing either way."""
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.is_active:
+        audit.record("auth.reset_requested", outcome="unknown")
+        return
+    token = tokens.issue(user, TokenPurpose.RESET_PASSWORD)
+    notices.password_reset(user, link("auth.reset_password", token=token))
+    audit.record("auth.reset_requested", object_type="User", object_id=user.id, actor=user)
+
+
+def set_password(user: User, password: str, *, by_token: AccountToken | None = None) -> None:
+    """A new password: every login of the user ends, this browser gets a new one, the owner is
+    told. ``by_token``: a reset or set-password link (spent here), which also proves the
+    address."""
+    if by_token is not None:
+        tokens.use(by_token)
+        user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    sessions.revoke_all_sessions(user)
+    sessions.start_session(user)
+    purpose = by_token.purpose.value if by_token is not None else "changed"
+    audit.record(
+        "auth.password_reset" if by_token is not None else "auth.password_changed",
+        object_type="User",
+        object_id=user.id,
+        actor=user,
+        how=purpose,
+    )
+    if by_token is None or by_token.purpose is TokenPurpose.RESET_PASSWORD:
+        notices.password_changed(user, by_reset=by_token is not None)
+
+
+def request_email_change(user: User, new_email: str) -> None:
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise AccountError("That is already your address.", field="email")
+    if email_taken(new_email):
+        raise AccountError("Another account uses this address.", field="email")
+    token = tokens.issue(user, TokenPurpose.CHANGE_EMAIL, new_email=new_email)
+    notices.email_change_requested(user, new_email, link("auth.confirm_email_change", token=token))
+    audit.record("auth.email_change_requested", object_type="User", object_id=user.id, actor=user)
+
+
+def confirm_email_change(row: AccountToken) -> User:
+    user = row.user
+    assert row.new_email is not None
+    if email_taken(row.new_email):
+        raise AccountError("Another account has taken this address meanwhile.")
+    tokens.use(row)
+    old = user.email
+    user.email = row.new_email
+    user.email_confirmed_at = utcnow()
+    sessions.revoke_all_sessions(user)
+    sessions.start_session(user)
+    notices.email_changed(user, old)
+    audit.record("auth.email_changed", object_type="User", object_id=user.id, actor=user)
+    return user

@@ -58,6 +58,14 @@ class Limits:
 
 
 SIGN_IN = Limits("sign_in", MAX_PER_ACCOUNT, MAX_PER_ADDRESS, MESSAGE)
+# A reset link goes to the account's own address, but a burst of requests must not flood it:
+# the same answer is given when refused, so the limit says nothing about whether it exists.
+PASSWORD_RESET = Limits(
+    "reset",
+    per_account=3,
+    per_address=10,
+    message="",  # never shown: the page answers the same whether the link went or not
+)
 # Each registration costs a slow password hash and answers whether an email or a name is taken;
 # an honest office registers one organization, so every attempt counts (none is settled).
 REGISTRATION = Limits(

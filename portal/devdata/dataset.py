@@ -41,6 +41,7 @@ from portal.models import (
     User,
     coordinator_jurisdictions,
     name_key,
+    utcnow,
 )
 from portal.questionnaire.model import DONT_KNOW, NOT_APPLICABLE, Question, Questionnaire
 from portal.scoring import score_assessment
@@ -378,6 +379,7 @@ def generate(
                     "is_active": True,
                     "created_at": joined,
                     "password_changed_at": joined,
+                    "email_confirmed_at": joined,
                 }
             )
             counts.organizations += 1
@@ -493,6 +495,7 @@ def _staff(password_hash: str, ids: _Ids) -> dict[str, int]:
                 "full_name": "National Admin",
                 "password_hash": password_hash,
                 "role": "admin",
+                "email_confirmed_at": utcnow(),
             }
         ],
     )
@@ -511,6 +514,7 @@ def _staff(password_hash: str, ids: _Ids) -> dict[str, int]:
                     "full_name": f"{STATES[state]} Coordinator",
                     "password_hash": password_hash,
                     "role": "coordinator",
+                    "email_confirmed_at": utcnow(),
                 }
             ],
         )

@@ -1,9 +1,11 @@
 """All models, imported here so that metadata (and Alembic) sees every table."""
 
 from portal.models.accounts import (
+    AccountToken,
     Invitation,
     LoginAttempt,
     Role,
+    TokenPurpose,
     User,
     UserSession,
     coordinator_jurisdictions,
@@ -22,6 +24,7 @@ from portal.models.assessments import (
 )
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
+from portal.models.mail import DigestItem, NotificationPreference, OutboxMessage, OutboxStatus
 from portal.models.organizations import (
     OWNERSHIP_LABELS,
     SECTOR_LABELS,
@@ -42,6 +45,7 @@ __all__ = [
     "OWNERSHIP_LABELS",
     "SECTOR_LABELS",
     "SIZE_LABELS",
+    "AccountToken",
     "Answer",
     "Assessment",
     "AssessmentCriticalGap",
@@ -49,12 +53,16 @@ __all__ = [
     "AssessmentStatus",
     "AuditEvent",
     "Base",
+    "DigestItem",
     "Invitation",
     "Jurisdiction",
     "JurisdictionCounty",
     "LoginAttempt",
+    "NotificationPreference",
     "Organization",
     "OrganizationSector",
+    "OutboxMessage",
+    "OutboxStatus",
     "Ownership",
     "PendingSave",
     "QuestionnaireVersion",
@@ -62,6 +70,7 @@ __all__ = [
     "Role",
     "SizeBand",
     "StatusChange",
+    "TokenPurpose",
     "ToolRequest",
     "ToolRequestItem",
     "ToolRequestStatus",

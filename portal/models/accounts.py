@@ -50,6 +50,9 @@ class User(Base):
     created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
     last_login_at: orm.Mapped[datetime | None]
     password_changed_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+    # When the person proved they read mail at ``email`` (a confirmation, an invitation or a
+    # set-password link followed); None until then.
+    email_confirmed_at: orm.Mapped[datetime | None]
 
     organization: orm.Mapped[Organization | None] = orm.relationship(back_populates="members")
     jurisdictions: orm.Mapped[list[Jurisdiction]] = orm.relationship(
@@ -145,6 +148,36 @@ class Invitation(Base):
 
     def is_usable(self, now: datetime) -> bool:
         return self.accepted_at is None and self.revoked_at is None and now < self.expires_at
+
+
+class TokenPurpose(enum.StrEnum):
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose, not a password
+    SET_PASSWORD = "set_password"  # noqa: S105 - a new coordinator chooses a first one
+    CONFIRM_EMAIL = "confirm_email"
+    CHANGE_EMAIL = "change_email"
+
+
+class AccountToken(Base):
+    """A single-use secret sent by mail (reset, set password, confirm or change an address).
+
+    Only its SHA-256 is stored. It is void once used, once expired, and — for the password
+    tokens — once the password changes in any other way after it was issued.
+    """
+
+    __tablename__ = "account_tokens"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    user_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    purpose: orm.Mapped[TokenPurpose] = orm.mapped_column(str_enum(TokenPurpose, "token_purpose"))
+    token_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64), unique=True)
+    new_email: orm.Mapped[str | None] = orm.mapped_column(sa.String(254))
+    created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+    expires_at: orm.Mapped[datetime]
+    used_at: orm.Mapped[datetime | None]
+
+    user: orm.Mapped[User] = orm.relationship()
 
 
 class LoginAttempt(Base):

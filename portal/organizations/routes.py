@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal import access, audit
 from portal.auth import service
 from portal.auth.decorators import role_required
+from portal.config import mail_enabled
 from portal.extensions import db
 from portal.models import Invitation, Organization, Role, User, utcnow
 from portal.organizations.forms import InviteForm
@@ -57,20 +58,17 @@ def invite() -> Response | str:
     form = InviteForm()
     if not form.validate_on_submit():
         return _page(organization, form)
+    email = form.email.data or ""
     try:
-        token = service.create_invitation(organization, form.email.data or "", current_user)
+        link = service.invite(organization, email, current_user)
     except service.AccountError as error:
         form.email.errors.append(str(error))
         return _page(organization, form)
-    audit.record(
-        "invitation.created",
-        object_type="Organization",
-        object_id=organization.id,
-        organization_id=organization.id,
-    )
     db.session.commit()
-    link = url_for("auth.accept_invitation", token=token, _external=True)
-    # The portal sends no email yet: the inviter passes the link on (README: Inviting).
+    if mail_enabled(current_app.config):
+        flash(f"Invitation sent to {email}. The link in it works once, for 7 days.", "success")
+        return redirect(url_for("organizations.show"))
+    # Mail is off: the inviter passes the link on (README: Inviting).
     flash(
         "Invitation created. Send your colleague the link below; it works once, for 7 days.",
         "success",

@@ -274,6 +274,9 @@ class Questionnaire:
                 return tool
         raise KeyError(tool_id)
 
+    def has_tool(self, tool_id: str) -> bool:
+        return any(tool.id == tool_id for tool in self.tools)
+
     def tier(self, tier_id: str) -> Tier:
         for tier in self.tiers:
             if tier.id == tier_id:

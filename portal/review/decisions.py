@@ -4,11 +4,16 @@ recorded, audited, and flushed for the view to commit."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from portal import audit
+from portal.assessments import reading
 from portal.assessments.lifecycle import record_status
 from portal.assessments.reading import open_assessment
 from portal.extensions import db
 from portal.figures.cache import figures_changed_on_commit
+from portal.mail import notices
+from portal.mail.compose import link
 from portal.models import (
     Assessment,
     AssessmentStatus,
@@ -53,7 +58,34 @@ def decide_assessment(assessment: Assessment, action: str, user: User) -> Assess
         f"assessment.{'accepted' if action == 'accept' else 'returned'}",
         actor=user,
     )
+    if action == "return":
+        notices.assessment_returned(assessment, _comments_of_this_round(assessment))
+    else:
+        notices.assessment_accepted(assessment)
     return new_status
+
+
+def _comments_of_this_round(assessment: Assessment) -> list[notices.CommentedQuestion]:
+    """The comments made on this submission, each with a link to its question's step."""
+    questionnaire = reading.questionnaire_of(assessment)
+    step_of = {q.id: s.number for s in reading.steps_of(assessment) for q in s.section.questions}
+    query = sa.select(ReviewComment).where(ReviewComment.assessment_id == assessment.id)
+    if assessment.submitted_at is not None:
+        query = query.where(ReviewComment.created_at >= assessment.submitted_at)
+    whole = link("assess.show", assessment_id=assessment.id)
+    commented = []
+    for comment in db.session.scalars(query.order_by(ReviewComment.created_at)):
+        qid = comment.question_id
+        if qid and qid in step_of:
+            url = link("assess.step", assessment_id=assessment.id, number=step_of[qid])
+            commented.append(
+                notices.CommentedQuestion(
+                    questionnaire.question(qid).text, comment.body, f"{url}#q-{qid}"
+                )
+            )
+        else:
+            commented.append(notices.CommentedQuestion("", comment.body, whole))
+    return commented
 
 
 def decide_tool_request(
@@ -72,4 +104,5 @@ def decide_tool_request(
         request.decision_reason = reason
     audit.record_for(request, f"tool_request.{new_status.value}", actor=user, before=before)
     figures_changed_on_commit(db.session(), [])  # the dashboard counts requests by status
+    notices.tool_request_decided(request)
     return new_status

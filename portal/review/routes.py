@@ -25,6 +25,7 @@ from portal.models import (
     StatusChange,
     ToolRequest,
     ToolRequestStatus,
+    User,
 )
 from portal.readonly import read_only
 from portal.reports.charts import Bar, priority_bars
@@ -87,6 +88,11 @@ def _detail(
     requests = db.session.scalars(
         sa.select(ToolRequest).where(ToolRequest.assessment_id == assessment.id)
     ).all()
+    operators = db.session.scalars(
+        sa.select(User)
+        .where(User.organization_id == assessment.organization_id, User.is_active)
+        .order_by(User.full_name)
+    ).all()
     return render_template(
         "review/assessment.html",
         assessment=assessment,
@@ -97,6 +103,7 @@ def _detail(
         comments=comments,
         changes=changes,
         tool_requests=requests,
+        operators=operators,
         comment_form=comment_form or _comment_form(assessment),
     ), status
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from portal import audit
 from portal.extensions import db
 from portal.figures.cache import figures_changed_on_commit
+from portal.mail import notices
 from portal.models import (
     Assessment,
     Organization,
@@ -112,4 +113,5 @@ def create_request(
     db.session.flush()
     audit.record_for(request, "tool_request.submitted", actor=user, tools=sorted(set(tool_ids)))
     figures_changed_on_commit(db.session(), [])  # dashboards count requests
+    notices.tool_request_submitted(request)
     return request

@@ -1,0 +1,216 @@
+"""Scheduled reminders (``flask reminders send``, once a day from cron): each goes once per
+event and person, however often the command runs — the outbox's dedupe key is the event.
+
+- a draft untouched for :data:`DRAFT_IDLE` (the event: the draft at its last change);
+- a re-assessment due :data:`REASSESS_AFTER` after the last accepted submission;
+- plan actions whose 30/60/90-day window (counted from submission) ends within
+  :data:`WINDOW_WARNING`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from portal.assessments import state as assessment_state
+from portal.extensions import db
+from portal.mail import preferences
+from portal.mail.compose import Item, Message, link, one_line
+from portal.mail.outbox import queue
+from portal.models import (
+    EDITABLE_STATUSES,
+    Assessment,
+    AssessmentStatus,
+    Role,
+    User,
+    utcnow,
+)
+from portal.remediation.planner import WINDOWS
+
+DRAFT_IDLE = timedelta(days=14)
+REASSESS_AFTER = timedelta(days=365)
+WINDOW_WARNING = timedelta(days=7)
+
+
+@dataclass
+class Sent:
+    draft_idle: int = 0
+    reassess: int = 0
+    plan_window: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"reminders queued: {self.draft_idle} idle draft, {self.reassess} re-assessment, "
+            f"{self.plan_window} plan window"
+        )
+
+
+def send_all(now: datetime | None = None) -> Sent:
+    now = now or utcnow()
+    sent = Sent()
+    sent.draft_idle = _idle_drafts(now)
+    sent.reassess = _reassessments_due(now)
+    sent.plan_window = _plan_windows_ending(now)
+    return sent
+
+
+def _recipients(organization_id: int) -> list[User]:
+    people = db.session.scalars(
+        sa.select(User).where(
+            User.organization_id == organization_id, User.is_active, User.role == Role.OPERATOR
+        )
+    ).all()
+    settings = preferences.settings_of([u.id for u in people], "reminders")
+    return [u for u in people if settings[u.id] == "on"]
+
+
+def _remind(assessment: Assessment, event: str, subject: str, message: Message) -> int:
+    queued = 0
+    for person in _recipients(assessment.organization_id):
+        message.to = person.email
+        message.greeting = f"Hello {one_line(person.full_name, 80)},"
+        message.unsubscribe_url = preferences.unsubscribe_url(person, "reminders")
+        message.preferences_url = link("auth.notifications")
+        message.subject = subject
+        row = queue(
+            message,
+            user_id=person.id,
+            organization_id=assessment.organization_id,
+            dedupe_key=f"{event}:{person.id}",
+        )
+        queued += row is not None
+    return queued
+
+
+def _reason() -> str:
+    return "You receive this reminder because you are an operator of this organization."
+
+
+def _idle_drafts(now: datetime) -> int:
+    drafts = db.session.scalars(
+        sa.select(Assessment).where(
+            Assessment.status.in_(EDITABLE_STATUSES), Assessment.updated_at < now - DRAFT_IDLE
+        )
+    ).all()
+    queued = 0
+    for draft in drafts:
+        days = (now - draft.updated_at).days
+        returned = draft.status is AssessmentStatus.RETURNED
+        queued += _remind(
+            draft,
+            f"draft-idle:{draft.id}:{draft.updated_at:%Y%m%d%H%M%S}",
+            "Your cyber readiness assessment is waiting for you",
+            Message(
+                kind="reminder_draft",
+                to="",
+                subject="",
+                greeting="",
+                paragraphs=[
+                    (
+                        "Your assessment was returned for revision "
+                        if returned
+                        else "Your organization's assessment is a draft "
+                    )
+                    + f"and nobody has changed it for {days} days. Your answers are saved; "
+                    "it takes a few minutes to carry on where you left off."
+                ],
+                action_label="Continue the assessment",
+                action_url=link("assess.show", assessment_id=draft.id),
+                reason=_reason(),
+            ),
+        )
+    return queued
+
+
+def _reassessments_due(now: datetime) -> int:
+    latest = db.session.scalars(
+        sa.select(Assessment).where(
+            Assessment.is_latest_submission,
+            Assessment.status == AssessmentStatus.ACCEPTED,
+            Assessment.submitted_at < now - REASSESS_AFTER,
+        )
+    ).all()
+    queued = 0
+    for assessment in latest:
+        open_draft = db.session.scalar(
+            sa.select(Assessment.id).where(
+                Assessment.organization_id == assessment.organization_id,
+                Assessment.status.in_(EDITABLE_STATUSES),
+            )
+        )
+        if open_draft is not None:
+            continue  # the idle-draft reminder speaks for it
+        queued += _remind(
+            assessment,
+            f"reassess:{assessment.id}",
+            "Time to re-assess your cyber readiness",
+            Message(
+                kind="reminder_reassess",
+                to="",
+                subject="",
+                greeting="",
+                paragraphs=[
+                    "It has been a year since your last accepted assessment "
+                    f"({assessment.submitted_at:%B %-d, %Y}: {assessment.overall_score} out of "
+                    "100). A new one starts with your previous answers filled in, so you only "
+                    "change what has changed — and you see what improved."
+                ],
+                action_label="Start the new assessment",
+                action_url=link("assess.index"),
+                reason=_reason(),
+            ),
+        )
+    return queued
+
+
+def _plan_windows_ending(now: datetime) -> int:
+    queued = 0
+    for window in WINDOWS:
+        # Submitted between `window` and `window - 7` days ago: the window ends within 7 days.
+        latest = db.session.scalars(
+            sa.select(Assessment).where(
+                Assessment.is_latest_submission,
+                Assessment.submitted_at > now - timedelta(days=window),
+                Assessment.submitted_at <= now - timedelta(days=window) + WINDOW_WARNING,
+            )
+        ).all()
+        for assessment in latest:
+            assert assessment.submitted_at is not None
+            actions = assessment_state.load(assessment).plan.in_window(window)
+            if not actions:
+                continue
+            due = assessment.submitted_at + timedelta(days=window)
+            queued += _remind(
+                assessment,
+                f"plan-window:{assessment.id}:{window}",
+                f"{len(actions)} plan action(s) due by {due:%B %-d}",
+                Message(
+                    kind="reminder_plan_window",
+                    to="",
+                    subject="",
+                    greeting="",
+                    paragraphs=[
+                        f"The {window}-day window of your remediation plan ends on "
+                        f"{due:%A, %B %-d}. These actions were planned for it:"
+                    ],
+                    items=[
+                        Item(
+                            a.action.title + (" (critical)" if a.critical else ""),
+                            None,
+                            f"Effort: {a.action.effort}; cost: {a.action.cost}.",
+                        )
+                        for a in actions
+                    ],
+                    action_label="See the plan",
+                    action_url=link("assess.results", assessment_id=assessment.id),
+                    closing=[
+                        "Done already? Nothing to do: the next assessment will show it. Not "
+                        "done? Your coordinator can help, and the plan lists free services."
+                    ],
+                    reason=_reason(),
+                ),
+            )
+    return queued

@@ -1,0 +1,91 @@
+"""Single-use secrets sent by mail: reset or set a password, confirm or change an address.
+
+The link carries the secret; only its SHA-256 is stored. A token is good once, until it expires,
+while its account is active — and a password token only while the password is the one it was
+issued against (any later change voids it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.models import AccountToken, TokenPurpose, User, utcnow
+
+LIFETIMES = {
+    TokenPurpose.RESET_PASSWORD: timedelta(hours=1),
+    TokenPurpose.SET_PASSWORD: timedelta(days=7),
+    TokenPurpose.CONFIRM_EMAIL: timedelta(days=7),
+    TokenPurpose.CHANGE_EMAIL: timedelta(days=1),
+}
+_PASSWORD_PURPOSES = (TokenPurpose.RESET_PASSWORD, TokenPurpose.SET_PASSWORD)
+
+
+def issue(user: User, purpose: TokenPurpose, new_email: str | None = None) -> str:
+    """A new token for ``user`` (earlier unused ones of the same purpose stop working)."""
+    now = utcnow()
+    db.session.execute(
+        sa.update(AccountToken)
+        .where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        AccountToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=_hash(token),
+            new_email=new_email,
+            created_at=now,
+            expires_at=now + LIFETIMES[purpose],
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def find(token: str, purpose: TokenPurpose) -> AccountToken | None:
+    """The live token behind ``token`` for ``purpose``, or None (unknown, used, expired, for a
+    deactivated account, or a password token issued before the password last changed)."""
+    if not token or len(token) > 100:
+        return None
+    row = db.session.scalar(
+        sa.select(AccountToken).where(
+            AccountToken.token_hash == _hash(token), AccountToken.purpose == purpose
+        )
+    )
+    now = utcnow()
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    if not row.user.is_active:
+        return None
+    if purpose in _PASSWORD_PURPOSES and row.user.password_changed_at > row.created_at:
+        return None
+    return row
+
+
+def use(row: AccountToken) -> None:
+    """Spend the token; a concurrent second use finds it used (the UPDATE decides)."""
+    spent = db.session.execute(
+        sa.update(AccountToken)
+        .where(AccountToken.id == row.id, AccountToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        raise TokenSpent
+
+
+class TokenSpent(Exception):
+    """Someone used this token a moment ago."""
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

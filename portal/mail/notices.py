@@ -1,0 +1,423 @@
+"""Who is told what, for each event of the portal.
+
+Each function composes the messages for one event and puts them in the outbox (or, for a
+coordinator who chose a daily digest, in their digest) within the caller's transaction. Optional
+notices respect each person's preferences and carry a one-click unsubscribe; security messages
+always go. Links point at the exact page the message is about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from portal import questionnaires
+from portal.extensions import db
+from portal.mail import preferences
+from portal.mail.compose import Item, Message, link, one_line
+from portal.mail.outbox import queue
+from portal.models import (
+    Assessment,
+    DigestItem,
+    Jurisdiction,
+    Organization,
+    Role,
+    ToolRequest,
+    User,
+    coordinator_jurisdictions,
+)
+
+
+def _hello(name: str) -> str:
+    return f"Hello {one_line(name, 80)},"
+
+
+def _optional(message: Message, user: User, topic: str) -> Message:
+    message.unsubscribe_url = preferences.unsubscribe_url(user, topic)
+    message.preferences_url = link("auth.notifications")
+    return message
+
+
+# --- accounts (security messages: always sent) ---------------------------------------------------
+
+
+def invitation(email: str, organization: Organization, inviter: User, url: str) -> None:
+    by_admin = inviter.role is Role.ADMIN
+    queue(
+        Message(
+            kind="invitation",
+            to=email,
+            subject=f"You are invited to the Readiness Portal for {one_line(organization.name)}",
+            greeting="Hello,",
+            paragraphs=[
+                f"{one_line(inviter.full_name, 80)} "
+                + ("(the portal's administrator) " if by_admin else "")
+                + f"invites you to join {organization.name} on the Readiness Portal, where "
+                "small hospitals, banks and utilities check their cyber defenses and get a "
+                "plan and free services to improve them.",
+                "The link works once and for 7 days. You choose your own password.",
+            ],
+            action_label="Accept the invitation",
+            action_url=url,
+            reason="You receive this because someone entered your address to invite you. If "
+            "you did not expect it, ignore it: nothing happens unless you follow the link.",
+        ),
+        organization_id=organization.id,
+    )
+
+
+def coordinator_welcome(user: User, set_password_url: str | None) -> None:
+    paragraphs = [
+        "An administrator has given you a coordinator's account on the Readiness Portal: you "
+        "review the assessments and tool-access requests of the organizations in "
+        + ", ".join(j.name for j in user.jurisdictions)
+        + "."
+    ]
+    if set_password_url:
+        paragraphs.append("Choose your password to start. The link works once and for 7 days.")
+    queue(
+        Message(
+            kind="coordinator_welcome",
+            to=user.email,
+            subject="Your coordinator account on the Readiness Portal",
+            greeting=_hello(user.full_name),
+            paragraphs=paragraphs,
+            action_label="Choose your password" if set_password_url else "Sign in",
+            action_url=set_password_url or link("auth.login"),
+            reason="You receive this because an administrator created an account for this address.",
+        ),
+        user_id=user.id,
+    )
+
+
+def confirm_email(user: User, url: str) -> None:
+    queue(
+        Message(
+            kind="confirm_email",
+            to=user.email,
+            subject="Confirm your email address for the Readiness Portal",
+            greeting=_hello(user.full_name),
+            paragraphs=[
+                "Please confirm that this is your address, so that the portal can reach you "
+                "about your organization's assessments and, if you ever need it, a password "
+                "reset. The link works for 7 days."
+            ],
+            action_label="Confirm my address",
+            action_url=url,
+            reason="You receive this because this address was used to register on the portal.",
+        ),
+        user_id=user.id,
+        organization_id=user.organization_id,
+    )
+
+
+def password_reset(user: User, url: str) -> None:
+    queue(
+        Message(
+            kind="password_reset",
+            to=user.email,
+            subject="Reset your Readiness Portal password",
+            greeting=_hello(user.full_name),
+            paragraphs=[
+                "Someone — we hope you — asked to reset the password of your account. The link "
+                "works once and for 1 hour. Choosing a new password signs you out everywhere "
+                "else.",
+            ],
+            action_label="Choose a new password",
+            action_url=url,
+            closing=["If you did not ask for this, ignore this message: your password stays."],
+            reason="You receive this because a password reset was asked for this address.",
+        ),
+        user_id=user.id,
+        organization_id=user.organization_id,
+    )
+
+
+def password_changed(user: User, *, by_reset: bool) -> None:
+    how = "reset with a link sent to this address" if by_reset else "changed"
+    queue(
+        Message(
+            kind="password_changed",
+            to=user.email,
+            subject="Your Readiness Portal password was changed",
+            greeting=_hello(user.full_name),
+            paragraphs=[
+                f"The password of your account was just {how}. Every other browser signed "
+                "in as you has been signed out.",
+                "If this was not you, reset your password now and tell your administrator.",
+            ],
+            action_label="Reset my password",
+            action_url=link("auth.forgot_password"),
+            reason="You receive this security notice whenever your password changes; it "
+            "cannot be switched off.",
+        ),
+        user_id=user.id,
+        organization_id=user.organization_id,
+    )
+
+
+def email_change_requested(user: User, new_email: str, url: str) -> None:
+    queue(
+        Message(
+            kind="email_change_confirm",
+            to=new_email,
+            subject="Confirm your new email address for the Readiness Portal",
+            greeting=_hello(user.full_name),
+            paragraphs=[
+                f"You asked to sign in to the Readiness Portal with {new_email} from now on. "
+                "Confirm it with the link below (it works once, for 24 hours); until then your "
+                "old address stays."
+            ],
+            action_label="Confirm my new address",
+            action_url=url,
+            reason="You receive this because this address was entered as a new sign-in "
+            "address. If that was not you, ignore it.",
+        ),
+        user_id=user.id,
+        organization_id=user.organization_id,
+    )
+    queue(
+        Message(
+            kind="email_change_notice",
+            to=user.email,
+            subject="Someone asked to change your Readiness Portal email address",
+            greeting=_hello(user.full_name),
+            paragraphs=[
+                f"A request was made to change your sign-in address to {new_email}. Nothing "
+                "changes until that address confirms it.",
+                "If this was not you, change your password and tell your administrator.",
+            ],
+            reason="You receive this security notice at your current address; it cannot be "
+            "switched off.",
+        ),
+        user_id=user.id,
+        organization_id=user.organization_id,
+    )
+
+
+def email_changed(user: User, old_email: str) -> None:
+    for address in (old_email, user.email):
+        queue(
+            Message(
+                kind="email_changed",
+                to=address,
+                subject="Your Readiness Portal email address was changed",
+                greeting=_hello(user.full_name),
+                paragraphs=[
+                    f"Your sign-in address is now {user.email} (it was {old_email}). Every "
+                    "other browser signed in as you has been signed out.",
+                    "If this was not you, tell your administrator at once.",
+                ],
+                reason="You receive this security notice at your old and new addresses; it "
+                "cannot be switched off.",
+            ),
+            user_id=user.id,
+            organization_id=user.organization_id,
+        )
+
+
+# --- coordinators: what arrives in their jurisdiction ------------------------------------------
+
+
+def coordinators_of(organization: Organization) -> list[User]:
+    """The active coordinators whose jurisdictions cover ``organization``."""
+    candidates = db.session.scalars(
+        sa.select(User)
+        .join(coordinator_jurisdictions, coordinator_jurisdictions.c.user_id == User.id)
+        .join(Jurisdiction, Jurisdiction.id == coordinator_jurisdictions.c.jurisdiction_id)
+        .where(
+            User.role == Role.COORDINATOR,
+            User.is_active,
+            Jurisdiction.state == organization.state,
+        )
+        .distinct()
+    ).all()
+    return [u for u in candidates if any(j.covers(organization) for j in u.jurisdictions)]
+
+
+def _to_coordinators(
+    organization: Organization, kind: str, subject: str, line: str, url: str
+) -> None:
+    people = coordinators_of(organization)
+    settings = preferences.settings_of([u.id for u in people], "submissions")
+    for person in people:
+        choice = settings[person.id]
+        if choice == "daily":
+            db.session.add(DigestItem(user_id=person.id, text=line[:500], link=url))
+        elif choice == "immediate":
+            queue(
+                _optional(
+                    Message(
+                        kind=kind,
+                        to=person.email,
+                        subject=subject,
+                        greeting=_hello(person.full_name),
+                        paragraphs=[line],
+                        action_label="Open it in the portal",
+                        action_url=url,
+                        reason="You receive this because you coordinate the jurisdiction "
+                        "this organization is in.",
+                    ),
+                    person,
+                    "submissions",
+                ),
+                user_id=person.id,
+                organization_id=organization.id,
+            )
+
+
+def assessment_submitted(assessment: Assessment) -> None:
+    organization = assessment.organization
+    name = one_line(organization.name)
+    _to_coordinators(
+        organization,
+        "assessment_submitted",
+        f"{name} submitted its cyber readiness assessment",
+        f"{name} ({organization.county}, {organization.state}) submitted its assessment: "
+        f"{assessment.overall_score} out of 100, {assessment.critical_gap_count or 0} "
+        "critical gap(s). It is waiting for your review.",
+        link("review.assessment", assessment_id=assessment.id),
+    )
+
+
+def tool_request_submitted(request: ToolRequest) -> None:
+    organization = request.organization
+    name = one_line(organization.name)
+    tools = ", ".join(_tool_name(i.tool_id) for i in request.items)
+    _to_coordinators(
+        organization,
+        "tool_request_submitted",
+        f"{name} asks for free defensive services",
+        f"{name} ({organization.county}, {organization.state}) asks for: {tools}.",
+        link("toolrequests.show", request_id=request.id),
+    )
+
+
+def _tool_name(tool_id: str) -> str:
+    catalog = questionnaires.current()
+    return catalog.tool(tool_id).name if catalog.has_tool(tool_id) else tool_id
+
+
+# --- operators: what their coordinator decided ----------------------------------------------
+
+
+def _operators(organization_id: int, topic: str) -> list[User]:
+    people = db.session.scalars(
+        sa.select(User).where(
+            User.organization_id == organization_id, User.is_active, User.role == Role.OPERATOR
+        )
+    ).all()
+    settings = preferences.settings_of([u.id for u in people], topic)
+    return [u for u in people if settings[u.id] != "off"]
+
+
+def _to_operators(
+    organization_id: int, kind: str, topic: str, subject: str, build: Message
+) -> None:
+    for person in _operators(organization_id, topic):
+        message = Message(
+            kind=kind,
+            to=person.email,
+            subject=subject,
+            greeting=_hello(person.full_name),
+            paragraphs=list(build.paragraphs),
+            items=list(build.items),
+            action_label=build.action_label,
+            action_url=build.action_url,
+            closing=list(build.closing),
+            reason="You receive this because you are an operator of this organization on "
+            "the portal.",
+        )
+        queue(_optional(message, person, topic), user_id=person.id, organization_id=organization_id)
+
+
+@dataclass(frozen=True)
+class CommentedQuestion:
+    """A coordinator's comment, with where the operator answers it."""
+
+    question: str  # the question's text ("" for a comment on the whole assessment)
+    comment: str
+    url: str
+
+
+def assessment_returned(assessment: Assessment, comments: list[CommentedQuestion]) -> None:
+    _to_operators(
+        assessment.organization_id,
+        "assessment_returned",
+        "decisions",
+        "Your assessment was returned for revision",
+        Message(
+            kind="",
+            to="",
+            subject="",
+            greeting="",
+            paragraphs=[
+                "Your coordinator has returned your cyber readiness assessment so that you can "
+                "change some answers. "
+                + (
+                    f"They left {len(comments)} comment(s):"
+                    if comments
+                    else "Their comments are with the assessment."
+                )
+            ],
+            items=[
+                Item(c.question or "On the assessment as a whole", c.url, c.comment)
+                for c in comments
+            ],
+            action_label="Open the assessment",
+            action_url=link("assess.show", assessment_id=assessment.id),
+            closing=["When you have made the changes, submit it again."],
+        ),
+    )
+
+
+def assessment_accepted(assessment: Assessment) -> None:
+    _to_operators(
+        assessment.organization_id,
+        "assessment_accepted",
+        "decisions",
+        "Your assessment was accepted",
+        Message(
+            kind="",
+            to="",
+            subject="",
+            greeting="",
+            paragraphs=[
+                "Your coordinator has accepted your cyber readiness assessment "
+                f"({assessment.overall_score} out of 100). Your remediation plan and the free "
+                "services you qualify for are on the results page.",
+            ],
+            action_label="See your results and plan",
+            action_url=link("assess.results", assessment_id=assessment.id),
+        ),
+    )
+
+
+def tool_request_decided(request: ToolRequest) -> None:
+    status = request.status.value
+    tools = ", ".join(_tool_name(i.tool_id) for i in request.items)
+    paragraphs = {
+        "approved": f"Your coordinator approved your request for {tools}. They will put you in "
+        "touch with the provider, or tell you the next step.",
+        "denied": f"Your coordinator could not approve your request for {tools}.",
+        "fulfilled": f"Your request for {tools} is marked fulfilled: the service should now be "
+        "set up for you.",
+    }
+    closing = [f"Their reason: {request.decision_reason}"] if request.decision_reason else []
+    _to_operators(
+        request.organization_id,
+        f"tool_request_{status}",
+        "decisions",
+        f"Your request for free services was {status}",
+        Message(
+            kind="",
+            to="",
+            subject="",
+            greeting="",
+            paragraphs=[paragraphs[status]],
+            action_label="See the request",
+            action_url=link("toolrequests.show", request_id=request.id),
+            closing=closing,
+        ),
+    )

@@ -1,0 +1,84 @@
+"""Mail the portal sends: the outbox, items waiting for a daily digest, and who wants what."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from portal.models.base import Base, str_enum, utcnow
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting to be sent (again, after a temporary failure)
+    SENDING = "sending"  # claimed by a sender right now
+    SENT = "sent"
+    FAILED = "failed"  # refused for good (5xx, invalid address) or given up after retries
+
+
+class OutboxMessage(Base):
+    """One message, written in the same transaction as the change that causes it: a change
+    rolled back sends nothing, a committed one is never forgotten (a sender delivers it)."""
+
+    __tablename__ = "outbox_messages"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    kind: orm.Mapped[str] = orm.mapped_column(sa.String(40))
+    to_address: orm.Mapped[str] = orm.mapped_column(sa.String(254))
+    subject: orm.Mapped[str] = orm.mapped_column(sa.String(200))
+    body_text: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    body_html: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    # RFC 8058 one-click unsubscribe address (optional notices only).
+    unsubscribe_url: orm.Mapped[str | None] = orm.mapped_column(sa.String(500))
+    user_id: orm.Mapped[int | None] = orm.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    organization_id: orm.Mapped[int | None] = orm.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    # The event a message is about, for messages that must never go twice (reminders, digests).
+    dedupe_key: orm.Mapped[str | None] = orm.mapped_column(sa.String(200), unique=True)
+    status: orm.Mapped[OutboxStatus] = orm.mapped_column(
+        str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
+    )
+    attempts: orm.Mapped[int] = orm.mapped_column(default=0)
+    last_error: orm.Mapped[str] = orm.mapped_column(sa.String(500), default="")
+    next_attempt_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+    claimed_at: orm.Mapped[datetime | None]
+    created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+    sent_at: orm.Mapped[datetime | None]
+
+    __table_args__ = (
+        sa.Index("ix_outbox_messages_status_next", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_messages_created", "created_at"),
+    )
+
+
+class DigestItem(Base):
+    """A notice kept for a person's daily digest instead of being sent at once."""
+
+    __tablename__ = "digest_items"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    user_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    text: orm.Mapped[str] = orm.mapped_column(sa.String(500))
+    link: orm.Mapped[str] = orm.mapped_column(sa.String(500))
+    created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+    digested_at: orm.Mapped[datetime | None]
+
+    __table_args__ = (sa.Index("ix_digest_items_user_pending", "user_id", "digested_at"),)
+
+
+class NotificationPreference(Base):
+    """A person's choice for one optional topic (absent: the topic's default)."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic: orm.Mapped[str] = orm.mapped_column(sa.String(40), primary_key=True)
+    setting: orm.Mapped[str] = orm.mapped_column(sa.String(20))
+    updated_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow, onupdate=utcnow)
