@@ -147,7 +147,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(assess_bp)
     app.register_blueprint(toolrequests_bp)
     app.register_blueprint(review_bp)
-    if app.config["PORTAL_ENV"] == "development":
+    if app.config["PORTAL_ENV"] == "development" and app.config["MAIL_BACKEND"] != "smtp":
+        # Mail that goes nowhere but to files: the page shows it, to this machine only.
         app.register_blueprint(devmail_bp)
 
 

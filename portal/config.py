@@ -130,6 +130,11 @@ def check_production_config(config: dict[str, Any] | Any) -> None:
         )
     if len(key) < 32:
         raise ConfigError("SECRET_KEY is shorter than 32 characters; use a long random value.")
+    if config.get("MAIL_BACKEND") not in ("smtp", "dummy"):
+        raise ConfigError(
+            f"MAIL_BACKEND={config.get('MAIL_BACKEND')} writes messages (reset links included) "
+            "to files or logs; production sends by SMTP (set MAIL_SERVER) or not at all."
+        )
     if mail_enabled(config):
         if not config.get("MAIL_DEFAULT_SENDER"):
             raise ConfigError(

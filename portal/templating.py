@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from portal import models
+from portal.config import mail_enabled
 from portal.questionnaire.sectors import SECTOR_LABELS
 
 STATUS_LABELS = {
@@ -55,6 +56,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def labels() -> dict[str, Any]:
         return {
+            "mail_on": mail_enabled(app.config),
             "SECTOR_LABELS": models.SECTOR_LABELS,
             "OWNERSHIP_LABELS": models.OWNERSHIP_LABELS,
             "SIZE_LABELS": models.SIZE_LABELS,

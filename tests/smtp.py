@@ -39,6 +39,16 @@ class Handler:
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)  # 550: never
     defer: set[str] = field(default_factory=set)  # 451: later
+    refuse_sender: str = ""  # an answer to MAIL FROM (e.g. a 535 after a password rotated)
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
+    ) -> str:
+        if self.refuse_sender:
+            return self.refuse_sender
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from portal.auth import throttle
 from portal.extensions import db
+from portal.mail import outbox
 from portal.models import AccountToken, AuditEvent, OutboxMessage, User, UserSession, utcnow
 from tests.factories import PASSWORD, REGISTRATION, World
 from tests.smtp import SmtpServer
@@ -27,6 +28,7 @@ def send(client: FlaskClient, url: str, data: dict[str, Any], **kwargs: Any) -> 
     out once its response is finished, as after a real response."""
     response = post_form(client, url, data, **kwargs)
     response.close()
+    outbox.wait_for_deliveries()
     return response
 
 
@@ -61,6 +63,7 @@ def test_forgot_password_to_a_new_password_and_signed_in(
         headers=poisoned,
     )
     response.close()
+    outbox.wait_for_deliveries()
     assert response.status_code == 200
     assert "Check your email" in response.get_data(as_text=True)
     (message,) = mail_server.wait_for(1)
@@ -83,6 +86,7 @@ def test_forgot_password_to_a_new_password_and_signed_in(
         },
     )
     done.close()
+    outbox.wait_for_deliveries()
     assert done.status_code == 302
     assert "Signed in as" in client.get("/").get_data(as_text=True)
     assert other_browser.get("/organization/").status_code == 302  # every other login ended
@@ -214,6 +218,7 @@ def test_an_address_change_is_confirmed_from_the_new_address_and_told_to_the_old
     page = client.get(url)
     done = client.post(url, data={"csrf_token": csrf_token(page.get_data(as_text=True))})
     done.close()
+    outbox.wait_for_deliveries()
     assert done.status_code == 302
     assert user_named(app, "pat@new.example.org").email_confirmed_at is not None
     notices = mail_server.wait_for(4)[2:]
@@ -353,3 +358,138 @@ def test_coordinators_see_whether_an_operators_address_is_confirmed(
         db.session.commit()
     page = coordinator.get(f"/review/assessments/{assessment_id}").get_data(as_text=True)
     assert f"{world.operator_a}</a> · address confirmed" in page
+
+
+# --- found in review ---------------------------------------------------------------------------
+
+
+def test_a_password_reset_voids_an_intruders_email_change_link(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    """Someone who had the password asks to move the account to their own address; the owner
+    resets the password (signing them out). Their link must not carry them back in."""
+    intruder = app.test_client()
+    login(intruder, world.operator_a)
+    send(intruder, "/account/email", {"email": "intruder@evil.example", "current": PASSWORD})
+    change_link = link_in(mail_server.wait_for(2)[0].text, "/email/change/")
+    send(app.test_client(), "/password/forgot", {"email": world.operator_a})
+    reset_link = link_in(mail_server.wait_for(3)[2].text, "/password/reset/")
+    owner = app.test_client()
+    page = owner.get(reset_link).get_data(as_text=True)
+    send(owner, reset_link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, page=reset_link)
+    assert intruder.get("/organization/").status_code == 302
+    assert intruder.get(change_link).status_code == 404
+    assert user_named(app, world.operator_a).email == world.operator_a
+    assert page
+
+
+def test_following_an_email_change_link_alone_signs_nobody_in(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    owner = app.test_client()
+    login(owner, world.operator_a)
+    send(owner, "/account/email", {"email": "pat@new.example.org", "current": PASSWORD})
+    link = link_in(mail_server.wait_for(2)[0].text, "/email/change/")
+    stranger = app.test_client()
+    page = stranger.get(link).get_data(as_text=True)
+    done = stranger.post(link, data={"csrf_token": csrf_token(page)})
+    done.close()
+    assert done.headers["Location"].startswith("/login")
+    assert stranger.get("/organization/").status_code == 302  # not signed in
+    assert owner.get("/organization/").status_code == 302  # every login ended
+    assert user_named(app, "pat@new.example.org").email == "pat@new.example.org"
+
+
+def test_confirmation_links_cannot_flood_an_inbox(app: Flask, mail_server: SmtpServer) -> None:
+    client = app.test_client()
+    send(client, "/register", REGISTRATION | {"email": "victim@elsewhere.example"})
+    for _ in range(6):
+        send(client, "/email/confirm", {})
+    mail_server.wait_for(5, seconds=1)
+    # The registration's link, then the limit's worth of resends.
+    assert (
+        len(mail_server.to("victim@elsewhere.example"))
+        == 1 + throttle.CONFIRMATION_MAIL.per_account
+    )
+
+
+def test_sending_the_link_again_returns_to_a_page_of_ours_only(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    client = app.test_client()
+    login(client, world.operator_a)
+    token = csrf_token(client.get("/").get_data(as_text=True))
+    for referrer, expected in (
+        ("https://evil.example/http://localhost/", "/"),
+        ("http://localhost/assessments/", "/assessments/"),
+        ("//evil.example/x", "/"),
+    ):
+        response = client.post(
+            "/email/confirm", data={"csrf_token": token}, headers={"Referer": referrer}
+        )
+        response.close()
+        assert response.headers["Location"] == expected, referrer
+
+
+def test_with_mail_off_nothing_claims_a_link_was_sent(app: Flask) -> None:
+    client = app.test_client()
+    registered = post_form(client, "/register", REGISTRATION)
+    assert registered.status_code == 302
+    home = client.get("/").get_data(as_text=True)
+    assert "We sent a link" not in home and "Please confirm your email address" not in home
+    resend = post_form(client, "/email/confirm", {}, page="/")
+    assert "Mail is off on this portal" in client.get(resend.headers["Location"]).get_data(
+        as_text=True
+    )
+
+
+def test_an_organization_name_cannot_inject_headers_into_an_invitation(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    from portal.models import Organization
+
+    with app.app_context():  # past the forms, which refuse control characters
+        db.session.execute(
+            sa.update(Organization)
+            .where(Organization.id == world.org_a)
+            .values(name="Alpha\r\nBcc: spy@evil.example\r\nX-Injected: yes")
+        )
+        db.session.commit()
+    inviter = app.test_client()
+    login(inviter, world.operator_a)
+    send(
+        inviter,
+        "/organization/invitations",
+        {"email": "colleague@alpha.example.org"},
+        page="/organization/",
+    )
+    (message,) = mail_server.wait_for(1)
+    assert message.envelope_to == ["colleague@alpha.example.org"]
+    assert "Bcc" not in message.message and "X-Injected" not in message.message
+    assert "Alpha Bcc: spy@evil.example X-Injected: yes" in message.message["Subject"]
+
+
+def test_the_reset_page_answers_in_the_same_time_for_real_and_unknown_addresses(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    import time
+
+    from portal.auth.routes import RESET_ANSWER_SECONDS
+
+    timings = {}
+    for email in (world.operator_a, "nobody@nowhere.example"):
+        client = app.test_client()
+        token = csrf_token(client.get("/password/forgot").get_data(as_text=True))
+        started = time.perf_counter()
+        client.post("/password/forgot", data={"email": email, "csrf_token": token}).close()
+        timings[email] = time.perf_counter() - started
+    assert all(t >= RESET_ANSWER_SECONDS for t in timings.values()), timings
+    assert abs(timings[world.operator_a] - timings["nobody@nowhere.example"]) < 0.1, timings
+    outbox.wait_for_deliveries()
+
+
+def test_the_sent_mail_page_is_for_this_machine_only(app: Flask, world: World) -> None:
+    client = app.test_client()
+    assert client.get("/dev/mail").status_code == 200
+    remote = client.get("/dev/mail", environ_overrides={"REMOTE_ADDR": "203.0.113.9"})
+    assert remote.status_code == 404

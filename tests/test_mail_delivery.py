@@ -25,6 +25,7 @@ from tests.web import login, post_form
 
 def ask_for_reset(app: Flask, email: str) -> None:
     post_form(app.test_client(), "/password/forgot", {"email": email}).close()
+    outbox.wait_for_deliveries()
 
 
 def rows(app: Flask) -> list[OutboxMessage]:
@@ -90,6 +91,7 @@ def test_an_address_the_server_refuses_fails_for_good_and_shows_to_admins(
     mail_server.handler.refuse.clear()
     resent = post_form(admin, f"/admin/mail/{refused.id}/retry", {}, page="/admin/mail")
     resent.close()
+    outbox.wait_for_deliveries()
     assert resent.status_code == 302
     assert mail_server.wait_for(1)[0].envelope_to == [world.operator_a]
     assert rows(app)[0].status is OutboxStatus.SENT
@@ -110,26 +112,122 @@ def test_after_too_many_temporary_failures_a_message_is_given_up(
     assert row.last_error.startswith(f"gave up after {outbox.MAX_ATTEMPTS} attempts")
 
 
-def test_two_senders_never_send_the_same_message(
+def test_two_senders_that_pick_the_same_messages_never_both_take_one(
     app: Flask, world: World, mail_server: SmtpServer
 ) -> None:
+    """Found in review: on SQLite the pick takes no lock, so two senders (cron and the
+    in-process hand-over) both took row 1. The UPDATE now re-checks that a row is still due and
+    returns what it took."""
+    from sqlalchemy import orm
+
     mail_server.stop()
     ask_for_reset(app, world.operator_a)
+    make_due(app)
+    with app.app_context(), orm.Session(db.engine) as first, orm.Session(db.engine) as second:
+        now = utcnow()
+        seen_by_second = outbox._candidates(second, None, 10, now)
+        second.commit()
+        assert len(seen_by_second) == 1
+        assert outbox._take(first, "first", outbox._candidates(first, None, 10, now), None, now)
+        first.commit()
+        assert outbox._take(second, "second", seen_by_second, None, now) == []
+        second.commit()
+
+
+def test_many_senders_at_once_send_each_message_once(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    import threading
+
+    mail_server.stop()
+    with app.test_request_context():
+        from portal.mail import notices
+
+        for user in db.session.scalars(sa.select(User)):
+            for _ in range(4):
+                notices.password_changed(user, by_reset=False)
+        db.session.commit()
+        total = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)))
+    outbox.wait_for_deliveries()
     mail_server.start()
     make_due(app)
+    start = threading.Barrier(4)
+
+    def sender() -> None:
+        start.wait()
+        with app.app_context():
+            outbox.deliver(limit=7)
+            outbox.deliver(limit=7)
+            outbox.deliver(limit=100)
+
+    threads = [threading.Thread(target=sender) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    received = mail_server.wait_for(total)
+    assert len(received) == total  # every message, and none twice
+    assert {r.status for r in rows(app)} == {OutboxStatus.SENT}
+
+
+def test_a_slow_batch_is_not_sent_twice_when_another_sender_takes_over(
+    app: Flask, world: World, mail_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: a batch claimed at once and sent slowly outlived the claim timeout, the
+    next sender took the rest over, and both sent them. Claims are now renewed before each
+    message and outcomes recorded only by the claim's holder."""
+    import threading
+
+    mail_server.stop()
+    for email in (world.operator_a, world.operator_b, world.admin):
+        ask_for_reset(app, email)
+    mail_server.start()
+    make_due(app)
+    # Longer than one message takes, shorter than the batch (as 10 minutes is to a 10 s send).
+    monkeypatch.setattr(outbox, "CLAIM_TIMEOUT", timedelta(seconds=0.8))
+    real_send = outbox._send_one
+
+    def slow_send(connection: Any, row: OutboxMessage) -> tuple[str, str]:
+        import time
+
+        time.sleep(0.5)  # a slow relay: the rest of the batch outlives the claim timeout
+        return real_send(connection, row)
+
+    monkeypatch.setattr(outbox, "_send_one", slow_send)
+
+    def sender() -> None:
+        with app.app_context():
+            outbox.deliver()
+
+    first = threading.Thread(target=sender)
+    first.start()
+    import time
+
+    time.sleep(1.0)  # the first sender is on its second message; its third claim has aged
+    second = threading.Thread(target=sender)
+    second.start()
+    first.join(30)
+    second.join(30)
+    received = mail_server.wait_for(3)
+    assert sorted(r.envelope_to[0] for r in received) == sorted(
+        [world.operator_a, world.operator_b, world.admin]
+    )
+    assert {r.status for r in rows(app)} == {OutboxStatus.SENT}
+
+
+def test_a_login_or_sender_refusal_is_retried_not_failed(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    """Found in review: a 535 (say, the relay's password rotated) failed each message for good."""
+    mail_server.handler.refuse_sender = "535 5.7.8 Authentication credentials invalid"
+    ask_for_reset(app, world.operator_a)
+    (row,) = rows(app)
+    assert row.status is OutboxStatus.PENDING
+    assert row.last_error.startswith("535")
+    mail_server.handler.refuse_sender = ""
+    make_due(app)
     with app.app_context():
-        claimed = outbox._claim(None, 10)
-        assert len(claimed) == 1
-        assert outbox._claim(None, 10) == []  # already being sent
-        # A sender that died mid-batch: after the claim timeout another takes over.
-        db.session.execute(
-            sa.update(OutboxMessage).values(
-                claimed_at=utcnow() - outbox.CLAIM_TIMEOUT - timedelta(seconds=1)
-            )
-        )
-        db.session.commit()
         assert outbox.deliver()["sent"] == 1
-    assert len(mail_server.wait_for(1)) == 1
 
 
 def test_with_redis_a_worker_delivers_the_mail(
@@ -172,18 +270,24 @@ def test_with_redis_a_worker_delivers_the_mail(
     monkeypatch.setattr(worker, "_app", None)
 
 
-def test_a_worker_job_that_meets_an_outage_asks_rq_to_try_again(
+def test_a_worker_job_that_meets_an_outage_asks_rq_to_try_again_and_the_retry_sends(
     app: Flask, world: World, mail_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from portal import worker
 
     mail_server.stop()
-    ask_for_reset(app, world.operator_a)  # (in process: mail_server's app has no Redis)
+    ask_for_reset(app, world.operator_a)  # (in process: this app has no Redis)
     make_due(app)
     monkeypatch.setattr(worker, "_app", app)
+    message_id = rows(app)[0].id
     with pytest.raises(outbox.TemporaryFailure):
-        worker.deliver_mail([rows(app)[0].id])
+        worker.deliver_mail([message_id])
     assert rows(app)[0].status is OutboxStatus.PENDING
+    # RQ runs the job again (found in review: the retry found nothing due, backed off, and
+    # ended "successfully"): a job's own ids are sent whatever their backoff.
+    mail_server.start()
+    assert worker.deliver_mail([message_id])["sent"] == 1
+    assert rows(app)[0].status is OutboxStatus.SENT
 
 
 def test_production_refuses_mail_without_a_sender_or_an_https_base_url(
@@ -212,6 +316,11 @@ def test_production_refuses_mail_without_a_sender_or_an_https_base_url(
     for name in ("MAIL_SERVER", "MAIL_DEFAULT_SENDER", "PORTAL_BASE_URL"):
         monkeypatch.delenv(name)
     assert create_app().config["MAIL_BACKEND"] == "dummy"
+    # Nor may production write messages (reset links included) to files or logs.
+    for backend in ("file", "console"):
+        monkeypatch.setenv("MAIL_BACKEND", backend)
+        with pytest.raises(ConfigError, match="writes messages"):
+            create_app()
 
 
 def test_development_shows_sent_mail_with_working_links(
@@ -236,6 +345,18 @@ def test_development_shows_sent_mail_with_working_links(
         app.config.update(saved)
         mail.init_app(app)
     assert os.environ.get("PORTAL_ENV", "development") == "development"
+
+
+def test_development_with_a_real_mail_server_has_no_sent_mail_page(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Found in review: the page showed live reset links whenever PORTAL_ENV was development,
+    the default, even when a real MAIL_SERVER delivered them."""
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("MAIL_SERVER", "smtp.example.gov")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["PORTAL_ENV"] == "development"
+    assert "devmail.sent_mail" not in {r.endpoint for r in app.url_map.iter_rules()}
 
 
 def test_a_deactivated_operator_gets_no_optional_notice(

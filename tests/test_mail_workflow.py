@@ -13,6 +13,7 @@ from flask import Flask
 from icalendar import Calendar
 
 from portal.extensions import db
+from portal.mail import outbox
 from portal.models import (
     Assessment,
     AssessmentStatus,
@@ -29,6 +30,7 @@ from tests.web import csrf_token, login, post_form
 
 def close(response: Any) -> Any:
     response.close()
+    outbox.wait_for_deliveries()
     return response
 
 

@@ -49,6 +49,7 @@ def upgrade():
         sa.Column("last_error", sa.String(length=500), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
         sa.Column("claimed_at", sa.DateTime(), nullable=True),
+        sa.Column("claim_token", sa.String(length=32), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -23,6 +26,7 @@ from portal.auth.forms import (
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.auth.redirects import safe_next_path
 from portal.client import client_ip
+from portal.config import mail_enabled
 from portal.extensions import csrf, db
 from portal.mail import preferences
 from portal.models import TokenPurpose, User
@@ -117,13 +121,12 @@ def register() -> Response | str | tuple[str, int]:
                 actor=user,
             )
             sessions.start_session(user)
-            service.send_email_confirmation(user)
+            message = "Your organization is registered and you are signed in."
+            if mail_enabled(current_app.config):
+                service.send_email_confirmation(user)
+                message += f" We sent a link to {user.email} to confirm your address."
             db.session.commit()
-            flash(
-                "Your organization is registered and you are signed in. We sent a link to "
-                f"{user.email} to confirm your address.",
-                "success",
-            )
+            flash(message, "success")
             return redirect(url_for("main.home"))
     return render_template("auth/register.html", form=form)
 
@@ -187,18 +190,25 @@ def change_password() -> Response | str | tuple[str, int]:
 # --- mail-based flows: reset, confirm, change address, notices ---------------------------------
 
 
+RESET_ANSWER_SECONDS = 0.25
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def forgot_password() -> Response | str:
     """Ask for a reset link. The answer is the same whether or not the address has an account,
     and whether or not the request was throttled."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        started = time.perf_counter()
         email = service.normalise_email(form.email.data or "")
         if throttle.admit(email, client_ip(), throttle.PASSWORD_RESET) is not None:
             service.request_password_reset(email)
         else:
             audit.record("auth.reset_throttled", outcome="denied")
         db.session.commit()
+        # The same answer, in about the same time, whether or not the address has an account
+        # (a message written for a real one costs a few milliseconds more).
+        time.sleep(max(0.0, RESET_ANSWER_SECONDS - (time.perf_counter() - started)))
         return render_template("auth/reset_sent.html", email=email)
     return render_template("auth/forgot_password.html", form=form)
 
@@ -258,16 +268,33 @@ def confirm_email(token: str) -> Response | str:
 @login_required
 def resend_confirmation() -> Response:
     if current_user.email_confirmed_at is None:
-        service.send_email_confirmation(current_user)
+        if not mail_enabled(current_app.config):
+            flash("Mail is off on this portal, so no link can be sent.", "warning")
+        elif _admit_mail(current_user.email, throttle.CONFIRMATION_MAIL):
+            service.send_email_confirmation(current_user)
+            db.session.commit()
+            flash(f"We sent a new confirmation link to {current_user.email}.", "info")
+        else:
+            flash(throttle.CONFIRMATION_MAIL.message, "warning")
+    return redirect(_back_here())
+
+
+def _admit_mail(account: str, limits: throttle.Limits) -> bool:
+    admitted = throttle.admit(account, client_ip(), limits) is not None
+    if not admitted:
+        audit.record(f"auth.{limits.purpose}_throttled", outcome="denied")
         db.session.commit()
-        flash(f"We sent a new confirmation link to {current_user.email}.", "info")
-    return redirect(request.referrer if _same_site(request.referrer) else url_for("main.home"))
+    return admitted
 
 
-def _same_site(url: str | None) -> bool:
-    if not url:
-        return False
-    return safe_next_path(url.split(request.host_url.rstrip("/"), 1)[-1]) is not None
+def _back_here() -> str:
+    """The page the person came from, if it is one of ours (only its path is used)."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host:
+        path = safe_next_path(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
+        if path:
+            return path
+    return url_for("main.home")
 
 
 @bp.route("/account/email", methods=["GET", "POST"])
@@ -279,6 +306,8 @@ def change_email() -> Response | str | tuple[str, int]:
             form.current.errors.append("That is not your password.")
         else:
             try:
+                if not _admit_mail(current_user.email, throttle.CONFIRMATION_MAIL):
+                    raise service.AccountError(throttle.CONFIRMATION_MAIL.message, "email")
                 service.request_email_change(current_user, form.email.data or "")
             except service.AccountError as error:
                 form.email.errors.append(str(error))
@@ -300,14 +329,18 @@ def confirm_email_change(token: str) -> Response | str:
         return render_template("auth/link_invalid.html", purpose="change_email"), 404  # type: ignore[return-value]
     form = ConfirmForm()
     if form.validate_on_submit():
+        signed_in_here = current_user.is_authenticated and current_user.id == row.user_id
         try:
-            service.confirm_email_change(row)
+            service.confirm_email_change(row, signed_in_here=signed_in_here)
         except (service.AccountError, tokens.TokenSpent):
             db.session.rollback()
             return render_template("auth/link_invalid.html", purpose="change_email"), 404  # type: ignore[return-value]
         db.session.commit()
-        flash("Your email address is changed. You are signed in with it.", "success")
-        return redirect(url_for("auth.account"))
+        if signed_in_here:
+            flash("Your email address is changed: sign in with it from now on.", "success")
+            return redirect(url_for("auth.account"))
+        flash("Your email address is changed. Sign in with it.", "success")
+        return redirect(url_for("auth.login"))
     return render_template(
         "auth/confirm.html",
         form=form,

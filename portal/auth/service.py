@@ -268,6 +268,7 @@ def set_password(user: User, password: str, *, by_token: AccountToken | None = N
     if by_token is not None:
         tokens.use(by_token)
         user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    tokens.void_all(user)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     sessions.revoke_all_sessions(user)
@@ -295,17 +296,22 @@ def request_email_change(user: User, new_email: str) -> None:
     audit.record("auth.email_change_requested", object_type="User", object_id=user.id, actor=user)
 
 
-def confirm_email_change(row: AccountToken) -> User:
+def confirm_email_change(row: AccountToken, *, signed_in_here: bool) -> User:
+    """Move the account to the new address. Every login ends; only a browser already signed in
+    as this person stays signed in (with a new session) — following the link alone signs nobody
+    in."""
     user = row.user
     assert row.new_email is not None
     if email_taken(row.new_email):
         raise AccountError("Another account has taken this address meanwhile.")
     tokens.use(row)
+    tokens.void_all(user)
     old = user.email
     user.email = row.new_email
     user.email_confirmed_at = utcnow()
     sessions.revoke_all_sessions(user)
-    sessions.start_session(user)
+    if signed_in_here:
+        sessions.start_session(user)
     notices.email_changed(user, old)
     audit.record("auth.email_changed", object_type="User", object_id=user.id, actor=user)
     return user

@@ -66,6 +66,14 @@ PASSWORD_RESET = Limits(
     per_address=10,
     message="",  # never shown: the page answers the same whether the link went or not
 )
+# Mail a person can make the portal send to an address: a confirmation link again, a link to a
+# new address. Limited so that nobody can use the portal to flood someone's inbox.
+CONFIRMATION_MAIL = Limits(
+    "confirm_mail",
+    per_account=3,
+    per_address=10,
+    message="We have just sent several links. Wait 15 minutes before asking for another.",
+)
 # Each registration costs a slow password hash and answers whether an email or a name is taken;
 # an honest office registers one organization, so every attempt counts (none is settled).
 REGISTRATION = Limits(

@@ -72,6 +72,17 @@ def find(token: str, purpose: TokenPurpose) -> AccountToken | None:
     return row
 
 
+def void_all(user: User) -> None:
+    """Every unused token of ``user`` stops working: after a password or address change, no
+    link sent before it may act on the account (an email-change link from an intruder who was
+    signed out by a reset must not carry them back in)."""
+    db.session.execute(
+        sa.update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+
+
 def use(row: AccountToken) -> None:
     """Spend the token; a concurrent second use finds it used (the UPDATE decides)."""
     spent = db.session.execute(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template, request
 from markupsafe import Markup, escape
 
 from portal.extensions import db
@@ -30,6 +30,8 @@ def linked(text: str) -> Markup:
 @bp.get("/mail")
 @read_only
 def sent_mail() -> str:
+    if request.remote_addr not in ("127.0.0.1", "::1"):
+        abort(404)  # development only, and only from the machine it runs on
     messages = db.session.scalars(
         sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(50)
     ).all()

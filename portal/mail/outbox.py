@@ -14,9 +14,11 @@ up to :data:`MAX_ATTEMPTS`. Logs name message ids and kinds, never bodies.
 from __future__ import annotations
 
 import logging
+import secrets
 import smtplib
+import threading
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -94,7 +96,7 @@ def init_app(app: Flask) -> None:
     def deliver_after_the_response(response: Any) -> Any:
         ids = g.pop("portal_mail_ids", None)
         if ids:
-            response.call_on_close(lambda: hand_over(app, ids))
+            response.call_on_close(lambda: hand_over(app, ids, in_background=True))
         return response
 
     @app.teardown_appcontext
@@ -105,9 +107,14 @@ def init_app(app: Flask) -> None:
             hand_over(app, ids)
 
 
-def hand_over(app: Flask, ids: list[int]) -> None:
-    """Deliver ``ids`` through the job queue if there is one, else right here. Never raises:
-    whatever is not delivered now stays pending for the next sender."""
+_workers: set[threading.Thread] = set()
+
+
+def hand_over(app: Flask, ids: list[int], *, in_background: bool = False) -> None:
+    """Deliver ``ids`` through the job queue if there is one, else in this process — in a
+    thread of its own after a response, so neither the person waiting nor the next request on
+    the connection waits for the mail server (nor can tell from the delay that mail went).
+    Never raises: whatever is not delivered now stays pending for the next sender."""
     with app.app_context():
         try:
             queue_ = jobs.queue(current_app.config["MAIL_QUEUE"])
@@ -116,7 +123,7 @@ def hand_over(app: Flask, ids: list[int]) -> None:
                     # By name: the job builds the app from its environment (portal/worker.py).
                     "portal.worker.deliver_mail",
                     args=(ids,),
-                    retry=Retry(max=5, interval=[10, 30, 60, 300, 900]),
+                    retry=Retry(max=len(RQ_RETRY_SECONDS), interval=RQ_RETRY_SECONDS),
                     result_ttl=600,
                     failure_ttl=86400,
                     description="mail",
@@ -124,78 +131,155 @@ def hand_over(app: Flask, ids: list[int]) -> None:
                 return
         except Exception as error:  # Redis down: deliver here instead
             log.warning("mail queue unreachable (%s); delivering in process", error)
-        try:
+    if in_background:
+        worker = threading.Thread(target=_deliver_quietly, args=(app, ids), daemon=True)
+        _workers.add(worker)
+        worker.start()
+    else:
+        _deliver_quietly(app, ids)
+
+
+def _deliver_quietly(app: Flask, ids: list[int]) -> None:
+    try:
+        with app.app_context():
             deliver(ids)
-        except Exception:
-            log.exception("mail delivery failed for messages %s; they stay pending", ids)
-        finally:
-            db.session.remove()
+    except Exception:
+        log.exception("mail delivery failed for messages %s; they stay pending", ids)
+    finally:
+        _workers.discard(threading.current_thread())
+
+
+def wait_for_deliveries(timeout: float = 10) -> None:
+    """Wait for background deliveries started by responses (tests, and a clean shutdown)."""
+    for worker in list(_workers):
+        worker.join(timeout)
 
 
 # --- delivery ---------------------------------------------------------------------------------
+
+# RQ tries a job again at these delays; a job is given explicit ids and sends them whatever
+# their own backoff says, so RQ's schedule is the one that counts on the queue.
+RQ_RETRY_SECONDS = [30, 60, 120, 300, 900, 1800, 3600]
 
 
 class TemporaryFailure(Exception):
     """Some messages could not be sent yet (RQ retries the job)."""
 
 
-def deliver(ids: Iterable[int] | None = None, limit: int = 200) -> dict[str, int]:
+def deliver(ids: Iterable[int] | None = None, limit: int = 100) -> dict[str, int]:
     """Send pending messages (``ids``, or every one that is due); return counts by outcome.
 
-    Commits as it goes (each claim and each outcome), so call it outside a request's work."""
-    claimed = _claim(list(ids) if ids is not None else None, limit)
+    Works in a database session of its own (it commits each claim and each outcome), so what the
+    caller has not committed stays the caller's. Each message is claimed by this sender alone
+    (a random claim token): claims are renewed just before each message is sent, and an outcome
+    is recorded only while the claim is still this sender's — so two senders (cron and a
+    worker, two workers) never both send one message, even when one of them is slow.
+    """
+    if not mail_enabled(current_app.config):
+        return {"sent": 0, "failed": 0, "retry": 0}
+    token = secrets.token_hex(8)
     counts = {"sent": 0, "failed": 0, "retry": 0}
-    if not claimed:
-        return counts
-    connection = mail.get_connection()
-    try:
-        for row in claimed:
-            outcome, error = _send_one(connection, row)
-            counts[outcome] += 1
-            _record(row.id, outcome, error)
-    finally:
+    with orm.Session(db.engine, expire_on_commit=False) as session:
+        claimed = _claim(session, token, list(ids) if ids is not None else None, limit)
+        if not claimed:
+            return counts
+        connection = mail.get_connection()
         try:
-            connection.close()
-        except Exception as error:  # the server went away mid-batch: the rows are recorded
-            log.warning("closing the mail connection failed: %s", type(error).__name__)
+            for row in claimed:
+                if not _renew(session, token, row.id):
+                    continue  # taken over by another sender: it is theirs now
+                outcome, error = _send_one(connection, row)
+                counts[outcome] += 1
+                _record(session, token, row, outcome, error)
+        finally:
+            try:
+                connection.close()
+            except Exception as error:  # the server went away mid-batch: rows are recorded
+                log.warning("closing the mail connection failed: %s", type(error).__name__)
     return counts
 
 
-def _claim(ids: list[int] | None, limit: int) -> list[OutboxMessage]:
-    """Mark due messages as being sent, in a transaction of their own, so two senders never
-    take the same one; a claim older than :data:`CLAIM_TIMEOUT` is taken over."""
+def _claim(
+    session: orm.Session, token: str, ids: list[int] | None, limit: int
+) -> list[OutboxMessage]:
+    """Mark messages as being sent by ``token`` and return them."""
     now = utcnow()
-    due = sa.or_(
-        sa.and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+    taken = _take(session, token, _candidates(session, ids, limit, now), ids, now)
+    session.commit()
+    if not taken:
+        return []
+    return list(
+        session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.id.in_(taken)).order_by(OutboxMessage.id)
+        )
+    )
+
+
+def _due(ids: list[int] | None, now: datetime) -> sa.ColumnElement[bool]:
+    """Pending and past its backoff (or any pending one of ``ids``: the job queue keeps its own
+    schedule), or claimed by a sender that has not renewed its claim for CLAIM_TIMEOUT."""
+    pending = OutboxMessage.status == OutboxStatus.PENDING
+    return sa.or_(
+        pending if ids is not None else sa.and_(pending, OutboxMessage.next_attempt_at <= now),
         sa.and_(
             OutboxMessage.status == OutboxStatus.SENDING,
             OutboxMessage.claimed_at < now - CLAIM_TIMEOUT,
         ),
     )
-    pick = sa.select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
+
+
+def _candidates(
+    session: orm.Session, ids: list[int] | None, limit: int, now: datetime
+) -> list[int]:
+    pick = sa.select(OutboxMessage.id).where(_due(ids, now)).order_by(OutboxMessage.id).limit(limit)
     if ids is not None:
         pick = pick.where(OutboxMessage.id.in_(ids))
-    if db.session.get_bind().dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    chosen = list(db.session.scalars(pick))
-    if chosen:
-        db.session.execute(
+    if session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)  # others skip what this run looks at
+    return list(session.scalars(pick))
+
+
+def _take(
+    session: orm.Session, token: str, candidates: list[int], ids: list[int] | None, now: datetime
+) -> list[int]:
+    """Claim those ``candidates`` that are still due. The UPDATE checks that itself and returns
+    what it took, so two senders that picked the same candidates never both get one — on
+    SQLite, which has no row locks, as on PostgreSQL."""
+    if not candidates:
+        return []
+    return list(
+        session.scalars(
             sa.update(OutboxMessage)
-            .where(OutboxMessage.id.in_(chosen))
-            .values(status=OutboxStatus.SENDING, claimed_at=now)
+            .where(OutboxMessage.id.in_(candidates), _due(ids, now))
+            .values(status=OutboxStatus.SENDING, claimed_at=now, claim_token=token)
+            .returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)
         )
-    db.session.commit()
-    if not chosen:
-        return []
-    rows = db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.id.in_(chosen)).order_by(OutboxMessage.id)
     )
-    return list(rows)
+
+
+def _renew(session: orm.Session, token: str, row_id: int) -> bool:
+    """Refresh this sender's claim just before sending; False if it is no longer ours."""
+    renewed = session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            OutboxMessage.claim_token == token,
+            OutboxMessage.status == OutboxStatus.SENDING,
+        )
+        .values(claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return bool(renewed.rowcount)  # type: ignore[attr-defined]
 
 
 def _send_one(connection: Any, row: OutboxMessage) -> tuple[str, str]:
-    """("sent" | "failed" | "retry", the error for people to read)."""
+    """("sent" | "failed" | "retry", the error for people to read).
+
+    Only a refusal of this message for good — a 5xx to its recipient or to its content — fails
+    it; anything about the connection, the login or our sender address (a rotated password, a
+    relay that is down) is tried again, as an outage is."""
     headers = {"Auto-Submitted": "auto-generated"}
     if row.unsubscribe_url:
         headers["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"
@@ -213,16 +297,13 @@ def _send_one(connection: Any, row: OutboxMessage) -> tuple[str, str]:
         message.send()
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _ in error.recipients.values()]
-        reason = "; ".join(
-            f"{c} {m.decode(errors='replace')}" for c, m in error.recipients.values()
-        )
+        reason = "; ".join(f"{c} {_decoded(m)}" for c, m in error.recipients.values())
         return ("failed" if codes and min(codes) >= 500 else "retry"), reason
-    except smtplib.SMTPResponseException as error:
+    except smtplib.SMTPDataError as error:
         text = f"{error.smtp_code} {_decoded(error.smtp_error)}"
-        # A 5xx about the message or its address will not change; one about our sender or the
-        # connection might (a misconfiguration an admin fixes), so that is tried again.
-        permanent = error.smtp_code >= 500 and not isinstance(error, smtplib.SMTPSenderRefused)
-        return ("failed" if permanent else "retry"), text
+        return ("failed" if error.smtp_code >= 500 else "retry"), text
+    except smtplib.SMTPResponseException as error:  # login, HELO, sender, connect: ours to fix
+        return "retry", f"{error.smtp_code} {_decoded(error.smtp_error)}"
     except ValueError as error:  # an address the mail library refuses to write
         return "failed", f"invalid message: {error}"
     except (OSError, smtplib.SMTPException) as error:  # server down, refused, timed out
@@ -234,24 +315,31 @@ def _decoded(value: Any) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
-def _record(row_id: int, outcome: str, error: str) -> None:
-    row = db.session.get(OutboxMessage, row_id)
-    assert row is not None
-    row.attempts += 1
-    row.claimed_at = None
-    row.last_error = error[:500]
+def _record(session: orm.Session, token: str, row: OutboxMessage, outcome: str, error: str) -> None:
+    attempts = row.attempts + 1
+    values: dict[str, Any] = {
+        "attempts": attempts,
+        "claimed_at": None,
+        "claim_token": None,
+        "last_error": error[:500],
+    }
     if outcome == "sent":
-        row.status, row.sent_at = OutboxStatus.SENT, utcnow()
-    elif outcome == "failed" or row.attempts >= MAX_ATTEMPTS:
-        row.status = OutboxStatus.FAILED
+        values.update(status=OutboxStatus.SENT, sent_at=utcnow())
+    elif outcome == "failed" or attempts >= MAX_ATTEMPTS:
+        values["status"] = OutboxStatus.FAILED
         if outcome != "failed":
-            row.last_error = f"gave up after {row.attempts} attempts: {error}"[:500]
-        log.warning("mail %s (%s) failed: %s", row.id, row.kind, row.last_error)
+            values["last_error"] = f"gave up after {attempts} attempts: {error}"[:500]
+        log.warning("mail %s (%s) failed: %s", row.id, row.kind, values["last_error"])
     else:
-        row.status = OutboxStatus.PENDING
-        row.next_attempt_at = utcnow() + backoff(row.attempts)
+        values.update(status=OutboxStatus.PENDING, next_attempt_at=utcnow() + backoff(attempts))
         log.info("mail %s (%s) will be tried again: %s", row.id, row.kind, error[:200])
-    db.session.commit()
+    session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == row.id, OutboxMessage.claim_token == token)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
 
 
 def backoff(attempts: int) -> timedelta:

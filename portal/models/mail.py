@@ -47,6 +47,8 @@ class OutboxMessage(Base):
     last_error: orm.Mapped[str] = orm.mapped_column(sa.String(500), default="")
     next_attempt_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
     claimed_at: orm.Mapped[datetime | None]
+    # Which sender holds the claim (a random token per delivery run).
+    claim_token: orm.Mapped[str | None] = orm.mapped_column(sa.String(32))
     created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
     sent_at: orm.Mapped[datetime | None]
 
