@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from portal.assessments.reading import answer_rows, answer_values, questionnaire_of
-from portal.models import Answer, Assessment
+from portal.models import Answer, Assessment, utcnow
 from portal.questionnaire.model import Questionnaire
 from portal.remediation import Plan, build_plan
 from portal.scoring import ScoreResult, score_assessment
@@ -48,6 +48,7 @@ class AssessmentState:
             self.result,
             sectors=organization.sectors,
             ownership=organization.ownership.value,
+            today=utcnow().date(),
         )
 
 

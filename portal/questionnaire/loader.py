@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,17 @@ import yaml
 from portal.questionnaire.model import (
     COSTS,
     CPG2_GOALS,
+    CRITICAL_RULES,
     CSF2_CATEGORIES,
     EFFORTS,
     OWNERS,
     OWNERSHIPS,
     RESERVED_VALUES,
     SECTORS,
+    TOOL_KINDS,
     Action,
     Condition,
+    EligibilityRule,
     Module,
     Option,
     Priority,
@@ -75,6 +79,17 @@ def load_directory(directory: str | Path) -> Questionnaire:
     return load_documents(read_documents(directory))
 
 
+class _PlainLoader(yaml.SafeLoader):
+    """YAML's safe loader, but dates stay text ("2026-12-01"): the documents are stored as JSON
+    with each questionnaire version, and the loader checks the dates itself."""
+
+
+_PlainLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def read_documents(directory: str | Path) -> dict[str, Any]:
     """Parse every questionnaire file in ``directory`` (YAML only; no validation yet)."""
     root = Path(directory)
@@ -86,7 +101,9 @@ def read_documents(directory: str | Path) -> dict[str, Any]:
             problems.append(Problem(name, "", f"file is missing from {root}"))
             continue
         try:
-            documents[name] = yaml.safe_load(path.read_text(encoding="utf-8"))
+            # A SafeLoader subclass (no arbitrary objects), only without the date resolver.
+            text = path.read_text(encoding="utf-8")
+            documents[name] = yaml.load(text, Loader=_PlainLoader)  # noqa: S506
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             line = f" at line {mark.line + 1}" if mark is not None else ""
@@ -307,17 +324,60 @@ class _Builder:
                     cost=self.choice(data, "cost", ("free", "low", "fee", "grant")),
                     summary=self.text(data, "summary"),
                     addresses=addresses,
-                    sectors=self.all_or_list(eligibility, "sectors", SECTORS),
-                    ownership=self.all_or_list(eligibility, "ownership", OWNERSHIPS),
+                    rules=self.eligibility_rules(eligibility),
                     eligibility_note=self.text(eligibility, "note", required=False),
                     how_to_request=self.text(data, "how_to_request"),
                     contact=self.text(data, "contact", required=False, max_length=200),
                     url=self.url(data.get("url")),
                     confidence=self.choice(data, "confidence", ("verified", "secondary", "verify")),
+                    kind=self.choice(data, "kind", TOOL_KINDS),
+                    checked=self.date(data, "checked", required=True),
+                    available_until=self.date(data, "available_until", required=False),
                 )
             )
         self.item = ""
         return tuple(tools)
+
+    def eligibility_rules(self, eligibility: Mapping[str, Any]) -> tuple[EligibilityRule, ...]:
+        """Either one rule (``sectors`` and ``ownership`` at the top) or ``any_of`` several."""
+        if "any_of" in eligibility:
+            if "sectors" in eligibility or "ownership" in eligibility:
+                self.fail("'eligibility' has either 'any_of' or 'sectors'/'ownership', not both")
+            raw_rules = eligibility["any_of"]
+            if not isinstance(raw_rules, list) or not raw_rules:
+                self.fail("'eligibility.any_of' must be a non-empty list of rules")
+                return ()
+            rules = []
+            for raw in raw_rules:
+                rule = self.mapping(raw, "an eligibility rule")
+                if rule is not None:
+                    rules.append(
+                        EligibilityRule(
+                            self.all_or_list(rule, "sectors", SECTORS),
+                            self.all_or_list(rule, "ownership", OWNERSHIPS),
+                        )
+                    )
+            return tuple(rules)
+        return (
+            EligibilityRule(
+                self.all_or_list(eligibility, "sectors", SECTORS),
+                self.all_or_list(eligibility, "ownership", OWNERSHIPS),
+            ),
+        )
+
+    def date(self, data: Mapping[str, Any], key: str, *, required: bool) -> date | None:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.fail(f"'{key}' is required (a date, YYYY-MM-DD)")
+            return None
+        if isinstance(value, date):  # YAML reads an unquoted 2026-11-30 as a date
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"'{key}' {value!r} is not a date (YYYY-MM-DD)")
+            return None
 
     def url(self, value: Any) -> str:
         if value is None:
@@ -415,6 +475,7 @@ class _Builder:
             "priority",
             "refs",
             "critical",
+            "critical_rule",
             "weight",
             "na",
             "options",
@@ -428,7 +489,7 @@ class _Builder:
         profile = data.get("profile", False) is True
         options = self.options(data.get("options"), profile)
         if profile:
-            for key in ("priority", "refs", "action", "critical"):
+            for key in ("priority", "refs", "action", "critical", "critical_rule"):
                 if key in data:
                     self.fail(f"a profile question cannot have '{key}'")
             priority: str | None = None
@@ -449,6 +510,15 @@ class _Builder:
         critical = data.get("critical", False)
         if not isinstance(critical, bool):
             self.fail("'critical' must be true or false")
+        critical_rule = data.get("critical_rule")
+        if critical is True and critical_rule not in CRITICAL_RULES:
+            self.fail(
+                "a critical question needs 'critical_rule': one of "
+                + ", ".join(CRITICAL_RULES)
+                + " (questionnaires/README.md, What is critical)"
+            )
+        if critical is not True and critical_rule is not None:
+            self.fail("'critical_rule' is only for critical questions")
         allows_na = data.get("na", False)
         if not isinstance(allows_na, bool):
             self.fail("'na' must be true or false")
@@ -463,6 +533,7 @@ class _Builder:
             priority=priority,
             refs=refs,
             critical=critical is True,
+            critical_rule=critical_rule if critical is True else None,
             weight=self.integer(data, "weight", 1, 3, default=2),
             allows_na=allows_na is True,
             profile=profile,
@@ -547,7 +618,12 @@ class _Builder:
         for tool_id in tools:
             if tool_id not in tool_ids:
                 self.fail(f"action names unknown tool {tool_id!r} (not in tools.yaml)")
+        due_within = data.get("due_within")
+        if due_within is not None and due_within not in (30, 60, 90):
+            self.fail("'action.due_within' must be 30, 60 or 90 (days)")
+            due_within = None
         return Action(
+            due_within=due_within,
             title=self.text(data, "title", max_length=120),
             detail=self.text(data, "detail", required=False),
             effort=self.choice(data, "effort", EFFORTS),

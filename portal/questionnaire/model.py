@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, ClassVar, Literal
 
 from portal.questionnaire.sectors import SECTOR_IDS
@@ -23,6 +24,25 @@ OWNERSHIPS = ("public", "private", "nonprofit", "cooperative", "tribal")
 EFFORTS = ("low", "medium", "high")
 COSTS = ("free", "low", "medium", "high")
 OWNERS = ("it_lead", "leadership", "all_staff", "vendor", "finance")
+# Words for the owner ids, on pages and in PDFs (an id is never shown).
+OWNER_LABELS = {
+    "it_lead": "IT lead",
+    "leadership": "Leadership",
+    "all_staff": "All staff",
+    "vendor": "Your vendor or MSP",
+    "finance": "Finance",
+}
+# Why a question is critical (questionnaires/README.md, "What is critical"). A critical gap goes
+# in the first 30 days of the plan and caps the overall tier.
+CRITICAL_RULES = {
+    "internet_exposure": "reachable from the internet by anyone who scans for it",
+    "remote_access_without_mfa": "a way in from outside that a stolen password alone opens",
+    "known_exploited": "a flaw attackers are using, left open on an internet-facing system",
+    "default_or_orphan_credentials": "passwords attackers try first: defaults, leavers' accounts",
+    "cannot_recover": "no way back after an attack: no offline backup, no manual operation",
+    "fraud_path": "a direct path to moving money",
+}
+TOOL_KINDS = ("service", "resource")
 
 # CISA Cross-Sector Cybersecurity Performance Goals 2.0 (Dec 2025): 34 goals.
 CPG2_GOALS = frozenset(
@@ -65,6 +85,13 @@ class Action:
     owner: str
     resources: tuple[Resource, ...] = ()
     tools: tuple[str, ...] = ()
+    # The latest plan window this action may fall in (30/60/90), whatever its effort: for fixes
+    # that must not wait behind cheaper ones (EDR in a hospital). None: the budget decides.
+    due_within: int | None = None
+
+    @property
+    def owner_label(self) -> str:
+        return OWNER_LABELS[self.owner]
 
 
 @dataclass(frozen=True)
@@ -133,6 +160,7 @@ class Question:
     priority: str | None
     refs: References
     critical: bool = False
+    critical_rule: str | None = None  # a key of CRITICAL_RULES when critical
     weight: int = 2
     allows_na: bool = False
     profile: bool = False
@@ -211,25 +239,46 @@ class Tier:
 
 
 @dataclass(frozen=True)
+class EligibilityRule:
+    """Who may have a service: any of these sectors with any of these ownerships."""
+
+    sectors: frozenset[str] | None  # None: all sectors
+    ownership: frozenset[str] | None  # None: any ownership
+
+    def admits(self, sectors: tuple[str, ...] | list[str], ownership: str) -> bool:
+        if self.sectors is not None and not self.sectors.intersection(sectors):
+            return False
+        return self.ownership is None or ownership in self.ownership
+
+
+@dataclass(frozen=True)
 class Tool:
+    """A catalog entry. A *service* is something someone grants or provides: it can be asked
+    for in a tool-access request. A *resource* (a public list, a download, a program with no
+    published way in) is information: shown, never requested."""
+
     id: str
     name: str
     provider: str
     cost: str
     summary: str
     addresses: tuple[str, ...]
-    sectors: frozenset[str] | None  # None: all sectors
-    ownership: frozenset[str] | None  # None: any ownership
+    rules: tuple[EligibilityRule, ...]  # eligible when any rule admits the organization
     eligibility_note: str
     how_to_request: str
     contact: str
     url: str
     confidence: str
+    kind: str = "service"
+    checked: date | None = None  # when its facts were last checked against a source
+    available_until: date | None = None  # a time-limited offer's end
+
+    @property
+    def requestable(self) -> bool:
+        return self.kind == "service"
 
     def is_eligible(self, sectors: tuple[str, ...] | list[str], ownership: str) -> bool:
-        if self.sectors is not None and not self.sectors.intersection(sectors):
-            return False
-        return self.ownership is None or ownership in self.ownership
+        return any(rule.admits(sectors, ownership) for rule in self.rules)
 
 
 @dataclass(frozen=True)

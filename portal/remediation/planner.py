@@ -1,16 +1,28 @@
 """Turn a score's gaps into a plan a one-person IT shop can follow.
 
-Order: critical gaps first (always in the first 30 days), then by risk reduced per unit of
-effort. Windows are filled greedily: the first 30 days take about :data:`WINDOW_BUDGET` [30]
-effort points of the best actions, the next 30 the following, the rest go to day 90. A
-high-effort action that is not critical never lands in the first 30 days: it cannot be finished
-there. "I don't know" answers become find-out tasks for the first 30 days instead of actions —
-you find out before you fix.
+Order: critical gaps first, then by risk reduced per unit of effort and cost.
+
+The budget, in words: an *effort point* is about a day of the IT lead's time (low effort 1,
+medium 2, high 4). Beside their daily work one person can give a plan about 6 points in the
+first 30 days and 10 in each of the next two windows (:data:`WINDOW_BUDGET`). Windows are
+filled in order of rank; what does not fit goes to the *backlog*, for the next plan.
+
+- A critical gap is always due within 30 days, over budget if need be.
+- An action with ``due_within`` (EDR, say) is due no later than that window, over budget if
+  need be, so it never waits behind cheaper actions.
+- A high-effort action that is neither never lands in the first 30 days: it cannot be finished
+  there.
+- "I don't know" answers become find-out tasks for the first 30 days instead of actions — you
+  find out before you fix.
+
+Only services (catalog entries someone grants) are offered for a tool-access request; resources
+(public lists, downloads, programs with no way in) come back separately, as information.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 
 from portal.questionnaire.model import Action, Questionnaire, Tool
@@ -18,8 +30,9 @@ from portal.scoring.engine import Gap, ScoreResult
 
 EFFORT_POINTS = {"low": 1, "medium": 2, "high": 4}
 COST_POINTS = {"free": 0, "low": 1, "medium": 2, "high": 3}
-WINDOW_BUDGET = {30: 6, 60: 10}  # effort points per window; day 90 takes the rest
+WINDOW_BUDGET = {30: 6, 60: 10, 90: 10}  # effort points per window (see the module docstring)
 WINDOWS = (30, 60, 90)
+FIRST_STEPS = 5  # "Your first five": the top of the results page and of the plan
 
 
 @dataclass(frozen=True)
@@ -28,7 +41,7 @@ class PlannedAction:
     question_id: str
     priority: str
     critical: bool
-    window: int  # 30, 60 or 90
+    window: int | None  # 30, 60 or 90; None: the backlog (beyond what one person can do)
     action: Action
     risk_reduction: Fraction  # the gap's severity
     effort_points: int
@@ -54,10 +67,27 @@ class ToolMatch:
 class Plan:
     actions: tuple[PlannedAction, ...]
     find_out: tuple[FindOutTask, ...]
-    tools: tuple[ToolMatch, ...]
+    tools: tuple[ToolMatch, ...]  # services that can be requested, best match first
+    information: tuple[ToolMatch, ...] = ()  # resources that help with the gaps: no request
 
     def in_window(self, window: int) -> tuple[PlannedAction, ...]:
         return tuple(a for a in self.actions if a.window == window)
+
+    @property
+    def scheduled(self) -> tuple[PlannedAction, ...]:
+        return tuple(a for a in self.actions if a.window is not None)
+
+    @property
+    def backlog(self) -> tuple[PlannedAction, ...]:
+        return tuple(a for a in self.actions if a.window is None)
+
+    @property
+    def first_steps(self) -> tuple[PlannedAction, ...]:
+        """What to do first: the top-ranked actions (critical gaps lead the ranking)."""
+        return self.actions[:FIRST_STEPS]
+
+    def effort_in(self, window: int) -> int:
+        return sum(a.effort_points for a in self.in_window(window))
 
 
 def _cost_of(action: Action) -> int:
@@ -70,9 +100,20 @@ def build_plan(
     *,
     sectors: list[str] | tuple[str, ...],
     ownership: str,
+    today: date | None = None,
 ) -> Plan:
-    """Plan the actions for ``result``'s gaps for an organization of these sectors and ownership."""
-    eligible = {t.id for t in questionnaire.tools if t.is_eligible(tuple(sectors), ownership)}
+    """Plan the actions for ``result``'s gaps for an organization of these sectors and ownership.
+
+    ``today``: offers that ended before it (``available_until``) are left out.
+    """
+    open_tools = [
+        t
+        for t in questionnaire.tools
+        if t.is_eligible(tuple(sectors), ownership)
+        and (today is None or t.available_until is None or t.available_until >= today)
+    ]
+    services = {t.id for t in open_tools if t.requestable}
+    resources = {t.id for t in open_tools if not t.requestable}
     find_out: list[FindOutTask] = []
     candidates: list[tuple[Gap, Action]] = []
     for gap in result.gaps:
@@ -94,12 +135,12 @@ def build_plan(
             c[0].question_id,
         )
     )
-    spent = {30: 0, 60: 0}
+    spent = dict.fromkeys(WINDOWS, 0)
     actions: list[PlannedAction] = []
     for rank, (gap, action) in enumerate(candidates, start=1):
         effort = EFFORT_POINTS[action.effort]
-        window = _window_for(gap.critical, action.effort, effort, spent)
-        if window in spent:
+        window = _window_for(gap.critical, action, effort, spent)
+        if window is not None:
             spent[window] += effort
         actions.append(
             PlannedAction(
@@ -111,21 +152,31 @@ def build_plan(
                 action=action,
                 risk_reduction=gap.severity,
                 effort_points=effort,
-                tools=tuple(t for t in action.tools if t in eligible),
+                tools=tuple(t for t in action.tools if t in services),
             )
         )
-    return Plan(tuple(actions), tuple(find_out), _match_tools(questionnaire, result, eligible))
+    return Plan(
+        tuple(actions),
+        tuple(find_out),
+        _match_tools(questionnaire, result, services),
+        _match_tools(questionnaire, result, resources),
+    )
 
 
-def _window_for(critical: bool, effort_name: str, effort: int, spent: dict[int, int]) -> int:
+def _window_for(critical: bool, action: Action, effort: int, spent: dict[int, int]) -> int | None:
     if critical:
         return 30
-    for window in (30, 60):
-        if window == 30 and effort_name == "high":
+    latest = action.due_within or WINDOWS[-1]
+    for window in WINDOWS:
+        if window > latest:
+            break
+        if window == 30 and action.effort == "high":
             continue
         if spent[window] + effort <= WINDOW_BUDGET[window]:
             return window
-    return 90
+    if action.due_within is not None:
+        return action.due_within  # due by then, whatever the budget says
+    return None
 
 
 def _match_tools(

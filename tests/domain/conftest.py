@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
 from portal.questionnaire import Questionnaire, load_directory
-from portal.questionnaire.loader import MODULE_FILES, PRIORITIES_FILE, TOOLS_FILE
+from portal.questionnaire.loader import read_documents
 from tests.factories import QUESTIONNAIRE_DIR
 
 
@@ -20,7 +19,5 @@ def questionnaire() -> Questionnaire:
 @pytest.fixture
 def documents() -> dict[str, Any]:
     """A fresh, mutable copy of the shipped files, for building broken variants."""
-    return {
-        name: yaml.safe_load((QUESTIONNAIRE_DIR / name).read_text(encoding="utf-8"))
-        for name in (PRIORITIES_FILE, TOOLS_FILE, *MODULE_FILES)
-    }
+    # As the app reads them (dates stay text: the documents are stored as JSON).
+    return read_documents(QUESTIONNAIRE_DIR)

@@ -4,15 +4,17 @@ Priority weights (priorities.yaml): vulnerabilities 18, access 18, exposure 16, 
 response 16, workforce 8, governance 10 — they sum to 100, so
 overall = Σ weight × priority score / 100.
 
-Shown question weight per priority, counted from `flask questionnaire outline`:
+Shown question weight per priority, counted from `flask questionnaire outline` (questionnaire
+2026.2: bank.glba_security_program adds 2 to bank governance; electric.cip_003_low_impact adds 3
+to electric governance when the utility is NERC-registered, as every profile "yes" says):
 
                  vuln  access  expo  detect  resp  work  gov
   hospital, OT    26     34     28     18     26    16    21
-  bank, OT        21     35     25     19     24    17    26
+  bank, OT        21     35     25     19     24    17    28
   water, OT       23     30     34     17     30    16    21
-  electric, OT    24     32     31     19     27    17    19
+  electric, OT    24     32     31     19     27    17    22
   hospital, none  17     29     19     18     26    13    16   (every profile answer "no")
-  bank, none      19     30     17     17     24    15    22
+  bank, none      19     30     17     17     24    15    24
   water, none     19     22     17     15     24    14    15
   electric, none  22     25     19     17     27    15    15
 
@@ -89,14 +91,15 @@ SET_B = {
         ),
     ),
     # bank: + bank.callback_verification (governance 3). access 32/35 = 91.4 → 91;
-    # governance 23/26 = 88.5 → 88; overall 100 − (18×300/35 + 10×300/26)/100 = 97.30 → 97.
+    # governance 25/28 = 89.3 → 89 (28 since bank.glba_security_program, weight 2, joined
+    # governance); overall 100 − (18×300/35 + 10×300/28)/100 = 97.39 → 97.
     # Call-back: 3 × 10 / (low 1 + free 0) = 30 > 18 → first.
     "bank": (
         "bank.callback_verification",
         Expected(
             97,
             "at_risk",
-            {"access": 91, "governance": 88},
+            {"access": 91, "governance": 89},
             ["bank.callback_verification", "core.mfa_remote_email"],
         ),
     ),

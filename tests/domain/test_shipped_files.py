@@ -21,7 +21,7 @@ def test_every_shipped_file_loads() -> None:
         "water",
         "electric",
     ]
-    assert questionnaire.version == "2026.1"
+    assert questionnaire.version == "2026.2"
 
 
 def test_core_covers_every_cpg2_goal_and_priority(questionnaire: Questionnaire) -> None:
@@ -113,3 +113,16 @@ def test_content_hash_changes_with_content(questionnaire: Questionnaire, documen
     assert load_documents(documents).content_hash == questionnaire.content_hash
     documents["core.yaml"]["sections"][0]["title"] = "Changed"
     assert load_documents(documents).content_hash != questionnaire.content_hash
+
+
+def test_the_published_coverage_table_is_the_data(questionnaire: Questionnaire) -> None:
+    """questionnaires/README.md's sector coverage table is generated from the files; after a
+    change, paste the output of portal.questionnaire.coverage.markdown() between its markers."""
+    from portal.questionnaire.coverage import REFERENCES, covering, markdown
+
+    readme = (QUESTIONNAIRE_DIR / "README.md").read_text(encoding="utf-8")
+    published = readme.split("<!-- coverage:start -->\n", 1)[1].split("\n<!-- coverage:end -->")[0]
+    assert published == markdown(questionnaire)
+    found = covering(questionnaire)
+    missing = [item for items in REFERENCES.values() for item in items if item not in found]
+    assert not missing, f"reference items no question covers: {missing}"
