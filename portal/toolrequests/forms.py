@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from wtforms import StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from portal.forms import CheckboxListField, Form, NoControlCharacters, email_field, strip
@@ -42,3 +42,5 @@ class ToolRequestForm(Form):
             Length(max=JUSTIFICATION_MAX, message=f"Keep it under {JUSTIFICATION_MAX} characters."),
         ],
     )
+    # The reason as the portal first wrote it: left unedited, it follows the services ticked.
+    justification_auto = HiddenField()

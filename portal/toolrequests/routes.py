@@ -3,6 +3,8 @@ them for; both sides can download the request as a PDF."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
@@ -18,6 +20,7 @@ from portal.models import (
     Role,
     ToolRequest,
 )
+from portal.questionnaire.model import Questionnaire
 from portal.readonly import read_only
 from portal.remediation import ToolMatch
 from portal.reports import documents
@@ -30,24 +33,6 @@ bp = Blueprint("toolrequests", __name__)
 
 def _eligible_matches(assessment: Assessment) -> list[ToolMatch]:
     return list(assessment_state.load(assessment).plan.tools)
-
-
-def _justification(assessment: Assessment, matches: list[ToolMatch]) -> str:
-    questionnaire = reading.questionnaire_of(assessment)
-    when = assessment.submitted_at.strftime("%B %-d, %Y") if assessment.submitted_at else ""
-    lines = [
-        f"Our cyber readiness self-assessment of {when} scored {assessment.overall_score} out "
-        f"of 100 ({(assessment.overall_tier or '').replace('_', ' ')}). We are asking for these "
-        "services to close the following gaps:",
-    ]
-    seen: set[str] = set()
-    for match in matches:
-        for qid in match.gap_question_ids:
-            action = questionnaire.question(qid).action
-            if qid not in seen and action is not None:
-                seen.add(qid)
-                lines.append(f"- {action.title}")
-    return "\n".join(lines[:16])
 
 
 @bp.route("/assessments/<int:assessment_id>/tool-requests/new", methods=["GET", "POST"])
@@ -69,13 +54,22 @@ def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
         ).items()
         if tool_id in eligible
     }
+    questionnaire = reading.questionnaire_of(assessment)
+    offered = [m for m in matches if m.tool.id not in already]
     form = ToolRequestForm()
-    form.tools.choices = {m.tool.id: m.tool.name for m in matches if m.tool.id not in already}
+    form.tools.choices = {m.tool.id: m.tool.name for m in offered}
     if not form.is_submitted():
         form.contact_name.data = current_user.full_name
         form.contact_email.data = current_user.email
-        form.justification.data = _justification(assessment, matches)
+        form.tools.data = service.preselected(offered)
+        form.justification.data = _reason_for(questionnaire, assessment, offered, form.tools.data)
+        form.justification_auto.data = form.justification.data
     elif form.validate():
+        # The reason was left as written for the services first ticked: it follows the ticks.
+        if _same_text(form.justification.data, form.justification_auto.data):
+            form.justification.data = _reason_for(
+                questionnaire, assessment, offered, form.tools.data or []
+            )
         try:
             request_row = service.create_request(
                 assessment,
@@ -101,8 +95,21 @@ def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
         form=form,
         assessment=assessment,
         matches={m.tool.id: m for m in matches},
+        why_you={m.tool.id: service.gap_titles(questionnaire, m) for m in offered},
+        reason_head=service.justification(questionnaire, assessment, []),
         already=already,
     ), status
+
+
+def _reason_for(
+    questionnaire: Questionnaire, assessment: Assessment, offered: list[ToolMatch], ticked: Any
+) -> str:
+    chosen = [m for m in offered if m.tool.id in set(ticked or [])]
+    return service.justification(questionnaire, assessment, chosen)
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    return " ".join((a or "").split()) == " ".join((b or "").split())
 
 
 @bp.get("/tool-requests/<int:request_id>")

@@ -25,6 +25,8 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.questionnaire.model import Questionnaire
+from portal.remediation import ToolMatch
 
 OPEN_STATUSES = (ToolRequestStatus.SUBMITTED, ToolRequestStatus.APPROVED)
 MAX_NEW_PER_DAY = 5
@@ -37,6 +39,39 @@ class RequestRefused(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+def gap_titles(questionnaire: Questionnaire, match: ToolMatch) -> list[str]:
+    """The actions of the gaps a service helps with, critical ones first ("why you")."""
+    questions = [questionnaire.question(qid) for qid in match.gap_question_ids]
+    questions.sort(key=lambda q: not q.critical)
+    return [q.action.title for q in questions if q.action is not None]
+
+
+def preselected(matches: list[ToolMatch]) -> list[str]:
+    """What the form ticks at first: the services that help with a critical gap, else the best
+    match (the list is ranked: critical first, then by how many gaps each helps with)."""
+    critical = [m.tool.id for m in matches if m.critical]
+    return critical or [m.tool.id for m in matches[:1]]
+
+
+def justification(
+    questionnaire: Questionnaire, assessment: Assessment, matches: list[ToolMatch]
+) -> str:
+    """The pre-filled reason: the score, and the gaps of the ticked services only."""
+    when = assessment.submitted_at.strftime("%B %-d, %Y") if assessment.submitted_at else ""
+    tier = questionnaire.tier(assessment.overall_tier).label if assessment.overall_tier else ""
+    lines = [
+        f"Our cyber readiness self-assessment of {when} scored {assessment.overall_score} out "
+        f"of 100 ({tier.lower()}). We are asking for these services to close the following gaps:",
+    ]
+    seen: set[str] = set()
+    for match in matches:
+        for title in gap_titles(questionnaire, match):
+            if title not in seen:
+                seen.add(title)
+                lines.append(f"- {title}")
+    return "\n".join(lines[:16])
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,33 @@
+/* Tool-access request: the pre-filled reason lists the gaps of the services ticked, and follows
+ * the ticks until the person edits it (then it is theirs). Without this script the server does
+ * the same when the form is sent (an unedited reason is rewritten for the services ticked). */
+(function () {
+  "use strict";
+  var dataNode = document.getElementById("reason-data");
+  var reason = document.getElementById("justification");
+  var auto = document.getElementById("justification_auto");
+  if (!dataNode || !reason || !auto) { return; }
+  var data = JSON.parse(dataNode.textContent);
+  var boxes = document.querySelectorAll('input[name="tools"]');
+
+  function same(a, b) { return a.replace(/\s+/g, " ").trim() === b.replace(/\s+/g, " ").trim(); }
+
+  function written() {
+    var lines = [data.head], seen = {};
+    boxes.forEach(function (box) {
+      if (!box.checked) { return; }
+      (data.gaps[box.value] || []).forEach(function (title) {
+        if (!seen[title]) { seen[title] = true; lines.push("- " + title); }
+      });
+    });
+    return lines.slice(0, 16).join("\n");
+  }
+
+  boxes.forEach(function (box) {
+    box.addEventListener("change", function () {
+      if (!same(reason.value, auto.value)) { return; }  // edited: leave it alone
+      reason.value = written();
+      auto.value = reason.value;
+    });
+  });
+})();

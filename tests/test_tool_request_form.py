@@ -1,0 +1,99 @@
+"""The tool-access request form: services ranked by the gaps they address (critical first), a
+"why you" line each, information never offered, and a pre-filled reason that covers only the
+services ticked."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from bs4 import BeautifulSoup
+from flask import Flask
+
+from portal.assessments import state as assessment_state
+from portal.extensions import db
+from portal.models import Assessment, ToolRequest
+from portal.questionnaire.model import Questionnaire
+from tests.factories import World, submit_assessment
+from tests.web import csrf_token, login
+
+
+def form_page(app: Flask, world: World) -> tuple[int, BeautifulSoup, list]:  # type: ignore[type-arg]
+    assessment_id = submit_assessment(app, world)
+    operator = app.test_client()
+    login(operator, world.operator_a)
+    html = operator.get(f"/assessments/{assessment_id}/tool-requests/new").get_data(as_text=True)
+    with app.test_request_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        assert assessment is not None
+        state = assessment_state.load(assessment)
+        plan = state.plan
+        matches = list(plan.tools)
+        information = [m.tool.id for m in plan.information]
+    return assessment_id, BeautifulSoup(html, "html.parser"), [matches, information, operator]
+
+
+def test_services_are_ranked_critical_first_then_by_gaps_with_a_reason_each(
+    app: Flask, world: World
+) -> None:
+    _, page, (matches, information, _) = form_page(app, world)
+    offered = [box["value"] for box in page.select('input[name="tools"]')]
+    assert offered == [m.tool.id for m in matches]
+    keys = [(not m.critical, -len(m.gap_question_ids)) for m in matches]
+    assert keys == sorted(keys)
+    assert not set(offered) & set(information)  # information is never in the form
+    for box in page.select('input[name="tools"]'):
+        label = page.select_one(f'label[for="{box["id"]}"]').get_text(" ", strip=True)
+        assert re.search(r"Why you: it helps with \d+ of your gaps", label), label
+    ticked = [box["value"] for box in page.select('input[name="tools"][checked]')]
+    assert ticked == [m.tool.id for m in matches if m.critical]
+
+
+def test_the_reason_covers_only_the_services_ticked(app: Flask, world: World) -> None:
+    assessment_id, page, (matches, _, operator) = form_page(app, world)
+    questionnaire: Questionnaire
+    with app.app_context():
+        from portal import questionnaires
+
+        questionnaire = questionnaires.current()
+
+    def titles(tool_ids: list[str]) -> set[str]:
+        chosen = [m for m in matches if m.tool.id in tool_ids]
+        return {
+            questionnaire.question(q).action.title  # type: ignore[union-attr]
+            for m in chosen
+            for q in m.gap_question_ids
+        }
+
+    shown = page.select_one("#justification").get_text()
+    ticked = [box["value"] for box in page.select('input[name="tools"][checked]')]
+    listed = {line[2:] for line in shown.splitlines() if line.startswith("- ")}
+    assert listed == titles(ticked) or len(listed) == 15
+    # Sent with other ticks and the reason untouched: it is rewritten for those ticks.
+    other = [matches[-1].tool.id]  # one service only
+    assert titles(other) != titles(ticked)
+    data = {
+        "tools": other,
+        "contact_name": "Pat",
+        "contact_email": "pat@alpha.example.org",
+        "justification": shown,
+        "justification_auto": page.select_one("#justification_auto")["value"],
+        "csrf_token": csrf_token(str(page)),
+    }
+    url = f"/assessments/{assessment_id}/tool-requests/new"
+    assert operator.post(url, data=data).status_code == 302
+    with app.app_context():
+        stored = db.session.scalar(sa.select(ToolRequest.justification))
+    assert stored is not None
+    assert {line[2:] for line in stored.splitlines() if line.startswith("- ")} == titles(other)
+    # Edited in the person's own words: kept as typed, whatever is ticked.
+    with app.app_context():
+        db.session.execute(sa.update(ToolRequest).values(status="denied"))
+        db.session.commit()
+    data |= {"justification": "We need this, in our own words.", "tools": ticked[:1]}
+    assert operator.post(url, data=data).status_code == 302
+    with app.app_context():
+        newest = db.session.scalars(
+            sa.select(ToolRequest.justification).order_by(ToolRequest.id.desc())
+        ).first()
+    assert newest == "We need this, in our own words."
