@@ -43,8 +43,7 @@ def main() -> None:
     )
     with app.app_context():
         upgrade()
-    from tests.conftest import World
-    from tests.reports.conftest import submit_assessment
+    from tests.factories import World, submit_assessment
 
     world = World(app)
     assessment_id = submit_assessment(app, world)
@@ -59,7 +58,7 @@ def main() -> None:
     bare, pipeline, cached = [], [], []
     with app.test_request_context():
         assessment = db.session.get(Assessment, assessment_id)
-        html = documents._plan_html(assessment_state.load(assessment))
+        html = documents._plan_html(assessment_state.load(assessment), False)
         render_pdf(html, PROJECT_ROOT / "static", stylesheet)  # warm fonts and caches
         for _ in range(args.runs):
             started = time.perf_counter()

@@ -11,6 +11,7 @@ from flask import Flask
 from portal import models
 from portal.config import mail_enabled
 from portal.questionnaire.sectors import SECTOR_LABELS
+from portal.remediation.planner import WINDOW_BUDGET, spending
 
 STATUS_LABELS = {
     "draft": "Draft",
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(status_label)
     app.add_template_filter(plural)
     app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(spending)
 
     @app.context_processor
     def labels() -> dict[str, Any]:
@@ -60,4 +62,5 @@ def init_app(app: Flask) -> None:
             "SECTOR_LABELS": models.SECTOR_LABELS,
             "OWNERSHIP_LABELS": models.OWNERSHIP_LABELS,
             "SIZE_LABELS": models.SIZE_LABELS,
+            "budget": WINDOW_BUDGET,
         }

@@ -4,6 +4,7 @@ never from another test module."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from flask import Flask
 
 from portal.assessments import lifecycle, reading
 from portal.auth import service, tokens
+from portal.devdata import typical
 from portal.extensions import db
 from portal.mail import preferences
 from portal.models import (
@@ -25,6 +27,7 @@ from portal.models import (
     ToolRequestItem,
     User,
 )
+from portal.questionnaire import Question
 
 QUESTIONNAIRE_DIR = Path(__file__).resolve().parent.parent / "questionnaires"
 
@@ -113,9 +116,16 @@ def add_tool_request(
 
 
 def submit_assessment(
-    app: Flask, world: World, *, notes: dict[str, str] | None = None, org_name: str | None = None
+    app: Flask,
+    world: World,
+    *,
+    notes: dict[str, str] | None = None,
+    org_name: str | None = None,
+    answer: Callable[[Question], str] | None = None,
 ) -> int:
-    """A submitted hospital assessment for world.org_a, answered straight through the service."""
+    """A submitted hospital assessment for world.org_a, answered straight through the service:
+    by ``answer(question)`` if given, else worst on critical questions, first option elsewhere
+    and "don't know" on KEV tracking."""
     with app.test_request_context():
         org = db.session.get(Organization, world.org_a)
         user = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
@@ -133,6 +143,8 @@ def submit_assessment(
             )
             if question.id == "core.kev_tracking":
                 value = "dont_know"
+            if answer is not None:
+                value = answer(question)
             db.session.add(
                 Answer(
                     assessment_id=assessment.id,
@@ -146,6 +158,33 @@ def submit_assessment(
         lifecycle.submit(assessment, user)
         db.session.commit()
         return assessment.id
+
+
+def submit_typical(app: Flask, sector: str, state: str = "OH") -> tuple[int, str]:
+    """A typical small operator of ``sector`` (portal.devdata.typical) registers and submits its
+    first assessment; returns (assessment id, operator's email)."""
+    org = typical.typical(sector)
+    email = f"it@{sector}-typical.example.org"
+    with app.test_request_context():
+        user = service.register_organization(
+            service.NewOrganization(
+                org.name, [org.sector], org.ownership, org.size_band, state, "Pine"
+            ),
+            "Typical IT Lead",
+            email,
+            PASSWORD,
+        )
+        assert user.organization is not None
+        assessment = lifecycle.start(user.organization, user)
+        answers = typical.typical_answers(reading.questionnaire_of(assessment), org)
+        db.session.add_all(
+            Answer(assessment_id=assessment.id, question_id=qid, value=value, updated_by_id=user.id)
+            for qid, value in answers.items()
+        )
+        db.session.flush()
+        lifecycle.submit(assessment, user)
+        db.session.commit()
+        return assessment.id, email
 
 
 def submit_for_b(app: Flask, world: World) -> int:

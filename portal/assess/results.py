@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -17,6 +17,7 @@ from portal.readonly import read_only
 from portal.reports import calendar, documents
 from portal.reports.charts import priority_chart
 from portal.reports.delivery import send_pdf
+from portal.scoring.headline import headline
 
 
 @bp.get("/<int:assessment_id>/results")
@@ -36,6 +37,7 @@ def results(assessment_id: int) -> str:
         questionnaire=state.questionnaire,
         result=state.result,
         plan=state.plan,
+        lead=headline(state.questionnaire, state.result),
         chart=priority_chart(
             state.questionnaire, state.result, compared.previous_scores if compared else None
         ),
@@ -75,8 +77,9 @@ def plan_pdf(assessment_id: int) -> Response | tuple[str, int]:
             "info",
         )
         return redirect(url_for("review.assessment", assessment_id=assessment.id))
+    include_answers = request.args.get("answers") == "1"
     return send_pdf(
-        lambda: documents.plan_pdf(assessment),
+        lambda: documents.plan_pdf(assessment, include_answers=include_answers),
         assessment,
         "assessment.plan_downloaded",
         what="remediation plan",

@@ -3,9 +3,9 @@
 Order: critical gaps first, then by risk reduced per unit of effort and cost.
 
 The budget, in words: an *effort point* is about a day of the IT lead's time (low effort 1,
-medium 2, high 4). Beside their daily work one person can give a plan about 6 points in the
-first 30 days and 10 in each of the next two windows (:data:`WINDOW_BUDGET`). Windows are
-filled in order of rank; what does not fit goes to the *backlog*, for the next plan.
+medium 2, high 4). Beside their daily work one person can give a plan about a day and a half a
+week: 6 points in each 30-day window (:data:`WINDOW_BUDGET`). Windows are filled in order of
+rank; what does not fit goes to the *backlog*, for the next plan.
 
 - A critical gap is always due within 30 days, over budget if need be.
 - An action with ``due_within`` (EDR, say) is due no later than that window, over budget if
@@ -30,8 +30,14 @@ from portal.scoring.engine import Gap, ScoreResult
 
 EFFORT_POINTS = {"low": 1, "medium": 2, "high": 4}
 COST_POINTS = {"free": 0, "low": 1, "medium": 2, "high": 3}
-WINDOW_BUDGET = {30: 6, 60: 10, 90: 10}  # effort points per window (see the module docstring)
+WINDOW_BUDGET = {30: 6, 60: 6, 90: 6}  # effort points per window (see the module docstring)
 WINDOWS = (30, 60, 90)
+COST_WORDS = {
+    "free": "free",
+    "low": "under $1,000",
+    "medium": "$1,000–$10,000",
+    "high": "over $10,000",
+}
 FIRST_STEPS = 5  # "Your first five": the top of the results page and of the plan
 
 
@@ -54,6 +60,18 @@ class FindOutTask:
     priority: str
     critical: bool
     how_to_check: str
+
+
+@dataclass(frozen=True)
+class FirstStep:
+    """One of "your first five": an action to take, or an unknown to find out first."""
+
+    question_id: str
+    critical: bool
+    find_out: bool
+    title: str
+    detail: str
+    action: Action | None  # None for a find-out step
 
 
 @dataclass(frozen=True)
@@ -81,13 +99,23 @@ class Plan:
     def backlog(self) -> tuple[PlannedAction, ...]:
         return tuple(a for a in self.actions if a.window is None)
 
-    @property
-    def first_steps(self) -> tuple[PlannedAction, ...]:
-        """What to do first: the top-ranked actions (critical gaps lead the ranking)."""
-        return self.actions[:FIRST_STEPS]
+    first_steps: tuple[FirstStep, ...] = ()  # "your first five" (see :func:`first_steps`)
 
     def effort_in(self, window: int) -> int:
         return sum(a.effort_points for a in self.in_window(window))
+
+
+def spending(actions: tuple[PlannedAction, ...] | list[PlannedAction]) -> str:
+    """What a set of actions costs, counted by each action's cost: "3 free · 2 under $1,000"."""
+    counts = {cost: 0 for cost in COST_WORDS}
+    for planned in actions:
+        counts[planned.action.cost] += 1
+    parts = [f"{n} {COST_WORDS[cost]}" for cost, n in counts.items() if n]
+    if not parts:
+        return "nothing"
+    return ", ".join(parts) + (
+        " each" if len(actions) > 1 and parts != [f"{len(actions)} free"] else ""
+    )
 
 
 def _cost_of(action: Action) -> int:
@@ -160,7 +188,39 @@ def build_plan(
         tuple(find_out),
         _match_tools(questionnaire, result, services),
         _match_tools(questionnaire, result, resources),
+        first_steps(questionnaire, actions, find_out),
     )
+
+
+def first_steps(
+    questionnaire: Questionnaire,
+    actions: list[PlannedAction],
+    find_out: list[FindOutTask],
+) -> tuple[FirstStep, ...]:
+    """The five things to do first.
+
+    Critical unknowns lead (you find out before you fix, and finding out takes hours), then the
+    actions in rank order (critical gaps lead the ranking); other unknowns fill any room left.
+    """
+
+    def unknown(task: FindOutTask) -> FirstStep:
+        question = questionnaire.question(task.question_id)
+        return FirstStep(
+            task.question_id,
+            task.critical,
+            True,
+            f"Find out: {question.text}",
+            task.how_to_check,
+            None,
+        )
+
+    steps = [unknown(t) for t in find_out if t.critical]
+    steps += [
+        FirstStep(a.question_id, a.critical, False, a.action.title, a.action.detail, a.action)
+        for a in actions
+    ]
+    steps += [unknown(t) for t in find_out if not t.critical]
+    return tuple(steps[:FIRST_STEPS])
 
 
 def _window_for(critical: bool, action: Action, effort: int, spent: dict[int, int]) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Response, jsonify, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
@@ -29,6 +30,9 @@ def send_pdf(
     download is audited as ``action`` on ``subject``.
     """
     progress = request.args.get("progress") == "1"
+    # The same document again: every other parameter (the plan's ?answers=1) is kept.
+    kept = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "progress"])
+    download_url = f"{request.path}?{kept}" if kept else request.path
     try:
         produced = produce()
     except PdfPending as pending:
@@ -38,8 +42,8 @@ def send_pdf(
             "pdf_pending.html",
             pending=pending,
             what=what,
-            progress_url=f"{request.path}?progress=1",
-            download_url=request.path,
+            progress_url=f"{download_url}{'&' if kept else '?'}progress=1",
+            download_url=download_url,
             back_url=back_url,
         ), 202
     except RenderTimeout:

@@ -25,6 +25,7 @@ from portal.config import PROJECT_ROOT
 from portal.models import Assessment, ToolRequest, utcnow
 from portal.reports.charts import priority_chart
 from portal.reports.pdf import PdfCache, RenderFailed, RenderTimeout, render_bounded, render_job
+from portal.scoring.headline import headline
 
 __all__ = ["Pdf", "PdfPending", "RenderFailed", "RenderTimeout", "plan_pdf", "tool_request_pdf"]
 
@@ -176,12 +177,14 @@ def _organization_state(assessment: Assessment) -> dict[str, Any]:
     }
 
 
-def plan_pdf(assessment: Assessment) -> Pdf:
+def plan_pdf(assessment: Assessment, *, include_answers: bool = False) -> Pdf:
+    """The remediation plan; ``include_answers`` appends every answer (pages longer)."""
     state = assessment_state.load(assessment)
     key = PdfCache.key(
         json.dumps(
             {
                 "kind": "plan",
+                "include_answers": include_answers,
                 "template": template_version(),
                 "questionnaire": assessment.questionnaire_version.content_hash,
                 "assessment": [
@@ -195,11 +198,12 @@ def plan_pdf(assessment: Assessment) -> Pdf:
             sort_keys=True,
         )
     )
-    filename = f"remediation-plan-{assessment.organization_id}-{assessment.id}.pdf"
-    return _produce(key, filename, lambda: _plan_html(state))
+    suffix = "-with-answers" if include_answers else ""
+    filename = f"remediation-plan-{assessment.organization_id}-{assessment.id}{suffix}.pdf"
+    return _produce(key, filename, lambda: _plan_html(state, include_answers))
 
 
-def _plan_html(state: AssessmentState) -> str:
+def _plan_html(state: AssessmentState, include_answers: bool) -> str:
     return render_template(
         "reports/plan.html",
         assessment=state.assessment,
@@ -207,10 +211,12 @@ def _plan_html(state: AssessmentState) -> str:
         questionnaire=state.questionnaire,
         result=state.result,
         plan=state.plan,
+        lead=headline(state.questionnaire, state.result),
         chart=priority_chart(state.questionnaire, state.result),
         values=state.values,
         notes=state.notes,
         shown=state.shown,
+        include_answers=include_answers,
         generated_at=utcnow().strftime("%B %-d, %Y %H:%M UTC"),
     )
 

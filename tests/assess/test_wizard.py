@@ -46,7 +46,7 @@ def test_fill_a_whole_assessment_submit_and_see_results(
     results = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Your results" in results
     assert "At risk" in results  # two critical gaps cap the tier
-    assert "critical gaps hold you at" in results
+    assert "2 critical gaps hold the rating at At risk" in results
     assert "Find out first" in results
     assert "Within 30 days" in results
     assert "<svg" in results and "Score per defensive priority" in results

@@ -116,7 +116,15 @@ def test_operator_and_coordinator_journey(
 
     # Ask for free services.
     page.click("text=Request free services from your coordinator")
-    pick(page, page.locator("input[name=tools]").first)
+    boxes = page.locator("input[name=tools]")
+    assert boxes.first.is_checked()  # the best-ranked service comes ticked
+    # The pre-filled reason follows the ticks: none ticked, no gap listed; one, its gaps.
+    for index in range(boxes.count()):
+        if boxes.nth(index).is_checked():
+            pick(page, boxes.nth(index))
+    assert "\n- " not in page.input_value("#justification")
+    pick(page, boxes.last)
+    assert "\n- " in page.input_value("#justification")
     page.click("text=Send the request")
     page.wait_for_load_state()
     assert "sent to your coordinator" in page.content()

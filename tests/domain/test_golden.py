@@ -42,19 +42,9 @@ import pytest
 from portal.questionnaire import DONT_KNOW, Questionnaire
 from portal.remediation import build_plan
 from portal.scoring import score_assessment
+from tests.domain.answers import answers_for
 
 OWNERSHIP = {"hospital": "public", "bank": "private", "water": "public", "electric": "cooperative"}
-
-
-def answers_for(q: Questionnaire, sector: str, profile: str) -> dict[str, str | None]:
-    answers: dict[str, str | None] = {}
-    for question in q.questions_in(q.modules_for([sector])):
-        if question.profile:
-            values = [o.value for o in question.options]
-            answers[question.id] = profile if profile in values else values[0]
-        else:
-            answers[question.id] = max(question.options, key=lambda o: o.points or 0).value
-    return answers
 
 
 @dataclass(frozen=True)

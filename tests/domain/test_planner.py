@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from portal.questionnaire import Questionnaire
+from portal.questionnaire import DONT_KNOW, Questionnaire
 from portal.remediation import build_plan
 from portal.remediation.planner import WINDOW_BUDGET
 from portal.scoring import score_assessment
-
-
-def worst_everything(q: Questionnaire, sector: str) -> dict[str, str | None]:
-    answers: dict[str, str | None] = {}
-    for question in q.questions_in(q.modules_for([sector])):
-        if question.profile:
-            answers[question.id] = "yes" if question.option("yes") else question.options[0].value
-        else:
-            answers[question.id] = min(question.options, key=lambda o: o.points or 0).value
-    return answers
+from tests.domain.answers import worst_everything
 
 
 def test_critical_first_and_in_the_first_30_days(questionnaire: Questionnaire) -> None:
@@ -142,5 +133,29 @@ def test_the_first_steps_are_the_top_of_the_ranking(questionnaire: Questionnaire
     result = score_assessment(questionnaire, questionnaire.modules_for(["bank"]), answers)
     plan = build_plan(questionnaire, result, sectors=["bank"], ownership="private")
     assert len(plan.first_steps) == 5
-    assert plan.first_steps == plan.actions[:5]
-    assert all(a.critical for a in plan.first_steps)  # the worst bank: criticals lead
+    assert [s.question_id for s in plan.first_steps] == [a.question_id for a in plan.actions[:5]]
+    assert all(s.critical and not s.find_out for s in plan.first_steps)  # criticals lead
+
+
+def test_a_critical_unknown_comes_before_any_fix(questionnaire: Questionnaire) -> None:
+    """You find out before you fix: "don't know" on a critical control is step one, and an
+    unknown that is not critical waits behind the actions."""
+    answers = worst_everything(questionnaire, "water")
+    answers["core.offline_backups"] = DONT_KNOW  # critical
+    answers["core.asset_inventory"] = DONT_KNOW  # not critical
+    assert questionnaire.question("core.offline_backups").critical
+    assert not questionnaire.question("core.asset_inventory").critical
+    result = score_assessment(questionnaire, questionnaire.modules_for(["water"]), answers)
+    plan = build_plan(questionnaire, result, sectors=["water"], ownership="public")
+    first = plan.first_steps[0]
+    assert (first.question_id, first.find_out, first.action) == (
+        "core.offline_backups",
+        True,
+        None,
+    )
+    assert first.title.startswith("Find out: ")
+    assert first.detail == questionnaire.question("core.offline_backups").how_to_check
+    assert [s.question_id for s in plan.first_steps[1:]] == [
+        a.question_id for a in plan.actions[:4]
+    ]
+    assert "core.asset_inventory" not in {s.question_id for s in plan.first_steps}

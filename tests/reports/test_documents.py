@@ -65,7 +65,8 @@ def test_plan_pdf_reads_like_the_report_and_is_cached(
         app, world, notes=notes, org_name=f"Alpha <b>Hospital</b> {hostile[4]}"
     )
     login(client, world.operator_a)
-    response = client.get(f"/assessments/{assessment_id}/plan.pdf")
+    # With every answer appended: the notes are printed there.
+    response = client.get(f"/assessments/{assessment_id}/plan.pdf?answers=1")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -93,7 +94,7 @@ def test_plan_pdf_reads_like_the_report_and_is_cached(
     assert '<imgsrc="file:///etc/passwd">' in text.replace(" ", "")
     assert canary.requests == []  # nothing was fetched from the hostile strings
     # A second download of the unchanged plan comes from the cache.
-    again = client.get(f"/assessments/{assessment_id}/plan.pdf")
+    again = client.get(f"/assessments/{assessment_id}/plan.pdf?answers=1")
     assert again.get_data() == pdf
     assert len(render_count) == 1
 
@@ -218,7 +219,7 @@ def test_a_100_kb_note_still_renders_within_the_limit(
     assessment_id = submit_assessment(app, world, notes={"core.security_lead": words})
     login(client, world.operator_a)
     started = time.monotonic()
-    response = client.get(f"/assessments/{assessment_id}/plan.pdf")
+    response = client.get(f"/assessments/{assessment_id}/plan.pdf?answers=1")
     elapsed = time.monotonic() - started
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert elapsed < app.config["PDF_RENDER_TIMEOUT"]

@@ -1,0 +1,72 @@
+"""The headline a score leads with: a capped tier says why it is capped, never the tier's blurb."""
+
+from __future__ import annotations
+
+from portal.questionnaire import DONT_KNOW, Questionnaire
+from portal.scoring import score_assessment
+from portal.scoring.headline import headline
+from tests.domain.answers import answers_for
+
+
+def test_an_uncapped_score_leads_with_its_tier(questionnaire: Questionnaire) -> None:
+    answers = answers_for(questionnaire, "bank", "yes")
+    result = score_assessment(questionnaire, questionnaire.modules_for(["bank"]), answers)
+    lead = headline(questionnaire, result)
+    assert (lead.title, lead.text, lead.capped, lead.critical_fixes) == (
+        "Advanced",
+        questionnaire.tier("advanced").description,
+        False,
+        (),
+    )
+
+
+def test_a_bank_at_89_held_down_says_what_it_would_rate_and_what_holds_it(
+    questionnaire: Questionnaire,
+) -> None:
+    """The expert's case: a bank scoring high, capped at "At risk" by two critical gaps, must not
+    read "Basic protections are missing; an ordinary attack is likely to succeed"."""
+    answers = answers_for(questionnaire, "bank", "yes")
+    answers["core.mfa_remote_email"] = "no"
+    answers["bank.vendor_remote_access"] = "no"
+    answers["core.offline_backups"] = DONT_KNOW
+    result = score_assessment(questionnaire, questionnaire.modules_for(["bank"]), answers)
+    assert result.capped and result.overall_tier_id == "at_risk"
+    assert result.uncapped_tier_id in {"established", "advanced"}
+    lead = headline(questionnaire, result)
+    assert lead.capped
+    would_rate = questionnaire.tier(result.uncapped_tier_id).label
+    assert lead.title == f"{would_rate} on points, held at At risk by 3 critical gaps"
+    assert questionnaire.tier("at_risk").description not in lead.text
+    assert f"add up to {result.overall_score} of 100, which would rate {would_rate}" in lead.text
+    assert "3 critical gaps hold the rating at At risk" in lead.text
+    assert "Fix them first" in lead.text
+    mfa = questionnaire.question("core.mfa_remote_email").action
+    assert mfa is not None
+    assert mfa.title in lead.critical_fixes
+    backups = questionnaire.question("core.offline_backups").text
+    assert f"Find out: {backups}" in lead.critical_fixes
+    assert len(lead.critical_fixes) == 3
+
+
+def test_one_critical_gap_is_singular(questionnaire: Questionnaire) -> None:
+    answers = answers_for(questionnaire, "water", "yes")
+    answers["core.mfa_remote_email"] = "no"
+    result = score_assessment(questionnaire, questionnaire.modules_for(["water"]), answers)
+    lead = headline(questionnaire, result)
+    assert lead.title.endswith("held at At risk by 1 critical gap")
+    assert "1 critical gap holds the rating" in lead.text and "Fix it first" in lead.text
+
+
+def test_an_uncapped_score_at_the_bottom_still_names_its_critical_fixes(
+    questionnaire: Questionnaire,
+) -> None:
+    answers = answers_for(questionnaire, "hospital", "yes")
+    for question_id in answers:
+        question = questionnaire.question(question_id)
+        if not question.profile:
+            answers[question_id] = min(question.options, key=lambda o: o.points or 0).value
+    result = score_assessment(questionnaire, questionnaire.modules_for(["hospital"]), answers)
+    lead = headline(questionnaire, result)
+    assert not lead.capped and lead.title == "At risk"
+    assert lead.text == questionnaire.tier("at_risk").description
+    assert len(lead.critical_fixes) == len(result.critical_gaps) > 5
