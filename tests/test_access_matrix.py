@@ -146,6 +146,7 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "admin.audit_log": ("admin", "GET", "/admin/audit"),
     "admin.change_user": ("admin", "POST", "/admin/users/{coordinator_y_id}/deactivate"),
     "admin.outgoing_mail": ("admin", "GET", "/admin/mail"),
+    "admin.catalog": ("admin", "GET", "/admin/catalog"),
     "admin.retry_mail": ("admin", "POST", "/admin/mail/1/retry"),
     "assess.plan_calendar": ("view_own", "GET", "/assessments/{submitted}/plan.ics"),
     "auth.account": ("signed_in", "GET", "/account/"),

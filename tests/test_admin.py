@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
+import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from flask import Flask
@@ -327,3 +329,29 @@ def test_only_admins_add_organizations(app: Flask, world: World) -> None:
         login(client, email)
         assert client.get("/admin/organizations/new").status_code == 403
         assert client.get(f"/admin/organizations/{world.org_b}/invite").status_code == 403
+
+
+def test_the_admin_sees_which_catalog_entries_need_checking(
+    client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every entry carries the date it was last checked; today the ended 2024 rural-hospital
+    offer needs attention, and 180 days after the last check every entry does."""
+    from portal.admin import routes
+
+    login(client, world.admin)
+    monkeypatch.setattr(routes, "_today", lambda: date(2026, 12, 1))
+    page = BeautifulSoup(client.get("/admin/catalog").get_data(as_text=True), "html.parser")
+    rows = {row.th.code.text: row for row in page.select("tbody tr")}
+    assert "Offer ended" in rows["rural_hospital_free_year"].text
+    assert "2025-06-30" in rows["rural_hospital_free_year"].text
+    assert "Current" in rows["cisa_vuln_scanning"].text
+    assert "Information" in rows["cisa_kev_catalog"].text
+    first = page.select("tbody tr")[0]
+    assert first.th.code.text == "rural_hospital_free_year"  # attention first
+    index = client.get("/admin/").get_data(as_text=True)
+    assert "1 service catalog entry needs checking" in index
+
+    monkeypatch.setattr(routes, "_today", lambda: date(2027, 7, 1))
+    page = BeautifulSoup(client.get("/admin/catalog").get_data(as_text=True), "html.parser")
+    assert all("Check again" in row.text for row in page.select("tbody tr"))
+    assert f"{len(rows)} entries need checking" in page.text

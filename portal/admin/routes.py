@@ -1,6 +1,8 @@
-"""Administration: users, coordinators and jurisdictions."""
+"""Administration: users, coordinators and jurisdictions; outgoing mail; the catalog's freshness."""
 
 from __future__ import annotations
+
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask import (
@@ -17,7 +19,7 @@ from flask import (
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal import access, audit
+from portal import access, audit, questionnaires
 from portal.admin import directory
 from portal.admin.forms import (
     AdminInviteForm,
@@ -32,6 +34,7 @@ from portal.auth.decorators import role_required
 from portal.config import mail_enabled
 from portal.extensions import db
 from portal.mail import outbox
+from portal.questionnaire import freshness
 from portal.models import (
     AuditEvent,
     Jurisdiction,
@@ -65,6 +68,10 @@ def index() -> tuple[str, int]:
         page_size=directory.PAGE_SIZE,
         # Only the directory's own parameters go into the pager's links.
         pager_args={k: v for k in _DIRECTORY_ARGS if (v := request.args.get(k))},
+        catalog_due=sum(
+            e.needs_attention
+            for e in freshness.catalog_freshness(questionnaires.current(), _today())
+        ),
     ), (200 if valid else 400)
 
 
@@ -266,6 +273,28 @@ def audit_log() -> str | tuple[str, int]:
     events = db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(101)).all()
     return render_template(
         "admin/audit.html", form=form, events=events[:100], more=len(events) > 100
+    )
+
+
+# --- the service catalog's freshness --------------------------------------------------------
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+@bp.get("/catalog")
+@read_only
+@role_required(Role.ADMIN)
+def catalog() -> str:
+    """Catalog entries whose facts are due for checking (not checked for 180 days), and offers
+    that ended: coordinators approve requests on what the catalog says."""
+    entries = freshness.catalog_freshness(questionnaires.current(), _today())
+    return render_template(
+        "admin/catalog.html",
+        entries=entries,
+        stale_after=freshness.STALE_AFTER_DAYS,
+        version=questionnaires.current().version,
     )
 
 
