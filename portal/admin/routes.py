@@ -34,7 +34,6 @@ from portal.auth.decorators import role_required
 from portal.config import mail_enabled
 from portal.extensions import db
 from portal.mail import outbox
-from portal.questionnaire import freshness
 from portal.models import (
     AuditEvent,
     Jurisdiction,
@@ -44,6 +43,7 @@ from portal.models import (
     Role,
     User,
 )
+from portal.questionnaire import freshness
 from portal.readonly import read_only
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -498,7 +498,7 @@ def test_reassessment_is_prefilled_and_shows_what_changed(
     results = client.get(f"/assessments/{second_id}/results").get_data(as_text=True)
     assert "What changed since your last submission" in results
     improved = results.split("Improved (1)")[1].split("Got worse")[0]
-    assert "named one person who is responsible" in improved
+    assert "named one person in charge of cybersecurity" in improved
     assert "Got worse (1)" in results
     assert "The dashed line marks your previous score" in results
 

@@ -55,6 +55,25 @@ def test_the_plan_is_queued_shows_progress_and_downloads_when_ready(
     assert other.get(f"{url}?progress=1").status_code == 404
 
 
+def test_the_plan_with_answers_keeps_its_parameter_while_it_waits(
+    app: Flask, world: World, with_redis: Any
+) -> None:
+    """The "preparing" page of the longer plan polls and downloads the longer plan, not the
+    short one: the two are different jobs."""
+    assessment_id = submit_assessment(app, world)
+    operator = app.test_client()
+    login(operator, world.operator_a)
+    url = f"/assessments/{assessment_id}/plan.pdf?answers=1"
+    page = operator.get(url).get_data(as_text=True)
+    assert f'data-progress-url="{url}&amp;progress=1"' in page
+    assert operator.get(f"/assessments/{assessment_id}/plan.pdf").status_code == 202
+    assert Queue(app.config["PDF_QUEUE"], connection=with_redis).count == 2
+    _work(app, with_redis)
+    done = operator.get(url)
+    assert done.mimetype == "application/pdf"
+    assert "with-answers" in done.headers["Content-Disposition"]
+
+
 def test_a_failed_job_is_reported_and_can_be_tried_again(
     app: Flask, world: World, with_redis: Any
 ) -> None:
