@@ -59,7 +59,7 @@ def for_version(row: QuestionnaireVersion) -> Questionnaire:
     cached = _snapshots.get(row.content_hash)
     if cached is None:
         # Two threads may both load a snapshot once; the result is the same, so no lock.
-        cached = _snapshots[row.content_hash] = load_documents(row.definition)
+        cached = _snapshots[row.content_hash] = load_documents(row.definition, stored=True)
     return cached
 
 

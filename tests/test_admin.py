@@ -334,8 +334,9 @@ def test_only_admins_add_organizations(app: Flask, world: World) -> None:
 def test_the_admin_sees_which_catalog_entries_need_checking(
     client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every entry carries the date it was last checked; today the ended 2024 rural-hospital
-    offer needs attention, and 180 days after the last check every entry does."""
+    """Every entry carries the date it was last checked; today nothing is due (the ended 2024
+    rural-hospital offer shows as ended, and was checked since), and 180 days after the last
+    check every entry is."""
     from portal.admin import routes
 
     login(client, world.admin)
@@ -344,14 +345,19 @@ def test_the_admin_sees_which_catalog_entries_need_checking(
     rows = {row.th.code.text: row for row in page.select("tbody tr")}
     assert "Offer ended" in rows["rural_hospital_free_year"].text
     assert "2025-06-30" in rows["rural_hospital_free_year"].text
+    assert "checked since; hidden from plans" in rows["rural_hospital_free_year"].text
     assert "Current" in rows["cisa_vuln_scanning"].text
     assert "Information" in rows["cisa_kev_catalog"].text
-    first = page.select("tbody tr")[0]
-    assert first.th.code.text == "rural_hospital_free_year"  # attention first
+    assert "Not confirmed: check with the provider" in rows["rural_hospital_free_year"].text
+    assert "Every entry was checked in the last 180 days" in page.text
     index = client.get("/admin/").get_data(as_text=True)
-    assert "1 service catalog entry needs checking" in index
+    assert "needs checking" not in index and "need checking" not in index
 
     monkeypatch.setattr(routes, "_today", lambda: date(2027, 7, 1))
     page = BeautifulSoup(client.get("/admin/catalog").get_data(as_text=True), "html.parser")
     assert all("Check again" in row.text for row in page.select("tbody tr"))
     assert f"{len(rows)} entries need checking" in page.text
+    first = page.select("tbody tr")[0]
+    assert "Not confirmed" in first.text  # the least sure first
+    index = client.get("/admin/").get_data(as_text=True)
+    assert f"{len(rows)} service catalog entries need checking" in index

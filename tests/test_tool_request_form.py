@@ -67,8 +67,13 @@ def test_the_reason_covers_only_the_services_ticked(app: Flask, world: World) ->
 
     shown = page.select_one("#justification").get_text()
     ticked = [box["value"] for box in page.select('input[name="tools"][checked]')]
-    listed = {line[2:] for line in shown.splitlines() if line.startswith("- ")}
-    assert listed == titles(ticked) or len(listed) == 15
+    lines = [line[2:] for line in shown.splitlines() if line.startswith("- ")]
+    expected = titles(ticked)
+    if len(expected) > 15:  # a long list ends with a count, never silently cut
+        assert len(lines) == 16 and set(lines[:15]) <= expected
+        assert lines[-1] == f"and {len(expected) - 15} more gaps, listed in our remediation plan"
+    else:
+        assert set(lines) == expected
     # Sent with other ticks and the reason untouched: it is rewritten for those ticks.
     other = [matches[-1].tool.id]  # one service only
     assert titles(other) != titles(ticked)
@@ -97,3 +102,34 @@ def test_the_reason_covers_only_the_services_ticked(app: Flask, world: World) ->
             sa.select(ToolRequest.justification).order_by(ToolRequest.id.desc())
         ).first()
     assert newest == "We need this, in our own words."
+
+
+def test_a_long_reason_ends_with_a_count_not_a_silent_cut() -> None:
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    from portal.questionnaire import load_directory
+    from portal.remediation import build_plan
+    from portal.scoring import score_assessment
+    from portal.toolrequests import service
+    from tests.factories import QUESTIONNAIRE_DIR
+
+    questionnaire = load_directory(QUESTIONNAIRE_DIR)
+    modules = questionnaire.modules_for(["water"])
+    worst = {
+        q.id: ("yes" if q.profile else min(q.options, key=lambda o: o.points or 0).value)
+        for q in questionnaire.questions_in(modules)
+    }
+    result = score_assessment(questionnaire, modules, worst)
+    plan = build_plan(questionnaire, result, sectors=["water"], ownership="public")
+    assessment = SimpleNamespace(
+        submitted_at=datetime(2026, 12, 1), overall_score=0, overall_tier="at_risk"
+    )
+    text = service.justification(questionnaire, assessment, list(plan.tools))  # type: ignore[arg-type]
+    gaps = [line for line in text.splitlines() if line.startswith("- ")]
+    every = {t for m in plan.tools for t in service.gap_titles(questionnaire, m)}
+    assert len(every) > service.MAX_GAP_LINES
+    assert len(gaps) == service.MAX_GAP_LINES + 1
+    assert gaps[-1] == (
+        f"- and {len(every) - service.MAX_GAP_LINES} more gaps, listed in our remediation plan"
+    )

@@ -49,6 +49,7 @@ class AssessmentState:
             sectors=organization.sectors,
             ownership=organization.ownership.value,
             today=utcnow().date(),
+            answers=self.values,
         )
 
 

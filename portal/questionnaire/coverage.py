@@ -12,6 +12,31 @@ from __future__ import annotations
 
 from portal.questionnaire.model import Questionnaire
 
+CSF2_NAMES = {
+    "GV.OC": "organizational context",
+    "GV.RM": "risk management strategy",
+    "GV.RR": "roles, responsibilities and authorities",
+    "GV.PO": "policy",
+    "GV.OV": "oversight",
+    "GV.SC": "supply chain risk management",
+    "ID.AM": "asset management",
+    "ID.RA": "risk assessment",
+    "ID.IM": "improvement",
+    "PR.AA": "identity management, authentication and access control",
+    "PR.AT": "awareness and training",
+    "PR.DS": "data security",
+    "PR.PS": "platform security",
+    "PR.IR": "technology infrastructure resilience",
+    "DE.CM": "continuous monitoring",
+    "DE.AE": "adverse event analysis",
+    "RS.MA": "incident management",
+    "RS.AN": "incident analysis",
+    "RS.CO": "incident response reporting and communication",
+    "RS.MI": "incident mitigation",
+    "RC.RP": "incident recovery plan execution",
+    "RC.CO": "incident recovery communication",
+}
+
 REFERENCES: dict[str, dict[str, str]] = {
     "hospital": {
         "HPH-E1": "HPH essential 1: mitigate known vulnerabilities",
@@ -65,6 +90,10 @@ REFERENCES: dict[str, dict[str, str]] = {
         "FFIEC-D4": "FFIEC domain 4: external dependency management",
         "FFIEC-D5": "FFIEC domain 5: incident management and resilience",
         "RSAT": "CSBS Ransomware Self-Assessment Tool",
+        # The CRI Profile v2 is organised by NIST CSF 2.0's categories, plus two of its own.
+        **{f"CRI-{cat}": f"CRI Profile {cat}: {name}" for cat, name in CSF2_NAMES.items()},
+        "CRI-GV.IR": "CRI Profile GV.IR: independent risk management function",
+        "CRI-GV.AU": "CRI Profile GV.AU: independent audit function",
     },
     "electric": {
         "NERC-CIP-003": "NERC CIP-003: low-impact BES duties (registered utilities)",
@@ -84,11 +113,15 @@ REFERENCES: dict[str, dict[str, str]] = {
 
 
 def covering(questionnaire: Questionnaire) -> dict[str, list[str]]:
-    """Reference item → the ids of the questions (core or sector) that cite it."""
+    """Reference item → the ids of the questions (core or sector) that cite it. A core or bank
+    question citing a CSF 2.0 category covers the CRI Profile category of the same name."""
     found: dict[str, list[str]] = {}
     for module in questionnaire.modules:
         for question in module.questions():
-            for item in question.refs.sector:
+            items = list(question.refs.sector)
+            if module.id in ("core", "bank"):
+                items += [f"CRI-{cat}" for cat in question.refs.csf2]
+            for item in dict.fromkeys(items):
                 found.setdefault(item, []).append(question.id)
     return found
 

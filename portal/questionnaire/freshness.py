@@ -13,6 +13,13 @@ from datetime import date
 from portal.questionnaire.model import Questionnaire, Tool
 
 STALE_AFTER_DAYS = 180
+CONFIDENCE_LABELS = {
+    "verified": "Confirmed at the source",
+    "secondary": "From secondary sources: confirm",
+    "verify": "Not confirmed: check with the provider",
+}
+# Less sure first: an entry from secondary sources goes stale in substance sooner.
+CONFIDENCE_ORDER = {"verify": 0, "secondary": 1, "verified": 2}
 
 
 @dataclass(frozen=True)
@@ -24,11 +31,24 @@ class EntryFreshness:
 
     @property
     def needs_attention(self) -> bool:
-        return self.stale or self.ended
+        """Stale, or an offer that ended and nobody has checked since (is there a successor?)."""
+        return self.stale or (self.ended and not self.checked_since_it_ended)
+
+    @property
+    def checked_since_it_ended(self) -> bool:
+        ended_on = self.tool.available_until
+        return (
+            ended_on is not None and self.tool.checked is not None and self.tool.checked > ended_on
+        )
+
+    @property
+    def confidence_label(self) -> str:
+        return CONFIDENCE_LABELS.get(self.tool.confidence, self.tool.confidence)
 
 
 def catalog_freshness(questionnaire: Questionnaire, today: date) -> list[EntryFreshness]:
-    """Every catalog entry, those needing attention first, then the longest unchecked."""
+    """Every catalog entry: those needing attention first, then the least sure (``verify``,
+    ``secondary``), then the longest unchecked."""
     entries = []
     for tool in questionnaire.tools:
         age = (today - tool.checked).days if tool.checked is not None else None
@@ -41,6 +61,11 @@ def catalog_freshness(questionnaire: Questionnaire, today: date) -> list[EntryFr
             )
         )
     entries.sort(
-        key=lambda e: (not e.needs_attention, -(e.age_days if e.age_days is not None else 10**6))
+        key=lambda e: (
+            not e.needs_attention,
+            CONFIDENCE_ORDER.get(e.tool.confidence, 0),
+            -(e.age_days if e.age_days is not None else 10**6),
+            e.tool.id,
+        )
     )
     return entries

@@ -115,9 +115,14 @@ def read_documents(directory: str | Path) -> dict[str, Any]:
     return documents
 
 
-def load_documents(documents: Mapping[str, Any]) -> Questionnaire:
-    """Validate already-parsed documents (from files, or a snapshot stored in the database)."""
-    return _Builder(documents).build()
+def load_documents(documents: Mapping[str, Any], *, stored: bool = False) -> Questionnaire:
+    """Validate already-parsed documents (from files, or a snapshot stored in the database).
+
+    ``stored``: a version published earlier, read back to show its assessments. It was valid
+    under the rules of its day; fields added to the format since (a tool's ``kind`` and
+    ``checked``, a critical question's ``critical_rule``) take their defaults instead of failing.
+    """
+    return _Builder(documents, stored=stored).build()
 
 
 def content_hash(documents: Mapping[str, Any]) -> str:
@@ -130,8 +135,9 @@ def _yaml_reason(error: yaml.YAMLError) -> str:
 
 
 class _Builder:
-    def __init__(self, documents: Mapping[str, Any]) -> None:
+    def __init__(self, documents: Mapping[str, Any], *, stored: bool = False) -> None:
         self.documents = documents
+        self.stored = stored
         self.problems: list[Problem] = []
         self.file = ""
         self.item = ""
@@ -214,6 +220,7 @@ class _Builder:
                 module = self.module(name, priority_ids, tool_ids, seen_questions)
                 if module is not None:
                     modules.append(module)
+        self.check_cross_references(tools, modules)
         if self.problems:
             raise QuestionnaireInvalid(self.problems)
         return Questionnaire(
@@ -330,8 +337,10 @@ class _Builder:
                     contact=self.text(data, "contact", required=False, max_length=200),
                     url=self.url(data.get("url")),
                     confidence=self.choice(data, "confidence", ("verified", "secondary", "verify")),
-                    kind=self.choice(data, "kind", TOOL_KINDS),
-                    checked=self.date(data, "checked", required=True),
+                    kind=self.choice(data, "kind", TOOL_KINDS)
+                    if "kind" in data or not self.stored
+                    else "service",
+                    checked=self.date(data, "checked", required=not self.stored),
                     available_until=self.date(data, "available_until", required=False),
                 )
             )
@@ -351,19 +360,62 @@ class _Builder:
             for raw in raw_rules:
                 rule = self.mapping(raw, "an eligibility rule")
                 if rule is not None:
-                    rules.append(
-                        EligibilityRule(
-                            self.all_or_list(rule, "sectors", SECTORS),
-                            self.all_or_list(rule, "ownership", OWNERSHIPS),
-                        )
-                    )
+                    rules.append(self.eligibility_rule(rule))
             return tuple(rules)
-        return (
-            EligibilityRule(
-                self.all_or_list(eligibility, "sectors", SECTORS),
-                self.all_or_list(eligibility, "ownership", OWNERSHIPS),
-            ),
+        return (self.eligibility_rule(eligibility),)
+
+    def eligibility_rule(self, rule: Mapping[str, Any]) -> EligibilityRule:
+        """Sectors, ownership, and optionally ``when: {question: <profile id>, in: [values]}``
+        (checked against the modules once they are read: :meth:`check_cross_references`)."""
+        when = rule.get("when")
+        question, values = None, frozenset[str]()
+        if when is not None:
+            data = self.mapping(when, "'when'")
+            if data is not None:
+                question = data.get("question")
+                raw_values = data.get("in")
+                if not isinstance(question, str) or not isinstance(raw_values, list):
+                    self.fail("'when' needs 'question' (a profile question id) and 'in' (values)")
+                    question = None
+                else:
+                    values = frozenset(str(v) for v in raw_values)
+        return EligibilityRule(
+            self.all_or_list(rule, "sectors", SECTORS),
+            self.all_or_list(rule, "ownership", OWNERSHIPS),
+            question,
+            values,
         )
+
+    def check_cross_references(self, tools: tuple[Tool, ...], modules: list[Module]) -> None:
+        """What can only be checked with every module read: eligibility conditions name profile
+        questions and their options; an action supersedes core questions that exist."""
+        questions = {q.id: q for m in modules for q in m.questions()}
+        self.file = TOOLS_FILE
+        for tool in tools:
+            for rule in tool.rules:
+                if rule.when_question is None:
+                    continue
+                self.item = tool.id
+                target = questions.get(rule.when_question)
+                if target is None or not target.profile:
+                    self.fail(
+                        f"'when' names {rule.when_question!r}, which is not a profile question"
+                    )
+                elif not rule.when_values or not all(target.option(v) for v in rule.when_values):
+                    self.fail(f"'when.in' must list options of {rule.when_question!r}")
+        for question in questions.values():
+            if question.action is None:
+                continue
+            self.file, self.item = f"{question.module_id}.yaml", question.id
+            for target_id in question.action.supersedes:
+                target = questions.get(target_id)
+                if target is None or target.module_id != "core" or target_id == question.id:
+                    self.fail(
+                        f"'action.supersedes' names {target_id!r}: it must be a core question"
+                    )
+                elif target.action is None:
+                    self.fail(f"'action.supersedes' names {target_id!r}, which has no action")
+        self.item = ""
 
     def date(self, data: Mapping[str, Any], key: str, *, required: bool) -> date | None:
         value = data.get(key)
@@ -511,7 +563,9 @@ class _Builder:
         if not isinstance(critical, bool):
             self.fail("'critical' must be true or false")
         critical_rule = data.get("critical_rule")
-        if critical is True and critical_rule not in CRITICAL_RULES:
+        if critical is True and critical_rule is None and self.stored:
+            pass  # published before critical questions named their rule
+        elif critical is True and critical_rule not in CRITICAL_RULES:
             self.fail(
                 "a critical question needs 'critical_rule': one of "
                 + ", ".join(CRITICAL_RULES)
@@ -624,6 +678,7 @@ class _Builder:
             due_within = None
         return Action(
             due_within=due_within,
+            supersedes=self.string_list(data, "supersedes"),
             title=self.text(data, "title", max_length=120),
             detail=self.text(data, "detail", required=False),
             effort=self.choice(data, "effort", EFFORTS),

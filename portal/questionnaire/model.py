@@ -88,6 +88,9 @@ class Action:
     # The latest plan window this action may fall in (30/60/90), whatever its effort: for fixes
     # that must not wait behind cheaper ones (EDR in a hospital). None: the budget decides.
     due_within: int | None = None
+    # Core questions whose fix this sector action already includes (the sector's vendor-access
+    # fix covers every vendor): when both are gaps, the plan holds this action once, not both.
+    supersedes: tuple[str, ...] = ()
 
     @property
     def owner_label(self) -> str:
@@ -240,15 +243,29 @@ class Tier:
 
 @dataclass(frozen=True)
 class EligibilityRule:
-    """Who may have a service: any of these sectors with any of these ownerships."""
+    """Who may have a service: any of these sectors with any of these ownerships, and, when
+    ``when_question`` is set, that profile question answered with one of ``when_values`` (a
+    rural hospital; a utility that generates power)."""
 
     sectors: frozenset[str] | None  # None: all sectors
     ownership: frozenset[str] | None  # None: any ownership
+    when_question: str | None = None
+    when_values: frozenset[str] = frozenset()
 
-    def admits(self, sectors: tuple[str, ...] | list[str], ownership: str) -> bool:
+    def admits(
+        self,
+        sectors: tuple[str, ...] | list[str],
+        ownership: str,
+        answers: AnswerMap | None = None,
+    ) -> bool:
         if self.sectors is not None and not self.sectors.intersection(sectors):
             return False
-        return self.ownership is None or ownership in self.ownership
+        if self.ownership is not None and ownership not in self.ownership:
+            return False
+        if self.when_question is None:
+            return True
+        # Unknown or unanswered: not shown as eligible (the operator cannot claim it yet).
+        return (answers or {}).get(self.when_question) in self.when_values
 
 
 @dataclass(frozen=True)
@@ -277,8 +294,13 @@ class Tool:
     def requestable(self) -> bool:
         return self.kind == "service"
 
-    def is_eligible(self, sectors: tuple[str, ...] | list[str], ownership: str) -> bool:
-        return any(rule.admits(sectors, ownership) for rule in self.rules)
+    def is_eligible(
+        self,
+        sectors: tuple[str, ...] | list[str],
+        ownership: str,
+        answers: AnswerMap | None = None,
+    ) -> bool:
+        return any(rule.admits(sectors, ownership, answers) for rule in self.rules)
 
 
 @dataclass(frozen=True)

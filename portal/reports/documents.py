@@ -185,6 +185,8 @@ def plan_pdf(assessment: Assessment, *, include_answers: bool = False) -> Pdf:
             {
                 "kind": "plan",
                 "include_answers": include_answers,
+                # Offers end on a date (available_until): a plan is made again each day.
+                "day": utcnow().date().isoformat(),
                 "template": template_version(),
                 "questionnaire": assessment.questionnaire_version.content_hash,
                 "assessment": [

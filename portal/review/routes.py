@@ -31,6 +31,7 @@ from portal.readonly import read_only
 from portal.reports.charts import Bar, priority_bars
 from portal.review import csv_export, decisions, queue, workflow
 from portal.review.forms import CommentForm, DecisionForm, QueueFilterForm
+from portal.scoring.headline import headline
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 REVIEWERS = (Role.COORDINATOR, Role.ADMIN)
@@ -98,6 +99,7 @@ def _detail(
         assessment=assessment,
         questionnaire=state.questionnaire,
         result=state.result,
+        lead=headline(state.questionnaire, state.result),
         rows=state.rows,
         history=history,
         comments=comments,

@@ -97,6 +97,7 @@ def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
         matches={m.tool.id: m for m in matches},
         why_you={m.tool.id: service.gap_titles(questionnaire, m) for m in offered},
         reason_head=service.justification(questionnaire, assessment, []),
+        max_gap_lines=service.MAX_GAP_LINES,
         already=already,
     ), status
 

@@ -55,6 +55,9 @@ def preselected(matches: list[ToolMatch]) -> list[str]:
     return critical or [m.tool.id for m in matches[:1]]
 
 
+MAX_GAP_LINES = 15  # a reason a coordinator reads; the plan lists every gap
+
+
 def justification(
     questionnaire: Questionnaire, assessment: Assessment, matches: list[ToolMatch]
 ) -> str:
@@ -65,13 +68,14 @@ def justification(
         f"Our cyber readiness self-assessment of {when} scored {assessment.overall_score} out "
         f"of 100 ({tier.lower()}). We are asking for these services to close the following gaps:",
     ]
-    seen: set[str] = set()
-    for match in matches:
-        for title in gap_titles(questionnaire, match):
-            if title not in seen:
-                seen.add(title)
-                lines.append(f"- {title}")
-    return "\n".join(lines[:16])
+    titles = list(dict.fromkeys(t for m in matches for t in gap_titles(questionnaire, m)))
+    lines += [f"- {title}" for title in titles[:MAX_GAP_LINES]]
+    if len(titles) > MAX_GAP_LINES:
+        more = len(titles) - MAX_GAP_LINES
+        lines.append(
+            f"- and {more} more gap{'s' if more > 1 else ''}, listed in our remediation plan"
+        )
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)

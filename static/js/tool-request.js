@@ -20,7 +20,12 @@
         if (!seen[title]) { seen[title] = true; lines.push("- " + title); }
       });
     });
-    return lines.slice(0, 16).join("\n");
+    var max = data.max_lines || 15, gaps = lines.length - 1;
+    if (gaps > max) {
+      lines = lines.slice(0, max + 1);
+      lines.push("- and " + (gaps - max) + " more gap" + (gaps - max > 1 ? "s" : "") + ", listed in our remediation plan");
+    }
+    return lines.join("\n");
   }
 
   boxes.forEach(function (box) {

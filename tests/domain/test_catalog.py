@@ -1,31 +1,46 @@
 """The tools catalog: each entry's eligibility, as data, says what its own note says.
 
-The table below is written from the notes (and the team's reference, frameworks.md §7), one
-line per entry: who may have it. Each entry is tried for every sector and ownership; an entry
-missing from the table, or one the data opens wider or narrower than its note, fails.
+Two checks. The table below is a reading of each note (and of the team's reference,
+frameworks.md §7), one line per entry: who may have it, by sector, ownership and the profile
+answers some offers depend on (a rural hospital; a utility that generates power). Each entry is
+tried for every combination; an entry missing from the table, or one the data opens wider or
+narrower, fails. And `test_the_notes_own_words_are_encoded` reads the notes themselves: a note
+that says "rural", "power generation", "SLTT … only" or that banks are excluded must have that
+restriction in its data — so a note edited without its data (or the reverse) fails.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
+from itertools import product
 
 import pytest
 
 from portal.questionnaire import Questionnaire
-from portal.questionnaire.model import OWNERSHIPS, SECTORS
+from portal.questionnaire.model import OWNERSHIPS, SECTORS, Tool
 
-Rule = Callable[[str, str], bool]
-ANYONE: Rule = lambda sector, ownership: True  # noqa: E731
+Profile = Mapping[str, str]
+Rule = Callable[[str, str, Profile], bool]
+ANYONE: Rule = lambda sector, ownership, profile: True  # noqa: E731
 PUBLIC = ("public", "tribal")  # state, local, tribal and territorial (SLTT) entities
+PROFILES: list[Profile] = [
+    {"hospital.rural": rural, "electric.owns_generation": generation}
+    for rural, generation in product(("yes", "no"), repeat=2)
+]
 
 
 def only_sectors(*sectors: str) -> Rule:
-    return lambda sector, ownership: sector in sectors
+    return lambda sector, ownership, profile: sector in sectors
 
 
-def sltt_only(sector: str, ownership: str) -> bool:
+def sltt_only(sector: str, ownership: str, profile: Profile) -> bool:
     return ownership in PUBLIC
+
+
+def rural_hospitals(sector: str, ownership: str, profile: Profile) -> bool:
+    return sector == "hospital" and profile["hospital.rural"] == "yes"
 
 
 ELIGIBLE: dict[str, Rule] = {
@@ -37,8 +52,11 @@ ELIGIBLE: dict[str, Rule] = {
     "cisa_crr": ANYONE,
     "cisa_csa_visit": ANYONE,
     "cisa_kev_catalog": ANYONE,  # public
-    # "on a limited basis" through a CI pilot: hospitals, water and power were the pilots.
-    "cisa_protective_dns": only_sectors("hospital", "water", "electric"),
+    # "on a limited basis" through a CI pilot: hospitals, water and power generation.
+    "cisa_protective_dns": lambda sector, ownership, profile: (
+        sector in ("hospital", "water")
+        or (sector == "electric" and profile["electric.owns_generation"] == "yes")
+    ),
     # significant control systems supporting national critical functions: water and power.
     "cisa_cybersentry": only_sectors("water", "electric"),
     "cisa_cset": ANYONE,
@@ -46,18 +64,18 @@ ELIGIBLE: dict[str, Rule] = {
     "cisa_ai_defense_tools": ANYONE,
     "treasury_ai_clearinghouse": ANYONE,
     # hospitals of any ownership, or SLTT public entities; not private banks, co-ops or IOUs.
-    "cis_mdbr": lambda sector, ownership: sector == "hospital" or ownership in PUBLIC,
+    "cis_mdbr": lambda sector, ownership, profile: sector == "hospital" or ownership in PUBLIC,
     "ms_isac_membership": sltt_only,
     "cis_albert": sltt_only,
     "sltt_edr_program": sltt_only,
     "sector_isac": ANYONE,
     "hhs_405d": only_sectors("hospital"),
-    "rural_hospital_program": only_sectors("hospital"),
-    "rural_hospital_free_year": only_sectors("hospital"),
+    "rural_hospital_program": rural_hospitals,
+    "rural_hospital_free_year": rural_hospitals,
     "csbs_rsat": only_sectors("bank"),
     "doe_c2m2": only_sectors("electric"),
     # co-ops, municipal (public) and small investor-owned (private) electric utilities.
-    "doe_rmuc": lambda sector, ownership: (
+    "doe_rmuc": lambda sector, ownership, profile: (
         sector == "electric" and ownership in ("cooperative", "public", "private")
     ),
     "epa_water_ta": only_sectors("water"),
@@ -87,10 +105,11 @@ def test_eligibility_agrees_with_the_note(questionnaire: Questionnaire, tool_id:
     tool = next(t for t in questionnaire.tools if t.id == tool_id)
     expected = ELIGIBLE[tool_id]
     wrong = [
-        (sector, ownership)
+        (sector, ownership, dict(profile))
         for sector in SECTORS
         for ownership in OWNERSHIPS
-        if tool.is_eligible([sector], ownership) != expected(sector, ownership)
+        for profile in PROFILES
+        if tool.is_eligible([sector], ownership, profile) != expected(sector, ownership, profile)
     ]
     assert not wrong, f"{tool_id}: the data disagrees with the note for {wrong}"
     assert tool.requestable is (tool_id not in RESOURCES)
@@ -113,3 +132,72 @@ def test_the_facts_the_expert_flagged_are_current(questionnaire: Questionnaire) 
     assert "2026" in tools["slcgp_grant"].eligibility_note
     assert tools["rural_hospital_free_year"].available_until == date(2025, 6, 30)
     assert "pilot" in tools["cisa_protective_dns"].eligibility_note
+
+
+def _admitted(tool: Tool) -> list[tuple[str, str, Profile]]:
+    return [
+        (sector, ownership, profile)
+        for sector in SECTORS
+        for ownership in OWNERSHIPS
+        for profile in PROFILES
+        if tool.is_eligible([sector], ownership, profile)
+    ]
+
+
+# (words in a note, what the data must then say about everyone it admits, why)
+NOTE_SIGNALS: list[tuple[str, Callable[[str, str, Profile], bool], str]] = [
+    (
+        r"\brural\b",
+        lambda sector, ownership, profile: (
+            sector != "hospital" or profile["hospital.rural"] == "yes"
+        ),
+        "a rural-only offer must ask whether the hospital is rural",
+    ),
+    (
+        r"power generation",
+        lambda sector, ownership, profile: (
+            sector != "electric" or profile["electric.owns_generation"] == "yes"
+        ),
+        "an offer for power generation must ask whether the utility generates power",
+    ),
+    (
+        r"\bSLTT\b[^.]*\bonly\b|\bonly\b[^.]*\bSLTT\b|^SLTT government entities",
+        lambda sector, ownership, profile: ownership in PUBLIC or sector == "hospital",
+        "an SLTT-only offer must be closed to private, non-profit and co-op owners "
+        "(MDBR's hospital branch aside)",
+    ),
+    (
+        r"banks were not|Private banks",
+        lambda sector, ownership, profile: not (sector == "bank" and ownership == "private"),
+        "a note that excludes banks must not admit them",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "holds", "why"), NOTE_SIGNALS, ids=[s[0] for s in NOTE_SIGNALS]
+)
+def test_the_notes_own_words_are_encoded(
+    questionnaire: Questionnaire, pattern: str, holds: Callable[[str, str, Profile], bool], why: str
+) -> None:
+    saying = [
+        t for t in questionnaire.tools if re.search(pattern, " ".join(t.eligibility_note.split()))
+    ]
+    assert saying, f"no note says {pattern!r}: the signal tests nothing"
+    for tool in saying:
+        wrong = [a for a in _admitted(tool) if not holds(*a)]
+        assert not wrong, f"{tool.id}: {why}; admitted {wrong[:3]}"
+
+
+def test_the_note_reader_catches_the_expert_s_cases(questionnaire: Questionnaire) -> None:
+    """Without their conditions, the rural programs and Protective DNS fail the signals above."""
+    from dataclasses import replace
+
+    from portal.questionnaire.model import EligibilityRule
+
+    loose = EligibilityRule(frozenset({"hospital", "water", "electric"}), None)
+    dns = replace(
+        next(t for t in questionnaire.tools if t.id == "cisa_protective_dns"), rules=(loose,)
+    )
+    _, holds, _ = NOTE_SIGNALS[1]
+    assert any(not holds(*a) for a in _admitted(dns))

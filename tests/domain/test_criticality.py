@@ -30,6 +30,7 @@ RULE_CASES = {
         "core.msp_access",
         # Direct remote access to SCADA without a VPN and MFA.
         "water.remote_access_mfa",
+        "electric.remote_access_mfa",
         "water.remote_tools_left_on",
         "electric.vendor_remote_access",
         "hospital.device_vendor_remote_access",

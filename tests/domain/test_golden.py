@@ -5,16 +5,17 @@ response 16, workforce 8, governance 10 — they sum to 100, so
 overall = Σ weight × priority score / 100.
 
 Shown question weight per priority, counted from `flask questionnaire outline` (questionnaire
-2026.2: bank.glba_security_program adds 2 to bank governance; electric.cip_003_low_impact adds 3
-to electric governance when the utility is NERC-registered, as every profile "yes" says):
+2026.2: bank.glba_security_program and bank.independent_review add 2 each to bank governance;
+electric.cip_003_low_impact adds 3 to electric governance when the utility is NERC-registered, as
+every profile "yes" says; electric.remote_access_mfa adds 3 to electric access when it runs OT):
 
                  vuln  access  expo  detect  resp  work  gov
   hospital, OT    26     34     28     18     26    16    21
-  bank, OT        21     35     25     19     24    17    28
+  bank, OT        21     35     25     19     24    17    30
   water, OT       23     30     34     17     30    16    21
-  electric, OT    24     32     31     19     27    17    22
+  electric, OT    24     35     31     19     27    17    22
   hospital, none  17     29     19     18     26    13    16   (every profile answer "no")
-  bank, none      19     30     17     17     24    15    24
+  bank, none      19     30     17     17     24    15    26
   water, none     19     22     17     15     24    14    15
   electric, none  22     25     19     17     27    15    15
 
@@ -81,15 +82,15 @@ SET_B = {
         ),
     ),
     # bank: + bank.callback_verification (governance 3). access 32/35 = 91.4 → 91;
-    # governance 25/28 = 89.3 → 89 (28 since bank.glba_security_program, weight 2, joined
-    # governance); overall 100 − (18×300/35 + 10×300/28)/100 = 97.39 → 97.
+    # governance 27/30 = 90 (30 since bank.glba_security_program and bank.independent_review,
+    # weight 2 each, joined governance); overall 100 − (18×300/35 + 10×300/30)/100 = 97.46 → 97.
     # Call-back: 3 × 10 / (low 1 + free 0) = 30 > 18 → first.
     "bank": (
         "bank.callback_verification",
         Expected(
             97,
             "at_risk",
-            {"access": 91, "governance": 89},
+            {"access": 91, "governance": 90},
             ["bank.callback_verification", "core.mfa_remote_email"],
         ),
     ),
@@ -104,14 +105,15 @@ SET_B = {
             ["water.manual_operation", "core.mfa_remote_email"],
         ),
     ),
-    # electric: + electric.field_default_passwords (access 3). access 26/32 = 81.25 → 81;
-    # overall 100 − 18 × 18.75/100 = 96.625 → 97. Field passwords: 54 / 2 = 27 → first.
+    # electric: + electric.field_default_passwords (access 3). access 29/35 = 82.86 → 83 (35
+    # since electric.remote_access_mfa, weight 3, joined access in 2026.2);
+    # overall 100 − 18 × 17.14/100 = 96.91 → 97. Field passwords: 54 / 2 = 27 → first.
     "electric": (
         "electric.field_default_passwords",
         Expected(
             97,
             "at_risk",
-            {"access": 81},
+            {"access": 83},
             ["electric.field_default_passwords", "core.mfa_remote_email"],
         ),
     ),

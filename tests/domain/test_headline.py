@@ -40,6 +40,7 @@ def test_a_bank_at_89_held_down_says_what_it_would_rate_and_what_holds_it(
     assert f"add up to {result.overall_score} of 100, which would rate {would_rate}" in lead.text
     assert "3 critical gaps hold the rating at At risk" in lead.text
     assert "Fix them first" in lead.text
+    assert "one is enough to undo the rest" in lead.text
     mfa = questionnaire.question("core.mfa_remote_email").action
     assert mfa is not None
     assert mfa.title in lead.critical_fixes
@@ -69,4 +70,28 @@ def test_an_uncapped_score_at_the_bottom_still_names_its_critical_fixes(
     lead = headline(questionnaire, result)
     assert not lead.capped and lead.title == "At risk"
     assert lead.text == questionnaire.tier("at_risk").description
-    assert len(lead.critical_fixes) == len(result.critical_gaps) > 5
+    # 12 critical gaps, 10 fixes: the EHR and medical-device vendor fixes include the core MFA
+    # and vendor-access fixes.
+    assert len(result.critical_gaps) == 12 and len(lead.critical_fixes) == 10
+
+
+def test_a_gap_you_are_unsure_of_says_find_out(questionnaire: Questionnaire) -> None:
+    answers = answers_for(questionnaire, "water", "yes")
+    answers["core.offline_backups"] = DONT_KNOW
+    result = score_assessment(questionnaire, questionnaire.modules_for(["water"]), answers)
+    lead = headline(questionnaire, result)
+    assert lead.capped and "Find it out first" in lead.text and "Fix it first" not in lead.text
+
+
+def test_a_fix_a_sector_action_includes_is_listed_once(questionnaire: Questionnaire) -> None:
+    """A hospital without MFA anywhere has two critical gaps (core MFA, EHR remote MFA) but one
+    fix to make: the EHR fix covers email and every remote way in."""
+    answers = answers_for(questionnaire, "hospital", "yes")
+    answers["core.mfa_remote_email"] = "no"
+    answers["hospital.ehr_remote_access_mfa"] = "no"
+    result = score_assessment(questionnaire, questionnaire.modules_for(["hospital"]), answers)
+    lead = headline(questionnaire, result)
+    assert len(result.critical_gaps) == 2
+    ehr = questionnaire.question("hospital.ehr_remote_access_mfa").action
+    assert ehr is not None
+    assert lead.critical_fixes == (ehr.title,)

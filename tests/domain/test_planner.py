@@ -118,14 +118,91 @@ def test_an_offer_that_has_ended_is_not_offered(questionnaire: Questionnaire) ->
     answers = worst_everything(questionnaire, "hospital")
     result = score_assessment(questionnaire, questionnaire.modules_for(["hospital"]), answers)
     before = build_plan(
-        questionnaire, result, sectors=["hospital"], ownership="public", today=date(2025, 1, 1)
+        questionnaire,
+        result,
+        sectors=["hospital"],
+        ownership="public",
+        today=date(2025, 1, 1),
+        answers=answers,
     )
     after = build_plan(
-        questionnaire, result, sectors=["hospital"], ownership="public", today=date(2026, 12, 1)
+        questionnaire,
+        result,
+        sectors=["hospital"],
+        ownership="public",
+        today=date(2026, 12, 1),
+        answers=answers,
     )
     ended = "rural_hospital_free_year"
+    assert answers["hospital.rural"] == "yes"
     assert ended in {m.tool.id for m in before.tools}
     assert ended not in {m.tool.id for m in after.tools}
+    # Without a date the planner uses today's: an ended offer is never made by default.
+    assert ended not in {
+        m.tool.id
+        for m in build_plan(
+            questionnaire, result, sectors=["hospital"], ownership="public", answers=answers
+        ).tools
+    }
+
+
+def test_rural_only_offers_go_to_rural_hospitals_only(questionnaire: Questionnaire) -> None:
+    answers = worst_everything(questionnaire, "hospital")
+    result = score_assessment(questionnaire, questionnaire.modules_for(["hospital"]), answers)
+
+    def offered(rural: str) -> set[str]:
+        plan = build_plan(
+            questionnaire,
+            result,
+            sectors=["hospital"],
+            ownership="nonprofit",
+            answers={**answers, "hospital.rural": rural},
+        )
+        return {m.tool.id for m in plan.tools}
+
+    assert "rural_hospital_program" in offered("yes")
+    assert "rural_hospital_program" not in offered("no")
+    assert "rural_hospital_program" not in offered("dont_know")
+
+
+def test_a_sector_fix_that_includes_a_core_fix_is_planned_once(
+    questionnaire: Questionnaire,
+) -> None:
+    """The hospital's vendor-access fix covers every vendor: with both gaps open, the plan holds
+    one action that also closes the core gap, and it stays critical."""
+    answers = worst_everything(questionnaire, "hospital")
+    result = score_assessment(questionnaire, questionnaire.modules_for(["hospital"]), answers)
+    plan = build_plan(questionnaire, result, sectors=["hospital"], ownership="public")
+    planned = {a.question_id: a for a in plan.actions}
+    assert "core.vendor_remote_access" not in planned
+    assert "core.mfa_remote_email" not in planned
+    vendor = planned["hospital.device_vendor_remote_access"]
+    assert vendor.also_closes == ("core.vendor_remote_access",)
+    assert vendor.critical and vendor.window == 30
+    assert planned["hospital.ehr_remote_access_mfa"].also_closes == ("core.mfa_remote_email",)
+    # With the sector gap closed, the core gap gets its own action again.
+    answers["hospital.device_vendor_remote_access"] = max(
+        questionnaire.question("hospital.device_vendor_remote_access").options,
+        key=lambda o: o.points or 0,
+    ).value
+    result = score_assessment(questionnaire, questionnaire.modules_for(["hospital"]), answers)
+    plan = build_plan(questionnaire, result, sectors=["hospital"], ownership="public")
+    assert "core.vendor_remote_access" in {a.question_id for a in plan.actions}
+
+
+def test_what_the_first_30_days_overrun_is_taken_from_the_later_windows(
+    questionnaire: Questionnaire,
+) -> None:
+    """The budget counts from day one: critical fixes that overrun the first window use up the
+    later ones, so nothing that could wait is scheduled on top of them."""
+    answers = worst_everything(questionnaire, "water")
+    result = score_assessment(questionnaire, questionnaire.modules_for(["water"]), answers)
+    plan = build_plan(questionnaire, result, sectors=["water"], ownership="public")
+    assert plan.effort_in(30) > sum(WINDOW_BUDGET.values())  # criticals alone exceed 90 days
+    assert plan.over_budget(30) and plan.over_budget(90)
+    waiting = [a for a in plan.actions if a.window in (60, 90)]
+    assert all(a.action.due_within is not None for a in waiting)  # only what cannot wait
+    assert plan.overrun_before(60) == plan.effort_in(30) - WINDOW_BUDGET[30]
 
 
 def test_the_first_steps_are_the_top_of_the_ranking(questionnaire: Questionnaire) -> None:

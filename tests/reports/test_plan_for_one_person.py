@@ -50,8 +50,8 @@ def test_a_typical_small_hospital_gets_a_plan_of_at_most_12_pages(
     assert first_page_with(pages, "Appendix: the backlog") is not None
     assert first_page_with(pages, "Appendix: every answer") is None
     text = " ".join(pages)
-    assert "OVER BUDGET" in text  # eleven critical gaps do not fit one person's 30 days
-    assert "get help for them" in text
+    assert "OVER BUDGET" in text  # ten critical fixes do not fit one person's 30 days
+    assert "get help with them" in text and "approve outside help" in text
     assert not re.search(r"\bit lead\b|it_lead", text)  # owners read as words, not ids
     assert "IT lead" in text
 
@@ -92,15 +92,33 @@ def test_the_results_page_opens_with_the_first_five_and_a_backlog_note(
     assert f"/assessments/{assessment_id}/plan.pdf?answers=1" in html
 
 
-def test_a_capped_score_leads_with_what_holds_it_down(app: Flask, client: FlaskClient) -> None:
-    """The typical co-op scores 40 ("Developing") but twelve critical gaps hold it at
-    "At risk": the page says so instead of the bottom tier's description."""
-    assessment_id, email = submit_typical(app, "electric")
-    login(client, email)
+def test_a_capped_score_leads_with_what_holds_it_down(
+    app: Flask, client: FlaskClient, world: World, pdf_cache: Any
+) -> None:
+    """The expert's bank case, as a hospital: everything in place but two critical gaps. The
+    total rates Advanced; the page, the PDF and the coordinator say what holds it at At risk,
+    never the bottom tier's "Basic protections are missing"."""
+
+    def two_gaps(question: Question) -> str:
+        if question.id in ("core.offline_backups", "hospital.ehr_downtime_procedures"):
+            return min(question.options, key=lambda o: o.points or 0).value
+        if question.profile:
+            return "yes" if question.option("yes") else question.options[0].value
+        return max(question.options, key=lambda o: o.points or 0).value
+
+    assessment_id = submit_assessment(app, world, answer=two_gaps)
+    login(client, world.operator_a)
     html = client.get(f"/assessments/{assessment_id}/results").get_data(as_text=True)
-    assert "Developing on points, held at At risk by 12 critical gaps" in html
+    assert "Advanced on points, held at At risk by 2 critical gaps" in html
     assert "Basic protections are missing" not in html
-    assert "which would rate Developing" in html
+    assert "which would rate Advanced" in html and "Fix them first" in html
+    text = " ".join(pages_text(client.get(f"/assessments/{assessment_id}/plan.pdf").get_data()))
+    assert "Advanced on points, held at At risk by 2 critical gaps" in text
+    assert "Basic protections are missing" not in text
+    coordinator = app.test_client()
+    login(coordinator, world.coordinator_x)
+    review = coordinator.get(f"/review/assessments/{assessment_id}").get_data(as_text=True)
+    assert "Advanced on points, held at At risk by 2 critical gaps" in review
 
 
 def test_nothing_to_do_shows_no_empty_plan_heading(
