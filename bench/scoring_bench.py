@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from portal.dataset import Answerer
+from portal.devdata.dataset import Answerer
 from portal.questionnaire import load_directory
 from portal.scoring import score_assessment
 
