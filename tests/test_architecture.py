@@ -12,7 +12,10 @@ PORTAL = Path(__file__).resolve().parent.parent / "portal"
 
 # Lowest first. A module belongs to the layer of the longest prefix that names it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("domain core", ("portal.questionnaire", "portal.scoring", "portal.remediation")),
+    (
+        "domain core",
+        ("portal.questionnaire", "portal.scoring", "portal.remediation", "portal.kev"),
+    ),
     (
         "foundation",
         (
@@ -56,6 +59,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "portal.review.queue",
             "portal.review.csv_export",
             "portal.admin.directory",
+            "portal.exposure",
         ),
     ),
     ("documents", ("portal.reports",)),
@@ -70,6 +74,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "portal.organizations",
             "portal.main",
             "portal.devmail",
+            "portal.inventory",
         ),
     ),
     ("application", ("portal.app", "portal.cli", "portal.devdata", "portal.worker", "portal")),

@@ -9,7 +9,9 @@ import sys
 def test_domain_core_imports_no_web_or_database_code() -> None:
     code = (
         "import sys\n"
-        "import portal.questionnaire, portal.scoring, portal.remediation\n"
+        "import portal.questionnaire, portal.scoring, portal.remediation, portal.kev.products\n"
+        "from portal.kev.catalog import SNAPSHOT, parse_catalog\n"
+        "parse_catalog(SNAPSHOT.read_bytes())\n"
         "from portal.questionnaire import load_directory\n"
         "from portal.scoring import score_assessment\n"
         "from portal.remediation import build_plan\n"
