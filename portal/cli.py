@@ -12,7 +12,10 @@ from portal.assessments import reminders
 from portal.auth import service
 from portal.config import mail_enabled
 from portal.devdata import dataset
+from portal.exposure import catalog as kev_catalog
+from portal.exposure import inventory, updates
 from portal.extensions import db
+from portal.kev.catalog import SNAPSHOT, CatalogRefused
 from portal.mail import digest, outbox
 from portal.models import Jurisdiction, Organization, Role, User, utcnow
 from portal.questionnaire import QuestionnaireInvalid, load_directory
@@ -27,6 +30,30 @@ DEMO_ORGANIZATIONS = [
     ("Lakeland Electric Cooperative", ["electric"], "cooperative", "small", "Lake"),
 ]
 
+# What the demo organizations run (category, vendor, product, version, internet-facing, MSP):
+# products with real KEV entries, so the demo shows matches, the exposure view and the plan's
+# patch actions once the shipped catalog is imported.
+DEMO_PRODUCTS: dict[str, list[tuple[str, str, str, str, bool, bool]]] = {
+    "hospital": [
+        ("edge", "Fortinet", "FortiGate", "7.0.12", True, False),
+        ("remote_support", "ConnectWise", "ScreenConnect", "23.9", True, True),
+        ("email", "Microsoft", "Exchange Server", "2016 CU23", True, False),
+        ("backup", "Veeam", "Backup & Replication", "12.0", False, False),
+    ],
+    "bank": [
+        ("edge", "Palo Alto Networks", "PAN-OS", "10.2", True, True),
+        ("file_transfer", "Progress", "MOVEit Transfer", "2023.0", True, True),
+    ],
+    "water": [
+        ("control_systems", "Unitronics", "Vision PLC", "", True, False),
+        ("edge", "SonicWall", "SonicOS", "7.0", True, False),
+    ],
+    "electric": [
+        ("edge", "Ivanti", "Connect Secure", "22.7", True, False),
+        ("remote_support", "TeamViewer", "TeamViewer", "15", False, False),
+    ],
+}
+
 
 def register(app: Flask) -> None:
     app.cli.add_command(mail_group)
@@ -35,6 +62,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(questionnaire_group)
     app.cli.add_command(generate_dataset)
+    app.cli.add_command(kev_group)
 
 
 @click.group("questionnaire")
@@ -120,12 +148,22 @@ def seed_demo() -> None:
     )
     for name, sectors, ownership, size, county in DEMO_ORGANIZATIONS:
         email = f"{sectors[0]}@demo.example.org"
-        service.register_organization(
+        operator = service.register_organization(
             service.NewOrganization(name, sectors, ownership, size, "OH", county),
             f"{sectors[0].title()} IT Lead",
             email,
             DEMO_PASSWORD,
         )
+        organization = db.session.get(Organization, operator.organization_id)
+        assert organization is not None
+        for category, vendor, product, version, facing, msp in DEMO_PRODUCTS[sectors[0]]:
+            known = inventory.resolve(vendor, product)  # None until a catalog is imported
+            inventory.add_item(
+                organization,
+                operator,
+                inventory.ProductFields(category, vendor, product, version, facing, msp),
+                known.key if known else None,
+            )
     # Demo addresses cannot receive mail: count them as confirmed, so no banner nags.
     db.session.execute(sa.update(User).values(email_confirmed_at=utcnow()))
     db.session.commit()
@@ -203,3 +241,58 @@ def send_reminders() -> None:
     if mail_enabled(current_app.config):
         counts = outbox.deliver()
         click.echo(f"sent {counts['sent']}, failed {counts['failed']}, later {counts['retry']}")
+
+
+@click.group("kev")
+def kev_group() -> None:
+    """CISA's Known Exploited Vulnerabilities catalog (import it daily from cron)."""
+
+
+@kev_group.command("import")
+@click.argument("source", default=str(SNAPSHOT))
+@with_appcontext
+def kev_import(source: str) -> None:
+    """Import the KEV catalog from a file or an https URL (default: the shipped snapshot).
+
+    CISA's feed: https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json
+    A document that is not a valid catalog is refused and the catalog in use stays as it was.
+    """
+    try:
+        if source.lower().startswith(("http://", "https://")):
+            raw = kev_catalog.fetch(source)
+        else:
+            try:
+                with open(source, "rb") as handle:
+                    raw = handle.read(kev_catalog.MAX_BYTES + 1)
+            except OSError as error:
+                raise CatalogRefused([f"The file cannot be read: {error.strerror}."]) from None
+        report = updates.import_and_notify(raw, source)
+    except CatalogRefused as refusal:
+        db.session.rollback()
+        raise click.ClickException(
+            "Catalog refused; the catalog in use is unchanged:\n  - "
+            + "\n  - ".join(refusal.reasons)
+        ) from None
+    if report.unchanged:
+        click.echo(
+            f"Catalog {report.version} ({report.entries} entries) is already the one in use: "
+            "nothing changed."
+        )
+        return
+    db.session.commit()
+    click.echo(
+        f"Imported catalog {report.version}, released {report.released_at:%Y-%m-%d %H:%M} UTC: "
+        f"{report.entries} entries; {len(report.added)} added, {len(report.changed)} changed, "
+        f"{len(report.removed)} removed."
+    )
+    for label, ids in (
+        ("added", report.added),
+        ("changed", report.changed),
+        ("removed", report.removed),
+    ):
+        if 0 < len(ids) <= 20:
+            click.echo(f"  {label}: {', '.join(ids)}")
+    click.echo(
+        f"{report.resolved_items} inventory item(s) matched a product for the first time; "
+        f"{report.organizations_notified} organization(s) told of new matches."
+    )

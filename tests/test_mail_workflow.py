@@ -212,12 +212,17 @@ def test_the_preferences_page_offers_each_role_its_topics_and_refuses_nonsense(
     login(operator, world.operator_a)
     page = operator.get("/account/notifications").get_data(as_text=True)
     assert "Your coordinator&#39;s decisions" in page and "Reminders" in page
+    assert "Known-exploited flaws in what you run" in page
     assert "New submissions" not in page
     bad = post_form(
         operator, "/account/notifications", {"decisions": "sometimes", "reminders": "on"}
     )
     assert bad.status_code == 400
-    good = post_form(operator, "/account/notifications", {"decisions": "on", "reminders": "off"})
+    good = post_form(
+        operator,
+        "/account/notifications",
+        {"decisions": "on", "exploited": "on", "reminders": "off"},
+    )
     assert good.status_code == 302
     account = operator.get("/account/").get_data(as_text=True)
     assert "Reminders: do not send them" in account

@@ -421,3 +421,87 @@ def tool_request_decided(request: ToolRequest) -> None:
             closing=closing,
         ),
     )
+
+
+# --- known-exploited flaws in what an organization runs ------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExploitedEntry:
+    cve_id: str
+    name: str
+    known_ransomware: bool
+
+
+@dataclass(frozen=True)
+class ExploitedProduct:
+    name: str  # the catalog's name for the product
+    typed: str  # what the organization entered (vendor, product, version)
+    internet_facing: bool
+    entries: list[ExploitedEntry]
+
+
+SHOWN_ENTRIES = 5
+
+
+def exploited_products(
+    organization_id: int,
+    products: list[ExploitedProduct],
+    *,
+    coordinator: User | None,
+    new_entries: bool,
+) -> None:
+    """Tell an organization's operators which of *its own* products are in CISA's KEV catalog.
+    ``coordinator``: the coordinator who asked for this message (None: a new catalog did)."""
+    items = []
+    for product in products:
+        first = product.entries[:SHOWN_ENTRIES]
+        listed = "; ".join(
+            f"{e.cve_id} {e.name}" + (" (used by ransomware gangs)" if e.known_ransomware else "")
+            for e in first
+        )
+        more = len(product.entries) - len(first)
+        items.append(
+            Item(
+                f"{product.name} — on your list as “{product.typed}”"
+                + (", facing the internet" if product.internet_facing else ""),
+                detail=listed + (f"; and {more} more" if more > 0 else ""),
+            )
+        )
+    if coordinator is not None:
+        opening = (
+            f"{one_line(coordinator.full_name, 80)}, your state or local cyber coordinator, asks "
+            "you to check these products on your organization's list: CISA lists flaws in them "
+            "that attackers are using now."
+        )
+        subject = "Your coordinator asks you to check products attackers are exploiting"
+    else:
+        opening = (
+            "CISA has added flaws that attackers are using now to its Known Exploited "
+            "Vulnerabilities list, in products on your organization's list."
+            if new_entries
+            else "Products on your organization's list are in CISA's Known Exploited "
+            "Vulnerabilities list."
+        )
+        subject = "New: flaws attackers are exploiting in products you run"
+    _to_operators(
+        organization_id,
+        "kev_match",
+        "exploited",
+        subject,
+        Message(
+            kind="",
+            to="",
+            subject="",
+            greeting="",
+            paragraphs=[
+                opening,
+                "KEV lists products, not versions: compare your version with each vendor's "
+                "advisory. You may already have the fix. If you do not, patch within days or take "
+                "the product off the internet until you can.",
+            ],
+            items=items,
+            action_label="See what to do, product by product",
+            action_url=link("inventory.index"),
+        ),
+    )

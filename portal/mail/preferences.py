@@ -51,6 +51,15 @@ TOPICS: tuple[Topic, ...] = (
         "on",
     ),
     Topic(
+        "exploited",
+        (Role.OPERATOR,),
+        "Known-exploited flaws in what you run",
+        "CISA adds a flaw in a product on your organization's list, or your coordinator writes "
+        "to the organizations running an exploited product.",
+        ON_OFF,
+        "on",
+    ),
+    Topic(
         "reminders",
         (Role.OPERATOR,),
         "Reminders",

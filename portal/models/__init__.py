@@ -24,6 +24,14 @@ from portal.models.assessments import (
 )
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
+from portal.models.kev import (
+    INVENTORY_CATEGORIES,
+    InventoryItem,
+    KevEntry,
+    KevEntryFamily,
+    KevFamilyName,
+    KevImport,
+)
 from portal.models.mail import DigestItem, NotificationPreference, OutboxMessage, OutboxStatus
 from portal.models.organizations import (
     OWNERSHIP_LABELS,
@@ -42,6 +50,7 @@ from portal.models.requests import ToolRequest, ToolRequestItem, ToolRequestStat
 
 __all__ = [
     "EDITABLE_STATUSES",
+    "INVENTORY_CATEGORIES",
     "OWNERSHIP_LABELS",
     "SECTOR_LABELS",
     "SIZE_LABELS",
@@ -54,9 +63,14 @@ __all__ = [
     "AuditEvent",
     "Base",
     "DigestItem",
+    "InventoryItem",
     "Invitation",
     "Jurisdiction",
     "JurisdictionCounty",
+    "KevEntry",
+    "KevEntryFamily",
+    "KevFamilyName",
+    "KevImport",
     "LoginAttempt",
     "NotificationPreference",
     "Organization",

@@ -1,0 +1,303 @@
+"""The KEV catalog in the database: fetched safely, imported in one transaction, re-matched.
+
+``import_catalog`` upserts every entry, rebuilds the product families and their names, looks
+again (in SQL, for every organization at once) for inventory items the previous catalog could not
+match, and tells the operators of organizations with new matches. A document the domain refuses
+(portal/kev/catalog.py) changes nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import socket
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal import audit
+from portal.extensions import db
+from portal.kev import products
+from portal.kev.catalog import MAX_BYTES, CatalogRefused, KevCatalog, KevEntry, parse_catalog
+from portal.models import (
+    InventoryItem,
+    KevEntryFamily,
+    KevFamilyName,
+    KevImport,
+)
+from portal.models import KevEntry as KevEntryRow
+
+FETCH_TIMEOUT = 20.0  # seconds for the whole download
+STALE_AFTER_DAYS = 7  # CISA adds entries most weekdays; a week-old copy is out of date
+
+
+@dataclass
+class ImportReport:
+    version: str
+    released_at: datetime
+    entries: int
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    resolved_items: int = 0
+    organizations_notified: int = 0
+    import_id: int | None = None  # None: nothing changed, no import recorded
+
+    @property
+    def unchanged(self) -> bool:
+        return self.import_id is None
+
+
+# --- fetching -----------------------------------------------------------------------------------
+
+
+class _HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Any:
+        if not newurl.lower().startswith("https://"):
+            fp.close()
+            raise CatalogRefused([f"The address redirected to {newurl[:100]}, which is not https."])
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def fetch(url: str, *, timeout: float = FETCH_TIMEOUT, context: Any = None) -> bytes:
+    """The document at an https ``url``: at most MAX_BYTES, within ``timeout`` seconds, and never
+    through a redirect to plain http. ``context``: an ssl.SSLContext (tests trust their own CA)."""
+    if not url.lower().startswith("https://"):
+        raise CatalogRefused(["Only https addresses are fetched (CISA's feed is https)."])
+    opener = urllib.request.build_opener(
+        _HttpsOnlyRedirects(), urllib.request.HTTPSHandler(context=context)
+    )
+    # https only (checked above): no file: or other schemes reach the opener.
+    request = urllib.request.Request(url, headers={"User-Agent": "readiness-portal kev import"})  # noqa: S310
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            declared = response.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > MAX_BYTES:
+                raise CatalogRefused([_too_large(int(declared))])
+            data: bytes = response.read(MAX_BYTES + 1)
+    except CatalogRefused:
+        raise
+    except TimeoutError:
+        raise CatalogRefused([f"The address did not answer within {timeout:g} seconds."]) from None
+    except urllib.error.HTTPError as error:
+        error.close()
+        raise CatalogRefused([f"The address answered {error.code} {error.reason}."]) from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, TimeoutError | socket.timeout):
+            raise CatalogRefused(
+                [f"The address did not answer within {timeout:g} seconds."]
+            ) from None
+        raise CatalogRefused([f"The address could not be reached: {str(reason)[:200]}."]) from None
+    if len(data) > MAX_BYTES:
+        raise CatalogRefused([_too_large(len(data))])
+    return data
+
+
+def _too_large(size: int) -> str:
+    limit = MAX_BYTES // 2**20
+    return f"The file is over {limit} MB ({size / 1e6:.1f} MB); a KEV catalog is far smaller."
+
+
+# --- importing ----------------------------------------------------------------------------------
+
+_FIELDS = (
+    "vendor_project",
+    "product",
+    "vulnerability_name",
+    "date_added",
+    "short_description",
+    "required_action",
+    "due_date",
+    "known_ransomware",
+    "notes",
+)
+
+
+def import_catalog(raw: bytes, source: str) -> ImportReport:
+    """Import the catalog in ``raw`` within the caller's transaction (the caller commits).
+
+    Raises :class:`CatalogRefused` (nothing written) for a document that is not a catalog.
+    """
+    catalog = parse_catalog(raw)
+    existing = {row.cve_id: row for row in db.session.scalars(sa.select(KevEntryRow))}
+    incoming = {entry.cve_id: entry for entry in catalog.entries}
+    report = ImportReport(catalog.version, catalog.released_at, len(catalog.entries))
+    report.added = sorted(set(incoming) - set(existing))
+    report.removed = sorted(set(existing) - set(incoming))
+    report.changed = sorted(
+        cve for cve in set(incoming) & set(existing) if _differs(existing[cve], incoming[cve])
+    )
+    latest = latest_import()
+    if (
+        latest is not None
+        and latest.catalog_version == catalog.version
+        and not (report.added or report.removed or report.changed)
+    ):
+        return report  # the same catalog again: nothing to record
+    record = KevImport(
+        catalog_version=catalog.version,
+        released_at=catalog.released_at,
+        source=source[:500],
+        entry_count=len(catalog.entries),
+        added=len(report.added),
+        changed=len(report.changed),
+        removed=len(report.removed),
+    )
+    db.session.add(record)
+    db.session.flush()
+    report.import_id = record.id
+    if report.removed:
+        db.session.execute(sa.delete(KevEntryRow).where(KevEntryRow.cve_id.in_(report.removed)))
+    for cve in report.changed:
+        row = existing[cve]
+        for name, value in _values(incoming[cve]).items():
+            setattr(row, name, value)
+        row.changed_import_id = record.id
+    db.session.add_all(
+        KevEntryRow(
+            cve_id=cve,
+            first_import_id=record.id,
+            changed_import_id=record.id,
+            **_values(incoming[cve]),
+        )
+        for cve in report.added
+    )
+    db.session.flush()
+    _store_families(catalog)
+    report.resolved_items = rematch_unresolved(record.id)
+    _catalog_for.cache_clear()
+    audit.record(
+        "kev.imported",
+        object_type="KevImport",
+        object_id=record.id,
+        version=catalog.version,
+        added=len(report.added),
+        changed=len(report.changed),
+        removed=len(report.removed),
+    )
+    return report
+
+
+def _values(entry: KevEntry) -> dict[str, Any]:
+    values = {name: getattr(entry, name) for name in _FIELDS}
+    values["cwes"] = list(entry.cwes)
+    return values
+
+
+def _differs(row: KevEntryRow, entry: KevEntry) -> bool:
+    return any(getattr(row, name) != getattr(entry, name) for name in _FIELDS) or list(
+        row.cwes or []
+    ) != list(entry.cwes)
+
+
+def _store_families(catalog: KevCatalog) -> None:
+    """Which families each entry belongs to, and every name of every family (rebuilt whole: about
+    2,000 and 1,300 rows)."""
+    known = products.ProductCatalog(products.load_curated(), catalog.entries)
+    db.session.execute(sa.delete(KevEntryFamily))
+    db.session.execute(sa.delete(KevFamilyName))
+    db.session.execute(
+        sa.insert(KevEntryFamily),
+        [
+            {"family_key": key, "cve_id": cve}
+            for cve, keys in known.entry_families.items()
+            for key in keys
+        ],
+    )
+    db.session.execute(
+        sa.insert(KevFamilyName),
+        [
+            {"name": name[:300], "family_key": key, "label": known.families[key].label[:400]}
+            for name, key in known.names.items()
+            if name
+        ],
+    )
+
+
+def rematch_unresolved(import_id: int) -> int:
+    """Give every inventory item that matched no family a family, where its name now has one —
+    one UPDATE for every organization. Returns how many items found one."""
+    name_matches = sa.select(KevFamilyName.family_key).where(
+        KevFamilyName.name == InventoryItem.match_name
+    )
+    result = db.session.execute(
+        sa.update(InventoryItem)
+        .where(InventoryItem.family_key.is_(None), sa.exists(name_matches))
+        .values(family_key=name_matches.scalar_subquery(), resolved_import_id=import_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def latest_import() -> KevImport | None:
+    return db.session.scalar(sa.select(KevImport).order_by(KevImport.id.desc()).limit(1))
+
+
+def previous_import(before: KevImport) -> KevImport | None:
+    return db.session.scalar(
+        sa.select(KevImport).where(KevImport.id < before.id).order_by(KevImport.id.desc()).limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class CatalogStatus:
+    version: str
+    released_at: datetime
+    imported_at: datetime
+    entries: int
+
+    def age_days(self, now: datetime) -> int:
+        return (now - self.released_at).days
+
+    def stale(self, now: datetime) -> bool:
+        return self.age_days(now) > STALE_AFTER_DAYS
+
+
+def status() -> CatalogStatus | None:
+    """The catalog in use, in one query (the admin page counts its queries)."""
+    entries = sa.select(sa.func.count()).select_from(KevEntryRow).scalar_subquery()
+    row = db.session.execute(
+        sa.select(KevImport.catalog_version, KevImport.released_at, KevImport.imported_at, entries)
+        .order_by(KevImport.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return CatalogStatus(row[0], row[1], row[2], int(row[3] or 0))
+
+
+@functools.lru_cache(maxsize=2)
+def _catalog_for(import_key: tuple[int, str] | None) -> products.ProductCatalog:
+    rows = db.session.scalars(sa.select(KevEntryRow)).all()
+    entries = [
+        KevEntry(
+            r.cve_id,
+            r.vendor_project,
+            r.product,
+            r.vulnerability_name,
+            r.date_added,
+            r.short_description,
+            r.required_action,
+            r.due_date,
+            r.known_ransomware,
+            r.notes,
+            tuple(r.cwes or ()),
+        )
+        for r in rows
+    ]
+    return products.ProductCatalog(products.load_curated(), entries)
+
+
+def product_catalog() -> products.ProductCatalog:
+    """The families of the catalog as last imported (built once per import, per process: the key
+    is the import's id and time, so a process notices another's import)."""
+    latest = db.session.execute(
+        sa.select(KevImport.id, KevImport.imported_at).order_by(KevImport.id.desc()).limit(1)
+    ).first()
+    return _catalog_for((latest[0], latest[1].isoformat()) if latest else None)

@@ -1,0 +1,242 @@
+"""What an organization runs ("products"), and which of it is in the KEV catalog.
+
+An item keeps what the person typed (vendor, product, version) and the product family it was
+matched to — by its exact name, or by the suggestion the person picked — or none ("matches
+nothing", kept with the caveat). Each change writes an audit row; nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from portal import audit
+from portal.exposure.catalog import product_catalog
+from portal.extensions import db
+from portal.kev.catalog import KevEntry
+from portal.kev.exposure import ProductInUse, ProductMatch, rank_entries, rank_matches
+from portal.kev.products import Family, normalise
+from portal.models import INVENTORY_CATEGORIES, InventoryItem, KevEntryFamily, Organization, User
+from portal.models import KevEntry as KevEntryRow
+
+MAX_ITEMS = 200  # an inventory, not a CMDB: what is worth matching against KEV
+
+
+class InventoryError(ValueError):
+    """A change refused, with a sentence a person understands."""
+
+
+@dataclass(frozen=True)
+class ProductFields:
+    category: str
+    vendor: str
+    product: str
+    version: str
+    internet_facing: bool
+    managed_by_msp: bool
+
+
+def items_of(organization_id: int) -> list[InventoryItem]:
+    return list(
+        db.session.scalars(
+            sa.select(InventoryItem)
+            .where(InventoryItem.organization_id == organization_id)
+            .order_by(
+                InventoryItem.category, sa.func.lower(InventoryItem.product), InventoryItem.id
+            )
+        )
+    )
+
+
+def match_name(vendor: str, product: str) -> str:
+    return normalise(f"{vendor} {product}")[:300]
+
+
+def resolve(vendor: str, product: str) -> Family | None:
+    return product_catalog().resolve(vendor, product)
+
+
+def suggest(vendor: str, product: str, limit: int = 5) -> list[Family]:
+    catalog = product_catalog()
+    found = catalog.suggest(f"{vendor} {product}", limit)
+    if product.strip():
+        found += [f for f in catalog.suggest(product, limit) if f not in found]
+    return found[:limit]
+
+
+def family(key: str | None) -> Family | None:
+    return product_catalog().families.get(key) if key else None
+
+
+def family_labels() -> list[str]:
+    """Names for the product field's suggestions (an HTML datalist: no script needed)."""
+    return sorted({f.label for f in product_catalog().families.values()}, key=str.lower)
+
+
+def add_item(
+    organization: Organization, user: User, fields: ProductFields, family_key: str | None
+) -> InventoryItem:
+    count = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(InventoryItem)
+        .where(InventoryItem.organization_id == organization.id)
+    )
+    if (count or 0) >= MAX_ITEMS:
+        raise InventoryError(
+            f"Your list already has {MAX_ITEMS} products. Remove ones you no longer run first."
+        )
+    item = InventoryItem(organization_id=organization.id)
+    _fill(item, user, fields, family_key)
+    db.session.add(item)
+    db.session.flush()
+    audit.record_for(item, "inventory.added", actor=user, product=item.product[:80])
+    return item
+
+
+def update_item(
+    item: InventoryItem, user: User, fields: ProductFields, family_key: str | None
+) -> None:
+    _fill(item, user, fields, family_key)
+    db.session.flush()
+    audit.record_for(item, "inventory.changed", actor=user, product=item.product[:80])
+
+
+def delete_item(item: InventoryItem, user: User) -> None:
+    audit.record_for(item, "inventory.removed", actor=user, product=item.product[:80])
+    db.session.delete(item)
+    db.session.flush()
+
+
+def _fill(item: InventoryItem, user: User, fields: ProductFields, family_key: str | None) -> None:
+    if family_key is not None and family(family_key) is None:
+        raise InventoryError("That product is no longer in the catalog. Pick it again.")
+    item.category = fields.category
+    item.vendor = fields.vendor
+    item.product = fields.product
+    item.version = fields.version
+    item.internet_facing = fields.internet_facing
+    item.managed_by_msp = fields.managed_by_msp
+    item.family_key = family_key
+    item.match_name = match_name(fields.vendor, fields.product)
+    item.updated_by_id = user.id
+
+
+def in_use(item: InventoryItem) -> ProductInUse:
+    known = family(item.family_key)
+    return ProductInUse(
+        id=item.id,
+        category=item.category,
+        vendor=item.vendor,
+        product=item.product,
+        version=item.version,
+        internet_facing=item.internet_facing,
+        managed_by_msp=item.managed_by_msp,
+        family_key=item.family_key,
+        family_label=known.label if known else None,
+    )
+
+
+def as_entry(row: KevEntryRow) -> KevEntry:
+    return KevEntry(
+        row.cve_id,
+        row.vendor_project,
+        row.product,
+        row.vulnerability_name,
+        row.date_added,
+        row.short_description,
+        row.required_action,
+        row.due_date,
+        row.known_ransomware,
+        row.notes,
+        tuple(row.cwes or ()),
+    )
+
+
+def matches_for(organization_id: int) -> tuple[ProductMatch, ...]:
+    """Each matched product of the organization with its catalog entries, most urgent first."""
+    rows = db.session.execute(
+        sa.select(InventoryItem, KevEntryRow)
+        .join(KevEntryFamily, KevEntryFamily.family_key == InventoryItem.family_key)
+        .join(KevEntryRow, KevEntryRow.cve_id == KevEntryFamily.cve_id)
+        .where(InventoryItem.organization_id == organization_id)
+    ).all()
+    by_item: dict[int, tuple[InventoryItem, list[KevEntry]]] = {}
+    for item, entry in rows:
+        by_item.setdefault(item.id, (item, []))[1].append(as_entry(entry))
+    return rank_matches(
+        [ProductMatch(in_use(item), rank_entries(entries)) for item, entries in by_item.values()]
+    )
+
+
+def match_counts(organization_id: int) -> dict[int, int]:
+    """Item id → number of catalog entries it matches (for the list page)."""
+    rows = db.session.execute(
+        sa.select(InventoryItem.id, sa.func.count(KevEntryFamily.cve_id))
+        .join(KevEntryFamily, KevEntryFamily.family_key == InventoryItem.family_key)
+        .where(InventoryItem.organization_id == organization_id)
+        .group_by(InventoryItem.id)
+    ).all()
+    counts: dict[int, int] = defaultdict(int)
+    counts.update({item_id: n for item_id, n in rows})
+    return counts
+
+
+def restore(organization: Organization, user: User, items: object) -> tuple[int, int]:
+    """Add the products of an exported assessment file to the organization's list (those it has
+    not already); returns (added, skipped). Each item is checked like a typed one."""
+    if not isinstance(items, list):
+        return 0, 0
+    have = {
+        (i.category, i.vendor.lower(), i.product.lower(), i.version.lower())
+        for i in items_of(organization.id)
+    }
+    added = skipped = 0
+    for raw in items[:MAX_ITEMS]:
+        fields = _fields_from_json(raw)
+        if fields is None:
+            skipped += 1
+            continue
+        key = (
+            fields.category,
+            fields.vendor.lower(),
+            fields.product.lower(),
+            fields.version.lower(),
+        )
+        if key in have:
+            continue
+        known = resolve(fields.vendor, fields.product)
+        try:
+            add_item(organization, user, fields, known.key if known else None)
+        except InventoryError:
+            skipped += 1
+            break
+        have.add(key)
+        added += 1
+    return added, skipped
+
+
+def _fields_from_json(raw: object) -> ProductFields | None:
+    if not isinstance(raw, dict):
+        return None
+    texts = {k: raw.get(k, "") for k in ("category", "vendor", "product", "version")}
+    if not all(isinstance(v, str) for v in texts.values()):
+        return None
+    if texts["category"] not in INVENTORY_CATEGORIES or not texts["product"].strip():
+        return None
+    if len(texts["vendor"]) > 120 or len(texts["product"]) > 160 or len(texts["version"]) > 60:
+        return None
+    if any("\x00" in v for v in texts.values()):
+        return None
+    flags = (raw.get("internet_facing", False), raw.get("managed_by_msp", False))
+    if not all(isinstance(f, bool) for f in flags):
+        return None
+    return ProductFields(
+        texts["category"],
+        texts["vendor"].strip(),
+        texts["product"].strip(),
+        texts["version"].strip(),
+        flags[0],
+        flags[1],
+    )
