@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from portal.assessments.reading import answer_rows, answer_values, questionnaire_of
+from portal.exposure import inventory
+from portal.kev.exposure import ProductMatch
 from portal.models import Answer, Assessment, utcnow
 from portal.questionnaire.model import Questionnaire
 from portal.remediation import Plan, build_plan
@@ -50,7 +52,13 @@ class AssessmentState:
             ownership=organization.ownership.value,
             today=utcnow().date(),
             answers=self.values,
+            exploited=self.exploited,
         )
+
+    @cached_property
+    def exploited(self) -> tuple[ProductMatch, ...]:
+        """The organization's products in CISA's KEV catalog, as its list is now."""
+        return inventory.matches_for(self.assessment.organization_id)
 
 
 def load(assessment: Assessment, rows: dict[str, Answer] | None = None) -> AssessmentState:

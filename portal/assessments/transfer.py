@@ -10,6 +10,7 @@ from portal.assessments.errors import AssessmentError
 from portal.assessments.lifecycle import new_draft
 from portal.assessments.reading import NOTE_MAX_LENGTH, questionnaire_of, storable
 from portal.assessments.state import AssessmentState
+from portal.exposure import inventory
 from portal.extensions import db
 from portal.models import Answer, Assessment, Organization, User, utcnow
 
@@ -36,6 +37,8 @@ def export(state: AssessmentState) -> dict[str, Any]:
             qid: {"value": row.value, "note": row.note} for qid, row in sorted(state.rows.items())
         },
         "scores": state.result.as_dict(),
+        # What the organization runs (kept across assessments; restored on import).
+        "inventory": [item.as_json() for item in inventory.items_of(assessment.organization_id)],
     }
 
 
@@ -44,6 +47,8 @@ class ImportReport:
     assessment: Assessment
     imported: int
     skipped: list[str]
+    products_added: int = 0
+    products_skipped: int = 0
 
 
 def import_into_new_draft(organization: Organization, user: User, data: Any) -> ImportReport:
@@ -84,7 +89,13 @@ def import_into_new_draft(organization: Organization, user: User, data: Any) -> 
         )
         imported += 1
     db.session.flush()
+    products_added, products_skipped = inventory.restore(organization, user, data.get("inventory"))
     audit.record_for(
-        assessment, "assessment.imported", actor=user, imported=imported, skipped=len(skipped)
+        assessment,
+        "assessment.imported",
+        actor=user,
+        imported=imported,
+        skipped=len(skipped),
+        products=products_added,
     )
-    return ImportReport(assessment, imported, skipped)
+    return ImportReport(assessment, imported, skipped, products_added, products_skipped)

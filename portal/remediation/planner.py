@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
-from portal.questionnaire.model import Action, AnswerMap, Questionnaire, Tool
+from portal.kev.exposure import ProductMatch
+from portal.questionnaire.model import Action, AnswerMap, Questionnaire, Resource, Tool
 from portal.scoring.engine import Gap, ScoreResult
 
 EFFORT_POINTS = {"low": 1, "medium": 2, "high": 4}
@@ -58,6 +59,8 @@ class PlannedAction:
     effort_points: int
     tools: tuple[str, ...]  # eligible catalog tools this gap qualifies the organization for
     also_closes: tuple[str, ...] = ()  # gaps of core questions this action's fix includes
+    why: str | None = None  # instead of the question's "why" (a known-exploited product's)
+    kev: ProductMatch | None = None  # the product and its KEV entries, for a patch action
 
 
 @dataclass(frozen=True)
@@ -156,12 +159,14 @@ def build_plan(
     ownership: str,
     today: date | None = None,
     answers: AnswerMap | None = None,
+    exploited: tuple[ProductMatch, ...] | list[ProductMatch] = (),
 ) -> Plan:
     """Plan the actions for ``result``'s gaps for an organization of these sectors and ownership.
 
     ``today`` (default: the date today): offers that ended before it (``available_until``) are
     left out. ``answers``: the profile answers some eligibility rules depend on (a rural
-    hospital); without them such offers are not made.
+    hospital); without them such offers are not made. ``exploited``: products the organization
+    runs that are in CISA's KEV catalog; each becomes a patch action (see :func:`kev_action`).
     """
     today = today or date.today()
     open_tools = [
@@ -184,36 +189,46 @@ def build_plan(
             candidates.append((gap, question.action))
     candidates, also_closes, critical_via = _merge_superseded(candidates)
 
-    # Critical first; then most risk reduced per effort-and-cost point; then the id, so ties
-    # always break the same way.
-    candidates.sort(
-        key=lambda c: (
-            not (c[0].critical or c[0].question_id in critical_via),
-            -(c[0].severity / _cost_of(c[1]) if _cost_of(c[1]) else c[0].severity * 2),
-            c[1].effort != "low",
-            c[0].question_id,
+    planned = [
+        _Candidate(
+            gap.question_id,
+            gap.priority,
+            gap.critical or gap.question_id in critical_via,
+            gap.severity,
+            action,
+            also_closes.get(gap.question_id, ()),
         )
-    )
+        for gap, action in candidates
+    ]
+    planned += [
+        _Candidate(KEV_QUESTION, "vulnerabilities", m.critical, Fraction(0), kev_action(m), kev=m)
+        for m in exploited
+    ]
+    # Critical first, known-exploited products leading them (attackers are using those flaws
+    # now); then most risk reduced per effort-and-cost point; then the id, so ties always break
+    # the same way.
+    planned.sort(key=_rank_key)
     spent = dict.fromkeys(WINDOWS, 0)
     actions: list[PlannedAction] = []
-    for rank, (gap, action) in enumerate(candidates, start=1):
-        effort = EFFORT_POINTS[action.effort]
-        critical = gap.critical or gap.question_id in critical_via
-        window = _window_for(critical, action, effort, spent)
+    for rank, item in enumerate(planned, start=1):
+        effort = EFFORT_POINTS[item.action.effort]
+        window = _window_for(item.critical, item.action, effort, spent)
         if window is not None:
             spent[window] += effort
         actions.append(
             PlannedAction(
                 rank=rank,
-                question_id=gap.question_id,
-                priority=gap.priority,
-                critical=critical,
+                question_id=item.question_id,
+                priority=item.priority,
+                critical=item.critical,
                 window=window,
-                action=action,
-                risk_reduction=gap.severity,
+                action=item.action,
+                risk_reduction=item.severity,
                 effort_points=effort,
-                tools=tuple(t for t in action.tools if t in services),
-                also_closes=also_closes.get(gap.question_id, ()),
+                tools=tuple(t for t in item.action.tools if t in services),
+                also_closes=item.also_closes,
+                why=_kev_why(item.kev) if item.kev else None,
+                kev=item.kev,
             )
         )
     return Plan(
@@ -254,6 +269,74 @@ def first_steps(
     ]
     steps += [unknown(t) for t in find_out if not t.critical]
     return tuple(steps[:FIRST_STEPS])
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    question_id: str
+    priority: str
+    critical: bool
+    severity: Fraction
+    action: Action
+    also_closes: tuple[str, ...] = ()
+    kev: ProductMatch | None = None
+
+
+def _rank_key(c: _Candidate) -> tuple[bool, bool, Fraction, bool, str, str]:
+    cost = _cost_of(c.action)
+    value = c.severity / cost if cost else c.severity * 2
+    return (
+        not c.critical,
+        c.kev is None,
+        -value,
+        c.action.effort != "low",
+        c.question_id,
+        c.kev.product.name.lower() if c.kev else "",
+    )
+
+
+# The scoring question a patch action for a known-exploited product belongs to.
+KEV_QUESTION = "core.kev_internet_patched"
+KEV_RESOURCE = Resource(
+    "CISA Known Exploited Vulnerabilities Catalog",
+    "https://www.cisa.gov/known-exploited-vulnerabilities-catalog",
+)
+
+
+def kev_action(match: ProductMatch) -> Action:
+    """Patch one product the organization runs that has entries in CISA's KEV catalog.
+
+    Internet-facing or ransomware-linked: critical, first 30 days (questionnaires/README.md, What
+    is critical: known_exploited). Otherwise due within 60 days whatever the budget: attackers
+    are using these flaws now.
+    """
+    product = match.product
+    count = len(match.entries)
+    flaws = "1 flaw" if count == 1 else f"{count} flaws"
+    version = f" (you run {product.version})" if product.version else ""
+    return Action(
+        title=f"Patch {product.name}: {flaws} attackers are using",
+        detail=(
+            f"Compare your version{version} with the vendor's advisory for each entry below, "
+            "and apply the fix or the vendor's workaround. If there is neither, take it off the "
+            "internet or stop using it until there is. Write down what you did and when."
+        ),
+        effort="medium" if count > 3 else "low",
+        cost="free",
+        owner="vendor" if product.managed_by_msp else "it_lead",
+        resources=(KEV_RESOURCE,),
+        tools=("cisa_vuln_scanning",) if product.internet_facing else (),
+        due_within=30 if match.critical else 60,
+    )
+
+
+def _kev_why(match: ProductMatch) -> str:
+    reasons = ["CISA lists these flaws because attackers are using them now."]
+    if match.ransomware:
+        reasons.append("Ransomware gangs use at least one of them.")
+    if match.product.internet_facing:
+        reasons.append("This product faces the internet, where attackers scan for it within days.")
+    return " ".join(reasons)
 
 
 def _merge_superseded(

@@ -22,6 +22,7 @@ from portal import jobs
 from portal.assessments import state as assessment_state
 from portal.assessments.state import AssessmentState
 from portal.config import PROJECT_ROOT
+from portal.kev.exposure import CAVEATS
 from portal.models import Assessment, ToolRequest, utcnow
 from portal.reports.charts import priority_chart
 from portal.reports.pdf import PdfCache, RenderFailed, RenderTimeout, render_bounded, render_job
@@ -196,6 +197,13 @@ def plan_pdf(assessment: Assessment, *, include_answers: bool = False) -> Pdf:
                 ],
                 "organization": _organization_state(assessment),
                 "answers": sorted((q, r.value, r.note, r.revision) for q, r in state.rows.items()),
+                # What the organization runs and its KEV entries, as of now.
+                "exploited": [
+                    [m.product.name, m.product.version, m.product.internet_facing]
+                    + [m.product.managed_by_msp]
+                    + [[e.cve_id, e.required_action, e.due_date.isoformat()] for e in m.entries]
+                    for m in state.exploited
+                ],
             },
             sort_keys=True,
         )
@@ -219,6 +227,8 @@ def _plan_html(state: AssessmentState, include_answers: bool) -> str:
         notes=state.notes,
         shown=state.shown,
         include_answers=include_answers,
+        exploited=state.exploited,
+        caveats=CAVEATS,
         generated_at=utcnow().strftime("%B %-d, %Y %H:%M UTC"),
     )
 

@@ -4,21 +4,15 @@ backlog appendix, the answers appendix on request, and a typical hospital's plan
 from __future__ import annotations
 
 import re
-from io import BytesIO
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from pypdf import PdfReader
 
 from portal.questionnaire import Question
 from tests.factories import World, submit_assessment, submit_typical
-from tests.web import login
-
-
-def pages_text(pdf: bytes) -> list[str]:
-    return [" ".join(page.extract_text().split()) for page in PdfReader(BytesIO(pdf)).pages]
+from tests.web import login, pages_text
 
 
 def first_page_with(pages: list[str], text: str) -> int | None:
