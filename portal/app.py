@@ -27,9 +27,11 @@ from portal.config import (
 )
 from portal.devmail import bp as devmail_bp
 from portal.extensions import cache, csrf, db, login_manager, mail, migrate
+from portal.inventory.routes import bp as inventory_bp
 from portal.mail import outbox
 from portal.main.routes import bp as main_bp
 from portal.organizations.routes import bp as organizations_bp
+from portal.review.exposure import bp as exposure_bp
 from portal.review.routes import bp as review_bp
 from portal.toolrequests.routes import bp as toolrequests_bp
 
@@ -143,10 +145,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(organizations_bp)
+    app.register_blueprint(inventory_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(assess_bp)
     app.register_blueprint(toolrequests_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(exposure_bp)
     if app.config["PORTAL_ENV"] == "development" and app.config["MAIL_BACKEND"] != "smtp":
         # Mail that goes nowhere but to files: the page shows it, to this machine only.
         app.register_blueprint(devmail_bp)

@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.mail import preferences
 from portal.models import (
     Answer,
+    InventoryItem,
     Invitation,
     Jurisdiction,
     Organization,
@@ -228,6 +229,12 @@ def access_objects(app: Flask, world: World) -> dict[str, Any]:
             ),
         }
         ids["draft"] = lifecycle.start(organization, operator).id
+        product = InventoryItem(
+            organization_id=world.org_a, category="edge", vendor="Fortinet", product="FortiGate"
+        )
+        db.session.add(product)
+        db.session.flush()
+        ids["product"] = product.id
         coordinator_y = db.session.get(User, ids["coordinator_y_id"])
         assert coordinator_y is not None
         ids["reset_token"] = tokens.issue(operator, TokenPurpose.RESET_PASSWORD)

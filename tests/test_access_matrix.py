@@ -105,6 +105,14 @@ POLICY: dict[str, tuple[str, str, str]] = {
         "POST",
         "/organization/invitations/{invitation}/revoke",
     ),
+    "inventory.index": ("operator", "GET", "/organization/products/"),
+    "inventory.add": ("operator", "POST", "/organization/products/"),
+    "inventory.edit": ("edit_own_role_first", "GET", "/organization/products/{product}/edit"),
+    "inventory.delete": ("edit_own_role_first", "POST", "/organization/products/{product}/delete"),
+    "exposure.index": ("reviewer", "GET", "/review/exposure/"),
+    "exposure.export": ("reviewer", "GET", "/review/exposure/affected.csv"),
+    "exposure.confirm_notify": ("reviewer", "GET", "/review/exposure/notify"),
+    "exposure.notify": ("reviewer", "POST", "/review/exposure/notify"),
     "assess.index": ("operator", "GET", "/assessments/"),
     "assess.start": ("operator", "POST", "/assessments/start"),
     "assess.import_json": ("operator", "POST", "/assessments/import"),
@@ -231,7 +239,7 @@ def test_every_post_route_refuses_a_missing_csrf_token(
     app: Flask, world: World, objects: dict[str, Any], endpoint: str
 ) -> None:
     """As an actor who would be allowed, without the token: refused, and nothing changes."""
-    from portal.models import Answer, AuditEvent
+    from portal.models import Answer, AuditEvent, InventoryItem
 
     kind, _, template = POLICY[endpoint]
     actor = next(a for a in ACTORS if KINDS[kind][a] == OK and a != "anonymous")
@@ -250,7 +258,7 @@ def test_every_post_route_refuses_a_missing_csrf_token(
             return (
                 *(
                     db.session.scalar(sa.select(sa.func.count()).select_from(t))
-                    for t in (Answer, ToolRequest, Invitation, User)
+                    for t in (Answer, ToolRequest, Invitation, User, InventoryItem)
                 ),
                 db.session.scalar(
                     sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action.in_(decisions))

@@ -8,12 +8,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from io import BytesIO
 from typing import Any
 
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 
 from portal.extensions import db
 from tests.factories import PASSWORD
@@ -223,3 +225,8 @@ def autosave(client: FlaskClient, assessment_id: int, page_html: str, **payload:
         json=payload,
         headers={"X-CSRFToken": csrf_token(page_html)},
     )
+
+
+def pages_text(pdf: bytes) -> list[str]:
+    """Each page's text of a PDF, spaces folded (for asserting on what people read)."""
+    return [" ".join(page.extract_text().split()) for page in PdfReader(BytesIO(pdf)).pages]

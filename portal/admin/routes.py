@@ -32,6 +32,7 @@ from portal.admin.forms import (
 from portal.auth import service, sessions
 from portal.auth.decorators import role_required
 from portal.config import mail_enabled
+from portal.exposure import catalog as kev_catalog
 from portal.extensions import db
 from portal.mail import outbox
 from portal.models import (
@@ -42,6 +43,7 @@ from portal.models import (
     OutboxStatus,
     Role,
     User,
+    utcnow,
 )
 from portal.questionnaire import freshness
 from portal.readonly import read_only
@@ -68,6 +70,8 @@ def index() -> tuple[str, int]:
         page_size=directory.PAGE_SIZE,
         # Only the directory's own parameters go into the pager's links.
         pager_args={k: v for k in _DIRECTORY_ARGS if (v := request.args.get(k))},
+        kev=kev_catalog.status(),
+        now=utcnow(),
         catalog_due=sum(
             e.needs_attention
             for e in freshness.catalog_freshness(questionnaires.current(), _today())

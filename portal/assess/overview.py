@@ -109,6 +109,10 @@ def import_json() -> Response | tuple[str, int]:
         return _index_page(organization, form, 400)
     db.session.commit()
     message = f"Imported {report.imported} answers into a new draft."
+    if report.products_added:
+        message += f" {report.products_added} product(s) added to your list of what you run."
+    if report.products_skipped:
+        message += f" {report.products_skipped} product(s) in the file could not be used."
     if report.skipped:
         message += (
             f" {len(report.skipped)} could not be used because the questions changed: "

@@ -10,8 +10,10 @@ from portal import audit
 from portal.assess.blueprint import bp, load
 from portal.assessments import comparison, transfer
 from portal.assessments import state as assessment_state
+from portal.exposure import inventory
 from portal.extensions import db
 from portal.figures import queries as figures
+from portal.kev.exposure import CAVEATS
 from portal.models import Role
 from portal.readonly import read_only
 from portal.reports import calendar, documents
@@ -45,6 +47,9 @@ def results(assessment_id: int) -> str:
         benchmarks=benchmarks,
         min_peers=figures.MIN_PEERS,
         rows=state.rows,
+        exploited=state.exploited,
+        caveats=CAVEATS,
+        products_listed=len(inventory.items_of(state.assessment.organization_id)),
     )
 
 

@@ -11,6 +11,7 @@ from portal import access, audit
 from portal.auth import service
 from portal.auth.decorators import role_required
 from portal.config import mail_enabled
+from portal.exposure import inventory
 from portal.extensions import db
 from portal.models import Invitation, Organization, Role, User, utcnow
 from portal.organizations.forms import InviteForm
@@ -40,6 +41,8 @@ def _page(organization: Organization, form: InviteForm, invite_link: str | None 
         pending=pending,
         form=form,
         invite_link=invite_link,
+        product_count=len(inventory.items_of(organization.id)),
+        exploited_count=len(inventory.matches_for(organization.id)),
     )
 
 

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from wtforms import HiddenField, RadioField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
+
+from portal.forms import Form, NoControlCharacters
+from portal.kev.products import CATEGORIES
+
+
+def strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+YES_NO = {"no": "No", "yes": "Yes"}
+
+
+class ProductForm(Form):
+    category = SelectField(
+        "What kind of product is it?",
+        choices=dict(CATEGORIES),
+        validators=[InputRequired("Choose what kind of product it is.")],
+    )
+    vendor = StringField(
+        "Vendor (optional)",
+        description="For example Fortinet, Microsoft, ConnectWise.",
+        filters=[strip],
+        validators=[
+            Optional(),
+            NoControlCharacters(),
+            Length(max=120, message="A vendor name can be at most 120 characters."),
+        ],
+    )
+    product = StringField(
+        "Product",
+        description="The name you know it by: FortiGate, ScreenConnect, Exchange Server, Veeam.",
+        filters=[strip],
+        validators=[
+            InputRequired("Enter the product's name."),
+            NoControlCharacters(),
+            Length(max=160, message="A product name can be at most 160 characters."),
+        ],
+    )
+    version = StringField(
+        "Version (optional)",
+        description="As the product shows it, for example 7.2.8: you compare it with the "
+        "vendor's advisories.",
+        filters=[strip],
+        validators=[
+            Optional(),
+            NoControlCharacters(),
+            Length(max=60, message="A version can be at most 60 characters."),
+        ],
+    )
+    internet_facing = RadioField(
+        "Can it be reached from the internet?",
+        description="A VPN, firewall, webmail or remote-access portal usually can.",
+        choices=dict(YES_NO),
+        default="no",
+        validators=[InputRequired("Say whether it can be reached from the internet.")],
+    )
+    managed_by = RadioField(
+        "Who looks after it?",
+        choices={"us": "We do", "msp": "Our IT provider (MSP) or the vendor"},
+        default="us",
+        validators=[InputRequired("Say who looks after it.")],
+    )
+    # The catalog product the person picked among the suggestions ("none": keep as typed).
+    family = HiddenField()
+    choice = RadioField("Which of these is it?", choices={}, validate_choice=False)

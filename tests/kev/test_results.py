@@ -1,0 +1,105 @@
+"""Known-exploited flaws on the results page, in the plan and in the PDF."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.factories import World, submit_assessment
+from tests.kev.catalogs import add_product as add
+from tests.kev.catalogs import load, small, snapshot
+from tests.web import login, pages_text
+
+UNITRONICS = next(
+    v["cveID"] for v in snapshot()["vulnerabilities"] if v["vendorProject"] == "Unitronics"
+)
+
+
+@pytest.fixture
+def pdf_cache(app: Flask, tmp_path: Any) -> Any:
+    app.config["PDF_CACHE_DIR"] = str(tmp_path / "pdf-cache")
+    yield
+    app.config["PDF_CACHE_DIR"] = None
+
+
+def test_matches_lead_the_plan_and_show_on_the_results_page_and_in_the_pdf(
+    app: Flask, client: FlaskClient, world: World, pdf_cache: Any
+) -> None:
+    load(app, small())
+    assessment_id = submit_assessment(app, world)
+    login(client, world.operator_a)
+    # Before any product is listed, the results page asks for them.
+    before = client.get(f"/assessments/{assessment_id}/results").get_data(as_text=True)
+    assert "List the products you run" in before
+    add(client, product="FortiGate", version="7.0.1", internet_facing="yes")
+    add(
+        client,
+        category="control_systems",
+        vendor="Unitronics",
+        product="Vision PLC",
+        internet_facing="no",
+        managed_by="msp",
+    )
+    html = client.get(f"/assessments/{assessment_id}/results").get_data(as_text=True)
+    soup = BeautifulSoup(html, "html.parser")
+    section = soup.select_one("section.portal-kev")
+    assert section is not None
+    text = section.get_text(" ", strip=True)
+    assert "Fortinet FortiOS" in text and "Unitronics Vision PLC and HMI" in text
+    assert UNITRONICS in text
+    assert "KEV lists products, not version ranges" in text
+    # Ransomware-linked and internet-facing first.
+    assert text.index("Fortinet FortiOS") < text.index("Unitronics Vision")
+    # The plan: FortiOS critical and in the first 30 days; Unitronics due within 60.
+    plan = soup.get_text(" ", strip=True)
+    assert re.search(r"Patch Fortinet FortiOS \(FortiGate firewall and SSL-VPN\): \d+ flaws", plan)
+    first_five = soup.select_one(".portal-first-five").get_text(" ", strip=True)
+    assert "Patch Fortinet FortiOS" in first_five.split("Score per")[0]
+
+    pdf = " ".join(pages_text(client.get(f"/assessments/{assessment_id}/plan.pdf").get_data()))
+    assert "Known-exploited flaws in what you run" in pdf
+    assert UNITRONICS in pdf and "FACES THE INTERNET" in pdf
+    assert "Patch Unitronics Vision PLC and HMI: 1 flaw attackers are using" in pdf
+    assert "Your vendor or MSP" in pdf  # the PLC is looked after by the MSP
+
+
+def test_the_plan_action_follows_the_criticality_rule(app: Flask, world: World) -> None:
+    """Internet-facing or ransomware-linked: critical, first 30 days; otherwise within 60."""
+    from portal.assessments import state as assessment_state
+    from portal.extensions import db
+    from portal.models import Assessment
+
+    load(app, small())
+    assessment_id = submit_assessment(app, world)
+    client = app.test_client()
+    login(client, world.operator_a)
+    add(client, category="control_systems", vendor="Unitronics", product="Vision PLC")
+    add(client, category="remote_support", product="ScreenConnect", internet_facing="no")
+    with app.test_request_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        assert assessment is not None
+        plan = assessment_state.load(assessment).plan
+        by_name = {a.kev.product.name: a for a in plan.actions if a.kev}
+    plc = by_name["Unitronics Vision PLC and HMI"]
+    assert not plc.critical and plc.window is not None and plc.window <= 60
+    remote = by_name["ConnectWise ScreenConnect"]  # ransomware-linked entries
+    assert remote.critical and remote.window == 30
+    assert plan.actions[0].kev is not None  # known-exploited leads the critical fixes
+
+
+def test_the_wizard_question_on_kev_links_to_the_product_list(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    from tests.web import post_form
+
+    login(client, world.operator_a)
+    start = post_form(client, "/assessments/start", {}, page="/assessments/")
+    draft = re.search(r"/assessments/(\d+)/", start.headers["Location"]).group(1)
+    pages = [client.get(f"/assessments/{draft}/steps/{i}").get_data(as_text=True) for i in range(6)]
+    step = next(p for p in pages if "q-core.kev_internet_patched" in p)
+    assert f"/organization/products/?next=/assessments/{draft}/steps/" in step
