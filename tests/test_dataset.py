@@ -17,6 +17,7 @@ from portal.models import (
     Assessment,
     AssessmentPriorityScore,
     AssessmentStatus,
+    InventoryItem,
     Organization,
     OrganizationSector,
     ToolRequest,
@@ -58,6 +59,20 @@ def test_shape_matches_what_was_asked(app: Flask, generated: dataset.Counts) -> 
             .having(sa.func.count() > 1)
         ).all()
         assert open_per_org == []
+
+
+def test_organizations_run_products_that_match_the_catalog(
+    app: Flask, generated: dataset.Counts
+) -> None:
+    with app.app_context():
+        items = db.session.scalars(sa.select(InventoryItem)).all()
+        assert len(items) == generated.inventory_items > 240 * 3
+        assert {i.category for i in items} >= {"edge", "remote_support", "control_systems"}
+        resolved = [i for i in items if i.family_key]
+        # Most names are ones the curated families know; some (Microsoft 365) match nothing.
+        assert 0.5 * len(items) < len(resolved) < len(items)
+        assert {i.family_key for i in resolved} >= {"fortinet-fortios", "unitronics-vision"}
+        assert all(i.match_name for i in items)
 
 
 def test_rows_agree_with_what_the_app_would_store(app: Flask, generated: dataset.Counts) -> None:

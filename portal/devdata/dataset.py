@@ -26,12 +26,16 @@ import sqlalchemy as sa
 from portal import questionnaires
 from portal.assessments.lifecycle import StoredScore
 from portal.auth.passwords import hash_password
+from portal.devdata.inventories import inventory_for
+from portal.exposure import catalog as kev_catalog
+from portal.exposure.inventory import match_name
 from portal.extensions import db
 from portal.geography import STATES
 from portal.models import (
     Assessment,
     AssessmentCriticalGap,
     AssessmentPriorityScore,
+    InventoryItem,
     Jurisdiction,
     Organization,
     OrganizationSector,
@@ -195,6 +199,7 @@ class Counts:
     assessments: int = 0
     answers: int = 0
     tool_requests: int = 0
+    inventory_items: int = 0
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -202,7 +207,8 @@ class Counts:
         return (
             f"{self.organizations:,} organizations, {self.users:,} users, "
             f"{self.assessments:,} assessments, {self.answers:,} answers, "
-            f"{self.tool_requests:,} tool requests in {self.seconds:,.0f} s "
+            f"{self.tool_requests:,} tool requests, {self.inventory_items:,} products in use "
+            f"in {self.seconds:,.0f} s "
             f"({rate:,.0f} answers/s)"
         )
 
@@ -324,6 +330,12 @@ def generate(
     used_names: set[tuple[str, str]] = set()
     now = datetime.now(UTC)
     tools = [t.id for t in questionnaire.tools]
+    # Inventories draw from their own generator, so adding them left every other table as the
+    # same seed made it before. Names resolve against the catalog in the database (the curated
+    # families alone if none is imported yet; `flask kev import` matches the rest later).
+    inventory_rng = random.Random(seed + 1)  # noqa: S311 - fake data
+    families = kev_catalog.product_catalog()
+    family_of: dict[tuple[str, str], str | None] = {}
 
     for first in range(0, organizations, chunk):
         rows: dict[str, list[dict[str, Any]]] = {
@@ -336,6 +348,7 @@ def generate(
             "status_changes": [],
             "tool_requests": [],
             "tool_request_items": [],
+            "inventory_items": [],
         }
         answers: list[tuple[int, str, str, str, int, datetime, int]] = []
         for index in range(first, min(first + chunk, organizations)):
@@ -384,6 +397,28 @@ def generate(
             )
             counts.organizations += 1
             counts.users += 1
+            for item in inventory_for(org_sectors, inventory_rng):
+                typed = (item.vendor, item.product)
+                if typed not in family_of:
+                    known = families.resolve(*typed)
+                    family_of[typed] = known.key if known else None
+                rows["inventory_items"].append(
+                    {
+                        "organization_id": org_id,
+                        "category": item.category,
+                        "vendor": item.vendor,
+                        "product": item.product,
+                        "version": item.version,
+                        "internet_facing": item.internet_facing,
+                        "managed_by_msp": item.managed_by_msp,
+                        "family_key": family_of[typed],
+                        "match_name": match_name(*typed),
+                        "created_at": joined,
+                        "updated_at": joined,
+                        "updated_by_id": user_id,
+                    }
+                )
+                counts.inventory_items += 1
             modules = tuple(questionnaire.modules_for(org_sectors))
             maturity = rng.betavariate(2, 2.5)
             n = per_org[index]
@@ -573,6 +608,7 @@ TABLES: dict[str, type[Any]] = {
     "status_changes": StatusChange,
     "tool_requests": ToolRequest,
     "tool_request_items": ToolRequestItem,
+    "inventory_items": InventoryItem,
 }
 ANSWER_COLUMNS = ("assessment_id", "question_id", "value", "note", "revision", "updated_at",
                   "updated_by_id")  # fmt: skip
