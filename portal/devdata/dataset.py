@@ -28,7 +28,7 @@ from portal.assessments.lifecycle import StoredScore
 from portal.auth.passwords import hash_password
 from portal.devdata.inventories import inventory_for
 from portal.exposure import catalog as kev_catalog
-from portal.exposure.inventory import match_name
+from portal.exposure.inventory import match_names
 from portal.extensions import db
 from portal.geography import STATES
 from portal.models import (
@@ -412,7 +412,8 @@ def generate(
                         "internet_facing": item.internet_facing,
                         "managed_by_msp": item.managed_by_msp,
                         "family_key": family_of[typed],
-                        "match_name": match_name(*typed),
+                        "match_name": match_names(*typed)[0],
+                        "match_product": match_names(*typed)[1],
                         "created_at": joined,
                         "updated_at": joined,
                         "updated_by_id": user_id,

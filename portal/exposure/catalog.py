@@ -223,13 +223,24 @@ def _store_families(catalog: KevCatalog) -> None:
 def rematch_unresolved(import_id: int) -> int:
     """Give every inventory item that matched no family a family, where its name now has one —
     one UPDATE for every organization. Returns how many items found one."""
-    name_matches = sa.select(KevFamilyName.family_key).where(
+    # By "vendor product" first, then by the product alone (as the form resolves a name); an
+    # empty product name is no name.
+    by_name = sa.select(KevFamilyName.family_key).where(
         KevFamilyName.name == InventoryItem.match_name
+    )
+    by_product = sa.select(KevFamilyName.family_key).where(
+        KevFamilyName.name == InventoryItem.match_product, InventoryItem.match_product != ""
     )
     result = db.session.execute(
         sa.update(InventoryItem)
-        .where(InventoryItem.family_key.is_(None), sa.exists(name_matches))
-        .values(family_key=name_matches.scalar_subquery(), resolved_import_id=import_id)
+        .where(
+            InventoryItem.family_key.is_(None),
+            sa.or_(sa.exists(by_name), sa.exists(by_product)),
+        )
+        .values(
+            family_key=sa.func.coalesce(by_name.scalar_subquery(), by_product.scalar_subquery()),
+            resolved_import_id=import_id,
+        )
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -50,8 +50,10 @@ def items_of(organization_id: int) -> list[InventoryItem]:
     )
 
 
-def match_name(vendor: str, product: str) -> str:
-    return normalise(f"{vendor} {product}")[:300]
+def match_names(vendor: str, product: str) -> tuple[str, str]:
+    """The names an item is looked up by after an import: "vendor product", and the product
+    alone when one was typed — the same names ProductCatalog.resolve tries, in its order."""
+    return normalise(f"{vendor} {product}")[:300], normalise(product)[:300]
 
 
 def resolve(vendor: str, product: str) -> Family | None:
@@ -119,7 +121,7 @@ def _fill(item: InventoryItem, user: User, fields: ProductFields, family_key: st
     item.internet_facing = fields.internet_facing
     item.managed_by_msp = fields.managed_by_msp
     item.family_key = family_key
-    item.match_name = match_name(fields.vendor, fields.product)
+    item.match_name, item.match_product = match_names(fields.vendor, fields.product)
     item.updated_by_id = user.id
 
 

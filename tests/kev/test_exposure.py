@@ -196,3 +196,25 @@ def test_an_operator_who_turned_these_notices_off_is_not_written_to(
         db.session.commit()
     load(app, small(version="2026.08.22", add=[entry("CVE-2026-99102", "Fortinet", "FortiOS")]))
     assert mail_server.wait_for(1, seconds=1) == []
+
+
+def test_an_item_kept_as_typed_is_matched_by_its_product_name_once_a_catalog_lists_it(
+    app: Flask, world: World
+) -> None:
+    """The SQL re-match looks names up as the form does: "vendor product", then the product
+    alone ("AnyDesk" / "AnyDesk" is the product AnyDesk, not "anydesk anydesk")."""
+    load(app, small())
+    alpha = _operator(app.test_client(), world.operator_a)
+    add_product(
+        alpha, category="remote_support", vendor="AnyDesk", product="AnyDesk", choice="none"
+    )
+    add_product(alpha, category="other", vendor="", product="Widget Server", choice="none")
+    report = load(
+        app, small(version="2026.08.22", add=[entry("CVE-2026-99103", "AnyDesk", "AnyDesk")])
+    )
+    assert report.resolved_items == 1
+    with app.app_context():
+        items = {
+            i.product: i.family_key for i in db.session.scalars(sa.select(InventoryItem)).all()
+        }
+    assert items == {"AnyDesk": "kev:anydesk|anydesk", "Widget Server": None}
