@@ -266,7 +266,7 @@ def kev_import(source: str) -> None:
                     raw = handle.read(kev_catalog.MAX_BYTES + 1)
             except OSError as error:
                 raise CatalogRefused([f"The file cannot be read: {error.strerror}."]) from None
-        report = updates.import_and_notify(raw, source)
+        report = updates.import_and_notify(raw, source, commit=db.session.commit)
     except CatalogRefused as refusal:
         db.session.rollback()
         raise click.ClickException(
@@ -279,7 +279,6 @@ def kev_import(source: str) -> None:
             "nothing changed."
         )
         return
-    db.session.commit()
     click.echo(
         f"Imported catalog {report.version}, released {report.released_at:%Y-%m-%d %H:%M} UTC: "
         f"{report.entries} entries; {len(report.added)} added, {len(report.changed)} changed, "
@@ -296,3 +295,16 @@ def kev_import(source: str) -> None:
         f"{report.resolved_items} inventory item(s) matched a product for the first time; "
         f"{report.organizations_notified} organization(s) told of new matches."
     )
+
+
+@kev_group.command("notify")
+@with_appcontext
+def kev_notify() -> None:
+    """Finish the notices of new matches an import left unwritten (it stopped part-way)."""
+    waiting = updates.pending()
+    if not waiting:
+        click.echo("Every import's notices are written.")
+        return
+    for import_id in waiting:
+        told = updates.finish_notices(import_id, db.session.commit)
+        click.echo(f"Import {import_id}: {told} organization(s) told of new matches.")

@@ -39,6 +39,8 @@ def upgrade():
         sa.Column("changed", sa.Integer(), nullable=False),
         sa.Column("removed", sa.Integer(), nullable=False),
         sa.Column("organizations_notified", sa.Integer(), nullable=False),
+        sa.Column("notices_through_organization_id", sa.Integer(), nullable=False),
+        sa.Column("notices_done_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kev_imports")),
     )
     op.create_table(

@@ -172,6 +172,7 @@ def import_catalog(raw: bytes, source: str) -> ImportReport:
     _store_families(catalog)
     report.resolved_items = rematch_unresolved(record.id)
     _catalog_for.cache_clear()
+    db.session.info.pop(_CATALOG_KEY, None)
     audit.record(
         "kev.imported",
         object_type="KevImport",
@@ -305,10 +306,25 @@ def _catalog_for(import_key: tuple[int, str] | None) -> products.ProductCatalog:
     return products.ProductCatalog(products.load_curated(), entries)
 
 
+_CATALOG_KEY = "portal_kev_catalog_key"
+_UNKNOWN = object()
+
+
 def product_catalog() -> products.ProductCatalog:
-    """The families of the catalog as last imported (built once per import, per process: the key
-    is the import's id and time, so a process notices another's import)."""
-    latest = db.session.execute(
-        sa.select(KevImport.id, KevImport.imported_at).order_by(KevImport.id.desc()).limit(1)
-    ).first()
-    return _catalog_for((latest[0], latest[1].isoformat()) if latest else None)
+    """The families of the catalog as last imported: built once per import, per process (the key
+    is the import's id and time, so a process notices another's import), and the key looked up
+    once per transaction — a page naming 300 products asks the database once, not 300 times."""
+    key = db.session.info.get(_CATALOG_KEY, _UNKNOWN)
+    if key is _UNKNOWN:
+        latest = db.session.execute(
+            sa.select(KevImport.id, KevImport.imported_at).order_by(KevImport.id.desc()).limit(1)
+        ).first()
+        key = (latest[0], latest[1].isoformat()) if latest else None
+        db.session.info[_CATALOG_KEY] = key
+    return _catalog_for(key)
+
+
+@sa.event.listens_for(sa.orm.Session, "after_commit")
+@sa.event.listens_for(sa.orm.Session, "after_rollback")
+def _forget_catalog_key(session: sa.orm.Session) -> None:
+    session.info.pop(_CATALOG_KEY, None)

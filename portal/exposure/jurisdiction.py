@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -19,6 +18,7 @@ from portal import access, audit
 from portal.exposure import catalog
 from portal.exposure.inventory import as_entry, family, in_use
 from portal.extensions import db
+from portal.kev.catalog import KevEntry
 from portal.kev.exposure import ProductMatch, rank_entries
 from portal.mail import notices
 from portal.models import (
@@ -202,8 +202,11 @@ def all_affected(user: User) -> Iterator[AffectedOrganization]:
 def _describe(org_ids: list[int], family_key: str | None) -> list[AffectedOrganization]:
     if not org_ids:
         return []
+    # Columns, not Organization objects: their eager-loaded sectors would cost a query more and
+    # a row per sector, for nothing shown here.
     query = (
-        sa.select(Organization, InventoryItem)
+        sa.select(Organization.id, Organization.name, Organization.state, Organization.county)
+        .add_columns(InventoryItem)
         .join(InventoryItem, InventoryItem.organization_id == Organization.id)
         .where(
             Organization.id.in_(org_ids),
@@ -213,21 +216,22 @@ def _describe(org_ids: list[int], family_key: str | None) -> list[AffectedOrgani
                 )
             ),
         )
+        .order_by(InventoryItem.id)
     )
     if family_key is not None:
         query = query.where(InventoryItem.family_key == family_key)
-    grouped: dict[int, tuple[Organization, list[InventoryItem]]] = {}
-    for org, item in db.session.execute(query):
-        grouped.setdefault(org.id, (org, []))[1].append(item)
+    grouped: dict[int, tuple[tuple[str, str, str], list[InventoryItem]]] = {}
+    for org_id, name, state, county, item in db.session.execute(query):
+        grouped.setdefault(org_id, ((name, state, county), []))[1].append(item)
     result = []
     for org_id in org_ids:
-        org, items = grouped[org_id]
+        (name, state, county), items = grouped[org_id]
         result.append(
             AffectedOrganization(
-                org.id,
-                org.name,
-                org.state,
-                org.county,
+                org_id,
+                name,
+                state,
+                county,
                 tuple(in_use(i).name for i in items),
                 any(i.internet_facing for i in items),
                 any(i.managed_by_msp for i in items),
@@ -267,49 +271,58 @@ def notify_affected(user: User, family_key: str) -> int:
         raise NotifyRefused(
             "You wrote to these organizations about this product in the last 24 hours."
         )
-    count = 0
-    for org_id, matches in _matches_in_scope(user, family_key):
-        notices.exploited_products(
-            org_id, _items_for_notice(matches), coordinator=user, new_entries=False
-        )
-        count += 1
+    batch = [
+        (org_id, _items_for_notice(matches))
+        for org_id, matches in _matches_in_scope(user, family_key)
+    ]
+    notices.exploited_products(batch, coordinator=user, new_entries=False)
     audit.record(
         "exposure.notified",
         object_type="ProductFamily",
         actor=user,
         family_key=family_key,
-        organizations=count,
+        organizations=len(batch),
     )
-    return count
+    return len(batch)
 
 
 def _matches_in_scope(user: User, family_key: str) -> Iterator[tuple[int, list[ProductMatch]]]:
-    rows = db.session.execute(
-        sa.select(InventoryItem, KevEntryRow)
+    items = db.session.scalars(
+        sa.select(InventoryItem)
         .join(Organization, Organization.id == InventoryItem.organization_id)
-        .join(KevEntryFamily, KevEntryFamily.family_key == InventoryItem.family_key)
-        .join(KevEntryRow, KevEntryRow.cve_id == KevEntryFamily.cve_id)
         .where(access.organization_scope(user), InventoryItem.family_key == family_key)
         .order_by(InventoryItem.organization_id, InventoryItem.id)
     ).all()
-    yield from _group_by_organization(rows)
+    entries = _entries_of({family_key})
+    yield from _by_organization([(item, entries.get(family_key, [])) for item in items])
 
 
-def _group_by_organization(
-    rows: Sequence[Any],
+def _entries_of(family_keys: set[str]) -> dict[str, list[KevEntry]]:
+    """Each family's catalog entries (a few families: one small query)."""
+    found: dict[str, list[KevEntry]] = {}
+    if not family_keys:
+        return found
+    rows = db.session.execute(
+        sa.select(KevEntryFamily.family_key, KevEntryRow)
+        .join(KevEntryRow, KevEntryRow.cve_id == KevEntryFamily.cve_id)
+        .where(KevEntryFamily.family_key.in_(sorted(family_keys)))
+    ).all()
+    for key, row in rows:
+        found.setdefault(key, []).append(as_entry(row))
+    return found
+
+
+def _by_organization(
+    pairs: Sequence[tuple[InventoryItem, list[KevEntry]]],
 ) -> Iterator[tuple[int, list[ProductMatch]]]:
-    """(organization id, its matched products) from (item, entry) rows ordered by organization."""
-    by_org: dict[int, dict[int, tuple[InventoryItem, list[KevEntryRow]]]] = {}
-    for item, entry in rows:
-        by_org.setdefault(item.organization_id, {}).setdefault(item.id, (item, []))[1].append(entry)
-    for org_id, items in by_org.items():
-        yield (
-            org_id,
-            [
-                ProductMatch(in_use(item), rank_entries([as_entry(e) for e in entries]))
-                for item, entries in items.values()
-            ],
-        )
+    """(organization id, its matched products) from (item, its entries) ordered by organization."""
+    by_org: dict[int, list[ProductMatch]] = {}
+    for item, entries in pairs:
+        if entries:
+            by_org.setdefault(item.organization_id, []).append(
+                ProductMatch(in_use(item), rank_entries(entries))
+            )
+    yield from by_org.items()
 
 
 def _items_for_notice(matches: list[ProductMatch]) -> list[notices.ExploitedProduct]:
@@ -329,25 +342,54 @@ def _items_for_notice(matches: list[ProductMatch]) -> list[notices.ExploitedProd
     ]
 
 
-def notify_new_matches(import_id: int) -> int:
-    """After an import: tell every organization whose products match entries this import added
-    (or items it could match for the first time). Returns how many organizations."""
-    rows = db.session.execute(
-        sa.select(InventoryItem, KevEntryRow)
-        .join(KevEntryFamily, KevEntryFamily.family_key == InventoryItem.family_key)
+def notify_new_matches(import_id: int, after_organization_id: int, limit: int) -> tuple[int, int]:
+    """Tell the next ``limit`` organizations (by id, after ``after_organization_id``) whose
+    products match entries this import added — or which it matched for the first time — what is
+    new for them. Returns (organizations told, the last organization id done; 0 when none was
+    left). The organizations are found in SQL for all of them at once; a chunk is one
+    transaction of the caller's."""
+    new_families = (
+        sa.select(KevEntryFamily.family_key)
         .join(KevEntryRow, KevEntryRow.cve_id == KevEntryFamily.cve_id)
-        .where(
-            sa.or_(
-                KevEntryRow.first_import_id == import_id,
-                InventoryItem.resolved_import_id == import_id,
-            )
+        .where(KevEntryRow.first_import_id == import_id)
+    )
+    hit = sa.or_(
+        InventoryItem.family_key.in_(new_families), InventoryItem.resolved_import_id == import_id
+    )
+    org_ids = list(
+        db.session.scalars(
+            sa.select(InventoryItem.organization_id)
+            .where(hit, InventoryItem.organization_id > after_organization_id)
+            .group_by(InventoryItem.organization_id)
+            .order_by(InventoryItem.organization_id)
+            .limit(limit)
         )
+    )
+    if not org_ids:
+        return 0, 0
+    items = db.session.scalars(
+        sa.select(InventoryItem)
+        .where(InventoryItem.organization_id.in_(org_ids), hit)
         .order_by(InventoryItem.organization_id, InventoryItem.id)
     ).all()
-    count = 0
-    for org_id, matches in _group_by_organization(rows):
-        notices.exploited_products(
-            org_id, _items_for_notice(matches), coordinator=None, new_entries=True
+    entries = _entries_of({i.family_key for i in items if i.family_key})
+    added = frozenset(
+        db.session.scalars(
+            sa.select(KevEntryRow.cve_id).where(KevEntryRow.first_import_id == import_id)
         )
-        count += 1
-    return count
+    )
+    # An item matched for the first time: all its entries are news; otherwise only the new ones.
+    pairs = [
+        (
+            item,
+            [
+                e
+                for e in entries.get(item.family_key or "", [])
+                if item.resolved_import_id == import_id or e.cve_id in added
+            ],
+        )
+        for item in items
+    ]
+    batch = [(org_id, _items_for_notice(m)) for org_id, m in _by_organization(pairs)]
+    notices.exploited_products(batch, coordinator=None, new_entries=True)
+    return len(batch), org_ids[-1]

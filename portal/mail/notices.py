@@ -8,6 +8,7 @@ always go. Links point at the exact page the message is about.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from portal import questionnaires
 from portal.extensions import db
 from portal.mail import preferences
 from portal.mail.compose import Item, Message, link, one_line
-from portal.mail.outbox import queue
+from portal.mail.outbox import queue, queue_many
 from portal.models import (
     Assessment,
     DigestItem,
@@ -445,29 +446,15 @@ SHOWN_ENTRIES = 5
 
 
 def exploited_products(
-    organization_id: int,
-    products: list[ExploitedProduct],
+    batch: Sequence[tuple[int, list[ExploitedProduct]]],
     *,
     coordinator: User | None,
     new_entries: bool,
-) -> None:
-    """Tell an organization's operators which of *its own* products are in CISA's KEV catalog.
-    ``coordinator``: the coordinator who asked for this message (None: a new catalog did)."""
-    items = []
-    for product in products:
-        first = product.entries[:SHOWN_ENTRIES]
-        listed = "; ".join(
-            f"{e.cve_id} {e.name}" + (" (used by ransomware gangs)" if e.known_ransomware else "")
-            for e in first
-        )
-        more = len(product.entries) - len(first)
-        items.append(
-            Item(
-                f"{product.name} — on your list as “{product.typed}”"
-                + (", facing the internet" if product.internet_facing else ""),
-                detail=listed + (f"; and {more} more" if more > 0 else ""),
-            )
-        )
+) -> int:
+    """Tell each organization's operators which of *its own* products are in CISA's KEV catalog:
+    ``batch`` holds (organization id, its products), one message per operator. ``coordinator``:
+    the coordinator who asked for these messages (None: a new catalog did). Written to the
+    outbox in one flush; returns how many messages."""
     if coordinator is not None:
         opening = (
             f"{one_line(coordinator.full_name, 80)}, your state or local cyber coordinator, asks "
@@ -484,24 +471,64 @@ def exploited_products(
             "Vulnerabilities list."
         )
         subject = "New: flaws attackers are exploiting in products you run"
-    _to_operators(
-        organization_id,
-        "kev_match",
-        "exploited",
-        subject,
-        Message(
-            kind="",
-            to="",
-            subject="",
-            greeting="",
-            paragraphs=[
-                opening,
-                "KEV lists products, not versions: compare your version with each vendor's "
-                "advisory. You may already have the fix. If you do not, patch within days or take "
-                "the product off the internet until you can.",
-            ],
-            items=items,
-            action_label="See what to do, product by product",
-            action_url=link("inventory.index"),
-        ),
+    paragraphs = [
+        opening,
+        "KEV lists products, not versions: compare your version with each vendor's advisory. "
+        "You may already have the fix. If you do not, patch within days or take the product off "
+        "the internet until you can.",
+    ]
+    action_url = link("inventory.index")
+    preferences_url = link("auth.notifications")
+    operators = _operators_by_organization([org_id for org_id, _ in batch], "exploited")
+    messages = []
+    for organization_id, products in batch:
+        items = [_exploited_item(product) for product in products]
+        for person in operators.get(organization_id, []):
+            message = Message(
+                kind="kev_match",
+                to=person.email,
+                subject=subject,
+                greeting=_hello(person.full_name),
+                paragraphs=paragraphs,
+                items=items,
+                action_label="See what to do, product by product",
+                action_url=action_url,
+                reason="You receive this because you are an operator of this organization on "
+                "the portal.",
+            )
+            message.unsubscribe_url = preferences.unsubscribe_url(person, "exploited")
+            message.preferences_url = preferences_url
+            messages.append((message, person.id, organization_id))
+    return queue_many(messages)
+
+
+def _exploited_item(product: ExploitedProduct) -> Item:
+    first = product.entries[:SHOWN_ENTRIES]
+    listed = "; ".join(
+        f"{e.cve_id} {e.name}" + (" (used by ransomware gangs)" if e.known_ransomware else "")
+        for e in first
     )
+    more = len(product.entries) - len(first)
+    return Item(
+        f"{product.name} — on your list as “{product.typed}”"
+        + (", facing the internet" if product.internet_facing else ""),
+        detail=listed + (f"; and {more} more" if more > 0 else ""),
+    )
+
+
+def _operators_by_organization(organization_ids: list[int], topic: str) -> dict[int, list[User]]:
+    """The operators of each organization who have not switched ``topic`` off — two queries per
+    thousand organizations, not two per organization."""
+    found: dict[int, list[User]] = {}
+    for start in range(0, len(organization_ids), 1000):
+        chunk = organization_ids[start : start + 1000]
+        people = db.session.scalars(
+            sa.select(User)
+            .where(User.organization_id.in_(chunk), User.is_active, User.role == Role.OPERATOR)
+            .order_by(User.id)
+        ).all()
+        settings = preferences.settings_of([u.id for u in people], topic)
+        for person in people:
+            if settings[person.id] != "off" and person.organization_id is not None:
+                found.setdefault(person.organization_id, []).append(person)
+    return found

@@ -54,8 +54,30 @@ def queue(
         sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ):
         return None
+    row = _row(message, user_id, organization_id, dedupe_key)
+    db.session.add(row)
+    db.session.flush()
+    db.session.info.setdefault(_QUEUED, []).append(row.id)
+    return row
+
+
+def queue_many(messages: Iterable[tuple[Message, int | None, int | None]]) -> int:
+    """Add (message, user id, organization id) rows in one flush — a notice to thousands of
+    organizations is one multi-row INSERT, not thousands. Returns how many (0: mail is off)."""
+    if not mail_enabled(current_app.config):
+        return 0
+    rows = [_row(message, user_id, org_id, None) for message, user_id, org_id in messages]
+    db.session.add_all(rows)
+    db.session.flush()
+    db.session.info.setdefault(_QUEUED, []).extend(row.id for row in rows)
+    return len(rows)
+
+
+def _row(
+    message: Message, user_id: int | None, organization_id: int | None, dedupe_key: str | None
+) -> OutboxMessage:
     text, html = message.rendered()
-    row = OutboxMessage(
+    return OutboxMessage(
         kind=message.kind,
         to_address=message.to,
         subject=one_line(message.subject, 200),
@@ -67,10 +89,6 @@ def queue(
         dedupe_key=dedupe_key,
         next_attempt_at=utcnow(),
     )
-    db.session.add(row)
-    db.session.flush()
-    db.session.info.setdefault(_QUEUED, []).append(row.id)
-    return row
 
 
 # --- after commit: hand the new messages to a sender --------------------------------------------

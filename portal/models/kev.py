@@ -42,6 +42,11 @@ class KevImport(Base):
     changed: orm.Mapped[int] = orm.mapped_column(default=0)
     removed: orm.Mapped[int] = orm.mapped_column(default=0)
     organizations_notified: orm.Mapped[int] = orm.mapped_column(default=0)
+    # Notices of new matches are written after the import, a chunk of organizations per
+    # transaction, in organization-id order: how far they got (resumable), and when they were done
+    # (None: still to do — `flask kev import` or `flask kev notify` finishes them).
+    notices_through_organization_id: orm.Mapped[int] = orm.mapped_column(default=0)
+    notices_done_at: orm.Mapped[datetime | None]
 
 
 class KevEntry(Base):

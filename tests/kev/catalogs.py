@@ -81,9 +81,7 @@ def raw(document: dict[str, Any]) -> bytes:
 def load(app: Flask, document: dict[str, Any] | bytes, source: str = "test") -> ImportReport:
     data = document if isinstance(document, bytes) else raw(document)
     with app.app_context():
-        report = updates.import_and_notify(data, source)
-        db.session.commit()
-        return report
+        return updates.import_and_notify(data, source, commit=db.session.commit)
 
 
 PRODUCTS = "/organization/products/"

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.auth import service
+from portal.exposure import updates
 from portal.extensions import db
 from portal.mail import outbox, preferences
-from portal.models import AuditEvent, InventoryItem, User
+from portal.models import AuditEvent, InventoryItem, KevImport, OutboxMessage, User
 from tests.factories import PASSWORD, World
+from tests.kev import catalogs
 from tests.kev.catalogs import add_product, entry, load, small
 from tests.smtp import SmtpServer
 from tests.web import csrf_token, login
@@ -218,3 +221,45 @@ def test_an_item_kept_as_typed_is_matched_by_its_product_name_once_a_catalog_lis
             i.product: i.family_key for i in db.session.scalars(sa.select(InventoryItem)).all()
         }
     assert items == {"AnyDesk": "kev:anydesk|anydesk", "Widget Server": None}
+
+
+def test_notices_are_written_in_chunks_and_a_run_that_stopped_is_finished_once(
+    app: Flask, world: World, mail_server: SmtpServer, runner: Any, monkeypatch: Any
+) -> None:
+    """The import commits first; notices follow a chunk of organizations per transaction. A run
+    that dies after the first chunk leaves the rest to `flask kev notify`: nobody is told twice."""
+    load(app, small())
+    add_product(_operator(app.test_client(), world.operator_a), product="FortiGate")
+    add_product(_operator(app.test_client(), world.operator_b), product="FortiGate")
+    monkeypatch.setattr(updates, "NOTICE_CHUNK", 1)
+    commits = []
+
+    def commit_then_die_after_the_first_chunk() -> None:
+        db.session.commit()
+        commits.append(1)
+        if len(commits) == 2:  # 1: the import itself; 2: the first chunk of notices
+            raise RuntimeError("the process was killed")
+
+    with app.app_context():
+        raw = catalogs.raw(
+            small(version="2026.08.22", add=[entry("CVE-2026-99102", "Fortinet", "FortiOS")])
+        )
+        try:
+            updates.import_and_notify(raw, "test", commit=commit_then_die_after_the_first_chunk)
+        except RuntimeError:
+            db.session.rollback()
+        assert updates.pending() != []
+        told = db.session.scalars(sa.select(OutboxMessage.to_address)).all()
+        assert told == [world.operator_a]  # the first chunk, committed before the crash
+    result = runner.invoke(args=["kev", "notify"])
+    assert result.exit_code == 0, result.output
+    assert "1 organization(s) told" in result.output
+    with app.app_context():
+        rows = db.session.scalars(
+            sa.select(OutboxMessage.to_address).where(OutboxMessage.kind == "kev_match")
+        ).all()
+        assert sorted(rows) == sorted([world.operator_a, world.operator_b])
+        assert updates.pending() == []
+        record = db.session.scalars(sa.select(KevImport).order_by(KevImport.id.desc())).first()
+        assert record is not None and record.organizations_notified == 2
+    assert "Every import's notices are written." in runner.invoke(args=["kev", "notify"]).output
