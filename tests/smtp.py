@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Handler:
     refuse: set[str] = field(default_factory=set)  # 550: never
     defer: set[str] = field(default_factory=set)  # 451: later
     refuse_sender: str = ""  # an answer to MAIL FROM (e.g. a 535 after a password rotated)
+    open_connections: int = 0
 
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
@@ -67,6 +69,24 @@ class Handler:
         return "250 Message accepted for delivery"
 
 
+class _CountingSMTP(SMTP):
+    """Counts open connections, so the server is stopped only once its clients have gone (a
+    transport still open at stop is an unclosed-socket warning, an error in this suite)."""
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self.event_handler.open_connections += 1
+
+    def connection_lost(self, error: Exception | None) -> None:
+        super().connection_lost(error)
+        self.event_handler.open_connections -= 1
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return _CountingSMTP(self.handler, **self.SMTP_kwargs)
+
+
 class SmtpServer:
     def __init__(self) -> None:
         self.handler = Handler()
@@ -75,11 +95,14 @@ class SmtpServer:
         self.start()
 
     def start(self) -> None:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = _Controller(self.handler, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
     def stop(self) -> None:
         if self.controller is not None:
+            deadline = time.monotonic() + 3
+            while self.handler.open_connections > 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
             self.controller.stop()
             self.controller = None
 

@@ -75,7 +75,8 @@ def test_products_matched_on_the_results_page_and_in_the_plan(
 
     with page.expect_download(timeout=90_000) as download:
         page.click("text=Download the remediation plan (PDF)")
-    pdf = Path(download.value.path())
+    pdf = shots / "kev-plan.pdf"  # kept beside the screenshots, to look at
+    download.value.save_as(pdf)
     assert pdf.read_bytes()[:5] == b"%PDF-"
     plan = " ".join(pages_text(pdf.read_bytes()))
     assert "Known-exploited flaws in what you run" in plan
