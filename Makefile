@@ -18,7 +18,7 @@ install: $(BIN)/.installed
 ## Start the portal on SQLite with demo accounts at http://127.0.0.1:$(PORT)
 run: install
 	$(BIN)/flask db upgrade
-	$(BIN)/flask kev import
+	$(BIN)/flask kev import --if-empty
 	$(BIN)/flask seed-demo
 	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -250,23 +252,28 @@ def kev_group() -> None:
 
 @kev_group.command("import")
 @click.argument("source", default=str(SNAPSHOT))
+@click.option(
+    "--if-empty", is_flag=True, help="Only when no catalog is loaded yet (make run uses this)."
+)
+@click.option(
+    "--force", is_flag=True, help="Accept an older catalog, or one that removes many entries."
+)
 @with_appcontext
-def kev_import(source: str) -> None:
+def kev_import(source: str, if_empty: bool, force: bool) -> None:
     """Import the KEV catalog from a file or an https URL (default: the shipped snapshot).
 
     CISA's feed: https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json
     A document that is not a valid catalog is refused and the catalog in use stays as it was.
     """
+    if if_empty and kev_catalog.latest_import() is not None:
+        click.echo("A KEV catalog is loaded already: nothing to do.")
+        return
     try:
         if source.lower().startswith(("http://", "https://")):
             raw = kev_catalog.fetch(source)
         else:
-            try:
-                with open(source, "rb") as handle:
-                    raw = handle.read(kev_catalog.MAX_BYTES + 1)
-            except OSError as error:
-                raise CatalogRefused([f"The file cannot be read: {error.strerror}."]) from None
-        report = updates.import_and_notify(raw, source, commit=db.session.commit)
+            raw = _read_catalog_file(source)
+        report = updates.import_and_notify(raw, source, commit=db.session.commit, force=force)
     except CatalogRefused as refusal:
         db.session.rollback()
         raise click.ClickException(
@@ -295,6 +302,20 @@ def kev_import(source: str) -> None:
         f"{report.resolved_items} inventory item(s) matched a product for the first time; "
         f"{report.organizations_notified} organization(s) told of new matches."
     )
+
+
+def _read_catalog_file(path: str) -> bytes:
+    try:
+        size = os.path.getsize(path)
+        if size > kev_catalog.MAX_BYTES:
+            limit = kev_catalog.MAX_BYTES // 2**20
+            raise CatalogRefused(
+                [f"The file is {size / 1e6:.1f} MB; a KEV catalog is under {limit} MB."]
+            )
+        with open(path, "rb") as handle:
+            return handle.read(kev_catalog.MAX_BYTES + 1)
+    except OSError as error:
+        raise CatalogRefused([f"The file cannot be read: {error.strerror}."]) from None
 
 
 @kev_group.command("notify")

@@ -34,11 +34,18 @@ class CheckboxListField(SelectMultipleField):
 
 
 class NoControlCharacters:
-    """Reject NUL and other control characters that no person types into a name or an email."""
+    """Reject NUL and other control characters that no person types into a name or an email.
+    ``one_line``: line breaks and tabs too (a name that goes into a mail's text must not be able
+    to start a line of its own)."""
+
+    def __init__(self, *, one_line: bool = False) -> None:
+        self.allowed = "" if one_line else "\t\r\n"
 
     def __call__(self, form: Any, field: Any) -> None:
         data = field.data or ""
-        if isinstance(data, str) and any(ord(c) < 32 and c not in "\t\r\n" for c in data):
+        if isinstance(data, str) and any(
+            (ord(c) < 32 or ord(c) == 127) and c not in self.allowed for c in data
+        ):
             raise ValidationError("Remove the invisible control characters from this field.")
 
 

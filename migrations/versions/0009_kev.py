@@ -105,7 +105,6 @@ def upgrade():
         sa.Column("managed_by_msp", sa.Boolean(), nullable=False),
         sa.Column("family_key", sa.String(length=200), nullable=True),
         sa.Column("match_name", sa.String(length=300), nullable=False),
-        sa.Column("match_product", sa.String(length=300), nullable=False),
         sa.Column("resolved_import_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
@@ -137,7 +136,6 @@ def upgrade():
             unique=False,
         )
         batch_op.create_index("ix_inventory_items_match_name", ["match_name"], unique=False)
-        batch_op.create_index("ix_inventory_items_match_product", ["match_product"], unique=False)
         batch_op.create_index(
             "ix_inventory_items_organization_id", ["organization_id"], unique=False
         )
@@ -168,7 +166,6 @@ def downgrade():
     op.drop_table("kev_entry_families")
     with op.batch_alter_table("inventory_items", schema=None) as batch_op:
         batch_op.drop_index("ix_inventory_items_organization_id")
-        batch_op.drop_index("ix_inventory_items_match_product")
         batch_op.drop_index("ix_inventory_items_match_name")
         batch_op.drop_index("ix_inventory_items_family_key_organization_id")
 

@@ -16,6 +16,7 @@ from portal.figures import queries as figures
 from portal.kev.exposure import CAVEATS
 from portal.models import Role
 from portal.readonly import read_only
+from portal.remediation.planner import KEV_QUESTION
 from portal.reports import calendar, documents
 from portal.reports.charts import priority_chart
 from portal.reports.delivery import send_pdf
@@ -48,6 +49,7 @@ def results(assessment_id: int) -> str:
         min_peers=figures.MIN_PEERS,
         rows=state.rows,
         exploited=state.exploited,
+        kev_question=KEV_QUESTION,
         caveats=CAVEATS,
         products_listed=len(inventory.items_of(state.assessment.organization_id)),
     )

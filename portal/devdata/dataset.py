@@ -28,9 +28,9 @@ from portal.assessments.lifecycle import StoredScore
 from portal.auth.passwords import hash_password
 from portal.devdata.inventories import inventory_for
 from portal.exposure import catalog as kev_catalog
-from portal.exposure.inventory import match_names
 from portal.extensions import db
 from portal.geography import STATES
+from portal.kev.products import match_name
 from portal.models import (
     Assessment,
     AssessmentCriticalGap,
@@ -412,8 +412,7 @@ def generate(
                         "internet_facing": item.internet_facing,
                         "managed_by_msp": item.managed_by_msp,
                         "family_key": family_of[typed],
-                        "match_name": match_names(*typed)[0],
-                        "match_product": match_names(*typed)[1],
+                        "match_name": match_name(*typed),
                         "created_at": joined,
                         "updated_at": joined,
                         "updated_by_id": user_id,

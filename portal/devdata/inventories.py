@@ -123,7 +123,7 @@ SLOTS: tuple[Slot, ...] = (
             (Typed("Rockwell Automation", "ControlLogix", ("33",)), 30),
             (Typed("Schneider Electric", "Modicon", ("",)), 20),
             (Typed("Siemens", "SIMATIC S7-1200", ("4.5",)), 15),
-            (Typed("Mirth", "Mirth Connect", ("4.4",)), 8),
+            (Typed("NextGen Healthcare", "Mirth Connect", ("4.4",)), 8),
             (Typed("Hikvision", "IP camera", ("",)), 15),
         ),
         facing=0.08,

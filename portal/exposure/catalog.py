@@ -9,7 +9,9 @@ match, and tells the operators of organizations with new matches. A document the
 from __future__ import annotations
 
 import functools
+import http.client
 import socket
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -74,16 +76,41 @@ def fetch(url: str, *, timeout: float = FETCH_TIMEOUT, context: Any = None) -> b
     )
     # https only (checked above): no file: or other schemes reach the opener.
     request = urllib.request.Request(url, headers={"User-Agent": "readiness-portal kev import"})  # noqa: S310
+    # urllib's timeout bounds each socket operation; the deadline bounds the whole download
+    # (a server sending a byte every few seconds would otherwise hold the import for hours).
+    deadline = time.monotonic() + timeout
+    late = CatalogRefused([f"The address did not answer within {timeout:g} seconds."])
     try:
         with opener.open(request, timeout=timeout) as response:
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > MAX_BYTES:
                 raise CatalogRefused([_too_large(int(declared))])
-            data: bytes = response.read(MAX_BYTES + 1)
+            chunks: list[bytes] = []
+            size = 0
+            while size <= MAX_BYTES:
+                if time.monotonic() > deadline:
+                    raise late
+                chunk = response.read(min(65_536, MAX_BYTES + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            data = b"".join(chunks)
+            if declared and declared.isdigit() and len(data) < int(declared):
+                raise CatalogRefused(
+                    [
+                        f"The download was cut short: {len(data):,} of {int(declared):,} bytes "
+                        "arrived."
+                    ]
+                )
     except CatalogRefused:
         raise
     except TimeoutError:
-        raise CatalogRefused([f"The address did not answer within {timeout:g} seconds."]) from None
+        raise late from None
+    except (http.client.HTTPException, ValueError) as error:  # cut short, a malformed address
+        raise CatalogRefused(
+            [f"The download failed: {type(error).__name__} {str(error)[:150]}."]
+        ) from None
     except urllib.error.HTTPError as error:
         error.close()
         raise CatalogRefused([f"The address answered {error.code} {error.reason}."]) from None
@@ -119,12 +146,27 @@ _FIELDS = (
 )
 
 
-def import_catalog(raw: bytes, source: str) -> ImportReport:
+MAX_REMOVED_SHARE = 0.1  # CISA removes an entry now and then, never a tenth of the catalog
+
+
+def import_catalog(raw: bytes, source: str, *, force: bool = False) -> ImportReport:
     """Import the catalog in ``raw`` within the caller's transaction (the caller commits).
 
-    Raises :class:`CatalogRefused` (nothing written) for a document that is not a catalog.
+    Raises :class:`CatalogRefused` (nothing written) for a document that is not a catalog — or,
+    unless ``force``, for one released before the catalog in use, or one that would remove
+    more than a tenth of it: an old snapshot imported after the live feed would delete newer
+    entries, and the next import would announce them again as new.
     """
     catalog = parse_catalog(raw)
+    latest = latest_import()
+    if latest is not None and not force and catalog.released_at < latest.released_at:
+        raise CatalogRefused(
+            [
+                f"This catalog ({catalog.version}, released {catalog.released_at:%Y-%m-%d}) is "
+                f"older than the one in use ({latest.catalog_version}, released "
+                f"{latest.released_at:%Y-%m-%d}). Use --force to go back to it on purpose."
+            ]
+        )
     existing = {row.cve_id: row for row in db.session.scalars(sa.select(KevEntryRow))}
     incoming = {entry.cve_id: entry for entry in catalog.entries}
     report = ImportReport(catalog.version, catalog.released_at, len(catalog.entries))
@@ -133,13 +175,25 @@ def import_catalog(raw: bytes, source: str) -> ImportReport:
     report.changed = sorted(
         cve for cve in set(incoming) & set(existing) if _differs(existing[cve], incoming[cve])
     )
-    latest = latest_import()
+    if existing and not force and len(report.removed) > MAX_REMOVED_SHARE * len(existing):
+        raise CatalogRefused(
+            [
+                f"This catalog would remove {len(report.removed):,} of the {len(existing):,} "
+                "entries in use; CISA removes only a few. Use --force if that is right."
+            ]
+        )
     if (
         latest is not None
         and latest.catalog_version == catalog.version
         and not (report.added or report.removed or report.changed)
     ):
-        return report  # the same catalog again: nothing to record
+        # The same catalog again: nothing to record — but the product families are rebuilt, so
+        # a changed data/kev/products.yaml reaches the database and every inventory.
+        _store_families(catalog)
+        report.resolved_items = rematch_unresolved(latest.id)
+        _catalog_for.cache_clear()
+        db.session.info.pop(_CATALOG_KEY, None)
+        return report
     record = KevImport(
         catalog_version=catalog.version,
         released_at=catalog.released_at,
@@ -224,24 +278,28 @@ def _store_families(catalog: KevCatalog) -> None:
 def rematch_unresolved(import_id: int) -> int:
     """Give every inventory item that matched no family a family, where its name now has one —
     one UPDATE for every organization. Returns how many items found one."""
-    # By "vendor product" first, then by the product alone (as the form resolves a name); an
-    # empty product name is no name.
+    # An item whose family the new catalog no longer has (a curated family now covers what a
+    # generic one did, or a product left the catalog) is looked up again like a new one.
+    db.session.execute(
+        sa.update(InventoryItem)
+        .where(
+            InventoryItem.family_key.is_not(None),
+            ~sa.exists(
+                sa.select(KevFamilyName.name).where(
+                    KevFamilyName.family_key == InventoryItem.family_key
+                )
+            ),
+        )
+        .values(family_key=None)
+        .execution_options(synchronize_session=False)
+    )
     by_name = sa.select(KevFamilyName.family_key).where(
         KevFamilyName.name == InventoryItem.match_name
     )
-    by_product = sa.select(KevFamilyName.family_key).where(
-        KevFamilyName.name == InventoryItem.match_product, InventoryItem.match_product != ""
-    )
     result = db.session.execute(
         sa.update(InventoryItem)
-        .where(
-            InventoryItem.family_key.is_(None),
-            sa.or_(sa.exists(by_name), sa.exists(by_product)),
-        )
-        .values(
-            family_key=sa.func.coalesce(by_name.scalar_subquery(), by_product.scalar_subquery()),
-            resolved_import_id=import_id,
-        )
+        .where(InventoryItem.family_key.is_(None), sa.exists(by_name))
+        .values(family_key=by_name.scalar_subquery(), resolved_import_id=import_id)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

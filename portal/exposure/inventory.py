@@ -17,7 +17,7 @@ from portal.exposure.catalog import product_catalog
 from portal.extensions import db
 from portal.kev.catalog import KevEntry
 from portal.kev.exposure import ProductInUse, ProductMatch, rank_entries, rank_matches
-from portal.kev.products import Family, normalise
+from portal.kev.products import Family, match_name
 from portal.models import INVENTORY_CATEGORIES, InventoryItem, KevEntryFamily, Organization, User
 from portal.models import KevEntry as KevEntryRow
 
@@ -48,12 +48,6 @@ def items_of(organization_id: int) -> list[InventoryItem]:
             )
         )
     )
-
-
-def match_names(vendor: str, product: str) -> tuple[str, str]:
-    """The names an item is looked up by after an import: "vendor product", and the product
-    alone when one was typed — the same names ProductCatalog.resolve tries, in its order."""
-    return normalise(f"{vendor} {product}")[:300], normalise(product)[:300]
 
 
 def resolve(vendor: str, product: str) -> Family | None:
@@ -121,7 +115,7 @@ def _fill(item: InventoryItem, user: User, fields: ProductFields, family_key: st
     item.internet_facing = fields.internet_facing
     item.managed_by_msp = fields.managed_by_msp
     item.family_key = family_key
-    item.match_name, item.match_product = match_names(fields.vendor, fields.product)
+    item.match_name = match_name(fields.vendor, fields.product)
     item.updated_by_id = user.id
 
 
@@ -208,7 +202,11 @@ def restore(organization: Organization, user: User, items: object) -> tuple[int,
         )
         if key in have:
             continue
-        known = resolve(fields.vendor, fields.product)
+        # The product picked from suggestions travels in the file; it counts if this catalog
+        # still has it, else the name is looked up as typed.
+        picked = raw.get("family_key") if isinstance(raw, dict) else None
+        known = family(picked) if isinstance(picked, str) else None
+        known = known or resolve(fields.vendor, fields.product)
         try:
             add_item(organization, user, fields, known.key if known else None)
         except InventoryError:
@@ -229,8 +227,8 @@ def _fields_from_json(raw: object) -> ProductFields | None:
         return None
     if len(texts["vendor"]) > 120 or len(texts["product"]) > 160 or len(texts["version"]) > 60:
         return None
-    if any("\x00" in v for v in texts.values()):
-        return None
+    if any(ord(c) < 32 or ord(c) == 127 for v in texts.values() for c in v):
+        return None  # as the form refuses them: a name with a line break could forge a mail line
     flags = (raw.get("internet_facing", False), raw.get("managed_by_msp", False))
     if not all(isinstance(f, bool) for f in flags):
         return None

@@ -115,38 +115,40 @@ def new_entries_in_scope(user: User) -> tuple[KevImport | None, list[NewEntry]]:
     latest = catalog.latest_import()
     if latest is None or catalog.previous_import(latest) is None:
         return latest, []
-    rows = db.session.execute(
-        sa.select(
-            KevEntryRow.cve_id,
-            KevEntryRow.vulnerability_name,
-            KevEntryRow.known_ransomware,
-            KevEntryRow.date_added,
-            KevEntryFamily.family_key,
-            sa.func.count(sa.distinct(InventoryItem.organization_id)),
-        )
-        .join(KevEntryFamily, KevEntryFamily.cve_id == KevEntryRow.cve_id)
+    hits = (
+        sa.select(KevEntryFamily.cve_id, KevEntryFamily.family_key, InventoryItem.organization_id)
+        .join(KevEntryRow, KevEntryRow.cve_id == KevEntryFamily.cve_id)
         .join(InventoryItem, InventoryItem.family_key == KevEntryFamily.family_key)
         .join(Organization, Organization.id == InventoryItem.organization_id)
         .where(KevEntryRow.first_import_id == latest.id, access.organization_scope(user))
-        .group_by(
-            KevEntryRow.cve_id,
-            KevEntryRow.vulnerability_name,
-            KevEntryRow.known_ransomware,
-            KevEntryRow.date_added,
-            KevEntryFamily.family_key,
-        )
+        .subquery()
+    )
+    # Organizations counted once per entry, though two of their products (FortiOS and
+    # FortiProxy) may share it.
+    counts: dict[str, int] = dict(
+        db.session.execute(
+            sa.select(hits.c.cve_id, sa.func.count(sa.distinct(hits.c.organization_id))).group_by(
+                hits.c.cve_id
+            )
+        ).all()
+    )
+    families: dict[str, set[str]] = {}
+    for cve, key in db.session.execute(sa.select(hits.c.cve_id, hits.c.family_key).distinct()):
+        families.setdefault(cve, set()).add(key)
+    entries = db.session.scalars(
+        sa.select(KevEntryRow).where(KevEntryRow.cve_id.in_(sorted(counts)))
     ).all()
-    merged: dict[str, NewEntry] = {}
-    for cve, name, ransom, added, key, orgs in rows:
-        before = merged.get(cve)
-        merged[cve] = NewEntry(
-            cve,
-            name,
-            ransom,
-            added,
-            (before.organizations if before else 0) + orgs,
-            ((before.products if before else ()) + (_label(key),)),
+    merged = {
+        e.cve_id: NewEntry(
+            e.cve_id,
+            e.vulnerability_name,
+            e.known_ransomware,
+            e.date_added,
+            counts[e.cve_id],
+            tuple(sorted(_label(k) for k in families[e.cve_id])),
         )
+        for e in entries
+    }
     return latest, sorted(merged.values(), key=lambda e: (-e.organizations, e.cve_id))
 
 
@@ -225,6 +227,8 @@ def _describe(org_ids: list[int], family_key: str | None) -> list[AffectedOrgani
         grouped.setdefault(org_id, ((name, state, county), []))[1].append(item)
     result = []
     for org_id in org_ids:
+        if org_id not in grouped:
+            continue  # its product was removed between the two queries
         (name, state, county), items = grouped[org_id]
         result.append(
             AffectedOrganization(
@@ -232,12 +236,20 @@ def _describe(org_ids: list[int], family_key: str | None) -> list[AffectedOrgani
                 name,
                 state,
                 county,
-                tuple(in_use(i).name for i in items),
+                tuple(_typed(i) for i in items),
                 any(i.internet_facing for i in items),
                 any(i.managed_by_msp for i in items),
             )
         )
     return result
+
+
+def _typed(item: InventoryItem) -> str:
+    """A product as the organization listed it, with what it was matched to when that differs
+    ("FortiGate 7.0.12 (Fortinet FortiOS)")."""
+    typed = " ".join(p for p in (item.vendor, item.product, item.version) if p)
+    label = in_use(item).family_label
+    return f"{typed} ({label})" if label and label.lower() not in typed.lower() else typed
 
 
 def _label(family_key: str) -> str:
@@ -275,15 +287,15 @@ def notify_affected(user: User, family_key: str) -> int:
         (org_id, _items_for_notice(matches))
         for org_id, matches in _matches_in_scope(user, family_key)
     ]
-    notices.exploited_products(batch, coordinator=user, new_entries=False)
+    told = notices.exploited_products(batch, coordinator=user, new_entries=False)
     audit.record(
         "exposure.notified",
         object_type="ProductFamily",
         actor=user,
         family_key=family_key,
-        organizations=len(batch),
+        organizations=told,
     )
-    return len(batch)
+    return told
 
 
 def _matches_in_scope(user: User, family_key: str) -> Iterator[tuple[int, list[ProductMatch]]]:
@@ -391,5 +403,5 @@ def notify_new_matches(import_id: int, after_organization_id: int, limit: int) -
         for item in items
     ]
     batch = [(org_id, _items_for_notice(m)) for org_id, m in _by_organization(pairs)]
-    notices.exploited_products(batch, coordinator=None, new_entries=True)
-    return len(batch), org_ids[-1]
+    told = notices.exploited_products(batch, coordinator=None, new_entries=True)
+    return told, org_ids[-1]

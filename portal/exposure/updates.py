@@ -19,11 +19,13 @@ from portal.models import KevImport, utcnow
 NOTICE_CHUNK = 2_000  # organizations per transaction of notices
 
 
-def import_and_notify(raw: bytes, source: str, commit: Callable[[], None]) -> catalog.ImportReport:
+def import_and_notify(
+    raw: bytes, source: str, commit: Callable[[], None], *, force: bool = False
+) -> catalog.ImportReport:
     """Import ``raw`` (refused whole by CatalogRefused, nothing written), ``commit``, then write
     the notices of new matches, calling ``commit`` after each chunk. The first import has
     nothing to be new against and notifies nobody."""
-    report = catalog.import_catalog(raw, source)
+    report = catalog.import_catalog(raw, source, force=force)
     if report.import_id is None:
         return report
     record = db.session.get(KevImport, report.import_id)

@@ -26,7 +26,7 @@ class ProductForm(Form):
         filters=[strip],
         validators=[
             Optional(),
-            NoControlCharacters(),
+            NoControlCharacters(one_line=True),
             Length(max=120, message="A vendor name can be at most 120 characters."),
         ],
     )
@@ -36,7 +36,7 @@ class ProductForm(Form):
         filters=[strip],
         validators=[
             InputRequired("Enter the product's name."),
-            NoControlCharacters(),
+            NoControlCharacters(one_line=True),
             Length(max=160, message="A product name can be at most 160 characters."),
         ],
     )
@@ -47,7 +47,7 @@ class ProductForm(Form):
         filters=[strip],
         validators=[
             Optional(),
-            NoControlCharacters(),
+            NoControlCharacters(one_line=True),
             Length(max=60, message="A version can be at most 60 characters."),
         ],
     )

@@ -100,7 +100,9 @@ def edit(item_id: int) -> Response | str | tuple[str, int]:
     elif form.validate():
         fields = _fields(form)
         unchanged_name = (fields.vendor, fields.product) == (item.vendor, item.product)
-        if unchanged_name and not form.choice.data:
+        # The same name keeps what it was matched to — unless the catalog no longer has that.
+        still_known = item.family_key is None or inventory.family(item.family_key) is not None
+        if unchanged_name and not form.choice.data and still_known:
             decided, key = True, item.family_key
         else:
             decided, key, suggestions = _family_for(form, fields)

@@ -23,6 +23,9 @@ SCHEMA = DATA_DIR / "known_exploited_vulnerabilities_schema.json"
 FEED_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
 MAX_BYTES = 20 * 1024 * 1024  # the whole catalog is 1.6 MB in 2026
 MAX_TEXT = 10_000  # characters in any one field
+# Names stored in columns of these lengths (portal/models/kev.py); CISA's are far shorter.
+FIELD_LENGTHS = {"cveID": 30, "vendorProject": 200, "product": 300}
+MAX_VERSION = 40
 MAX_REASONS = 10
 
 
@@ -87,6 +90,8 @@ def parse_catalog(raw: bytes, schema: dict[str, Any] | None = None) -> KevCatalo
         )
     if not vulnerabilities:
         reasons.append("The catalog has no entries.")
+    if len(str(document["catalogVersion"])) > MAX_VERSION:
+        reasons.append(f"catalogVersion is longer than {MAX_VERSION} characters.")
     released = _datetime(document["dateReleased"])
     if released is None:
         reasons.append(f"dateReleased {document['dateReleased'][:40]!r} is not a date and time.")
@@ -110,8 +115,9 @@ def _entry(index: int, item: dict[str, Any]) -> tuple[KevEntry | None, str | Non
     for key, value in texts.items():
         if "\x00" in value:
             return None, f"{where}: {key} contains a NUL character."
-        if len(value) > MAX_TEXT:
-            return None, f"{where}: {key} is longer than {MAX_TEXT:,} characters."
+        limit = FIELD_LENGTHS.get(key, MAX_TEXT)
+        if len(value) > limit:
+            return None, f"{where}: {key} is longer than {limit:,} characters."
     added, due = _date(item["dateAdded"]), _date(item["dueDate"])
     if added is None or due is None:
         return None, f"{where}: dateAdded and dueDate must be dates (YYYY-MM-DD)."

@@ -10,6 +10,7 @@ equality of family keys — one join in SQL, however many organizations there ar
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -66,9 +67,23 @@ class Family:
         return any(pattern in product for pattern in self.kev_products)
 
 
+NAME_LENGTH = 300  # kev_family_names.name, inventory_items.match_name
+KEY_LENGTH = 200  # family keys in the database
+
+
+def match_name(vendor: str, product: str) -> str:
+    """How a typed product is looked up: "vendor product", folded."""
+    return normalise(f"{vendor} {product}")[:NAME_LENGTH]
+
+
 def generic_key(vendor: str, product: str) -> str:
-    """The key of a catalog product that no curated family covers."""
-    return f"kev:{normalise(vendor)}|{normalise(product)}"[:200]
+    """The key of a catalog product that no curated family covers (a long one ends in a hash
+    of the whole, so two long names never share a key)."""
+    key = f"kev:{normalise(vendor)}|{normalise(product)}"
+    if len(key) <= KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"{key[: KEY_LENGTH - 17]}#{digest}"
 
 
 class ProductCatalog:
@@ -77,6 +92,7 @@ class ProductCatalog:
     def __init__(self, curated: Iterable[Family], entries: Iterable[KevEntry]) -> None:
         self.families: dict[str, Family] = {f.key: f for f in curated}
         curated_families = list(self.families.values())
+        curated_keys = set(self.families)
         self.entry_families: dict[str, tuple[str, ...]] = {}
         for entry in entries:
             keys = [f.key for f in curated_families if f.admits(entry)]
@@ -93,23 +109,30 @@ class ProductCatalog:
                     )
                 keys = [key]
             self.entry_families[entry.cve_id] = tuple(keys)
-        # Every name a family answers to: its label, "vendor product", and its aliases.
+        # Every name a family answers to. Typed with a vendor: "vendor product" for each of its
+        # vendors and each of its product names. Typed without one: its label, and for curated
+        # families their product and aliases ("FortiGate") — a catalog product's own name is
+        # often generic ("Routers", "Client", "Multiple Products") and would catch any vendor's.
         self.names: dict[str, str] = {}
         for family in self.families.values():
-            for name in (family.label, family.product, *family.aliases):
-                self.names.setdefault(normalise(name), family.key)
+            is_curated = family.key in curated_keys
+            products = (family.product, *family.aliases)
+            bare = (family.label, *products) if is_curated else (family.label,)
+            for name in bare:
+                self.names.setdefault(normalise(name)[:NAME_LENGTH], family.key)
+            for vendor in sorted({normalise(family.vendor), *family.kev_vendors}):
+                for product in products:
+                    qualified = normalise(f"{vendor} {product}")[:NAME_LENGTH]
+                    self.names.setdefault(qualified, family.key)
         self._choices = list(self.names)
 
     def resolve(self, vendor: str, product: str) -> Family | None:
-        """The family these words name exactly (case, spacing and punctuation aside)."""
-        # A vendor's name alone names its family only when no product was typed ("Fortinet"
-        # with product "FortiGate" is FortiOS; "Fortinet" with "Widget" is nothing known).
-        texts = [f"{vendor} {product}", product] if product.strip() else [vendor]
-        for text in texts:
-            key = self.names.get(normalise(text))
-            if key is not None:
-                return self.families[key]
-        return None
+        """The family these words name exactly (case, spacing and punctuation aside): "vendor
+        product" as typed — the one name the database's re-match looks up too (match_name).
+        A product's name never stands for another vendor's product ("Cisco" "Routers" is not
+        D-Link's Routers); what is not found gets suggestions instead."""
+        key = self.names.get(match_name(vendor, product))
+        return self.families[key] if key is not None else None
 
     def suggest(self, text: str, limit: int = 5) -> list[Family]:
         """Families whose names are close to ``text``, best first (fuzzy, typo-tolerant)."""

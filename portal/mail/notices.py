@@ -454,7 +454,7 @@ def exploited_products(
     """Tell each organization's operators which of *its own* products are in CISA's KEV catalog:
     ``batch`` holds (organization id, its products), one message per operator. ``coordinator``:
     the coordinator who asked for these messages (None: a new catalog did). Written to the
-    outbox in one flush; returns how many messages."""
+    outbox in one flush; returns how many organizations were written to (0 when mail is off)."""
     if coordinator is not None:
         opening = (
             f"{one_line(coordinator.full_name, 80)}, your state or local cyber coordinator, asks "
@@ -499,7 +499,9 @@ def exploited_products(
             message.unsubscribe_url = preferences.unsubscribe_url(person, "exploited")
             message.preferences_url = preferences_url
             messages.append((message, person.id, organization_id))
-    return queue_many(messages)
+    if not queue_many(messages):
+        return 0
+    return len({org_id for _, _, org_id in messages})
 
 
 def _exploited_item(product: ExploitedProduct) -> Item:

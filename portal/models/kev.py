@@ -117,11 +117,9 @@ class InventoryItem(Base):
     # The product family it matches (None: nothing in the catalog; kept, with the caveat), and the
     # catalog import that resolved it — a later import may resolve what an earlier one could not.
     family_key: orm.Mapped[str | None] = orm.mapped_column(sa.String(200))
-    # "vendor product", and the product alone, folded as kev_family_names.name is: an unmatched
-    # item is looked up again after every import, by the names the form looks up
-    # (ProductCatalog.resolve).
+    # "vendor product" folded as kev_family_names.name is (ProductCatalog.resolve looks up the
+    # same name): an unmatched item is looked up again after every import.
     match_name: orm.Mapped[str] = orm.mapped_column(sa.String(300), default="")
-    match_product: orm.Mapped[str] = orm.mapped_column(sa.String(300), default="")
     resolved_import_id: orm.Mapped[int | None] = orm.mapped_column(
         sa.ForeignKey("kev_imports.id", ondelete="SET NULL")
     )
@@ -135,7 +133,6 @@ class InventoryItem(Base):
         sa.Index("ix_inventory_items_organization_id", "organization_id"),
         sa.Index("ix_inventory_items_family_key_organization_id", "family_key", "organization_id"),
         sa.Index("ix_inventory_items_match_name", "match_name"),
-        sa.Index("ix_inventory_items_match_product", "match_product"),
     )
 
     def as_json(self) -> dict[str, Any]:
@@ -146,4 +143,5 @@ class InventoryItem(Base):
             "version": self.version,
             "internet_facing": self.internet_facing,
             "managed_by_msp": self.managed_by_msp,
+            "family_key": self.family_key,
         }

@@ -24,6 +24,7 @@ from portal.assessments.state import AssessmentState
 from portal.config import PROJECT_ROOT
 from portal.kev.exposure import CAVEATS
 from portal.models import Assessment, ToolRequest, utcnow
+from portal.remediation.planner import KEV_QUESTION
 from portal.reports.charts import priority_chart
 from portal.reports.pdf import PdfCache, RenderFailed, RenderTimeout, render_bounded, render_job
 from portal.scoring.headline import headline
@@ -197,13 +198,9 @@ def plan_pdf(assessment: Assessment, *, include_answers: bool = False) -> Pdf:
                 ],
                 "organization": _organization_state(assessment),
                 "answers": sorted((q, r.value, r.note, r.revision) for q, r in state.rows.items()),
-                # What the organization runs and its KEV entries, as of now.
-                "exploited": [
-                    [m.product.name, m.product.version, m.product.internet_facing]
-                    + [m.product.managed_by_msp]
-                    + [[e.cve_id, e.required_action, e.due_date.isoformat()] for e in m.entries]
-                    for m in state.exploited
-                ],
+                # What the organization runs and its KEV entries, as of now: every field (the
+                # dataclasses' repr), so a renamed product or a new ransomware flag is a new PDF.
+                "exploited": [repr(m) for m in state.exploited],
             },
             sort_keys=True,
         )
@@ -228,6 +225,7 @@ def _plan_html(state: AssessmentState, include_answers: bool) -> str:
         shown=state.shown,
         include_answers=include_answers,
         exploited=state.exploited,
+        kev_question=KEV_QUESTION,
         caveats=CAVEATS,
         generated_at=utcnow().strftime("%B %-d, %Y %H:%M UTC"),
     )

@@ -99,3 +99,16 @@ def test_entries_and_matches_are_ranked_ransomware_then_exposure_then_recency() 
         "quiet",
     ]
     assert used.critical and exposed.critical and not quiet.critical
+
+
+@pytest.mark.parametrize(
+    ("vendor", "product"),
+    [("Cisco", "Routers"), ("Zoom", "Client"), ("Veeam", "Enterprise"), ("", "Client")],
+)
+def test_a_generic_product_name_never_stands_for_another_vendors_product(
+    vendor: str, product: str
+) -> None:
+    """KEV's own product names are often generic ("Routers" is D-Link's, "Client" TrueConf's):
+    typed with another vendor, or none, they match nothing and the form offers suggestions."""
+    assert products().resolve(vendor, product) is None
+    assert products().resolve("D-Link", "Routers") is not None

@@ -96,6 +96,13 @@ def _broken(kind: str) -> bytes:
         return raw(document) + b" " * (50 * 1024 * 1024)
     if kind == "NUL":
         document["vulnerabilities"][0]["product"] = "Forti\x00OS"
+    if kind == "long vendor":
+        document["vulnerabilities"][0]["vendorProject"] = "V" * 201
+    if kind == "older":
+        document["dateReleased"] = "2025-01-02T03:04:05.000Z"
+    if kind == "shrunk":
+        document["vulnerabilities"] = document["vulnerabilities"][:3]
+        document["count"] = 3
     return raw(document)
 
 
@@ -105,8 +112,11 @@ REASONS = {
     "missing field": "'requiredAction' is a required property",
     "duplicate": "CVE ids appear more than once",
     "cut short": "may be cut short",
-    "50 MB": "a KEV catalog is under 20 MB",
+    "50 MB": "The file is 52.5 MB; a KEV catalog is under 20 MB",
     "NUL": "NUL character",
+    "long vendor": "vendorProject is longer than 200 characters",
+    "older": "older than the one in use",
+    "shrunk": "would remove",
 }
 
 
@@ -141,3 +151,21 @@ def test_the_domain_parser_lists_several_reasons_at_once() -> None:
 def test_a_missing_file_is_a_clear_message(runner: Any) -> None:
     result = runner.invoke(args=["kev", "import", "/nonexistent/kev.json"])
     assert result.exit_code != 0 and "The file cannot be read" in result.output
+
+
+def test_force_takes_an_older_catalog_and_if_empty_leaves_a_loaded_one(
+    app: Flask, runner: Any, tmp_path: Any
+) -> None:
+    load(app, small())
+    older = small(version="2025.01.02")
+    older["dateReleased"] = "2025-01-02T03:04:05.000Z"
+    path = tmp_path / "older.json"
+    path.write_bytes(raw(older))
+    assert runner.invoke(args=["kev", "import", str(path)]).exit_code != 0
+    forced = runner.invoke(args=["kev", "import", "--force", str(path)])
+    assert forced.exit_code == 0, forced.output
+    assert "Imported catalog 2025.01.02" in forced.output
+    kept = runner.invoke(args=["kev", "import", "--if-empty"])
+    assert "loaded already" in kept.output
+    with app.app_context():
+        assert catalog.status() is not None and catalog.status().version == "2025.01.02"  # type: ignore[union-attr]

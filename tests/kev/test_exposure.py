@@ -201,11 +201,12 @@ def test_an_operator_who_turned_these_notices_off_is_not_written_to(
     assert mail_server.wait_for(1, seconds=1) == []
 
 
-def test_an_item_kept_as_typed_is_matched_by_its_product_name_once_a_catalog_lists_it(
+def test_an_item_kept_as_typed_is_matched_once_a_catalog_lists_it_by_its_vendor(
     app: Flask, world: World
 ) -> None:
-    """The SQL re-match looks names up as the form does: "vendor product", then the product
-    alone ("AnyDesk" / "AnyDesk" is the product AnyDesk, not "anydesk anydesk")."""
+    """The SQL re-match looks names up as the form does — "vendor product" — so "AnyDesk"
+    "AnyDesk" finds the new AnyDesk entry, and a bare product name never finds another
+    vendor's product ("Widget Server" typed with no vendor stays unmatched)."""
     load(app, small())
     alpha = _operator(app.test_client(), world.operator_a)
     add_product(

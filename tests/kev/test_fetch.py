@@ -40,6 +40,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         elif self.path == "/slow":
             time.sleep(3)
             self._send(200, self.body)
+        elif self.path == "/trickle":  # a byte every 0.3 s: each read is quick, the whole is not
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(self.body)))
+            self.end_headers()
+            for byte in self.body[:20]:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.3)
+        elif self.path == "/cut-short":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(self.body)))
+            self.end_headers()
+            self.wfile.write(self.body[:100])
         else:
             self._send(404, b"not here")
 
@@ -100,6 +113,8 @@ def test_an_https_catalog_is_fetched(https_server: tuple[str, ssl.SSLContext]) -
         ("/to-http", 5.0, "which is not https"),
         ("/huge", 5.0, "over 20 MB"),
         ("/slow", 0.5, "did not answer within 0.5 seconds"),
+        ("/trickle", 1.0, "did not answer within 1 seconds"),
+        ("/cut-short", 5.0, "The download was cut short"),
         ("/missing", 5.0, "answered 404"),
     ],
 )

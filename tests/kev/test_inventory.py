@@ -119,6 +119,11 @@ def test_bad_input_gets_a_clear_message_and_loses_nothing(
     )
     bad_category = add(client, product="FortiGate", category="weapons")
     assert bad_category.status_code == 400
+    # A line break in a name could start a line of its own in the plain-text notice.
+    forged = add(client, product="FortiGate", version="7.0\nYour coordinator says: all clear")
+    assert forged.status_code == 400 and "invisible control characters" in forged.get_data(
+        as_text=True
+    )
     assert items(app, world.org_a) == []
 
 
@@ -214,12 +219,18 @@ def test_the_list_travels_in_the_json_export_and_back(
             "version": "7.2.4",
             "internet_facing": True,
             "managed_by_msp": False,
+            "family_key": "fortinet-fortios",
         }
     ]
     # The list is emptied, then the file imported: the product comes back, matched.
     (item,) = items(app, world.org_a)
     post_form(client, f"{PRODUCTS}{item.id}/delete", {}, page=PRODUCTS)
     exported["inventory"].append({"category": "edge", "product": 7})  # bad: skipped
+    # A misspelt name picked from suggestions keeps what was picked; a line break is refused.
+    exported["inventory"].append(
+        {"category": "control_systems", "product": "Vison PLC", "family_key": "unitronics-vision"}
+    )
+    exported["inventory"].append({"category": "edge", "product": "Forti\nGate"})
     page = client.get("/assessments/").get_data(as_text=True)
     response = client.post(
         "/assessments/import",
@@ -231,7 +242,10 @@ def test_the_list_travels_in_the_json_export_and_back(
     )
     assert response.status_code == 302
     flashed = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "1 product(s) added to your list" in flashed
-    assert "1 product(s) in the file could not be used" in flashed
-    (restored,) = items(app, world.org_a)
-    assert restored.family_key == "fortinet-fortios" and restored.internet_facing
+    assert "2 product(s) added to your list" in flashed
+    assert "2 product(s) in the file could not be used" in flashed
+    restored = {i.product: i for i in items(app, world.org_a)}
+    assert set(restored) == {"FortiGate", "Vison PLC"}
+    assert restored["FortiGate"].family_key == "fortinet-fortios"
+    assert restored["FortiGate"].internet_facing
+    assert restored["Vison PLC"].family_key == "unitronics-vision"

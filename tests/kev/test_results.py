@@ -36,6 +36,8 @@ def test_matches_lead_the_plan_and_show_on_the_results_page_and_in_the_pdf(
     # Before any product is listed, the results page asks for them.
     before = client.get(f"/assessments/{assessment_id}/results").get_data(as_text=True)
     assert "List the products you run" in before
+    # The critical gap on patching known-exploited flaws leads to the list of what you run...
+    assert "List what you run: the portal names the known-exploited flaws in it" in before
     add(client, product="FortiGate", version="7.0.1", internet_facing="yes")
     add(
         client,
@@ -47,6 +49,9 @@ def test_matches_lead_the_plan_and_show_on_the_results_page_and_in_the_pdf(
     )
     html = client.get(f"/assessments/{assessment_id}/results").get_data(as_text=True)
     soup = BeautifulSoup(html, "html.parser")
+    # ...and, once products match, to their flaws.
+    link = soup.select_one(".portal-critical a[href='#kev-heading']")
+    assert link is not None and "2 products with known-exploited flaws" in link.get_text()
     section = soup.select_one("section.portal-kev")
     assert section is not None
     text = section.get_text(" ", strip=True)
@@ -63,6 +68,7 @@ def test_matches_lead_the_plan_and_show_on_the_results_page_and_in_the_pdf(
 
     pdf = " ".join(pages_text(client.get(f"/assessments/{assessment_id}/plan.pdf").get_data()))
     assert "Known-exploited flaws in what you run" in pdf
+    assert "each with its own action in this plan" in pdf  # the scoring question points on
     assert UNITRONICS in pdf and "FACES THE INTERNET" in pdf
     assert "Patch Unitronics Vision PLC and HMI: 1 flaw attackers are using" in pdf
     assert "Your vendor or MSP" in pdf  # the PLC is looked after by the MSP
