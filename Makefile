@@ -5,29 +5,41 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := portal
 
-.PHONY: install run test lint format pytest clean reliability audit
+.PHONY: install install-run run test lint format pytest clean reliability audit
 
-$(BIN)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# Running needs the application's packages only; testing adds the dev tools (pytest, ruff, mypy,
+# Playwright: several hundred MB that `make run` does not download).
+$(BIN)/.installed-run: pyproject.toml
+	test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e .
 	touch $@
 
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(BIN)/.installed-run
+
 install: $(BIN)/.installed
+install-run: $(BIN)/.installed-run
 
 ## Start the portal on SQLite with demo accounts at http://127.0.0.1:$(PORT)
-run: install
+run: install-run
 	$(BIN)/flask db upgrade
 	$(BIN)/flask kev import --if-empty
 	$(BIN)/flask seed-demo
 	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 ## Lint, type-check, then the test suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
+## (system packages it needs are installed when run as root; a private Redis is started if none)
 test: install lint
-	env -u TEST_DATABASE_URL $(BIN)/pytest
-	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
+	@prerequisites=$$(scripts/test-prerequisites.sh) || exit 1; eval "$$prerequisites"; \
+	trap 'if [ -n "$${PRIVATE_REDIS_PIDFILE:-}" ]; then kill $$(cat "$$PRIVATE_REDIS_PIDFILE"); fi' EXIT; \
+	env -u TEST_DATABASE_URL $(BIN)/pytest || exit 1; \
+	if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 		echo "== again on PostgreSQL: $${TEST_DATABASE_URL}"; \
-		$(BIN)/pytest; \
+		$(BIN)/pytest || exit 1; \
 	fi
 
 lint: install

@@ -124,9 +124,9 @@ def with_redis(app: Flask) -> Iterator[Any]:
         app.config.update(saved)
         for key in ("portal.redis",):
             app.extensions.pop(key, None)
-        for pattern in (f"*{prefix}*", "rq:job:pdf-*"):
-            for key in client.scan_iter(pattern):
-                client.delete(key)
+        # Only this run's keys: its queues, jobs (named after the queue) and throttle counts.
+        for key in client.scan_iter(f"*{prefix}*"):
+            client.delete(key)
         client.close()
 
 

@@ -111,7 +111,8 @@ def _from_queue(
     from rq.exceptions import InvalidJobOperation, NoSuchJobError
     from rq.job import Job, JobStatus
 
-    job_id = f"pdf-{key}"
+    # Named after the queue: two portals (or test runs) sharing one Redis never share a job.
+    job_id = f"{queue.name}-{key}"
     try:
         job = Job.fetch(job_id, connection=queue.connection)
         status = job.get_status(refresh=True)

@@ -149,7 +149,8 @@ def test_a_finished_job_serves_every_app_server_and_a_stalled_one_renders_inline
 
         # No worker takes a job for too long: the web process renders it itself.
         app.config["PDF_CACHE_DIR"] = str(tmp_path / "host-c")
-        for key in with_redis.scan_iter("rq:job:pdf-*"):  # results expired, say
+        # This run's jobs only (named after its queue): their results expired, say.
+        for key in with_redis.scan_iter(f"rq:job:{app.config['PDF_QUEUE']}-*"):
             with_redis.delete(key)
         assert operator.get(url).status_code == 202
         queue = Queue(app.config["PDF_QUEUE"], connection=with_redis)
