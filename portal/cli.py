@@ -6,6 +6,7 @@ import os
 
 import click
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
@@ -103,7 +104,14 @@ def validate_questionnaire(directory: str | None) -> None:
 @with_appcontext
 def outline_questionnaire(modules: tuple[str, ...]) -> None:
     """Print the questionnaire (or only MODULES, e.g. core water) as a readable outline."""
-    for line in outline(questionnaires.current(), modules or None):
+    questionnaire = questionnaires.current()
+    known = [m.id for m in questionnaire.modules]
+    unknown = [m for m in modules if m not in known]
+    if unknown:
+        raise click.ClickException(
+            f"No module {', '.join(unknown)}: the modules are {', '.join(known)}."
+        )
+    for line in outline(questionnaire, modules or None):
         click.echo(line)
 
 
@@ -114,6 +122,13 @@ def outline_questionnaire(modules: tuple[str, ...]) -> None:
 @click.password_option()
 def create_admin(email: str, full_name: str, password: str) -> None:
     """Create an administrator account."""
+    full_name = " ".join(full_name.split())
+    if not full_name:
+        raise click.ClickException("Give the admin's full name (--name).")
+    try:
+        email = validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise click.ClickException(f"{email!r} is not an email address: {error}") from None
     if len(password) < 12:
         raise click.ClickException("Use a password of at least 12 characters.")
     try:

@@ -11,12 +11,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import click
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - a marker, refused in production
 
 
-class ConfigError(RuntimeError):
-    """The configuration cannot run safely; the message is one line for the operator."""
+class ConfigError(click.ClickException):
+    """The configuration cannot run safely; the message is one line for the operator. A Click
+    exception, so a `flask …` command that loads the app prints "Error: <the line>" and exits 1
+    instead of a traceback (gunicorn logs the same line)."""
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -69,6 +73,10 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
         # Prefix of the sign-in throttling keys in Redis (when REDIS_URL is set).
         "THROTTLE_KEY_PREFIX": environ.get("THROTTLE_KEY_PREFIX", "portal-throttle"),
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
+        # json: one JSON object per line (request id, user, status, duration); text: plain.
+        "LOG_FORMAT": environ.get("LOG_FORMAT", "json"),
+        # /metrics answers only to "Authorization: Bearer <METRICS_TOKEN>"; unset: no metrics.
+        "METRICS_TOKEN": environ.get("METRICS_TOKEN", ""),
         "PDF_RENDER_TIMEOUT": float(environ.get("PDF_RENDER_TIMEOUT", "30")),
         "PDF_CACHE_DIR": environ.get("PDF_CACHE_DIR") or None,
         # Number of reverse proxies in front of the app that set X-Forwarded-For/-Proto; 0 = none.

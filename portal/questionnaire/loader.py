@@ -75,8 +75,19 @@ class QuestionnaireInvalid(Exception):
 
 
 def load_directory(directory: str | Path) -> Questionnaire:
-    """Load and validate every questionnaire file in ``directory``."""
-    return load_documents(read_documents(directory))
+    """Load and validate every questionnaire file in ``directory``. A file that is not valid
+    YAML does not hide the other files' problems: they are checked too and listed with it."""
+    documents, problems = _parse_documents(directory)
+    if not problems:
+        return load_documents(documents)
+    unreadable = {p.file for p in problems}
+    # Modules refer to priorities and tools: without those two files every reference would fail.
+    if not unreadable & {PRIORITIES_FILE, TOOLS_FILE}:
+        try:
+            load_documents(documents)
+        except QuestionnaireInvalid as invalid:
+            problems += [p for p in invalid.problems if p.file not in unreadable]
+    raise QuestionnaireInvalid(problems)
 
 
 class _PlainLoader(yaml.SafeLoader):
@@ -92,6 +103,13 @@ _PlainLoader.yaml_implicit_resolvers = {
 
 def read_documents(directory: str | Path) -> dict[str, Any]:
     """Parse every questionnaire file in ``directory`` (YAML only; no validation yet)."""
+    documents, problems = _parse_documents(directory)
+    if problems:
+        raise QuestionnaireInvalid(problems)
+    return documents
+
+
+def _parse_documents(directory: str | Path) -> tuple[dict[str, Any], list[Problem]]:
     root = Path(directory)
     documents: dict[str, Any] = {}
     problems: list[Problem] = []
@@ -110,9 +128,7 @@ def read_documents(directory: str | Path) -> dict[str, Any]:
             problems.append(Problem(name, "", f"is not valid YAML{line}: {_yaml_reason(error)}"))
         except (OSError, UnicodeDecodeError) as error:
             problems.append(Problem(name, "", f"cannot be read: {error}"))
-    if problems:
-        raise QuestionnaireInvalid(problems)
-    return documents
+    return documents, problems
 
 
 def load_documents(documents: Mapping[str, Any], *, stored: bool = False) -> Questionnaire:
