@@ -30,6 +30,8 @@ from portal.extensions import cache, csrf, db, login_manager, mail, migrate
 from portal.inventory.routes import bp as inventory_bp
 from portal.mail import outbox
 from portal.main.routes import bp as main_bp
+from portal.ops import health, metrics
+from portal.ops import requests as ops_requests
 from portal.organizations.routes import bp as organizations_bp
 from portal.review.exposure import bp as exposure_bp
 from portal.review.routes import bp as review_bp
@@ -79,6 +81,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     outbox.init_app(app)
     _configure_login(app)
+    ops_requests.init_app(app)
+    metrics.init_app(app)
     _register_blueprints(app)
     _register_error_pages(app)
     templating.init_app(app)
@@ -96,10 +100,14 @@ class DatabaseIntConverter(IntegerConverter):
 
 def _configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
-        logging.basicConfig(
-            level=app.config["LOG_LEVEL"],
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        handler = logging.StreamHandler()
+        if app.config["LOG_FORMAT"] == "json":
+            handler.setFormatter(ops_requests.JsonFormatter())
+        else:
+            handler.setFormatter(
+                logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+            )
+        logging.basicConfig(level=app.config["LOG_LEVEL"], handlers=[handler])
     # WeasyPrint narrates every render step at INFO; keep its warnings (refused fetches) only.
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
@@ -151,6 +159,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(toolrequests_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(exposure_bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     if app.config["PORTAL_ENV"] == "development" and app.config["MAIL_BACKEND"] != "smtp":
         # Mail that goes nowhere but to files: the page shows it, to this machine only.
         app.register_blueprint(devmail_bp)

@@ -11,6 +11,7 @@ from flask_login import current_user
 from portal.client import client_ip
 from portal.extensions import db
 from portal.models import AuditEvent
+from portal.ops.requests import request_id
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _MAX_VALUE = 200
@@ -49,6 +50,7 @@ def record(
         object_id="" if object_id is None else str(object_id),
         organization_id=organization_id,
         ip_address=client_ip(),
+        request_id=request_id() or "",
         outcome=outcome,
         details={key: _clean(val) for key, val in details.items()},
     )

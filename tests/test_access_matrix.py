@@ -28,6 +28,8 @@ OK, LOGIN, FORBIDDEN, NOT_FOUND = "ok", "login", 403, 404
 # Expected outcome per actor, by kind of route.
 KINDS: dict[str, dict[str, Any]] = {
     "public": dict.fromkeys(ACTORS, OK),
+    # Only with the metrics token (none in the tests): to everyone else it does not exist.
+    "token": dict.fromkeys(ACTORS, NOT_FOUND),
     "signed_in": {"anonymous": LOGIN, **dict.fromkeys(ACTORS[1:], OK)},
     "operator": {
         "anonymous": LOGIN,
@@ -93,6 +95,9 @@ KINDS: dict[str, dict[str, Any]] = {
 # endpoint -> (kind, method, path template)
 POLICY: dict[str, tuple[str, str, str]] = {
     "main.home": ("public", "GET", "/"),
+    "ops.healthz": ("public", "GET", "/healthz"),
+    "ops.readyz": ("public", "GET", "/readyz"),
+    "metrics.metrics": ("token", "GET", "/metrics"),
     "auth.login": ("public", "GET", "/login"),
     "auth.register": ("public", "GET", "/register"),
     "auth.accept_invitation": ("public", "GET", "/invitations/{invitation_token}"),

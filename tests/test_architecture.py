@@ -30,6 +30,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "portal.readonly",
             "portal.jobs",
             "portal.templating",
+            "portal.ops.requests",
+            "portal.ops.instruments",
         ),
     ),
     (
@@ -75,6 +77,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "portal.main",
             "portal.devmail",
             "portal.inventory",
+            "portal.ops",
         ),
     ),
     ("application", ("portal.app", "portal.cli", "portal.devdata", "portal.worker", "portal")),

@@ -30,6 +30,7 @@ from portal.config import mail_enabled
 from portal.extensions import csrf, db
 from portal.mail import preferences
 from portal.models import TokenPurpose, User
+from portal.ops.instruments import LOGIN_FAILURES
 from portal.readonly import read_only
 
 bp = Blueprint("auth", __name__)
@@ -48,6 +49,7 @@ def login() -> Response | str | tuple[str, int]:
         attempt = throttle.admit(email, address)
         if attempt is None:
             audit.record("auth.login_throttled", outcome="denied")
+            LOGIN_FAILURES.labels("throttled").inc()
             db.session.commit()
             form.form_errors.append(throttle.MESSAGE)
             return render_template("auth/login.html", form=form), 429
@@ -66,6 +68,7 @@ def login() -> Response | str | tuple[str, int]:
             return redirect(safe_next_path(request.args.get("next")) or url_for("main.home"))
         # Same message whether the email exists or not: no account enumeration.
         throttle.settle(attempt, succeeded=False)
+        LOGIN_FAILURES.labels("password").inc()
         audit.record(
             "auth.login_failed",
             object_type="User",

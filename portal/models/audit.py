@@ -30,3 +30,5 @@ class AuditEvent(Base):
     ip_address: orm.Mapped[str] = orm.mapped_column(sa.String(45), default="")
     outcome: orm.Mapped[str] = orm.mapped_column(sa.String(20), default="ok")
     details: orm.Mapped[dict[str, Any]] = orm.mapped_column(sa.JSON, default=dict)
+    # The request that wrote it (X-Request-ID; also in the request's log line and error page).
+    request_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), default="", server_default="")

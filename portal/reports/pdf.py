@@ -29,6 +29,8 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from portal.ops.instruments import PDF_RENDER_SECONDS
+
 log = logging.getLogger(__name__)
 
 # A host that can never resolve (RFC 2606): links to it only ever reach our fetcher.
@@ -104,6 +106,11 @@ def render_bounded(
     html: str, static_root: Path, stylesheet: str | None = None, *, timeout: float = 30.0
 ) -> bytes:
     """Render in a forked child; stop it and raise :class:`RenderTimeout` after ``timeout``."""
+    with PDF_RENDER_SECONDS.time():
+        return _render_in_child(html, static_root, stylesheet, timeout)
+
+
+def _render_in_child(html: str, static_root: Path, stylesheet: str | None, timeout: float) -> bytes:
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(

@@ -1,0 +1,78 @@
+"""A request id for every request, and one JSON log line per request.
+
+The id comes from the proxy's ``X-Request-ID`` when it is a plain token (so one id follows a
+request through nginx, gunicorn and the portal), else a new one. It is sent back in the
+``X-Request-ID`` header, shown on error pages ("Reference: …") and stored with every audit row,
+so a person's report, a log line and an audit row can be put together.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, g, has_request_context, request
+from flask_login import current_user
+
+log = logging.getLogger("portal.request")
+_TOKEN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_id() -> str | None:
+    """The current request's id (None outside a request)."""
+    return g.get("request_id") if has_request_context() else None
+
+
+class JsonFormatter(logging.Formatter):
+    """Log records as one JSON object per line: what log collectors read without parsing."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if "request_id" not in entry and (rid := request_id()):
+            entry["request_id"] = rid
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def start() -> None:
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if _TOKEN.match(given) else secrets.token_hex(8)
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def finish(response: Any) -> Any:
+        rid = g.get("request_id")
+        if rid:
+            response.headers["X-Request-ID"] = rid
+        started = g.get("request_started")
+        if started is not None:
+            user = current_user if current_user and current_user.is_authenticated else None
+            log.info(
+                "request",
+                extra={
+                    "fields": {
+                        "request_id": rid,
+                        "method": request.method,
+                        # The route, not the URL: no tokens, ids or query strings in the logs.
+                        "endpoint": request.endpoint or "",
+                        "status": response.status_code,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                        "user_id": getattr(user, "id", None),
+                    }
+                },
+            )
+        return response
