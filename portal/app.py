@@ -101,12 +101,10 @@ class DatabaseIntConverter(IntegerConverter):
 def _configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
         handler = logging.StreamHandler()
-        if app.config["LOG_FORMAT"] == "json":
-            handler.setFormatter(ops_requests.JsonFormatter())
-        else:
-            handler.setFormatter(
-                logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-            )
+        json_lines = app.config["LOG_FORMAT"] == "json"
+        handler.setFormatter(
+            ops_requests.JsonFormatter() if json_lines else ops_requests.TextFormatter()
+        )
         logging.basicConfig(level=app.config["LOG_LEVEL"], handlers=[handler])
     # WeasyPrint narrates every render step at INFO; keep its warnings (refused fetches) only.
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)

@@ -73,8 +73,9 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
         # Prefix of the sign-in throttling keys in Redis (when REDIS_URL is set).
         "THROTTLE_KEY_PREFIX": environ.get("THROTTLE_KEY_PREFIX", "portal-throttle"),
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
-        # json: one JSON object per line (request id, user, status, duration); text: plain.
-        "LOG_FORMAT": environ.get("LOG_FORMAT", "json"),
+        # json: one JSON object per line (request id, user, status, duration), for log
+        # collectors — production's default; text: plain lines, for a person at a terminal.
+        "LOG_FORMAT": environ.get("LOG_FORMAT", "json" if env == "production" else "text"),
         # /metrics answers only to "Authorization: Bearer <METRICS_TOKEN>"; unset: no metrics.
         "METRICS_TOKEN": environ.get("METRICS_TOKEN", ""),
         "PDF_RENDER_TIMEOUT": float(environ.get("PDF_RENDER_TIMEOUT", "30")),

@@ -119,3 +119,11 @@ def test_metrics_answer_only_to_their_token(app: Flask, world: World) -> None:
         assert "portal_pdf_queue_depth" in text
     finally:
         app.config["METRICS_TOKEN"] = ""
+
+
+def test_plain_log_lines_keep_the_request_fields() -> None:
+    from portal.ops.requests import TextFormatter
+
+    record = logging.LogRecord("portal.request", logging.INFO, __file__, 1, "request", None, None)
+    record.fields = {"request_id": "abc123", "status": 200}
+    assert TextFormatter().format(record).endswith("request request_id=abc123 status=200")

@@ -46,6 +46,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """Plain lines for a person at a terminal, with a request line's fields as key=value."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = getattr(record, "fields", {})
+        return line + "".join(f" {k}={v}" for k, v in fields.items()) if fields else line
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def start() -> None:
