@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := portal
 
-.PHONY: install install-run run test lint format pytest clean reliability audit
+.PHONY: install install-run run test test-packages lint format pytest clean reliability audit
 
 # Running needs the application's packages only; testing adds the dev tools (pytest, ruff, mypy,
 # Playwright: several hundred MB that `make run` does not download).
@@ -33,14 +33,18 @@ run: install-run
 
 ## Lint, type-check, then the test suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
 ## (system packages it needs are installed when run as root; a private Redis is started if none)
-test: install lint
+# (the system packages are checked before the virtualenv is made: a missing python3-venv is one line)
+test: test-packages install lint
 	@prerequisites=$$(scripts/test-prerequisites.sh) || exit 1; eval "$$prerequisites"; \
-	trap 'if [ -n "$${PRIVATE_REDIS_PIDFILE:-}" ]; then kill $$(cat "$$PRIVATE_REDIS_PIDFILE"); fi' EXIT; \
+	trap 'if [ -n "$${PRIVATE_REDIS_PIDFILE:-}" ]; then kill $$(cat "$$PRIVATE_REDIS_PIDFILE"); fi' EXIT INT TERM; \
 	env -u TEST_DATABASE_URL $(BIN)/pytest || exit 1; \
 	if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 		echo "== again on PostgreSQL: $${TEST_DATABASE_URL}"; \
 		$(BIN)/pytest || exit 1; \
 	fi
+
+test-packages:
+	@SYSTEM_PACKAGES_ONLY=1 scripts/test-prerequisites.sh
 
 lint: install
 	$(BIN)/ruff check .

@@ -21,7 +21,7 @@ count() {
   psql "$server/$1" -Atc "SELECT (SELECT count(*) FROM organizations) || ' organizations, ' ||
     (SELECT count(*) FROM assessments) || ' assessments, ' || (SELECT count(*) FROM answers) ||
     ' answers, ' || (SELECT count(*) FROM inventory_items) || ' products; answers digest ' ||
-    (SELECT md5(string_agg(assessment_id || question_id || value || note, ',' ORDER BY assessment_id, question_id)) FROM answers)"
+    (SELECT md5(string_agg(concat_ws('|', assessment_id, question_id, coalesce(value, '<null>'), note, revision), E'\\n' ORDER BY assessment_id, question_id)) FROM answers)"
 }
 
 cd "$root"

@@ -64,6 +64,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", default_sqlite_url(app.instance_path))
 
     _configure_logging(app)
+    # First of all hooks: a request refused by a later one (CSRF, the database down) still gets
+    # its id, its log line and its latency.
+    ops_requests.init_app(app)
+    metrics.init_app(app)
     if app.config["PROXY_HOPS"]:
         # Trust exactly that many proxies for the client address and scheme (throttling, audit
         # log and secure cookies depend on them); never more.
@@ -81,8 +85,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     outbox.init_app(app)
     _configure_login(app)
-    ops_requests.init_app(app)
-    metrics.init_app(app)
     _register_blueprints(app)
     _register_error_pages(app)
     templating.init_app(app)
@@ -126,6 +128,11 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _configure_database(app: Flask) -> None:
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        # A database host that drops packets must not hold a worker for minutes (psycopg waits
+        # for the operating system's TCP timeout by default).
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     if app.config.get("REDIS_URL"):

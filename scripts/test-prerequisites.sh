@@ -7,14 +7,18 @@
 set -euo pipefail
 
 packages=()
+python3 -c 'import ensurepip' 2>/dev/null || packages+=(python3-venv)
+# ldconfig is in /sbin (not on a user's PATH); its list is read whole, not piped to an early-exiting
+# grep (SIGPIPE under pipefail made installed libraries look missing now and then).
+libraries=$(/sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null || true)
 for pair in libpango-1.0.so.0:libpango-1.0-0 libpangoft2-1.0.so.0:libpangoft2-1.0-0 \
   libharfbuzz-subset.so.0:libharfbuzz-subset0; do
-  ldconfig -p 2>/dev/null | grep -q "${pair%%:*}" || packages+=("${pair##*:}")
+  [[ $libraries == *"${pair%%:*}"* ]] || packages+=("${pair##*:}")
 done
 command -v pdftoppm >/dev/null || packages+=(poppler-utils)
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || packages+=(chromium)
 private_redis=false
-if [ -z "${TEST_REDIS_URL:-}" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/${REDIS_PROBE_PORT:-6379}") 2>/dev/null; then
+if [ -z "${SYSTEM_PACKAGES_ONLY:-}" ] && [ -z "${TEST_REDIS_URL:-}" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/${REDIS_PROBE_PORT:-6379}") 2>/dev/null; then
   private_redis=true
   command -v redis-server >/dev/null || packages+=(redis-server)
 fi
@@ -35,7 +39,16 @@ if $private_redis; then
   dir=$(mktemp -d)
   redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
     --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >&2
-  for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  answered=false
+  for _ in $(seq 50); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then answered=true; break; fi
+    sleep 0.1
+  done
+  if ! $answered; then
+    echo "make test: the private Redis did not start (see $dir/redis.log)" >&2
+    kill "$(cat "$dir/redis.pid" 2>/dev/null)" 2>/dev/null || true
+    exit 1
+  fi
   echo "make test: started a private Redis on port $port (stopped after the tests)" >&2
   echo "export TEST_REDIS_URL=redis://127.0.0.1:$port/0 PRIVATE_REDIS_PIDFILE=$dir/redis.pid"
 fi

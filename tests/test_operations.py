@@ -13,7 +13,7 @@ from flask import Flask
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import AuditEvent
+from portal.models import AuditEvent, User
 from portal.ops.requests import JsonFormatter
 from tests.factories import World
 from tests.web import login
@@ -85,7 +85,10 @@ def test_one_json_log_line_per_request_with_its_id_also_in_the_audit_row(
     assert line["message"] == "request" and line["request_id"] == request_id
     assert line["endpoint"] == "auth.login" and line["method"] == "POST"
     assert line["status"] == 302 and line["duration_ms"] > 0
-    assert "user_id" in line and "password" not in json.dumps(line)
+    assert "password" not in json.dumps(line)
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
+        assert user is not None and line["user_id"] == user.id
     with app.app_context():
         event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "auth.login"))
         assert event is not None and event.request_id == request_id
@@ -93,12 +96,29 @@ def test_one_json_log_line_per_request_with_its_id_also_in_the_audit_row(
 
 def test_a_proxys_request_id_is_kept_and_shown_on_error_pages(app: Flask) -> None:
     client = app.test_client()
-    kept = client.get("/no-such-page", headers={"X-Request-ID": "nginx-4f2a9c1b"})
-    assert kept.headers["X-Request-ID"] == "nginx-4f2a9c1b"
-    assert "Reference: <code>nginx-4f2a9c1b</code>" in kept.get_data(as_text=True)
-    forged = client.get("/", headers={"X-Request-ID": "<script>x</script>"})
-    assert forged.headers["X-Request-ID"] != "<script>x</script>"
-    assert len(forged.headers["X-Request-ID"]) == 16
+    # Straight from a client (no proxy configured): its header does not choose the id.
+    direct = client.get("/", headers={"X-Request-ID": "chosen-by-client"})
+    assert direct.headers["X-Request-ID"] != "chosen-by-client"
+    app.config["PROXY_HOPS"] = 1
+    try:
+        kept = client.get("/no-such-page", headers={"X-Request-ID": "nginx-4f2a9c1b"})
+        assert kept.headers["X-Request-ID"] == "nginx-4f2a9c1b"
+        assert "Reference: <code>nginx-4f2a9c1b</code>" in kept.get_data(as_text=True)
+        for forged in ("<script>x</script>", "a" * 65):
+            answer = client.get("/", headers={"X-Request-ID": forged})
+            assert answer.headers["X-Request-ID"] != forged
+            assert len(answer.headers["X-Request-ID"]) == 16
+    finally:
+        app.config["PROXY_HOPS"] = 0
+
+
+def test_a_request_refused_before_any_view_still_has_its_reference(app: Flask) -> None:
+    """CSRF refusals ("your form expired") are what people report most: they need the id too."""
+    refused = app.test_client().post("/login", data={"email": "a@b.example", "password": "x"})
+    assert refused.status_code == 400
+    assert f"Reference: <code>{refused.headers['X-Request-ID']}</code>" in refused.get_data(
+        as_text=True
+    )
 
 
 def test_metrics_answer_only_to_their_token(app: Flask, world: World) -> None:

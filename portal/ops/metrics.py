@@ -27,6 +27,8 @@ from portal.models import OutboxMessage, OutboxStatus
 from portal.ops.instruments import REQUEST_SECONDS
 
 bp = Blueprint("metrics", __name__)
+# Label values come from a closed list: a client inventing methods must not invent series.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class _Backlog(Collector):
@@ -34,16 +36,17 @@ class _Backlog(Collector):
 
     def collect(self) -> Any:
         waiting = GaugeMetricFamily("portal_outbox_pending", "Messages waiting to be sent")
-        waiting.add_metric(
-            [],
-            db.session.scalar(
+        try:
+            count = db.session.scalar(
                 sa.select(sa.func.count())
                 .select_from(OutboxMessage)
                 .where(OutboxMessage.status == OutboxStatus.PENDING)
             )
-            or 0,
-        )
-        yield waiting
+        except Exception:  # the database down: the other metrics still matter most now
+            db.session.rollback()
+        else:
+            waiting.add_metric([], count or 0)
+            yield waiting
         queue = jobs.pdf_queue()
         depth = GaugeMetricFamily("portal_pdf_queue_depth", "PDF jobs waiting for a worker")
         try:
@@ -62,7 +65,8 @@ def init_app(app: Flask) -> None:
     def observe(response: Any) -> Any:
         started = g.get("metrics_started")
         if started is not None and request.endpoint != "metrics.metrics":
-            REQUEST_SECONDS.labels(request.endpoint or "unknown", request.method).observe(
+            method = request.method if request.method in KNOWN_METHODS else "other"
+            REQUEST_SECONDS.labels(request.endpoint or "unknown", method).observe(
                 time.perf_counter() - started
             )
         return response

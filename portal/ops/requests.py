@@ -1,7 +1,9 @@
 """A request id for every request, and one JSON log line per request.
 
-The id comes from the proxy's ``X-Request-ID`` when it is a plain token (so one id follows a
-request through nginx, gunicorn and the portal), else a new one. It is sent back in the
+The id comes from the proxy's ``X-Request-ID`` when the portal is behind one (``PROXY_HOPS``,
+and the proxy sets the header itself, as deploy/nginx does) and it is a plain token — so one id
+follows a request through nginx, gunicorn and the portal — else a new one: a client talking to
+the portal directly does not choose the id stored with its audit rows. It is sent back in the
 ``X-Request-ID`` header, shown on error pages ("Reference: …") and stored with every audit row,
 so a person's report, a log line and an audit row can be put together.
 """
@@ -16,11 +18,11 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, g, has_request_context, request
-from flask_login import current_user
 
 log = logging.getLogger("portal.request")
-_TOKEN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_TOKEN = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
 def request_id() -> str | None:
@@ -58,11 +60,23 @@ class TextFormatter(logging.Formatter):
         return line + "".join(f" {k}={v}" for k, v in fields.items()) if fields else line
 
 
+def _user_id() -> int | None:
+    """The signed-in user's id if this request loaded one — read from the identity map, so the
+    log line costs no query (after the commit the user object is expired; reading ``.id`` would
+    fetch it again) and never loads a user the request did not."""
+    user = g.get("_login_user")  # Flask-Login's per-request cache
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    state = sa.inspect(user, raiseerr=False)
+    identity = state.identity if state is not None else None
+    return int(identity[0]) if identity else None
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def start() -> None:
-        given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if _TOKEN.match(given) else secrets.token_hex(8)
+        given = request.headers.get("X-Request-ID", "") if app.config["PROXY_HOPS"] else ""
+        g.request_id = given if _TOKEN.fullmatch(given) else secrets.token_hex(8)
         g.request_started = time.perf_counter()
 
     @app.after_request
@@ -72,7 +86,6 @@ def init_app(app: Flask) -> None:
             response.headers["X-Request-ID"] = rid
         started = g.get("request_started")
         if started is not None:
-            user = current_user if current_user and current_user.is_authenticated else None
             log.info(
                 "request",
                 extra={
@@ -83,7 +96,7 @@ def init_app(app: Flask) -> None:
                         "endpoint": request.endpoint or "",
                         "status": response.status_code,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                        "user_id": getattr(user, "id", None),
+                        "user_id": _user_id(),
                     }
                 },
             )

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,7 +113,7 @@ def _from_queue(
     from rq.job import Job, JobStatus
 
     # Named after the queue: two portals (or test runs) sharing one Redis never share a job.
-    job_id = f"{queue.name}-{key}"
+    job_id = re.sub(r"[^A-Za-z0-9_-]", "-", f"{queue.name}-{key}")  # RQ's rule for job ids
     try:
         job = Job.fetch(job_id, connection=queue.connection)
         status = job.get_status(refresh=True)
