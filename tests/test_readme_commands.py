@@ -62,7 +62,7 @@ def _command_words(command: str) -> list[str]:
             continue
         words.append(word)
     # Words in prose after the command ("flask create-admin." ends a sentence).
-    return [w.rstrip(".,;:") for w in words]
+    return [w.rstrip(".,;:'\"") for w in words]
 
 
 def test_every_documented_command_runs_as_written(tmp_path: Path) -> None:
