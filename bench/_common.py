@@ -82,6 +82,19 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def time_page(browser: Browser, path: str, count: int, warm_up: int = 5) -> list[float]:
+    """``count`` timings (ms) of GET ``path`` after ``warm_up`` requests (every worker warm)."""
+    for _ in range(warm_up):
+        status, _ = browser.get(path)
+        assert status == 200, f"{path}: HTTP {status}"
+    timings = []
+    for _ in range(count):
+        started = time.perf_counter()
+        browser.get(path)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 

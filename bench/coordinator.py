@@ -23,12 +23,11 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, Browser, gunicorn, median, percentile
+from _common import ROOT, Browser, gunicorn, median, percentile, time_page
 
 PASSWORD = "national-dataset-2026"
 
@@ -44,18 +43,6 @@ def operator_with_results(database: str) -> tuple[str, int]:
     )
     email, assessment_id = psql(database, sql).split("|")
     return email, int(assessment_id)
-
-
-def time_page(browser: Browser, path: str, count: int) -> list[float]:
-    for _ in range(5):
-        status, _ = browser.get(path)
-        assert status == 200, f"{path}: HTTP {status}"
-    timings = []
-    for _ in range(count):
-        started = time.perf_counter()
-        browser.get(path)
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
 
 
 def measure(database: str, count: int, port: int) -> dict[str, list[float]]:

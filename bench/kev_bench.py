@@ -36,7 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import ROOT, Browser, gunicorn, median, percentile
+from _common import ROOT, Browser, gunicorn, median, percentile, time_page
 
 PASSWORD = "national-dataset-2026"
 ROUNDS = int(os.environ.get("KEV_BENCH_ROUNDS", "3"))
@@ -214,18 +214,6 @@ def exposure(database: str, requests: int) -> None:
         print(f"{name:<46}{p50:>7.1f}{flag}{percentile(timings, 0.95):>8.1f}"
               f"{p50 / baseline:>8.1f}")  # fmt: skip
     print("(ms; ! marks a p50 over 200 ms)")
-
-
-def time_page(browser: Browser, path: str, count: int) -> list[float]:
-    for _ in range(3):
-        status, _ = browser.get(path)
-        assert status == 200, f"{path}: HTTP {status}"
-    timings = []
-    for _ in range(count):
-        started = time.perf_counter()
-        browser.get(path)
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
 
 
 def main() -> None:
