@@ -304,13 +304,7 @@ def _tool_name(tool_id: str) -> str:
 
 
 def _operators(organization_id: int, topic: str) -> list[User]:
-    people = db.session.scalars(
-        sa.select(User).where(
-            User.organization_id == organization_id, User.is_active, User.role == Role.OPERATOR
-        )
-    ).all()
-    settings = preferences.settings_of([u.id for u in people], topic)
-    return [u for u in people if settings[u.id] != "off"]
+    return _operators_by_organization([organization_id], topic).get(organization_id, [])
 
 
 def _to_operators(
