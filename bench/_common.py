@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 4
@@ -80,6 +81,25 @@ class Browser:
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def bench_app(workdir: Path, **config: Any) -> Any:
+    """The portal on a fresh SQLite database in ``workdir``, migrated (PDF benchmarks)."""
+    from flask_migrate import upgrade
+
+    from portal import create_app
+
+    app = create_app(
+        {
+            "SECRET_KEY": "b" * 40,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "PDF_CACHE_DIR": str(workdir / "cache"),
+            **config,
+        }
+    )
+    with app.app_context():
+        upgrade()
+    return app
 
 
 def time_page(browser: Browser, path: str, count: int, warm_up: int = 5) -> list[float]:

@@ -20,11 +20,11 @@ from io import BytesIO
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from flask_migrate import upgrade
+from _common import bench_app
 from pypdf import PdfReader
 
-from portal import create_app
 from portal.config import PROJECT_ROOT
 
 
@@ -33,16 +33,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="pdf-bench-"))
-    app = create_app(
-        {
-            "SECRET_KEY": "b" * 40,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.sqlite3'}",
-            "PDF_CACHE_DIR": str(workdir / "cache"),
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        upgrade()
+    app = bench_app(workdir, WTF_CSRF_ENABLED=False)
     from tests.factories import World, submit_assessment
 
     world = World(app)

@@ -20,11 +20,11 @@ from io import BytesIO
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from flask_migrate import upgrade
+from _common import bench_app
 from pypdf import PdfReader
 
-from portal import create_app
 from portal.devdata.typical import TYPICAL
 
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -43,16 +43,7 @@ def main() -> None:
     parser.add_argument("--png", type=Path, help="render every page to PNG in this folder")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="plan-pages-"))
-    app = create_app(
-        {
-            "SECRET_KEY": "b" * 40,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.sqlite3'}",
-            "PDF_CACHE_DIR": str(workdir / "cache"),
-            "PASSWORD_HASH_FOR_TESTS": True,
-        }
-    )
-    with app.app_context():
-        upgrade()
+    app = bench_app(workdir, PASSWORD_HASH_FOR_TESTS=True)
     from portal.extensions import db
     from portal.models import Assessment
     from portal.reports import documents
@@ -74,14 +65,16 @@ def main() -> None:
 
             state = assessment_state.load(assessment)
             lead = headline(state.questionnaire, state.result)
+            # Inside the context: the plan reads the organization's KEV matches from the database.
+            result, planned = state.result, state.plan
         reader = PdfReader(BytesIO(plan.data))
         pages = len(reader.pages)
         board_end = (first_page_with(reader, "Scores by priority") or pages + 1) - 1
         backlog_start = first_page_with(reader, "Appendix: the backlog")
         backlog_pages = pages - backlog_start + 1 if backlog_start else 0
         print(
-            f"{org.name:<38} {state.result.overall_score:>5} {len(state.plan.actions):>7} "
-            f"{len(state.plan.scheduled):>7} {len(state.plan.backlog):>7} {pages:>5} "
+            f"{org.name:<38} {result.overall_score:>5} {len(planned.actions):>7} "
+            f"{len(planned.scheduled):>7} {len(planned.backlog):>7} {pages:>5} "
             f"{board_end - 1:>5} {backlog_pages:>10} {len(PdfReader(BytesIO(full.data)).pages):>8}"
         )
         print(f"  {lead.title}")
