@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 
 from portal import create_app
 from portal.extensions import db
+from portal.mail.outbox import wait_for_deliveries
 from portal.models import Base
 from tests.factories import TEST_SECRET, World, access_objects
 from tests.smtp import SmtpServer
@@ -157,6 +158,9 @@ def mail_server(app: Flask) -> Iterator[SmtpServer]:
     try:
         yield server
     finally:
+        # A delivery a response started may still be talking to the server: let it finish
+        # before the server goes, or it is cut off mid-conversation.
+        wait_for_deliveries()
         server.stop()
         app.config.update(saved)
         mail.init_app(app)

@@ -41,7 +41,7 @@ class Handler:
     refuse: set[str] = field(default_factory=set)  # 550: never
     defer: set[str] = field(default_factory=set)  # 451: later
     refuse_sender: str = ""  # an answer to MAIL FROM (e.g. a 535 after a password rotated)
-    open_connections: int = 0
+    transports: set[Any] = field(default_factory=set)
 
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
@@ -69,22 +69,25 @@ class Handler:
         return "250 Message accepted for delivery"
 
 
-class _CountingSMTP(SMTP):
-    """Counts open connections, so the server is stopped only once its clients have gone (a
-    transport still open at stop is an unclosed-socket warning, an error in this suite)."""
+class _TrackingSMTP(SMTP):
+    """Keeps the server's open transports, so that stopping closes each one on the server's
+    loop first: aiosmtpd's stop ends the loop without closing connections, and a transport
+    left open is an unclosed-socket warning when it is collected — an error in this suite,
+    raised in whichever test happens to be running then."""
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
-        self.event_handler.open_connections += 1
+        self._tracked = transport
+        self.event_handler.transports.add(transport)
 
     def connection_lost(self, error: Exception | None) -> None:
         super().connection_lost(error)
-        self.event_handler.open_connections -= 1
+        self.event_handler.transports.discard(self._tracked)
 
 
 class _Controller(Controller):
     def factory(self) -> SMTP:
-        return _CountingSMTP(self.handler, **self.SMTP_kwargs)
+        return _TrackingSMTP(self.handler, **self.SMTP_kwargs)
 
 
 class SmtpServer:
@@ -99,12 +102,22 @@ class SmtpServer:
         self.controller.start()
 
     def stop(self) -> None:
-        if self.controller is not None:
-            deadline = time.monotonic() + 3
-            while self.handler.open_connections > 0 and time.monotonic() < deadline:
-                time.sleep(0.02)
-            self.controller.stop()
-            self.controller = None
+        if self.controller is None:
+            return
+        transports = self.handler.transports
+
+        def close_all() -> None:
+            for transport in list(transports):
+                transport.close()
+
+        # close() only schedules connection_lost (which closes the socket) on the loop: wait
+        # for it to run before the loop stops.
+        self.controller.loop.call_soon_threadsafe(close_all)
+        deadline = time.monotonic() + 5
+        while transports and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.controller.stop()
+        self.controller = None
 
     @property
     def received(self) -> list[Received]:
