@@ -10,6 +10,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
@@ -86,6 +87,12 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
         # Every link in a message is built from this, never from a request's Host header.
         "PORTAL_BASE_URL": (environ.get("PORTAL_BASE_URL") or "").rstrip("/")
         or ("" if env == "production" else "http://127.0.0.1:5000"),
+        # The official-site banner ("An official website of the United States government") only
+        # where the deployment is one (a .gov domain run by a government); else a neutral line.
+        "PORTAL_OFFICIAL_GOV": _bool(environ.get("PORTAL_OFFICIAL_GOV")),
+        # Clock for people with no state of their own (admins, signed-out pages); operators and
+        # coordinators see times in their state's zone.
+        "PORTAL_TIME_ZONE": _time_zone(environ.get("PORTAL_TIME_ZONE") or "UTC"),
         **mail_settings(environ, env),
     }
     if environ.get("CACHE_TYPE"):
@@ -96,6 +103,17 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
     if database_url:
         config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
     return config
+
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"PORTAL_TIME_ZONE={name!r} is not a time zone; use an IANA name such as "
+            "America/Chicago."
+        ) from None
+    return name
 
 
 def mail_settings(environ: Any, env: str) -> dict[str, Any]:

@@ -58,3 +58,72 @@ STATES: dict[str, str] = {
     "PR": "Puerto Rico",
     "VI": "U.S. Virgin Islands",
 }
+
+# The zone most of each state's people keep (a state split between zones takes the larger part:
+# Texas is Central though El Paso is Mountain). Pages show times on the reader's clock by it.
+_EASTERN, _CENTRAL = "America/New_York", "America/Chicago"
+_MOUNTAIN, _PACIFIC = "America/Denver", "America/Los_Angeles"
+STATE_TIME_ZONES: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "CT",
+            "DE",
+            "DC",
+            "FL",
+            "GA",
+            "IN",
+            "KY",
+            "ME",
+            "MD",
+            "MA",
+            "MI",
+            "NH",
+            "NJ",
+            "NY",
+            "NC",
+            "OH",
+            "PA",
+            "RI",
+            "SC",
+            "VT",
+            "VA",
+            "WV",
+        ],
+        _EASTERN,
+    ),
+    **dict.fromkeys(
+        [
+            "AL",
+            "AR",
+            "IL",
+            "IA",
+            "KS",
+            "LA",
+            "MN",
+            "MS",
+            "MO",
+            "NE",
+            "ND",
+            "OK",
+            "SD",
+            "TN",
+            "TX",
+            "WI",
+        ],
+        _CENTRAL,
+    ),
+    **dict.fromkeys(["CO", "ID", "MT", "NM", "UT", "WY"], _MOUNTAIN),
+    **dict.fromkeys(["CA", "NV", "OR", "WA"], _PACIFIC),
+    "AZ": "America/Phoenix",  # no daylight saving time
+    "AK": "America/Anchorage",
+    "HI": "Pacific/Honolulu",
+    "AS": "Pacific/Pago_Pago",
+    "GU": "Pacific/Guam",
+    "MP": "Pacific/Saipan",
+    "PR": "America/Puerto_Rico",
+    "VI": "America/St_Thomas",
+}
+
+
+def time_zone_of_state(state: str | None) -> str | None:
+    return STATE_TIME_ZONES.get(state or "")

@@ -23,6 +23,16 @@ def init_app(app: Flask) -> None:
     documents = read_documents(app.config["QUESTIONNAIRE_DIR"])
     questionnaire = load_documents(documents)  # raises QuestionnaireInvalid with every problem
     app.extensions[_EXTENSION_KEY] = (questionnaire, documents)
+    app.add_template_filter(tool_name)
+
+
+def tool_name(tool_id: str) -> str:
+    """A service's name from the current catalog, for pages that list services by id (an entry
+    since withdrawn keeps a readable form of its id rather than the id itself)."""
+    try:
+        return current().tool(tool_id).name
+    except KeyError:
+        return tool_id.replace("_", " ").capitalize()
 
 
 def current() -> Questionnaire:

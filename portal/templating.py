@@ -3,13 +3,16 @@ page shows a code ("water", "at_risk", "returned") where a person expects words.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, current_app, g
+from flask_login import current_user
 
 from portal import models
 from portal.config import mail_enabled
+from portal.geography import time_zone_of_state
 from portal.questionnaire.sectors import SECTOR_LABELS
 from portal.remediation.planner import WINDOW_BUDGET, spending
 
@@ -43,8 +46,52 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count:,} {word}"
 
 
+def viewer_time_zone() -> ZoneInfo:
+    """The zone the person looking keeps their clock in: an operator's organization's state, a
+    coordinator's (first) jurisdiction's state, else the deployment's ``PORTAL_TIME_ZONE``."""
+    zone = g.get("portal_time_zone")
+    if zone is None:
+        state = None
+        if current_user and current_user.is_authenticated:
+            if current_user.organization is not None:
+                state = current_user.organization.state
+            elif current_user.jurisdictions:
+                state = current_user.jurisdictions[0].state
+        zone = ZoneInfo(time_zone_of_state(state) or current_app.config["PORTAL_TIME_ZONE"])
+        g.portal_time_zone = zone
+    return zone
+
+
+def local_datetime(value: datetime | None, zone: ZoneInfo) -> str:
+    """'Dec 2, 2026, 9:14 AM EST': a stored time (naive means UTC, as SQLite returns it) on the
+    reader's clock, with the zone named."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone(zone)
+    hour = local.strftime("%I").lstrip("0")
+    return f"{local:%b} {local.day}, {local.year}, {hour}:{local:%M %p} {local.tzname()}"
+
+
 def format_datetime(value: datetime | None) -> str:
-    return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+    return local_datetime(value, viewer_time_zone())
+
+
+def format_date(value: datetime | None) -> str:
+    """'Dec 2, 2026': the day on the reader's clock."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone(viewer_time_zone())
+    return f"{local:%b} {local.day}, {local.year}"
+
+
+def request_name(request: models.ToolRequest) -> str:
+    """What a person calls a tool request: 'Request of Dec 2, 2026 (3 services)'."""
+    sent = format_date(request.created_at)
+    return f"Request of {sent} ({plural(len(request.items), 'service')})"
 
 
 def init_app(app: Flask) -> None:
@@ -53,7 +100,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(status_label)
     app.add_template_filter(plural)
     app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_date, "date")
     app.add_template_filter(spending)
+    app.add_template_filter(request_name)
 
     @app.context_processor
     def labels() -> dict[str, Any]:
@@ -63,4 +112,5 @@ def init_app(app: Flask) -> None:
             "OWNERSHIP_LABELS": models.OWNERSHIP_LABELS,
             "SIZE_LABELS": models.SIZE_LABELS,
             "budget": WINDOW_BUDGET,
+            "official_site": app.config["PORTAL_OFFICIAL_GOV"],
         }

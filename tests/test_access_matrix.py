@@ -145,7 +145,23 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "review.export_queue": ("reviewer", "GET", "/review/export.csv"),
     "review.assessment": ("review_object", "GET", "/review/assessments/{submitted}"),
     "review.comment": ("review_object", "POST", "/review/assessments/{submitted}/comments"),
-    "review.decide_assessment": ("review_object", "POST", "/review/assessments/{submitted}/accept"),
+    "review.accept": ("review_object", "POST", "/review/assessments/{submitted}/accept"),
+    "review.confirm_return": ("review_object", "GET", "/review/assessments/{submitted}/return"),
+    "review.return_for_revision": (
+        "review_object",
+        "POST",
+        "/review/assessments/{submitted}/return",
+    ),
+    "assess.reply_form": (
+        "edit_own_role_first",
+        "GET",
+        "/assessments/{draft}/questions/core.security_lead/reply",
+    ),
+    "assess.reply": (
+        "edit_own_role_first",
+        "POST",
+        "/assessments/{draft}/questions/core.security_lead/reply",
+    ),
     "review.decide_tool_request": (
         "review_object",
         "POST",
@@ -338,7 +354,14 @@ def test_a_draft_is_the_organizations_own_until_it_is_submitted(
                 assert response.status_code in (403, 404), where
                 assert "SENTINEL-A" not in response.get_data(as_text=True), where
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(ReviewComment.id))) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(ReviewComment.id)).where(
+                    ReviewComment.body == "seen your draft"
+                )
+            )
+            == 0
+        )
         assert (
             db.session.scalar(
                 sa.select(sa.func.count(StatusChange.id)).where(
@@ -365,7 +388,9 @@ def test_a_returned_assessment_stays_visible_and_its_plan_link_agrees(
     coordinator = _client(app, world, "coordinator_x")
     page = f"/review/assessments/{objects['submitted']}"
     token = csrf_token(coordinator.get(page).get_data(as_text=True))
-    returned = coordinator.post(f"{page}/return", data={"csrf_token": token})
+    returned = coordinator.post(
+        f"{page}/return", data={"csrf_token": token, "message": "Please check the backups."}
+    )
     assert returned.status_code == 302
     with app.app_context():
         assessment = db.session.get(Assessment, objects["submitted"])

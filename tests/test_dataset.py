@@ -126,7 +126,7 @@ def test_generated_accounts_work_and_the_app_goes_on_adding_rows(
     coordinator = app.test_client()
     login(coordinator, f"coordinator-{state.lower()}@{dataset.DOMAIN}", dataset.PASSWORD)
     queue = coordinator.get("/review/")
-    assert queue.status_code == 200 and "submitted:" in queue.get_data(as_text=True)
+    assert queue.status_code == 200 and "Submitted:" in queue.get_data(as_text=True)
     assert coordinator.get("/review/dashboard").status_code == 200
     with app.app_context():
         # Ids were given explicitly; the sequences must have moved past them (PostgreSQL).

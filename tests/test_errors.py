@@ -15,7 +15,7 @@ def test_unknown_route_gets_styled_404(app: Flask) -> None:
     response = app.test_client().get("/no/such/page")
     assert response.status_code == 404
     html = response.get_data(as_text=True)
-    assert "Page not found" in html and "usa-banner" in html
+    assert "Page not found" in html and "usa-identifier" in html
 
 
 def test_server_error_is_logged_and_styled(

@@ -108,7 +108,7 @@ def test_a_returned_assessment_tells_the_operators_what_to_change_with_links(
         page=page,
     )
     post_form(coordinator, f"{page}/comments", {"body": "Good start overall."}, page=page)
-    close(post_form(coordinator, f"{page}/return", {}, page=page))
+    close(post_form(coordinator, f"{page}/return", {"message": "See my two notes."}, page=page))
     operator_messages = mail_server.wait_for(2)[1:]
     (message,) = operator_messages
     assert message.envelope_to == [world.operator_a]

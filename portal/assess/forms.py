@@ -11,13 +11,13 @@ from typing import Any
 
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, RadioField, TextAreaField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.assessments.errors import InvalidSubmission
 from portal.assessments.pending import field_key
 from portal.assessments.reading import NOTE_MAX_LENGTH, small_int, storable
 from portal.assessments.saving import Submitted
-from portal.forms import Form
+from portal.forms import Form, NoControlCharacters, strip
 from portal.questionnaire.model import Question, Questionnaire
 
 
@@ -167,3 +167,15 @@ def conflict_choices(posted: Any, questionnaire: Questionnaire) -> list[Submitte
                 )
             )
     return keep_mine
+
+
+class ReplyForm(Form):
+    body = TextAreaField(
+        "Your reply",
+        filters=[strip],
+        validators=[
+            NoControlCharacters(),
+            DataRequired("Write your reply."),
+            Length(max=4000, message="Keep a reply under 4,000 characters."),
+        ],
+    )

@@ -10,13 +10,14 @@ from werkzeug.wrappers import Response
 from portal import access, safe_json
 from portal.assess.blueprint import bp, load
 from portal.assess.forms import ImportForm
-from portal.assessments import lifecycle, reading, transfer
+from portal.assessments import lifecycle, reading, revision, transfer
 from portal.assessments.errors import AssessmentError
 from portal.auth.decorators import role_required
 from portal.extensions import db
-from portal.models import Assessment, Organization, ReviewComment, Role, ToolRequest
+from portal.models import Assessment, AssessmentStatus, Organization, Role, ToolRequest
 from portal.readonly import read_only
 from portal.reports.charts import Bar, priority_bars
+from portal.templating import format_date
 
 
 def _index_page(
@@ -37,8 +38,9 @@ def _index_page(
     submitted.sort(key=lambda a: a.id)
     history_chart = (
         priority_bars(
-            [Bar(f"{a.submitted_at:%Y-%m-%d}", a.overall_score, a.overall_tier) for a in submitted],
+            [Bar(format_date(a.submitted_at), a.overall_score, a.overall_tier) for a in submitted],
             title="Overall score at each submission",
+            responsive=True,
         )
         if submitted
         else None
@@ -50,16 +52,26 @@ def _index_page(
         tool_requests=tool_requests,
         history_chart=history_chart,
         open_assessment=open_one,
-        open_comments=db.session.scalars(
-            sa.select(ReviewComment)
-            .where(ReviewComment.assessment_id == open_one.id)
-            .order_by(ReviewComment.created_at)
-        ).all()
-        if open_one is not None
-        else [],
+        revision=revision.revision_of(open_one)
+        if open_one is not None and open_one.status is AssessmentStatus.RETURNED
+        else None,
+        open_progress=_progress(open_one) if open_one is not None else None,
         import_form=import_form,
     )
     return page, status
+
+
+# Minutes per unanswered question, for "about N minutes left": 45 minutes for the ~80 questions
+# of a typical first assessment (the welcome page's estimate).
+MINUTES_PER_QUESTION = 0.6
+
+
+def _progress(assessment: Assessment) -> tuple[reading.Progress, int]:
+    """Answered/total over the questions shown, and the minutes the rest will take."""
+    steps = reading.steps_of(assessment)
+    _, overall = reading.progress(steps, reading.answer_values(reading.answer_rows(assessment)))
+    left = overall.total - overall.answered
+    return overall, max(1, round(left * MINUTES_PER_QUESTION)) if left else 0
 
 
 @bp.get("/")

@@ -42,7 +42,10 @@ def results(assessment_id: int) -> str:
         plan=state.plan,
         lead=headline(state.questionnaire, state.result),
         chart=priority_chart(
-            state.questionnaire, state.result, compared.previous_scores if compared else None
+            state.questionnaire,
+            state.result,
+            compared.previous_scores if compared else None,
+            responsive=True,
         ),
         comparison=compared,
         benchmarks=benchmarks,

@@ -7,7 +7,6 @@ import json
 import re
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -24,13 +23,13 @@ from portal.assess.forms import (
     field_name,
     section_form,
 )
-from portal.assessments import lifecycle, pending, reading, saving
+from portal.assessments import lifecycle, pending, reading, revision, saving
 from portal.assessments import state as assessment_state
 from portal.assessments.errors import AssessmentError, InvalidSubmission
 from portal.assessments.reading import Step
 from portal.auth.decorators import role_required
 from portal.extensions import db
-from portal.models import Answer, Assessment, ReviewComment, Role, utcnow
+from portal.models import Answer, Assessment, AssessmentStatus, Role, utcnow
 from portal.questionnaire.model import DONT_KNOW
 from portal.readonly import read_only
 
@@ -80,16 +79,6 @@ def _render_step(
         overlay = request.form
     values = _shown_values(rows, overlay)
     per_step, overall = reading.progress(steps, stored)
-    section_ids = [q.id for q in step.section.questions]
-    comments: dict[str, list[ReviewComment]] = {}
-    for comment in db.session.scalars(
-        sa.select(ReviewComment)
-        .where(
-            ReviewComment.assessment_id == assessment.id, ReviewComment.question_id.in_(section_ids)
-        )
-        .order_by(ReviewComment.created_at)
-    ):
-        comments.setdefault(comment.question_id or "", []).append(comment)
     referenced = {
         qid for q in step.section.questions if q.show_if for qid in q.show_if.referenced_questions()
     }
@@ -105,7 +94,7 @@ def _render_step(
         per_step=per_step,
         overall=overall,
         questionnaire=reading.questionnaire_of(assessment),
-        comments=comments,
+        revision=revision.revision_of(assessment, rows),
         # JSON for a non-executed data block; "<" is escaped so it cannot close the element.
         client_data=Markup(  # noqa: S704
             json.dumps(
@@ -311,6 +300,12 @@ def review(assessment_id: int) -> str:
         overall=overall,
         unanswered=unanswered,
         dont_know=dont_know,
+        shown=state.shown,
+        values=state.values,
+        notes=state.notes,
+        revision=revision.revision_of(assessment, state.rows)
+        if assessment.status is AssessmentStatus.RETURNED
+        else None,
     )
 
 

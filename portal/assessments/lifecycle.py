@@ -172,11 +172,20 @@ def submit(assessment: Assessment, user: User) -> ScoreResult:
 
 
 def record_status(
-    assessment: Assessment, before: AssessmentStatus | None, after: AssessmentStatus, user: User
+    assessment: Assessment,
+    before: AssessmentStatus | None,
+    after: AssessmentStatus,
+    user: User,
+    *,
+    answers: dict[str, list[str | None]] | None = None,
 ) -> None:
     db.session.add(
         StatusChange(
-            assessment_id=assessment.id, from_status=before, to_status=after, actor_id=user.id
+            assessment_id=assessment.id,
+            from_status=before,
+            to_status=after,
+            actor_id=user.id,
+            answers=answers,
         )
     )
     db.session.flush()

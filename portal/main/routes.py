@@ -7,9 +7,9 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from portal import access
-from portal.assessments import reading
+from portal.assessments import reading, revision
 from portal.extensions import db
-from portal.models import Organization, Role, User
+from portal.models import AssessmentStatus, Organization, Role, User
 
 bp = Blueprint("main", __name__)
 
@@ -22,7 +22,10 @@ def home() -> str:
     if current_user.role is Role.OPERATOR:
         organization = current_user.organization
         context["organization"] = organization
-        context["open_assessment"] = reading.open_assessment(organization)
+        open_one = reading.open_assessment(organization)
+        context["open_assessment"] = open_one
+        if open_one is not None and open_one.status is AssessmentStatus.RETURNED:
+            context["revision"] = revision.revision_of(open_one)
         context["last_submitted"] = reading.latest_submitted(organization)
     elif current_user.role is Role.COORDINATOR:
         context["organization_count"] = db.session.scalar(

@@ -222,6 +222,11 @@ class StatusChange(Base):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+    # On a return: the answers as they stood ({question id: [value, note]}), so that the
+    # resubmission can show the coordinator what changed since. Deferred: only that view reads it.
+    answers: orm.Mapped[dict[str, list[str | None]] | None] = orm.mapped_column(
+        sa.JSON, deferred=True
+    )
 
     actor: orm.Mapped[User | None] = orm.relationship()
 

@@ -34,65 +34,128 @@ class Bar:
     previous: int | None = None
 
 
+# The tier thresholds, drawn as labelled lines (the questionnaires' tiers start at these scores).
+TIER_LINES = ((40, "Developing"), (70, "Established"), (90, "Advanced"))
+
+
 def priority_bars(
-    bars: list[Bar], *, title: str, width: int = 640, chart_id: str = "chart"
+    bars: list[Bar],
+    *,
+    title: str,
+    width: int = 640,
+    chart_id: str = "chart",
+    responsive: bool = False,
 ) -> Markup:
-    """Horizontal bars on the 0–100 scale with the tier thresholds as grid lines.
+    """Horizontal bars on the 0–100 scale with the tier thresholds as labelled lines.
 
     ``chart_id`` keeps the title/description ids unique when a page shows several charts.
+    ``responsive``: pages get a second, stacked drawing (label above its bar) that a phone shows
+    instead, so that no text is drawn below 12 px on a 360 px screen; PDFs get the wide one.
     """
-    row, label_width, right = 34, 250, 56
-    plot = width - label_width - right
-    height = row * len(bars) + 30
-    parts = [
+    wide = _bars_wide(bars, title, width, chart_id)
+    if not responsive:
+        return wide
+    narrow = _bars_stacked(bars, title, f"{chart_id}-narrow")
+    return Markup(  # noqa: S704 - both parts are built from escaped text
+        f'<span class="portal-chart-wide">{wide}</span>'
+        f'<span class="portal-chart-narrow">{narrow}</span>'
+    )
+
+
+def _svg_open(width: int, height: int, chart_id: str, title: str, bars: list[Bar]) -> list[str]:
+    return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="portal-chart" viewBox="0 0 {width} '
         f'{height}" width="100%" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
         'font-family="Source Sans, Source Sans Pro Web, Helvetica, Arial, sans-serif">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">'
         + escape("; ".join(f"{b.label}: {_text(b.score)}" for b in bars))
+        + escape(". Tier lines: " + ", ".join(f"{n} from {t}" for t, n in TIER_LINES))
         + "</desc>",
     ]
-    for tick in (0, 40, 70, 90, 100):
-        x = label_width + plot * tick / 100
+
+
+def _grid(parts: list[str], left: float, plot: float, top: int, bottom: int, size: int) -> None:
+    """Scale ticks under the plot and the tier lines with their names above it."""
+    for tick in (0, 100):
+        x = left + plot * tick / 100
         parts.append(
-            f'<line x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{height - 22}" '
+            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" '
             'stroke="#dfe1e2" stroke-width="1"/>'
         )
         parts.append(
-            f'<text x="{x:.1f}" y="{height - 6}" font-size="11" fill="#565c65" '
+            f'<text x="{x:.1f}" y="{bottom + size + 2}" font-size="{size}" fill="#3d4551" '
             f'text-anchor="middle">{tick}</text>'
         )
+    for threshold, name in TIER_LINES:
+        x = left + plot * threshold / 100
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" '
+            'stroke="#a9aeb1" stroke-width="1" stroke-dasharray="4 3"/>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{top - 5}" font-size="{size}" fill="#3d4551" '
+            f'text-anchor="middle">{escape(name)} {threshold}</text>'
+        )
+
+
+def _bar(parts: list[str], bar: Bar, left: float, plot: float, y: float, size: int) -> None:
+    if bar.score is None:
+        parts.append(
+            f'<text x="{left + 6}" y="{y + 16}" font-size="{size}" '
+            'fill="#3d4551">not applicable</text>'
+        )
+        return
+    length = plot * bar.score / 100
+    colour = TIER_COLOURS.get(bar.tier, TIER_COLOURS[None])
+    parts.append(
+        f'<rect x="{left}" y="{y + 3}" width="{length:.1f}" height="20" rx="2" fill="{colour}"/>'
+    )
+    if bar.previous is not None:
+        px = left + plot * bar.previous / 100
+        parts.append(
+            f'<line x1="{px:.1f}" y1="{y}" x2="{px:.1f}" y2="{y + 26}" '
+            'stroke="#1b1b1b" stroke-width="2" stroke-dasharray="3 2"/>'
+        )
+    parts.append(
+        f'<text x="{left + length + 6:.1f}" y="{y + 18}" font-size="{size}" '
+        f'font-weight="700" fill="#1b1b1b">{bar.score}</text>'
+    )
+
+
+def _bars_wide(bars: list[Bar], title: str, width: int, chart_id: str) -> Markup:
+    row, label_width, right, top = 34, 250, 56, 22
+    plot = width - label_width - right
+    height = top + row * len(bars) + 30
+    parts = _svg_open(width, height, chart_id, title, bars)
+    _grid(parts, label_width, plot, top - 2, height - 22, 12)
     for index, bar in enumerate(bars):
-        y = 6 + index * row
+        y = top + 4 + index * row
         parts.append(
             f'<text x="{label_width - 10}" y="{y + 17}" font-size="14" fill="#1b1b1b" '
             f'text-anchor="end">{escape(bar.label)}</text>'
         )
-        if bar.score is None:
-            parts.append(
-                f'<text x="{label_width + 6}" y="{y + 17}" font-size="13" '
-                'fill="#565c65">not applicable</text>'
-            )
-            continue
-        length = plot * bar.score / 100
-        colour = TIER_COLOURS.get(bar.tier, TIER_COLOURS[None])
-        parts.append(
-            f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" height="20" '
-            f'rx="2" fill="{colour}"/>'
-        )
-        if bar.previous is not None:
-            px = label_width + plot * bar.previous / 100
-            parts.append(
-                f'<line x1="{px:.1f}" y1="{y}" x2="{px:.1f}" y2="{y + 26}" '
-                'stroke="#1b1b1b" stroke-width="2" stroke-dasharray="3 2"/>'
-            )
-        parts.append(
-            f'<text x="{label_width + length + 6:.1f}" y="{y + 18}" font-size="14" '
-            f'font-weight="700" fill="#1b1b1b">{bar.score}</text>'
-        )
+        _bar(parts, bar, label_width, plot, y, 14)
     parts.append("</svg>")
     # Safe to mark: every piece of text above went through escape(); the rest is our markup.
+    return Markup("".join(parts))  # noqa: S704
+
+
+def _bars_stacked(bars: list[Bar], title: str, chart_id: str) -> Markup:
+    """For a phone: each label on its own line above its bar, drawn at about its real size."""
+    width, left, right, top, row = 340, 4, 40, 22, 54
+    plot = width - left - right
+    height = top + row * len(bars) + 24
+    parts = _svg_open(width, height, chart_id, title, bars)
+    _grid(parts, left, plot, top - 2, height - 20, 13)
+    for index, bar in enumerate(bars):
+        y = top + 4 + index * row
+        parts.append(
+            f'<text x="{left}" y="{y + 14}" font-size="14" fill="#1b1b1b">'
+            f"{escape(bar.label)}</text>"
+        )
+        _bar(parts, bar, left, plot, y + 20, 14)
+    parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704
 
 
@@ -104,6 +167,8 @@ def priority_chart(
     questionnaire: Questionnaire,
     result: ScoreResult,
     previous: Mapping[str, int | None] | None = None,
+    *,
+    responsive: bool = False,
 ) -> Markup:
     """The score per defensive priority (results page, review page, plan PDF), with the previous
     submission's score marked where there is one."""
@@ -119,4 +184,5 @@ def priority_chart(
             for p in result.priorities
         ],
         title="Score per defensive priority, out of 100",
+        responsive=responsive,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from portal import audit
-from portal.assessments import reading
+from portal.assessments import reading, revision
 from portal.assessments.lifecycle import record_status
 from portal.assessments.reading import open_assessment
 from portal.extensions import db
@@ -26,18 +26,6 @@ from portal.models import (
 from portal.review import workflow
 
 
-def add_comment(assessment: Assessment, user: User, question_id: str | None, body: str) -> None:
-    db.session.add(
-        ReviewComment(
-            assessment_id=assessment.id,
-            author_id=user.id,
-            question_id=question_id or None,
-            body=body.replace("\r\n", "\n"),
-        )
-    )
-    audit.record_for(assessment, "assessment.commented", actor=user)
-
-
 def decide_assessment(assessment: Assessment, action: str, user: User) -> AssessmentStatus:
     """ "accept" or "return". Raises ``workflow.TransitionRefused`` (with the reason) when the
     move does not fit the assessment's status."""
@@ -52,7 +40,9 @@ def decide_assessment(assessment: Assessment, action: str, user: User) -> Assess
     before = assessment.status
     assessment.status = new_status
     assessment.decided_at = utcnow()
-    record_status(assessment, before, new_status, user)
+    # A return keeps the answers as they stand, for "what changed since" on resubmission.
+    snapshot = revision.snapshot(assessment) if action == "return" else None
+    record_status(assessment, before, new_status, user, answers=snapshot)
     audit.record_for(
         assessment,
         f"assessment.{'accepted' if action == 'accept' else 'returned'}",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal.figures.bands import SCORE_BANDS
 from portal.forms import Form, NoControlCharacters, choices, strip
@@ -93,6 +93,20 @@ class CommentForm(Form):
             NoControlCharacters(),
             InputRequired("Write the comment."),
             Length(max=4000, message="Keep a comment under 4,000 characters."),
+        ],
+    )
+
+
+class ReturnForm(Form):
+    message = TextAreaField(
+        "What needs changing",
+        description="The operator gets this by email and sees it at the top of the assessment. "
+        "Comments you made on single answers are listed with it.",
+        filters=[strip],
+        validators=[
+            NoControlCharacters(),
+            DataRequired("Say what needs changing: the operator reads this first."),
+            Length(max=4000, message="Keep the message under 4,000 characters."),
         ],
     )
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from portal import access, audit, questionnaires
-from portal.assessments import reading
+from portal.assessments import reading, revision
 from portal.assessments import state as assessment_state
 from portal.auth.decorators import role_required
 from portal.extensions import db
@@ -20,7 +20,7 @@ from portal.figures import queries as figures
 from portal.figures.bands import SCORE_BANDS
 from portal.models import (
     Assessment,
-    ReviewComment,
+    AssessmentStatus,
     Role,
     StatusChange,
     ToolRequest,
@@ -29,9 +29,10 @@ from portal.models import (
 )
 from portal.readonly import read_only
 from portal.reports.charts import Bar, priority_bars
-from portal.review import csv_export, decisions, queue, workflow
-from portal.review.forms import CommentForm, DecisionForm, QueueFilterForm
+from portal.review import answer_review, csv_export, decisions, queue, workflow
+from portal.review.forms import CommentForm, DecisionForm, QueueFilterForm, ReturnForm
 from portal.scoring.headline import headline
+from portal.templating import sector_label
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 REVIEWERS = (Role.COORDINATOR, Role.ADMIN)
@@ -59,7 +60,7 @@ def _comment_form(assessment: Assessment) -> CommentForm:
     questionnaire = reading.questionnaire_of(assessment)
     form.question_id.choices = {
         "": "The assessment as a whole",
-        **{q.id: q.text[:90] for q in questionnaire.questions_in(assessment.modules) if q.scored},
+        **{q.id: q.text[:90] for q in questionnaire.questions_in(assessment.modules)},
     }
     return form
 
@@ -76,11 +77,6 @@ def _detail(
         )
         .order_by(Assessment.submitted_at.desc())
     ).all()
-    comments = db.session.scalars(
-        sa.select(ReviewComment)
-        .where(ReviewComment.assessment_id == assessment.id)
-        .order_by(ReviewComment.created_at)
-    ).all()
     changes = db.session.scalars(
         sa.select(StatusChange)
         .where(StatusChange.assessment_id == assessment.id)
@@ -94,15 +90,22 @@ def _detail(
         .where(User.organization_id == assessment.organization_id, User.is_active)
         .order_by(User.full_name)
     ).all()
+    only_attention = request.args.get("show") == "attention"
+    thread = revision.revision_of(assessment, state.rows)
+    sections = answer_review.sections(state, reading.steps_of(assessment), thread)
     return render_template(
         "review/assessment.html",
         assessment=assessment,
         questionnaire=state.questionnaire,
         result=state.result,
         lead=headline(state.questionnaire, state.result),
+        sections=sections,
+        attention_count=sum(len(s.attention_rows) for s in sections),
+        only_attention=only_attention,
+        general_comments=thread.general,
+        since_return=revision.changes_since_return(assessment, state.rows),
         rows=state.rows,
         history=history,
-        comments=comments,
         changes=changes,
         tool_requests=requests,
         operators=operators,
@@ -124,19 +127,55 @@ def comment(assessment_id: int) -> Response | tuple[str, int]:
     form = _comment_form(item)
     if not form.validate():
         return _detail(item, form, 400)
-    decisions.add_comment(item, current_user, form.question_id.data, form.body.data or "")
+    revision.add_comment(item, current_user, form.question_id.data, form.body.data or "")
     db.session.commit()
     flash("Comment added. The operator sees it with the assessment.", "success")
-    return redirect(url_for("review.assessment", assessment_id=item.id))
+    anchor = f"#row-{form.question_id.data}" if form.question_id.data else "#comments"
+    return redirect(url_for("review.assessment", assessment_id=item.id) + anchor)
 
 
-@bp.post("/assessments/<int:assessment_id>/<any(accept, return):action>")
+@bp.post("/assessments/<int:assessment_id>/accept")
 @role_required(*REVIEWERS)
-def decide_assessment(assessment_id: int, action: str) -> Response:
+def accept(assessment_id: int) -> Response:
+    return _decide(access.get_or_404(Assessment, assessment_id), "accept")
+
+
+def _return_page(assessment: Assessment, form: ReturnForm, status: int = 200) -> tuple[str, int]:
+    rev = revision.revision_of(assessment)
+    return render_template(
+        "review/return.html", assessment=assessment, form=form, revision=rev
+    ), status
+
+
+@bp.get("/assessments/<int:assessment_id>/return")
+@read_only
+@role_required(*REVIEWERS)
+def confirm_return(assessment_id: int) -> Response | tuple[str, int]:
+    """Returning asks for a message first: the operator's way back starts from it."""
     item = access.get_or_404(Assessment, assessment_id)
+    if item.status is not AssessmentStatus.SUBMITTED:
+        flash("Only a submitted assessment can be returned.", "warning")
+        return redirect(url_for("review.assessment", assessment_id=item.id))
+    return _return_page(item, ReturnForm())
+
+
+@bp.post("/assessments/<int:assessment_id>/return")
+@role_required(*REVIEWERS)
+def return_for_revision(assessment_id: int) -> Response | tuple[str, int]:
+    item = access.get_or_404(Assessment, assessment_id)
+    form = ReturnForm()
+    if not form.validate():
+        return _return_page(item, form, 400)
+    if item.status is AssessmentStatus.SUBMITTED:
+        revision.add_comment(item, current_user, None, form.message.data or "")
+    return _decide(item, "return")
+
+
+def _decide(item: Assessment, action: str) -> Response:
     try:
         decisions.decide_assessment(item, action, current_user)
     except workflow.TransitionRefused as refusal:
+        db.session.rollback()
         flash(str(refusal), "error")
         return redirect(url_for("review.assessment", assessment_id=item.id))
     try:
@@ -147,7 +186,7 @@ def decide_assessment(assessment_id: int, action: str) -> Response:
             "Someone changed this assessment at the same moment; here is its current state.",
             "warning",
         )
-        return redirect(url_for("review.assessment", assessment_id=assessment_id))
+        return redirect(url_for("review.assessment", assessment_id=item.id))
     flash(
         "Accepted."
         if action == "accept"
@@ -274,12 +313,13 @@ def dashboard() -> str:
     # The chart shows what the table below says; the table is its text alternative.
     chart = priority_bars(
         [
-            Bar(f"{row.sector} ({row.organizations})", row.median,
+            Bar(f"{sector_label(row.sector)} ({row.organizations})", row.median,
                 questionnaire.tier_for(row.median).id)
             for row in board.sector_scores
         ],
         title="Median overall score per sector, out of 100",
         chart_id="sector-chart",
+        responsive=True,
     )  # fmt: skip
     return render_template(
         "review/dashboard.html",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -61,7 +61,9 @@ def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
     if not form.is_submitted():
         form.contact_name.data = current_user.full_name
         form.contact_email.data = current_user.email
-        form.tools.data = service.preselected(offered)
+        wanted = request.args.get("tool")  # "Request this service" on the results page
+        offered_ids = {m.tool.id for m in offered}
+        form.tools.data = [wanted] if wanted in offered_ids else service.preselected(offered)
         form.justification.data = _reason_for(questionnaire, assessment, offered, form.tools.data)
         form.justification_auto.data = form.justification.data
     elif form.validate():

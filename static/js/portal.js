@@ -7,3 +7,22 @@
     document.getElementById("error-summary") || document.querySelector("[data-focus-on-load]");
   if (summary) summary.focus();
 })();
+
+// A link to something inside a closed accordion panel (a known-exploited product, a plan action)
+// opens that panel first, so the link never seems to go nowhere.
+(function () {
+  "use strict";
+  function reveal() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    if (!target) return;
+    var panel = target.closest(".usa-accordion__content");
+    if (panel && panel.hidden) {
+      var button = document.querySelector('[aria-controls="' + panel.id + '"]');
+      if (button) button.click();
+      target.scrollIntoView();
+    }
+  }
+  window.addEventListener("hashchange", reveal);
+  window.addEventListener("load", reveal);
+})();

@@ -20,7 +20,13 @@
   var halted = false;    // after a conflict or sign-out, the form submit takes over
 
   function fieldset(qid) { return form.querySelector('fieldset[data-question="' + qid + '"]'); }
-  function show(state, text) { status.dataset.state = state; status.textContent = text; }
+  // A save's news goes beside the question it is about (a polite live region there), so the
+  // person — and a screen reader — hears it where they are working; page-wide news goes on top.
+  function show(state, text, qid) {
+    var target = qid && fieldset(qid) && fieldset(qid).querySelector(".portal-field-status");
+    if (target) { target.dataset.state = state; target.textContent = text; return; }
+    status.dataset.state = state; status.textContent = text;
+  }
   function now() { var d = new Date(); return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2); }
 
   function currentValue(qid) {
@@ -82,6 +88,12 @@
     var allTotal = Number(overall.dataset.total) + total - baseline.total;
     overall.querySelector("strong").textContent = allAnswered + " of " + allTotal;
     if (bar) { bar.max = allTotal || 1; bar.value = allAnswered; }
+    var phone = document.querySelector(".portal-progress-phone");
+    if (phone) {
+      phone.querySelector("strong").textContent = allAnswered + " of " + allTotal;
+      var phoneBar = phone.querySelector("progress");
+      phoneBar.max = allTotal || 1; phoneBar.value = allAnswered;
+    }
   }
 
   function fallBackToForm(reason) {
@@ -104,7 +116,7 @@
       revision: parseInt(revisionInput(qid).value || "0", 10)
     };
     pending[qid] = true;
-    show("saving", "Saving…");
+    show("saving", "Saving…", qid);
     chains[qid] = (chains[qid] || Promise.resolve()).then(function () {
       body.revision = parseInt(revisionInput(qid).value || "0", 10);
       return fetch(data.saveUrl, {
@@ -118,21 +130,21 @@
             if (json.revision) { revisionInput(qid).value = json.revision; }
             delete pending[qid];
             retryDelay = 2000;
-            if (!Object.keys(pending).length) { show("saved", "Saved at " + (json.saved_at || now())); }
+            show("saved", "Saved at " + (json.saved_at || now()), qid);
           } else if (response.status === 409) {
             halted = true;
-            show("conflict", json.message || "Someone else changed this answer.");
+            show("conflict", json.message || "Someone else changed this answer.", qid);
           } else if (response.status === 401 || json.error === "csrf") {
             fallBackToForm("You were signed out.");
           } else if (response.status >= 500) {
             throw new Error("server");
           } else {
             delete pending[qid];
-            show("error", json.message || "This answer could not be saved.");
+            show("error", json.message || "This answer could not be saved.", qid);
           }
         });
       }).catch(function () {
-        show("retrying", "Not saved — retrying in " + Math.round(retryDelay / 1000) + " s");
+        show("retrying", "Not saved — retrying in " + Math.round(retryDelay / 1000) + " s", qid);
         setTimeout(function () { save(qid); }, retryDelay);
         retryDelay = Math.min(retryDelay * 2, 30000);
       });
@@ -151,6 +163,8 @@
     if (event.target.tagName !== "TEXTAREA") { return; }
     var qid = event.target.closest("fieldset[data-question]").dataset.question;
     pending[qid] = true;
+    var summary = event.target.closest("details").querySelector("summary");
+    summary.textContent = event.target.value.trim() ? "Edit note" : "Add a note (optional)";
     clearTimeout(timers[qid]);
     timers[qid] = setTimeout(function () { save(qid); }, 800);
   });

@@ -62,14 +62,15 @@ def shots() -> Path:
 
 
 def serious_violations(page: Any) -> list[str]:
-    """axe-core (bundled by axe-playwright-python) on the page: serious and critical findings."""
+    """axe-core (bundled by axe-playwright-python) on the page: moderate, serious and critical
+    findings (minor ones are advice, such as a heading order that a page's design chose)."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
         for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
+        if v["impact"] in ("moderate", "serious", "critical")
     ]
 
 

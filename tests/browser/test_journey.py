@@ -44,8 +44,14 @@ def answer_visible_questions(page: Any) -> None:
 
 
 def wait_saved(page: Any) -> None:
+    """Every autosave of the page done: each question's own status says "Saved at …"."""
     page.wait_for_function(
-        "document.getElementById('save-status').dataset.state === 'saved'", timeout=10_000
+        """() => {
+          const states = [...document.querySelectorAll('.portal-field-status')]
+            .map((node) => node.dataset.state);
+          return states.includes('saved') && !states.some((s) => s === 'saving');
+        }""",
+        timeout=10_000,
     )
 
 
@@ -110,12 +116,12 @@ def test_operator_and_coordinator_journey(
 
     # The remediation plan downloads as a PDF.
     with page.expect_download(timeout=60_000) as download:
-        page.click("text=Download the remediation plan (PDF)")
+        page.click("text=Download the plan (PDF)")  # the first screen's button
     pdf_path = download.value.path()
     assert Path(pdf_path).read_bytes()[:5] == b"%PDF-"
 
     # Ask for free services.
-    page.click("text=Request free services from your coordinator")
+    page.click("a:has-text('Request free services')")
     boxes = page.locator("input[name=tools]")
     assert boxes.first.is_checked()  # the best-ranked service comes ticked
     # The pre-filled reason follows the ticks: none ticked, no gap listed; one, its gaps.

@@ -102,7 +102,7 @@ def test_the_whole_wizard_can_be_done_with_the_keyboard_alone(
                 page.keyboard.press("Enter")
                 break
         page.wait_for_url(lambda now, before=url: now != before)
-    assert "/review" in page.url and page.title().startswith("Review and submit")
+    assert "/review" in page.url and page.title().startswith("Check your answers")
     for _ in range(100):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.textContent.trim()") == "Submit the assessment":

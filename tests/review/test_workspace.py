@@ -33,7 +33,7 @@ def test_queue_shows_only_the_jurisdiction(app: Flask, world: World) -> None:
     y_html = y.get("/review/").get_data(as_text=True)
     assert "SENTINEL-A" in x_html and "SENTINEL-B" not in x_html
     assert "SENTINEL-B" in y_html and "SENTINEL-A" not in y_html
-    assert "submitted: 1" in x_html
+    assert "Submitted: 1" in x_html
     # Another jurisdiction's detail, decision or PDF answers 404 and is audited.
     assert x.get(f"/review/assessments/{b_id}").status_code == 404
     assert (
@@ -109,7 +109,13 @@ def test_comment_return_and_resubmit(app: Flask, world: World) -> None:
     )
     post_form(coordinator, f"{page}/comments", {"body": "Overall fine."}, page=page)
     # Accepting is refused only for non-submitted; returning works.
-    response = post_form(coordinator, f"{page}/return", {}, page=page, follow_redirects=True)
+    response = post_form(
+        coordinator,
+        f"{page}/return",
+        {"message": "Two answers to check."},
+        page=page,
+        follow_redirects=True,
+    )
     assert "Returned for revision" in response.get_data(as_text=True)
     again = post_form(coordinator, f"{page}/accept", {}, page=page, follow_redirects=True)
     assert "Only a submitted assessment can be accepted; this one is returned." in again.get_data(
@@ -119,7 +125,8 @@ def test_comment_return_and_resubmit(app: Flask, world: World) -> None:
     operator = app.test_client()
     login(operator, world.operator_a)
     index = operator.get("/assessments/").get_data(as_text=True)
-    assert "returned by your coordinator" in index and "Overall fine." in index
+    assert "Your coordinator returned this assessment" in index and "Overall fine." in index
+    assert "1 question needs changes" in index
     with app.app_context():
         from portal import questionnaires
 
@@ -156,9 +163,10 @@ def test_comment_return_and_resubmit(app: Flask, world: World) -> None:
             ("returned", "submitted"),
             ("submitted", "accepted"),
         ]
-        assert db.session.scalar(sa.select(sa.func.count(ReviewComment.id))) == 2
+        # Two comments, and the message the return required.
+        assert db.session.scalar(sa.select(sa.func.count(ReviewComment.id))) == 3
     html = coordinator.get(page).get_data(as_text=True)
-    assert "returned → submitted" in html
+    assert "Returned for revision → Submitted" in html
 
 
 def item_changes(assessment_id: int) -> list:  # type: ignore[type-arg]
@@ -185,7 +193,8 @@ def test_tool_request_decisions(app: Flask, world: World) -> None:
     coordinator = app.test_client()
     login(coordinator, world.coordinator_x)
     listing = coordinator.get("/review/tool-requests").get_data(as_text=True)
-    assert f"#{request_id}" in listing and "Submitted (1)" in listing
+    assert "Request of " in listing and "Submitted (1)" in listing
+    assert f">#{request_id}<" not in listing  # people's words, not the row's number
     show = f"/tool-requests/{request_id}"
     html = coordinator.get(show).get_data(as_text=True)
     token = csrf_token(html)
@@ -215,7 +224,7 @@ def test_tool_request_decisions(app: Flask, world: World) -> None:
     operator = app.test_client()
     login(operator, world.operator_a)
     index = operator.get("/assessments/").get_data(as_text=True)
-    assert "fulfilled" in index and "Enrolled; CISA will email you." in index
+    assert "Fulfilled" in index and "Enrolled; CISA will email you." in index
     # Another jurisdiction's coordinator cannot decide it; an operator cannot either.
     stranger = app.test_client()
     login(stranger, world.coordinator_y)

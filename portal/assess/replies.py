@@ -1,0 +1,58 @@
+"""An operator's reply to a coordinator's comment on a question of a returned assessment."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from portal.assess.blueprint import bp, load_for_editing
+from portal.assess.forms import ReplyForm
+from portal.assessments import revision
+from portal.auth.decorators import role_required
+from portal.extensions import db
+from portal.models import Assessment, Role
+from portal.readonly import read_only
+
+
+def _point(assessment: Assessment, question_id: str) -> revision.RevisionPoint:
+    point = revision.revision_of(assessment).thread(question_id)
+    if point is None:  # only a question a coordinator commented on has a thread to reply to
+        abort(404)
+    return point
+
+
+def _page(
+    assessment: Assessment, point: revision.RevisionPoint, form: ReplyForm, status: int = 200
+) -> tuple[str, int]:
+    return render_template(
+        "assess/reply.html", assessment=assessment, point=point, form=form
+    ), status
+
+
+@bp.get("/<int:assessment_id>/questions/<question_id>/reply")
+@read_only
+@role_required(Role.OPERATOR)
+def reply_form(assessment_id: int, question_id: str) -> tuple[str, int]:
+    assessment = load_for_editing(assessment_id)
+    return _page(assessment, _point(assessment, question_id), ReplyForm())
+
+
+@bp.post("/<int:assessment_id>/questions/<question_id>/reply")
+@role_required(Role.OPERATOR)
+def reply(assessment_id: int, question_id: str) -> Response | tuple[str, int]:
+    assessment = load_for_editing(assessment_id)
+    point = _point(assessment, question_id)
+    form = ReplyForm()
+    if not form.validate():
+        return _page(assessment, point, form, 400)
+    revision.add_comment(assessment, current_user, question_id, form.body.data or "")
+    db.session.commit()
+    flash(
+        "Your reply is saved. Your coordinator sees it with the answer when you resubmit.",
+        "success",
+    )
+    return redirect(
+        url_for("assess.step", assessment_id=assessment.id, number=point.step_number)
+        + f"#q-{question_id}"
+    )

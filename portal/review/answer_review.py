@@ -1,0 +1,64 @@
+"""The coordinator's view of the answers: grouped by section, each row flagged when it needs a
+look (a gap, "I don't know", a note, a comment), with its comment thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.assessments.reading import Step
+from portal.assessments.revision import Revision, RevisionPoint
+from portal.assessments.state import AssessmentState
+from portal.questionnaire.model import DONT_KNOW, Question
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    question: Question
+    value: str | None
+    note: str
+    gap: bool  # scores as not (fully) in place
+    critical_gap: bool
+    dont_know: bool
+    thread: RevisionPoint | None
+
+    @property
+    def label(self) -> str:
+        return self.question.label_for(self.value) if self.value else "Not answered"
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.gap or self.dont_know or bool(self.note) or self.thread is not None
+
+
+@dataclass(frozen=True)
+class SectionRows:
+    step: Step
+    rows: tuple[AnswerRow, ...]
+
+    @property
+    def attention_rows(self) -> list[AnswerRow]:
+        return [r for r in self.rows if r.needs_attention]
+
+
+def sections(state: AssessmentState, steps: list[Step], revision: Revision) -> list[SectionRows]:
+    gaps = {g.question_id for g in state.result.gaps}
+    critical = {g.question_id for g in state.result.critical_gaps}
+    values, notes, shown = state.values, state.notes, state.shown
+    result = []
+    for step in steps:
+        rows = tuple(
+            AnswerRow(
+                question=q,
+                value=values.get(q.id),
+                note=notes.get(q.id) or "",
+                gap=q.id in gaps,
+                critical_gap=q.id in critical,
+                dont_know=values.get(q.id) == DONT_KNOW,
+                thread=revision.thread(q.id),
+            )
+            for q in step.section.questions
+            if q.id in shown
+        )
+        if rows:
+            result.append(SectionRows(step, rows))
+    return result
