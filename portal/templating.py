@@ -78,6 +78,11 @@ def format_datetime(value: datetime | None) -> str:
     return local_datetime(value, viewer_time_zone())
 
 
+def format_time(value: datetime) -> str:
+    """'9:14 AM EST': a moment today, on the reader's clock."""
+    return local_datetime(value, viewer_time_zone()).split(", ")[-1]
+
+
 def format_date(value: datetime | None) -> str:
     """'Dec 2, 2026': the day on the reader's clock."""
     if value is None:
@@ -101,6 +106,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(plural)
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_time, "time")
     app.add_template_filter(spending)
     app.add_template_filter(request_name)
 

@@ -139,11 +139,21 @@ def import_json() -> Response | tuple[str, int]:
 @read_only
 @login_required
 def show(assessment_id: int) -> Response:
-    """An assessment's address: the first unfinished step of a draft, else its results."""
+    """An assessment's address: the first question a returned one needs changed, the first
+    unfinished step of a draft, else its results."""
     assessment = load(assessment_id)
     if not assessment.is_editable or not current_user.is_operator:
         return redirect(url_for("assess.results", assessment_id=assessment.id))
+    rows = reading.answer_rows(assessment)
+    if assessment.status is AssessmentStatus.RETURNED:
+        # Back from the coordinator: straight to the first question that needs a change.
+        point = next(iter(revision.revision_of(assessment, rows).open_points), None)
+        if point is not None:
+            return redirect(
+                url_for("assess.step", assessment_id=assessment.id, number=point.step_number)
+                + f"#q-{point.question.id}"
+            )
     steps = reading.steps_of(assessment)
-    per_step, _ = reading.progress(steps, reading.answer_values(reading.answer_rows(assessment)))
+    per_step, _ = reading.progress(steps, reading.answer_values(rows))
     first_open = next((i for i, p in enumerate(per_step) if not p.complete), 0)
     return redirect(url_for("assess.step", assessment_id=assessment.id, number=first_open))

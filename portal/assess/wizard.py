@@ -29,9 +29,10 @@ from portal.assessments.errors import AssessmentError, InvalidSubmission
 from portal.assessments.reading import Step
 from portal.auth.decorators import role_required
 from portal.extensions import db
-from portal.models import Answer, Assessment, AssessmentStatus, Role, utcnow
+from portal.models import Answer, Assessment, AssessmentStatus, Role
 from portal.questionnaire.model import DONT_KNOW
 from portal.readonly import read_only
+from portal.templating import format_time
 
 _FIELD_PREFIXES = ("a__", "n__", "r__")
 # One answer and a note of at most 2,000 characters, even if every character is sent as a
@@ -232,15 +233,13 @@ def autosave(assessment_id: int) -> Response | tuple[Response, int]:
         return jsonify(
             error="conflict",
             message=f"{conflict.theirs_by} changed this answer at "
-            f"{conflict.theirs_at:%H:%M}: “{question.label_for(conflict.theirs_value)}”. "
+            f"{format_time(conflict.theirs_at)}: “{question.label_for(conflict.theirs_value)}”. "
             "Press “Save and continue” to choose which to keep.",
             revision=conflict.theirs_revision,
         ), 409
-    return jsonify(
-        saved=bool(outcome.saved),
-        revision=outcome.revisions.get(item.question_id),
-        saved_at=utcnow().strftime("%H:%M"),
-    )
+    # No time in the answer: the page says "Saved at" on the browser's own clock, which is the
+    # person's (looking up their zone here would cost the hottest request three queries).
+    return jsonify(saved=bool(outcome.saved), revision=outcome.revisions.get(item.question_id))
 
 
 @bp.post("/<int:assessment_id>/conflicts")

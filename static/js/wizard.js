@@ -27,7 +27,8 @@
     if (target) { target.dataset.state = state; target.textContent = text; return; }
     status.dataset.state = state; status.textContent = text;
   }
-  function now() { var d = new Date(); return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2); }
+  // The person's own clock ("9:14 AM"), as their device keeps it.
+  function now() { return new Date().toLocaleTimeString([], { hour: "numeric", minute: "2-digit" }); }
 
   function currentValue(qid) {
     var checked = fieldset(qid).querySelector('input[type="radio"]:checked');
@@ -130,7 +131,7 @@
             if (json.revision) { revisionInput(qid).value = json.revision; }
             delete pending[qid];
             retryDelay = 2000;
-            show("saved", "Saved at " + (json.saved_at || now()), qid);
+            show("saved", "Saved at " + now(), qid);
           } else if (response.status === 409) {
             halted = true;
             show("conflict", json.message || "Someone else changed this answer.", qid);

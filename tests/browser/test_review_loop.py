@@ -128,8 +128,8 @@ def test_return_reply_change_and_resubmit(
     target = options.nth(0 if checked else 1)
     operator.click(f"label[for='{target.get_attribute('id')}']")
     operator.wait_for_function(
-        f"document.querySelector(\"fieldset[id='q-{MFA}'] .portal-field-status\")"
-        ".dataset.state === 'saved'"
+        "(selector) => document.querySelector(selector).dataset.state === 'saved'",
+        arg=f"fieldset[id='q-{MFA}'] .portal-field-status",
     )
     # The save's news is beside the question, in a polite live region.
     status = operator.locator(f"fieldset[id='q-{MFA}'] .portal-field-status")
@@ -169,6 +169,8 @@ def test_results_lead_with_the_next_steps_on_desktop_and_phone(
             assert box is not None and box["y"] + box["height"] <= viewport[1], (
                 f"{name}: '{button}' at {box}, below the first screen"
             )
+        height = page.evaluate("document.documentElement.scrollHeight")
+        print(f"results page, {name}: {height} px tall with its accordions closed")
         # The details are closed accordions; the chart's tier lines carry their names.
         assert page.locator(".usa-accordion__content:visible").count() == 0
         page.click("button:has-text('Score per defensive priority')")
@@ -213,6 +215,12 @@ def test_every_page_fits_a_phone_and_shows_local_time(
         "/account/notifications",
         f"/assessments/{assessment}/tool-requests/new",
     ]
+    # A draft too: the wizard, check-your-answers.
+    page.goto(live_server + "/assessments/")
+    page.click("button.usa-button--big")  # "Start a new assessment (pre-filled…)"
+    page.wait_for_url(re.compile(r"/steps/\d+"))
+    draft = re.search(r"/assessments/(\d+)/", page.url).group(1)  # type: ignore[union-attr]
+    operator_pages += [f"/assessments/{draft}/steps/0", f"/assessments/{draft}/review"]
     for path in operator_pages:
         page.goto(live_server + path)
         assert not too_wide(page, path), too_wide(page, path)
@@ -231,7 +239,18 @@ def test_every_page_fits_a_phone_and_shows_local_time(
                 "/review/exposure/",
             ],
         ),
-        (world.admin, ["/admin/", "/admin/audit", "/admin/mail", "/admin/catalog"]),
+        (
+            world.admin,
+            [
+                "/admin/",
+                "/admin/audit",
+                "/admin/mail",
+                "/admin/catalog",
+                "/admin/coordinators/new",
+                "/admin/jurisdictions/new",
+                "/admin/organizations/new",
+            ],
+        ),
     ):
         context = chromium.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
         page = context.new_page()
@@ -240,6 +259,14 @@ def test_every_page_fits_a_phone_and_shows_local_time(
             page.goto(live_server + path)
             assert not too_wide(page, path), too_wide(page, path)
         context.close()
+
+    # Signed out.
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    for path in ("/", "/login", "/register", "/password/forgot"):
+        page.goto(live_server + path)
+        assert not too_wide(page, path), too_wide(page, path)
+    context.close()
 
     # The queue's filters sit behind one button on a phone.
     context = chromium.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)

@@ -101,6 +101,9 @@ def test_a_point_is_open_until_the_answer_changes_or_the_operator_replies(
     assert "1 question needs changes" in index
     link = re.search(r'href="(/assessments/\d+/steps/(\d+))#q-core\.mfa_remote_email"', index)
     assert link, "the task list links straight to the question"
+    # "Continue" goes to the same place.
+    shown = operator.get(f"/assessments/{assessment_id}")
+    assert shown.headers["Location"].endswith(f"{link.group(1)}#q-{MFA}")
     step = operator.get(link.group(1)).get_data(as_text=True)
     assert "Which ones?" in step and "Needs changes" in step
 
