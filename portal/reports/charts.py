@@ -87,14 +87,16 @@ def _grid(parts: list[str], left: float, plot: float, top: int, bottom: int, siz
             f'<text x="{x:.1f}" y="{bottom + size + 2}" font-size="{size}" fill="#3d4551" '
             f'text-anchor="middle">{tick}</text>'
         )
-    for threshold, name in TIER_LINES:
+    for index, (threshold, name) in enumerate(TIER_LINES):
         x = left + plot * threshold / 100
+        # Lines 70 and 90 are close: the middle name sits a row higher so that none overlap.
+        label_y = top - 5 - (size + 3) * (index % 2)
         parts.append(
             f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" '
             'stroke="#a9aeb1" stroke-width="1" stroke-dasharray="4 3"/>'
         )
         parts.append(
-            f'<text x="{x:.1f}" y="{top - 5}" font-size="{size}" fill="#3d4551" '
+            f'<text x="{x:.1f}" y="{label_y}" font-size="{size}" fill="#3d4551" '
             f'text-anchor="middle">{escape(name)} {threshold}</text>'
         )
 
@@ -124,7 +126,7 @@ def _bar(parts: list[str], bar: Bar, left: float, plot: float, y: float, size: i
 
 
 def _bars_wide(bars: list[Bar], title: str, width: int, chart_id: str) -> Markup:
-    row, label_width, right, top = 34, 250, 56, 22
+    row, label_width, right, top = 34, 250, 56, 38
     plot = width - label_width - right
     height = top + row * len(bars) + 30
     parts = _svg_open(width, height, chart_id, title, bars)
@@ -143,7 +145,7 @@ def _bars_wide(bars: list[Bar], title: str, width: int, chart_id: str) -> Markup
 
 def _bars_stacked(bars: list[Bar], title: str, chart_id: str) -> Markup:
     """For a phone: each label on its own line above its bar, drawn at about its real size."""
-    width, left, right, top, row = 340, 4, 40, 22, 54
+    width, left, right, top, row = 340, 4, 40, 40, 54
     plot = width - left - right
     height = top + row * len(bars) + 24
     parts = _svg_open(width, height, chart_id, title, bars)

@@ -175,7 +175,8 @@ def test_the_resubmission_shows_what_changed_since_the_return(app: Flask, world:
     )
     html = coordinator.get(page).get_data(as_text=True)
     assert "Changed since you returned it" in html
-    section = html[html.index("Changed since you returned it") : html.index('id="comments"')]
+    start = html.index("Changed since you returned it")
+    section = html[start : html.index("</section>", start)]
     assert f'href="#row-{MFA}"' in section and "All mailboxes since November." in section
     assert section.count("<li>") == 1, "only the answer that changed"
     assert before != "yes"
