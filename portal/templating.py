@@ -55,8 +55,8 @@ def viewer_time_zone() -> ZoneInfo:
         if current_user and current_user.is_authenticated:
             if current_user.organization is not None:
                 state = current_user.organization.state
-            elif current_user.jurisdictions:
-                state = current_user.jurisdictions[0].state
+            elif current_user.jurisdictions:  # the first made, so it does not vary by page
+                state = min(current_user.jurisdictions, key=lambda j: j.id).state
         zone = ZoneInfo(time_zone_of_state(state) or current_app.config["PORTAL_TIME_ZONE"])
         g.portal_time_zone = zone
     return zone

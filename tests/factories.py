@@ -22,7 +22,6 @@ from portal.models import (
     Invitation,
     Jurisdiction,
     Organization,
-    ReviewComment,
     Role,
     TokenPurpose,
     ToolRequest,
@@ -230,16 +229,6 @@ def access_objects(app: Flask, world: World) -> dict[str, Any]:
             ),
         }
         ids["draft"] = lifecycle.start(organization, operator).id
-        # A coordinator's comment on a question of the draft, so that its reply page exists.
-        coordinator_x = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
-        db.session.add(
-            ReviewComment(
-                assessment_id=ids["draft"],
-                author_id=coordinator_x.id if coordinator_x else None,
-                question_id="core.security_lead",
-                body="Who is it?",
-            )
-        )
         product = InventoryItem(
             organization_id=world.org_a, category="edge", vendor="Fortinet", product="FortiGate"
         )

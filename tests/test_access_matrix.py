@@ -57,6 +57,17 @@ KINDS: dict[str, dict[str, Any]] = {
         "coordinator_y": FORBIDDEN,
         "admin": FORBIDDEN,
     },
+    # A reply to a coordinator's comment: only on A's assessment while it is returned; the
+    # draft tried here never was, so even A's operator finds nothing to reply to (the allowed
+    # path is tested in tests/review/test_review_loop.py).
+    "reply_own_returned": {
+        "anonymous": LOGIN,
+        "operator_a": NOT_FOUND,
+        "operator_b": NOT_FOUND,
+        "coordinator_x": FORBIDDEN,
+        "coordinator_y": FORBIDDEN,
+        "admin": FORBIDDEN,
+    },
     # A's object, to read: A's operators, X's coordinator, admins.
     "view_own": {
         "anonymous": LOGIN,
@@ -153,12 +164,12 @@ POLICY: dict[str, tuple[str, str, str]] = {
         "/review/assessments/{submitted}/return",
     ),
     "assess.reply_form": (
-        "edit_own_role_first",
+        "reply_own_returned",
         "GET",
         "/assessments/{draft}/questions/core.security_lead/reply",
     ),
     "assess.reply": (
-        "edit_own_role_first",
+        "reply_own_returned",
         "POST",
         "/assessments/{draft}/questions/core.security_lead/reply",
     ),
@@ -263,7 +274,8 @@ def test_every_post_route_refuses_a_missing_csrf_token(
     from portal.models import Answer, AuditEvent, InventoryItem
 
     kind, _, template = POLICY[endpoint]
-    actor = next(a for a in ACTORS if KINDS[kind][a] == OK and a != "anonymous")
+    # (A reply route has no allowed actor on these objects; the owner's operator tries it.)
+    actor = next((a for a in ACTORS if KINDS[kind][a] == OK and a != "anonymous"), "operator_a")
     client = _client(app, world, actor)
     path = template.format(**objects)
 

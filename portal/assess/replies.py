@@ -11,13 +11,21 @@ from portal.assess.forms import ReplyForm
 from portal.assessments import revision
 from portal.auth.decorators import role_required
 from portal.extensions import db
-from portal.models import Assessment, Role
+from portal.models import Assessment, AssessmentStatus, Role
 from portal.readonly import read_only
 
 
 def _point(assessment: Assessment, question_id: str) -> revision.RevisionPoint:
-    point = revision.revision_of(assessment).thread(question_id)
-    if point is None:  # only a question a coordinator commented on has a thread to reply to
+    """This round's thread on ``question_id``; 404 when there is none to reply to: the question
+    has no comment, the comment was answered by a later submission, or the assessment is not
+    back with the organization (a reply to a submitted one would settle a point before the
+    coordinator has even returned it)."""
+    if assessment.status is not AssessmentStatus.RETURNED:
+        abort(404)
+    point = next(
+        (p for p in revision.revision_of(assessment).points if p.question.id == question_id), None
+    )
+    if point is None:
         abort(404)
     return point
 

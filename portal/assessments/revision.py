@@ -27,9 +27,10 @@ from portal.questionnaire.model import Question
 
 
 class PointStatus(StrEnum):
-    OPEN = "open"  # the coordinator's last word is newer than the answer and any reply
-    CHANGED = "changed"  # the answer or its note changed after the comment
-    REPLIED = "replied"  # the operator answered the comment in words
+    OPEN = "open"  # asked in this round; neither the answer changed nor a reply came since
+    CHANGED = "changed"  # the answer or its note differs from what it was at the return
+    REPLIED = "replied"  # the operator answered the comment in words after it
+    EARLIER = "earlier"  # a thread of an earlier round: shown, asks nothing now
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,17 @@ class RevisionPoint:
     def is_open(self) -> bool:
         return self.status is PointStatus.OPEN
 
+    @property
+    def last_request(self) -> ReviewComment:
+        """The coordinator's latest word on the question (replies aside)."""
+        return [c for c in self.comments if is_reviewer_comment(c)][-1]
+
 
 @dataclass(frozen=True)
 class Revision:
-    points: tuple[RevisionPoint, ...]
+    points: tuple[RevisionPoint, ...]  # this round's: what the coordinator asks now
     general: tuple[ReviewComment, ...]  # on the assessment as a whole
+    earlier: tuple[RevisionPoint, ...] = ()  # threads of earlier rounds, for reading
 
     @property
     def open_points(self) -> list[RevisionPoint]:
@@ -60,7 +67,9 @@ class Revision:
         return {p.step_number for p in self.points if p.is_open}
 
     def thread(self, question_id: str) -> RevisionPoint | None:
-        return next((p for p in self.points if p.question.id == question_id), None)
+        return next(
+            (p for p in (*self.points, *self.earlier) if p.question.id == question_id), None
+        )
 
 
 def _aware(moment: datetime) -> datetime:
@@ -89,20 +98,47 @@ def revision_of(assessment: Assessment, rows: dict[str, Answer] | None = None) -
             threads.setdefault(comment.question_id, []).append(comment)
         else:
             general.append(comment)
-    points = []
+    # A round runs from a submission to the next: what was asked before the latest submission
+    # was answered by it. Answers count as changed against what they were at this round's return.
+    round_start = _aware(assessment.submitted_at) if assessment.submitted_at else None
+    at_return = (
+        _return_snapshot(assessment) if assessment.status is AssessmentStatus.RETURNED else None
+    )
+    points, earlier = [], []
     for question in questionnaire.questions_in(assessment.modules):
         thread = threads.get(question.id)
         if not thread or not any(is_reviewer_comment(c) for c in thread):
             continue
+        this_round = [
+            c for c in thread if round_start is None or _aware(c.created_at) >= round_start
+        ]
+        if not any(is_reviewer_comment(c) for c in this_round):
+            earlier.append(
+                RevisionPoint(question, step_of[question.id], tuple(thread), PointStatus.EARLIER)
+            )
+            continue
+        row = rows.get(question.id)
+        now = [row.value, row.note or None] if row is not None else [None, None]
+        changed = at_return is not None and now != at_return.get(question.id, [None, None])
         points.append(
             RevisionPoint(
-                question,
-                step_of[question.id],
-                tuple(thread),
-                _status(thread, rows.get(question.id)),
+                question, step_of[question.id], tuple(thread), _status(this_round, changed)
             )
         )
-    return Revision(tuple(points), tuple(general))
+    return Revision(tuple(points), tuple(general), tuple(earlier))
+
+
+def _return_snapshot(assessment: Assessment) -> dict[str, list[str | None]] | None:
+    returned = db.session.scalars(
+        sa.select(StatusChange)
+        .where(
+            StatusChange.assessment_id == assessment.id,
+            StatusChange.to_status == AssessmentStatus.RETURNED,
+        )
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
+        .limit(1)
+    ).first()
+    return None if returned is None else returned.answers
 
 
 def add_comment(assessment: Assessment, user: User, question_id: str | None, body: str) -> None:
@@ -122,12 +158,11 @@ def add_comment(assessment: Assessment, user: User, question_id: str | None, bod
     )
 
 
-def _status(thread: list[ReviewComment], row: Answer | None) -> PointStatus:
-    last_asked = max(_aware(c.created_at) for c in thread if is_reviewer_comment(c))
-    replies = [_aware(c.created_at) for c in thread if not is_reviewer_comment(c)]
-    if row is not None and _aware(row.updated_at) > last_asked:
+def _status(this_round: list[ReviewComment], changed: bool) -> PointStatus:
+    if changed:
         return PointStatus.CHANGED
-    if replies and max(replies) > last_asked:
+    last_asked = max(_aware(c.created_at) for c in this_round if is_reviewer_comment(c))
+    if any(_aware(c.created_at) > last_asked for c in this_round if not is_reviewer_comment(c)):
         return PointStatus.REPLIED
     return PointStatus.OPEN
 
@@ -173,7 +208,7 @@ def changes_since_return(
         .limit(1)
     ).first()
     if returned is None or returned.answers is None:
-        return None
+        return None  # never returned, or returned before the portal kept the answers
     rows = answer_rows(assessment) if rows is None else rows
     now = {qid: [row.value, row.note or None] for qid, row in rows.items()}
     changes = []

@@ -30,13 +30,8 @@ def decide_assessment(assessment: Assessment, action: str, user: User) -> Assess
     """ "accept" or "return". Raises ``workflow.TransitionRefused`` (with the reason) when the
     move does not fit the assessment's status."""
     new_status = AssessmentStatus(workflow.assessment_transition(assessment.status.value, action))
-    if action == "return":
-        other = open_assessment(assessment.organization)
-        if other is not None and other.id != assessment.id:
-            raise workflow.TransitionRefused(
-                "This organization already has a draft in progress, so this assessment cannot "
-                "be returned to them as a draft. Comment instead, or accept it."
-            )
+    if action == "return" and (refusal := _other_draft(assessment)) is not None:
+        raise workflow.TransitionRefused(refusal)
     before = assessment.status
     assessment.status = new_status
     assessment.decided_at = utcnow()
@@ -53,6 +48,25 @@ def decide_assessment(assessment: Assessment, action: str, user: User) -> Assess
     else:
         notices.assessment_accepted(assessment)
     return new_status
+
+
+def return_refusal(assessment: Assessment) -> str | None:
+    """Why ``assessment`` cannot be returned now, in words; None when it can."""
+    try:
+        workflow.assessment_transition(assessment.status.value, "return")
+    except workflow.TransitionRefused as refusal:
+        return str(refusal)
+    return _other_draft(assessment)
+
+
+def _other_draft(assessment: Assessment) -> str | None:
+    other = open_assessment(assessment.organization)
+    if other is not None and other.id != assessment.id:
+        return (
+            "This organization already has a draft in progress, so this assessment cannot "
+            "be returned to them as a draft. Comment instead, or accept it."
+        )
+    return None
 
 
 def _comments_of_this_round(assessment: Assessment) -> list[notices.CommentedQuestion]:

@@ -110,6 +110,8 @@ def _detail(
         tool_requests=requests,
         operators=operators,
         comment_form=comment_form or _comment_form(assessment),
+        # Comments reach the operator with a return, or on the draft they are revising.
+        can_comment=assessment.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED),
     ), status
 
 
@@ -153,8 +155,9 @@ def _return_page(assessment: Assessment, form: ReturnForm, status: int = 200) ->
 def confirm_return(assessment_id: int) -> Response | tuple[str, int]:
     """Returning asks for a message first: the operator's way back starts from it."""
     item = access.get_or_404(Assessment, assessment_id)
-    if item.status is not AssessmentStatus.SUBMITTED:
-        flash("Only a submitted assessment can be returned.", "warning")
+    refusal = decisions.return_refusal(item)
+    if refusal is not None:  # said before a message is written, not after
+        flash(refusal, "warning")
         return redirect(url_for("review.assessment", assessment_id=item.id))
     return _return_page(item, ReturnForm())
 

@@ -13,7 +13,8 @@
 (function () {
   "use strict";
   function reveal() {
-    var id = decodeURIComponent(window.location.hash.slice(1));
+    var id;
+    try { id = decodeURIComponent(window.location.hash.slice(1)); } catch (e) { return; }
     var target = id && document.getElementById(id);
     if (!target) return;
     var panel = target.closest(".usa-accordion__content");

@@ -280,3 +280,106 @@ def test_the_official_banner_only_where_the_deployment_is_official(app: Flask) -
     )
     assert from_environment({"PORTAL_OFFICIAL_GOV": "true"})["PORTAL_OFFICIAL_GOV"] is True
     assert from_environment({})["PORTAL_OFFICIAL_GOV"] is False
+
+
+def _set_answer(app: Flask, assessment_id: int, question_id: str, value: str) -> None:
+    with app.app_context():
+        row = db.session.scalars(
+            sa.select(Answer).where(
+                Answer.assessment_id == assessment_id, Answer.question_id == question_id
+            )
+        ).one()
+        row.value = value
+        db.session.commit()
+
+
+def test_changed_means_different_from_the_return_and_each_round_asks_afresh(
+    app: Flask, world: World
+) -> None:
+    assessment_id = submit_assessment(app, world)
+    coordinator = _comment_and_return(app, world, assessment_id)
+    with app.app_context():
+        original = db.session.scalars(
+            sa.select(Answer.value).where(
+                Answer.assessment_id == assessment_id, Answer.question_id == MFA
+            )
+        ).one()
+    # Changed and changed back: nothing changed, the point is still open.
+    _set_answer(app, assessment_id, MFA, "yes")
+    assert _points(app, assessment_id) == {MFA: revision.PointStatus.CHANGED}
+    _set_answer(app, assessment_id, MFA, original)
+    assert _points(app, assessment_id) == {MFA: revision.PointStatus.OPEN}
+    # Second round: resubmitted, then returned with a comment on another question. The first
+    # round's thread is history; the new one is what is asked.
+    _set_answer(app, assessment_id, MFA, "yes")
+    operator = _operator(app, world)
+    page = f"/assessments/{assessment_id}"
+    post_form(operator, f"{page}/submit", {}, page=f"{page}/review")
+    review = f"/review/assessments/{assessment_id}"
+    post_form(
+        coordinator,
+        f"{review}/comments",
+        {"question_id": "core.security_lead", "body": "Name a deputy too."},
+        page=review,
+    )
+    post_form(coordinator, f"{review}/return", {"message": "One more."}, page=f"{review}/return")
+    assert _points(app, assessment_id) == {"core.security_lead": revision.PointStatus.OPEN}
+    index = operator.get("/assessments/").get_data(as_text=True)
+    assert "1 question needs changes" in index and "Name a deputy too." in index
+    # The earlier thread is still shown under its question, with nothing to do about it.
+    with app.app_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        assert assessment is not None
+        earlier = revision.revision_of(assessment).thread(MFA)
+        assert earlier is not None and earlier.status is revision.PointStatus.EARLIER
+    assert operator.get(f"{page}/questions/{MFA}/reply").status_code == 404
+
+
+def test_replies_only_while_the_assessment_is_back_with_the_organization(
+    app: Flask, world: World
+) -> None:
+    assessment_id = submit_assessment(app, world)
+    coordinator = _coordinator(app, world)
+    review = f"/review/assessments/{assessment_id}"
+    post_form(
+        coordinator, f"{review}/comments", {"question_id": MFA, "body": "Which?"}, page=review
+    )
+    operator = _operator(app, world)
+    reply = f"/assessments/{assessment_id}/questions/{MFA}/reply"
+    assert operator.get(reply).status_code == 404  # submitted: not yet returned
+    assert post_form(operator, reply, {"body": "All of them."}, page="/").status_code == 404
+    post_form(coordinator, f"{review}/accept", {}, page=review)
+    assert post_form(operator, reply, {"body": "All of them."}, page="/").status_code == 404
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(ReviewComment.id)).where(
+                    ReviewComment.body == "All of them."
+                )
+            )
+            == 0
+        )
+    # Accepted: the coordinator's page offers no comment box (nobody would read it).
+    accepted = coordinator.get(review).get_data(as_text=True)
+    assert "Comment on this answer" not in accepted and 'id="body-whole"' not in accepted
+
+
+def test_a_return_that_cannot_happen_says_so_before_the_message(app: Flask, world: World) -> None:
+    assessment_id = submit_assessment(app, world)
+    operator = _operator(app, world)
+    post_form(operator, "/assessments/start", {}, page="/assessments/")  # a new draft
+    coordinator = _coordinator(app, world)
+    confirm = coordinator.get(f"/review/assessments/{assessment_id}/return")
+    assert confirm.status_code == 302
+    page = coordinator.get(confirm.headers["Location"]).get_data(as_text=True)
+    assert "already has a draft in progress" in page
+
+
+def test_a_coordinator_on_returned_results_is_not_asked_to_continue(
+    app: Flask, world: World
+) -> None:
+    assessment_id = submit_assessment(app, world)
+    coordinator = _comment_and_return(app, world, assessment_id)
+    results = coordinator.get(f"/assessments/{assessment_id}/results").get_data(as_text=True)
+    assert "Continue answering" not in results
+    assert "back with the organization for revision" in results
