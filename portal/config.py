@@ -81,6 +81,8 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
         "METRICS_TOKEN": environ.get("METRICS_TOKEN", ""),
         "PDF_RENDER_TIMEOUT": float(environ.get("PDF_RENDER_TIMEOUT", "30")),
         "PDF_CACHE_DIR": environ.get("PDF_CACHE_DIR") or None,
+        # Render the plan PDF as soon as an assessment is submitted (reports/prerender.py).
+        "PDF_PRERENDER": _bool(environ.get("PDF_PRERENDER"), True),
         # Number of reverse proxies in front of the app that set X-Forwarded-For/-Proto; 0 = none.
         "PROXY_HOPS": int(environ.get("PROXY_HOPS", "0")),
         "ALLOW_SELF_REGISTRATION": _bool(environ.get("ALLOW_SELF_REGISTRATION"), True),

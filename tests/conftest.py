@@ -50,6 +50,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             # tests turn it on against a real SMTP server (the ``mail_server`` fixture).
             "MAIL_BACKEND": "dummy",
             "PORTAL_BASE_URL": "http://localhost",  # the test client's own address
+            # Off, so that no render outlives its test; tests/reports/test_prerender.py turns
+            # it on and waits for it.
+            "PDF_PRERENDER": False,
         }
     )
     with application.app_context():

@@ -32,6 +32,7 @@ from portal.extensions import db
 from portal.models import Answer, Assessment, AssessmentStatus, Role
 from portal.questionnaire.model import DONT_KNOW
 from portal.readonly import read_only
+from portal.reports import prerender
 from portal.templating import format_time
 
 _FIELD_PREFIXES = ("a__", "n__", "r__")
@@ -319,5 +320,6 @@ def submit(assessment_id: int) -> Response:
         flash(str(error), "error")
         return redirect(url_for("assess.review", assessment_id=assessment_id))
     db.session.commit()
+    prerender.plan_after_submission(assessment)  # the first download comes from the cache
     flash("Submitted. Your coordinator can now see this assessment.", "success")
     return redirect(url_for("assess.results", assessment_id=assessment.id))

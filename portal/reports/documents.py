@@ -12,6 +12,8 @@ import hashlib
 import json
 import logging
 import re
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,11 +74,39 @@ class PdfPending(Exception):
         self.position = position  # place in the queue (0 = next), when queued
 
 
+# Keys being rendered by this process's pre-render thread (see portal/reports/prerender.py): a
+# download of one of them gets the "preparing" page rather than a second render and a blank wait.
+_rendering: set[str] = set()
+_rendering_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def in_flight(key: str) -> Iterator[None]:
+    with _rendering_lock:
+        _rendering.add(key)
+    _local.prerendering = True
+    try:
+        yield
+    finally:
+        _local.prerendering = False
+        with _rendering_lock:
+            _rendering.discard(key)
+
+
+_local = threading.local()
+
+
+def has_rendering_thread_context() -> bool:
+    return getattr(_local, "prerendering", False)
+
+
 def _produce(key: str, filename: str, html_factory: Any) -> Pdf:
     cache = _cache()
     cached = cache.get(key)
     if cached is not None:
         return Pdf(cached, filename, True)
+    if key in _rendering and not has_rendering_thread_context():
+        raise PdfPending("rendering", None)
     stylesheet = (PROJECT_ROOT / "static/css/print.css").read_text(encoding="utf-8")
     timeout = float(current_app.config.get("PDF_RENDER_TIMEOUT", 30))
     queue = jobs.pdf_queue()
@@ -184,7 +214,21 @@ def _organization_state(assessment: Assessment) -> dict[str, Any]:
 def plan_pdf(assessment: Assessment, *, include_answers: bool = False) -> Pdf:
     """The remediation plan; ``include_answers`` appends every answer (pages longer)."""
     state = assessment_state.load(assessment)
-    key = PdfCache.key(
+    key = plan_key(assessment, state, include_answers=include_answers)
+    suffix = "-with-answers" if include_answers else ""
+    filename = f"remediation-plan-{assessment.organization_id}-{assessment.id}{suffix}.pdf"
+    return _produce(key, filename, lambda: _plan_html(state, include_answers))
+
+
+def plan_key(
+    assessment: Assessment,
+    state: AssessmentState | None = None,
+    *,
+    include_answers: bool = False,
+) -> str:
+    """The cache key of a plan: everything the PDF shows, so a change makes a new one."""
+    state = state or assessment_state.load(assessment)
+    return PdfCache.key(
         json.dumps(
             {
                 "kind": "plan",
@@ -207,9 +251,6 @@ def plan_pdf(assessment: Assessment, *, include_answers: bool = False) -> Pdf:
             sort_keys=True,
         )
     )
-    suffix = "-with-answers" if include_answers else ""
-    filename = f"remediation-plan-{assessment.organization_id}-{assessment.id}{suffix}.pdf"
-    return _produce(key, filename, lambda: _plan_html(state, include_answers))
 
 
 def _plan_html(state: AssessmentState, include_answers: bool) -> str:

@@ -1,0 +1,76 @@
+"""Plans ready when asked for: the remediation plan starts rendering as soon as an assessment is
+submitted, so its first download comes from the cache.
+
+With a job queue (REDIS_URL) the render is an RQ job, exactly the one a download would start.
+Without one, a thread of this process renders it (WeasyPrint itself runs in a child process
+bounded by PDF_RENDER_TIMEOUT), one at a time: while it works, a download of the same plan gets
+the "preparing" page instead of a blank wait; a second submission meanwhile is left to render
+on demand rather than queue up threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import Flask, current_app
+
+from portal import jobs
+from portal.extensions import db
+from portal.models import Assessment
+from portal.reports import documents
+
+log = logging.getLogger(__name__)
+
+_one_at_a_time = threading.BoundedSemaphore(1)
+_threads: set[threading.Thread] = set()
+
+
+def plan_after_submission(assessment: Assessment) -> None:
+    """Start making ``assessment``'s plan (call after the submission has committed). Never
+    raises: a plan that is not made now is made when it is asked for."""
+    if not current_app.config.get("PDF_PRERENDER", True):
+        return
+    if jobs.pdf_queue() is not None:
+        try:
+            documents.plan_pdf(assessment)  # enqueues the render job (or finds it cached)
+        except documents.PdfPending:
+            pass
+        except Exception:
+            log.exception("could not start the plan of assessment %s", assessment.id)
+        return
+    if not _one_at_a_time.acquire(blocking=False):
+        return
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    worker = threading.Thread(target=_render, args=(app, assessment.id), daemon=True)
+    _threads.add(worker)
+    worker.start()
+
+
+def _render(app: Flask, assessment_id: int) -> None:
+    try:
+        # Report templates build static URLs; the portal's own address stands in for a request.
+        with app.test_request_context(base_url=app.config.get("PORTAL_BASE_URL") or None):
+            try:
+                assessment = db.session.get(Assessment, assessment_id)
+                if assessment is not None:
+                    with documents.in_flight(documents.plan_key(assessment)):
+                        documents.plan_pdf(assessment)
+            finally:
+                db.session.remove()
+    except Exception:
+        log.exception("pre-rendering the plan of assessment %s failed", assessment_id)
+    finally:
+        _one_at_a_time.release()
+        _threads.discard(threading.current_thread())
+
+
+def wait_for_prerenders(timeout: float = 60) -> None:
+    """Wait for plans being made in this process (tests, a clean shutdown)."""
+    for worker in list(_threads):
+        worker.join(timeout)
+
+
+def status() -> dict[str, Any]:
+    return {"running": len(_threads)}
