@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter, Map
 
-from portal import cli, questionnaires, readonly, safe_json, templating
+from portal import cli, questionnaires, readonly, safe_json, static_files, templating
 from portal.admin.routes import bp as admin_bp
 from portal.assess import bp as assess_bp
 from portal.auth import sessions
@@ -89,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_error_pages(app)
     templating.init_app(app)
     _register_security_headers(app)
+    static_files.init_app(app, SECURITY_HEADERS)
 
     cli.register(app)
     return app
@@ -243,18 +244,24 @@ def _register_error_pages(app: Flask) -> None:
         )
 
 
+# On every response, static files served by WhiteNoise included (portal/static_files.py).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
 def _register_security_headers(app: Flask) -> None:
     @app.after_request
     def headers(response: Any) -> Any:
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-            "frame-ancestors 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         # Pages, files and JSON made for a signed-in person are never kept by a browser's or a
         # proxy's cache (the back button after sign-out, a shared computer). Static files are
         # the same for everyone.

@@ -10,10 +10,10 @@ from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from portal import questionnaires
+from portal import questionnaires, static_files
 from portal.assessments import reminders
 from portal.auth import service
-from portal.config import mail_enabled
+from portal.config import PROJECT_ROOT, mail_enabled
 from portal.devdata import dataset
 from portal.exposure import catalog as kev_catalog
 from portal.exposure import inventory, updates
@@ -66,6 +66,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(questionnaire_group)
     app.cli.add_command(generate_dataset)
     app.cli.add_command(kev_group)
+    app.cli.add_command(static_group)
 
 
 @click.group("questionnaire")
@@ -219,6 +220,20 @@ def generate_dataset(organizations: int, assessments: int, seed: int) -> None:
         raise click.ClickException(str(error)) from error
     click.echo(f"Done: {counts.line()}")
     click.echo(f"Sign in as {dataset.MARKER_EMAIL} (password {dataset.PASSWORD}).")
+
+
+@click.group("static")
+def static_group() -> None:
+    """Static files for production: hashed names, gzip and Brotli (run at each deployment)."""
+
+
+@static_group.command("build")
+@with_appcontext
+def static_build() -> None:
+    """Build STATIC_BUILD_DIR from static/; restart the app servers to serve it."""
+    target = static_files.build_dir(current_app)
+    manifest = static_files.build(PROJECT_ROOT / "static", target)
+    click.echo(f"{len(manifest)} static files built into {target} (hashed names, .gz and .br)")
 
 
 @click.group("mail")

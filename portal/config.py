@@ -81,6 +81,9 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
         "METRICS_TOKEN": environ.get("METRICS_TOKEN", ""),
         "PDF_RENDER_TIMEOUT": float(environ.get("PDF_RENDER_TIMEOUT", "30")),
         "PDF_CACHE_DIR": environ.get("PDF_CACHE_DIR") or None,
+        # Where `flask static build` puts the hashed, compressed static files (default: the
+        # instance folder's static-build); served by WhiteNoise when built.
+        "STATIC_BUILD_DIR": environ.get("STATIC_BUILD_DIR") or None,
         # Render the plan PDF as soon as an assessment is submitted (reports/prerender.py).
         "PDF_PRERENDER": _bool(environ.get("PDF_PRERENDER"), True),
         # Number of reverse proxies in front of the app that set X-Forwarded-For/-Proto; 0 = none.

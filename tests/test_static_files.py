@@ -1,0 +1,86 @@
+"""Static files under the production setup: `flask static build` → hashed names in the pages,
+Brotli or gzip by what the browser accepts, a year's immutable caching for hashed names, an hour
+for the plain ones USWDS's CSS refers to, the portal's security headers on every file."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from portal import create_app
+from portal.config import PROJECT_ROOT
+from portal.static_files import MANIFEST
+
+
+@pytest.fixture
+def built_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'portal.sqlite3'}")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "false")  # plain http in the test client
+    unbuilt = create_app()
+    result: Result = unbuilt.test_cli_runner().invoke(args=["static", "build"])
+    assert result.exit_code == 0, result.output
+    assert "static files built" in result.output
+    return create_app()  # a new process after deployment: it finds the build
+
+
+def test_pages_name_the_hashed_files_and_they_come_compressed_and_immutable(built_app) -> None:  # type: ignore[no-untyped-def]
+    client = built_app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    css = re.search(r'href="(/static/css/portal\.[0-9a-f]{12}\.css)"', page)
+    assert css, "the page names the content-hashed file"
+    assert re.search(r'src="/static/js/portal\.[0-9a-f]{12}\.js"', page)
+    assert 'href="/static/css/portal.css"' not in page
+
+    brotli = client.get(css.group(1), headers={"Accept-Encoding": "gzip, br"})
+    assert brotli.status_code == 200
+    assert brotli.headers["Content-Encoding"] == "br"
+    assert "immutable" in brotli.headers["Cache-Control"]
+    assert (
+        "max-age=315360000" in brotli.headers["Cache-Control"]
+        or "max-age=31536000" in brotli.headers["Cache-Control"]
+    )
+    assert brotli.headers["Vary"] == "Accept-Encoding"
+    assert brotli.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" in brotli.headers
+    original = (PROJECT_ROOT / "static/css/portal.css").read_bytes()
+    assert len(brotli.get_data()) < len(original) / 2
+    brotli.close()  # WhiteNoise streams the file: the response holds it open until closed
+
+    gzip = client.get(css.group(1), headers={"Accept-Encoding": "gzip"})
+    assert gzip.headers["Content-Encoding"] == "gzip"
+    gzip.close()
+    plain = client.get(css.group(1))
+    assert "Content-Encoding" not in plain.headers and plain.get_data() == original
+    plain.close()
+
+    # The name USWDS's own CSS uses for its fonts: served, cached for an hour only.
+    font = next((PROJECT_ROOT / "static/uswds/fonts").rglob("*.woff2"))
+    relative = font.relative_to(PROJECT_ROOT / "static").as_posix()
+    served = client.get(f"/static/{relative}")
+    served.close()
+    assert served.status_code == 200 and served.headers["Cache-Control"] == "max-age=3600, public"
+
+
+def test_the_build_covers_every_static_file(built_app) -> None:  # type: ignore[no-untyped-def]
+    folder = Path(built_app.instance_path) / "static-build"
+    manifest = json.loads((folder / MANIFEST).read_text())
+    sources = {
+        p.relative_to(PROJECT_ROOT / "static").as_posix()
+        for p in (PROJECT_ROOT / "static").rglob("*")
+        if p.is_file()
+    }
+    assert set(manifest) == sources
+    assert all((folder / hashed).is_file() for hashed in manifest.values())
+    assert (folder / (manifest["uswds/css/uswds.min.css"] + ".br")).is_file()
+
+
+def test_without_a_build_flask_serves_static_files_as_before(app) -> None:  # type: ignore[no-untyped-def]
+    page = app.test_client().get("/login").get_data(as_text=True)
+    assert 'href="/static/css/portal.css"' in page
