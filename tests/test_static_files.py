@@ -78,9 +78,24 @@ def test_the_build_covers_every_static_file(built_app) -> None:  # type: ignore[
     }
     assert set(manifest) == sources
     assert all((folder / hashed).is_file() for hashed in manifest.values())
-    assert (folder / (manifest["uswds/css/uswds.min.css"] + ".br")).is_file()
+    assert (folder / (manifest["uswds/css/uswds-portal.min.css"] + ".br")).is_file()
 
 
 def test_without_a_build_flask_serves_static_files_as_before(app) -> None:  # type: ignore[no-untyped-def]
     page = app.test_client().get("/login").get_data(as_text=True)
     assert 'href="/static/css/portal.css"' in page
+
+
+def test_pages_use_the_portal_build_of_uswds_and_nothing_blocks_in_the_head(app) -> None:  # type: ignore[no-untyped-def]
+    page = app.test_client().get("/login").get_data(as_text=True)
+    head = page.split("</head>")[0]
+    stylesheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', head)
+    assert stylesheets == [
+        "/static/uswds/css/uswds-portal.min.css",
+        "/static/css/portal.css",
+        "/static/css/noscript.css",  # inside <noscript>: opens the accordions without JavaScript
+    ], stylesheets
+    assert "<script" not in head, "no render-blocking script in the head"
+    assert not (PROJECT_ROOT / "static/uswds/css/uswds.min.css").exists()
+    # The compiled USWDS stays a fraction of the 527 KB full build (see scripts/build-uswds.sh).
+    assert (PROJECT_ROOT / "static/uswds/css/uswds-portal.min.css").stat().st_size < 110_000

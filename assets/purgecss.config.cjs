@@ -1,0 +1,23 @@
+// Which USWDS selectors the portal keeps: those its templates, scripts and Python write, plus
+// the ones USWDS's own script adds at run time (the file input's parts, open menus and panels).
+module.exports = {
+  content: [
+    "../templates/**/*.html",
+    "../static/js/*.js",
+    "../portal/**/*.py",
+  ],
+  // Tailwind-style extractor: keeps "tablet:grid-col-4" and "usa-alert--{{" prefixes whole.
+  defaultExtractor: (content) => content.match(/[A-Za-z0-9_:-]+/g) || [],
+  safelist: {
+    standard: [
+      /^usa-alert--/, // usa-alert--{{ kind }} (flash messages)
+      /^usa-file-input/, // built by uswds.js around <input type=file>
+      /^usa-js-/, /^is-/, /^usa-sr-only/, /^usa-focus/,
+      /--expanded$/, // usa-banner__header--expanded, set by uswds.js
+    ],
+    greedy: [/aria-expanded/, /aria-hidden/, /hidden/, /disabled/, /checked/],
+  },
+  fontFace: false,
+  keyframes: true,
+  variables: false,
+};
