@@ -128,8 +128,8 @@ def revision_of(assessment: Assessment, rows: dict[str, Answer] | None = None) -
     return Revision(tuple(points), tuple(general), tuple(earlier))
 
 
-def _return_snapshot(assessment: Assessment) -> dict[str, list[str | None]] | None:
-    returned = db.session.scalars(
+def _latest_return(assessment: Assessment) -> StatusChange | None:
+    return db.session.scalars(
         sa.select(StatusChange)
         .where(
             StatusChange.assessment_id == assessment.id,
@@ -138,6 +138,10 @@ def _return_snapshot(assessment: Assessment) -> dict[str, list[str | None]] | No
         .order_by(StatusChange.at.desc(), StatusChange.id.desc())
         .limit(1)
     ).first()
+
+
+def _return_snapshot(assessment: Assessment) -> dict[str, list[str | None]] | None:
+    returned = _latest_return(assessment)
     return None if returned is None else returned.answers
 
 
@@ -198,15 +202,7 @@ def changes_since_return(
     assessment was never returned or is back with the operator now."""
     if assessment.status is AssessmentStatus.RETURNED:
         return None
-    returned = db.session.scalars(
-        sa.select(StatusChange)
-        .where(
-            StatusChange.assessment_id == assessment.id,
-            StatusChange.to_status == AssessmentStatus.RETURNED,
-        )
-        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
-        .limit(1)
-    ).first()
+    returned = _latest_return(assessment)
     if returned is None or returned.answers is None:
         return None  # never returned, or returned before the portal kept the answers
     rows = answer_rows(assessment) if rows is None else rows
