@@ -14,6 +14,8 @@ module.exports = {
       /^usa-file-input/, // built by uswds.js around <input type=file>
       /^usa-js-/, /^is-/, /^usa-sr-only/, /^usa-focus/,
       /--expanded$/, // usa-banner__header--expanded, set by uswds.js
+      /has-invalid-file/, // the file input's refusal of a wrong file type, set by uswds.js
+      /^usa-(radio|checkbox)/, // macros/forms.html builds "usa-" ~ kind ~ "__input"
     ],
     greedy: [/aria-expanded/, /aria-hidden/, /hidden/, /disabled/, /checked/],
   },

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import Result
 
-from portal import create_app
+from portal import create_app, static_files
 from portal.config import PROJECT_ROOT
-from portal.static_files import MANIFEST
 
 
 @pytest.fixture
@@ -69,8 +69,8 @@ def test_pages_name_the_hashed_files_and_they_come_compressed_and_immutable(buil
 
 
 def test_the_build_covers_every_static_file(built_app) -> None:  # type: ignore[no-untyped-def]
-    folder = Path(built_app.instance_path) / "static-build"
-    manifest = json.loads((folder / MANIFEST).read_text())
+    folder = (Path(built_app.instance_path) / "static-build" / "current").resolve()
+    manifest = json.loads(folder.with_name(folder.name + ".json").read_text())
     sources = {
         p.relative_to(PROJECT_ROOT / "static").as_posix()
         for p in (PROJECT_ROOT / "static").rglob("*")
@@ -79,6 +79,52 @@ def test_the_build_covers_every_static_file(built_app) -> None:  # type: ignore[
     assert set(manifest) == sources
     assert all((folder / hashed).is_file() for hashed in manifest.values())
     assert (folder / (manifest["uswds/css/uswds-portal.min.css"] + ".br")).is_file()
+    assert folder.stat().st_mode & 0o755 == 0o755, "a proxy running as another user reads it"
+    served = built_app.test_client().get("/static/manifest.json")
+    served.close()
+    assert served.status_code == 404  # the manifest sits beside the served folder
+
+
+def test_a_new_build_leaves_running_servers_and_old_pages_working(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    source = tmp_path / "static"
+    shutil.copytree(PROJECT_ROOT / "static" / "css", source / "css")
+    target = tmp_path / "build"
+    monkeypatch.setenv("STATIC_BUILD_DIR", str(target))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'portal.sqlite3'}")
+    first = static_files.build(source, target)
+    running = create_app({"SECRET_KEY": "x" * 64})  # started before the next deployment
+    (source / "css" / "portal.css").write_text("/* the next release */ body { color: #111; }")
+    second = static_files.build(source, target)
+    assert second["css/portal.css"] != first["css/portal.css"]
+    restarted = create_app({"SECRET_KEY": "x" * 64})
+    for app, name, body in (
+        (running, first["css/portal.css"], (PROJECT_ROOT / "static/css/portal.css").read_bytes()),
+        (restarted, first["css/portal.css"], None),  # an old page's link still works
+        (restarted, second["css/portal.css"], b"/* the next release */ body { color: #111; }"),
+    ):
+        response = app.test_client().get(f"/static/{name}")
+        data = response.get_data()
+        response.close()
+        assert response.status_code == 200, name
+        assert int(response.headers["Content-Length"]) == len(data)
+        if body is not None:
+            assert data == body
+    # Builds pile up no further than a few.
+    for _ in range(5):
+        static_files.build(source, target)
+    assert len([p for p in target.glob("build-*") if p.is_dir()]) == static_files.KEEP_BUILDS
+
+
+def test_a_build_left_in_a_development_instance_folder_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'portal.sqlite3'}")
+    static_files.build(PROJECT_ROOT / "static", tmp_path / "static-build")
+    page = create_app().test_client().get("/login").get_data(as_text=True)
+    assert 'href="/static/css/portal.css"' in page
 
 
 def test_without_a_build_flask_serves_static_files_as_before(app) -> None:  # type: ignore[no-untyped-def]

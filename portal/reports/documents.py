@@ -74,41 +74,37 @@ class PdfPending(Exception):
         self.position = position  # place in the queue (0 = next), when queued
 
 
-# Keys being rendered by this process's pre-render thread (see portal/reports/prerender.py): a
-# download of one of them gets the "preparing" page rather than a second render and a blank wait.
-_rendering: set[str] = set()
-_rendering_lock = threading.Lock()
+_local = threading.local()
+
+
+def claim_render(key: str) -> bool:
+    """Claim the render of ``key`` for a pre-render (a marker beside the cached PDF, seen by
+    every worker of this host); False when someone holds a live claim already."""
+    return _cache().mark_rendering(key)
 
 
 @contextlib.contextmanager
-def in_flight(key: str) -> Iterator[None]:
-    with _rendering_lock:
-        _rendering.add(key)
+def rendering_claimed(key: str) -> Iterator[None]:
+    """Render ``key`` under the claim taken by :func:`claim_render`, and give it up after."""
     _local.prerendering = True
     try:
         yield
     finally:
         _local.prerendering = False
-        with _rendering_lock:
-            _rendering.discard(key)
+        _cache().unmark_rendering(key)
 
 
-_local = threading.local()
-
-
-def has_rendering_thread_context() -> bool:
-    return getattr(_local, "prerendering", False)
-
-
-def _produce(key: str, filename: str, html_factory: Any) -> Pdf:
+def _produce(key: str, filename: str, html_factory: Any, *, inline: bool = True) -> Pdf:
+    """The PDF from the cache, the job queue, or rendered here. ``inline=False`` (pre-rendering
+    after a submission) never renders in this process: the job is queued or nothing happens."""
     cache = _cache()
     cached = cache.get(key)
     if cached is not None:
         return Pdf(cached, filename, True)
-    if key in _rendering and not has_rendering_thread_context():
-        raise PdfPending("rendering", None)
-    stylesheet = (PROJECT_ROOT / "static/css/print.css").read_text(encoding="utf-8")
     timeout = float(current_app.config.get("PDF_RENDER_TIMEOUT", 30))
+    if not getattr(_local, "prerendering", False) and cache.rendering(key, within=2 * timeout):
+        raise PdfPending("rendering", None)  # a pre-render on this host is making it now
+    stylesheet = (PROJECT_ROOT / "static/css/print.css").read_text(encoding="utf-8")
     queue = jobs.pdf_queue()
     if queue is not None:
         try:
@@ -119,6 +115,8 @@ def _produce(key: str, filename: str, html_factory: Any) -> Pdf:
             if queued is not None:
                 cache.put(key, queued)
                 return Pdf(queued, filename, False)
+    if not inline:
+        raise PdfPending("queued", None)  # Redis down or a stalled job: made when asked for
     data = render_bounded(html_factory(), PROJECT_ROOT / "static", stylesheet, timeout=timeout)
     cache.put(key, data)
     return Pdf(data, filename, False)
@@ -211,13 +209,14 @@ def _organization_state(assessment: Assessment) -> dict[str, Any]:
     }
 
 
-def plan_pdf(assessment: Assessment, *, include_answers: bool = False) -> Pdf:
-    """The remediation plan; ``include_answers`` appends every answer (pages longer)."""
+def plan_pdf(assessment: Assessment, *, include_answers: bool = False, inline: bool = True) -> Pdf:
+    """The remediation plan; ``include_answers`` appends every answer (pages longer);
+    ``inline=False``: never render in this process (see :func:`_produce`)."""
     state = assessment_state.load(assessment)
     key = plan_key(assessment, state, include_answers=include_answers)
     suffix = "-with-answers" if include_answers else ""
     filename = f"remediation-plan-{assessment.organization_id}-{assessment.id}{suffix}.pdf"
-    return _produce(key, filename, lambda: _plan_html(state, include_answers))
+    return _produce(key, filename, lambda: _plan_html(state, include_answers), inline=inline)
 
 
 def plan_key(

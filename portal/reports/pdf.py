@@ -21,6 +21,7 @@ import mimetypes
 import multiprocessing
 import os
 import tempfile
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -173,3 +174,25 @@ class PdfCache:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
         os.replace(temporary, self.path(key))
+
+    # A marker beside the PDF while a pre-render makes it (portal/reports/prerender.py), so a
+    # download reaching any worker process of this host shows "preparing" instead of rendering
+    # it a second time. A marker older than the render's time limit is a render that died.
+    def mark_rendering(self, key: str) -> bool:
+        """Claim the render of ``key``; False when another process holds a live claim."""
+        marker = self.directory / f"{key}.rendering"
+        try:
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            return False
+        return True
+
+    def rendering(self, key: str, within: float) -> bool:
+        marker = self.directory / f"{key}.rendering"
+        try:
+            return time.time() - marker.stat().st_mtime < within
+        except FileNotFoundError:
+            return False
+
+    def unmark_rendering(self, key: str) -> None:
+        (self.directory / f"{key}.rendering").unlink(missing_ok=True)

@@ -5,6 +5,7 @@ While the thread is still at work, a download gets the "preparing" page, not a b
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -58,22 +59,49 @@ def _cached_downloads(app: Flask) -> list[bool]:
 
 
 def test_without_redis_the_plan_renders_in_a_thread_after_submission(
-    app: Flask, world: World, prerendering: None
+    app: Flask, world: World, prerendering: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The render waits until the test lets it go, so "while it renders" is certain.
+    release = threading.Event()
+    real_render = documents.render_bounded
+
+    def held_render(*args: Any, **kwargs: Any) -> bytes:
+        assert release.wait(30), "the test never let the render go"
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(documents, "render_bounded", held_render)
     operator, assessment_id = _resubmit(app, world)
     url = f"/assessments/{assessment_id}/plan.pdf"
-    # While the thread renders, a download shows progress instead of waiting blank.
+    # While the thread renders, a download shows progress instead of a second, blank render.
     early = operator.get(url)
-    if early.status_code == 202:
-        assert "Preparing your PDF" in early.get_data(as_text=True)
-        assert operator.get(f"{url}?progress=1").get_json()["state"] == "rendering"
+    assert early.status_code == 202
+    assert "Preparing your PDF" in early.get_data(as_text=True)
+    assert operator.get(f"{url}?progress=1").get_json()["state"] == "rendering"
+    release.set()
     prerender.wait_for_prerenders()
     started = time.perf_counter()
     done = operator.get(url)
     elapsed = time.perf_counter() - started
     assert done.status_code == 200 and done.get_data().startswith(b"%PDF")
-    assert _cached_downloads(app)[-1] is True, "the first download came from the cache"
+    assert _cached_downloads(app) == [True], "the one download came from the cache"
     assert elapsed < 2, f"{elapsed:.2f} s for a cached plan"
+
+
+def test_with_redis_down_the_submission_does_not_wait_for_a_render(
+    app: Flask, world: World, prerendering: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_inline_render(*args: Any, **kwargs: Any) -> bytes:
+        raise AssertionError("the submission rendered the plan itself")
+
+    monkeypatch.setattr(documents, "render_bounded", no_inline_render)
+    saved = app.config["REDIS_URL"]
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    app.extensions.pop("portal.redis", None)
+    try:
+        _resubmit(app, world)  # the submission answers; the plan is made when asked for
+    finally:
+        app.config["REDIS_URL"] = saved
+        app.extensions.pop("portal.redis", None)
 
 
 def test_with_redis_submission_enqueues_the_render(
