@@ -62,14 +62,17 @@ def viewer_time_zone() -> ZoneInfo:
     return zone
 
 
+def _on_clock(value: datetime, zone: ZoneInfo) -> datetime:
+    """A stored time (naive means UTC, as SQLite returns it) on ``zone``'s clock."""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
+
+
 def local_datetime(value: datetime | None, zone: ZoneInfo) -> str:
     """'Dec 2, 2026, 9:14 AM EST': a stored time (naive means UTC, as SQLite returns it) on the
     reader's clock, with the zone named."""
     if value is None:
         return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    local = value.astimezone(zone)
+    local = _on_clock(value, zone)
     hour = local.strftime("%I").lstrip("0")
     return f"{local:%b} {local.day}, {local.year}, {hour}:{local:%M %p} {local.tzname()}"
 
@@ -87,9 +90,7 @@ def format_date(value: datetime | None) -> str:
     """'Dec 2, 2026': the day on the reader's clock."""
     if value is None:
         return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    local = value.astimezone(viewer_time_zone())
+    local = _on_clock(value, viewer_time_zone())
     return f"{local:%b} {local.day}, {local.year}"
 
 

@@ -14,7 +14,14 @@ from portal.assessments import lifecycle, reading, revision, transfer
 from portal.assessments.errors import AssessmentError
 from portal.auth.decorators import role_required
 from portal.extensions import db
-from portal.models import Assessment, AssessmentStatus, Organization, Role, ToolRequest
+from portal.models import (
+    Answer,
+    Assessment,
+    AssessmentStatus,
+    Organization,
+    Role,
+    ToolRequest,
+)
 from portal.readonly import read_only
 from portal.reports.charts import Bar, priority_bars
 from portal.templating import format_date
@@ -34,6 +41,7 @@ def _index_page(
         .order_by(ToolRequest.created_at.desc())
     ).all()
     open_one = reading.open_assessment(organization)
+    open_rows = reading.answer_rows(open_one) if open_one is not None else {}  # read once
     submitted = [a for a in assessments if a.submitted_at and a.overall_score is not None]
     submitted.sort(key=lambda a: a.id)
     history_chart = (
@@ -52,10 +60,10 @@ def _index_page(
         tool_requests=tool_requests,
         history_chart=history_chart,
         open_assessment=open_one,
-        revision=revision.revision_of(open_one)
+        revision=revision.revision_of(open_one, open_rows)
         if open_one is not None and open_one.status is AssessmentStatus.RETURNED
         else None,
-        open_progress=_progress(open_one) if open_one is not None else None,
+        open_progress=_progress(open_one, open_rows) if open_one is not None else None,
         import_form=import_form,
     )
     return page, status
@@ -66,10 +74,10 @@ def _index_page(
 MINUTES_PER_QUESTION = 0.6
 
 
-def _progress(assessment: Assessment) -> tuple[reading.Progress, int]:
+def _progress(assessment: Assessment, rows: dict[str, Answer]) -> tuple[reading.Progress, int]:
     """Answered/total over the questions shown, and the minutes the rest will take."""
     steps = reading.steps_of(assessment)
-    _, overall = reading.progress(steps, reading.answer_values(reading.answer_rows(assessment)))
+    _, overall = reading.progress(steps, reading.answer_values(rows))
     left = overall.total - overall.answered
     return overall, max(1, round(left * MINUTES_PER_QUESTION)) if left else 0
 
