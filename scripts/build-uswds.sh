@@ -4,7 +4,8 @@
 # (assets/uswds/portal-uswds.scss), then the selectors no template, script or Python file writes
 # removed (PurgeCSS, assets/purgecss.config.cjs); USWDS's script, fonts and images copied.
 # Needs Node.js + npm; run it when the templates start using another USWDS component or class,
-# or when upgrading USWDS. The built files are committed, so running and testing the portal
+# or when upgrading USWDS; then compare the pages before and after, pixel by pixel, with
+# scripts/compare_css.py. The built files are committed, so running and testing the portal
 # never needs Node. Versions: assets/package.json (exact) and assets/package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."

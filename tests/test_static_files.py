@@ -143,5 +143,6 @@ def test_pages_use_the_portal_build_of_uswds_and_nothing_blocks_in_the_head(app)
     ], stylesheets
     assert "<script" not in head, "no render-blocking script in the head"
     assert not (PROJECT_ROOT / "static/uswds/css/uswds.min.css").exists()
-    # The compiled USWDS stays a fraction of the 527 KB full build (see scripts/build-uswds.sh).
-    assert (PROJECT_ROOT / "static/uswds/css/uswds-portal.min.css").stat().st_size < 110_000
+    # The compiled USWDS stays within its budget, 80 KB of the 527 KB full build
+    # (see scripts/build-uswds.sh).
+    assert (PROJECT_ROOT / "static/uswds/css/uswds-portal.min.css").stat().st_size <= 80_000
