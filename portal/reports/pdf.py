@@ -7,7 +7,10 @@
   (CVE-2026-55073).
 * :func:`render_bounded` renders in a forked child process and kills it after ``timeout``
   seconds, so a pathological document cannot hang a web worker. Forking inherits the already
-  imported WeasyPrint, so the bound costs milliseconds, not an interpreter start.
+  imported WeasyPrint, so the bound costs milliseconds, not an interpreter start. The child
+  first freezes the garbage collector's view of what it inherited: otherwise its collections
+  walk the web worker's whole heap and copy every page they touch (a render took ~30 % longer;
+  measured in bench/RESULTS.md).
 * :class:`PdfCache` keeps rendered files by a content hash, shared by every worker on the host.
 
 No Flask here: callers pass the HTML and the static folder.
@@ -15,6 +18,7 @@ No Flask here: callers pass the HTML and the static folder.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import mimetypes
@@ -95,6 +99,9 @@ def render_pdf(html: str, static_root: Path, stylesheet: str | None = None) -> b
 
 
 def _child(conn: Connection, html: str, static_root: str, stylesheet: str | None) -> None:
+    # The parent's objects are never freed in this short-lived child; without this, each
+    # collection of the oldest generation walks them all (and copies-on-write their pages).
+    gc.freeze()
     try:
         conn.send(("ok", render_pdf(html, Path(static_root), stylesheet)))
     except BaseException as error:  # report anything to the parent; the child exits next
