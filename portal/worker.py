@@ -3,7 +3,7 @@ builds it from the same environment variables as the web processes.
 
 Start a worker for mail next to the app (and one for PDFs, see portal/jobs.py)::
 
-    rq worker --url "$REDIS_URL" portal-mail
+    rq worker -c portal.rq_settings --url "$REDIS_URL" portal-mail
 """
 
 from __future__ import annotations

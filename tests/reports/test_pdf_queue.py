@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import shlex
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
 from rq import Queue, SimpleWorker
 
+from portal.config import PROJECT_ROOT
 from portal.extensions import db
 from portal.models import AuditEvent
 from tests.factories import World, add_tool_request, submit_assessment
@@ -161,3 +167,38 @@ def test_a_finished_job_serves_every_app_server_and_a_stalled_one_renders_inline
         assert late.status_code == 200 and late.get_data().startswith(b"%PDF")
     finally:
         app.config["PDF_CACHE_DIR"] = saved_cache
+
+
+def test_the_deployed_worker_command_renders_a_queued_plan(
+    app: Flask, world: World, with_redis: Any
+) -> None:
+    """The RQ worker exactly as deploy/systemd starts it (its own process, `-c
+    portal.rq_settings` loading the portal once), run until the queue is empty."""
+    unit = (PROJECT_ROOT / "deploy/systemd/readiness-portal-worker@.service").read_text()
+    command = re.search(r"ExecStart=/bin/sh -c 'exec (.+)'", unit)
+    assert command, "the worker unit's ExecStart changed shape"
+    argv = [
+        str(Path(sys.executable).parent / "rq") if part.endswith("/.venv/bin/rq") else part
+        for part in shlex.split(command.group(1))
+    ]
+    argv = [
+        app.config["REDIS_URL"]
+        if part == "$REDIS_URL"
+        else app.config["PDF_QUEUE"]
+        if part == "%i"
+        else part
+        for part in argv
+    ]
+    assert argv[1:4] == ["worker", "-c", "portal.rq_settings"]
+    assessment_id = submit_assessment(app, world)
+    operator = app.test_client()
+    login(operator, world.operator_a)
+    url = f"/assessments/{assessment_id}/plan.pdf"
+    assert operator.get(url).status_code == 202
+    worker = subprocess.run(
+        [*argv, "--burst"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert worker.returncode == 0, worker.stderr[-2000:]
+    assert "Job OK" in worker.stderr + worker.stdout
+    done = operator.get(url)
+    assert done.status_code == 200 and done.get_data().startswith(b"%PDF")
