@@ -7,7 +7,10 @@ Both apps run under gunicorn with the same settings (4 sync workers, loopback) a
 with wrk (Debian package ``wrk``), one connection per wrk thread. The portal is loaded by 16
 signed-in operators, each with its own draft: GET of the first wizard step, and autosave POSTs
 (each connection tracks its answer's revision from the responses, so every save is a real,
-accepted save — a conflict would show as a non-2xx count). The baseline is measured before and
+accepted save). Each wrk run starts its connections afresh at revision 0, so a connection whose
+draft moved on in the warm-up has its first save refused with 409 — rightly: a stale revision —
+and takes the revision from that answer; up to one such 409 per connection is expected and not
+reported, any other non-2xx answer is. The baseline is measured before and
 after the portal, and every figure is printed as a ratio to the baseline's mean.
 
 Targets (issue #8): wizard GET >= 0.35 x baseline, autosave >= 0.25 x baseline. Also measured:
@@ -90,7 +93,7 @@ end
 """
 RESPONSE = """
 function response(status, headers, body)
-  if status == 200 then
+  if status == 200 or status == 409 then
     local r = body:match('"revision":%s*(%d+)')
     if r then revision = tonumber(r) end
   end
@@ -172,8 +175,10 @@ def main() -> None:
             rate, bad = wrk(base, "/", args.seconds, script)
             name = PAGES[mode]
             figures[name] = rate
+            if mode == "post":  # the first save of a connection may meet a stale revision
+                bad = max(0, bad - USERS)
             if bad:
-                print(f"    {name}: {bad} non-2xx answers")
+                print(f"    {name}: {bad} unexpected non-2xx answers")
 
     with gunicorn("hello:app", 8103, {}, cwd=ROOT / "bench") as base:
         wrk(base, "/", 3)
