@@ -104,7 +104,12 @@ def steps(ids: dict[str, Any]) -> list[tuple[str, str | None, str, Action]]:
         ("wizard-chosen", op, f"/assessments/{draft}/steps/1", _click(".usa-radio__label")),
         ("check-answers", op, f"/assessments/{draft}/review", None),
         ("results", op, f"/assessments/{submitted}/results", None),
-        ("results-open", op, f"/assessments/{submitted}/results", _click(".usa-accordion__button")),
+        (
+            "results-open",
+            op,
+            f"/assessments/{submitted}/results",
+            _click("main .usa-accordion__button"),
+        ),
         ("tool-request", op, f"/assessments/{submitted}/tool-requests/new", None),
         ("organization", op, "/organization/", None),
         ("products", op, "/organization/products/", None),
