@@ -80,7 +80,17 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "portal.ops",
         ),
     ),
-    ("application", ("portal.app", "portal.cli", "portal.devdata", "portal.worker", "portal")),
+    (
+        "application",
+        (
+            "portal.app",
+            "portal.cli",
+            "portal.devdata",
+            "portal.worker",
+            "portal.rq_settings",
+            "portal",
+        ),
+    ),
 ]
 # Lazy on purpose, not to dodge a cycle: the domain core imports without Flask (portal/__init__).
 ALLOWED_LAZY = {("portal", "portal.app")}
