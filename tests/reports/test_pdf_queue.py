@@ -177,18 +177,12 @@ def test_the_deployed_worker_command_renders_a_queued_plan(
     unit = (PROJECT_ROOT / "deploy/systemd/readiness-portal-worker@.service").read_text()
     command = re.search(r"ExecStart=/bin/sh -c 'exec (.+)'", unit)
     assert command, "the worker unit's ExecStart changed shape"
-    argv = [
-        str(Path(sys.executable).parent / "rq") if part.endswith("/.venv/bin/rq") else part
-        for part in shlex.split(command.group(1))
-    ]
-    argv = [
-        app.config["REDIS_URL"]
-        if part == "$REDIS_URL"
-        else app.config["PDF_QUEUE"]
-        if part == "%i"
-        else part
-        for part in argv
-    ]
+    here = {
+        "/srv/readiness-portal/.venv/bin/rq": str(Path(sys.executable).parent / "rq"),
+        "$REDIS_URL": app.config["REDIS_URL"],
+        "%i": app.config["PDF_QUEUE"],
+    }
+    argv = [here.get(part, part) for part in shlex.split(command.group(1))]
     assert argv[1:4] == ["worker", "-c", "portal.rq_settings"]
     assessment_id = submit_assessment(app, world)
     operator = app.test_client()
