@@ -3,10 +3,13 @@ that differ — run by hand after scripts/build-uswds.sh changed what it keeps:
 
     .venv/bin/python scripts/compare_css.py OLD.css NEW.css [--out DIR]
 
-e.g. OLD from ``git show HEAD:static/uswds/css/uswds-portal.min.css > /tmp/old.css``. Every
-signed-out, operator (a draft too), coordinator and admin page, at 1280×800 and 360×740, plus
-the states USWDS's script or a person brings about (the phone menu open, an accordion open, a
-radio chosen, a focused button, a form refused, the official banner open). The stylesheet is
+e.g. OLD from ``git show HEAD:static/uswds/css/uswds-portal.min.css > /tmp/old.css``. The
+signed-out pages (token pages and the error page too), the operator's (a draft's wizard and
+check-your-answers too), the coordinator's and the admin's main pages — 43 pages and states at
+1280×800 and 360×740 — with the states USWDS's script or a person brings about (the phone menu
+open, an accordion open, a radio chosen, a focused button, a form refused, the official banner
+open). It shows what the pages look like; states no step reaches (hover, a disabled control)
+are not in it. The stylesheet is
 swapped in the browser (Playwright answers its request), so the working tree is not touched.
 Writes both screenshots and a diff image for each page that differs to --out; exits 1 if any
 page differs. Needs Debian's Chromium (`make test-packages`).
@@ -54,6 +57,11 @@ def _refused_sign_in(page: Any) -> None:
     page.wait_for_load_state()
 
 
+def _same_reference(page: Any) -> None:
+    # The error page names its request's id, a new one each time: the same text for both.
+    page.evaluate("document.querySelectorAll('main code').forEach(c => c.textContent = 'x')")
+
+
 def _phone_menu(page: Any) -> None:
     if page.locator(".usa-menu-btn").first.is_visible():
         _click(".usa-menu-btn")(page)
@@ -96,9 +104,13 @@ def steps(ids: dict[str, Any]) -> list[tuple[str, str | None, str, Action]]:
         ("sign-in-focus", None, "/login", _focus("button[type=submit]")),
         ("register", None, "/register", None),
         ("forgot", None, "/password/forgot", None),
+        ("reset", None, f"/password/reset/{ids['reset_token']}", None),
+        ("invitation", None, f"/invitations/{ids['invitation_token']}", None),
+        ("not-found", None, "/no-such-page", _same_reference),
         ("operator-home", op, "/", None),
         ("operator-menu", op, "/", _phone_menu),
         ("assessments", op, "/assessments/", None),
+        ("assessment", op, f"/assessments/{submitted}", None),
         ("wizard-start", op, f"/assessments/{draft}/steps/0", None),
         ("wizard-step", op, f"/assessments/{draft}/steps/1", None),
         ("wizard-chosen", op, f"/assessments/{draft}/steps/1", _click(".usa-radio__label")),
@@ -113,7 +125,11 @@ def steps(ids: dict[str, Any]) -> list[tuple[str, str | None, str, Action]]:
         ("tool-request", op, f"/assessments/{submitted}/tool-requests/new", None),
         ("organization", op, "/organization/", None),
         ("products", op, "/organization/products/", None),
+        ("product-edit", op, f"/organization/products/{ids['product']}/edit", None),
+        ("tool-request-view", op, f"/tool-requests/{ids['request']}", None),
         ("account", op, "/account/", None),
+        ("password", op, "/account/password", None),
+        ("email", op, "/account/email", None),
         ("notifications", op, "/account/notifications", None),
         ("queue", coord, "/review/", None),
         ("review", coord, f"/review/assessments/{submitted}", None),
@@ -126,6 +142,9 @@ def steps(ids: dict[str, Any]) -> list[tuple[str, str | None, str, Action]]:
         ("mail", admin, "/admin/mail", None),
         ("catalog", admin, "/admin/catalog", None),
         ("new-coordinator", admin, "/admin/coordinators/new", None),
+        ("new-jurisdiction", admin, "/admin/jurisdictions/new", None),
+        ("new-organization", admin, "/admin/organizations/new", None),
+        ("invite", admin, f"/admin/organizations/{ids['org_a']}/invite", None),
     ]
 
 
@@ -191,6 +210,13 @@ def main() -> int:
     parser.add_argument("old", type=Path)
     parser.add_argument("new", type=Path)
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "compare-css")
+    parser.add_argument(
+        "--tolerance",
+        type=int,
+        default=1,
+        help="channel levels (0-255) a pixel may differ by and count as the same; Chromium's "
+        "anti-aliasing of a rounded border moves by one now and then (default 1)",
+    )
     args = parser.parse_args()
     from PIL import Image, ImageChops
     from playwright.sync_api import sync_playwright
@@ -218,11 +244,17 @@ def main() -> int:
             print(f"{before.stem}: size {a.size} -> {b.size}")
             differing += 1
             continue
-        box = ImageChops.difference(a, b).getbbox()
+        # A pixel differs when any channel differs by more than --tolerance (converting to grey
+        # first would round small colour changes away).
+        diff = (
+            ImageChops.difference(a, b)
+            .point(lambda v: 255 if v > args.tolerance else 0)
+            .convert("L")
+        )
+        box = diff.getbbox()
         if box is None:
             continue
-        diff = ImageChops.difference(a, b).convert("L").point(lambda v: 255 if v else 0)
-        pixels = diff.histogram()[255]
+        pixels = sum(diff.histogram()[1:])
         diff.save(args.out / f"diff-{before.name}")
         print(f"{before.stem}: {pixels} pixels differ in {box}")
         differing += 1
