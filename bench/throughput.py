@@ -106,7 +106,7 @@ end
 function done(summary, latency, requests)
   local total = 0
   for _, thread in ipairs(threads) do total = total + thread:get("conflicts") end
-  io.write(string.format("Conflicts: %d\n", total))
+  io.write(string.format("Conflicts: %d\\n", total))
 end
 """
 
@@ -117,9 +117,11 @@ def wrk(base: str, path: str, seconds: int, script: Path | None = None) -> tuple
     command = ["wrk", "-t", str(USERS), "-c", str(USERS), "-d", f"{seconds}s"]
     if script is not None:
         command += ["-s", str(script)]
-    output = subprocess.run(
-        [*command, base + path], capture_output=True, text=True, check=True
-    ).stdout
+    run = subprocess.run([*command, base + path], capture_output=True, text=True, check=True)
+    if script is not None and run.stderr.strip():
+        # wrk reports a broken script on stderr and then measures plain GETs of the URL.
+        raise RuntimeError(f"wrk could not run {script.name}: {run.stderr.strip()[:500]}")
+    output = run.stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: .*", output)
@@ -189,6 +191,8 @@ def main() -> None:
             figures[name] = rate
             if conflicts > USERS:  # more than each connection's first save after the warm-up
                 print(f"    {name}: {conflicts} conflicts (409), more than one per connection")
+            elif conflicts:
+                print(f"    {name}: {conflicts} first saves met a stale revision (409; expected)")
             if bad - conflicts:
                 print(f"    {name}: {bad - conflicts} non-2xx answers other than 409")
 
