@@ -25,9 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import bench_app, median, percentile
-
-ROOT = Path(__file__).resolve().parent.parent
+from _common import ROOT, bench_app, median, percentile
 
 
 def first_downloads(
