@@ -11,6 +11,12 @@
   first freezes the garbage collector's view of what it inherited: otherwise its collections
   walk the web worker's whole heap and copy every page they touch (a render took ~30 % longer;
   measured in bench/RESULTS.md).
+* The child leaves nothing behind and nothing holding on: WeasyPrint writes the fonts of a
+  document into a temporary folder it removes only when the process ends normally — a forked
+  child never does — so each render gets a folder of its own that the parent removes, whatever
+  became of the child. The child closes the listening sockets it inherited from the server
+  (a stuck child must not keep the port when the server is restarted) and is killed by the
+  kernel if its parent dies (PR_SET_PDEATHSIG), so it never outlives the server.
 * :class:`PdfCache` keeps rendered files by a content hash, shared by every worker on the host.
 
 No Flask here: callers pass the HTML and the static folder.
@@ -18,12 +24,18 @@ No Flask here: callers pass the HTML and the static folder.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import hashlib
 import logging
 import mimetypes
 import multiprocessing
 import os
+import shutil
+import signal
+import socket
+import stat
 import tempfile
 import time
 from multiprocessing.connection import Connection
@@ -98,7 +110,52 @@ def render_pdf(html: str, static_root: Path, stylesheet: str | None = None) -> b
     return pdf
 
 
-def _child(conn: Connection, html: str, static_root: str, stylesheet: str | None) -> None:
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to kill this process when the thread that forked it ends (Linux only;
+    elsewhere the render's own time limit is the bound)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+
+
+def _close_listening_sockets(keep: int) -> None:
+    """Close every inherited socket that listens (a server's port), leaving ``keep`` (the pipe
+    to the parent) and every other descriptor alone."""
+    try:
+        descriptors = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        return
+    for fd in descriptors:
+        if fd == keep or fd <= 2:
+            continue
+        try:
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                continue
+            probe = socket.socket(fileno=os.dup(fd))
+            try:
+                listening = probe.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+            finally:
+                probe.close()
+            if listening:
+                os.close(fd)
+        except OSError:
+            continue
+
+
+def _child(
+    conn: Connection, html: str, static_root: str, stylesheet: str | None, folder: str
+) -> None:
+    _die_with_parent()
+    if os.getppid() == 1:  # the parent died before the line above took effect
+        os._exit(1)
+    _close_listening_sockets(keep=conn.fileno())
+    # WeasyPrint's font files go to this render's own folder (the parent removes it).
+    tempfile.tempdir = folder
     # The parent's objects are never freed in this short-lived child; without this, each
     # collection of the oldest generation walks them all (and copies-on-write their pages).
     gc.freeze()
@@ -121,10 +178,17 @@ def render_bounded(
 def _render_in_child(html: str, static_root: Path, stylesheet: str | None, timeout: float) -> bytes:
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
+    folder = tempfile.mkdtemp(prefix="portal-pdf-")
     child = context.Process(
-        target=_child, args=(send, html, str(static_root), stylesheet), daemon=True
+        target=_child, args=(send, html, str(static_root), stylesheet, folder), daemon=True
     )
-    child.start()
+    try:
+        child.start()
+    except BaseException:
+        receive.close()
+        send.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     send.close()
     try:
         if not receive.poll(timeout):
@@ -137,6 +201,7 @@ def _render_in_child(html: str, static_root: Path, stylesheet: str | None, timeo
         if child.is_alive():
             child.kill()
         child.join(5)
+        shutil.rmtree(folder, ignore_errors=True)
     if status != "ok":
         raise RenderFailed(str(payload))
     assert isinstance(payload, bytes)
