@@ -139,6 +139,9 @@ def mail_settings(environ: Any, env: str) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": environ.get("MAIL_DEFAULT_SENDER")
         or ("" if env == "production" else "Readiness Portal <portal@localhost>"),
         "MAIL_TIMEOUT": float(environ.get("MAIL_TIMEOUT") or "10"),
+        # Reply-To of messages nobody in particular sends (a support mailbox people read);
+        # unset, those messages say not to reply and where to write instead.
+        "MAIL_REPLY_TO": environ.get("MAIL_REPLY_TO") or "",
         "MAIL_FILE_PATH": environ.get("MAIL_FILE_PATH") or None,
         # RQ queue the mail jobs go on (with REDIS_URL); workers listen on it.
         "MAIL_QUEUE": environ.get("MAIL_QUEUE", "portal-mail"),
@@ -149,10 +152,42 @@ def mail_enabled(config: Any) -> bool:
     return config.get("MAIL_BACKEND") not in ("dummy", "off", "", None)
 
 
+# Settings that deploy/portal.env.example fills with placeholders, by the variable people set.
+# A value copied from the example unchanged is refused in production (a secret everyone who read
+# the repository knows is no secret; an example.gov address sends mail and links nowhere).
+PLACEHOLDER_SETTINGS = {
+    "SECRET_KEY": "SECRET_KEY",
+    "METRICS_TOKEN": "METRICS_TOKEN",
+    "MAIL_PASSWORD": "MAIL_PASSWORD",
+    "SQLALCHEMY_DATABASE_URI": "DATABASE_URL",
+    "PORTAL_BASE_URL": "PORTAL_BASE_URL",
+    "MAIL_SERVER": "MAIL_SERVER",
+    "MAIL_DEFAULT_SENDER": "MAIL_DEFAULT_SENDER",
+    "MAIL_REPLY_TO": "MAIL_REPLY_TO",
+}
+# Every placeholder in the example file holds one of these (a test reads the file to hold it so).
+_PLACEHOLDER_MARKS = ("change-me", "state.example.gov")
+
+
+def placeholder_variable(config: dict[str, Any] | Any) -> str | None:
+    """The first setting that still holds a placeholder of the example env file, or None."""
+    for key, variable in PLACEHOLDER_SETTINGS.items():
+        value = str(config.get(key) or "").lower()
+        if any(mark in value for mark in _PLACEHOLDER_MARKS):
+            return variable
+    return None
+
+
 def check_production_config(config: dict[str, Any] | Any) -> None:
     """Refuse to run production with settings that would make it unsafe."""
     if config.get("PORTAL_ENV") != "production":
         return
+    placeholder = placeholder_variable(config)
+    if placeholder is not None:
+        raise ConfigError(
+            f"{placeholder} still holds the example file's placeholder (deploy/portal.env."
+            f"example); set {placeholder} to this deployment's own value before starting."
+        )
     key = config.get("SECRET_KEY") or ""
     if not key or key == DEV_SECRET_KEY:
         raise ConfigError(
@@ -162,6 +197,12 @@ def check_production_config(config: dict[str, Any] | Any) -> None:
         )
     if len(key) < 32:
         raise ConfigError("SECRET_KEY is shorter than 32 characters; use a long random value.")
+    token = str(config.get("METRICS_TOKEN") or "")
+    if token and len(token) < 24:
+        raise ConfigError(
+            "METRICS_TOKEN is shorter than 24 characters; use a long random value or leave it "
+            "unset (no /metrics)."
+        )
     if config.get("MAIL_BACKEND") not in ("smtp", "dummy"):
         raise ConfigError(
             f"MAIL_BACKEND={config.get('MAIL_BACKEND')} writes messages (reset links included) "

@@ -142,3 +142,49 @@ def test_proxy_hops_trust_exactly_the_configured_proxies(tmp_path: Path) -> None
         environ_base={"REMOTE_ADDR": "127.0.0.1"},
     )
     assert seen == ["198.51.100.7"]  # one hop trusted: the address our proxy saw
+
+
+def _example_env(project_root: Path) -> dict[str, str]:
+    values = {}
+    for line in (project_root / "deploy" / "portal.env.example").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            values[name] = value.strip('"')
+    return values
+
+
+def test_production_refuses_every_placeholder_of_the_example_env_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, project_root: Path
+) -> None:
+    example = _example_env(project_root)
+    placeholders = {
+        name
+        for name, value in example.items()
+        if "change-me" in value.lower() or "example.gov" in value
+    }
+    assert {"SECRET_KEY", "METRICS_TOKEN", "DATABASE_URL", "MAIL_PASSWORD"} <= placeholders
+    assert example["PORTAL_OFFICIAL_GOV"] == "false"
+    real = {
+        "SECRET_KEY": "k" * 64,
+        "METRICS_TOKEN": "m" * 40,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite3",
+        "MAIL_PASSWORD": "a real smtp password",
+        "PORTAL_BASE_URL": "https://readiness.cyber.state.test",
+        "MAIL_SERVER": "smtp.state.test",
+        "MAIL_DEFAULT_SENDER": "Readiness Portal <readiness@state.test>",
+        "MAIL_REPLY_TO": "help@state.test",
+    }
+    assert placeholders <= set(real)
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    for name, value in (example | real).items():
+        if name not in ("PORTAL_INSTANCE_PATH", "REDIS_URL", "PDF_CACHE_DIR"):
+            monkeypatch.setenv(name, value)
+    create_app()  # every placeholder replaced: it starts
+    for name in sorted(placeholders):
+        monkeypatch.setenv(name, example[name])
+        with pytest.raises(ConfigError) as refused:
+            create_app()
+        message = str(refused.value)
+        assert message.startswith(f"{name} still holds the example file's placeholder")
+        assert "\n" not in message
+        monkeypatch.setenv(name, real[name])
