@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import (
@@ -209,7 +210,7 @@ def invite_operator(organization_id: int) -> Response | tuple[str, int]:
 
 
 def _invitation_sent(
-    organization: Organization, email: str, invitation_url: str, added: bool = False
+    organization: Organization, email: str, invitation_url: str | None, added: bool = False
 ) -> Response:
     db.session.commit()
     response = make_response(
@@ -275,8 +276,18 @@ def audit_log() -> str | tuple[str, int]:
     if before.isascii() and before.isdigit() and len(before) < 12:
         query = query.where(AuditEvent.id < int(before))
     events = db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(101)).all()
+    older_url = None
+    if len(events) > 100:
+        # The filters as they are, with this page's last event as the new "before" (the query
+        # string's own "before" is replaced, not repeated).
+        kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "before"}
+        older_url = url_for("admin.audit_log", **kept, before=events[99].id)
     return render_template(
-        "admin/audit.html", form=form, events=events[:100], more=len(events) > 100
+        "admin/audit.html",
+        form=form,
+        events=events[:100],
+        more=older_url is not None,
+        older_url=older_url,
     )
 
 

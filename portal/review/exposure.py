@@ -32,7 +32,8 @@ def _page_number() -> int:
 
 
 def _product() -> str | None:
-    key = request.values.get("product", "")
+    # A POST acts on what its form says, never on a product slipped into the address.
+    key = (request.form if request.method == "POST" else request.args).get("product", "")
     return key if inventory.family(key) is not None else None
 
 

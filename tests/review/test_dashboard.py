@@ -23,8 +23,11 @@ def rows_of(body: bytes) -> list[list[str]]:
 
 
 def test_neutralise_formula_cells() -> None:
-    for dangerous in ('=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"):
+    for dangerous in ('=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)"):
         assert neutralise(dangerous) == "'" + dangerous
+    # A tab or CR both starts a formula and splits the cell: each piece is neutralised.
+    assert neutralise("\t=1") == "'\t'=1"
+    assert neutralise("\r=1") == "'\r'=1"
     assert neutralise("Pine County") == "Pine County"
     assert neutralise(-5) == -5  # numbers are numbers
     assert to_csv(["a"], [["=1+1"]]) == "a\r\n'=1+1\r\n"
