@@ -252,7 +252,8 @@ def send_pending(limit: int) -> None:
     counts = outbox.deliver(limit=limit)
     click.echo(
         f"sent {counts['sent']}, failed for good {counts['failed']}, "
-        f"to try again later {counts['retry']}"
+        f"to try again later {counts['retry']}, withdrawn (link no longer live) "
+        f"{counts['withdrawn']}"
     )
 
 

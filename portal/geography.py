@@ -1,4 +1,7 @@
-"""U.S. states, the District of Columbia and territories (USPS codes)."""
+"""U.S. states, the District of Columbia and territories (USPS codes), and their clocks."""
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 STATES: dict[str, str] = {
     "AL": "Alabama",
@@ -127,3 +130,12 @@ STATE_TIME_ZONES: dict[str, str] = {
 
 def time_zone_of_state(state: str | None) -> str | None:
     return STATE_TIME_ZONES.get(state or "")
+
+
+def plan_due_date(submitted_at: datetime, window: int, state: str | None, fallback: str) -> date:
+    """The last day of a plan's ``window``-day window, on the organization's own clock: a plan
+    submitted at 9:30 pm in the East is due 30 days after *that* day, not after the UTC date
+    (already tomorrow). ``submitted_at``: naive means UTC, as stored."""
+    moment = submitted_at if submitted_at.tzinfo else submitted_at.replace(tzinfo=UTC)
+    zone = ZoneInfo(time_zone_of_state(state) or fallback)
+    return moment.astimezone(zone).date() + timedelta(days=window)

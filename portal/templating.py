@@ -3,7 +3,7 @@ page shows a code ("water", "at_risk", "returned") where a person expects words.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from portal import models
 from portal.config import mail_enabled
-from portal.geography import time_zone_of_state
+from portal.geography import plan_due_date, time_zone_of_state
 from portal.questionnaire.sectors import SECTOR_LABELS
 from portal.remediation.planner import WINDOW_BUDGET, spending
 
@@ -92,6 +92,17 @@ def format_date(value: datetime | None) -> str:
         return ""
     local = _on_clock(value, viewer_time_zone())
     return f"{local:%b} {local.day}, {local.year}"
+
+
+def window_due_date(assessment: models.Assessment, window: int) -> date:
+    """The last day of the plan's ``window``-day window, on the organization's clock."""
+    assert assessment.submitted_at is not None
+    return plan_due_date(
+        assessment.submitted_at,
+        window,
+        assessment.organization.state,
+        current_app.config["PORTAL_TIME_ZONE"],
+    )
 
 
 def request_name(request: models.ToolRequest) -> str:

@@ -216,7 +216,7 @@ def access_objects(app: Flask, world: World) -> dict[str, Any]:
         request_row = add_tool_request(
             world.org_a, submitted, justification="x", created_by_id=operator.id
         )
-        token = service.create_invitation(organization, "new@alpha.example.org", operator)
+        _, token = service.create_invitation(organization, "new@alpha.example.org", operator)
         db.session.commit()
         ids: dict[str, Any] = {
             "submitted": submitted,
@@ -237,11 +237,13 @@ def access_objects(app: Flask, world: World) -> dict[str, Any]:
         ids["product"] = product.id
         coordinator_y = db.session.get(User, ids["coordinator_y_id"])
         assert coordinator_y is not None
-        ids["reset_token"] = tokens.issue(operator, TokenPurpose.RESET_PASSWORD)
-        ids["set_token"] = tokens.issue(coordinator_y, TokenPurpose.SET_PASSWORD)
-        ids["confirm_token"] = tokens.issue(operator, TokenPurpose.CONFIRM_EMAIL)
-        ids["change_token"] = tokens.issue(
-            operator, TokenPurpose.CHANGE_EMAIL, new_email="new.address@alpha.example.org"
+        ids["reset_token"] = tokens.secret_of(tokens.issue(operator, TokenPurpose.RESET_PASSWORD))
+        ids["set_token"] = tokens.secret_of(tokens.issue(coordinator_y, TokenPurpose.SET_PASSWORD))
+        ids["confirm_token"] = tokens.secret_of(tokens.issue(operator, TokenPurpose.CONFIRM_EMAIL))
+        ids["change_token"] = tokens.secret_of(
+            tokens.issue(
+                operator, TokenPurpose.CHANGE_EMAIL, new_email="new.address@alpha.example.org"
+            )
         )
         ids["unsubscribe_token"] = preferences.unsubscribe_url(operator, "reminders").rsplit(
             "/", 1

@@ -111,6 +111,7 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "metrics.metrics": ("token", "GET", "/metrics"),
     "auth.login": ("public", "GET", "/login"),
     "auth.register": ("public", "GET", "/register"),
+    "auth.registered": ("public", "GET", "/register/done"),
     "auth.accept_invitation": ("public", "GET", "/invitations/{invitation_token}"),
     "auth.logout": ("signed_in", "POST", "/logout"),
     "auth.change_password": ("signed_in", "GET", "/account/password"),

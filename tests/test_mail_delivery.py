@@ -187,11 +187,11 @@ def test_a_slow_batch_is_not_sent_twice_when_another_sender_takes_over(
     monkeypatch.setattr(outbox, "CLAIM_TIMEOUT", timedelta(seconds=0.8))
     real_send = outbox._send_one
 
-    def slow_send(connection: Any, row: OutboxMessage) -> tuple[str, str]:
+    def slow_send(connection: Any, row: OutboxMessage, *bodies: str) -> tuple[str, str]:
         import time
 
         time.sleep(0.5)  # a slow relay: the rest of the batch outlives the claim timeout
-        return real_send(connection, row)
+        return real_send(connection, row, *bodies)
 
     monkeypatch.setattr(outbox, "_send_one", slow_send)
 
@@ -296,19 +296,19 @@ def test_production_refuses_mail_without_a_sender_or_an_https_base_url(
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 64)
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("MAIL_SERVER", "smtp.state.example.gov")
+    monkeypatch.setenv("MAIL_SERVER", "smtp.cyber.state.test")
     with pytest.raises(ConfigError, match="MAIL_DEFAULT_SENDER") as missing_sender:
         create_app()
     assert "\n" not in str(missing_sender.value)
-    monkeypatch.setenv("MAIL_DEFAULT_SENDER", "portal@state.example.gov")
+    monkeypatch.setenv("MAIL_DEFAULT_SENDER", "portal@cyber.state.test")
     with pytest.raises(ConfigError, match="PORTAL_BASE_URL"):
         create_app()
-    monkeypatch.setenv("PORTAL_BASE_URL", "http://portal.state.example.gov")
+    monkeypatch.setenv("PORTAL_BASE_URL", "http://portal.cyber.state.test")
     with pytest.raises(ConfigError, match="https"):
         create_app()
-    monkeypatch.setenv("PORTAL_BASE_URL", "https://portal.state.example.gov/")
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://portal.cyber.state.test/")
     app = create_app()
-    assert app.config["PORTAL_BASE_URL"] == "https://portal.state.example.gov"
+    assert app.config["PORTAL_BASE_URL"] == "https://portal.cyber.state.test"
     assert app.config["MAIL_BACKEND"] == "smtp"
     # Production has no development Sent mail page.
     assert "devmail.sent_mail" not in {r.endpoint for r in app.url_map.iter_rules()}

@@ -32,6 +32,7 @@ from portal.models import (
     utcnow,
 )
 from portal.scoring import ScoreResult
+from portal.templating import plural
 
 
 def start(organization: Organization, user: User) -> Assessment:
@@ -136,7 +137,8 @@ def submit(assessment: Assessment, user: User) -> ScoreResult:
     result = load(assessment).result
     if result.unanswered:
         raise AssessmentError(
-            f"{len(result.unanswered)} question(s) still need an answer before you can submit."
+            f"{plural(len(result.unanswered), 'question')} still "
+            f"{'needs' if len(result.unanswered) == 1 else 'need'} an answer before you can submit."
         )
     previous = assessment.status
     assessment.status = AssessmentStatus.SUBMITTED
@@ -167,7 +169,7 @@ def submit(assessment: Assessment, user: User) -> ScoreResult:
         tier=result.overall_tier_id,
     )
     db.session.flush()
-    notices.assessment_submitted(assessment)
+    notices.assessment_submitted(assessment, resubmitted=previous is AssessmentStatus.RETURNED)
     return result
 
 

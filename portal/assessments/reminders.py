@@ -28,6 +28,7 @@ from portal.models import (
     utcnow,
 )
 from portal.remediation.planner import WINDOWS
+from portal.templating import plural, window_due_date
 
 DRAFT_IDLE = timedelta(days=14)
 REASSESS_AFTER = timedelta(days=365)
@@ -72,6 +73,7 @@ def _remind(assessment: Assessment, event: str, subject: str, message: Message) 
     for person in _recipients(assessment.organization_id):
         message.to = person.email
         message.greeting = f"Hello {one_line(person.full_name, 80)},"
+        message.topic = "reminders"
         message.unsubscribe_url = preferences.unsubscribe_url(person, "reminders")
         message.preferences_url = link("auth.notifications")
         message.subject = subject
@@ -182,11 +184,11 @@ def _plan_windows_ending(now: datetime) -> int:
             actions = assessment_state.load(assessment).plan.in_window(window)
             if not actions:
                 continue
-            due = assessment.submitted_at + timedelta(days=window)
+            due = window_due_date(assessment, window)
             queued += _remind(
                 assessment,
                 f"plan-window:{assessment.id}:{window}",
-                f"{len(actions)} plan action(s) due by {due:%B %-d}",
+                f"{plural(len(actions), 'plan action')} due by {due:%B %-d}",
                 Message(
                     kind="reminder_plan_window",
                     to="",

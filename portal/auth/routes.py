@@ -6,7 +6,17 @@ import time
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
@@ -106,15 +116,22 @@ def register() -> Response | str | tuple[str, int]:
             db.session.commit()
             form.form_errors.append(throttle.REGISTRATION.message)
             return render_template("auth/register.html", form=form), 429
+        email = service.normalise_email(form.email.data or "")
         try:
             user = service.register_organization(
                 form.new_organization(),
                 form.full_name.data or "",
-                form.email.data or "",
+                email,
                 form.password.data or "",
             )
         except service.AccountError as error:
             getattr(form, error.field or "email").errors.append(str(error))
+        except service.AddressTaken as taken:
+            # The same page as for a new address (nobody learns who has an account); the
+            # owner is told by mail.
+            service.tell_owner_of_registration_attempt(taken.user)
+            db.session.commit()
+            return _registered(email)
         else:
             audit.record(
                 "organization.registered",
@@ -123,15 +140,28 @@ def register() -> Response | str | tuple[str, int]:
                 organization_id=user.organization_id,
                 actor=user,
             )
-            sessions.start_session(user)
-            message = "Your organization is registered and you are signed in."
             if mail_enabled(current_app.config):
                 service.send_email_confirmation(user)
-                message += f" We sent a link to {user.email} to confirm your address."
             db.session.commit()
-            flash(message, "success")
-            return redirect(url_for("main.home"))
+            return _registered(email)
     return render_template("auth/register.html", form=form)
+
+
+def _registered(email: str) -> Response:
+    """What registering answers, whether or not the address had an account: sign in next."""
+    session["portal_registered_email"] = email
+    return redirect(url_for("auth.registered"))
+
+
+@bp.get("/register/done")
+@read_only
+def registered() -> str | Response:
+    email = session.get("portal_registered_email")
+    if not isinstance(email, str) or current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    return render_template(
+        "auth/registered.html", email=email, mail_on=mail_enabled(current_app.config)
+    )
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -204,10 +234,13 @@ def forgot_password() -> Response | str:
     if form.validate_on_submit():
         started = time.perf_counter()
         email = service.normalise_email(form.email.data or "")
-        if throttle.admit(email, client_ip(), throttle.PASSWORD_RESET) is not None:
+        attempt, refused_by = throttle.admit_or_refusal(email, client_ip(), throttle.PASSWORD_RESET)
+        if attempt is not None:
             service.request_password_reset(email)
         else:
-            audit.record("auth.reset_throttled", outcome="denied")
+            # For admins (Administration > Audit log): which limit refused it, and for which
+            # account — so a whole office behind one address losing resets shows.
+            service.record_refused_reset(email, refused_by)
         db.session.commit()
         # The same answer, in about the same time, whether or not the address has an account
         # (a message written for a real one costs a few milliseconds more).

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from portal import audit
 from portal.auth import sessions, tokens
 from portal.auth.passwords import hash_password
+from portal.config import mail_enabled
 from portal.extensions import db
 from portal.mail import notices
-from portal.mail.compose import link
+from portal.mail.compose import SecretLink, link
 from portal.models import (
+    INVITATION_LIFETIME,
     AccountToken,
     Invitation,
     Jurisdiction,
@@ -24,12 +26,11 @@ from portal.models import (
     SizeBand,
     TokenPurpose,
     User,
+    hash_token,
     name_key,
     normalise_county,
     utcnow,
 )
-
-INVITATION_LIFETIME = timedelta(days=7)
 
 
 class AccountError(ValueError):
@@ -61,20 +62,32 @@ class NewOrganization:
     county: str
 
 
+class AddressTaken(Exception):
+    """The address has an account: the page answers as for a new one (see register view)."""
+
+    def __init__(self, user: User) -> None:
+        super().__init__("address taken")
+        self.user = user
+
+
 def register_organization(org: NewOrganization, full_name: str, email: str, password: str) -> User:
-    """Create an organization and its first operator (flushed, not committed)."""
-    if email_taken(email):
-        raise AccountError(
-            "An account with this email already exists. Sign in instead, or ask a colleague "
-            "to invite you.",
-            field="email",
-        )
+    """Create an organization and its first operator (flushed, not committed).
+
+    Raises :class:`AddressTaken` — after the same slow password hash a new account costs, so the
+    answer takes as long — when the address has an account already."""
     password_hash = hash_password(password)  # slow on purpose: before any row is written
-    organization = create_organization(
-        org,
-        duplicate_message="An organization with this name is already registered in this state. "
-        "Ask its operator to invite you instead of registering again.",
+    duplicate = (
+        "An organization with this name is already registered in this state. Ask its operator "
+        "to invite you instead of registering again."
     )
+    # The name first: organizations' names are no secret, and checking it second would let the
+    # answer to a taken name tell whether the address has an account.
+    if _name_taken(org):
+        raise AccountError(duplicate, field="organization_name")
+    existing = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    if existing is not None:
+        raise AddressTaken(existing)
+    organization = create_organization(org, duplicate_message=duplicate)
     user = User(
         email=normalise_email(email),
         full_name=full_name,
@@ -87,19 +100,24 @@ def register_organization(org: NewOrganization, full_name: str, email: str, pass
     return user
 
 
+def _name_taken(org: NewOrganization) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(Organization.id).where(
+                Organization.state == org.state, Organization.name_key == name_key(org.name)
+            )
+        )
+        is not None
+    )
+
+
 def create_organization(org: NewOrganization, duplicate_message: str) -> Organization:
     """Create an organization with no users yet (flushed, not committed); one name per state."""
-    key = name_key(org.name)
-    duplicate = db.session.scalar(
-        sa.select(Organization.id).where(
-            Organization.state == org.state, Organization.name_key == key
-        )
-    )
-    if duplicate is not None:
+    if _name_taken(org):
         raise AccountError(duplicate_message, field="organization_name")
     organization = Organization(
         name=" ".join(org.name.split()),
-        name_key=key,
+        name_key=name_key(org.name),
         state=org.state,
         county=normalise_county(org.county),
         ownership=Ownership(org.ownership),
@@ -111,9 +129,13 @@ def create_organization(org: NewOrganization, duplicate_message: str) -> Organiz
     return organization
 
 
-def create_invitation(organization: Organization, email: str, invited_by: User) -> str:
-    """Create a single-use invitation and return its secret token (shown once to the inviter)."""
-    if email_taken(email):
+def create_invitation(
+    organization: Organization, email: str, invited_by: User, *, reveal_existing: bool = True
+) -> tuple[Invitation, str]:
+    """Create a single-use invitation; returns it and its secret (shown once to the inviter when
+    mail is off). ``reveal_existing=False``: an address with an account is invited all the same
+    (the acceptance page refuses it), so the answer tells nobody who has an account."""
+    if reveal_existing and email_taken(email):
         raise AccountError("This person already has an account.", field="email")
     # Inviting the same person again replaces the earlier link rather than adding another.
     db.session.execute(
@@ -127,25 +149,34 @@ def create_invitation(organization: Organization, email: str, invited_by: User) 
         .values(revoked_at=utcnow())
     )
     token = secrets.token_urlsafe(32)
-    db.session.add(
-        Invitation(
-            organization=organization,
-            email=normalise_email(email),
-            token_hash=_hash(token),
-            invited_by=invited_by,
-            expires_at=utcnow() + INVITATION_LIFETIME,
-        )
+    invitation = Invitation(
+        organization=organization,
+        email=normalise_email(email),
+        token_hash=hash_token(token),
+        invited_by=invited_by,
+        expires_at=utcnow() + INVITATION_LIFETIME,
     )
+    db.session.add(invitation)
     db.session.flush()
-    return token
+    return invitation, token
 
 
-def invite(organization: Organization, email: str, invited_by: User) -> str:
-    """An invitation, mailed to ``email`` (when mail is on); returns its link, which the page
-    shows as the fallback when mail is off."""
-    token = create_invitation(organization, email, invited_by)
-    url = link("auth.accept_invitation", token=token)
-    notices.invitation(normalise_email(email), organization, invited_by, url)
+def invite(
+    organization: Organization, email: str, invited_by: User, *, reveal_existing: bool = True
+) -> str | None:
+    """An invitation, mailed to ``email`` when mail is on (None returned: the link is made when
+    the message is sent, and exists nowhere else); when mail is off, its link, for the page to
+    show once. ``reveal_existing=False`` (operators): an address that has an account gets a
+    notice instead of a link, and the inviter the same answer as for any address."""
+    invitation, token = create_invitation(
+        organization, email, invited_by, reveal_existing=reveal_existing
+    )
+    existing = db.session.scalar(sa.select(User).where(User.email == invitation.email))
+    if existing is not None:
+        notices.invitation_to_an_account(existing, organization, invited_by, invitation.id)
+    else:
+        secret = SecretLink("invitation", invitation.id, "auth.accept_invitation")
+        notices.invitation(invitation.email, organization, invited_by, secret, invitation.id)
     audit.record(
         "invitation.created",
         object_type="Organization",
@@ -153,7 +184,9 @@ def invite(organization: Organization, email: str, invited_by: User) -> str:
         organization_id=organization.id,
         actor=invited_by,
     )
-    return url
+    if mail_enabled(current_app.config):
+        return None
+    return link("auth.accept_invitation", token=token)
 
 
 def add_coordinator(
@@ -165,9 +198,13 @@ def add_coordinator(
         Role.COORDINATOR, full_name, email, password or secrets.token_urlsafe(32), jurisdictions
     )
     choose_url = None
+    secret = None
     if not password:
-        choose_url = link("auth.set_password", token=tokens.issue(user, TokenPurpose.SET_PASSWORD))
-    notices.coordinator_welcome(user, choose_url)
+        row = tokens.issue(user, TokenPurpose.SET_PASSWORD)
+        secret = SecretLink("account_token", row.id, "auth.set_password")
+        if not mail_enabled(current_app.config):
+            choose_url = secret.url(tokens.secret_of(row))
+    notices.coordinator_welcome(user, secret)
     audit.record(
         "admin.coordinator_created",
         object_type="User",
@@ -178,8 +215,10 @@ def add_coordinator(
 
 
 def find_invitation(token: str) -> Invitation | None:
+    if not token or len(token) > 100:
+        return None
     invitation = db.session.scalar(
-        sa.select(Invitation).where(Invitation.token_hash == _hash(token))
+        sa.select(Invitation).where(Invitation.token_hash == hash_token(token))
     )
     if invitation is None or not invitation.is_usable(utcnow()):
         return None
@@ -229,18 +268,12 @@ def create_staff_user(
     return user
 
 
-def _hash(token: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 # --- mail-based account flows ------------------------------------------------------------------
 
 
 def send_email_confirmation(user: User) -> None:
-    token = tokens.issue(user, TokenPurpose.CONFIRM_EMAIL)
-    notices.confirm_email(user, link("auth.confirm_email", token=token))
+    row = tokens.issue(user, TokenPurpose.CONFIRM_EMAIL)
+    notices.confirm_email(user, SecretLink("account_token", row.id, "auth.confirm_email"))
 
 
 def confirm_email(row: AccountToken) -> User:
@@ -256,9 +289,33 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.is_active:
         audit.record("auth.reset_requested", outcome="unknown")
         return
-    token = tokens.issue(user, TokenPurpose.RESET_PASSWORD)
-    notices.password_reset(user, link("auth.reset_password", token=token))
+    row = tokens.issue(user, TokenPurpose.RESET_PASSWORD)
+    notices.password_reset(user, SecretLink("account_token", row.id, "auth.reset_password"))
     audit.record("auth.reset_requested", object_type="User", object_id=user.id, actor=user)
+
+
+def tell_owner_of_registration_attempt(user: User) -> None:
+    """Someone registered with an address that has an account: mail its owner, and audit it."""
+    notices.registration_attempt(user)
+    audit.record(
+        "organization.registration_existing_address",
+        object_type="User",
+        object_id=user.id,
+        outcome="denied",
+    )
+
+
+def record_refused_reset(email: str, refused_by: str) -> None:
+    """Audit a reset that the throttle refused: by which limit ("account" or "address") and for
+    which account, if one has the address."""
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    audit.record(
+        "auth.reset_throttled",
+        object_type="User" if user else "",
+        object_id=user.id if user else None,
+        outcome="denied",
+        limit=refused_by,
+    )
 
 
 def set_password(user: User, password: str, *, by_token: AccountToken | None = None) -> None:
@@ -291,8 +348,10 @@ def request_email_change(user: User, new_email: str) -> None:
         raise AccountError("That is already your address.", field="email")
     if email_taken(new_email):
         raise AccountError("Another account uses this address.", field="email")
-    token = tokens.issue(user, TokenPurpose.CHANGE_EMAIL, new_email=new_email)
-    notices.email_change_requested(user, new_email, link("auth.confirm_email_change", token=token))
+    row = tokens.issue(user, TokenPurpose.CHANGE_EMAIL, new_email=new_email)
+    notices.email_change_requested(
+        user, new_email, SecretLink("account_token", row.id, "auth.confirm_email_change")
+    )
     audit.record("auth.email_change_requested", object_type="User", object_id=user.id, actor=user)
 
 

@@ -60,10 +60,13 @@ class Limits:
 SIGN_IN = Limits("sign_in", MAX_PER_ACCOUNT, MAX_PER_ADDRESS, MESSAGE)
 # A reset link goes to the account's own address, but a burst of requests must not flood it:
 # the same answer is given when refused, so the limit says nothing about whether it exists.
+# The account's limit is what protects an inbox; the address's is far higher, because a
+# hospital or a bank puts all its staff behind one address (NAT) and one person's resets
+# must not use up everyone's. A refusal is audited with the limit that refused it.
 PASSWORD_RESET = Limits(
     "reset",
     per_account=3,
-    per_address=10,
+    per_address=60,
     message="",  # never shown: the page answers the same whether the link went or not
 )
 # Mail a person can make the portal send to an address: a confirmation link again, a link to a
@@ -125,42 +128,52 @@ def _failures_since(
 
 def admit(email: str, ip_address: str, limits: Limits = SIGN_IN) -> Attempt | None:
     """Count this attempt and say whether it may go on to the password check (None: refused)."""
+    return admit_or_refusal(email, ip_address, limits)[0]
+
+
+def admit_or_refusal(
+    email: str, ip_address: str, limits: Limits = SIGN_IN
+) -> tuple[Attempt | None, str]:
+    """As :func:`admit`, with which count refused it: "account" or "address" ("" if admitted)."""
     client = jobs.redis()
     if client is not None:
         try:
             token = secrets.token_hex(8)
             window_ms = int(WINDOW.total_seconds() * 1000)
-            admitted = client.eval(
+            full = client.eval(
                 _ADMIT_SCRIPT,
                 2,
                 _account_key(limits, email),
                 _address_key(limits, ip_address),
                 int(time.time() * 1000),
                 window_ms,
+                token,
                 limits.per_account,
                 limits.per_address,
-                token,
             )
-            return Attempt(email, ip_address, None, token, limits) if admitted else None
+            if full:
+                return None, ("account", "address")[int(full) - 1]
+            return Attempt(email, ip_address, None, token, limits), ""
         except _redis_errors() as error:
             log.warning("throttle store in Redis unreachable (%s); using the database", error)
     return _admit_in_database(email, ip_address, limits)
 
 
-# Drop entries older than the window, refuse if either count is full, else add this attempt to
-# both. A refused attempt is not added: the window ends on time however long someone guesses.
+# Drop entries older than the window from each count (KEYS), refuse if any count is at its limit
+# (ARGV[4…]; the answer is the position of the first full count), else add this attempt (ARGV[3])
+# to every count and answer 0. A refused attempt is not added: the window ends on time however
+# long someone keeps trying.
 _ADMIT_SCRIPT = """
 local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
-for i = 1, 2 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window) end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3])
-   or redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then
-  return 0
+for i = 1, #KEYS do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window) end
+for i = 1, #KEYS do
+  if redis.call('ZCARD', KEYS[i]) >= tonumber(ARGV[3 + i]) then return i end
 end
-for i = 1, 2 do
-  redis.call('ZADD', KEYS[i], now, ARGV[5])
+for i = 1, #KEYS do
+  redis.call('ZADD', KEYS[i], now, ARGV[3])
   redis.call('PEXPIRE', KEYS[i], window)
 end
-return 1
+return 0
 """
 
 
@@ -173,7 +186,7 @@ def _address_key(limits: Limits, ip_address: str) -> str:
     return f"{current_app.config['THROTTLE_KEY_PREFIX']}:{limits.purpose}:address:{ip_address}"
 
 
-def _admit_in_database(email: str, ip_address: str, limits: Limits) -> Attempt | None:
+def _admit_in_database(email: str, ip_address: str, limits: Limits) -> tuple[Attempt | None, str]:
     # The attempt is written and committed on its own connection first (it must count even if
     # the request fails later), then counted. Of N parallel attempts the k-th to commit counts
     # at least k rows, so no more than the limit are ever admitted.
@@ -191,12 +204,16 @@ def _admit_in_database(email: str, ip_address: str, limits: Limits) -> Attempt |
             .returning(LoginAttempt.id)
         )
     with db.engine.begin() as connection:
-        refused = (
+        refused = ""
+        if (
             _failures_since(connection, LoginAttempt.email_key, key, limits.purpose)
             > limits.per_account
-            # A success does not reset an address: else one valid account would let an
-            # attacker reset the per-address limit every 29 guesses at other accounts.
-            or _failures_since(
+        ):
+            refused = "account"
+        # A success does not reset an address: else one valid account would let an attacker
+        # reset the per-address limit every 29 guesses at other accounts.
+        elif (
+            _failures_since(
                 connection,
                 LoginAttempt.ip_address,
                 ip_address,
@@ -204,13 +221,14 @@ def _admit_in_database(email: str, ip_address: str, limits: Limits) -> Attempt |
                 reset_by_success=False,
             )
             > limits.per_address
-        )
+        ):
+            refused = "address"
         if refused:
             # A refused attempt does not count (as in Redis): the window ends on time for the
             # account's owner however long someone keeps guessing.
             connection.execute(sa.delete(LoginAttempt).where(LoginAttempt.id == row_id))
-            return None
-    return Attempt(email, ip_address, row_id, None, limits)
+            return None, refused
+    return Attempt(email, ip_address, row_id, None, limits), ""
 
 
 def settle(attempt: Attempt, succeeded: bool) -> None:
@@ -242,7 +260,89 @@ def settle(attempt: Attempt, succeeded: bool) -> None:
         )
     if not succeeded:
         # Old rows are useless for throttling; drop them now and then (cheap, indexed on `at`).
-        db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at < utcnow() - 2 * WINDOW))
+        db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at < utcnow() - RETENTION))
+
+
+# --- quotas: several counts over a longer window (invitations) -----------------------------------
+
+RETENTION = timedelta(days=2)  # rows older than every window, dropped now and then
+
+
+@dataclass(frozen=True)
+class Quota:
+    """An action counted under several names at once (the person, their organization, the
+    address it goes to), each with its own limit over ``window``."""
+
+    purpose: str
+    window: timedelta
+    limits: dict[str, int]  # what is counted ("person", …) → how many per window
+    message: str
+
+
+# Invitations send mail to an address someone typed: limited per inviter, per organization and
+# per recipient, so that no account (a self-registered one least of all) can use the portal to
+# send many messages, or many to one person.
+INVITATIONS = Quota(
+    "invite",
+    timedelta(days=1),
+    {"person": 10, "organization": 20, "recipient": 3},
+    "That is as many invitations as we send in a day — from one person, from one organization "
+    "or to one address. Try again tomorrow, or ask your state coordinator to add your colleague.",
+)
+
+
+def take(quota: Quota, keys: dict[str, str]) -> str | None:
+    """Count one action under each of ``keys`` (what is counted → its value); None when it is
+    admitted, else the name of the first count that was full (nothing is counted then)."""
+    names = list(quota.limits)
+    hashed = [email_key(f"{name}:{keys[name]}") for name in names]
+    client = jobs.redis()
+    if client is not None:
+        try:
+            prefix = f"{current_app.config['THROTTLE_KEY_PREFIX']}:{quota.purpose}"
+            full = client.eval(
+                _ADMIT_SCRIPT,
+                len(names),
+                *(f"{prefix}:{h}" for h in hashed),
+                int(time.time() * 1000),
+                int(quota.window.total_seconds() * 1000),
+                secrets.token_hex(8),
+                *(quota.limits[name] for name in names),
+            )
+            return names[int(full) - 1] if full else None
+        except _redis_errors() as error:
+            log.warning("throttle store in Redis unreachable (%s); using the database", error)
+    return _take_in_database(quota, names, hashed)
+
+
+def _take_in_database(quota: Quota, names: list[str], hashed: list[str]) -> str | None:
+    # As for sign-in: written and committed first, then counted, so of N parallel actions the
+    # k-th to commit counts at least k rows and no more than the limit are admitted.
+    now = utcnow()
+    with db.engine.begin() as connection:
+        ids = [
+            connection.scalar(
+                sa.insert(LoginAttempt)
+                .values(email_key=h, ip_address="-", purpose=quota.purpose, at=now)
+                .returning(LoginAttempt.id)
+            )
+            for h in hashed
+        ]
+    with db.engine.begin() as connection:
+        since = now - quota.window
+        for name, h in zip(names, hashed, strict=True):
+            count = connection.scalar(
+                sa.select(sa.func.count(LoginAttempt.id)).where(
+                    LoginAttempt.email_key == h,
+                    LoginAttempt.purpose == quota.purpose,
+                    LoginAttempt.at >= since,
+                )
+            )
+            if (count or 0) > quota.limits[name]:
+                connection.execute(sa.delete(LoginAttempt).where(LoginAttempt.id.in_(ids)))
+                return name
+        connection.execute(sa.delete(LoginAttempt).where(LoginAttempt.at < now - RETENTION))
+    return None
 
 
 def _redis_errors() -> tuple[type[Exception], ...]:

@@ -3,30 +3,30 @@
 The link carries the secret; only its SHA-256 is stored. A token is good once, until it expires,
 while its account is active — and a password token only while the password is the one it was
 issued against (any later change voids it).
+
+When mail is on, the secret a request makes here is never sent: the outbox stores the message
+without it and the sender makes a fresh one for the same row at delivery (with its lifetime
+counted from then), so neither the outbox table nor a reset delayed by an outage holds a live or
+a dead link. When mail is off, the secret made here is the one shown on screen.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from datetime import timedelta
 
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import AccountToken, TokenPurpose, User, utcnow
+from portal.models import TOKEN_LIFETIMES, AccountToken, TokenPurpose, User, hash_token, utcnow
 
-LIFETIMES = {
-    TokenPurpose.RESET_PASSWORD: timedelta(hours=1),
-    TokenPurpose.SET_PASSWORD: timedelta(days=7),
-    TokenPurpose.CONFIRM_EMAIL: timedelta(days=7),
-    TokenPurpose.CHANGE_EMAIL: timedelta(days=1),
-}
+LIFETIMES = TOKEN_LIFETIMES
 _PASSWORD_PURPOSES = (TokenPurpose.RESET_PASSWORD, TokenPurpose.SET_PASSWORD)
 
 
-def issue(user: User, purpose: TokenPurpose, new_email: str | None = None) -> str:
-    """A new token for ``user`` (earlier unused ones of the same purpose stop working)."""
+def issue(user: User, purpose: TokenPurpose, new_email: str | None = None) -> AccountToken:
+    """A new token row for ``user`` (earlier unused ones of the same purpose stop working); its
+    secret is in :func:`secret_of` (shown on screen when mail is off, else made anew when the
+    message is sent)."""
     now = utcnow()
     db.session.execute(
         sa.update(AccountToken)
@@ -38,18 +38,24 @@ def issue(user: User, purpose: TokenPurpose, new_email: str | None = None) -> st
         .values(used_at=now)
     )
     token = secrets.token_urlsafe(32)
-    db.session.add(
-        AccountToken(
-            user_id=user.id,
-            purpose=purpose,
-            token_hash=_hash(token),
-            new_email=new_email,
-            created_at=now,
-            expires_at=now + LIFETIMES[purpose],
-        )
+    row = AccountToken(
+        user_id=user.id,
+        purpose=purpose,
+        token_hash=hash_token(token),
+        new_email=new_email,
+        created_at=now,
+        expires_at=now + LIFETIMES[purpose],
     )
+    row.__dict__["_secret"] = token  # this request's copy only: never stored
+    db.session.add(row)
     db.session.flush()
-    return token
+    return row
+
+
+def secret_of(row: AccountToken) -> str:
+    """The secret of a token row issued in this request (for a link shown on screen)."""
+    secret: str = row.__dict__["_secret"]
+    return secret
 
 
 def find(token: str, purpose: TokenPurpose) -> AccountToken | None:
@@ -59,7 +65,7 @@ def find(token: str, purpose: TokenPurpose) -> AccountToken | None:
         return None
     row = db.session.scalar(
         sa.select(AccountToken).where(
-            AccountToken.token_hash == _hash(token), AccountToken.purpose == purpose
+            AccountToken.token_hash == hash_token(token), AccountToken.purpose == purpose
         )
     )
     now = utcnow()
@@ -96,7 +102,3 @@ def use(row: AccountToken) -> None:
 
 class TokenSpent(Exception):
     """Someone used this token a moment ago."""
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()

@@ -2,6 +2,11 @@
 
 Links are absolute and built from ``PORTAL_BASE_URL`` — never from a request's Host header, so
 a reset link cannot be pointed at another site by whoever sends the request.
+
+What people typed (an organization's or a person's name) goes into a message through
+:func:`typed`: one line, cut short, and with anything that looks like a web address written so
+that no mail program turns it into a link — a name cannot carry a phishing link to whoever the
+portal writes to.
 """
 
 from __future__ import annotations
@@ -21,12 +26,61 @@ def one_line(text: str, limit: int = 150) -> str:
     return " ".join(_HEADER_UNSAFE.sub(" ", text).split())[:limit]
 
 
+# What a mail program would make a link of: a scheme, "www.", an address, or a dotted name
+# ending in a top-level domain ("evil.example", "bit.ly/x").
+_LINKISH = re.compile(
+    r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)\S*"
+    r"|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,24}\b(?:/\S*)?"
+)
+
+
+def _defang(match: re.Match[str]) -> str:
+    text = match.group(0)
+    text = re.sub(
+        r"(?i)^([a-z][a-z0-9+.-]*)://", lambda m: m.group(1).replace("t", "x") + "[:]//", text
+    )
+    return text.replace(".", "[.]").replace("@", "[at]")
+
+
+def typed(text: str, limit: int = 60) -> str:
+    """A name someone typed, fit for a message to someone else: one line, at most ``limit``
+    characters (cut with "…"), addresses and web addresses defanged ("evil[.]example",
+    "hxxps[:]//…") so that no mail program links them."""
+    flat = one_line(text, 10_000)
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    return _LINKISH.sub(_defang, flat)
+
+
 def link(endpoint: str, **values: Any) -> str:
     """The absolute address of a portal page, from PORTAL_BASE_URL (works in requests, the
     command line and the mail worker alike)."""
     adapter = current_app.url_map.bind("portal.invalid", url_scheme="https")
     path = adapter.build(endpoint, values)
     return current_app.config["PORTAL_BASE_URL"].rstrip("/") + path
+
+
+# Stands for the secret in the link of a stored message (portal/mail/outbox.py makes the secret
+# when it sends): "/password/reset/sent-by-mail-only" opens nothing.
+SECRET_MARK = "sent-by-mail-only"  # noqa: S105 - a placeholder, the opposite of a secret
+
+
+@dataclass(frozen=True)
+class SecretLink:
+    """A link whose secret is made only when its message is sent: ``kind`` names the table
+    ("account_token" or "invitation"), ``ref`` the row, ``endpoint`` the page it opens."""
+
+    kind: str
+    ref: int
+    endpoint: str
+
+    @property
+    def stored_url(self) -> str:
+        return link(self.endpoint, token=SECRET_MARK)
+
+    def url(self, secret: str) -> str:
+        return link(self.endpoint, token=secret)
 
 
 @dataclass(frozen=True)
@@ -53,10 +107,20 @@ class Message:
     reason: str = ""
     unsubscribe_url: str | None = None
     preferences_url: str | None = None
+    # An optional notice's topic (portal/mail/preferences.py): the outbox does not queue it for
+    # a person who switched the topic off. None: a security message, always sent.
+    topic: str | None = None
+    reply_to: str | None = None  # else the deployment's MAIL_REPLY_TO, else "do not reply"
+    secret: SecretLink | None = None  # the action link's secret is made at delivery
+    invitation_id: int | None = None  # the invitation it is about (its delivery is shown)
 
     def rendered(self) -> tuple[str, str]:
         """(plain text, HTML)."""
-        context = {"m": self, "portal_url": current_app.config["PORTAL_BASE_URL"]}
+        context = {
+            "m": self,
+            "portal_url": current_app.config["PORTAL_BASE_URL"],
+            "answered": bool(self.reply_to or current_app.config.get("MAIL_REPLY_TO")),
+        }
         return (
             render_template("mail/message.txt", **context),
             render_template("mail/message.html", **context),

@@ -1,4 +1,7 @@
-"""Daily digests: the notices a coordinator chose to get once a day, in one message."""
+"""Daily digests: the notices a coordinator chose to get once a day, in one message.
+
+A digest is an optional notice like the rest: a person who switched the topic off after items
+were kept for them gets nothing (the items are marked done all the same)."""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ def send_digests(now: datetime | None = None) -> int:
     for user_id, items in by_user.items():
         user = db.session.get(User, user_id)
         if user is not None and user.is_active:
-            queue(
+            row = queue(
                 Message(
                     kind="digest",
                     to=user.email,
@@ -42,11 +45,12 @@ def send_digests(now: datetime | None = None) -> int:
                     "submissions in your jurisdiction.",
                     unsubscribe_url=preferences.unsubscribe_url(user, "submissions"),
                     preferences_url=link("auth.notifications"),
+                    topic="submissions",
                 ),
                 user_id=user.id,
                 dedupe_key=f"digest:{user.id}:{items[-1].id}",
             )
-            sent += 1
+            sent += row is not None
         for item in items:
             item.digested_at = now
     db.session.flush()

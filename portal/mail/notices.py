@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from portal import questionnaires
 from portal.extensions import db
 from portal.mail import preferences
-from portal.mail.compose import Item, Message, link, one_line
+from portal.mail.compose import Item, Message, SecretLink, link, typed
 from portal.mail.outbox import queue, queue_many
 from portal.models import (
     Assessment,
@@ -28,13 +28,17 @@ from portal.models import (
     User,
     coordinator_jurisdictions,
 )
+from portal.templating import plural
 
 
 def _hello(name: str) -> str:
-    return f"Hello {one_line(name, 80)},"
+    return f"Hello {typed(name, 80)},"
 
 
 def _optional(message: Message, user: User, topic: str) -> Message:
+    """An optional notice: the outbox checks ``topic`` against the person's choice, and the
+    message carries its one-click unsubscribe."""
+    message.topic = topic
     message.unsubscribe_url = preferences.unsubscribe_url(user, topic)
     message.preferences_url = link("auth.notifications")
     return message
@@ -43,39 +47,104 @@ def _optional(message: Message, user: User, topic: str) -> Message:
 # --- accounts (security messages: always sent) ---------------------------------------------------
 
 
-def invitation(email: str, organization: Organization, inviter: User, url: str) -> None:
+def _inviter_line(organization: Organization, inviter: User) -> str:
+    """Who invites, as a recipient can judge it: the name typed (defanged, cut short) and the
+    inviter's address, which the portal has confirmed."""
     by_admin = inviter.role is Role.ADMIN
+    return (
+        f"{typed(inviter.full_name, 60)} ({inviter.email}"
+        + (", the portal's administrator" if by_admin else "")
+        + f") invites you to join {typed(organization.name)} on the Readiness Portal."
+    )
+
+
+def invitation(
+    email: str, organization: Organization, inviter: User, secret: SecretLink, invitation_id: int
+) -> None:
     queue(
         Message(
             kind="invitation",
             to=email,
-            subject=f"You are invited to the Readiness Portal for {one_line(organization.name)}",
+            subject=f"Invitation to the Readiness Portal for {typed(organization.name, 60)}",
             greeting="Hello,",
             paragraphs=[
-                f"{one_line(inviter.full_name, 80)} "
-                + ("(the portal's administrator) " if by_admin else "")
-                + f"invites you to join {organization.name} on the Readiness Portal, where "
-                "small hospitals, banks and utilities check their cyber defenses and get a "
-                "plan and free services to improve them.",
-                "The link works once and for 7 days. You choose your own password.",
+                _inviter_line(organization, inviter),
+                "The Readiness Portal is where small hospitals, banks and utilities check their "
+                "cyber defenses and get a plan and free services to improve them.",
+                "The link works once and for 7 days. You choose your own password. The portal "
+                "never asks for a password by email.",
             ],
             action_label="Accept the invitation",
-            action_url=url,
+            action_url=secret.stored_url,
+            secret=secret,
+            invitation_id=invitation_id,
             reason="You receive this because someone entered your address to invite you. If "
-            "you did not expect it, ignore it: nothing happens unless you follow the link.",
+            "you do not know them, ignore it: nothing happens unless you follow the link.",
         ),
         organization_id=organization.id,
     )
 
 
-def coordinator_welcome(user: User, set_password_url: str | None) -> None:
+def invitation_to_an_account(
+    user: User, organization: Organization, inviter: User, invitation_id: int
+) -> None:
+    """Someone invited an address that has an account already: the owner hears it (the inviter
+    was answered as for any other address, so the form tells nobody who has an account)."""
+    queue(
+        Message(
+            kind="invitation_existing",
+            to=user.email,
+            subject="Someone invited your address to the Readiness Portal",
+            greeting=_hello(user.full_name),
+            paragraphs=[
+                _inviter_line(organization, inviter),
+                "You already have an account with this address, and an account belongs to one "
+                "organization, so nothing changed. If you should move to this organization, "
+                "ask your state or local cyber coordinator.",
+            ],
+            action_label="Sign in",
+            action_url=link("auth.login"),
+            invitation_id=invitation_id,
+            reason="You receive this because someone entered your address to invite you. If "
+            "you do not know them, ignore it.",
+        ),
+        user_id=user.id,
+    )
+
+
+def registration_attempt(user: User) -> None:
+    """Someone tried to register with an address that has an account: the owner hears it, and
+    the page said the same as for a new address."""
+    queue(
+        Message(
+            kind="registration_existing",
+            to=user.email,
+            subject="Someone tried to register with your address",
+            greeting=_hello(user.full_name),
+            paragraphs=[
+                "Someone tried to register a new organization on the Readiness Portal with "
+                "this address. You already have an account, so nothing changed.",
+                "If it was you, sign in instead. If you forgot your password, ask for a reset "
+                "link on the sign-in page.",
+            ],
+            action_label="Sign in",
+            action_url=link("auth.login"),
+            reason="You receive this security notice because your address was entered on "
+            "the registration page; it cannot be switched off.",
+        ),
+        user_id=user.id,
+        organization_id=user.organization_id,
+    )
+
+
+def coordinator_welcome(user: User, set_password: SecretLink | None) -> None:
     paragraphs = [
         "An administrator has given you a coordinator's account on the Readiness Portal: you "
         "review the assessments and tool-access requests of the organizations in "
         + ", ".join(j.name for j in user.jurisdictions)
         + "."
     ]
-    if set_password_url:
+    if set_password:
         paragraphs.append("Choose your password to start. The link works once and for 7 days.")
     queue(
         Message(
@@ -84,15 +153,16 @@ def coordinator_welcome(user: User, set_password_url: str | None) -> None:
             subject="Your coordinator account on the Readiness Portal",
             greeting=_hello(user.full_name),
             paragraphs=paragraphs,
-            action_label="Choose your password" if set_password_url else "Sign in",
-            action_url=set_password_url or link("auth.login"),
+            action_label="Choose your password" if set_password else "Sign in",
+            action_url=set_password.stored_url if set_password else link("auth.login"),
+            secret=set_password,
             reason="You receive this because an administrator created an account for this address.",
         ),
         user_id=user.id,
     )
 
 
-def confirm_email(user: User, url: str) -> None:
+def confirm_email(user: User, secret: SecretLink) -> None:
     queue(
         Message(
             kind="confirm_email",
@@ -105,7 +175,8 @@ def confirm_email(user: User, url: str) -> None:
                 "reset. The link works for 7 days."
             ],
             action_label="Confirm my address",
-            action_url=url,
+            action_url=secret.stored_url,
+            secret=secret,
             reason="You receive this because this address was used to register on the portal.",
         ),
         user_id=user.id,
@@ -113,7 +184,7 @@ def confirm_email(user: User, url: str) -> None:
     )
 
 
-def password_reset(user: User, url: str) -> None:
+def password_reset(user: User, secret: SecretLink) -> None:
     queue(
         Message(
             kind="password_reset",
@@ -126,7 +197,8 @@ def password_reset(user: User, url: str) -> None:
                 "else.",
             ],
             action_label="Choose a new password",
-            action_url=url,
+            action_url=secret.stored_url,
+            secret=secret,
             closing=["If you did not ask for this, ignore this message: your password stays."],
             reason="You receive this because a password reset was asked for this address.",
         ),
@@ -158,7 +230,7 @@ def password_changed(user: User, *, by_reset: bool) -> None:
     )
 
 
-def email_change_requested(user: User, new_email: str, url: str) -> None:
+def email_change_requested(user: User, new_email: str, secret: SecretLink) -> None:
     queue(
         Message(
             kind="email_change_confirm",
@@ -171,7 +243,8 @@ def email_change_requested(user: User, new_email: str, url: str) -> None:
                 "old address stays."
             ],
             action_label="Confirm my new address",
-            action_url=url,
+            action_url=secret.stored_url,
+            secret=secret,
             reason="You receive this because this address was entered as a new sign-in "
             "address. If that was not you, ignore it.",
         ),
@@ -246,7 +319,7 @@ def _to_coordinators(
         choice = settings[person.id]
         if choice == "daily":
             db.session.add(DigestItem(user_id=person.id, text=line[:500], link=url))
-        elif choice == "immediate":
+        else:  # "immediate"; "off" is refused by the outbox's one check of preferences
             queue(
                 _optional(
                     Message(
@@ -268,23 +341,36 @@ def _to_coordinators(
             )
 
 
-def assessment_submitted(assessment: Assessment) -> None:
+def assessment_submitted(assessment: Assessment, *, resubmitted: bool = False) -> None:
+    """``resubmitted``: the assessment comes back after a return for revision."""
     organization = assessment.organization
-    name = one_line(organization.name)
+    name = typed(organization.name)
+    gaps = plural(assessment.critical_gap_count or 0, "critical gap")
+    if resubmitted:
+        subject = f"{name} resubmitted its assessment after your return"
+        line = (
+            f"{name} ({organization.county}, {organization.state}) resubmitted the assessment "
+            f"you returned for revision: {assessment.overall_score} out of 100, {gaps}. The "
+            "review page shows what changed since you returned it."
+        )
+    else:
+        subject = f"{name} submitted its cyber readiness assessment"
+        line = (
+            f"{name} ({organization.county}, {organization.state}) submitted its assessment: "
+            f"{assessment.overall_score} out of 100, {gaps}. It is waiting for your review."
+        )
     _to_coordinators(
         organization,
-        "assessment_submitted",
-        f"{name} submitted its cyber readiness assessment",
-        f"{name} ({organization.county}, {organization.state}) submitted its assessment: "
-        f"{assessment.overall_score} out of 100, {assessment.critical_gap_count or 0} "
-        "critical gap(s). It is waiting for your review.",
+        "assessment_resubmitted" if resubmitted else "assessment_submitted",
+        subject,
+        line,
         link("review.assessment", assessment_id=assessment.id),
     )
 
 
 def tool_request_submitted(request: ToolRequest) -> None:
     organization = request.organization
-    name = one_line(organization.name)
+    name = typed(organization.name)
     tools = ", ".join(_tool_name(i.tool_id) for i in request.items)
     _to_coordinators(
         organization,
@@ -308,8 +394,14 @@ def _operators(organization_id: int, topic: str) -> list[User]:
 
 
 def _to_operators(
-    organization_id: int, kind: str, topic: str, subject: str, build: Message
+    organization_id: int,
+    kind: str,
+    topic: str,
+    subject: str,
+    build: Message,
+    coordinator: User | None = None,
 ) -> None:
+    """``coordinator``: who decided, and whom a reply reaches."""
     for person in _operators(organization_id, topic):
         message = Message(
             kind=kind,
@@ -322,7 +414,13 @@ def _to_operators(
             action_url=build.action_url,
             closing=list(build.closing),
             reason="You receive this because you are an operator of this organization on "
-            "the portal.",
+            "the portal."
+            + (
+                f" A reply reaches {typed(coordinator.full_name, 60)}, who decided."
+                if coordinator is not None
+                else ""
+            ),
+            reply_to=coordinator.email if coordinator is not None else None,
         )
         queue(_optional(message, person, topic), user_id=person.id, organization_id=organization_id)
 
@@ -336,7 +434,9 @@ class CommentedQuestion:
     url: str
 
 
-def assessment_returned(assessment: Assessment, comments: list[CommentedQuestion]) -> None:
+def assessment_returned(
+    assessment: Assessment, comments: list[CommentedQuestion], coordinator: User | None = None
+) -> None:
     _to_operators(
         assessment.organization_id,
         "assessment_returned",
@@ -351,7 +451,7 @@ def assessment_returned(assessment: Assessment, comments: list[CommentedQuestion
                 "Your coordinator has returned your cyber readiness assessment so that you can "
                 "change some answers. "
                 + (
-                    f"They left {len(comments)} comment(s):"
+                    f"They left {plural(len(comments), 'comment')}:"
                     if comments
                     else "Their comments are with the assessment."
                 )
@@ -364,10 +464,11 @@ def assessment_returned(assessment: Assessment, comments: list[CommentedQuestion
             action_url=link("assess.show", assessment_id=assessment.id),
             closing=["When you have made the changes, submit it again."],
         ),
+        coordinator,
     )
 
 
-def assessment_accepted(assessment: Assessment) -> None:
+def assessment_accepted(assessment: Assessment, coordinator: User | None = None) -> None:
     _to_operators(
         assessment.organization_id,
         "assessment_accepted",
@@ -386,10 +487,11 @@ def assessment_accepted(assessment: Assessment) -> None:
             action_label="See your results and plan",
             action_url=link("assess.results", assessment_id=assessment.id),
         ),
+        coordinator,
     )
 
 
-def tool_request_decided(request: ToolRequest) -> None:
+def tool_request_decided(request: ToolRequest, coordinator: User | None = None) -> None:
     status = request.status.value
     tools = ", ".join(_tool_name(i.tool_id) for i in request.items)
     paragraphs = {
@@ -415,6 +517,7 @@ def tool_request_decided(request: ToolRequest) -> None:
             action_url=link("toolrequests.show", request_id=request.id),
             closing=closing,
         ),
+        coordinator,
     )
 
 
@@ -451,7 +554,7 @@ def exploited_products(
     outbox in one flush; returns how many organizations were written to (0 when mail is off)."""
     if coordinator is not None:
         opening = (
-            f"{one_line(coordinator.full_name, 80)}, your state or local cyber coordinator, asks "
+            f"{typed(coordinator.full_name, 60)}, your state or local cyber coordinator, asks "
             "you to check these products on your organization's list: CISA lists flaws in them "
             "that attackers are using now."
         )
@@ -489,6 +592,8 @@ def exploited_products(
                 action_url=action_url,
                 reason="You receive this because you are an operator of this organization on "
                 "the portal.",
+                topic="exploited",
+                reply_to=coordinator.email if coordinator is not None else None,
             )
             message.unsubscribe_url = preferences.unsubscribe_url(person, "exploited")
             message.preferences_url = preferences_url
@@ -514,7 +619,8 @@ def _exploited_item(product: ExploitedProduct) -> Item:
 
 def _operators_by_organization(organization_ids: list[int], topic: str) -> dict[int, list[User]]:
     """The operators of each organization who have not switched ``topic`` off — two queries per
-    thousand organizations, not two per organization."""
+    thousand organizations, not two per organization. (The outbox checks the choice again as it
+    takes each message: one rule, whoever composes.)"""
     found: dict[int, list[User]] = {}
     for start in range(0, len(organization_ids), 1000):
         chunk = organization_ids[start : start + 1000]

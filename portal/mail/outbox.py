@@ -9,6 +9,15 @@ whatever is left, so an SMTP outage delays mail and loses none.
 A refusal that cannot change (an SMTP 5xx, an invalid address) marks the message failed and it
 is not tried again; anything else (the server down, a 4xx) is tried again later, with backoff,
 up to :data:`MAX_ATTEMPTS`. Logs name message ids and kinds, never bodies.
+
+Optional notices pass one check of the recipient's preferences here (:func:`queue`): a topic
+switched off is not queued, whoever composed the message.
+
+No secret rests in this table. A message with a secret link (a reset, an invitation …) is stored
+with a placeholder where the secret goes (:data:`compose.SECRET_MARK`) and the row it is for;
+the sender makes a fresh secret for that row just before it sends — with the link's lifetime
+counted from then — and puts it into the copy it sends. A link that was used, replaced by a
+newer one or withdrawn meanwhile is not sent at all (status *withdrawn*).
 """
 
 from __future__ import annotations
@@ -19,7 +28,9 @@ import smtplib
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from email.utils import make_msgid, parseaddr
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, has_app_context
@@ -30,8 +41,19 @@ from sqlalchemy import orm
 from portal import jobs
 from portal.config import mail_enabled
 from portal.extensions import db, mail
-from portal.mail.compose import Message, one_line
-from portal.models import OutboxMessage, OutboxStatus, utcnow
+from portal.mail import preferences, undeliverable
+from portal.mail.compose import Message, SecretLink, one_line
+from portal.models import (
+    INVITATION_LIFETIME,
+    TOKEN_LIFETIMES,
+    AccountToken,
+    Invitation,
+    OutboxMessage,
+    OutboxStatus,
+    User,
+    hash_token,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12  # with the backoff below: about a day of trying
@@ -46,9 +68,15 @@ def queue(
     organization_id: int | None = None,
     dedupe_key: str | None = None,
 ) -> OutboxMessage | None:
-    """Add ``message`` to the outbox in the current transaction (None: mail is off, or a message
-    with this ``dedupe_key`` exists already)."""
+    """Add ``message`` to the outbox in the current transaction (None: mail is off, the person
+    switched the message's topic off, or a message with this ``dedupe_key`` exists already)."""
     if not mail_enabled(current_app.config):
+        return None
+    if (
+        message.topic is not None
+        and user_id is not None
+        and preferences.blocked([user_id], message.topic)
+    ):
         return None
     if dedupe_key is not None and db.session.scalar(
         sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
@@ -66,7 +94,16 @@ def queue_many(messages: Iterable[tuple[Message, int | None, int | None]]) -> in
     organizations is one multi-row INSERT, not thousands. Returns how many (0: mail is off)."""
     if not mail_enabled(current_app.config):
         return 0
-    rows = [_row(message, user_id, org_id, None) for message, user_id, org_id in messages]
+    messages = list(messages)
+    blocked: set[tuple[str, int]] = set()
+    for topic in {m.topic for m, user_id, _ in messages if m.topic is not None}:
+        ids = [uid for m, uid, _ in messages if m.topic == topic and uid is not None]
+        blocked |= {(topic, uid) for uid in preferences.blocked(ids, topic)}
+    rows = [
+        _row(message, user_id, org_id, None)
+        for message, user_id, org_id in messages
+        if message.topic is None or user_id is None or (message.topic, user_id) not in blocked
+    ]
     db.session.add_all(rows)
     db.session.flush()
     db.session.info.setdefault(_QUEUED, []).extend(row.id for row in rows)
@@ -84,6 +121,10 @@ def _row(
         body_text=text,
         body_html=html,
         unsubscribe_url=message.unsubscribe_url,
+        reply_to=message.reply_to,
+        secret_kind=message.secret.kind if message.secret else None,
+        secret_ref=message.secret.ref if message.secret else None,
+        invitation_id=message.invitation_id,
         user_id=user_id,
         organization_id=organization_id,
         dedupe_key=dedupe_key,
@@ -180,6 +221,9 @@ def wait_for_deliveries(timeout: float = 10) -> None:
 RQ_RETRY_SECONDS = [30, 60, 120, 300, 900, 1800, 3600]
 
 
+OUTCOMES = ("sent", "failed", "retry", "withdrawn")
+
+
 class TemporaryFailure(Exception):
     """Some messages could not be sent yet (RQ retries the job)."""
 
@@ -194,9 +238,9 @@ def deliver(ids: Iterable[int] | None = None, limit: int = 100) -> dict[str, int
     worker, two workers) never both send one message, even when one of them is slow.
     """
     if not mail_enabled(current_app.config):
-        return {"sent": 0, "failed": 0, "retry": 0}
+        return dict.fromkeys(OUTCOMES, 0)
     token = secrets.token_hex(8)
-    counts = {"sent": 0, "failed": 0, "retry": 0}
+    counts = dict.fromkeys(OUTCOMES, 0)
     with orm.Session(db.engine, expire_on_commit=False) as session:
         claimed = _claim(session, token, list(ids) if ids is not None else None, limit)
         if not claimed:
@@ -206,9 +250,16 @@ def deliver(ids: Iterable[int] | None = None, limit: int = 100) -> dict[str, int
             for row in claimed:
                 if not _renew(session, token, row.id):
                     continue  # taken over by another sender: it is theirs now
-                outcome, error = _send_one(connection, row)
+                bodies = _with_secret(session, row)
+                if bodies is None:
+                    counts["withdrawn"] += 1
+                    _withdraw(session, token, row)
+                    continue
+                outcome, error = _send_one(connection, row, *bodies)
                 counts[outcome] += 1
                 _record(session, token, row, outcome, error)
+                if outcome == "failed" and row.invitation_id is not None:
+                    _tell_the_inviter(session, row, error)
         finally:
             try:
                 connection.close()
@@ -292,25 +343,142 @@ def _renew(session: orm.Session, token: str, row_id: int) -> bool:
     return bool(renewed.rowcount)  # type: ignore[attr-defined]
 
 
-def _send_one(connection: Any, row: OutboxMessage) -> tuple[str, str]:
+# --- secret links: made at delivery --------------------------------------------------------------
+
+_SECRET_ENDPOINTS = {
+    "invitation": "auth.accept_invitation",
+    "reset_password": "auth.reset_password",
+    "set_password": "auth.set_password",
+    "confirm_email": "auth.confirm_email",
+    "change_email": "auth.confirm_email_change",
+}
+
+
+def _with_secret(session: orm.Session, row: OutboxMessage) -> tuple[str, str] | None:
+    """The bodies to send: as stored, or — for a message with a secret link — with a secret made
+    now for its row (committed before sending, so the link works as soon as it arrives). None:
+    the link was used, replaced or withdrawn while the message waited, so it is not sent."""
+    if row.secret_kind is None or row.secret_ref is None:
+        return row.body_text, row.body_html
+    made = _make_secret(session, row.secret_kind, row.secret_ref)
+    if made is None:
+        return None
+    endpoint, secret = made
+    link = SecretLink(row.secret_kind, row.secret_ref, endpoint)
+    stored, real = link.stored_url, link.url(secret)
+    return row.body_text.replace(stored, real), row.body_html.replace(stored, real)
+
+
+def _make_secret(session: orm.Session, kind: str, ref: int) -> tuple[str, str] | None:
+    """(endpoint, a new secret) for the row, whose hash and expiry are replaced; None if the row
+    is no longer live."""
+    secret = secrets.token_urlsafe(32)
+    now = utcnow()
+    if kind == "invitation":
+        changed = session.execute(
+            sa.update(Invitation)
+            .where(
+                Invitation.id == ref,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+            )
+            .values(token_hash=hash_token(secret), expires_at=now + INVITATION_LIFETIME)
+            .execution_options(synchronize_session=False)
+        )
+        endpoint = _SECRET_ENDPOINTS["invitation"]
+    elif kind == "account_token":
+        found = session.execute(
+            sa.select(AccountToken.purpose)
+            .join(User, User.id == AccountToken.user_id)
+            .where(AccountToken.id == ref, AccountToken.used_at.is_(None), User.is_active)
+        ).first()
+        if found is None:
+            return None
+        purpose = found[0]
+        changed = session.execute(
+            sa.update(AccountToken)
+            .where(AccountToken.id == ref, AccountToken.used_at.is_(None))
+            .values(token_hash=hash_token(secret), expires_at=now + TOKEN_LIFETIMES[purpose])
+            .execution_options(synchronize_session=False)
+        )
+        endpoint = _SECRET_ENDPOINTS[purpose.value]
+    else:
+        log.error("unknown secret kind %r", kind)
+        return None
+    session.commit()
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        return None
+    return endpoint, secret
+
+
+def _withdraw(session: orm.Session, token: str, row: OutboxMessage) -> None:
+    session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == row.id, OutboxMessage.claim_token == token)
+        .values(
+            status=OutboxStatus.WITHDRAWN,
+            claimed_at=None,
+            claim_token=None,
+            last_error="not sent: its link was used, replaced by a newer one or withdrawn "
+            "while it waited",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    log.info("mail %s (%s) withdrawn: its link is no longer live", row.id, row.kind)
+
+
+def _tell_the_inviter(session: orm.Session, row: OutboxMessage, error: str) -> None:
+    """An invitation the receiving server refused for good: its inviter hears why (and the
+    organization's page shows it, portal/organizations)."""
+    invitation = session.get(Invitation, row.invitation_id)
+    if invitation is None or invitation.invited_by is None:
+        return
+    inviter = invitation.invited_by
+    if not inviter.is_active or inviter.email == row.to_address:
+        return
+    message = undeliverable.invitation_refused(inviter, invitation, error)
+    session.add(_row(message, inviter.id, invitation.organization_id, None))
+    session.commit()
+
+
+# --- sending --------------------------------------------------------------------------------------
+
+
+def message_domain(config: Any) -> str:
+    """The domain of the sender address (else of the portal's address), for Message-IDs: a
+    message should not name the host it was made on."""
+    sender = parseaddr(str(config.get("MAIL_DEFAULT_SENDER") or ""))[1]
+    if "@" in sender:
+        return sender.rpartition("@")[2]
+    return urlsplit(str(config.get("PORTAL_BASE_URL") or "")).hostname or "readiness-portal"
+
+
+def _send_one(connection: Any, row: OutboxMessage, text: str, html: str) -> tuple[str, str]:
     """("sent" | "failed" | "retry", the error for people to read).
 
     Only a refusal of this message for good — a 5xx to its recipient or to its content — fails
     it; anything about the connection, the login or our sender address (a rotated password, a
     relay that is down) is tried again, as an outage is."""
-    headers = {"Auto-Submitted": "auto-generated"}
+    config = current_app.config
+    headers = {
+        "Auto-Submitted": "auto-generated",
+        "Message-ID": make_msgid(domain=message_domain(config)),
+    }
     if row.unsubscribe_url:
         headers["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    reply_to = row.reply_to or config.get("MAIL_REPLY_TO") or ""
     message = EmailMultiAlternatives(
         subject=one_line(row.subject, 200),
-        body=row.body_text,
-        from_email=current_app.config["MAIL_DEFAULT_SENDER"],
+        body=text,
+        from_email=config["MAIL_DEFAULT_SENDER"],
         to=[row.to_address],
+        reply_to=[reply_to] if reply_to else None,
         headers=headers,
         connection=connection,
     )
-    message.attach_alternative(row.body_html, "text/html")
+    message.attach_alternative(html, "text/html")
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as error:

@@ -6,11 +6,14 @@ invitations — are not topics: they cannot be switched off.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from portal.extensions import db
 from portal.mail.compose import link
@@ -106,28 +109,60 @@ def choose(user: User, topic_id: str, value: str) -> None:
     db.session.flush()
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe")
+def blocked(user_ids: list[int], topic_id: str) -> set[int]:
+    """Who of ``user_ids`` switched ``topic_id`` off: the one check every optional message
+    passes before the outbox takes it (portal/mail/outbox.py)."""
+    if not user_ids:
+        return set()
+    return {uid for uid, value in settings_of(user_ids, topic_id).items() if value == "off"}
+
+
+# --- one-click unsubscribe -----------------------------------------------------------------------
+# The link names the person by a random handle (users.mail_key), not their id; it is signed with
+# the time it was made and with a digest of the account's state — its address and when its
+# password last changed — so it stops working after UNSUBSCRIBE_LINK_AGE, and at once when the
+# address or password changes (as the account's other links do).
+
+UNSUBSCRIBE_LINK_AGE = timedelta(days=180)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe")
+
+
+def _state(user: User) -> str:
+    changed = user.password_changed_at.isoformat() if user.password_changed_at else ""
+    state = f"{user.email}|{changed}"
+    return hashlib.sha256(state.encode()).hexdigest()[:16]
+
+
+def _mail_key(user: User) -> str:
+    if user.mail_key is None:
+        user.mail_key = secrets.token_hex(16)  # written with the message's own flush
+    return user.mail_key
 
 
 def unsubscribe_url(user: User, topic_id: str) -> str:
     """A link that switches off ``topic_id`` for ``user`` alone, without signing in."""
-    token = _serializer().dumps({"u": user.id, "t": topic_id})
+    token = _serializer().dumps({"k": _mail_key(user), "t": topic_id, "s": _state(user)})
     return link("auth.unsubscribe", token=token)
 
 
 def read_unsubscribe(token: str) -> tuple[User, Topic] | None:
-    """The person and topic a link names, if it is genuine and the account is active."""
+    """The person and topic a link names, if it is genuine, recent, made for the account as it
+    is now, and the account is active."""
+    if len(token) > 500:
+        return None
     try:
-        data = _serializer().loads(token)
-    except BadSignature:
+        data = _serializer().loads(token, max_age=int(UNSUBSCRIBE_LINK_AGE.total_seconds()))
+    except BadSignature:  # a wrong signature, or an expired one (SignatureExpired)
         return None
     if not isinstance(data, dict):
         return None
-    user_id, topic_id = data.get("u"), data.get("t")
-    if not isinstance(user_id, int) or topic_id not in BY_ID:
+    key, topic_id, state = data.get("k"), data.get("t"), data.get("s")
+    if not isinstance(key, str) or topic_id not in BY_ID or not isinstance(state, str):
         return None
-    user = db.session.get(User, user_id)
-    if user is None or not user.is_active:
+    user = db.session.scalar(sa.select(User).where(User.mail_key == key))
+    if user is None or not user.is_active or state != _state(user):
         return None
     return user, BY_ID[topic_id]

@@ -1,6 +1,8 @@
 """All models, imported here so that metadata (and Alembic) sees every table."""
 
 from portal.models.accounts import (
+    INVITATION_LIFETIME,
+    TOKEN_LIFETIMES,
     AccountToken,
     Invitation,
     LoginAttempt,
@@ -9,6 +11,7 @@ from portal.models.accounts import (
     User,
     UserSession,
     coordinator_jurisdictions,
+    hash_token,
 )
 from portal.models.assessments import (
     EDITABLE_STATUSES,
@@ -51,9 +54,11 @@ from portal.models.requests import ToolRequest, ToolRequestItem, ToolRequestStat
 __all__ = [
     "EDITABLE_STATUSES",
     "INVENTORY_CATEGORIES",
+    "INVITATION_LIFETIME",
     "OWNERSHIP_LABELS",
     "SECTOR_LABELS",
     "SIZE_LABELS",
+    "TOKEN_LIFETIMES",
     "AccountToken",
     "Answer",
     "Assessment",
@@ -91,6 +96,7 @@ __all__ = [
     "User",
     "UserSession",
     "coordinator_jurisdictions",
+    "hash_token",
     "name_key",
     "normalise_county",
     "utcnow",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -53,6 +53,9 @@ class User(Base):
     # When the person proved they read mail at ``email`` (a confirmation, an invitation or a
     # set-password link followed); None until then.
     email_confirmed_at: orm.Mapped[datetime | None]
+    # A random handle that names this person in one-click unsubscribe links (instead of the
+    # user id); made when the first such link is.
+    mail_key: orm.Mapped[str | None] = orm.mapped_column(sa.String(32), unique=True)
 
     organization: orm.Mapped[Organization | None] = orm.relationship(back_populates="members")
     jurisdictions: orm.Mapped[list[Jurisdiction]] = orm.relationship(
@@ -124,6 +127,14 @@ class UserSession(Base):
         return hashlib.sha256(token.encode()).hexdigest()
 
 
+def hash_token(token: str) -> str:
+    """What is stored of a secret sent by mail (an invitation, a reset link …): its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+
 class Invitation(Base):
     """An invitation for a colleague to join an organization (operators) — single use."""
 
@@ -155,6 +166,16 @@ class TokenPurpose(enum.StrEnum):
     SET_PASSWORD = "set_password"  # noqa: S105 - a new coordinator chooses a first one
     CONFIRM_EMAIL = "confirm_email"
     CHANGE_EMAIL = "change_email"
+
+
+# How long each kind of link works, counted from when its message is sent (the secret in it is
+# made at that moment: portal/mail/outbox.py).
+TOKEN_LIFETIMES = {
+    TokenPurpose.RESET_PASSWORD: timedelta(hours=1),
+    TokenPurpose.SET_PASSWORD: timedelta(days=7),
+    TokenPurpose.CONFIRM_EMAIL: timedelta(days=7),
+    TokenPurpose.CHANGE_EMAIL: timedelta(days=1),
+}
 
 
 class AccountToken(Base):

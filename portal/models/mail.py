@@ -16,6 +16,9 @@ class OutboxStatus(enum.StrEnum):
     SENDING = "sending"  # claimed by a sender right now
     SENT = "sent"
     FAILED = "failed"  # refused for good (5xx, invalid address) or given up after retries
+    # Not sent because its link stopped meaning anything before it could go: the link was
+    # used, replaced by a newer one, or withdrawn (an invitation revoked) while it waited.
+    WITHDRAWN = "withdrawn"
 
 
 class OutboxMessage(Base):
@@ -32,6 +35,18 @@ class OutboxMessage(Base):
     body_html: orm.Mapped[str] = orm.mapped_column(sa.Text)
     # RFC 8058 one-click unsubscribe address (optional notices only).
     unsubscribe_url: orm.Mapped[str | None] = orm.mapped_column(sa.String(500))
+    # Where a reply goes (the coordinator who decided; else the deployment's support address).
+    reply_to: orm.Mapped[str | None] = orm.mapped_column(sa.String(254))
+    # A message with a secret link stores the link without its secret; the sender makes the
+    # secret at delivery for the row named here ("account_token" or "invitation" and its id),
+    # so no copy of this table, and no backup of it, opens anything.
+    secret_kind: orm.Mapped[str | None] = orm.mapped_column(sa.String(20))
+    secret_ref: orm.Mapped[int | None]
+    # The invitation a message is about (its link, or the notice to an address that has an
+    # account): the organization's page shows whether it was delivered.
+    invitation_id: orm.Mapped[int | None] = orm.mapped_column(
+        sa.ForeignKey("invitations.id", ondelete="SET NULL"), index=True
+    )
     user_id: orm.Mapped[int | None] = orm.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )

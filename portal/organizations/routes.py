@@ -1,6 +1,13 @@
-"""The operator's organization: who is in it, and inviting a colleague."""
+"""The operator's organization: who is in it, and inviting a colleague.
+
+Inviting sends mail to an address someone typed, so it is guarded: the inviter's own address
+must be confirmed (when mail is on), invitations are limited per inviter, organization and
+recipient (throttle.INVITATIONS), and every address gets the same answer — whether or not it
+already has an account (its owner is told by mail instead of invited)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, url_for
@@ -8,12 +15,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal import access, audit
-from portal.auth import service
+from portal.auth import service, throttle
 from portal.auth.decorators import role_required
 from portal.config import mail_enabled
 from portal.exposure import inventory
 from portal.extensions import db
-from portal.models import Invitation, Organization, Role, User, utcnow
+from portal.models import Invitation, Organization, OutboxMessage, OutboxStatus, Role, User, utcnow
 from portal.organizations.forms import InviteForm
 from portal.readonly import read_only
 
@@ -39,6 +46,8 @@ def _page(organization: Organization, form: InviteForm, invite_link: str | None 
         organization=organization,
         members=members,
         pending=pending,
+        delivery=invitation_delivery([i.id for i in pending]),
+        may_invite=_may_invite(),
         form=form,
         invite_link=invite_link,
         product_count=len(inventory.items_of(organization.id)),
@@ -54,22 +63,84 @@ def show() -> str:
     return _page(organization, InviteForm())
 
 
+def _may_invite() -> bool:
+    """With mail on, only a person whose own address is confirmed may make the portal write to
+    someone else (a fresh self-registered account cannot)."""
+    return not mail_enabled(current_app.config) or current_user.email_confirmed_at is not None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    status: str  # "on its way" | "sent" | "not delivered"
+    error: str = ""
+
+
+def invitation_delivery(invitation_ids: list[int]) -> dict[int, Delivery]:
+    """How the latest message of each invitation fared (none: mail is off)."""
+    if not invitation_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(OutboxMessage.invitation_id, OutboxMessage.status, OutboxMessage.last_error)
+        .where(OutboxMessage.invitation_id.in_(invitation_ids))
+        .order_by(OutboxMessage.id)
+    ).all()
+    found: dict[int, Delivery] = {}
+    for invitation_id, status, error in rows:
+        if invitation_id is None:
+            continue
+        if status is OutboxStatus.SENT:
+            found[invitation_id] = Delivery("sent")
+        elif status is OutboxStatus.FAILED:
+            found[invitation_id] = Delivery("not delivered", error)
+        else:
+            found[invitation_id] = Delivery("on its way")
+    return found
+
+
 @bp.post("/invitations")
 @role_required(Role.OPERATOR)
-def invite() -> Response | str:
+def invite() -> Response | str | tuple[str, int]:
     organization = access.get_or_404(Organization, current_user.organization_id)
     form = InviteForm()
     if not form.validate_on_submit():
         return _page(organization, form)
-    email = form.email.data or ""
-    try:
-        link = service.invite(organization, email, current_user)
-    except service.AccountError as error:
-        form.email.errors.append(str(error))
+    if not _may_invite():
+        form.email.errors.append(
+            "Confirm your own email address first: follow the link we sent you (or ask for a "
+            "new one at the top of the page). Then you can invite colleagues."
+        )
         return _page(organization, form)
+    email = service.normalise_email(form.email.data or "")
+    full = throttle.take(
+        throttle.INVITATIONS,
+        {
+            "person": str(current_user.id),
+            "organization": str(organization.id),
+            "recipient": email,
+        },
+    )
+    if full is not None:
+        audit.record(
+            "invitation.throttled",
+            object_type="Organization",
+            object_id=organization.id,
+            organization_id=organization.id,
+            outcome="denied",
+            limit=full,
+        )
+        db.session.commit()
+        form.email.errors.append(throttle.INVITATIONS.message)
+        return _page(organization, form), 429
+    link = service.invite(organization, email, current_user, reveal_existing=False)
     db.session.commit()
     if mail_enabled(current_app.config):
-        flash(f"Invitation sent to {email}. The link in it works once, for 7 days.", "success")
+        # The same answer for every address: whether it has an account is its owner's business.
+        flash(
+            f"We are sending an invitation to {email}. They will be added when they accept it "
+            "(the link works once, for 7 days). If their mail server refuses it, it shows "
+            "below.",
+            "success",
+        )
         return redirect(url_for("organizations.show"))
     # Mail is off: the inviter passes the link on (README: Inviting).
     flash(

@@ -44,9 +44,9 @@ def decide_assessment(assessment: Assessment, action: str, user: User) -> Assess
         actor=user,
     )
     if action == "return":
-        notices.assessment_returned(assessment, _comments_of_this_round(assessment))
+        notices.assessment_returned(assessment, _comments_of_this_round(assessment), user)
     else:
-        notices.assessment_accepted(assessment)
+        notices.assessment_accepted(assessment, user)
     return new_status
 
 
@@ -108,5 +108,5 @@ def decide_tool_request(
         request.decision_reason = reason
     audit.record_for(request, f"tool_request.{new_status.value}", actor=user, before=before)
     figures_changed_on_commit(db.session(), [])  # the dashboard counts requests by status
-    notices.tool_request_decided(request)
+    notices.tool_request_decided(request, user)
     return new_status

@@ -74,9 +74,7 @@ def test_a_restore_token_only_works_for_its_owner(
     with app.app_context():
         org = db.session.get(Organization, world.org_a)
         inviter = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
-        invitation = accounts.find_invitation(
-            accounts.create_invitation(org, "colleague@alpha.example.org", inviter)
-        )
+        invitation, _ = accounts.create_invitation(org, "colleague@alpha.example.org", inviter)
         accounts.accept_invitation(invitation, "Col League", "correct horse battery staple")
         db.session.commit()
     colleague = app.test_client()

@@ -125,7 +125,7 @@ def test_conflict_between_two_colleagues_loses_nothing(
         org = db.session.get(Organization, world.org_a)
         inviter = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
         assert org is not None and inviter is not None
-        token = accounts.create_invitation(org, "second@alpha.example.org", inviter)
+        _, token = accounts.create_invitation(org, "second@alpha.example.org", inviter)
         invitation = accounts.find_invitation(token)
         assert invitation is not None
         accounts.accept_invitation(invitation, "Second Person", PASSWORD)

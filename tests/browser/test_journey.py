@@ -83,6 +83,13 @@ def test_operator_and_coordinator_journey(
         page.fill("#confirm", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+    # The same answer whether or not the address had an account: sign in next.
+    assert "Sign in to continue" in page.content()
+    page.click("text=Sign in >> nth=-1")
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
     assert "Signed in as" in page.content() or "Robin Lee" in page.content()
 
     # Start, answer the first step by autosave only, close the tab, come back.
