@@ -33,6 +33,7 @@ from portal.main.routes import bp as main_bp
 from portal.ops import health, metrics
 from portal.ops import requests as ops_requests
 from portal.organizations.routes import bp as organizations_bp
+from portal.reports import pdf
 from portal.review.exposure import bp as exposure_bp
 from portal.review.routes import bp as review_bp
 from portal.toolrequests.routes import bp as toolrequests_bp
@@ -92,6 +93,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     static_files.init_app(app, SECURITY_HEADERS)
 
     cli.register(app)
+    # Render folders of a server killed mid-render (its render children died with it).
+    pdf.sweep_stale_folders()
     return app
 
 

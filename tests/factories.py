@@ -27,6 +27,7 @@ from portal.models import (
     ToolRequest,
     ToolRequestItem,
     User,
+    utcnow,
 )
 from portal.questionnaire import Question
 
@@ -89,6 +90,7 @@ class World:
             email,
             PASSWORD,
         )
+        user.email_confirmed_at = utcnow()  # established accounts: their address is proven
         return user.email
 
     @staticmethod

@@ -101,7 +101,13 @@ def test_an_unconfirmed_account_cannot_make_the_portal_write_to_anyone(
     attacker = app.test_client()
     send(attacker, "/register", REGISTRATION | {"email": "spammer@bad.example"})
     mail_server.wait_for(1)  # their own confirmation link
+    # Even signed in (an account from before confirmation was asked for sign-in), no invitation.
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == "spammer@bad.example"))
+        assert user is not None and user.email_confirmed_at is None
+    app.config["MAIL_BACKEND"] = "dummy"  # sign in as mail-off portals allow
     login(attacker, "spammer@bad.example")
+    app.config["MAIL_BACKEND"] = "smtp"
     refused = invite(attacker, "victim@elsewhere.example")
     assert refused.status_code == 200
     assert "Confirm your own email address first" in refused.get_data(as_text=True)
@@ -681,3 +687,93 @@ def test_calendar_dates_are_the_organizations_own_days_and_move_with_a_sequence(
     assert {str(e["UID"]) for e in second} & {str(e["UID"]) for e in first}
     assert all(int(e["SEQUENCE"]) == 1 for e in second)
     assert all(e.decoded("DTSTART") > date(2026, 12, 2) for e in second)
+
+
+# --- found by the second reader ---------------------------------------------------------------
+
+
+def test_a_notice_waiting_when_its_person_says_stop_is_not_sent(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    mail_server.stop()
+    assessment_id = submit_assessment(app, world)  # the coordinator's notice waits (outage)
+    coordinator = app.test_client()
+    login(coordinator, world.coordinator_x)
+    post_form(coordinator, "/account/notifications", {"submissions": "off"})
+    mail_server.start()
+    with app.app_context():
+        db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow()))
+        db.session.commit()
+        counts = outbox.deliver()
+    assert counts["withdrawn"] == 1 and counts["sent"] == 0, assessment_id
+    assert mail_server.wait_for(1, seconds=0.5) == []
+
+
+def test_a_link_is_placed_even_if_the_base_address_changed_while_it_waited(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    mail_server.stop()
+    send(app.test_client(), "/password/forgot", {"email": world.operator_a})
+    app.config["PORTAL_BASE_URL"] = "https://readiness.example.test"
+    try:
+        mail_server.start()
+        with app.app_context():
+            db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow()))
+            db.session.commit()
+            outbox.deliver()
+        (message,) = mail_server.wait_for(1)
+        assert SECRET_MARK not in message.text and SECRET_MARK not in message.html
+        assert "https://readiness.example.test/password/reset/" in message.text
+    finally:
+        app.config["PORTAL_BASE_URL"] = "http://localhost"
+
+
+def test_nobody_elsewhere_can_use_up_an_organizations_invitations_to_a_colleague(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    confirm(app, world.operator_a)
+    confirm(app, world.operator_b)
+    other = app.test_client()
+    login(other, world.operator_b)
+    for _ in range(throttle.INVITATIONS.limits["recipient"] + 1):
+        invite(other, "colleague@alpha.example.org")
+    own = app.test_client()
+    login(own, world.operator_a)
+    assert invite(own, "colleague@alpha.example.org").status_code == 302
+
+
+def test_unsubscribe_links_of_messages_sent_before_the_upgrade_still_stop_for_a_while(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from itsdangerous import URLSafeSerializer
+
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
+        assert user is not None
+        old = URLSafeSerializer(app.config["SECRET_KEY"], salt="unsubscribe").dumps(
+            {"u": user.id, "t": "reminders"}
+        )
+    assert app.test_client().post(f"/unsubscribe/{old}").status_code == 200
+    monkeypatch.setattr(preferences, "LEGACY_LINKS_UNTIL", date(2000, 1, 1))
+    assert app.test_client().post(f"/unsubscribe/{old}").status_code == 404
+
+
+def test_render_folders_left_by_a_killed_server_are_swept(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import tempfile
+    import time
+
+    from portal.reports import pdf
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    stale = tmp_path / f"{pdf.FOLDER_PREFIX}stale"
+    fresh = tmp_path / f"{pdf.FOLDER_PREFIX}fresh"
+    stale.mkdir()
+    fresh.mkdir()
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    assert pdf.sweep_stale_folders() == 1
+    assert not stale.exists() and fresh.exists()

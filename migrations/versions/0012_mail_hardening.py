@@ -11,6 +11,8 @@ upgrade blanks the bodies of unsent messages that carried one and withdraws them
 ask again (a reset, a confirmation) or are invited again.
 """
 
+import secrets
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -45,6 +47,7 @@ def upgrade():
         batch_op.add_column(sa.Column("mail_key", sa.String(length=32), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_users_mail_key"), ["mail_key"])
     with op.batch_alter_table("outbox_messages", schema=None, recreate="always") as batch_op:
+        batch_op.add_column(sa.Column("topic", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("reply_to", sa.String(length=254), nullable=True))
         batch_op.add_column(sa.Column("secret_kind", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("secret_ref", sa.Integer(), nullable=True))
@@ -61,6 +64,13 @@ def upgrade():
         )
         batch_op.alter_column(
             "status", existing_type=_status(OLD_STATUSES), type_=_status(NEW_STATUSES)
+        )
+    # Every account gets its unsubscribe handle now (new ones get it when they are made).
+    users = sa.table("users", sa.column("id", sa.Integer), sa.column("mail_key", sa.String))
+    connection = op.get_bind()
+    for (user_id,) in connection.execute(sa.select(users.c.id)).all():
+        connection.execute(
+            users.update().where(users.c.id == user_id).values(mail_key=secrets.token_hex(16))
         )
     outbox = sa.table(
         "outbox_messages",
@@ -106,6 +116,7 @@ def downgrade():
         batch_op.drop_column("secret_ref")
         batch_op.drop_column("secret_kind")
         batch_op.drop_column("reply_to")
+        batch_op.drop_column("topic")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_users_mail_key"), type_="unique")
         batch_op.drop_column("mail_key")

@@ -39,13 +39,18 @@ from portal.client import client_ip
 from portal.config import mail_enabled
 from portal.extensions import csrf, db
 from portal.mail import preferences
-from portal.models import TokenPurpose, User
+from portal.models import Role, TokenPurpose, User
 from portal.ops.instruments import LOGIN_FAILURES
 from portal.readonly import read_only
 
 bp = Blueprint("auth", __name__)
 
 GENERIC_LOGIN_ERROR = "The email address or password is not right. Check both and try again."
+UNCONFIRMED_HINT = (
+    "Registered in the last days? First follow the link we emailed you to confirm your address. "
+    "Lost it? “Forgot your password?” sends a new link that confirms it too."
+)
+REGISTER_ANSWER_SECONDS = 0.35
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -68,7 +73,16 @@ def login() -> Response | str | tuple[str, int]:
         # Always run the hash check (on a dummy hash for unknown emails) so that response time
         # does not reveal which emails have accounts, active or not.
         password_ok = verify_password(user.password_hash if user else None, password)
-        if user is not None and user.is_active and password_ok:
+        # With mail on, a self-registered account signs in once its address is confirmed: else
+        # registering with someone's address and signing in would tell whether it had an
+        # account (registration answers the same either way).
+        unconfirmed = (
+            user is not None
+            and user.role is Role.OPERATOR
+            and user.email_confirmed_at is None
+            and mail_enabled(current_app.config)
+        )
+        if user is not None and user.is_active and password_ok and not unconfirmed:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             sessions.start_session(user)
@@ -88,6 +102,8 @@ def login() -> Response | str | tuple[str, int]:
         )
         db.session.commit()
         form.form_errors.append(GENERIC_LOGIN_ERROR)
+        if mail_enabled(current_app.config):
+            form.form_errors.append(UNCONFIRMED_HINT)
     return render_template("auth/login.html", form=form)
 
 
@@ -117,6 +133,7 @@ def register() -> Response | str | tuple[str, int]:
             form.form_errors.append(throttle.REGISTRATION.message)
             return render_template("auth/register.html", form=form), 429
         email = service.normalise_email(form.email.data or "")
+        started = time.perf_counter()
         try:
             user = service.register_organization(
                 form.new_organization(),
@@ -131,7 +148,7 @@ def register() -> Response | str | tuple[str, int]:
             # owner is told by mail.
             service.tell_owner_of_registration_attempt(taken.user)
             db.session.commit()
-            return _registered(email)
+            return _registered(email, started)
         else:
             audit.record(
                 "organization.registered",
@@ -143,12 +160,14 @@ def register() -> Response | str | tuple[str, int]:
             if mail_enabled(current_app.config):
                 service.send_email_confirmation(user)
             db.session.commit()
-            return _registered(email)
+            return _registered(email, started)
     return render_template("auth/register.html", form=form)
 
 
-def _registered(email: str) -> Response:
-    """What registering answers, whether or not the address had an account: sign in next."""
+def _registered(email: str, started: float) -> Response:
+    """What registering answers, whether or not the address had an account — after the same
+    time either way (a new organization costs a few more inserts than a notice)."""
+    time.sleep(max(0.0, REGISTER_ANSWER_SECONDS - (time.perf_counter() - started)))
     session["portal_registered_email"] = email
     return redirect(url_for("auth.registered"))
 
@@ -289,6 +308,9 @@ def confirm_email(token: str) -> Response | str:
             db.session.rollback()
             return render_template("auth/link_invalid.html", purpose="confirm_email"), 404  # type: ignore[return-value]
         db.session.commit()
+        if not current_user.is_authenticated:
+            flash("Thank you: your email address is confirmed. Sign in now.", "success")
+            return redirect(url_for("auth.login"))
         flash("Thank you: your email address is confirmed.", "success")
         return redirect(url_for("main.home"))
     return render_template(

@@ -282,10 +282,12 @@ class Quota:
 # Invitations send mail to an address someone typed: limited per inviter, per organization and
 # per recipient, so that no account (a self-registered one least of all) can use the portal to
 # send many messages, or many to one person.
+# "recipient" counts an address within one organization (so nobody elsewhere can use up an
+# organization's invitations to its own colleague); "address" counts it across all of them.
 INVITATIONS = Quota(
     "invite",
     timedelta(days=1),
-    {"person": 10, "organization": 20, "recipient": 3},
+    {"person": 10, "organization": 20, "recipient": 3, "address": 10},
     "That is as many invitations as we send in a day — from one person, from one organization "
     "or to one address. Try again tomorrow, or ask your state coordinator to add your colleague.",
 )

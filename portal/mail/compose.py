@@ -12,6 +12,7 @@ portal writes to.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ def one_line(text: str, limit: int = 150) -> str:
 _LINKISH = re.compile(
     r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)\S*"
     r"|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|\b\d{1,3}(?:\.\d{1,3}){3}\b(?::\d+)?(?:/\S*)?"
     r"|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,24}\b(?:/\S*)?"
 )
 
@@ -38,7 +40,9 @@ _LINKISH = re.compile(
 def _defang(match: re.Match[str]) -> str:
     text = match.group(0)
     text = re.sub(
-        r"(?i)^([a-z][a-z0-9+.-]*)://", lambda m: m.group(1).replace("t", "x") + "[:]//", text
+        r"(?i)^([a-z][a-z0-9+.-]*)://",
+        lambda m: m.group(1).lower().replace("t", "x") + "[:]//",
+        text,
     )
     return text.replace(".", "[.]").replace("@", "[at]")
 
@@ -47,7 +51,8 @@ def typed(text: str, limit: int = 60) -> str:
     """A name someone typed, fit for a message to someone else: one line, at most ``limit``
     characters (cut with "…"), addresses and web addresses defanged ("evil[.]example",
     "hxxps[:]//…") so that no mail program links them."""
-    flat = one_line(text, 10_000)
+    # NFKC first: full-width and ideographic dots ("evil．com", "evil。com") become dots.
+    flat = one_line(unicodedata.normalize("NFKC", text).replace("。", "."), 10_000)
     if len(flat) > limit:
         flat = flat[: limit - 1].rstrip() + "…"
     return _LINKISH.sub(_defang, flat)
@@ -78,6 +83,11 @@ class SecretLink:
     @property
     def stored_url(self) -> str:
         return link(self.endpoint, token=SECRET_MARK)
+
+    @property
+    def stored_path(self) -> str:
+        adapter = current_app.url_map.bind("portal.invalid", url_scheme="https")
+        return adapter.build(self.endpoint, {"token": SECRET_MARK})
 
     def url(self, secret: str) -> str:
         return link(self.endpoint, token=secret)

@@ -23,6 +23,7 @@ newer one or withdrawn meanwhile is not sent at all (status *withdrawn*).
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import smtplib
 import threading
@@ -44,10 +45,10 @@ from portal.extensions import db, mail
 from portal.mail import preferences, undeliverable
 from portal.mail.compose import Message, SecretLink, one_line
 from portal.models import (
-    INVITATION_LIFETIME,
     TOKEN_LIFETIMES,
     AccountToken,
     Invitation,
+    NotificationPreference,
     OutboxMessage,
     OutboxStatus,
     User,
@@ -121,6 +122,7 @@ def _row(
         body_text=text,
         body_html=html,
         unsubscribe_url=message.unsubscribe_url,
+        topic=message.topic,
         reply_to=message.reply_to,
         secret_kind=message.secret.kind if message.secret else None,
         secret_ref=message.secret.ref if message.secret else None,
@@ -250,7 +252,16 @@ def deliver(ids: Iterable[int] | None = None, limit: int = 100) -> dict[str, int
             for row in claimed:
                 if not _renew(session, token, row.id):
                     continue  # taken over by another sender: it is theirs now
-                bodies = _with_secret(session, row)
+                if _switched_off(session, row):
+                    counts["withdrawn"] += 1
+                    _withdraw(session, token, row, "not sent: the person switched these off")
+                    continue
+                try:
+                    bodies = _with_secret(session, row)
+                except SecretNotPlaced as refusal:
+                    counts["failed"] += 1
+                    _record(session, token, row, "failed", f"not sent: {refusal}")
+                    continue
                 if bodies is None:
                     counts["withdrawn"] += 1
                     _withdraw(session, token, row)
@@ -365,8 +376,19 @@ def _with_secret(session: orm.Session, row: OutboxMessage) -> tuple[str, str] | 
         return None
     endpoint, secret = made
     link = SecretLink(row.secret_kind, row.secret_ref, endpoint)
-    stored, real = link.stored_url, link.url(secret)
-    return row.body_text.replace(stored, real), row.body_html.replace(stored, real)
+    # By the link's path, not its whole address: a PORTAL_BASE_URL changed while the message
+    # waited still finds its place (the address itself is rebuilt from the current one).
+    stored, real = link.stored_path, link.url(secret)
+    pattern = re.compile(r"https?://[^\s\"'<>]*" + re.escape(stored))
+    text, in_text = pattern.subn(real, row.body_text)
+    html, in_html = pattern.subn(real, row.body_html)
+    if in_text != 1 or in_html < 1:
+        raise SecretNotPlaced(f"its link was found {in_text} time(s) in the text")
+    return text, html
+
+
+class SecretNotPlaced(Exception):
+    """A message's link could not be put into it: it is not sent (nothing dead goes out)."""
 
 
 def _make_secret(session: orm.Session, kind: str, ref: int) -> tuple[str, str] | None:
@@ -382,7 +404,9 @@ def _make_secret(session: orm.Session, kind: str, ref: int) -> tuple[str, str] |
                 Invitation.accepted_at.is_(None),
                 Invitation.revoked_at.is_(None),
             )
-            .values(token_hash=hash_token(secret), expires_at=now + INVITATION_LIFETIME)
+            # The expiry stays as the inviter was told (the page lists it): only the secret
+            # is new.
+            .values(token_hash=hash_token(secret))
             .execution_options(synchronize_session=False)
         )
         endpoint = _SECRET_ENDPOINTS["invitation"]
@@ -411,7 +435,25 @@ def _make_secret(session: orm.Session, kind: str, ref: int) -> tuple[str, str] |
     return endpoint, secret
 
 
-def _withdraw(session: orm.Session, token: str, row: OutboxMessage) -> None:
+def _switched_off(session: orm.Session, row: OutboxMessage) -> bool:
+    """An optional notice whose person switched its topic off while it waited."""
+    if row.topic is None or row.user_id is None:
+        return False
+    setting = session.scalar(
+        sa.select(NotificationPreference.setting).where(
+            NotificationPreference.user_id == row.user_id,
+            NotificationPreference.topic == row.topic,
+        )
+    )
+    return setting == "off"
+
+
+def _withdraw(
+    session: orm.Session,
+    token: str,
+    row: OutboxMessage,
+    why: str = "not sent: its link was used, replaced by a newer one or withdrawn while it waited",
+) -> None:
     session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.id == row.id, OutboxMessage.claim_token == token)
@@ -419,13 +461,12 @@ def _withdraw(session: orm.Session, token: str, row: OutboxMessage) -> None:
             status=OutboxStatus.WITHDRAWN,
             claimed_at=None,
             claim_token=None,
-            last_error="not sent: its link was used, replaced by a newer one or withdrawn "
-            "while it waited",
+            last_error=why,
         )
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    log.info("mail %s (%s) withdrawn: its link is no longer live", row.id, row.kind)
+    log.info("mail %s (%s) withdrawn: %s", row.id, row.kind, why)
 
 
 def _tell_the_inviter(session: orm.Session, row: OutboxMessage, error: str) -> None:

@@ -9,15 +9,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 from portal.extensions import db
 from portal.mail.compose import link
-from portal.models import NotificationPreference, Role, User
+from portal.models import NotificationPreference, Role, User, utcnow
 
 
 @dataclass(frozen=True)
@@ -137,8 +137,8 @@ def _state(user: User) -> str:
 
 
 def _mail_key(user: User) -> str:
-    if user.mail_key is None:
-        user.mail_key = secrets.token_hex(16)  # written with the message's own flush
+    if user.mail_key is None:  # an account not yet flushed: its default is set here instead
+        user.mail_key = secrets.token_hex(16)
     return user.mail_key
 
 
@@ -156,7 +156,7 @@ def read_unsubscribe(token: str) -> tuple[User, Topic] | None:
     try:
         data = _serializer().loads(token, max_age=int(UNSUBSCRIBE_LINK_AGE.total_seconds()))
     except BadSignature:  # a wrong signature, or an expired one (SignatureExpired)
-        return None
+        return _read_legacy(token)
     if not isinstance(data, dict):
         return None
     key, topic_id, state = data.get("k"), data.get("t"), data.get("s")
@@ -164,5 +164,28 @@ def read_unsubscribe(token: str) -> tuple[User, Topic] | None:
         return None
     user = db.session.scalar(sa.select(User).where(User.mail_key == key))
     if user is None or not user.is_active or state != _state(user):
+        return None
+    return user, BY_ID[topic_id]
+
+
+# Links in messages sent before 2026.3 named the user id and carried no time; they keep turning
+# a topic off until LEGACY_LINKS_UNTIL (90 days after the upgrade), then open nothing.
+LEGACY_LINKS_UNTIL = date(2027, 3, 6)
+
+
+def _read_legacy(token: str) -> tuple[User, Topic] | None:
+    if utcnow().date() >= LEGACY_LINKS_UNTIL:
+        return None
+    try:
+        data = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe").loads(token)
+    except BadData:  # a wrong signature, or not a payload of the old form
+        return None
+    if not isinstance(data, dict) or set(data) != {"u", "t"}:
+        return None
+    user_id, topic_id = data.get("u"), data.get("t")
+    if not isinstance(user_id, int) or topic_id not in BY_ID:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
         return None
     return user, BY_ID[topic_id]

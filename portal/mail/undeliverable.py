@@ -4,7 +4,7 @@ never comes (the organization's page shows the same)."""
 
 from __future__ import annotations
 
-from portal.mail.compose import Message, link, one_line, typed
+from portal.mail.compose import Message, link, typed
 from portal.models import Invitation, Role, User
 
 
@@ -17,7 +17,8 @@ def invitation_refused(inviter: User, invitation: Invitation, error: str) -> Mes
         paragraphs=[
             f"Your invitation to {invitation.email} could not be delivered: the receiving mail "
             "server refused the address.",
-            f"The server said: {one_line(error, 200)}",
+            # (what a foreign mail server wrote: no links of theirs reach the inviter)
+            f"The server said: {typed(error, 200)}",
             "Check the address with your colleague and invite them again from your "
             "organization's page.",
         ],

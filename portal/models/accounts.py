@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -54,8 +55,10 @@ class User(Base):
     # set-password link followed); None until then.
     email_confirmed_at: orm.Mapped[datetime | None]
     # A random handle that names this person in one-click unsubscribe links (instead of the
-    # user id); made when the first such link is.
-    mail_key: orm.Mapped[str | None] = orm.mapped_column(sa.String(32), unique=True)
+    # user id); made with the account.
+    mail_key: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(32), unique=True, default=lambda: secrets.token_hex(16)
+    )
 
     organization: orm.Mapped[Organization | None] = orm.relationship(back_populates="members")
     jurisdictions: orm.Mapped[list[Jurisdiction]] = orm.relationship(

@@ -35,6 +35,8 @@ class OutboxMessage(Base):
     body_html: orm.Mapped[str] = orm.mapped_column(sa.Text)
     # RFC 8058 one-click unsubscribe address (optional notices only).
     unsubscribe_url: orm.Mapped[str | None] = orm.mapped_column(sa.String(500))
+    # An optional notice's topic: checked against the person's choice again as it is sent.
+    topic: orm.Mapped[str | None] = orm.mapped_column(sa.String(20))
     # Where a reply goes (the coordinator who decided; else the deployment's support address).
     reply_to: orm.Mapped[str | None] = orm.mapped_column(sa.String(254))
     # A message with a secret link stores the link without its secret; the sender makes the

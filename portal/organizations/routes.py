@@ -116,7 +116,8 @@ def invite() -> Response | str | tuple[str, int]:
         {
             "person": str(current_user.id),
             "organization": str(organization.id),
-            "recipient": email,
+            "recipient": f"{organization.id}:{email}",
+            "address": email,
         },
     )
     if full is not None:

@@ -148,10 +148,15 @@ def _close_listening_sockets(keep: int) -> None:
 
 
 def _child(
-    conn: Connection, html: str, static_root: str, stylesheet: str | None, folder: str
+    conn: Connection,
+    html: str,
+    static_root: str,
+    stylesheet: str | None,
+    folder: str,
+    parent: int,
 ) -> None:
     _die_with_parent()
-    if os.getppid() == 1:  # the parent died before the line above took effect
+    if os.getppid() != parent:  # the parent died before the line above took effect
         os._exit(1)
     _close_listening_sockets(keep=conn.fileno())
     # WeasyPrint's font files go to this render's own folder (the parent removes it).
@@ -178,9 +183,11 @@ def render_bounded(
 def _render_in_child(html: str, static_root: Path, stylesheet: str | None, timeout: float) -> bytes:
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    folder = tempfile.mkdtemp(prefix="portal-pdf-")
+    folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX)
     child = context.Process(
-        target=_child, args=(send, html, str(static_root), stylesheet, folder), daemon=True
+        target=_child,
+        args=(send, html, str(static_root), stylesheet, folder, os.getpid()),
+        daemon=True,
     )
     try:
         child.start()
@@ -206,6 +213,24 @@ def _render_in_child(html: str, static_root: Path, stylesheet: str | None, timeo
         raise RenderFailed(str(payload))
     assert isinstance(payload, bytes)
     return payload
+
+
+FOLDER_PREFIX = "portal-pdf-"
+
+
+def sweep_stale_folders(older_than: float = 3600.0) -> int:
+    """Remove render folders left by a server killed mid-render (its parent is what removes
+    them); returns how many. Called when the app starts."""
+    removed = 0
+    now = time.time()
+    for path in Path(tempfile.gettempdir()).glob(FOLDER_PREFIX + "*"):
+        try:
+            if now - path.stat().st_mtime > older_than:
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def render_job(html: str, static_root: str, stylesheet: str | None, timeout: float) -> bytes:
