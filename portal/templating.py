@@ -13,6 +13,7 @@ from flask_login import current_user
 from portal import models
 from portal.config import mail_enabled
 from portal.geography import plan_due_date, time_zone_of_state
+from portal.kev.exposure import TRIAGE_LABELS, TriageState, advisory_url, cisa_days, plain_kind
 from portal.questionnaire.sectors import SECTOR_LABELS
 from portal.remediation.planner import WINDOW_BUDGET, spending
 
@@ -121,6 +122,11 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_time, "time")
     app.add_template_filter(spending)
     app.add_template_filter(request_name)
+    # Known-exploited flaws in plain words (portal/kev/exposure.py).
+    app.add_template_filter(plain_kind)
+    app.add_template_filter(cisa_days)
+    app.add_template_filter(advisory_url, "advisory")
+    app.add_template_filter(lambda state: TRIAGE_LABELS[TriageState(state)], "triage_label")
 
     @app.context_processor
     def labels() -> dict[str, Any]:

@@ -53,6 +53,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             # Off, so that no render outlives its test; tests/reports/test_prerender.py turns
             # it on and waits for it.
             "PDF_PRERENDER": False,
+            # The same-time answers of reset and registration: the tests of that timing set
+            # their floor themselves; every other test need not wait for it.
+            "RESET_ANSWER_SECONDS": 0.0,
+            "REGISTER_ANSWER_SECONDS": 0.0,
         }
     )
     with application.app_context():

@@ -5,6 +5,7 @@ never from another test module."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ from portal.models import (
     InventoryItem,
     Invitation,
     Jurisdiction,
+    KevEntry,
+    KevEntryFamily,
+    KevImport,
     Organization,
     Role,
     TokenPurpose,
@@ -231,12 +235,38 @@ def access_objects(app: Flask, world: World) -> dict[str, Any]:
             ),
         }
         ids["draft"] = lifecycle.start(organization, operator).id
+        # A product matched to one catalog entry (the rows an import would write).
+        kev_import = KevImport(
+            catalog_version="test", released_at=utcnow(), source="test", entry_count=1
+        )
+        db.session.add(kev_import)
+        db.session.flush()
+        db.session.add(
+            KevEntry(
+                cve_id="CVE-2024-21762",
+                vendor_project="Fortinet",
+                product="FortiOS",
+                vulnerability_name="Fortinet FortiOS Out-of-Bound Write Vulnerability",
+                date_added=date(2024, 2, 9),
+                short_description="FortiOS contains an out-of-bound write vulnerability.",
+                required_action="Apply mitigations per vendor instructions.",
+                due_date=date(2024, 2, 16),
+                first_import_id=kev_import.id,
+                changed_import_id=kev_import.id,
+            )
+        )
+        db.session.add(KevEntryFamily(family_key="fortinet-fortios", cve_id="CVE-2024-21762"))
         product = InventoryItem(
-            organization_id=world.org_a, category="edge", vendor="Fortinet", product="FortiGate"
+            organization_id=world.org_a,
+            category="edge",
+            vendor="Fortinet",
+            product="FortiGate",
+            family_key="fortinet-fortios",
         )
         db.session.add(product)
         db.session.flush()
         ids["product"] = product.id
+        ids["cve"] = "CVE-2024-21762"
         coordinator_y = db.session.get(User, ids["coordinator_y_id"])
         assert coordinator_y is not None
         ids["reset_token"] = tokens.secret_of(tokens.issue(operator, TokenPurpose.RESET_PASSWORD))

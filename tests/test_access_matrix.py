@@ -126,6 +126,16 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "inventory.add": ("operator", "POST", "/organization/products/"),
     "inventory.edit": ("edit_own_role_first", "GET", "/organization/products/{product}/edit"),
     "inventory.delete": ("edit_own_role_first", "POST", "/organization/products/{product}/delete"),
+    "inventory.settle": (
+        "edit_own_role_first",
+        "GET",
+        "/organization/products/{product}/flaws/{cve}",
+    ),
+    "inventory.settle_older": (
+        "edit_own_role_first",
+        "POST",
+        "/organization/products/{product}/flaws/older-fixed",
+    ),
     "exposure.index": ("reviewer", "GET", "/review/exposure/"),
     "exposure.export": ("reviewer", "GET", "/review/exposure/affected.csv"),
     "exposure.confirm_notify": ("reviewer", "GET", "/review/exposure/notify"),

@@ -777,3 +777,29 @@ def test_render_folders_left_by_a_killed_server_are_swept(
     os.utime(stale, (time.time() - 7200, time.time() - 7200))
     assert pdf.sweep_stale_folders() == 1
     assert not stale.exists() and fresh.exists()
+
+
+def test_registration_answers_in_the_same_time_for_taken_and_new_addresses(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    import time
+
+    from portal.auth.routes import REGISTER_ANSWER_SECONDS
+
+    app.config["REGISTER_ANSWER_SECONDS"] = REGISTER_ANSWER_SECONDS  # as in production
+    timings = {}
+    try:
+        for email, name in (
+            (world.operator_a, "Somewhere One"),
+            ("new@x.example", "Somewhere Two"),
+        ):
+            client = app.test_client()
+            html = client.get("/register").get_data(as_text=True)
+            data = REGISTRATION | {"email": email, "organization_name": name}
+            started = time.perf_counter()
+            client.post("/register", data={**data, "csrf_token": csrf_token(html)}).close()
+            timings[email] = time.perf_counter() - started
+    finally:
+        app.config["REGISTER_ANSWER_SECONDS"] = 0.0
+    assert all(t >= REGISTER_ANSWER_SECONDS for t in timings.values()), timings
+    assert abs(timings[world.operator_a] - timings["new@x.example"]) < 0.1, timings

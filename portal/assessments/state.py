@@ -52,13 +52,19 @@ class AssessmentState:
             ownership=organization.ownership.value,
             today=utcnow().date(),
             answers=self.values,
-            exploited=self.exploited,
+            exploited=self.exposure,
         )
 
     @cached_property
+    def exposure(self) -> tuple[ProductMatch, ...]:
+        """The organization's products in CISA's KEV catalog or past their end of support, as
+        its list and its settled matches are now."""
+        return inventory.exposure_of(self.assessment.organization_id, utcnow().date())
+
+    @cached_property
     def exploited(self) -> tuple[ProductMatch, ...]:
-        """The organization's products in CISA's KEV catalog, as its list is now."""
-        return inventory.matches_for(self.assessment.organization_id)
+        """Those of :attr:`exposure` with catalog entries."""
+        return tuple(m for m in self.exposure if m.entries)
 
 
 def load(assessment: Assessment, rows: dict[str, Answer] | None = None) -> AssessmentState:

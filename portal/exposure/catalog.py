@@ -29,6 +29,7 @@ from portal.models import (
     KevEntryFamily,
     KevFamilyName,
     KevImport,
+    utcnow,
 )
 from portal.models import KevEntry as KevEntryRow
 
@@ -299,7 +300,11 @@ def rematch_unresolved(import_id: int) -> int:
     result = db.session.execute(
         sa.update(InventoryItem)
         .where(InventoryItem.family_key.is_(None), sa.exists(by_name))
-        .values(family_key=by_name.scalar_subquery(), resolved_import_id=import_id)
+        .values(
+            family_key=by_name.scalar_subquery(),
+            resolved_import_id=import_id,
+            family_since=utcnow(),
+        )
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

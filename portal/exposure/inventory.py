@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -16,9 +17,26 @@ from portal import audit
 from portal.exposure.catalog import product_catalog
 from portal.extensions import db
 from portal.kev.catalog import KevEntry
-from portal.kev.exposure import ProductInUse, ProductMatch, rank_entries, rank_matches
+from portal.kev.exposure import (
+    ProductInUse,
+    ProductMatch,
+    Triage,
+    TriageState,
+    rank_entries,
+    rank_matches,
+)
+from portal.kev.lifecycle import SupportStatus, load_snapshot
 from portal.kev.products import Family, match_name
-from portal.models import INVENTORY_CATEGORIES, InventoryItem, KevEntryFamily, Organization, User
+from portal.models import (
+    INVENTORY_CATEGORIES,
+    InventoryItem,
+    KevEntryFamily,
+    KevImport,
+    KevTriage,
+    Organization,
+    User,
+    utcnow,
+)
 from portal.models import KevEntry as KevEntryRow
 
 MAX_ITEMS = 200  # an inventory, not a CMDB: what is worth matching against KEV
@@ -55,11 +73,11 @@ def resolve(vendor: str, product: str) -> Family | None:
 
 
 def suggest(vendor: str, product: str, limit: int = 5) -> list[Family]:
+    """Close names, best first — only the named vendor's products once a vendor is typed."""
     catalog = product_catalog()
-    found = catalog.suggest(f"{vendor} {product}", limit)
-    if product.strip():
-        found += [f for f in catalog.suggest(product, limit) if f not in found]
-    return found[:limit]
+    if vendor.strip():
+        return catalog.suggest_for(vendor, product, limit)
+    return catalog.suggest(product, limit)
 
 
 def family(key: str | None) -> Family | None:
@@ -108,6 +126,8 @@ def delete_item(item: InventoryItem, user: User) -> None:
 def _fill(item: InventoryItem, user: User, fields: ProductFields, family_key: str | None) -> None:
     if family_key is not None and family(family_key) is None:
         raise InventoryError("That product is no longer in the catalog. Pick it again.")
+    if family_key != item.family_key or item.family_since is None:
+        item.family_since = utcnow()  # each of its entries is matched from now
     item.category = fields.category
     item.vendor = fields.vendor
     item.product = fields.product
@@ -151,19 +171,81 @@ def as_entry(row: KevEntryRow) -> KevEntry:
 
 
 def matches_for(organization_id: int) -> tuple[ProductMatch, ...]:
-    """Each matched product of the organization with its catalog entries, most urgent first."""
+    """Each product of the organization with catalog entries, with how each match was settled,
+    most urgent first."""
+    return tuple(m for m in exposure_of(organization_id) if m.entries)
+
+
+def exposure_of(organization_id: int, today: date | None = None) -> tuple[ProductMatch, ...]:
+    """Every product on the organization's list that has catalog entries, or runs a release
+    line past (or near) its end of security support — each with its entries, how each match was
+    settled, when the portal first matched each entry, and the line's support status. Three
+    queries, however long the list."""
+    today = today or utcnow().date()
     rows = db.session.execute(
-        sa.select(InventoryItem, KevEntryRow)
+        sa.select(InventoryItem, KevEntryRow, KevImport.imported_at)
         .join(KevEntryFamily, KevEntryFamily.family_key == InventoryItem.family_key)
         .join(KevEntryRow, KevEntryRow.cve_id == KevEntryFamily.cve_id)
+        .join(KevImport, KevImport.id == KevEntryRow.first_import_id)
         .where(InventoryItem.organization_id == organization_id)
     ).all()
-    by_item: dict[int, tuple[InventoryItem, list[KevEntry]]] = {}
-    for item, entry in rows:
-        by_item.setdefault(item.id, (item, []))[1].append(as_entry(entry))
-    return rank_matches(
-        [ProductMatch(in_use(item), rank_entries(entries)) for item, entries in by_item.values()]
-    )
+    by_item: dict[int, tuple[InventoryItem, list[KevEntry], dict[str, date]]] = {}
+    for item, entry, imported_at in rows:
+        _, entries, first = by_item.setdefault(item.id, (item, [], {}))
+        entries.append(as_entry(entry))
+        first[entry.cve_id] = _first_matched(item, imported_at)
+    settled = triage_of([item_id for item_id in by_item])
+    found: list[ProductMatch] = []
+    for item, entries, first in by_item.values():
+        found.append(
+            ProductMatch(
+                in_use(item),
+                rank_entries(entries),
+                tuple(sorted(settled.get(item.id, {}).items())),
+                tuple(sorted(first.items())),
+                support_of(item, today),
+            )
+        )
+    for item in items_of(organization_id):  # end of support without a catalog entry
+        if item.id in by_item:
+            continue
+        support = support_of(item, today)
+        if support is not None and support.state in ("unsupported", "extended"):
+            found.append(ProductMatch(in_use(item), (), support=support))
+    return rank_matches(found)
+
+
+def _first_matched(item: InventoryItem, imported_at: datetime) -> date:
+    since = item.family_since or item.created_at
+    return max(since, imported_at).date()
+
+
+def support_of(item: InventoryItem, today: date) -> SupportStatus | None:
+    """The end-of-support status of the release line the item runs (None: not covered)."""
+    return load_snapshot().status(item.family_key, item.product, item.version, today)
+
+
+def triage_of(item_ids: list[int]) -> dict[int, dict[str, Triage]]:
+    """How each match of these items was settled: item id → cve id → triage."""
+    found: dict[int, dict[str, Triage]] = {}
+    if not item_ids:
+        return found
+    rows = db.session.execute(
+        sa.select(KevTriage, User.full_name, User.email)
+        .outerjoin(User, User.id == KevTriage.decided_by_id)
+        .where(KevTriage.inventory_item_id.in_(item_ids))
+    ).all()
+    for row, name, email in rows:
+        found.setdefault(row.inventory_item_id, {})[row.cve_id] = Triage(
+            TriageState(row.state),
+            row.note,
+            row.running_version,
+            row.item_version,
+            name or email or "a former user",
+            row.decided_at,
+            row.revision,
+        )
+    return found
 
 
 def match_counts(organization_id: int) -> dict[int, int]:

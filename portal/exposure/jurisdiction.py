@@ -26,6 +26,7 @@ from portal.models import (
     InventoryItem,
     KevEntryFamily,
     KevImport,
+    KevTriage,
     Organization,
     User,
     utcnow,
@@ -161,6 +162,8 @@ class AffectedOrganization:
     products: tuple[str, ...]  # as the organization typed them (vendor product version)
     internet_facing: bool
     managed_by_msp: bool
+    open_flaws: int = 0  # matches not settled (or settled for another version than run now)
+    settled_flaws: int = 0
 
 
 def affected_organizations(
@@ -225,11 +228,14 @@ def _describe(org_ids: list[int], family_key: str | None) -> list[AffectedOrgani
     grouped: dict[int, tuple[tuple[str, str, str], list[InventoryItem]]] = {}
     for org_id, name, state, county, item in db.session.execute(query):
         grouped.setdefault(org_id, ((name, state, county), []))[1].append(item)
+    item_ids = [i.id for _, items in grouped.values() for i in items]
+    totals, settled = _flaw_counts(item_ids)
     result = []
     for org_id in org_ids:
         if org_id not in grouped:
             continue  # its product was removed between the two queries
         (name, state, county), items = grouped[org_id]
+        done = sum(settled.get(i.id, 0) for i in items)
         result.append(
             AffectedOrganization(
                 org_id,
@@ -239,9 +245,45 @@ def _describe(org_ids: list[int], family_key: str | None) -> list[AffectedOrgani
                 tuple(_typed(i) for i in items),
                 any(i.internet_facing for i in items),
                 any(i.managed_by_msp for i in items),
+                sum(totals.get(i.id, 0) for i in items) - done,
+                done,
             )
         )
     return result
+
+
+def _flaw_counts(item_ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """(matches per item, settled matches per item): settled for the version run now."""
+    if not item_ids:
+        return {}, {}
+    totals = dict(
+        db.session.execute(
+            sa.select(InventoryItem.id, sa.func.count(KevEntryFamily.cve_id))
+            .join(KevEntryFamily, KevEntryFamily.family_key == InventoryItem.family_key)
+            .where(InventoryItem.id.in_(item_ids))
+            .group_by(InventoryItem.id)
+        ).all()
+    )
+    settled = dict(
+        db.session.execute(
+            sa.select(InventoryItem.id, sa.func.count(KevTriage.id))
+            .join(KevTriage, KevTriage.inventory_item_id == InventoryItem.id)
+            .join(
+                KevEntryFamily,
+                sa.and_(
+                    KevEntryFamily.family_key == InventoryItem.family_key,
+                    KevEntryFamily.cve_id == KevTriage.cve_id,
+                ),
+            )
+            .where(
+                InventoryItem.id.in_(item_ids),
+                KevTriage.state != "open",
+                KevTriage.item_version == InventoryItem.version,
+            )
+            .group_by(InventoryItem.id)
+        ).all()
+    )
+    return totals, settled
 
 
 def _typed(item: InventoryItem) -> str:

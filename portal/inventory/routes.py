@@ -7,18 +7,28 @@ through a plain HTML datalist.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import re
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal import access
 from portal.auth.decorators import role_required
-from portal.exposure import catalog, inventory
+from portal.exposure import catalog, inventory, triage
 from portal.extensions import db
-from portal.inventory.forms import ProductForm
-from portal.kev.exposure import CAVEATS
+from portal.inventory.forms import OlderFixedForm, ProductForm, TriageForm
+from portal.kev.exposure import (
+    CAVEATS,
+    TRIAGE_LABELS,
+    TriageState,
+    advisory_url,
+    cisa_days,
+    plain_kind,
+)
 from portal.kev.products import CATEGORIES, Family
-from portal.models import InventoryItem, Organization, Role
+from portal.models import InventoryItem, Organization, Role, utcnow
 from portal.readonly import read_only
 
 bp = Blueprint("inventory", __name__, url_prefix="/organization/products")
@@ -31,11 +41,13 @@ def _page(
 ) -> tuple[str, int]:
     organization = access.get_or_404(Organization, current_user.organization_id)
     items = inventory.items_of(organization.id)
+    today = utcnow().date()
     return render_template(
         "inventory/index.html",
         organization=organization,
         items=items,
         in_use={i.id: inventory.in_use(i) for i in items},
+        support={i.id: inventory.support_of(i, today) for i in items},
         counts=inventory.match_counts(organization.id),
         matches=inventory.matches_for(organization.id),
         form=form,
@@ -186,3 +198,132 @@ def _say_what_matched(item: InventoryItem) -> None:
         )
     else:
         flash(f"Saved {name}. No flaw in it is on CISA's KEV list today.", "success")
+
+
+# --- settling a known-exploited match ----------------------------------------------------------
+
+_CVE = re.compile(r"^CVE-\d{4}-\d{4,7}$")
+
+
+def _back(form_next: str | None, item: InventoryItem) -> str:
+    """Where to go after settling: the page the person came from (results or products)."""
+    target = form_next or ""
+    if re.fullmatch(r"/assessments/\d+/results", target):
+        return f"{target}#kev-{item.id}"
+    return url_for("inventory.index") + f"#kev-{item.id}"
+
+
+@bp.route("/<int:item_id>/flaws/<cve_id>", methods=["GET", "POST"])
+@role_required(Role.OPERATOR)
+def settle(item_id: int, cve_id: str) -> Response | tuple[str, int]:
+    """One flaw of one product: how it stands, and the form to settle it."""
+    item = access.get_or_404(InventoryItem, item_id)
+    if not _CVE.match(cve_id):
+        abort(404)
+    entry = triage.entry_of(item, cve_id)
+    if entry is None:
+        return render_template(
+            "errors/error.html",
+            code=404,
+            title="This flaw is not matched to this product any more",
+            message="The product, its version or the catalog changed since the page you came "
+            "from was made. Nothing was saved. Go back to your products to see what is open "
+            "now.",
+        ), 404
+    row = triage.current(item, cve_id)
+    form = TriageForm()
+    if request.method == "GET":
+        form.state.data = row.state if row else TriageState.FIXED.value
+        form.running_version.data = row.running_version if row else item.version
+        form.note.data = row.note if row else ""
+        form.revision.data = str(row.revision if row else 0)
+        form.next.data = request.args.get("next", "")
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            decision = triage.Decision(
+                TriageState(form.state.data),
+                form.note.data or "",
+                form.running_version.data or "",
+            )
+            shown = form.revision.data or "0"
+            try:
+                triage.settle(
+                    item,
+                    cve_id,
+                    decision,
+                    current_user,
+                    int(shown) if shown.isdigit() and len(shown) < 9 else -1,
+                )
+            except triage.TriageError as refusal:
+                db.session.rollback()
+                field = getattr(form, refusal.field, None) if refusal.field else None
+                (field.errors if field is not None else form.form_errors).append(str(refusal))
+                status = 400
+            except triage.TriageConflict as changed:
+                db.session.rollback()
+                conflict = changed.current
+                form.revision.data = str(conflict.revision if conflict else 0)
+                status = 409
+            else:
+                db.session.commit()
+                flash(
+                    f"{cve_id} on {inventory.in_use(item).name}: "
+                    f"{TRIAGE_LABELS[decision.state].split(' —')[0].lower()}.",
+                    "success",
+                )
+                return redirect(_back(form.next.data, item))
+        else:
+            status = 400
+        row = triage.current(item, cve_id) if conflict is None else conflict
+    kev = inventory.as_entry(entry)
+    return render_template(
+        "inventory/settle.html",
+        item=item,
+        product=inventory.in_use(item),
+        entry=kev,
+        kind=plain_kind(kev),
+        days=cisa_days(kev),
+        advisory=advisory_url(kev),
+        row=row,
+        labels=TRIAGE_LABELS,
+        form=form,
+        conflict=conflict,
+        support=inventory.support_of(item, utcnow().date()),
+    ), status
+
+
+@bp.post("/<int:item_id>/flaws/older-fixed")
+@role_required(Role.OPERATOR)
+def settle_older(item_id: int) -> Response:
+    """Every open flaw added on or before a date: fixed in the version run."""
+    item = access.get_or_404(InventoryItem, item_id)
+    form = OlderFixedForm()
+    back = _back(form.next.data, item)
+    before_text = form.before.data or ""
+    try:
+        before = date.fromisoformat(before_text) if len(before_text) == 10 else None
+    except ValueError:
+        before = None
+    if not form.validate() or before is None:
+        messages = [m for errors in form.errors.values() for m in errors]
+        flash(messages[0] if messages else "Choose a date from the list.", "error")
+        return redirect(back)
+    try:
+        changed = triage.settle_older(item, before, form.running_version.data or "", current_user)
+    except triage.TriageError as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+        return redirect(back)
+    except triage.TriageConflict:
+        db.session.rollback()
+        flash("Someone settled some of these a moment ago. Look again and save again.", "error")
+        return redirect(back)
+    db.session.commit()
+    flash(
+        f"{len(changed)} flaw{'s' if len(changed) != 1 else ''} on "
+        f"{inventory.in_use(item).name} marked fixed in {item.version}.",
+        "success",
+    )
+    return redirect(back)

@@ -1,16 +1,30 @@
-"""What an organization runs, meeting the KEV catalog: matches, their order, and what to do.
+"""What an organization runs, meeting the KEV catalog: matches, their triage, their urgency,
+their order, and the words that tell a one-person IT shop what to do.
 
 Honest limits, said wherever matches are shown (:data:`CAVEATS`): KEV names products, not version
 ranges, so a match means "check your version against the vendor's advisory", not "you are
-vulnerable"; and a product with no match is not thereby safe.
+vulnerable"; and a product with no match is not thereby safe. The operator settles each match
+(:class:`TriageState`): a match is *open* until they do, and open again when the version they run
+changes after they settled it.
+
+Urgency comes from the catalog itself: CISA gives federal agencies a number of days for each
+entry (its due date minus the date it was added: 3, 7, 14, 21 …). An internet-facing product
+gets the same number of days, counted from when the portal first matched the entry (at most the
+plan's 30 days). Entries whose catalog text asks for hunting, forensic triage, an emergency
+directive's steps or killing sessions — and any open entry on an internet-facing edge device,
+remote-access tool, mail or file-transfer server, which attackers backdoor before a fix exists —
+get a check for a break-in before the patch.
 """
 
 from __future__ import annotations
 
+import enum
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from portal.kev.catalog import KevEntry
+from portal.kev.lifecycle import SupportStatus
 
 CAVEATS = (
     "KEV lists products, not version ranges: a match means check your version against the "
@@ -19,6 +33,46 @@ CAVEATS = (
 )
 
 SHOWN_PER_PRODUCT = 5  # entries listed under each product on pages; the rest are counted
+MAX_DAYS = 30  # an internet-facing match is due within CISA's days for it, and never later
+# Kinds of product on which an open, internet-facing entry calls for a break-in check first.
+CHECK_FIRST_CATEGORIES = frozenset({"edge", "remote_support", "email", "file_transfer"})
+
+
+class TriageState(enum.StrEnum):
+    OPEN = "open"  # not settled (or reopened)
+    FIXED = "fixed"  # the fix is installed (with the version now running)
+    MITIGATED = "mitigated"  # the vendor's workaround, or the product taken off the internet
+    NOT_AFFECTED = "not_affected"  # the advisory says the version or setup run is not affected
+    END_OF_LIFE = "end_of_life"  # no fix will come: being replaced, or isolated until then
+
+
+TRIAGE_LABELS = {
+    TriageState.OPEN: "Open",
+    TriageState.FIXED: "Fixed",
+    TriageState.MITIGATED: "Mitigated",
+    TriageState.NOT_AFFECTED: "Not affected",
+    TriageState.END_OF_LIFE: "End of life — replacing or isolated",
+}
+# What each settled state asks the person to write down (the form's note label).
+TRIAGE_NOTE_PROMPTS = {
+    TriageState.FIXED: "The version you run now",
+    TriageState.MITIGATED: "What you did (the vendor's workaround, off the internet …)",
+    TriageState.NOT_AFFECTED: "Why it does not apply (what the advisory says about your version)",
+    TriageState.END_OF_LIFE: "What you are doing (replacing it by when, or how it is cut off)",
+}
+
+
+@dataclass(frozen=True)
+class Triage:
+    """How a person settled one match."""
+
+    state: TriageState
+    note: str
+    running_version: str  # for FIXED: the version now running
+    item_version: str  # the product's version on the list when it was settled
+    by: str
+    at: datetime
+    revision: int = 1
 
 
 @dataclass(frozen=True)
@@ -39,24 +93,173 @@ class ProductInUse:
     def name(self) -> str:
         return self.family_label or f"{self.vendor} {self.product}".strip()
 
+    @property
+    def typed(self) -> str:
+        return " ".join(p for p in (self.vendor, self.product, self.version) if p)
+
 
 @dataclass(frozen=True)
 class ProductMatch:
     product: ProductInUse
-    entries: tuple[KevEntry, ...]  # most urgent first (:func:`rank_entries`)
+    entries: tuple[KevEntry, ...]  # every entry of its family, most urgent first
+    triage: tuple[tuple[str, Triage], ...] = ()  # (cve id, how it was settled)
+    first_matched: tuple[tuple[str, date], ...] = ()  # (cve id, when the portal first matched)
+    support: SupportStatus | None = None  # end of support of the line it runs, where known
+
+    def triage_of(self, entry: KevEntry) -> Triage | None:
+        return dict(self.triage).get(entry.cve_id)
+
+    def is_stale(self, entry: KevEntry) -> bool:
+        """Settled for another version than the one on the list now: asked again."""
+        found = self.triage_of(entry)
+        return (
+            found is not None
+            and found.state is not TriageState.OPEN
+            and found.item_version != self.product.version
+        )
+
+    def is_open(self, entry: KevEntry) -> bool:
+        found = self.triage_of(entry)
+        return found is None or found.state is TriageState.OPEN or self.is_stale(entry)
+
+    @property
+    def open_entries(self) -> tuple[KevEntry, ...]:
+        return tuple(e for e in self.entries if self.is_open(e))
+
+    @property
+    def settled_entries(self) -> tuple[KevEntry, ...]:
+        return tuple(e for e in self.entries if not self.is_open(e))
 
     @property
     def ransomware(self) -> bool:
-        return any(e.known_ransomware for e in self.entries)
+        return any(e.known_ransomware for e in self.open_entries)
 
     @property
     def critical(self) -> bool:
-        """Internet-facing, or used by ransomware gangs: a first-30-days fix."""
-        return self.product.internet_facing or self.ransomware
+        """Open entries on an internet-facing product, or used by ransomware gangs."""
+        return bool(self.open_entries) and (self.product.internet_facing or self.ransomware)
 
     @property
     def newest(self) -> date:
-        return max(e.date_added for e in self.entries)
+        shown = self.open_entries or self.entries
+        return max(e.date_added for e in shown)
+
+    @property
+    def end_of_life_entries(self) -> tuple[KevEntry, ...]:
+        """Open entries whose catalog action says the product itself is end of life."""
+        return tuple(e for e in self.open_entries if says_end_of_life(e))
+
+    @property
+    def replace(self) -> bool:
+        """No patch will come: the line it runs is past its end of security support, or CISA
+        says the product is end of life."""
+        return (self.support is not None and self.support.unsupported) or bool(
+            self.end_of_life_entries
+        )
+
+    @property
+    def check_first(self) -> tuple[KevEntry, ...]:
+        """Open entries that call for a check for a break-in before the fix."""
+        if self.product.internet_facing and self.product.category in CHECK_FIRST_CATEGORIES:
+            return self.open_entries
+        return tuple(e for e in self.open_entries if asks_for_compromise_check(e))
+
+    def first_matched_on(self, entry: KevEntry) -> date:
+        return dict(self.first_matched).get(entry.cve_id, entry.date_added)
+
+    def deadline(self) -> date | None:
+        """When the open entries are due, for an internet-facing product: each entry's CISA
+        days from when the portal first matched it (at most 30), the earliest. None when the
+        product does not face the internet (the plan's window applies)."""
+        if not self.product.internet_facing or not self.open_entries:
+            return None
+        return min(
+            self.first_matched_on(e) + timedelta(days=min(cisa_days(e), MAX_DAYS))
+            for e in self.open_entries
+        )
+
+
+def cisa_days(entry: KevEntry) -> int:
+    """The days CISA gives federal agencies for this entry (due date minus date added)."""
+    return max(1, (entry.due_date - entry.date_added).days)
+
+
+_END_OF_LIFE = re.compile(
+    r"impacted products? (?:is|are|could be) end[- ]of[- ]life"
+    r"|hardware revisions have reached their end[- ]of[- ]life"
+    r"|has reached end[- ]of[- ]life status"
+    r"|users should discontinue (?:product )?utilization",
+    re.IGNORECASE,
+)
+_COMPROMISE = re.compile(
+    r"hunt|forensic|emergency directive|\bED \d\d-\d\d|compromise|kill all active"
+    r"|persistent sessions|indicators of",
+    re.IGNORECASE,
+)
+
+
+def says_end_of_life(entry: KevEntry) -> bool:
+    """CISA's required action says the product is end of life (not "if it is")."""
+    return bool(_END_OF_LIFE.search(entry.required_action))
+
+
+def asks_for_compromise_check(entry: KevEntry) -> bool:
+    """The entry's action or notes ask for hunting, forensics, an emergency directive's steps
+    or ending sessions: a patch alone is not enough."""
+    return bool(_COMPROMISE.search(f"{entry.required_action} {entry.notes}"))
+
+
+_URL = re.compile(r"https?://[^\s;,]+")
+
+
+def advisory_url(entry: KevEntry) -> str | None:
+    """The vendor's advisory, from the entry's notes: the first address that is not NVD's or
+    CISA's own. None when the notes name none."""
+    url: str
+    for url in _URL.findall(entry.notes):
+        host = url.split("/")[2].lower() if url.count("/") >= 2 else ""
+        if not host.endswith(("nvd.nist.gov", "cisa.gov")):
+            return url.rstrip(".)")
+    return None
+
+
+# The kind of flaw, in plain words, from the words of CISA's name for it (first that fits).
+_KINDS = (
+    (
+        r"authentication bypass|missing authentication|improper authentication|auth\w* bypass",
+        "lets attackers skip the login",
+    ),
+    (
+        r"hard-coded|default password|default credential|insufficient protected credentials",
+        "has a password attackers already know",
+    ),
+    (r"sql injection", "lets attackers read or change its database"),
+    (r"cross-site scripting|xss", "lets attackers run scripts in a user's browser"),
+    (
+        r"privilege escalation|privilege management|elevation of privilege",
+        "lets a user take admin rights",
+    ),
+    (
+        r"path traversal|file read|file download|information disclosure|exposure of sensitive",
+        "lets attackers read files or data they should not",
+    ),
+    (r"denial[- ]of[- ]service|resource|memory exhaustion", "lets attackers crash it"),
+    (r"server-side request forgery|ssrf", "lets attackers make it send requests for them"),
+    (
+        r"code injection|command injection|remote code|code execution|deserialization|overflow"
+        r"|out-of-bound|use-after-free|double free|upload|format string|write",
+        "lets attackers run their own commands on it",
+    ),
+)
+
+
+def plain_kind(entry: KevEntry) -> str:
+    """What the flaw lets attackers do, in plain words."""
+    name = entry.vulnerability_name.lower()
+    for pattern, words in _KINDS:
+        if re.search(pattern, name):
+            return words
+    return "is a flaw attackers are using"
 
 
 def rank_entries(entries: list[KevEntry] | tuple[KevEntry, ...]) -> tuple[KevEntry, ...]:
@@ -67,12 +270,19 @@ def rank_entries(entries: list[KevEntry] | tuple[KevEntry, ...]) -> tuple[KevEnt
     )
 
 
+def newest_first(entries: tuple[KevEntry, ...]) -> tuple[KevEntry, ...]:
+    """The plan's order: the newest entries first (what attackers turned to most recently)."""
+    return tuple(sorted(entries, key=lambda e: (-e.date_added.toordinal(), e.cve_id)))
+
+
 def rank_matches(matches: list[ProductMatch]) -> tuple[ProductMatch, ...]:
-    """Ransomware-linked first, then internet-facing, then by the newest entry added."""
+    """Products with open entries first; among them ransomware-linked, then internet-facing,
+    then by the newest entry added."""
     return tuple(
         sorted(
             matches,
             key=lambda m: (
+                not m.open_entries,
                 not m.ransomware,
                 not m.product.internet_facing,
                 -m.newest.toordinal(),

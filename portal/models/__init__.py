@@ -34,6 +34,7 @@ from portal.models.kev import (
     KevEntryFamily,
     KevFamilyName,
     KevImport,
+    KevTriage,
 )
 from portal.models.mail import DigestItem, NotificationPreference, OutboxMessage, OutboxStatus
 from portal.models.organizations import (
@@ -76,6 +77,7 @@ __all__ = [
     "KevEntryFamily",
     "KevFamilyName",
     "KevImport",
+    "KevTriage",
     "LoginAttempt",
     "NotificationPreference",
     "Organization",

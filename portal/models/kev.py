@@ -123,6 +123,9 @@ class InventoryItem(Base):
     resolved_import_id: orm.Mapped[int | None] = orm.mapped_column(
         sa.ForeignKey("kev_imports.id", ondelete="SET NULL")
     )
+    # Since when it has been matched to its family: with the entry's first import, when the
+    # portal first matched each entry (the start of the catalog's days for it).
+    family_since: orm.Mapped[datetime | None]
     created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
     updated_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: orm.Mapped[int | None] = orm.mapped_column(
@@ -145,3 +148,43 @@ class InventoryItem(Base):
             "managed_by_msp": self.managed_by_msp,
             "family_key": self.family_key,
         }
+
+
+TRIAGE_STATES = ("open", "fixed", "mitigated", "not_affected", "end_of_life")
+
+
+class KevTriage(Base):
+    """How an organization settled one match of one of its products with one catalog entry:
+    fixed, mitigated, not affected, end of life (or opened again). One row per (item, entry);
+    ``revision`` grows with each change, so two people settling it at once cannot both win."""
+
+    __tablename__ = "kev_triage"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    inventory_item_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("inventory_items.id", ondelete="CASCADE")
+    )
+    cve_id: orm.Mapped[str] = orm.mapped_column(sa.String(30))
+    state: orm.Mapped[str] = orm.mapped_column(
+        sa.Enum(
+            *TRIAGE_STATES,
+            name="kev_triage_state",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+        )
+    )
+    note: orm.Mapped[str] = orm.mapped_column(sa.String(1000), default="")
+    running_version: orm.Mapped[str] = orm.mapped_column(sa.String(60), default="")
+    # The product's version on the list when this was settled: a later change asks again.
+    item_version: orm.Mapped[str] = orm.mapped_column(sa.String(60), default="")
+    decided_by_id: orm.Mapped[int | None] = orm.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+    revision: orm.Mapped[int] = orm.mapped_column(default=1)
+
+    __table_args__ = (
+        sa.UniqueConstraint("inventory_item_id", "cve_id"),
+        sa.Index("ix_kev_triage_cve_id", "cve_id"),
+    )

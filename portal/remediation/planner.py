@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
-from portal.kev.exposure import ProductMatch
+from portal.kev.exposure import ProductMatch, cisa_days
 from portal.questionnaire.model import Action, AnswerMap, Questionnaire, Resource, Tool
 from portal.scoring.engine import Gap, ScoreResult
 
@@ -60,7 +60,11 @@ class PlannedAction:
     tools: tuple[str, ...]  # eligible catalog tools this gap qualifies the organization for
     also_closes: tuple[str, ...] = ()  # gaps of core questions this action's fix includes
     why: str | None = None  # instead of the question's "why" (a known-exploited product's)
-    kev: ProductMatch | None = None  # the product and its KEV entries, for a patch action
+    kev: ProductMatch | None = None  # the product and its KEV entries, for a product's action
+    # A product's action: "check" (for a break-in first), "patch", "replace" (no more fixes on
+    # the line it runs), "extended" (fixes only through paid extended support).
+    kind: str = ""
+    due_on: date | None = None  # a date from the catalog's own urgency (internet-facing KEV)
 
 
 @dataclass(frozen=True)
@@ -200,10 +204,7 @@ def build_plan(
         )
         for gap, action in candidates
     ]
-    planned += [
-        _Candidate(KEV_QUESTION, "vulnerabilities", m.critical, Fraction(0), kev_action(m), kev=m)
-        for m in exploited
-    ]
+    planned += [candidate for m in exploited for candidate in _product_candidates(m, today)]
     # Critical first, known-exploited products leading them (attackers are using those flaws
     # now); then most risk reduced per effort-and-cost point; then the id, so ties always break
     # the same way.
@@ -227,8 +228,10 @@ def build_plan(
                 effort_points=effort,
                 tools=tuple(t for t in item.action.tools if t in services),
                 also_closes=item.also_closes,
-                why=_kev_why(item.kev) if item.kev else None,
+                why=_kev_why(item.kev, item.kind) if item.kev else None,
                 kev=item.kev,
+                kind=item.kind,
+                due_on=item.due_on,
             )
         )
     return Plan(
@@ -280,9 +283,14 @@ class _Candidate:
     action: Action
     also_closes: tuple[str, ...] = ()
     kev: ProductMatch | None = None
+    kind: str = ""
+    due_on: date | None = None
 
 
-def _rank_key(c: _Candidate) -> tuple[bool, bool, Fraction, bool, str, str]:
+_KIND_ORDER = {"check": 0, "replace": 1, "patch": 2, "extended": 3, "": 4}
+
+
+def _rank_key(c: _Candidate) -> tuple[bool, bool, Fraction, bool, str, str, int]:
     cost = _cost_of(c.action)
     value = c.severity / cost if cost else c.severity * 2
     return (
@@ -292,6 +300,7 @@ def _rank_key(c: _Candidate) -> tuple[bool, bool, Fraction, bool, str, str]:
         c.action.effort != "low",
         c.question_id,
         c.kev.product.name.lower() if c.kev else "",
+        _KIND_ORDER[c.kind],
     )
 
 
@@ -301,25 +310,75 @@ KEV_RESOURCE = Resource(
     "CISA Known Exploited Vulnerabilities Catalog",
     "https://www.cisa.gov/known-exploited-vulnerabilities-catalog",
 )
+CISA_REPORT = Resource("CISA: Report a cyber incident", "https://www.cisa.gov/report")
+
+
+def _product_candidates(match: ProductMatch, today: date) -> list[_Candidate]:
+    """A product's actions: a check for a break-in first where the catalog or the product's
+    exposure calls for one, then either the patch or — when no fix will come on the line it
+    runs — its replacement (or a move to a supported release)."""
+    found: list[_Candidate] = []
+    due_on = match.deadline()
+    facing = match.product.internet_facing
+
+    def add(kind: str, action: Action, critical: bool) -> None:
+        found.append(
+            _Candidate(
+                KEV_QUESTION,
+                "vulnerabilities",
+                critical,
+                Fraction(0),
+                action,
+                kev=match,
+                kind=kind,
+                due_on=due_on if critical else None,
+            )
+        )
+
+    if match.check_first:
+        add("check", check_action(match), facing)
+    if match.replace:
+        add("replace", replace_action(match), facing)
+    elif match.open_entries:
+        add("patch", kev_action(match), match.critical)
+    elif match.support is not None and match.support.state == "extended":
+        add("extended", extended_support_action(match), False)
+    return found
+
+
+def _who(match: ProductMatch) -> str:
+    return "Ask your IT provider to" if match.product.managed_by_msp else "Then"
 
 
 def kev_action(match: ProductMatch) -> Action:
-    """Patch one product the organization runs that has entries in CISA's KEV catalog.
+    """Patch one product the organization runs that has open entries in CISA's KEV catalog.
 
-    Internet-facing or ransomware-linked: critical, first 30 days (questionnaires/README.md, What
-    is critical: known_exploited). Otherwise due within 60 days whatever the budget: attackers
-    are using these flaws now.
+    Internet-facing or ransomware-linked: critical, due by the catalog's own days for it
+    (questionnaires/README.md, What is critical: known_exploited). Otherwise due within 60
+    days whatever the budget: attackers are using these flaws now.
     """
     product = match.product
-    count = len(match.entries)
+    entries = match.open_entries
+    count = len(entries)
     flaws = "1 flaw" if count == 1 else f"{count} flaws"
-    version = f" (you run {product.version})" if product.version else ""
+    runs = (
+        f"You run version {product.version}. "
+        if product.version
+        else ("Write down the version you run (on the product's About or status page). ")
+    )
+    newer = ""
+    if match.support is not None and match.support.behind_latest and match.support.latest:
+        newer = (
+            f"A newer release of your line is out: {match.support.latest} "
+            f"(as of {match.support.snapshot:%b %-d, %Y}). "
+        )
     return Action(
         title=f"Patch {product.name}: {flaws} attackers are using",
         detail=(
-            f"Compare your version{version} with the vendor's advisory for each entry below, "
-            "and apply the fix or the vendor's workaround. If there is neither, take it off the "
-            "internet or stop using it until there is. Write down what you did and when."
+            f"{runs}{newer}Open the vendor's advisory for each flaw (linked on the portal) and "
+            "find the fixed version for your line. If you already run it, mark the flaw Fixed "
+            f"on the portal. {_who(match)} install the fix or the vendor's workaround. If there "
+            "is neither, take it off the internet until there is."
         ),
         effort="medium" if count > 3 else "low",
         cost="free",
@@ -330,12 +389,125 @@ def kev_action(match: ProductMatch) -> Action:
     )
 
 
-def _kev_why(match: ProductMatch) -> str:
+def check_action(match: ProductMatch) -> Action:
+    """Before the patch: look for signs of a break-in. A patch does not remove a backdoor that
+    attackers left while the flaw was open, and several of these flaws were used before a fix
+    existed."""
+    product = match.product
+    return Action(
+        title=f"Check {product.name} for signs of a break-in before you patch",
+        detail=(
+            "Attackers used these flaws before fixes came out, and a patch does not remove what "
+            "they left behind. Today, look at its admin accounts, its remote logins and its "
+            "settings for anything you do not know. Run the vendor's check tool if the advisory "
+            "names one. If something looks wrong, or you cannot tell, get help before you "
+            "patch: report it to CISA (cisa.gov/report), call your state's cyber office, or the "
+            "vendor. After the patch, change every password it holds and end all its sessions."
+        ),
+        effort="low",
+        cost="free",
+        owner="vendor" if product.managed_by_msp else "it_lead",
+        resources=(CISA_REPORT,),
+        due_within=30 if match.critical else 60,
+    )
+
+
+def replace_action(match: ProductMatch) -> Action:
+    """No fix will come for the line the product runs: move to a supported release (firmware,
+    an application) or replace it (an operating system, a server generation, a device CISA
+    calls end of life). Critical when it faces the internet."""
+    product = match.product
+    support = match.support
+    open_count = len(match.open_entries)
+    flaws = (
+        f" {open_count} known-exploited flaw{'s' if open_count != 1 else ''} on it will not be "
+        "fixed."
+        if open_count
+        else ""
+    )
+    when = ""
+    if support is not None and support.unsupported:
+        when = (
+            f"{support.line} stopped getting security fixes"
+            + (f" on {support.ends:%b %-d, %Y}" if support.ends else "")
+            + (
+                f" (paid extended fixes ended {support.extended_until:%b %-d, %Y})"
+                if support.extended_until
+                else ""
+            )
+            + f", as of {support.snapshot:%b %-d, %Y}."
+        )
+    else:
+        when = "CISA says this product is at its end of life: its maker fixes nothing more."
+    supported = ""
+    if support is not None and support.supported_lines:
+        supported = f" Releases still supported: {', '.join(support.supported_lines[:3])}."
+    cut_off = (
+        " Until then, take it off the internet and keep it apart from the rest of the network."
+    )
+    if support is not None and support.unsupported and support.remedy == "upgrade":
+        return Action(
+            title=f"Move {product.name} to a supported release: no more fixes for yours",
+            detail=f"{when}{flaws}{supported} An upgrade is often free with a support "
+            f"contract.{cut_off}",
+            effort="medium",
+            cost="low",
+            owner="vendor" if product.managed_by_msp else "it_lead",
+            resources=(KEV_RESOURCE,),
+            due_within=30 if product.internet_facing else 90,
+        )
+    return Action(
+        title=f"Replace or cut off {product.name}: it gets no more security fixes",
+        detail=f"{when}{flaws}{supported} Plan its replacement now.{cut_off}",
+        effort="high",
+        cost="medium",
+        owner="vendor" if product.managed_by_msp else "it_lead",
+        resources=(KEV_RESOURCE,),
+        due_within=30 if product.internet_facing else 90,
+    )
+
+
+def extended_support_action(match: ProductMatch) -> Action:
+    support = match.support
+    assert support is not None
+    until = f" until {support.extended_until:%b %-d, %Y}" if support.extended_until else ""
+    return Action(
+        title=f"Check that {match.product.name} still gets its paid security fixes",
+        detail=(
+            f"{support.line} now gets security fixes only through a paid extended support "
+            f"plan{until}. Check that you pay for it and that the fixes install. Plan its "
+            "replacement before the plan ends."
+        ),
+        effort="low",
+        cost="free",
+        owner="vendor" if match.product.managed_by_msp else "it_lead",
+        due_within=60,
+    )
+
+
+def _kev_why(match: ProductMatch, kind: str) -> str:
+    if kind == "replace":
+        return (
+            "A product that gets no fixes stays open to every flaw found from now on, and "
+            "attackers keep lists of them."
+        )
+    if kind == "extended":
+        return "Without the paid plan, no fixes arrive at all."
     reasons = ["CISA lists these flaws because attackers are using them now."]
     if match.ransomware:
         reasons.append("Ransomware gangs use at least one of them.")
     if match.product.internet_facing:
-        reasons.append("This product faces the internet, where attackers scan for it within days.")
+        shortest = min((cisa_days(e) for e in match.open_entries), default=0)
+        reasons.append(
+            "This product faces the internet, where attackers scan for it within days."
+            + (
+                f" CISA gives its own agencies {shortest} days for the most urgent one."
+                if shortest
+                else ""
+            )
+        )
+    if kind == "check":
+        reasons.append("A backdoor left behind survives the patch.")
     return " ".join(reasons)
 
 

@@ -25,7 +25,7 @@ from portal import jobs
 from portal.assessments import state as assessment_state
 from portal.assessments.state import AssessmentState
 from portal.config import PROJECT_ROOT
-from portal.kev.exposure import CAVEATS
+from portal.kev.exposure import CAVEATS, newest_first
 from portal.models import Assessment, ToolRequest, utcnow
 from portal.remediation.planner import KEV_QUESTION
 from portal.reports.charts import priority_chart
@@ -245,7 +245,7 @@ def plan_key(
                 "answers": sorted((q, r.value, r.note, r.revision) for q, r in state.rows.items()),
                 # What the organization runs and its KEV entries, as of now: every field (the
                 # dataclasses' repr), so a renamed product or a new ransomware flag is a new PDF.
-                "exploited": [repr(m) for m in state.exploited],
+                "exploited": [repr(m) for m in state.exposure],
             },
             sort_keys=True,
         )
@@ -267,6 +267,7 @@ def _plan_html(state: AssessmentState, include_answers: bool) -> str:
         shown=state.shown,
         include_answers=include_answers,
         exploited=state.exploited,
+        newest_first=newest_first,
         kev_question=KEV_QUESTION,
         caveats=CAVEATS,
         generated_at=utcnow().strftime("%B %-d, %Y %H:%M UTC"),

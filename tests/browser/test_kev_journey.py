@@ -92,3 +92,34 @@ def test_products_matched_on_the_results_page_and_in_the_plan(
     coordinator.screenshot(path=str(shots / "kev-exposure.png"), full_page=True)
     assert serious_violations(coordinator) == []
     coordinator.close()
+
+
+def test_a_match_is_settled_on_a_phone_in_a_few_taps(
+    app: Flask, live_server: str, chromium: Any, world: World, shots: Path
+) -> None:
+    """ScreenConnect 23.9.8 is the vendor's fixed release: on a 360 px phone the operator opens
+    a flaw from their products, marks it fixed in the version they run, and it is settled."""
+    load(app, SNAPSHOT.read_bytes(), source=str(SNAPSHOT))
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, live_server, world.operator_a)
+    page.goto(live_server + "/organization/products/")
+    add(page, "remote_support", "ConnectWise", "ScreenConnect", "23.9.8", "yes")
+    section = page.locator(".portal-kev__product").first
+    assert "3 open flaws" in section.inner_text()
+    section.locator("a:has-text('Update')").first.click()
+    page.wait_for_selector("h1:has-text('on ConnectWise ScreenConnect')")
+    assert "Open the vendor's advisory" in page.inner_text("main")
+    page.screenshot(path=str(shots / "kev-settle-phone.png"), full_page=True)
+    assert serious_violations(page) == []
+    choose(page, "state", "fixed")
+    page.fill("#running_version", "23.9.8")
+    page.click("button:has-text('Save')")
+    page.wait_for_load_state()
+    text = page.inner_text("main")
+    assert "2 open flaws, 1 settled flaw" in text and "fixed in 23.9.8" in text.lower()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"the page scrolls sideways on a phone ({width} px)"
+    page.screenshot(path=str(shots / "kev-settled-phone.png"), full_page=True)
+    assert serious_violations(page) == []
+    context.close()

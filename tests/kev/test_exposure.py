@@ -15,7 +15,7 @@ from portal.auth import service
 from portal.exposure import updates
 from portal.extensions import db
 from portal.mail import outbox, preferences
-from portal.models import AuditEvent, InventoryItem, KevImport, OutboxMessage, User
+from portal.models import AuditEvent, InventoryItem, KevImport, OutboxMessage, User, utcnow
 from tests.factories import PASSWORD, World
 from tests.kev import catalogs
 from tests.kev.catalogs import add_product, entry, load, small
@@ -40,6 +40,7 @@ def _third_ohio_organization(app: Flask) -> str:
             "c@charlie.example.org",
             PASSWORD,
         )
+        user.email_confirmed_at = utcnow()
         db.session.commit()
         return user.email
 
