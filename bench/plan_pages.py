@@ -7,6 +7,11 @@ documents.plan_pdf as a download does), it prints the plan's pages without the a
 (the target: a typical small hospital ≤ 12), the board summary's pages (target: 2), the backlog
 appendix's pages, and the pages with every answer appended. With --png, every page is rendered
 to PNG (pdftoppm) for looking at.
+
+Then the four operators the #28 expert drove (tests/domain/operators.py: their answers, and the
+products they run typed into the list and matched against the shipped KEV snapshot): the same
+figures, with the this-week steps, the critical count and the pages the known-exploited flaws
+take.
 """
 
 from __future__ import annotations
@@ -84,6 +89,108 @@ def main() -> None:
             pdf_path.write_bytes(plan.data)
             subprocess.run(
                 ["pdftoppm", "-png", "-r", "60", str(pdf_path), str(args.png / org.sector)],
+                check=True,
+            )
+    expert_operators(app, args.png)
+
+
+def submit_operator(app, operator):  # type: ignore[no-untyped-def]
+    """Register one of the expert's operators, list its products, submit its answers."""
+    from portal.assessments import lifecycle, reading
+    from portal.auth import service
+    from portal.exposure import inventory
+    from portal.extensions import db
+    from portal.models import Answer
+    from tests.domain.operators import answers_of
+
+    email = f"it@{operator.sector}-expert.example.org"
+    with app.test_request_context():
+        user = service.register_organization(
+            service.NewOrganization(
+                operator.name, [operator.sector], operator.ownership, "small", "OH", "Pine"
+            ),
+            "Expert's IT Lead",
+            email,
+            "correct horse battery staple 9",
+        )
+        organization = user.organization
+        assert organization is not None
+        for item in operator.products:
+            family = inventory.resolve(item.vendor, item.product)
+            inventory.add_item(
+                organization,
+                user,
+                inventory.ProductFields(
+                    item.category,
+                    item.vendor,
+                    item.product,
+                    item.version,
+                    item.internet_facing,
+                    item.managed_by_msp,
+                ),
+                family.key if family else None,
+            )
+        assessment = lifecycle.start(organization, user)
+        questionnaire = reading.questionnaire_of(assessment)
+        answers = answers_of(questionnaire, operator)
+        shown = {q.id for q in questionnaire.questions_in(assessment.modules)}
+        db.session.add_all(
+            Answer(assessment_id=assessment.id, question_id=qid, value=value, updated_by_id=user.id)
+            for qid, value in answers.items()
+            if qid in shown and value is not None
+        )
+        db.session.flush()
+        lifecycle.submit(assessment, user)
+        db.session.commit()
+        return assessment.id
+
+
+def expert_operators(app, png: Path | None) -> None:  # type: ignore[no-untyped-def]
+    from portal.assessments import state as assessment_state
+    from portal.exposure import updates
+    from portal.extensions import db
+    from portal.kev.catalog import SNAPSHOT
+    from portal.models import Assessment
+    from portal.reports import documents
+    from tests.domain.operators import OPERATORS
+
+    with app.app_context():
+        updates.import_and_notify(SNAPSHOT.read_bytes(), str(SNAPSHOT), commit=db.session.commit)
+    print()
+    print(
+        f"{'expert operator':<46} {'score':>5} {'critical':>8} {'week':>4} {'actions':>7} "
+        f"{'in 90 d':>7} {'pages':>5} {'KEV p.':>6} {'+answers':>8}"
+    )
+    for operator in OPERATORS:
+        assessment_id = submit_operator(app, operator)
+        with app.test_request_context():
+            assessment = db.session.get(Assessment, assessment_id)
+            assert assessment is not None
+            plan_pdf = documents.plan_pdf(assessment)
+            full = documents.plan_pdf(assessment, include_answers=True)
+            state = assessment_state.load(assessment)
+            result, planned = state.result, state.plan
+        reader = PdfReader(BytesIO(plan_pdf.data))
+        pages = len(reader.pages)
+        # Pages listing open flaws (each line ends "CISA gives N days").
+        kev_pages = sum("CISA gives" in page.extract_text() for page in reader.pages)
+        print(
+            f"{operator.name:<46} {result.overall_score:>5} {len(result.critical_items):>8} "
+            f"{len(planned.this_week):>4} {len(planned.actions):>7} {len(planned.scheduled):>7} "
+            f"{pages:>5} {kev_pages:>6} {len(PdfReader(BytesIO(full.data)).pages):>8}"
+        )
+        if png:
+            pdf_path = png / f"expert-{operator.sector}.pdf"
+            pdf_path.write_bytes(plan_pdf.data)
+            subprocess.run(
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-r",
+                    "60",
+                    str(pdf_path),
+                    str(png / f"expert-{operator.sector}"),
+                ],
                 check=True,
             )
 

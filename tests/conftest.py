@@ -92,6 +92,14 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
+def pdf_cache(app: Flask, tmp_path: Path) -> Iterator[None]:
+    """PDFs cached in this test's own folder (and not cached after it)."""
+    app.config["PDF_CACHE_DIR"] = str(tmp_path / "pdf-cache")
+    yield
+    app.config["PDF_CACHE_DIR"] = None
+
+
+@pytest.fixture
 def runner(app: Flask) -> Any:
     return app.test_cli_runner()
 

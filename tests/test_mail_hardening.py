@@ -35,7 +35,7 @@ from portal.models import (
 )
 from tests.factories import PASSWORD, REGISTRATION, World, submit_assessment
 from tests.smtp import SmtpServer
-from tests.web import csrf_token, login, post_form
+from tests.web import calendar_window_of, csrf_token, login, post_form
 
 NEW_PASSWORD = "a new password nobody guesses"
 # Every page a secret link can open, as it appears in a message.
@@ -666,7 +666,7 @@ def test_calendar_dates_are_the_organizations_own_days_and_move_with_a_sequence(
     first = events()
     assert first
     for event in first:
-        window = int(re.search(r"\((\d+)-day window\)", str(event["SUMMARY"])).group(1))  # type: ignore[union-attr]
+        window = calendar_window_of(event)
         assert event.decoded("DTSTART") == date(2026, 12, 2) + timedelta(days=window)
         assert str(event["UID"]).endswith("@localhost")  # the deployment's own domain
         assert int(event["SEQUENCE"]) == 0

@@ -1,6 +1,7 @@
-"""The tool-access request form: services ranked by the gaps they address (critical first), a
-"why you" line each, information never offered, and a pre-filled reason that covers only the
-services ticked."""
+"""The tool-access request form: only what the state gives itself is requested from the
+coordinator, ranked by the gaps each addresses (critical first) with a "why you" line each; every
+other service is shown with how to apply directly; information is never offered; and a pre-filled
+reason covers only the services ticked."""
 
 from __future__ import annotations
 
@@ -13,13 +14,24 @@ from flask import Flask
 from portal.assessments import state as assessment_state
 from portal.extensions import db
 from portal.models import Assessment, ToolRequest
-from portal.questionnaire.model import Questionnaire
+from portal.questionnaire.model import Question, Questionnaire
 from tests.factories import World, submit_assessment
 from tests.web import csrf_token, login
 
 
+def _answer(question: Question) -> str:
+    """The factory's answers, and no outside incident help lined up (a gap the state's own
+    cyber assistance program helps with)."""
+    worst = not question.profile and (question.critical or question.id == "core.outside_help")
+    if question.id == "core.kev_tracking":
+        return "dont_know"
+    if worst:
+        return min(question.options, key=lambda o: o.points or 0).value
+    return question.options[0].value
+
+
 def form_page(app: Flask, world: World) -> tuple[int, BeautifulSoup, list]:  # type: ignore[type-arg]
-    assessment_id = submit_assessment(app, world)
+    assessment_id = submit_assessment(app, world, answer=_answer)
     operator = app.test_client()
     login(operator, world.operator_a)
     html = operator.get(f"/assessments/{assessment_id}/tool-requests/new").get_data(as_text=True)
@@ -28,29 +40,43 @@ def form_page(app: Flask, world: World) -> tuple[int, BeautifulSoup, list]:  # t
         assert assessment is not None
         state = assessment_state.load(assessment)
         plan = state.plan
-        matches = list(plan.tools)
+        matches = list(plan.state_services)
+        direct = [m.tool.id for m in plan.tools if not m.tool.state_decides]
         information = [m.tool.id for m in plan.information]
-    return assessment_id, BeautifulSoup(html, "html.parser"), [matches, information, operator]
+    return (
+        assessment_id,
+        BeautifulSoup(html, "html.parser"),
+        [matches, information, operator, direct],
+    )
 
 
 def test_services_are_ranked_critical_first_then_by_gaps_with_a_reason_each(
     app: Flask, world: World
 ) -> None:
-    _, page, (matches, information, _) = form_page(app, world)
+    _, page, (matches, information, _, direct) = form_page(app, world)
     offered = [box["value"] for box in page.select('input[name="tools"]')]
     assert offered == [m.tool.id for m in matches]
+    assert set(offered) == {"state_cyber_assistance", "slcgp_grant"}  # a public hospital
+    # The coordinator cannot grant the others: each is shown with how to apply directly.
+    assert direct and not set(direct) & set(offered)
+    for tool_id in direct:
+        card = page.select_one(f"#apply-{tool_id}")
+        assert card is not None and "decides" in card.get_text(), tool_id
     keys = [(not m.critical, -len(m.gap_question_ids)) for m in matches]
     assert keys == sorted(keys)
     assert not set(offered) & set(information)  # information is never in the form
     for box in page.select('input[name="tools"]'):
         label = page.select_one(f'label[for="{box["id"]}"]').get_text(" ", strip=True)
-        assert re.search(r"Why you: it helps with \d+ of your gaps", label), label
+        assert re.search(
+            r"Why you: (it helps with \d+ of your gaps|it is open to organizations like yours)",
+            label,
+        ), label
     ticked = [box["value"] for box in page.select('input[name="tools"][checked]')]
-    assert ticked == [m.tool.id for m in matches if m.critical]
+    assert ticked == ([m.tool.id for m in matches if m.critical] or [matches[0].tool.id])
 
 
 def test_the_reason_covers_only_the_services_ticked(app: Flask, world: World) -> None:
-    assessment_id, page, (matches, _, operator) = form_page(app, world)
+    assessment_id, page, (matches, _, operator, _) = form_page(app, world)
     questionnaire: Questionnaire
     with app.app_context():
         from portal import questionnaires
@@ -72,8 +98,10 @@ def test_the_reason_covers_only_the_services_ticked(app: Flask, world: World) ->
     if len(expected) > 15:  # a long list ends with a count, never silently cut
         assert len(lines) == 16 and set(lines[:15]) <= expected
         assert lines[-1] == f"and {len(expected) - 15} more gaps, listed in our remediation plan"
-    else:
+    elif expected:
         assert set(lines) == expected
+    else:
+        assert lines == ["none in particular: these services are open to organizations like ours"]
     # Sent with other ticks and the reason untouched: it is rewritten for those ticks.
     other = [matches[-1].tool.id]  # one service only
     assert titles(other) != titles(ticked)
@@ -90,7 +118,9 @@ def test_the_reason_covers_only_the_services_ticked(app: Flask, world: World) ->
     with app.app_context():
         stored = db.session.scalar(sa.select(ToolRequest.justification))
     assert stored is not None
-    assert {line[2:] for line in stored.splitlines() if line.startswith("- ")} == titles(other)
+    assert {line[2:] for line in stored.splitlines() if line.startswith("- ")} == (
+        titles(other) or {"none in particular: these services are open to organizations like ours"}
+    )
     # Edited in the person's own words: kept as typed, whatever is ticked.
     with app.app_context():
         db.session.execute(sa.update(ToolRequest).values(status="denied"))

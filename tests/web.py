@@ -230,3 +230,14 @@ def autosave(client: FlaskClient, assessment_id: int, page_html: str, **payload:
 def pages_text(pdf: bytes) -> list[str]:
     """Each page's text of a PDF, spaces folded (for asserting on what people read)."""
     return [" ".join(page.extract_text().split()) for page in PdfReader(BytesIO(pdf)).pages]
+
+
+def calendar_window_of(event: Any) -> int:
+    """The days after submission a plan's calendar event is due: 7 for this week's steps, a
+    window's days for the window's."""
+    summary = str(event["SUMMARY"])
+    if summary.endswith("for this week"):
+        return 7
+    found = re.search(r"\((\d+)-day window\)", summary)
+    assert found, summary
+    return int(found.group(1))

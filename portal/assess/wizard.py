@@ -285,7 +285,7 @@ def review(assessment_id: int) -> str:
     per_step, overall = reading.progress(steps, state.values)
     step_of = {q.id: s.number for s in steps for q in s.section.questions}
     unanswered = [
-        (state.questionnaire.question(qid), step_of[qid]) for qid in state.result.unanswered
+        (state.questionnaire.question(qid), step_of[qid]) for qid in state.answers_result.unanswered
     ]
     dont_know = [
         (state.questionnaire.question(qid), step_of[qid])

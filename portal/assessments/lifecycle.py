@@ -116,7 +116,8 @@ class StoredScore:
             columns={
                 "overall_score": result.overall_score,
                 "overall_tier": result.overall_tier_id,
-                "critical_gap_count": len(result.critical_gaps),
+                # The one count every page shows (critical questions, products).
+                "critical_gap_count": len(result.critical_items),
                 "score_detail": result.as_dict(),
             },
             priority_scores=[

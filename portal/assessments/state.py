@@ -12,11 +12,11 @@ from functools import cached_property
 
 from portal.assessments.reading import answer_rows, answer_values, questionnaire_of
 from portal.exposure import inventory
-from portal.kev.exposure import ProductMatch
+from portal.kev.exposure import ProductMatch, critical_products
 from portal.models import Answer, Assessment, utcnow
 from portal.questionnaire.model import Questionnaire
 from portal.remediation import Plan, build_plan
-from portal.scoring import ScoreResult, score_assessment
+from portal.scoring import ScoreResult, score_assessment, with_product_gaps
 
 
 @dataclass
@@ -34,12 +34,20 @@ class AssessmentState:
         return {qid: row.note for qid, row in self.rows.items()}
 
     @cached_property
-    def result(self) -> ScoreResult:
+    def answers_result(self) -> ScoreResult:
+        """The score of the answers alone (what the wizard needs: shown and unanswered)."""
         return score_assessment(self.questionnaire, self.assessment.modules, self.values)
 
     @cached_property
+    def result(self) -> ScoreResult:
+        """The score with the organization's critical product gaps (what every result shows)."""
+        return with_product_gaps(
+            self.questionnaire, self.answers_result, critical_products(self.exposure)
+        )
+
+    @cached_property
     def shown(self) -> set[str]:
-        return set(self.result.shown_question_ids)
+        return set(self.answers_result.shown_question_ids)
 
     @cached_property
     def plan(self) -> Plan:

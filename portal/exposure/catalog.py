@@ -277,8 +277,10 @@ def _store_families(catalog: KevCatalog) -> None:
 
 
 def rematch_unresolved(import_id: int) -> int:
-    """Give every inventory item that matched no family a family, where its name now has one —
-    one UPDATE for every organization. Returns how many items found one."""
+    """Give every inventory item that matched no family a family, where its name now has one,
+    and move an item whose name now names another family (a family split: "Cisco IOS" from IOS
+    XE to classic IOS) — a few UPDATEs for every organization. Returns how many items found a
+    family. An item picked from suggestions keeps its family: its name names none."""
     # An item whose family the new catalog no longer has (a curated family now covers what a
     # generic one did, or a product left the catalog) is looked up again like a new one.
     db.session.execute(
@@ -296,6 +298,15 @@ def rematch_unresolved(import_id: int) -> int:
     )
     by_name = sa.select(KevFamilyName.family_key).where(
         KevFamilyName.name == InventoryItem.match_name
+    )
+    db.session.execute(
+        sa.update(InventoryItem)
+        .where(
+            InventoryItem.family_key.is_not(None),
+            sa.exists(by_name.where(KevFamilyName.family_key != InventoryItem.family_key)),
+        )
+        .values(family_key=by_name.scalar_subquery(), family_since=utcnow())
+        .execution_options(synchronize_session=False)
     )
     result = db.session.execute(
         sa.update(InventoryItem)

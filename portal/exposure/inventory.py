@@ -26,7 +26,7 @@ from portal.kev.exposure import (
     rank_matches,
 )
 from portal.kev.lifecycle import SupportStatus, load_snapshot
-from portal.kev.products import Family, match_name
+from portal.kev.products import Family
 from portal.models import (
     INVENTORY_CATEGORIES,
     InventoryItem,
@@ -135,7 +135,7 @@ def _fill(item: InventoryItem, user: User, fields: ProductFields, family_key: st
     item.internet_facing = fields.internet_facing
     item.managed_by_msp = fields.managed_by_msp
     item.family_key = family_key
-    item.match_name = match_name(fields.vendor, fields.product)
+    item.match_name = product_catalog().lookup_name(fields.vendor, fields.product)
     item.updated_by_id = user.id
 
 

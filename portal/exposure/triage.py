@@ -3,9 +3,12 @@ or open again. Each change is audited; none commits (the view commits once per r
 
 Two people settling the same match at once: each form carries the revision it was shown, and
 the change is made only while the row is still at that revision (one UPDATE decides), so the
-second person is told what changed instead of overwriting it. A fix marked with the version now
-running updates the product's version on the list, so the list stays true (and the matches
-settled for the old version are asked again).
+second person is told what changed instead of overwriting it. Each form also carries the
+product's version it was shown: a decision made for another version than the list holds now
+(someone marked a newer fix meanwhile) is refused the same way, so a stale form never rolls the
+version back. A fix marked with another version than the one shown updates the product's
+version on the list, so the list stays true (and the matches settled for the old version are
+asked again).
 """
 
 from __future__ import annotations
@@ -37,11 +40,13 @@ class TriageError(ValueError):
 
 
 class TriageConflict(Exception):
-    """Someone settled this match since the form was shown; ``current`` is how it is now."""
+    """Someone settled this match since the form was shown; ``current`` is how it is now.
+    ``version_now``: set when the product's version changed since (the list's version now)."""
 
-    def __init__(self, current: KevTriage | None) -> None:
+    def __init__(self, current: KevTriage | None, version_now: str | None = None) -> None:
         super().__init__("changed meanwhile")
         self.current = current
+        self.version_now = version_now
 
 
 @dataclass(frozen=True)
@@ -98,21 +103,35 @@ def checked(decision: Decision) -> Decision:
         raise TriageError(
             "Write what you did, or why it does not apply, so the next person knows.", "note"
         )
-    return Decision(decision.state, note, version)
+    # The version run is a fact of a fix; kept with another state it would read as one.
+    return Decision(decision.state, note, version if decision.state is TriageState.FIXED else "")
+
+
+def _same_version(item: InventoryItem, shown_version: str | None) -> None:
+    """Refuse a decision made for another version of the product than the list holds now."""
+    if shown_version is not None and shown_version.strip() != item.version:
+        raise TriageConflict(None, version_now=item.version)
 
 
 def settle(
-    item: InventoryItem, cve_id: str, decision: Decision, user: User, shown_revision: int
+    item: InventoryItem,
+    cve_id: str,
+    decision: Decision,
+    user: User,
+    shown_revision: int,
+    shown_version: str | None = None,
 ) -> KevTriage:
     """Settle (or open again) one match, if it is still at ``shown_revision`` (0: not settled
-    yet). Raises :class:`TriageError` for a match that no longer exists or bad input, and
-    :class:`TriageConflict` when someone changed it meanwhile."""
+    yet) and the product still at ``shown_version`` (the version the form showed; None: not
+    compared). Raises :class:`TriageError` for a match that no longer exists or bad input, and
+    :class:`TriageConflict` when someone changed either meanwhile."""
     if entry_of(item, cve_id) is None:
         raise TriageError(
             "This flaw is no longer matched to this product (the product or the catalog "
             "changed). Nothing was saved."
         )
     decision = checked(decision)
+    _same_version(item, shown_version)
     if decision.state is TriageState.FIXED and decision.running_version != item.version:
         _update_version(item, decision.running_version, user)
     row = _write(item, cve_id, decision, user, shown_revision)
@@ -127,34 +146,50 @@ def settle(
     return row
 
 
-def settle_older(item: InventoryItem, before: date, running_version: str, user: User) -> list[str]:
+def settle_older(
+    item: InventoryItem,
+    before: date,
+    running_version: str,
+    user: User,
+    shown_version: str | None = None,
+) -> list[str]:
     """Mark every open match of ``item`` added on or before ``before`` as fixed in
     ``running_version`` — "all these older entries are fixed in the version we run". Returns
-    the CVE ids changed."""
+    the CVE ids changed; refuses (:class:`TriageError`) when none is open, changing nothing."""
     decision = checked(Decision(TriageState.FIXED, "", running_version))
-    if decision.running_version != item.version:
-        _update_version(item, decision.running_version, user)
-    entries = db.session.scalars(
-        sa.select(KevEntryRow.cve_id)
-        .join(KevEntryFamily, KevEntryFamily.cve_id == KevEntryRow.cve_id)
-        .where(KevEntryFamily.family_key == item.family_key, KevEntryRow.date_added <= before)
-        .order_by(KevEntryRow.cve_id)
-    ).all()
+    _same_version(item, shown_version)
+    entries = (
+        db.session.scalars(
+            sa.select(KevEntryRow.cve_id)
+            .join(KevEntryFamily, KevEntryFamily.cve_id == KevEntryRow.cve_id)
+            .where(KevEntryFamily.family_key == item.family_key, KevEntryRow.date_added <= before)
+            .order_by(KevEntryRow.cve_id)
+        ).all()
+        if item.family_key is not None
+        else []
+    )
     existing = {
         row.cve_id: row
         for row in db.session.scalars(
             sa.select(KevTriage).where(KevTriage.inventory_item_id == item.id)
         )
     }
+    still_open = [
+        cve_id
+        for cve_id in entries
+        if (row := existing.get(cve_id)) is None
+        or row.state == TriageState.OPEN
+        or row.item_version != item.version
+    ]
+    if not still_open:
+        raise TriageError("No open flaw of this product was added on or before that date.")
+    if decision.running_version != item.version:
+        _update_version(item, decision.running_version, user)
     changed = []
-    for cve_id in entries:
+    for cve_id in still_open:
         row = existing.get(cve_id)
-        still_open = (
-            row is None or row.state == TriageState.OPEN or row.item_version != item.version
-        )
-        if still_open:
-            _write(item, cve_id, decision, user, row.revision if row else 0)
-            changed.append(cve_id)
+        _write(item, cve_id, decision, user, row.revision if row else 0)
+        changed.append(cve_id)
     audit.record_for(
         item,
         "kev.triaged_bulk",
@@ -178,7 +213,9 @@ def _write(
         "decided_by_id": user.id,
         "decided_at": utcnow(),
     }
-    if shown_revision <= 0:
+    if shown_revision < 0:  # a revision the form could not have shown: a stale form
+        raise TriageConflict(current(item, cve_id))
+    if shown_revision == 0:
         row = KevTriage(inventory_item_id=item.id, cve_id=cve_id, revision=1, **values)
         try:
             with db.session.begin_nested():

@@ -107,6 +107,8 @@ class TriageForm(Form):
         ],
     )
     revision = HiddenField()
+    # The product's version the form was shown with: a stale form is refused, not applied.
+    item_version = HiddenField()
     next = HiddenField()
 
 
@@ -123,4 +125,5 @@ class OlderFixedForm(Form):
             Length(max=60, message="A version can be at most 60 characters."),
         ],
     )
+    item_version = HiddenField()
     next = HiddenField()

@@ -232,11 +232,13 @@ def settle(item_id: int, cve_id: str) -> Response | tuple[str, int]:
         ), 404
     row = triage.current(item, cve_id)
     form = TriageForm()
+    version_changed: str | None = None
     if request.method == "GET":
         form.state.data = row.state if row else TriageState.FIXED.value
         form.running_version.data = row.running_version if row else item.version
         form.note.data = row.note if row else ""
         form.revision.data = str(row.revision if row else 0)
+        form.item_version.data = item.version
         form.next.data = request.args.get("next", "")
     conflict = None
     status = 200
@@ -254,7 +256,8 @@ def settle(item_id: int, cve_id: str) -> Response | tuple[str, int]:
                     cve_id,
                     decision,
                     current_user,
-                    int(shown) if shown.isdigit() and len(shown) < 9 else -1,
+                    int(shown) if re.fullmatch(r"[0-9]{1,8}", shown) else -1,
+                    form.item_version.data,
                 )
             except triage.TriageError as refusal:
                 db.session.rollback()
@@ -263,7 +266,14 @@ def settle(item_id: int, cve_id: str) -> Response | tuple[str, int]:
                 status = 400
             except triage.TriageConflict as changed:
                 db.session.rollback()
-                conflict = changed.current
+                if changed.version_now is not None:
+                    version_changed = changed.version_now
+                    form.item_version.data = changed.version_now
+                    if decision.state is TriageState.FIXED:
+                        form.running_version.data = changed.version_now
+                    conflict = triage.current(item, cve_id)
+                else:
+                    conflict = changed.current
                 form.revision.data = str(conflict.revision if conflict else 0)
                 status = 409
             else:
@@ -290,6 +300,7 @@ def settle(item_id: int, cve_id: str) -> Response | tuple[str, int]:
         labels=TRIAGE_LABELS,
         form=form,
         conflict=conflict,
+        version_changed=version_changed,
         support=inventory.support_of(item, utcnow().date()),
     ), status
 
@@ -311,14 +322,24 @@ def settle_older(item_id: int) -> Response:
         flash(messages[0] if messages else "Choose a date from the list.", "error")
         return redirect(back)
     try:
-        changed = triage.settle_older(item, before, form.running_version.data or "", current_user)
+        changed = triage.settle_older(
+            item, before, form.running_version.data or "", current_user, form.item_version.data
+        )
     except triage.TriageError as refusal:
         db.session.rollback()
         flash(str(refusal), "error")
         return redirect(back)
-    except triage.TriageConflict:
+    except triage.TriageConflict as moved:
         db.session.rollback()
-        flash("Someone settled some of these a moment ago. Look again and save again.", "error")
+        if moved.version_now is not None:
+            flash(
+                "Someone changed this product's version to "
+                f"{moved.version_now or '(none)'} since the page was shown. Nothing was saved: "
+                "look again and save again.",
+                "error",
+            )
+        else:
+            flash("Someone settled some of these a moment ago. Look again and save again.", "error")
         return redirect(back)
     db.session.commit()
     flash(

@@ -10,10 +10,10 @@ changes after they settled it.
 Urgency comes from the catalog itself: CISA gives federal agencies a number of days for each
 entry (its due date minus the date it was added: 3, 7, 14, 21 …). An internet-facing product
 gets the same number of days, counted from when the portal first matched the entry (at most the
-plan's 30 days). Entries whose catalog text asks for hunting, forensic triage, an emergency
-directive's steps or killing sessions — and any open entry on an internet-facing edge device,
-remote-access tool, mail or file-transfer server, which attackers backdoor before a fix exists —
-get a check for a break-in before the patch.
+plan's 30 days). Entries whose required action asks for hunting, a check for compromise, an
+emergency directive's steps or killing sessions — and any open entry on an internet-facing edge
+device, remote-access tool, mail or file-transfer server, which attackers often backdoor before
+their owners patch — get a check for a break-in alongside the patch (never instead of it).
 """
 
 from __future__ import annotations
@@ -142,12 +142,23 @@ class ProductMatch:
     @property
     def newest(self) -> date:
         shown = self.open_entries or self.entries
-        return max(e.date_added for e in shown)
+        # (A product listed for its end of support alone may have no entry at all.)
+        return max((e.date_added for e in shown), default=date.min)
 
     @property
     def end_of_life_entries(self) -> tuple[KevEntry, ...]:
-        """Open entries whose catalog action says the product itself is end of life."""
+        """Open entries whose catalog text says the product itself is end of life — read only
+        for a family of one catalog product or one device model ("D-Link DIR-859"). A curated
+        family gathers a product line, and an entry for an old kernel, an old plugin or the
+        line's predecessor says nothing about the release this organization runs."""
+        if not self.product.family_key or not self.product.family_key.startswith("kev:"):
+            return ()
         return tuple(e for e in self.open_entries if says_end_of_life(e))
+
+    @property
+    def line_unsupported(self) -> bool:
+        """The release line it runs is past its end of security support (dated snapshot)."""
+        return self.support is not None and self.support.unsupported
 
     @property
     def replace(self) -> bool:
@@ -156,6 +167,33 @@ class ProductMatch:
         return (self.support is not None and self.support.unsupported) or bool(
             self.end_of_life_entries
         )
+
+    @property
+    def end_of_life_acknowledged(self) -> bool:
+        """The operator settled a flaw as "end of life — replacing or isolated" (for the
+        version run now): the replacement is under way, or the product is cut off."""
+        return any(
+            t.state is TriageState.END_OF_LIFE and not self.is_stale(e)
+            for e in self.entries
+            if (t := self.triage_of(e)) is not None
+        )
+
+    @property
+    def replace_is_critical(self) -> bool:
+        """No fix will come, attackers reach it (or ransomware gangs use its open flaws), and
+        nobody has cut it off yet."""
+        return (
+            self.replace
+            and (self.product.internet_facing or self.ransomware)
+            and not self.end_of_life_acknowledged
+        )
+
+    @property
+    def critical_gap(self) -> bool:
+        """A critical gap of its own (the known_exploited rule, questionnaires/README.md): an
+        open flaw where attackers reach it or ransomware uses it, or a product past its end
+        of support that faces the internet."""
+        return self.critical or self.replace_is_critical
 
     @property
     def check_first(self) -> tuple[KevEntry, ...]:
@@ -179,6 +217,11 @@ class ProductMatch:
         )
 
 
+def critical_products(matches: tuple[ProductMatch, ...] | list[ProductMatch]) -> tuple[str, ...]:
+    """The products that are critical gaps, by name (one each, in the matches' order)."""
+    return tuple(dict.fromkeys(m.product.name for m in matches if m.critical_gap))
+
+
 def cisa_days(entry: KevEntry) -> int:
     """The days CISA gives federal agencies for this entry (due date minus date added)."""
     return max(1, (entry.due_date - entry.date_added).days)
@@ -191,22 +234,26 @@ _END_OF_LIFE = re.compile(
     r"|users should discontinue (?:product )?utilization",
     re.IGNORECASE,
 )
+# Words of a required action that ask for a look for intruders, not only a patch. Not
+# "forensic": since BOD 26-04 (2026) CISA's standard action names its "Forensics Triage
+# Requirements" for every new entry, whatever the product.
 _COMPROMISE = re.compile(
-    r"hunt|forensic|emergency directive|\bED \d\d-\d\d|compromise|kill all active"
-    r"|persistent sessions|indicators of",
+    r"\bhunt|emergency directive|\bED \d\d-\d\d|compromise|kill all active"
+    r"|persistent sessions",
     re.IGNORECASE,
 )
 
 
 def says_end_of_life(entry: KevEntry) -> bool:
-    """CISA's required action says the product is end of life (not "if it is")."""
-    return bool(_END_OF_LIFE.search(entry.required_action))
+    """CISA's required action or description says the product is end of life (not "if it
+    is")."""
+    return bool(_END_OF_LIFE.search(f"{entry.required_action} {entry.short_description}"))
 
 
 def asks_for_compromise_check(entry: KevEntry) -> bool:
-    """The entry's action or notes ask for hunting, forensics, an emergency directive's steps
-    or ending sessions: a patch alone is not enough."""
-    return bool(_COMPROMISE.search(f"{entry.required_action} {entry.notes}"))
+    """The entry's required action asks for hunting, an emergency directive's steps, a check
+    for compromise or ending sessions: a patch alone is not enough."""
+    return bool(_COMPROMISE.search(entry.required_action))
 
 
 _URL = re.compile(r"https?://[^\s;,]+")
@@ -251,6 +298,12 @@ _KINDS = (
         "lets attackers run their own commands on it",
     ),
 )
+
+
+def is_known_password(entry: KevEntry) -> bool:
+    """The flaw is a password attackers already know (a default or hard-coded one): changing
+    it is the fix, or the first part of it."""
+    return plain_kind(entry) == _KINDS[1][1]
 
 
 def plain_kind(entry: KevEntry) -> str:

@@ -38,6 +38,7 @@ class Release:
     extended_until: date | None  # paid extended security updates, where they exist
     latest: str | None  # the newest version of the line at snapshot time
     name_words: frozenset[str]  # the words that name this line in what people type
+    name: str = ""  # the line's name as people know it ("2012-r2"; "2014" for SQL's 12.0)
 
     def state_on(self, today: date) -> State:
         ended = self.ended if self.ends is None else self.ends <= today
@@ -135,10 +136,25 @@ def _common_label(found: list[Release]) -> str:
 _VERSION = re.compile(r"\d+(?:\.\d+)*")
 
 
+def _unpadded(number: str) -> str:
+    """ "17.03.04" → "17.3.4": Cisco writes its versions zero-padded, endoflife.date does not."""
+    return ".".join(str(int(part)) for part in number.split("."))
+
+
+def typed_words(text: str) -> set[str]:
+    """The words of what was typed, letters and digits apart as well as together ("2012R2"
+    is "2012r2", "2012" and "r2")."""
+    found = set(re.findall(r"[a-z0-9]+", text.lower()))
+    for word in list(found):
+        found.update(re.findall(r"[a-z]+\d*|\d+", word))
+    return found
+
+
 def _lines_named(product: LifecycleProduct, typed_product: str, version: str) -> list[Release]:
     if product.lines == "dotted":
         for text in (version, typed_product):
-            for number in _VERSION.findall(text):
+            numbers = _VERSION.findall(text)
+            for number in dict.fromkeys([*numbers, *map(_unpadded, numbers)]):
                 best = [
                     r
                     for r in product.releases
@@ -148,7 +164,7 @@ def _lines_named(product: LifecycleProduct, typed_product: str, version: str) ->
                     longest = max(len(r.line) for r in best)
                     return [r for r in best if len(r.line) == longest]
         return []
-    typed = set(re.findall(r"[a-z0-9]+", f"{typed_product} {version}".lower()))
+    typed = typed_words(f"{typed_product} {version}")
     full = [
         r for r in product.releases if r.name_words and (r.name_words - _EDITION_WORDS) <= typed
     ]
@@ -165,7 +181,9 @@ def _lines_named(product: LifecycleProduct, typed_product: str, version: str) ->
 
 
 def _first_word(release: Release) -> str:
-    return re.findall(r"[a-z0-9]+", release.line.lower())[0] if release.line else ""
+    """The first word of the line's name ("2014" for SQL Server's line 12.0-sp3)."""
+    found = re.findall(r"[a-z0-9]+", (release.name or release.line).lower())
+    return found[0] if found else ""
 
 
 def _numbers(text: str) -> tuple[int, ...]:
@@ -231,6 +249,7 @@ def _product(directory: Path, row: dict[str, Any]) -> LifecycleProduct:
                 extended_until=extended if isinstance(extended, date) else None,
                 latest=str(item["latest"]) if item.get("latest") else None,
                 name_words=frozenset(re.findall(r"[a-z0-9]+", name.lower())),
+                name=name,
             )
         )
     return LifecycleProduct(

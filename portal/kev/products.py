@@ -91,6 +91,9 @@ class Family:
     aliases: tuple[str, ...] = ()
     mentions: tuple[re.Pattern[str], ...] = ()  # on name and description, for "Multiple Products"
     exclude: tuple[re.Pattern[str], ...] = ()
+    # On the entry's name, for entries filed under a sibling product ("Cisco IOS Software and
+    # Cisco IOS XE Software …" filed as "IOS XE Software" belongs to classic IOS too).
+    named: tuple[re.Pattern[str], ...] = ()
     model: str = field(default="", compare=False)  # a generic family of one device model
 
     @property
@@ -113,7 +116,9 @@ class Family:
             text = words(f"{entry.vulnerability_name} {entry.short_description}")
             return any(p.search(text) for p in self.mentions)
         # (A single-product vendor's entries name the product as the vendor: "SimpleHelp".)
-        return any(p.search(product) for p in self.kev_products)
+        if any(p.search(product) for p in self.kev_products):
+            return True
+        return any(p.search(words(entry.vulnerability_name)) for p in self.named)
 
 
 # A device model in a catalog product name: letters, an optional dash, two digits or more, and
@@ -146,22 +151,47 @@ KEY_LENGTH = 200  # family keys in the database
 
 # Version words people type after a product's name ("Windows Server 2012 R2", "Exchange 2016
 # CU23", "FortiOS 7.0.12"): a product is looked up without them.
-_VERSION_WORD = re.compile(r"^(?:v?\d[\w.-]*|r\d+|sp\d+|cu\d+|su\d+|update|version|build)$")
+_VERSION_WORD = re.compile(
+    r"^(?:v?\d[\w.-]*|r\d+|sp\d+|cu\d+|su\d+|update|version|build|edition"
+    # editions and builds typed after a version ("Windows Server 2019 Standard")
+    r"|standard|datacenter|enterprise|essentials|professional|pro|home|education|ltsc|ltsb"
+    r"|x64|x86|\d+-bit)$"
+)
+# A bare number that names a model rather than a release ("SMA 1000", "SMA 6200", "DS-220"):
+# three digits or more and not a year. Kept on the first lookups, dropped on the last.
+_MODEL_NUMBER = re.compile(r"^(?!(?:19|20)\d\d$)\d{3,}$")
 
 
-def without_version(product: str) -> str:
+def without_version(product: str, *, keep_models: bool = False) -> str:
     """The product's name without the version words typed after it ("exchange 2016 cu23" →
-    "exchange"); the name as typed if nothing else would remain."""
+    "exchange"); the name as typed if nothing else would remain. ``keep_models``: stop at a
+    model number ("sma 1000 12.4" → "sma 1000")."""
     # Split where the person put spaces ("DNS-320" is a model, one word), then fold.
     tokens = product.split()
-    while len(tokens) > 1 and _VERSION_WORD.match(tokens[-1].lower().strip(",;()")):
+    while len(tokens) > 1:
+        last = tokens[-1].lower().strip(",;()")
+        if not _VERSION_WORD.match(last) or (keep_models and _MODEL_NUMBER.match(last)):
+            break
         tokens.pop()
     return normalise(" ".join(tokens))
 
 
 def match_name(vendor: str, product: str) -> str:
-    """How a typed product is looked up: "vendor product", folded, version words dropped."""
+    """How a typed product is looked up when nothing longer names a family: "vendor product",
+    folded, version words dropped (see :meth:`ProductCatalog.lookup_name`)."""
     return normalise(f"{vendor} {without_version(product)}")[:NAME_LENGTH]
+
+
+def lookup_names(vendor: str, product: str) -> list[str]:
+    """The names a typed product is looked up by, most specific first: as typed, without its
+    version but with its model number ("SonicWall SMA 1000 12.4" → "sonicwall sma 1000", not
+    the SMA 100's "sonicwall sma"), then without any number (:func:`match_name`)."""
+    found = [
+        normalise(f"{vendor} {product}")[:NAME_LENGTH],
+        normalise(f"{vendor} {without_version(product, keep_models=True)}")[:NAME_LENGTH],
+        match_name(vendor, product),
+    ]
+    return list(dict.fromkeys(found))
 
 
 def model_key(vendor: str, model: str) -> str:
@@ -250,12 +280,19 @@ class ProductCatalog:
                     self.names.setdefault(qualified, family.key)
         self._choices = list(self.names)
 
+    def lookup_name(self, vendor: str, product: str) -> str:
+        """The name ``vendor`` ``product`` is found by — the most specific of
+        :func:`lookup_names` that names a family, else the shortest (stored with the item:
+        the name the database's re-match looks up after each catalog import)."""
+        candidates = lookup_names(vendor, product)
+        return next((name for name in candidates if name in self.names), candidates[-1])
+
     def resolve(self, vendor: str, product: str) -> Family | None:
-        """The family these words name exactly (case, spacing and punctuation aside): "vendor
-        product" as typed — the one name the database's re-match looks up too (match_name).
-        A product's name never stands for another vendor's product ("Cisco" "Routers" is not
-        D-Link's Routers); what is not found gets suggestions instead."""
-        key = self.names.get(match_name(vendor, product))
+        """The family these words name exactly (case, spacing and punctuation aside), the most
+        specific name first (:meth:`lookup_name`). A product's name never stands for another
+        vendor's product ("Cisco" "Routers" is not D-Link's Routers); what is not found gets
+        suggestions instead."""
+        key = self.names.get(self.lookup_name(vendor, product))
         return self.families[key] if key is not None else None
 
     def suggest(self, text: str, limit: int = 5) -> list[Family]:
@@ -324,6 +361,7 @@ def load_curated(path: Any = FAMILIES_FILE) -> list[Family]:
                 aliases=tuple(item.get("aliases", ())),
                 mentions=tuple(pattern(p) for p in kev.get("mentions", ())),
                 exclude=tuple(pattern(p) for p in kev.get("exclude", ())),
+                named=tuple(pattern(p) for p in kev.get("named", ())),
             )
         )
     return families

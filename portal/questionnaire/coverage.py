@@ -10,6 +10,8 @@ questionnaires/README.md (a test keeps the two equal).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from portal.questionnaire.model import Questionnaire
 
 CSF2_NAMES = {
@@ -136,3 +138,35 @@ def markdown(questionnaire: Questionnaire) -> str:
             cell = ", ".join(f"`{qid}`" for qid in ids) if ids else "**not covered**"
             lines.append(f"| {sector} | {label} | {cell} |")
     return "\n".join(lines)
+
+
+# A regime that binds only some organizations of its sector: the profile answer that says so.
+APPLIES_WHEN = {"NERC-CIP-003": ("electric.nerc_registered", "yes")}
+NOT_APPLICABLE_WHY = {"NERC-CIP-003": "not applicable: not registered with NERC"}
+
+
+def sector_of(item: str) -> str | None:
+    """The sector whose reference ``item`` is ("HICP-7" → hospital, "CRI-PR.AA" → bank)."""
+    if item.startswith("CRI-"):
+        return "bank"
+    return next((sector for sector, items in REFERENCES.items() if item in items), None)
+
+
+def sector_references(
+    item_ids: tuple[str, ...] | list[str],
+    sectors: tuple[str, ...] | list[str],
+    profile: Mapping[str, str | None],
+) -> list[str]:
+    """A question's sector references as one organization reads them: only its own sectors'
+    (a core question cites HICP for hospitals and C2M2 for utilities alike), and a regime that
+    does not bind it marked so ("NERC-CIP-003 (not applicable: not registered with NERC)")."""
+    shown = []
+    for item in item_ids:
+        if sector_of(item) not in sectors:
+            continue
+        condition = APPLIES_WHEN.get(item)
+        if condition is not None and profile.get(condition[0]) != condition[1]:
+            shown.append(f"{item} ({NOT_APPLICABLE_WHY[item]})")
+        else:
+            shown.append(item)
+    return shown

@@ -29,6 +29,8 @@ from portal.questionnaire.model import (
     OWNERSHIPS,
     RESERVED_VALUES,
     SECTORS,
+    TOOL_COSTS,
+    TOOL_DECIDERS,
     TOOL_KINDS,
     Action,
     Condition,
@@ -64,6 +66,11 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}: {self.item}" if self.item else self.file
         return f"{where}: {self.reason}"
+
+
+OLD_TOOL_COSTS = ("low", "fee")  # before 2026.3, for stored versions
+# Versions before 2026.3 said nothing of who decides: these two the state gave itself.
+STATE_GIVEN_BEFORE_2026_3 = frozenset({"state_cyber_assistance", "slcgp_grant"})
 
 
 class QuestionnaireInvalid(Exception):
@@ -135,8 +142,9 @@ def load_documents(documents: Mapping[str, Any], *, stored: bool = False) -> Que
     """Validate already-parsed documents (from files, or a snapshot stored in the database).
 
     ``stored``: a version published earlier, read back to show its assessments. It was valid
-    under the rules of its day; fields added to the format since (a tool's ``kind`` and
-    ``checked``, a critical question's ``critical_rule``) take their defaults instead of failing.
+    under the rules of its day; fields added to the format since (a tool's ``kind``,
+    ``checked`` and ``decides``, a critical question's ``critical_rule``) take their defaults
+    instead of failing, and its old cost words (low, fee) are read as they were.
     """
     return _Builder(documents, stored=stored).build()
 
@@ -245,6 +253,7 @@ class _Builder:
             priorities=priorities,
             tiers=tiers,
             critical_gap_cap=cap,
+            critical_unknown_cap=getattr(self, "unknown_cap", cap) or cap,
             modules=tuple(modules),
             tools=tools,
         )
@@ -302,6 +311,11 @@ class _Builder:
         cap = str(doc.get("critical_gap_cap", ""))
         if cap not in {t.id for t in tiers}:
             self.fail(f"'critical_gap_cap' is {cap!r}; it must name one of the tiers")
+        # Optional (versions published before 2026.3 have none: an unknown capped as a gap).
+        unknown_cap = str(doc.get("critical_unknown_cap", cap))
+        if unknown_cap not in {t.id for t in tiers}:
+            self.fail(f"'critical_unknown_cap' is {unknown_cap!r}; it must name one of the tiers")
+        self.unknown_cap = unknown_cap
         return tuple(priorities), tuple(tiers), cap, version
 
     def identifier(
@@ -344,7 +358,13 @@ class _Builder:
                     id=tool_id,
                     name=self.text(data, "name", max_length=160),
                     provider=self.text(data, "provider", max_length=120),
-                    cost=self.choice(data, "cost", ("free", "low", "fee", "grant")),
+                    cost=self.choice(
+                        data, "cost", TOOL_COSTS + (OLD_TOOL_COSTS if self.stored else ())
+                    ),
+                    decides=self.choice(data, "decides", TOOL_DECIDERS)
+                    if "decides" in data or not self.stored
+                    else ("state" if tool_id in STATE_GIVEN_BEFORE_2026_3 else "provider"),
+                    source=self.url(data.get("source")) if data.get("source") else "",
                     summary=self.text(data, "summary"),
                     addresses=addresses,
                     rules=self.eligibility_rules(eligibility),
@@ -550,6 +570,7 @@ class _Builder:
             "show_if",
             "action",
             "profile",
+            "stage",
         }
         for key in data:
             if key not in known_keys:
@@ -592,6 +613,12 @@ class _Builder:
         allows_na = data.get("na", False)
         if not isinstance(allows_na, bool):
             self.fail("'na' must be true or false")
+        stage = data.get("stage")
+        if stage is not None and (isinstance(stage, bool) or stage not in (1, 2, 3, 4, 5)):
+            self.fail("'stage' must be 1 to 5 (questionnaires/README.md, The order of the plan)")
+            stage = None
+        if not critical and any(o.not_critical for o in options):
+            self.fail("'not_critical' is for options of critical questions only")
         return Question(
             id=raw_id,
             module_id=module_id,
@@ -609,6 +636,7 @@ class _Builder:
             profile=profile,
             show_if=show_if,
             action=action,
+            stage=stage,
         )
 
     def options(self, raw: Any, profile: bool) -> tuple[Option, ...]:
@@ -645,7 +673,18 @@ class _Builder:
                     points = 0
                 elif not 0 <= points <= 100:
                     self.fail(f"option {value!r}: points {points} are out of range 0 to 100")
-            options.append(Option(value, label, points))
+            flags = {}
+            for flag in ("not_critical", "unchecked"):
+                if flag in data:
+                    if not isinstance(data[flag], bool) or profile:
+                        self.fail(
+                            f"option {value!r}: '{flag}' must be true or false, on a scored "
+                            "question"
+                        )
+                    flags[flag] = data[flag] is True
+            if flags.get("not_critical") and points == 100:
+                self.fail(f"option {value!r}: 'not_critical' is for answers below full points")
+            options.append(Option(value, label, points, **flags))
         if not profile and options and max(o.points or 0 for o in options) != 100:
             self.fail("no option is worth 100 points; the best answer must be worth 100")
         return tuple(options)
@@ -692,8 +731,12 @@ class _Builder:
         if due_within is not None and due_within not in (30, 60, 90):
             self.fail("'action.due_within' must be 30, 60 or 90 (days)")
             due_within = None
+        quick = data.get("quick", False)
+        if not isinstance(quick, bool):
+            self.fail("'action.quick' must be true or false")
         return Action(
             due_within=due_within,
+            quick=quick is True,
             supersedes=self.string_list(data, "supersedes"),
             title=self.text(data, "title", max_length=120),
             detail=self.text(data, "detail", required=False),

@@ -6,6 +6,7 @@ receives a :class:`Questionnaire` may trust every cross-reference in it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,6 +44,21 @@ CRITICAL_RULES = {
     "fraud_path": "a direct path to moving money",
 }
 TOOL_KINDS = ("service", "resource")
+# What a service costs, plainly: free; a membership fee; paid (a discount is still a price); a
+# pilot (nobody can count on getting in); a grant (money to apply for).
+TOOL_COSTS = ("free", "membership", "paid", "pilot", "grant")
+TOOL_COST_WORDS = {
+    "free": "Free",
+    "membership": "Needs a paid membership",
+    "paid": "Paid (discounted)",
+    "pilot": "A pilot: limited places",
+    "grant": "A grant to apply for",
+    "low": "Low cost",  # (2026.2 and earlier)
+    "fee": "A fee",  # (2026.2 and earlier)
+}
+# Who says yes: the state (its coordinator can act on a request in the portal) or the provider
+# itself (apply to it directly; a coordinator can only forward a request).
+TOOL_DECIDERS = ("state", "provider")
 
 # CISA Cross-Sector Cybersecurity Performance Goals 2.0 (Dec 2025): 34 goals.
 CPG2_GOALS = frozenset(
@@ -68,6 +84,13 @@ class Option:
     value: str
     label: str
     points: int | None  # None on profile questions
+    # Below full points, yet not a critical gap: the answer already follows the portal's own
+    # advice for the risk the question is critical for (a remote tool switched on only when
+    # needed; vendor access with MFA and logging that stays on). questionnaires/README.md.
+    not_critical: bool = False
+    # "We believe so, but have not checked": the plan asks for the check first (with how),
+    # then the fix if the check finds something.
+    unchecked: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +114,9 @@ class Action:
     # Core questions whose fix this sector action already includes (the sector's vendor-access
     # fix covers every vendor): when both are gaps, the plan holds this action once, not both.
     supersedes: tuple[str, ...] = ()
+    # Done in hours, not days (an email, a firewall rule, a written rule): it belongs in the
+    # plan's "This week" when its stage is among the first (questionnaires/README.md).
+    quick: bool = False
 
     @property
     def owner_label(self) -> str:
@@ -169,6 +195,10 @@ class Question:
     profile: bool = False
     show_if: Condition | None = None
     action: Action | None = None
+    # The plan's stage (questionnaires/README.md, The order of the plan): 1 stop exposure today,
+    # 2 the controls that stop the sector's most frequent losses, 3 free outside checks, 4 patch
+    # hygiene, 5 the rest. None: from the critical rule (see :func:`stage_of`).
+    stage: int | None = None
 
     @property
     def scored(self) -> bool:
@@ -289,10 +319,32 @@ class Tool:
     kind: str = "service"
     checked: date | None = None  # when its facts were last checked against a source
     available_until: date | None = None  # a time-limited offer's end
+    decides: str = "provider"  # "state": the coordinator decides; "provider": apply to it
+    source: str = ""  # where its facts were checked (a page of the provider or a report)
 
     @property
     def requestable(self) -> bool:
         return self.kind == "service"
+
+    @property
+    def free(self) -> bool:
+        return self.cost == "free"
+
+    @property
+    def state_decides(self) -> bool:
+        return self.decides == "state"
+
+    @property
+    def cost_words(self) -> str:
+        return TOOL_COST_WORDS.get(self.cost, self.cost)
+
+    @property
+    def who_decides(self) -> str:
+        """Who says yes, for people: "Your state", or the provider ("CISA", "Center for
+        Internet Security") without its partners and parentheses."""
+        if self.state_decides:
+            return "Your state"
+        return re.split(r" \(| with ", self.provider)[0]
 
     def is_eligible(
         self,
@@ -314,6 +366,9 @@ class Questionnaire:
     critical_gap_cap: str
     modules: tuple[Module, ...]
     tools: tuple[Tool, ...]
+    # The highest tier while the only critical questions open are "I don't know" (a tier that
+    # tells an unknown from a known gap); the same as critical_gap_cap when a file names none.
+    critical_unknown_cap: str = ""
     _questions: dict[str, Question] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -1,6 +1,24 @@
-"""Turn a score's gaps into a plan a one-person IT shop can follow.
+"""Turn a score's gaps into a plan a one-person IT shop can follow, in the order an expert would
+take them (questionnaires/README.md, The order of the plan):
 
-Order: critical gaps first, then by risk reduced per unit of effort and cost.
+1. **Stop active exposure today**: what attackers can reach from the internet — remote desktop,
+   admin pages, control systems — and internet-facing products with known-exploited flaws (a
+   check for a break-in first, then the patch or the replacement).
+2. **The few controls that stop the sector's most frequent losses**: MFA on remote access and
+   email, a backup attackers cannot reach; for banks the payment call-back, dual control and MFA
+   for payment approval; for water and electric the remote path to the HMI or SCADA.
+3. **Free outside checks that show what you don't know**: CISA's Cyber Hygiene scanning first.
+4. **Patch hygiene**: known-exploited flaws on products not facing the internet, by ransomware
+   use and how recently attackers turned to them — not by name.
+5. **The rest**, by risk reduced per effort and cost.
+
+A question's stage comes from its critical rule (:data:`RULE_STAGE`) unless its file says
+otherwise (``stage``). Within a stage: critical first, then quick (``quick``: measured in
+hours), then an earlier catalog deadline, then most risk reduced per effort-and-cost point.
+**This week** holds the quick steps of stages 1 to 3 (at most :data:`THIS_WEEK`), and the
+critical unknowns and unchecked answers to find out first — you find out before you fix; an
+answer "we believe so, but have not checked" gets a check step (with how) and its fix is marked
+as depending on what the check finds.
 
 The budget, in words: an *effort point* is about a day of staff time (low effort 1, medium 2,
 high 4). Beside their daily work one person can give a plan about a day and a half a week: 6
@@ -17,8 +35,6 @@ goes to the *backlog*, for the next plan.
   every vendor) stands for both when both are gaps: one action, not two.
 - A high-effort action that is neither never lands in the first 30 days: it cannot be finished
   there.
-- "I don't know" answers become find-out tasks for the first 30 days instead of actions — you
-  find out before you fix.
 
 Only services (catalog entries someone grants) are offered for a tool-access request; resources
 (public lists, downloads, programs with no way in) come back separately, as information.
@@ -30,8 +46,8 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
-from portal.kev.exposure import ProductMatch, cisa_days
-from portal.questionnaire.model import Action, AnswerMap, Questionnaire, Resource, Tool
+from portal.kev.exposure import MAX_DAYS, ProductMatch, cisa_days, is_known_password
+from portal.questionnaire.model import Action, AnswerMap, Question, Questionnaire, Resource, Tool
 from portal.scoring.engine import Gap, ScoreResult
 
 EFFORT_POINTS = {"low": 1, "medium": 2, "high": 4}
@@ -45,6 +61,33 @@ COST_WORDS = {
     "high": "over $10,000",
 }
 FIRST_STEPS = 5  # "Your first five": the top of the results page and of the plan
+THIS_WEEK = 6  # quick steps in "This week" at most (each is hours, not days)
+STAGES = {
+    1: "Stop exposure today",
+    2: "Stop the most common losses",
+    3: "Free outside checks",
+    4: "Patch what attackers use",
+    5: "The rest",
+}
+# A critical question's stage from the part of the criticality rule it falls under.
+RULE_STAGE = {
+    "internet_exposure": 1,
+    "remote_access_without_mfa": 2,
+    "cannot_recover": 2,
+    "fraud_path": 2,
+    "default_or_orphan_credentials": 2,
+    "known_exploited": 4,  # the routine; the products themselves are planned one by one
+}
+
+
+def stage_of(question: Question) -> int:
+    """The plan stage of a question's fix (see the module docstring)."""
+    if question.stage is not None:
+        return question.stage
+    rule = question.critical_rule
+    if question.critical and rule is not None and rule in RULE_STAGE:
+        return RULE_STAGE[rule]
+    return 5
 
 
 @dataclass(frozen=True)
@@ -65,6 +108,10 @@ class PlannedAction:
     # the line it runs), "extended" (fixes only through paid extended support).
     kind: str = ""
     due_on: date | None = None  # a date from the catalog's own urgency (internet-facing KEV)
+    stage: int = 5  # 1-5, see the module docstring
+    this_week: bool = False
+    conditional: bool = False  # the fix of an unchecked answer: only if the check finds it
+    products: tuple[ProductMatch, ...] = ()  # the break-in check: every product it covers
 
 
 @dataclass(frozen=True)
@@ -73,11 +120,14 @@ class FindOutTask:
     priority: str
     critical: bool
     how_to_check: str
+    stage: int = 5
+    unchecked: bool = False  # "believed, not checked": a check step, not "I don't know"
 
 
 @dataclass(frozen=True)
 class FirstStep:
-    """One of "your first five": an action to take, or an unknown to find out first."""
+    """A step of "This week" or "your first five": an action to take, or something to find
+    out or check first."""
 
     question_id: str
     critical: bool
@@ -85,6 +135,9 @@ class FirstStep:
     title: str
     detail: str
     action: Action | None  # None for a find-out step
+    stage: int = 5
+    conditional: bool = False
+    rank: int | None = None  # the action's rank in the plan (None for a find-out step)
 
 
 @dataclass(frozen=True)
@@ -113,6 +166,17 @@ class Plan:
         return tuple(a for a in self.actions if a.window is None)
 
     first_steps: tuple[FirstStep, ...] = ()  # "your first five" (see :func:`first_steps`)
+    this_week: tuple[FirstStep, ...] = ()  # the steps measured in hours, to start now
+
+    @property
+    def free_services(self) -> tuple[ToolMatch, ...]:
+        """The services that cost nothing: "N free services you can apply for"."""
+        return tuple(m for m in self.tools if m.tool.free)
+
+    @property
+    def state_services(self) -> tuple[ToolMatch, ...]:
+        """The services the state itself gives: what a coordinator can grant in the portal."""
+        return tuple(m for m in self.tools if m.tool.state_decides)
 
     def effort_in(self, window: int) -> int:
         return sum(a.effort_points for a in self.in_window(window))
@@ -183,14 +247,26 @@ def build_plan(
     resources = {t.id for t in open_tools if not t.requestable}
     find_out: list[FindOutTask] = []
     candidates: list[tuple[Gap, Action]] = []
+    unchecked: set[str] = set()
     for gap in result.gaps:
         question = questionnaire.question(gap.question_id)
-        if gap.dont_know:
+        value = answers.get(gap.question_id) if answers else None
+        option = question.option(value) if value else None
+        if gap.dont_know or (option is not None and option.unchecked):
             find_out.append(
-                FindOutTask(gap.question_id, gap.priority, gap.critical, question.how_to_check)
+                FindOutTask(
+                    gap.question_id,
+                    gap.priority,
+                    gap.critical,
+                    question.how_to_check,
+                    stage_of(question),
+                    unchecked=not gap.dont_know,
+                )
             )
-        elif question.action is not None:
+        if not gap.dont_know and question.action is not None:
             candidates.append((gap, question.action))
+            if option is not None and option.unchecked:
+                unchecked.add(gap.question_id)
     candidates, also_closes, critical_via = _merge_superseded(candidates)
 
     planned = [
@@ -201,19 +277,26 @@ def build_plan(
             gap.severity,
             action,
             also_closes.get(gap.question_id, ()),
+            stage=stage_of(questionnaire.question(gap.question_id)),
+            quick=action.quick,
+            conditional=gap.question_id in unchecked,
         )
         for gap, action in candidates
     ]
     planned += [candidate for m in exploited for candidate in _product_candidates(m, today)]
-    # Critical first, known-exploited products leading them (attackers are using those flaws
-    # now); then most risk reduced per effort-and-cost point; then the id, so ties always break
-    # the same way.
+    check = _break_in_check(exploited)
+    if check is not None:
+        planned.append(check)
     planned.sort(key=_rank_key)
+    this_week_ids = {id(c) for c in [c for c in planned if _this_week_eligible(c)][:THIS_WEEK]}
     spent = dict.fromkeys(WINDOWS, 0)
     actions: list[PlannedAction] = []
     for rank, item in enumerate(planned, start=1):
         effort = EFFORT_POINTS[item.action.effort]
-        window = _window_for(item.critical, item.action, effort, spent)
+        if id(item) in this_week_ids:
+            window: int | None = 30  # a step of this week is in the first window, always
+        else:
+            window = _window_for(item.critical, item.action, effort, spent)
         if window is not None:
             spent[window] += effort
         actions.append(
@@ -228,18 +311,100 @@ def build_plan(
                 effort_points=effort,
                 tools=tuple(t for t in item.action.tools if t in services),
                 also_closes=item.also_closes,
-                why=_kev_why(item.kev, item.kind) if item.kev else None,
+                why=_kev_why(item.kev, item.kind) if item.kev else _check_why(item),
                 kev=item.kev,
                 kind=item.kind,
                 due_on=item.due_on,
+                stage=item.stage,
+                this_week=id(item) in this_week_ids,
+                conditional=item.conditional,
+                products=item.products,
             )
         )
+    week = this_week(questionnaire, actions, find_out)
     return Plan(
         tuple(actions),
         tuple(find_out),
-        _match_tools(questionnaire, result, services),
+        _match_tools(questionnaire, result, services, open_tools),
         _match_tools(questionnaire, result, resources),
-        first_steps(questionnaire, actions, find_out),
+        first_steps(questionnaire, actions, find_out, week),
+        week,
+    )
+
+
+def _this_week_eligible(c: _Candidate) -> bool:
+    return c.quick and c.stage <= 3
+
+
+def _step(questionnaire: Questionnaire, action: PlannedAction) -> FirstStep:
+    title = action.action.title
+    if action.conditional:
+        title = f"If the check finds it: {title[:1].lower()}{title[1:]}"
+    return FirstStep(
+        action.question_id,
+        action.critical,
+        False,
+        title,
+        action.action.detail,
+        action.action,
+        action.stage,
+        action.conditional,
+        action.rank,
+    )
+
+
+def _find_out_step(questionnaire: Questionnaire, task: FindOutTask) -> FirstStep:
+    question = questionnaire.question(task.question_id)
+    verb = "Check" if task.unchecked else "Find out"
+    return FirstStep(
+        task.question_id,
+        task.critical,
+        True,
+        f"{verb}: {question.text}",
+        task.how_to_check,
+        None,
+        task.stage,
+    )
+
+
+def this_week(
+    questionnaire: Questionnaire,
+    actions: list[PlannedAction],
+    find_out: list[FindOutTask],
+) -> tuple[FirstStep, ...]:
+    """The steps measured in hours, to start now, by stage: the quick actions of the first
+    stages, and what to find out or check first (critical unknowns, unchecked answers) — each
+    check just before the fix that depends on it."""
+    steps: list[tuple[tuple[int, int, int], FirstStep]] = []
+    for task in find_out:
+        if task.critical or task.unchecked:
+            steps.append(((task.stage, 0, 0), _find_out_step(questionnaire, task)))
+    for action in actions:
+        if action.this_week:
+            steps.append(((action.stage, 1, action.rank), _step(questionnaire, action)))
+    steps.sort(key=lambda pair: pair[0])
+    return tuple(step for _, step in steps)
+
+
+def _break_in_check(exploited: tuple[ProductMatch, ...] | list[ProductMatch]) -> _Candidate | None:
+    """One check for a break-in covering every product that calls for one (a person checks
+    their devices in one sitting, not one plan step each)."""
+    matches = tuple(m for m in exploited if m.check_first)
+    if not matches:
+        return None
+    facing = tuple(m for m in matches if m.product.internet_facing)
+    deadlines = [d for m in facing if (d := m.deadline()) is not None]
+    return _Candidate(
+        KEV_QUESTION,
+        "vulnerabilities",
+        bool(facing),
+        Fraction(0),
+        check_action(matches),
+        stage=1 if facing else 4,
+        quick=True,
+        kind="check",
+        due_on=min(deadlines) if deadlines else None,
+        products=matches,
     )
 
 
@@ -247,30 +412,17 @@ def first_steps(
     questionnaire: Questionnaire,
     actions: list[PlannedAction],
     find_out: list[FindOutTask],
+    week: tuple[FirstStep, ...] = (),
 ) -> tuple[FirstStep, ...]:
-    """The five things to do first.
-
-    Critical unknowns lead (you find out before you fix, and finding out takes hours), then the
-    actions in rank order (critical gaps lead the ranking); other unknowns fill any room left.
-    """
-
-    def unknown(task: FindOutTask) -> FirstStep:
-        question = questionnaire.question(task.question_id)
-        return FirstStep(
-            task.question_id,
-            task.critical,
-            True,
-            f"Find out: {question.text}",
-            task.how_to_check,
-            None,
-        )
-
-    steps = [unknown(t) for t in find_out if t.critical]
-    steps += [
-        FirstStep(a.question_id, a.critical, False, a.action.title, a.action.detail, a.action)
-        for a in actions
-    ]
-    steps += [unknown(t) for t in find_out if not t.critical]
+    """The five things to do first: this week's steps in order, then the next actions by rank,
+    then the other unknowns."""
+    steps = list(week)
+    taken = {(s.question_id, s.title) for s in steps}
+    for action in actions:
+        step = _step(questionnaire, action)
+        if (step.question_id, step.title) not in taken:
+            steps.append(step)
+    steps += [_find_out_step(questionnaire, t) for t in find_out if not t.critical]
     return tuple(steps[:FIRST_STEPS])
 
 
@@ -285,22 +437,39 @@ class _Candidate:
     kev: ProductMatch | None = None
     kind: str = ""
     due_on: date | None = None
+    stage: int = 5
+    quick: bool = False
+    conditional: bool = False
+    products: tuple[ProductMatch, ...] = ()
 
 
 _KIND_ORDER = {"check": 0, "replace": 1, "patch": 2, "extended": 3, "": 4}
+_EFFORT_ORDER = {"low": 0, "medium": 1, "high": 2}
 
 
-def _rank_key(c: _Candidate) -> tuple[bool, bool, Fraction, bool, str, str, int]:
+def _rank_key(c: _Candidate) -> tuple[object, ...]:
+    """This week's steps first (quick, stages 1-3), then by stage; within a stage critical
+    first, then quick, then the earliest catalog deadline, then most risk removed per effort
+    and cost; known-exploited products by ransomware use and how recently attackers turned to
+    them, never by name."""
     cost = _cost_of(c.action)
     value = c.severity / cost if cost else c.severity * 2
+    product = c.kev
+    exploitation = (
+        (not product.ransomware, -product.newest.toordinal()) if product is not None else (0, 0)
+    )
     return (
+        not _this_week_eligible(c),
+        c.stage,
         not c.critical,
-        c.kev is None,
+        not c.quick,
+        c.due_on or date.max,
         -value,
-        c.action.effort != "low",
-        c.question_id,
-        c.kev.product.name.lower() if c.kev else "",
+        _EFFORT_ORDER[c.action.effort],
+        exploitation,
         _KIND_ORDER[c.kind],
+        c.question_id,
+        product.product.id if product is not None else 0,
     )
 
 
@@ -314,12 +483,19 @@ CISA_REPORT = Resource("CISA: Report a cyber incident", "https://www.cisa.gov/re
 
 
 def _product_candidates(match: ProductMatch, today: date) -> list[_Candidate]:
-    """A product's actions: a check for a break-in first where the catalog or the product's
-    exposure calls for one, then either the patch or — when no fix will come on the line it
-    runs — its replacement (or a move to a supported release)."""
+    """A product's actions (its break-in check is one step for all products, see
+    :func:`_break_in_check`). Stage 1 when it faces the internet, else patch hygiene (4).
+
+    - Open flaws, supported line: the patch.
+    - A line past its end of support that an upgrade of the same product fixes (firmware, an
+      application): one step, the move to a supported release — it is the patch too.
+    - An operating system or server generation past its end of support: the patch (its last
+      updates fix most of the listed flaws) and, beside it, the replacement.
+    - A device CISA says is end of life: the replacement (or cutting it off) only.
+    """
     found: list[_Candidate] = []
     due_on = match.deadline()
-    facing = match.product.internet_facing
+    stage = 1 if match.product.internet_facing else 4
 
     def add(kind: str, action: Action, critical: bool) -> None:
         found.append(
@@ -332,16 +508,28 @@ def _product_candidates(match: ProductMatch, today: date) -> list[_Candidate]:
                 kev=match,
                 kind=kind,
                 due_on=due_on if critical else None,
+                stage=stage if kind != "extended" else 5,
             )
         )
 
-    if match.check_first:
-        add("check", check_action(match), facing)
+    support = match.support
     if match.replace:
-        add("replace", replace_action(match), facing)
+        device_end_of_life = bool(match.end_of_life_entries)
+        upgrade = (
+            not device_end_of_life
+            and support is not None
+            and support.unsupported
+            and support.remedy == "upgrade"
+        )
+        if upgrade:
+            add("replace", replace_action(match), match.critical or match.replace_is_critical)
+        else:
+            if match.open_entries and not device_end_of_life:
+                add("patch", kev_action(match), match.critical)
+            add("replace", replace_action(match), match.replace_is_critical)
     elif match.open_entries:
         add("patch", kev_action(match), match.critical)
-    elif match.support is not None and match.support.state == "extended":
+    elif support is not None and support.state == "extended":
         add("extended", extended_support_action(match), False)
     return found
 
@@ -355,7 +543,9 @@ def kev_action(match: ProductMatch) -> Action:
 
     Internet-facing or ransomware-linked: critical, due by the catalog's own days for it
     (questionnaires/README.md, What is critical: known_exploited). Otherwise due within 60
-    days whatever the budget: attackers are using these flaws now.
+    days whatever the budget: attackers are using these flaws now. A flaw that is a known
+    default password is closed by changing the password, said first; a line past its end of
+    support is patched to its last update, its replacement being a step of its own.
     """
     product = match.product
     entries = match.open_entries
@@ -367,18 +557,41 @@ def kev_action(match: ProductMatch) -> Action:
         else ("Write down the version you run (on the product's About or status page). ")
     )
     newer = ""
-    if match.support is not None and match.support.behind_latest and match.support.latest:
+    support = match.support
+    if support is not None and support.unsupported:
         newer = (
-            f"A newer release of your line is out: {match.support.latest} "
-            f"(as of {match.support.snapshot:%b %-d, %Y}). "
+            f"{support.line} gets no more fixes, but its last updates fix many of these flaws: "
+            "install the last one now, and plan the replacement (the next step). "
         )
+    elif support is not None and support.behind_latest and support.latest:
+        newer = (
+            f"A newer release of your line is out: {support.latest} "
+            f"(as of {support.snapshot:%b %-d, %Y}). "
+        )
+    passwords = [e for e in entries if is_known_password(e)]
+    password_step = ""
+    if passwords:
+        password_step = (
+            "First change its default password"
+            + (
+                " (the flaw is the password itself: no update closes it)"
+                if len(passwords) == count
+                else ""
+            )
+            + " and keep its admin page off the internet. "
+        )
+    title = (
+        f"Change the default password on {product.name}: attackers know it"
+        if passwords and len(passwords) == count
+        else f"Patch {product.name}: {flaws} attackers are using"
+    )
     return Action(
-        title=f"Patch {product.name}: {flaws} attackers are using",
+        title=title,
         detail=(
-            f"{runs}{newer}Open the vendor's advisory for each flaw (linked on the portal) and "
-            "find the fixed version for your line. If you already run it, mark the flaw Fixed "
-            f"on the portal. {_who(match)} install the fix or the vendor's workaround. If there "
-            "is neither, take it off the internet until there is."
+            f"{password_step}{runs}{newer}Open the vendor's advisory for each flaw (linked on the "
+            "portal) and find the fixed version for your line. If you already run it, mark the "
+            f"flaw Fixed on the portal. {_who(match)} install the fix or the vendor's workaround. "
+            "If there is neither, take it off the internet until there is."
         ),
         effort="medium" if count > 3 else "low",
         cost="free",
@@ -389,44 +602,42 @@ def kev_action(match: ProductMatch) -> Action:
     )
 
 
-def check_action(match: ProductMatch) -> Action:
-    """Before the patch: look for signs of a break-in. A patch does not remove a backdoor that
-    attackers left while the flaw was open, and several of these flaws were used before a fix
-    existed."""
-    product = match.product
+def check_action(matches: tuple[ProductMatch, ...]) -> Action:
+    """Alongside the patches: look for signs of a break-in. A patch does not remove a backdoor
+    that attackers left while the flaw was open. Never a reason to wait with the patch."""
+    names = ", ".join(m.product.name for m in matches[:6]) + (
+        f" and {len(matches) - 6} more" if len(matches) > 6 else ""
+    )
+    msp = all(m.product.managed_by_msp for m in matches)
     return Action(
-        title=f"Check {product.name} for signs of a break-in before you patch",
+        title="Check your exposed devices for signs of a break-in as you patch",
         detail=(
-            "Attackers used these flaws before fixes came out, and a patch does not remove what "
-            "they left behind. Today, look at its admin accounts, its remote logins and its "
-            "settings for anything you do not know. Run the vendor's check tool if the advisory "
-            "names one. If something looks wrong, or you cannot tell, get help before you "
-            "patch: report it to CISA (cisa.gov/report), call your state's cyber office, or the "
-            "vendor. After the patch, change every password it holds and end all its sessions."
+            f"Check {names}. Attackers often get into devices like these before their owners "
+            "patch, and a patch does not remove what they left behind. Look at each one's admin "
+            "accounts, remote logins and settings for anything you do not know, and run the "
+            "vendor's check tool if the advisory names one. If you find something, or cannot "
+            "tell, do not wait: patch it or cut it off from the internet now, keep its logs, "
+            "then get help — report it to CISA (cisa.gov/report), your state's cyber office or "
+            "the vendor. After the patch, change every password the device holds and end all "
+            "its sessions."
         ),
         effort="low",
         cost="free",
-        owner="vendor" if product.managed_by_msp else "it_lead",
+        owner="vendor" if msp else "it_lead",
         resources=(CISA_REPORT,),
-        due_within=30 if match.critical else 60,
+        due_within=30,
+        quick=True,
     )
 
 
 def replace_action(match: ProductMatch) -> Action:
     """No fix will come for the line the product runs: move to a supported release (firmware,
     an application) or replace it (an operating system, a server generation, a device CISA
-    calls end of life). Critical when it faces the internet."""
+    calls end of life). Critical when attackers reach it or ransomware gangs use its flaws."""
     product = match.product
     support = match.support
-    open_count = len(match.open_entries)
-    flaws = (
-        f" {open_count} known-exploited flaw{'s' if open_count != 1 else ''} on it will not be "
-        "fixed."
-        if open_count
-        else ""
-    )
-    when = ""
-    if support is not None and support.unsupported:
+    if match.line_unsupported and not match.end_of_life_entries:
+        assert support is not None
         when = (
             f"{support.line} stopped getting security fixes"
             + (f" on {support.ends:%b %-d, %Y}" if support.ends else "")
@@ -435,21 +646,39 @@ def replace_action(match: ProductMatch) -> Action:
                 if support.extended_until
                 else ""
             )
-            + f", as of {support.snapshot:%b %-d, %Y}."
+            + f", as of {support.snapshot:%b %-d, %Y}: flaws found from now on will not be "
+            "fixed."
         )
     else:
-        when = "CISA says this product is at its end of life: its maker fixes nothing more."
+        when = (
+            "CISA says this device is at its end of life: its maker fixes nothing more, and "
+            "flaws found from now on stay open."
+        )
     supported = ""
     if support is not None and support.supported_lines:
         supported = f" Releases still supported: {', '.join(support.supported_lines[:3])}."
-    cut_off = (
-        " Until then, take it off the internet and keep it apart from the rest of the network."
-    )
+    if not product.internet_facing:
+        meanwhile = " Until then, keep it apart from the rest of the network."
+    elif product.category == "edge":
+        # An organization's only firewall or VPN cannot simply come off the internet.
+        meanwhile = (
+            " Until then, allow its admin pages and VPN only from known addresses, and turn "
+            "off what you do not use."
+        )
+    else:
+        meanwhile = (
+            " Until then, take it off the internet and keep it apart from the rest of the network."
+        )
     if support is not None and support.unsupported and support.remedy == "upgrade":
+        fixes = (
+            " Supported releases fix the known-exploited flaws listed for it: check each advisory."
+            if match.open_entries
+            else ""
+        )
         return Action(
             title=f"Move {product.name} to a supported release: no more fixes for yours",
-            detail=f"{when}{flaws}{supported} An upgrade is often free with a support "
-            f"contract.{cut_off}",
+            detail=f"{when}{fixes}{supported} An upgrade is often free with a support "
+            f"contract.{meanwhile}",
             effort="medium",
             cost="low",
             owner="vendor" if product.managed_by_msp else "it_lead",
@@ -458,7 +687,7 @@ def replace_action(match: ProductMatch) -> Action:
         )
     return Action(
         title=f"Replace or cut off {product.name}: it gets no more security fixes",
-        detail=f"{when}{flaws}{supported} Plan its replacement now.{cut_off}",
+        detail=f"{when}{supported} Plan its replacement now.{meanwhile}",
         effort="high",
         cost="medium",
         owner="vendor" if product.managed_by_msp else "it_lead",
@@ -501,14 +730,22 @@ def _kev_why(match: ProductMatch, kind: str) -> str:
         reasons.append(
             "This product faces the internet, where attackers scan for it within days."
             + (
-                f" CISA gives its own agencies {shortest} days for the most urgent one."
-                if shortest
+                f" CISA gives its own agencies {shortest} day{'s' if shortest != 1 else ''} "
+                "to fix the most urgent one."
+                if 0 < shortest <= MAX_DAYS
                 else ""
             )
         )
-    if kind == "check":
-        reasons.append("A backdoor left behind survives the patch.")
     return " ".join(reasons)
+
+
+def _check_why(item: _Candidate) -> str | None:
+    if item.kind != "check":
+        return None
+    return (
+        "CISA lists these flaws because attackers are using them now. A backdoor left behind "
+        "survives the patch."
+    )
 
 
 def _merge_superseded(
@@ -559,9 +796,14 @@ def _window_for(critical: bool, action: Action, effort: int, spent: dict[int, in
 
 
 def _match_tools(
-    questionnaire: Questionnaire, result: ScoreResult, eligible: set[str]
+    questionnaire: Questionnaire,
+    result: ScoreResult,
+    eligible: set[str],
+    everything: list[Tool] | None = None,
 ) -> tuple[ToolMatch, ...]:
-    """Catalog tools the organization may request, with the gaps each would help close."""
+    """Catalog tools the organization may ask for, with the gaps each would help close —
+    critical first, then most gaps — and, when ``everything`` is given, the other services it
+    is eligible for after them (memberships, grants and programs open to it whatever its gaps)."""
     gaps_by_tool: dict[str, list[Gap]] = {}
     for gap in result.gaps:
         action = questionnaire.question(gap.question_id).action
@@ -577,4 +819,10 @@ def _match_tools(
         for tool_id, gaps in gaps_by_tool.items()
     ]
     matches.sort(key=lambda m: (not m.critical, -len(m.gap_question_ids), m.tool.id))
+    if everything is not None:
+        general = sorted(
+            (t for t in everything if t.id in eligible and t.id not in gaps_by_tool),
+            key=lambda t: (not t.free, not t.state_decides, t.name.lower()),
+        )
+        matches += [ToolMatch(t, (), False) for t in general]
     return tuple(matches)

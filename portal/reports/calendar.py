@@ -1,6 +1,7 @@
 """The plan's deadlines as an iCalendar file (RFC 5545), so they land in the calendar people
-already use: one all-day event for each 30/60/90-day window that has actions, with a reminder a
-week before. Made with the ``icalendar`` library.
+already use: one all-day event for this week's steps (due a week after submission, reminded
+the day before) and one for each 30/60/90-day window that has actions, with a reminder a week
+before, in the plan's order. Made with the ``icalendar`` library.
 
 Dates are days on the organization's own clock (a plan submitted late in the evening is not
 due a day late). Each window's event keeps its UID (under the deployment's own domain) across
@@ -23,6 +24,8 @@ from portal.models import AssessmentStatus, StatusChange, utcnow
 from portal.remediation.planner import WINDOWS
 from portal.templating import plural, window_due_date
 
+THIS_WEEK_DAYS = 7
+
 
 def plan_calendar(state: AssessmentState) -> bytes:
     assessment = state.assessment
@@ -40,33 +43,48 @@ def plan_calendar(state: AssessmentState) -> bytes:
             StatusChange.to_status == AssessmentStatus.SUBMITTED,
         )
     )
-    for window in WINDOWS:
-        actions = state.plan.in_window(window)
-        if not actions:
-            continue
-        due = window_due_date(assessment, window)
+    sequence = max(0, (submissions or 1) - 1)
+
+    def add_event(
+        key: str, days: int, summary: str, lines: list[str], reminder: str, ahead: int
+    ) -> None:
+        due = window_due_date(assessment, days)
         event = Event()
-        event.add("uid", f"plan-{assessment.id}-{window}@{domain}")
-        event.add("sequence", max(0, (submissions or 1) - 1))
+        event.add("uid", f"plan-{assessment.id}-{key}@{domain}")
+        event.add("sequence", sequence)
         event.add("dtstamp", utcnow())
         event.add("dtstart", due)
         event.add("dtend", due + timedelta(days=1))
-        event.add(
-            "summary", f"Cyber plan: {plural(len(actions), 'action')} due ({window}-day window)"
-        )
-        event.add(
-            "description",
-            "\n".join(
-                f"- {a.action.title}" + (" (critical)" if a.critical else "") for a in actions
-            )
-            + f"\n\nThe plan: {results}",
-        )
+        event.add("summary", summary)
+        event.add("description", "\n".join(lines) + f"\n\nThe plan: {results}")
         event.add("url", results)
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"Cyber plan actions due in a week ({window}-day window)")
-        alarm.add("trigger", timedelta(days=-7))
+        alarm.add("description", reminder)
+        alarm.add("trigger", timedelta(days=-ahead))
         event.add_component(alarm)
         calendar.add_component(event)
+
+    week = state.plan.this_week
+    if week:  # the steps measured in hours come first, as in the plan
+        add_event(
+            "week",
+            THIS_WEEK_DAYS,
+            f"Cyber plan: {plural(len(week), 'step')} for this week",
+            [f"- {s.title}" + (" (critical)" if s.critical else "") for s in week],
+            "This week's cyber plan steps are due tomorrow",
+            1,
+        )
+    for window in WINDOWS:
+        actions = state.plan.in_window(window)
+        if actions:
+            add_event(
+                str(window),
+                window,
+                f"Cyber plan: {plural(len(actions), 'action')} due ({window}-day window)",
+                [f"- {a.action.title}" + (" (critical)" if a.critical else "") for a in actions],
+                f"Cyber plan actions due in a week ({window}-day window)",
+                7,
+            )
     data: bytes = calendar.to_ical()
     return data

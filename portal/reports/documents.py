@@ -22,11 +22,15 @@ from typing import Any
 from flask import current_app, render_template
 
 from portal import jobs
+from portal.assessments import comparison
 from portal.assessments import state as assessment_state
 from portal.assessments.state import AssessmentState
 from portal.config import PROJECT_ROOT
 from portal.kev.exposure import CAVEATS, newest_first
 from portal.models import Assessment, ToolRequest, utcnow
+from portal.questionnaire.coverage import sector_references
+from portal.questionnaire.model import Question
+from portal.remediation.board import board_summary
 from portal.remediation.planner import KEV_QUESTION
 from portal.reports.charts import priority_chart
 from portal.reports.pdf import PdfCache, RenderFailed, RenderTimeout, render_bounded, render_job
@@ -246,15 +250,48 @@ def plan_key(
                 # What the organization runs and its KEV entries, as of now: every field (the
                 # dataclasses' repr), so a renamed product or a new ransomware flag is a new PDF.
                 "exploited": [repr(m) for m in state.exposure],
+                # The board summary counts what improved since the previous submission.
+                "previous": _previous_of(state),
             },
             sort_keys=True,
         )
     )
 
 
+# Open flaws listed per product in the plan (newest first) and in its appendix; the rest are
+# counted and are on the portal — a hospital running ten matched products had 10 of 21 pages on
+# them.
+KEV_SHOWN_IN_PLAN = 5
+
+
+def _previous_of(state: AssessmentState) -> list[Any] | None:
+    compared = comparison.compare_with_previous(state)
+    if compared is None:
+        return None
+    return [compared.previous.id, len(compared.improved), len(compared.worsened)]
+
+
 def _plan_html(state: AssessmentState, include_answers: bool) -> str:
+    organization = state.assessment.organization
+    compared = comparison.compare_with_previous(state)
+    board = board_summary(
+        state.questionnaire,
+        state.result,
+        state.plan,
+        exploited=state.exploited,
+        improved=len(compared.improved) if compared else 0,
+        previous=compared.previous.submitted_at.date()
+        if compared and compared.previous.submitted_at
+        else None,
+    )
+
+    def sector_refs(question: Question) -> list[str]:
+        return sector_references(question.refs.sector, organization.sectors, state.values)
+
     return render_template(
         "reports/plan.html",
+        board=board,
+        sector_refs=sector_refs,
         assessment=state.assessment,
         organization=state.assessment.organization,
         questionnaire=state.questionnaire,
@@ -269,6 +306,7 @@ def _plan_html(state: AssessmentState, include_answers: bool) -> str:
         exploited=state.exploited,
         newest_first=newest_first,
         kev_question=KEV_QUESTION,
+        kev_shown=KEV_SHOWN_IN_PLAN,
         caveats=CAVEATS,
         generated_at=utcnow().strftime("%B %-d, %Y %H:%M UTC"),
     )

@@ -7,6 +7,7 @@ from portal.scoring.engine import (
     QuestionResult,
     ScoreResult,
     score_assessment,
+    with_product_gaps,
 )
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "QuestionResult",
     "ScoreResult",
     "score_assessment",
+    "with_product_gaps",
 ]

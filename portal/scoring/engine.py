@@ -9,18 +9,26 @@ Rules (also in questionnaires/README.md):
 * A priority's score is its earned share, 0-100. The overall score is the priority-weighted mean
   of the priorities that have anything counted. Both are rounded once, at the end, so improving
   an answer can never lower a number.
-* A critical question not at full points (or "don't know") is a critical gap: it caps the
-  overall tier, whatever the total.
+* A critical question answered below full points is a critical gap — unless the answer already
+  follows the portal's advice (an option marked ``not_critical``) — and so is a product the
+  organization runs with a known-exploited flaw left open where attackers reach it (passed in as
+  ``product_gaps``: the KEV rule decides, portal/kev/exposure.py). A critical gap caps the
+  overall tier at ``critical_gap_cap``, whatever the total.
+* A critical question answered "I don't know" is not yet a gap: it caps the tier at
+  ``critical_unknown_cap`` (a step above), until it is found out.
+* :attr:`ScoreResult.critical_items` is *the* count of critical gaps that every page shows: one
+  per critical question (a core gap whose fix a sector action includes counts once, with it) and
+  one per product; :attr:`ScoreResult.critical_unknowns` counts the unknowns apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Literal
 
-from portal.questionnaire.model import DONT_KNOW, NOT_APPLICABLE, Question, Questionnaire
+from portal.questionnaire.model import DONT_KNOW, NOT_APPLICABLE, Question, Questionnaire, Tier
 
 Status = Literal["answered", "dont_know", "not_applicable", "unanswered", "hidden"]
 
@@ -104,10 +112,42 @@ class ScoreResult:
     gaps: tuple[Gap, ...]  # most severe first; critical gaps lead
     unanswered: tuple[str, ...]
     shown_question_ids: tuple[str, ...]
+    # Products with a critical known-exploited flaw open (their names), and the critical core
+    # gaps a sector gap's action includes (counted once, with the sector gap).
+    product_gaps: tuple[str, ...] = ()
+    superseded: tuple[str, ...] = ()
+    # Sector gaps that stand for a critical core gap they supersede: critical with it.
+    critical_via: tuple[str, ...] = ()
 
     @property
     def critical_gaps(self) -> tuple[Gap, ...]:
+        """Critical questions not in place: known gaps and "I don't know" alike."""
         return tuple(g for g in self.gaps if g.critical)
+
+    @property
+    def critical_questions(self) -> tuple[Gap, ...]:
+        """Critical questions answered below full points (known, not superseded)."""
+        return tuple(
+            g
+            for g in self.gaps
+            if not g.dont_know
+            and (
+                (g.critical and g.question_id not in self.superseded)
+                or g.question_id in self.critical_via
+            )
+        )
+
+    @property
+    def critical_items(self) -> tuple[str, ...]:
+        """The one count of critical gaps: question ids, then "product:<name>" items."""
+        return tuple(g.question_id for g in self.critical_questions) + tuple(
+            f"product:{name}" for name in self.product_gaps
+        )
+
+    @property
+    def critical_unknowns(self) -> tuple[Gap, ...]:
+        """Critical questions answered "I don't know": to find out in the first week."""
+        return tuple(g for g in self.gaps if g.critical and g.dont_know)
 
     @property
     def find_out(self) -> tuple[str, ...]:
@@ -131,6 +171,8 @@ class ScoreResult:
                 p.priority_id: {"score": p.score, "tier": p.tier_id} for p in self.priorities
             },
             "critical_gaps": [g.question_id for g in self.critical_gaps],
+            "critical_items": list(self.critical_items),
+            "critical_unknowns": [g.question_id for g in self.critical_unknowns],
             "gaps": [g.question_id for g in self.gaps],
             "find_out": list(self.find_out),
         }
@@ -152,8 +194,12 @@ def score_assessment(
     questionnaire: Questionnaire,
     module_ids: Iterable[str],
     answers: Mapping[str, str | None],
+    product_gaps: Iterable[str] = (),
 ) -> ScoreResult:
-    """Score ``answers`` (question id → value) against the given modules. Pure and deterministic."""
+    """Score ``answers`` (question id → value) against the given modules. Pure and deterministic.
+
+    ``product_gaps``: products the organization runs with a critical known-exploited flaw open
+    (their names); each is a critical gap too."""
     modules = tuple(module_ids)
     validate_answers(questionnaire, modules, answers)
     by_priority: dict[str, list[QuestionResult]] = {p.id: [] for p in questionnaire.priorities}
@@ -183,7 +229,7 @@ def score_assessment(
                 Gap(
                     question_id=question.id,
                     priority=question.priority,
-                    critical=question.critical,
+                    critical=question.critical and not _follows_advice(question, value),
                     dont_know=result.status == "dont_know",
                     unanswered=result.status == "unanswered",
                     points=result.points or 0,
@@ -220,12 +266,9 @@ def score_assessment(
 
     overall = _round(weighted_sum / weight_total) if weight_total else 0
     uncapped = questionnaire.tier_for(overall)
-    critical = any(g.critical for g in gaps)
-    tier = uncapped
-    if critical:
-        cap = questionnaire.tier(questionnaire.critical_gap_cap)
-        if cap.min_score < uncapped.min_score:
-            tier = cap
+    products = tuple(dict.fromkeys(product_gaps))
+    superseded, critical_via = _superseded(questionnaire, gaps)
+    tier = _capped(questionnaire, overall, gaps, products)
     gaps.sort(key=lambda g: (not g.critical, -severity_key[g.question_id], g.question_id))
     return ScoreResult(
         questionnaire_version=questionnaire.version,
@@ -237,7 +280,68 @@ def score_assessment(
         gaps=tuple(gaps),
         unanswered=tuple(unanswered),
         shown_question_ids=tuple(shown),
+        product_gaps=products,
+        superseded=tuple(sorted(superseded)),
+        critical_via=tuple(sorted(critical_via)),
     )
+
+
+def _capped(
+    questionnaire: Questionnaire,
+    overall: int,
+    gaps: Iterable[Gap],
+    products: tuple[str, ...],
+) -> Tier:
+    """The tier of ``overall``, held at the cap while a critical gap is open — at
+    ``critical_unknown_cap`` when the only critical questions open are unknowns."""
+    gaps = list(gaps)
+    uncapped = questionnaire.tier_for(overall)
+    known = any(g.critical and not g.dont_know for g in gaps) or bool(products)
+    unknown = any(g.critical and g.dont_know for g in gaps)
+    if not (known or unknown):
+        return uncapped
+    cap_id = questionnaire.critical_gap_cap if known else questionnaire.critical_unknown_cap
+    cap = questionnaire.tier(cap_id or questionnaire.critical_gap_cap)
+    return cap if cap.min_score < uncapped.min_score else uncapped
+
+
+def with_product_gaps(
+    questionnaire: Questionnaire, result: ScoreResult, product_gaps: Iterable[str]
+) -> ScoreResult:
+    """``result`` with the organization's critical product gaps counted (and capping)."""
+    products = tuple(dict.fromkeys(product_gaps))
+    if products == result.product_gaps:
+        return result
+    tier = _capped(questionnaire, result.overall_score, result.gaps, products)
+    return replace(
+        result,
+        product_gaps=products,
+        overall_tier_id=tier.id,
+        capped=tier.id != result.uncapped_tier_id,
+    )
+
+
+def _follows_advice(question: Question, value: str | None) -> bool:
+    """The answer is below full points but already what the portal advises (``not_critical``)."""
+    option = question.option(value) if value is not None else None
+    return option is not None and option.not_critical
+
+
+def _superseded(questionnaire: Questionnaire, gaps: list[Gap]) -> tuple[set[str], set[str]]:
+    """(core gaps whose fix a sector gap's action already includes — both known gaps — and the
+    sector gaps that stand for a critical one of them): counted once, with the sector gap, as
+    the plan holds one action for both (portal/remediation/planner.py)."""
+    by_id = {g.question_id: g for g in gaps if not g.dont_know}
+    superseded: set[str] = set()
+    via: set[str] = set()
+    for gap in by_id.values():
+        action = questionnaire.question(gap.question_id).action
+        for core_id in action.supersedes if action is not None else ():
+            if core_id in by_id and core_id not in superseded:
+                superseded.add(core_id)
+                if by_id[core_id].critical:
+                    via.add(gap.question_id)
+    return superseded, via
 
 
 def _result_for(question: Question, value: str | None, is_shown: bool) -> QuestionResult:

@@ -3,6 +3,8 @@
 An uncapped score leads with its tier's description. A capped one must not: a bank at 89 held
 at "At risk" by two critical gaps is not a bank whose "basic protections are missing". Its
 headline says what the total would rate, which critical gaps hold it down, and to fix those first.
+An "I don't know" on a critical question is not a known gap (questionnaires/README.md, What is
+critical): alone, it holds the rating a tier higher, and the headline says to find out.
 """
 
 from __future__ import annotations
@@ -10,7 +12,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.questionnaire.model import Questionnaire
-from portal.scoring.engine import Gap, ScoreResult
+from portal.scoring.engine import ScoreResult
+
+
+def plural(count: int, singular: str) -> str:
+    return f"{count} {singular}{'' if count == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class CriticalItem:
+    """One critical gap as every surface lists it: a critical question answered below full
+    points (counted once with the sector action that includes it), or a product with a
+    known-exploited flaw open where attackers reach it."""
+
+    question_id: str | None  # None for a product
+    product: str | None  # the product's name, for a product
+    what: str  # what is wrong, in the question's or the product's words
+    fix: str  # what to do about it
 
 
 @dataclass(frozen=True)
@@ -18,64 +36,80 @@ class Headline:
     title: str
     text: str
     capped: bool
-    critical_fixes: tuple[str, ...]  # what to do about each critical gap, in words
+    critical_fixes: tuple[str, ...]  # what to do about each critical gap, in words, one each
+    critical: tuple[CriticalItem, ...] = ()  # the critical gaps (their count is *the* count)
+    find_out: tuple[str, ...] = ()  # critical questions answered "I don't know", in words
 
 
 def headline(questionnaire: Questionnaire, result: ScoreResult) -> Headline:
     tier = questionnaire.tier(result.overall_tier_id)
-    fixes = critical_fixes(questionnaire, result)
+    items = critical_list(questionnaire, result)
+    fixes = tuple(item.fix for item in items)
+    unknown = tuple(questionnaire.question(g.question_id).text for g in result.critical_unknowns)
     if not result.capped:
-        return Headline(tier.label, tier.description, False, fixes)
+        return Headline(tier.label, tier.description, False, fixes, items, unknown)
     would_rate = questionnaire.tier(result.uncapped_tier_id)
-    gaps = result.critical_gaps
-    count = len(gaps)
-    unknown_only = all(g.dont_know for g in gaps)
-    held = "1 critical gap holds" if count == 1 else f"{count} critical gaps hold"
-    it, they = ("it", "it is") if count == 1 else ("them", "they are")
-    next_step = (
-        f"Find {'it' if count == 1 else 'these'} out first: the rating rises as soon as you know "
-        f"{'it is' if count == 1 else 'they are'} in place, or have closed {it}."
-        if unknown_only
-        else f"Fix {it} first; the rating rises as soon as {they} closed."
-    )
-    return Headline(
-        f"{would_rate.label} on points, held at {tier.label} by {held.rsplit(' ', 1)[0]}",
+    count, unknowns = len(items), len(unknown)
+    points = (
         f"Your answers add up to {result.overall_score} of 100, which would rate "
-        f"{would_rate.label}. But {held} the rating at {tier.label}. A critical gap is a way in "
-        f"that attackers try first, or a safeguard you need to get through an attack; one is "
-        f"enough to undo the rest. {next_step}",
+        f"{would_rate.label}."
+    )
+    if count:
+        held = plural(count, "critical gap")
+        verb = "holds" if count == 1 else "hold"
+        also = (
+            f" {plural(unknowns, 'critical answer')} {'is' if unknowns == 1 else 'are'} not "
+            "known yet: find out this week."
+            if unknowns
+            else ""
+        )
+        return Headline(
+            f"{would_rate.label} on points, held at {tier.label} by {held}",
+            f"{points} But {held} {verb} the rating at {tier.label}. A critical gap is a way "
+            "in that attackers try first, or a safeguard you need to get through an attack; "
+            f"one is enough to undo the rest. Fix {'it' if count == 1 else 'them'} first: the "
+            f"rating rises as soon as {'it is' if count == 1 else 'they are'} closed.{also}",
+            True,
+            fixes,
+            items,
+            unknown,
+        )
+    gap_tier = questionnaire.tier(questionnaire.critical_gap_cap)
+    answers = plural(unknowns, "critical answer")
+    return Headline(
+        f"{would_rate.label} on points, held at {tier.label} until you know {answers}",
+        f"{points} You answered “I don't know” to {answers}. That is not a known gap, so the "
+        f"rating is held at {tier.label}, not at {gap_tier.label} as a known gap would hold "
+        "it. Find out this week: the rating rises as soon as you know "
+        f"{'it is' if unknowns == 1 else 'they are'} in place, and the plan gets the fix if "
+        f"{'it is' if unknowns == 1 else 'they are'} not.",
         True,
         fixes,
+        items,
+        unknown,
     )
+
+
+def critical_list(questionnaire: Questionnaire, result: ScoreResult) -> tuple[CriticalItem, ...]:
+    """The critical gaps, one item each, in the order of :attr:`ScoreResult.critical_items`:
+    its length is the count every page, the plan and the board summary show."""
+    items = []
+    for gap in result.critical_questions:
+        question = questionnaire.question(gap.question_id)
+        fix = question.action.title if question.action is not None else question.text
+        items.append(CriticalItem(gap.question_id, None, question.text, fix))
+    for name in result.product_gaps:
+        items.append(
+            CriticalItem(
+                None,
+                name,
+                f"{name}: flaws that attackers are using are still open on it",
+                f"Patch or replace {name}",
+            )
+        )
+    return tuple(items)
 
 
 def critical_fixes(questionnaire: Questionnaire, result: ScoreResult) -> tuple[str, ...]:
-    """What to do about the critical gaps, in words, once each: a core gap whose fix a sector
-    action already includes (``supersedes``) is not listed again."""
-    open_ids = {g.question_id for g in result.gaps}
-    covered = {
-        core_id
-        for gap in result.gaps
-        if not gap.dont_know
-        for core_id in _supersedes(questionnaire, gap.question_id)
-        if core_id in open_ids
-    }
-    return tuple(
-        dict.fromkeys(
-            _fix_for(questionnaire, gap)
-            for gap in result.critical_gaps
-            if gap.question_id not in covered or gap.dont_know
-        )
-    )
-
-
-def _supersedes(questionnaire: Questionnaire, question_id: str) -> tuple[str, ...]:
-    action = questionnaire.question(question_id).action
-    return action.supersedes if action is not None else ()
-
-
-def _fix_for(questionnaire: Questionnaire, gap: Gap) -> str:
-    question = questionnaire.question(gap.question_id)
-    if gap.dont_know or question.action is None:
-        return f"Find out: {question.text}" if gap.dont_know else question.text
-    return question.action.title
+    """What to do about each critical gap, in words, one per gap (:func:`critical_list`)."""
+    return tuple(item.fix for item in critical_list(questionnaire, result))

@@ -11,7 +11,8 @@ JUSTIFICATION_MAX = 5000
 class ToolRequestForm(Form):
     tools = CheckboxListField(
         "Services to request",
-        description="Only services your gaps, sector and ownership qualify you for are listed.",
+        description="Only what your state gives itself, to organizations of your sector and "
+        "ownership.",
         validators=[InputRequired("Choose at least one service.")],
     )
     contact_name = StringField(

@@ -1,9 +1,13 @@
-"""Tool-access requests: operators ask their coordinator for the services their gaps qualify
-them for; both sides can download the request as a PDF."""
+"""Tool-access requests: operators ask their coordinator for the services their state gives
+itself (the only ones a coordinator can grant), and see how to apply directly for every other
+service they can get — with the link, the address and what to send. Both sides can download a
+request as a PDF."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -35,6 +39,43 @@ def _eligible_matches(assessment: Assessment) -> list[ToolMatch]:
     return list(assessment_state.load(assessment).plan.tools)
 
 
+@dataclass(frozen=True)
+class DirectApplication:
+    """A service its provider decides: where to apply, and a pre-filled email to start with."""
+
+    match: ToolMatch
+    mailto: str | None  # None when the provider takes applications on its page only
+
+
+def _direct(
+    assessment: Assessment, questionnaire: Questionnaire, match: ToolMatch
+) -> DirectApplication:
+    tool = match.tool
+    address = tool.contact if tool.contact and "@" in tool.contact else None
+    if address is None:
+        return DirectApplication(match, None)
+    organization = assessment.organization
+    subject = (
+        "Requesting Cyber Hygiene Services"
+        if tool.id in ("cisa_vuln_scanning", "cisa_web_app_scanning")
+        else f"{tool.name}: request from {organization.name}"
+    )
+    gaps = service.gap_titles(questionnaire, match)[:5]
+    body = "\n".join(
+        [
+            f"We would like to ask for {tool.name}.",
+            "",
+            f"Organization: {organization.name} ({organization.county} County, "
+            f"{organization.state})",
+            f"Contact: {current_user.full_name}, {current_user.email}",
+            *(["", "It would help us with:"] + [f"- {g}" for g in gaps] if gaps else []),
+            "",
+            "[Add what the provider asks for: see the portal's note on this service.]",
+        ]
+    )
+    return DirectApplication(match, f"mailto:{address}?subject={quote(subject)}&body={quote(body)}")
+
+
 @bp.route("/assessments/<int:assessment_id>/tool-requests/new", methods=["GET", "POST"])
 @role_required(Role.OPERATOR)
 def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
@@ -42,10 +83,14 @@ def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
     if assessment.status not in (AssessmentStatus.SUBMITTED, AssessmentStatus.ACCEPTED):
         flash("Submit your assessment first: requests are based on its results.", "warning")
         return redirect(url_for("assess.show", assessment_id=assessment.id))
-    matches = _eligible_matches(assessment)
-    if not matches:
-        flash("None of your gaps call for a catalog service.", "info")
+    everything = _eligible_matches(assessment)
+    if not everything:
+        flash("No service in the catalog fits your organization right now.", "info")
         return redirect(url_for("assess.results", assessment_id=assessment.id))
+    questionnaire = reading.questionnaire_of(assessment)
+    # Only what the state gives itself is requested here; the rest is applied for directly.
+    matches = [m for m in everything if m.tool.state_decides]
+    direct = [_direct(assessment, questionnaire, m) for m in everything if not m.tool.state_decides]
     eligible = {m.tool.id for m in matches}
     already = {
         tool_id: open_request
@@ -54,7 +99,6 @@ def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
         ).items()
         if tool_id in eligible
     }
-    questionnaire = reading.questionnaire_of(assessment)
     offered = [m for m in matches if m.tool.id not in already]
     form = ToolRequestForm()
     form.tools.choices = {m.tool.id: m.tool.name for m in offered}
@@ -100,7 +144,10 @@ def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
         why_you={m.tool.id: service.gap_titles(questionnaire, m) for m in offered},
         reason_head=service.justification(questionnaire, assessment, []),
         max_gap_lines=service.MAX_GAP_LINES,
+        no_gap_line=service.NO_GAP_LINE,
         already=already,
+        direct=direct,
+        wanted=request.args.get("tool", ""),
     ), status
 
 

@@ -56,6 +56,7 @@ def preselected(matches: list[ToolMatch]) -> list[str]:
 
 
 MAX_GAP_LINES = 15  # a reason a coordinator reads; the plan lists every gap
+NO_GAP_LINE = "none in particular: these services are open to organizations like ours"
 
 
 def justification(
@@ -69,6 +70,8 @@ def justification(
         f"of 100 ({tier.lower()}). We are asking for these services to close the following gaps:",
     ]
     titles = list(dict.fromkeys(t for m in matches for t in gap_titles(questionnaire, m)))
+    if matches and not titles:  # services open to organizations like this, whatever its gaps
+        lines.append(f"- {NO_GAP_LINE}")
     lines += [f"- {title}" for title in titles[:MAX_GAP_LINES]]
     if len(titles) > MAX_GAP_LINES:
         more = len(titles) - MAX_GAP_LINES

@@ -13,13 +13,16 @@
   function same(a, b) { return a.replace(/\s+/g, " ").trim() === b.replace(/\s+/g, " ").trim(); }
 
   function written() {
-    var lines = [data.head], seen = {};
+    var lines = [data.head], seen = {}, ticked = 0;
     boxes.forEach(function (box) {
       if (!box.checked) { return; }
+      ticked += 1;
       (data.gaps[box.value] || []).forEach(function (title) {
         if (!seen[title]) { seen[title] = true; lines.push("- " + title); }
       });
     });
+    // Services open to organizations like this one, whatever their gaps (as the server writes).
+    if (ticked && lines.length === 1 && data.no_gap) { lines.push("- " + data.no_gap); }
     var max = data.max_lines || 15, gaps = lines.length - 1;
     if (gaps > max) {
       lines = lines.slice(0, max + 1);

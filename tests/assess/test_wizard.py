@@ -45,8 +45,10 @@ def test_fill_a_whole_assessment_submit_and_see_results(
     assert response.status_code == 302
     results = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Your results" in results
-    assert "At risk" in results  # two critical gaps cap the tier
-    assert "2 critical gaps hold the rating at At risk" in results
+    assert "At risk" in results  # a known critical gap caps the tier
+    assert "1 critical gap holds the rating at At risk" in results
+    # The backup answer not known is counted apart, and said so.
+    assert "1 critical answer is not known yet" in results
     assert "Find out first" in results
     assert "Within 30 days" in results
     assert "<svg" in results and "Score per defensive priority" in results
@@ -59,7 +61,7 @@ def test_fill_a_whole_assessment_submit_and_see_results(
         assert assessment is not None
         assert assessment.status is AssessmentStatus.SUBMITTED
         assert assessment.overall_tier == "at_risk"
-        assert assessment.critical_gap_count == 2
+        assert assessment.critical_gap_count == 1  # the one count: known gaps only
         assert assessment.questionnaire_version.label == "2026.3"
         assert assessment.score_detail is not None
         assert assessment.score_detail["find_out"] == ["core.offline_backups"]

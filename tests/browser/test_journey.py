@@ -127,8 +127,9 @@ def test_operator_and_coordinator_journey(
     pdf_path = download.value.path()
     assert Path(pdf_path).read_bytes()[:5] == b"%PDF-"
 
-    # Ask for free services.
-    page.click("a:has-text('Request free services')")
+    # Ask the coordinator for the state's own services (the others are applied for directly).
+    page.click("a:has-text('Services and how to apply')")
+    assert page.locator("#apply-directly").count() == 1
     boxes = page.locator("input[name=tools]")
     assert boxes.first.is_checked()  # the best-ranked service comes ticked
     # The pre-filled reason follows the ticks: none ticked, no gap listed; one, its gaps.

@@ -164,7 +164,7 @@ def test_results_lead_with_the_next_steps_on_desktop_and_phone(
         sign_in(page, live_server, world.operator_a)
         page.goto(f"{live_server}/assessments/{assessment}/results")
         page.screenshot(path=str(shots / f"results-first-screen-{name}.png"))
-        for button in ("Download the plan (PDF)", "Request free services"):
+        for button in ("Download the plan (PDF)", "Services and how to apply"):
             box = page.locator(f"a.usa-button:has-text('{button}')").first.bounding_box()
             assert box is not None and box["y"] + box["height"] <= viewport[1], (
                 f"{name}: '{button}' at {box}, below the first screen"
@@ -184,9 +184,11 @@ def test_results_lead_with_the_next_steps_on_desktop_and_phone(
                  .map((t) => t.getBoundingClientRect().height)))"""
         )
         assert smallest >= 12, f"{name}: chart text {smallest:.1f} px tall"
-        # A service card has its own request button.
-        page.click("button:has-text('Free services you qualify for')")
-        assert page.locator("#details-services a:has-text('Request this service')").count() > 0
+        # A service the state gives has its own request button; the others say who decides.
+        page.click("button:has-text('Services you can apply for')")
+        services = page.locator("#details-services")
+        assert services.locator("a:has-text('Request it from your coordinator')").count() > 0
+        assert "decides: apply directly" in services.inner_text()
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport[0], f"{name}: {width} px wide"
         look(page, shots, f"results-details-{name}", found, full=False)

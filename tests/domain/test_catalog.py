@@ -63,8 +63,10 @@ ELIGIBLE: dict[str, Rule] = {
     "cisa_training": ANYONE,
     "cisa_ai_defense_tools": ANYONE,
     "treasury_ai_clearinghouse": ANYONE,
-    # hospitals of any ownership, or SLTT public entities; not private banks, co-ops or IOUs.
-    "cis_mdbr": lambda sector, ownership, profile: sector == "hospital" or ownership in PUBLIC,
+    # CIS's own no-cost branch: U.S. hospitals, public or private (cisecurity.org/hospitals).
+    "cis_mdbr_hospitals": only_sectors("hospital"),
+    # SLTT MS-ISAC members only, paid membership since October 2025.
+    "cis_mdbr_sltt": sltt_only,
     "ms_isac_membership": sltt_only,
     "cis_albert": sltt_only,
     "sltt_edr_program": sltt_only,
@@ -82,6 +84,16 @@ ELIGIBLE: dict[str, Rule] = {
     "awwa_assessment_tool": only_sectors("water"),
     "slcgp_grant": sltt_only,
     "state_cyber_assistance": ANYONE,  # varies by state; the state decides
+    # NRECA member co-ops (cooperative.com RC3 pages).
+    "nreca_rc3": lambda sector, ownership, profile: (
+        sector == "electric" and ownership == "cooperative"
+    ),
+    # public power (municipal) utilities, APPA's DOE cooperative agreements.
+    "appa_cyber_programs": lambda sector, ownership, profile: (
+        sector == "electric" and ownership == "public"
+    ),
+    # small U.S. water, electric and gas utilities, any ownership.
+    "dragos_community_defense": only_sectors("water", "electric"),
 }
 # Nothing to request: a public list, downloads, programs with no published way in.
 RESOURCES = {
@@ -93,7 +105,21 @@ RESOURCES = {
     "hhs_405d",
     "csbs_rsat",
     "awwa_assessment_tool",
+    "cisa_protective_dns",  # a pilot nobody can count on: information, not a request
 }
+# What each entry costs and who says yes (the coordinator only for what the state gives).
+COST: dict[str, str] = {
+    "ms_isac_membership": "membership",
+    "cis_mdbr_sltt": "membership",
+    "sector_isac": "membership",
+    "cis_albert": "paid",
+    "sltt_edr_program": "paid",
+    "rural_hospital_program": "paid",
+    "cisa_protective_dns": "pilot",
+    "doe_rmuc": "grant",
+    "slcgp_grant": "grant",
+}
+STATE_DECIDES = {"slcgp_grant", "state_cyber_assistance"}
 
 
 def test_every_entry_is_in_the_table(questionnaire: Questionnaire) -> None:
@@ -113,6 +139,26 @@ def test_eligibility_agrees_with_the_note(questionnaire: Questionnaire, tool_id:
     ]
     assert not wrong, f"{tool_id}: the data disagrees with the note for {wrong}"
     assert tool.requestable is (tool_id not in RESOURCES)
+    assert tool.cost == COST.get(tool_id, "free"), tool_id
+    assert tool.state_decides is (tool_id in STATE_DECIDES), tool_id
+
+
+def test_every_entry_names_a_source_or_says_nothing_is_published(
+    questionnaire: Questionnaire,
+) -> None:
+    """A fact without a page behind it is marked: the programs of the order and the state's own
+    program have none to name (their notes say so)."""
+    unsourced = {t.id for t in questionnaire.tools if not t.source}
+    assert unsourced == {
+        "cisa_ai_defense_tools",
+        "treasury_ai_clearinghouse",
+        "rural_hospital_program",
+        "rural_hospital_free_year",
+        "state_cyber_assistance",
+    }
+    for tool in questionnaire.tools:
+        if not tool.source:
+            assert tool.confidence in ("secondary", "verify"), tool.id
 
 
 def test_every_entry_says_when_it_was_checked_and_none_is_stale(
@@ -127,11 +173,20 @@ def test_every_entry_says_when_it_was_checked_and_none_is_stale(
 
 def test_the_facts_the_expert_flagged_are_current(questionnaire: Questionnaire) -> None:
     tools = {t.id: t for t in questionnaire.tools}
-    assert tools["ms_isac_membership"].cost == "fee"
+    assert tools["ms_isac_membership"].cost == "membership"
     assert "October 2025" in tools["ms_isac_membership"].eligibility_note
     assert "2026" in tools["slcgp_grant"].eligibility_note
     assert tools["rural_hospital_free_year"].available_until == date(2025, 6, 30)
     assert "pilot" in tools["cisa_protective_dns"].eligibility_note
+    # MDBR: the hospital branch is CIS's own and free; the public one needs paid membership,
+    # each said with the date it was checked, and a private hospital is not sent to the
+    # public-sector page.
+    hospitals, sltt = tools["cis_mdbr_hospitals"], tools["cis_mdbr_sltt"]
+    assert hospitals.free and "hospitals" in hospitals.url and "ms-isac" not in hospitals.url
+    assert sltt.cost == "membership" and "October 2025" in sltt.eligibility_note
+    for tool in (hospitals, sltt, tools["ms_isac_membership"]):
+        assert "checked December 6, 2026" in " ".join(tool.eligibility_note.split())
+        assert tool.checked == date(2026, 12, 6)
 
 
 def _admitted(tool: Tool) -> list[tuple[str, str, Profile]]:
@@ -147,7 +202,7 @@ def _admitted(tool: Tool) -> list[tuple[str, str, Profile]]:
 # (words in a note, what the data must then say about everyone it admits, why)
 NOTE_SIGNALS: list[tuple[str, Callable[[str, str, Profile], bool], str]] = [
     (
-        r"\brural\b",
+        r"\b[Rr]ural\b(?! areas)",
         lambda sector, ownership, profile: (
             sector != "hospital" or profile["hospital.rural"] == "yes"
         ),

@@ -35,18 +35,20 @@ def test_a_bank_at_89_held_down_says_what_it_would_rate_and_what_holds_it(
     lead = headline(questionnaire, result)
     assert lead.capped
     would_rate = questionnaire.tier(result.uncapped_tier_id).label
-    assert lead.title == f"{would_rate} on points, held at At risk by 3 critical gaps"
+    # Two known gaps hold it at At risk; the backup answer not known is counted apart.
+    assert lead.title == f"{would_rate} on points, held at At risk by 2 critical gaps"
     assert questionnaire.tier("at_risk").description not in lead.text
     assert f"add up to {result.overall_score} of 100, which would rate {would_rate}" in lead.text
-    assert "3 critical gaps hold the rating at At risk" in lead.text
+    assert "2 critical gaps hold the rating at At risk" in lead.text
     assert "Fix them first" in lead.text
     assert "one is enough to undo the rest" in lead.text
+    assert "1 critical answer is not known yet: find out this week" in lead.text
     mfa = questionnaire.question("core.mfa_remote_email").action
     assert mfa is not None
     assert mfa.title in lead.critical_fixes
     backups = questionnaire.question("core.offline_backups").text
-    assert f"Find out: {backups}" in lead.critical_fixes
-    assert len(lead.critical_fixes) == 3
+    assert lead.find_out == (backups,)
+    assert len(lead.critical_fixes) == 2 == len(result.critical_items) == len(lead.critical)
 
 
 def test_one_critical_gap_is_singular(questionnaire: Questionnaire) -> None:
@@ -80,7 +82,11 @@ def test_a_gap_you_are_unsure_of_says_find_out(questionnaire: Questionnaire) -> 
     answers["core.offline_backups"] = DONT_KNOW
     result = score_assessment(questionnaire, questionnaire.modules_for(["water"]), answers)
     lead = headline(questionnaire, result)
-    assert lead.capped and "Find it out first" in lead.text and "Fix it first" not in lead.text
+    # An unknown is not a known gap: held one tier higher (Developing, not At risk), and said.
+    assert result.overall_tier_id == "developing" and not result.critical_items
+    assert lead.capped and "Find out this week" in lead.text and "Fix it first" not in lead.text
+    assert lead.title.endswith("held at Developing until you know 1 critical answer")
+    assert "not at At risk as a known gap would hold it" in lead.text
 
 
 def test_a_fix_a_sector_action_includes_is_listed_once(questionnaire: Questionnaire) -> None:

@@ -110,6 +110,10 @@ def test_the_cases_the_issue_named() -> None:
     assert not members("sonicwall-sma") & members("sonicwall-sma-1000")
     assert not members("cisco-asa") & members("cisco-anyconnect")
     assert not members("citrix-netscaler") & {"CVE-2019-12989", "CVE-2019-12991", "CVE-2017-6316"}
+    # "Cisco IOS Software and Cisco IOS XE Software …", filed under IOS XE: classic IOS too.
+    assert "CVE-2018-0174" in members("cisco-ios") & members("cisco-ios-xe")
+    # Outlook and Publisher are Office.
+    assert {"CVE-2023-35311", "CVE-2024-38226", "CVE-2024-21413"} <= members("microsoft-office")
 
 
 @pytest.mark.parametrize(
@@ -141,6 +145,16 @@ def test_suggestions_still_forgive_a_typo_in_the_vendor() -> None:
         ("D-Link", "DNS-320", model_key("D-Link", "dns-320")),
         ("Cisco", "IOS XE", "cisco-ios-xe"),
         ("SonicWall", "SMA 100", "sonicwall-sma"),
+        # A model number is not a version: SMA 1000 is not the SMA 100 ("sonicwall sma").
+        ("SonicWall", "SMA 1000", "sonicwall-sma-1000"),
+        ("SonicWall", "SMA 1000 12.4.3", "sonicwall-sma-1000"),
+        ("SonicWall", "SMA 6200", "sonicwall-sma-1000"),
+        ("Cisco", "ASA 5506", "cisco-asa"),  # an unknown model number still finds its line
+        ("Zyxel", "USG FLEX 200", "zyxel-firewalls"),
+        ("Zyxel", "ATP 500", "zyxel-firewalls"),
+        ("Zyxel", "VPN 100", "zyxel-firewalls"),
+        ("Microsoft", "Windows Server 2019 Standard", "microsoft-windows"),
+        ("Microsoft", "Outlook", "microsoft-office"),
     ],
 )
 def test_names_with_versions_typed_after_them_find_their_family(

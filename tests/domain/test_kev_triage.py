@@ -115,25 +115,53 @@ def test_an_exposed_edge_device_is_checked_for_a_break_in_before_the_patch(
         (entries()["CVE-2025-22457"], entries()["CVE-2025-0282"]),
     )
     plan = _plan(questionnaire, [vpn])
-    kinds = [a.kind for a in plan.actions if a.kev]
+    kinds = [a.kind for a in plan.actions if a.kind in ("check", "patch")]
     assert kinds == ["check", "patch"]
     check = next(a for a in plan.actions if a.kind == "check")
+    assert check.products == (vpn,)
     assert (
         check.critical
+        and check.this_week
         and "break-in" in check.action.title
         and "cisa.gov/report" in check.action.detail
     )
+    # Never a reason to leave an exploited device unpatched: "cannot tell" means act now.
+    assert "do not wait: patch it or cut it off" in " ".join(check.action.detail.split())
+    assert "before fixes came out" not in check.action.detail
 
 
-def test_end_of_life_is_replace_or_isolate_not_patch(questionnaire: Questionnaire) -> None:
+def test_a_check_is_asked_for_by_the_entry_not_by_cisa_s_standard_wording() -> None:
+    """Since BOD 26-04 every new entry names CISA's "Forensics Triage Requirements": that alone
+    asks for no check (it did for 57 entries, Windows desktops among them)."""
+    standard = [e for e in entries().values() if "Forensics Triage" in e.required_action]
+    assert len(standard) > 20
+    assert not [e.cve_id for e in standard if asks_for_compromise_check(e)]
+    desktop = ProductMatch(
+        product("Zimbra", category="email", facing=False),
+        tuple(standard[:3]),
+    )
+    assert desktop.check_first == ()
+
+
+def test_end_of_life_is_replace_or_isolate_and_a_line_keeps_its_last_patch(
+    questionnaire: Questionnaire,
+) -> None:
+    """A device CISA calls end of life: Replace or cut off, no Patch. A firmware line past its
+    support: one step, the move to a supported release (it is the patch). An operating system
+    or server line past its support: its last updates now (they fix most listed flaws) and,
+    beside it, the replacement — critical where ransomware gangs use its flaws."""
     snapshot = load_snapshot()
     nas = ProductMatch(
-        product("D-Link DNS-320", category="backup", facing=True),
+        product(
+            "D-Link DNS-320", category="backup", facing=True, family="kev:d-link|model dns-320"
+        ),
         (entries()["CVE-2019-16057"], entries()["CVE-2020-25506"]),
     )
+    windows = tuple(e for e in entries().values() if e.product == "Windows")[:5]
+    assert any(e.known_ransomware for e in windows)
     server = ProductMatch(
         product("Windows Server 2012 R2", category="servers", facing=False),
-        tuple(e for e in entries().values() if "Windows" in e.product)[:5],
+        windows,
         support=snapshot.status("microsoft-windows", "Windows Server 2012 R2", "", TODAY),
     )
     exchange = ProductMatch(
@@ -148,15 +176,54 @@ def test_end_of_life_is_replace_or_isolate_not_patch(questionnaire: Questionnair
     )
     plan = _plan(questionnaire, [nas, server, exchange, firewall])
     titles = [a.action.title for a in plan.actions if a.kev]
-    assert not [t for t in titles if t.startswith("Patch")], titles
+    patched = {t.split(":")[0].removeprefix("Patch ") for t in titles if t.startswith("Patch")}
+    assert patched == {"Windows Server 2012 R2", "Exchange 2016"}, titles
     assert "Replace or cut off D-Link DNS-320: it gets no more security fixes" in titles
     assert "Replace or cut off Exchange 2016: it gets no more security fixes" in titles
     assert "Move FortiGate to a supported release: no more fixes for yours" in titles
     by_name = {a.kev.product.name: a for a in plan.actions if a.kind == "replace" and a.kev}
     assert by_name["Exchange 2016"].critical and by_name["D-Link DNS-320"].critical
-    assert not by_name["Windows Server 2012 R2"].critical  # not on the internet
+    assert by_name["FortiGate"].critical
+    # Inside the network, but ransomware gangs use its flaws: critical, both steps.
+    assert by_name["Windows Server 2012 R2"].critical
+    windows_patch = next(a for a in plan.actions if a.kind == "patch" and a.kev and a.kev is server)
+    assert windows_patch.critical and "install the last one now" in windows_patch.action.detail
     assert "Oct 10, 2023" in by_name["Windows Server 2012 R2"].action.detail
     assert "FortiOS 7.4" in by_name["FortiGate"].action.detail  # a supported line named
+    # Nothing false about the listed flaws: later releases of a line fix most of them.
+    for action in by_name.values():
+        assert "will not be fixed" not in action.action.detail.replace("from now on will not", "")
+    # The only firewall cannot simply leave the internet.
+    assert "take it off the internet" not in by_name["FortiGate"].action.detail
+    assert "only from known addresses" in by_name["FortiGate"].action.detail
+
+
+def test_an_old_entry_s_end_of_life_does_not_retire_a_whole_product_line() -> None:
+    """CVE-2014-0196 (an old Linux kernel) says its product is end of life: that is not Ubuntu
+    22.04. A device model's family reads the description too (DIR-859)."""
+    kernel = ProductMatch(
+        product("Ubuntu 22.04", category="servers", family="linux-kernel"),
+        (entries()["CVE-2014-0196"], entries()["CVE-2010-3904"]),
+    )
+    assert not kernel.replace and kernel.open_entries
+    router = ProductMatch(
+        product("D-Link DIR-859", family="kev:d-link|model dir-859"),
+        (entries()["CVE-2024-0769"], entries()["CVE-2019-17621"]),
+    )
+    assert router.replace and router.end_of_life_entries == (entries()["CVE-2024-0769"],)
+
+
+def test_a_default_password_flaw_is_closed_by_changing_the_password(
+    questionnaire: Questionnaire,
+) -> None:
+    plc = ProductMatch(
+        product("Unitronics Vision PLC and HMI", category="control_systems"),
+        (entries()["CVE-2023-6448"],),
+    )
+    plan = _plan(questionnaire, [plc])
+    action = next(a for a in plan.actions if a.kev is plc)
+    assert action.action.title.startswith("Change the default password on ")
+    assert action.action.detail.startswith("First change its default password")
 
 
 def test_a_best_answer_organization_with_every_match_settled_has_no_critical_action(
@@ -186,14 +253,21 @@ def test_the_portals_own_words_read_at_grade_9_or_below(questionnaire: Questionn
             (entries()["CVE-2024-21762"],),
             support=snapshot.status("fortinet-fortios", "FortiGate", "7.0.12", TODAY),
         ),
-        ProductMatch(product("D-Link DNS-320", category="backup"), (entries()["CVE-2019-16057"],)),
+        ProductMatch(
+            product("D-Link DNS-320", category="backup", family="kev:d-link|model dns-320"),
+            (entries()["CVE-2019-16057"],),
+        ),
+        ProductMatch(
+            product("Unitronics Vision PLC and HMI", category="control_systems"),
+            (entries()["CVE-2023-6448"],),
+        ),
         ProductMatch(
             product("ScreenConnect", category="remote_support", facing=False, version="23.9.7"),
             (entries()["CVE-2024-1709"], entries()["CVE-2024-1708"]),
         ),
     ]
     plan = _plan(questionnaire, matches)
-    texts = [t for a in plan.actions if a.kev for t in (a.action.title, a.action.detail)]
+    texts = [t for a in plan.actions if a.kind for t in (a.action.title, a.action.detail)]
     texts += [plain_kind(e) for e in entries().values()]
     too_hard = [
         f"{textstat.flesch_kincaid_grade(t):.1f} {t}"

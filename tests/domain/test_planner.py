@@ -9,26 +9,34 @@ from portal.scoring import score_assessment
 from tests.domain.answers import worst_everything
 
 
-def test_critical_first_and_in_the_first_30_days(questionnaire: Questionnaire) -> None:
+def test_the_plan_follows_the_stages_and_criticals_are_due_in_30_days(
+    questionnaire: Questionnaire,
+) -> None:
+    """questionnaires/README.md, The order of the plan: this week's quick steps first, then
+    stage by stage, critical first within a stage; every critical fix is in the first window."""
     result = score_assessment(
         questionnaire,
         questionnaire.modules_for(["water"]),
         worst_everything(questionnaire, "water"),
     )
     plan = build_plan(questionnaire, result, sectors=["water"], ownership="public")
-    criticals = [a for a in plan.actions if a.critical]
-    assert criticals
-    assert plan.actions[: len(criticals)] == tuple(criticals)
-    assert all(a.window == 30 for a in criticals)
+    keys = [(not a.this_week, a.stage, not a.critical) for a in plan.actions]
+    assert keys == sorted(keys)
+    assert {a.stage for a in plan.actions} >= {1, 2, 3, 5}
+    assert all(a.window == 30 for a in plan.actions if a.critical or a.this_week)
     assert [a.rank for a in plan.actions] == list(range(1, len(plan.actions) + 1))
 
 
 def test_windows_fill_in_order_and_high_effort_never_lands_in_30(
     questionnaire: Questionnaire,
 ) -> None:
-    result = score_assessment(
-        questionnaire, questionnaire.modules_for(["bank"]), worst_everything(questionnaire, "bank")
-    )
+    # Every critical control in place (their fixes alone would fill all three windows), every
+    # other one missing: the windows fill in order with what one person can do.
+    answers = worst_everything(questionnaire, "bank")
+    for question in questionnaire.questions_in(questionnaire.modules_for(["bank"])):
+        if question.critical:
+            answers[question.id] = max(question.options, key=lambda o: o.points or 0).value
+    result = score_assessment(questionnaire, questionnaire.modules_for(["bank"]), answers)
     plan = build_plan(questionnaire, result, sectors=["bank"], ownership="private")
     # A window holds what one person can do; only actions that must be done by then (critical:
     # 30 days; due_within, such as EDR) may push it over its budget.
@@ -214,9 +222,12 @@ def test_the_first_steps_are_the_top_of_the_ranking(questionnaire: Questionnaire
     assert all(s.critical and not s.find_out for s in plan.first_steps)  # criticals lead
 
 
-def test_a_critical_unknown_comes_before_any_fix(questionnaire: Questionnaire) -> None:
-    """You find out before you fix: "don't know" on a critical control is step one, and an
-    unknown that is not critical waits behind the actions."""
+def test_a_critical_unknown_is_found_out_this_week_before_the_fixes_of_its_stage(
+    questionnaire: Questionnaire,
+) -> None:
+    """You find out before you fix: "don't know" on a critical control is in this week's
+    block, in its stage's place (after closing what is exposed), before any fix of that stage;
+    an unknown that is not critical waits behind the actions."""
     answers = worst_everything(questionnaire, "water")
     answers["core.offline_backups"] = DONT_KNOW  # critical
     answers["core.asset_inventory"] = DONT_KNOW  # not critical
@@ -224,15 +235,15 @@ def test_a_critical_unknown_comes_before_any_fix(questionnaire: Questionnaire) -
     assert not questionnaire.question("core.asset_inventory").critical
     result = score_assessment(questionnaire, questionnaire.modules_for(["water"]), answers)
     plan = build_plan(questionnaire, result, sectors=["water"], ownership="public")
-    first = plan.first_steps[0]
-    assert (first.question_id, first.find_out, first.action) == (
-        "core.offline_backups",
-        True,
-        None,
-    )
-    assert first.title.startswith("Find out: ")
-    assert first.detail == questionnaire.question("core.offline_backups").how_to_check
-    assert [s.question_id for s in plan.first_steps[1:]] == [
-        a.question_id for a in plan.actions[:4]
-    ]
+    week = list(plan.this_week)
+    backups = next(s for s in week if s.question_id == "core.offline_backups")
+    assert (backups.find_out, backups.action) == (True, None)
+    assert backups.title.startswith("Find out: ")
+    assert backups.detail == questionnaire.question("core.offline_backups").how_to_check
+    before = week[: week.index(backups)]
+    after = week[week.index(backups) + 1 :]
+    assert all(s.stage <= 2 for s in before) and any(s.stage == 1 for s in before)
+    assert all(s.stage >= 2 for s in after)
+    assert "core.offline_backups" not in {a.question_id for a in plan.actions}  # no fix yet
     assert "core.asset_inventory" not in {s.question_id for s in plan.first_steps}
+    assert "core.asset_inventory" not in {s.question_id for s in week}

@@ -114,32 +114,52 @@ def test_the_hospital_gets_replace_check_and_patch_as_an_expert_would(
         assert by_product[name].support is not None and by_product[name].support.unsupported, name
     actions = [a for a in state.plan.actions if a.kev]
     titles = {(a.kev.product.product, a.kind) for a in actions}
-    assert ("Exchange 2016", "replace") in titles and ("Exchange 2016", "patch") not in titles
-    assert ("FortiGate", "replace") in titles  # "Move … to a supported release"
-    assert ("Windows Server 2012 R2", "replace") in titles
-    # Exposed edge, remote-access and file-transfer products: a break-in check comes first.
-    for name in ("Connect Secure", "ScreenConnect", "MOVEit Transfer", "NetScaler Gateway"):
-        kinds = [a.kind for a in actions if a.kev.product.product == name]
-        assert kinds[0] == "check", (name, kinds)
+    # Exchange 2016 and Server 2012 R2: their last updates now, and their replacement beside.
+    for name in ("Exchange 2016", "Windows Server 2012 R2"):
+        assert {(name, "replace"), (name, "patch")} <= titles, name
+    assert ("FortiGate", "replace") in titles  # "Move … to a supported release": the patch too
+    assert ("FortiGate", "patch") not in titles
+    # Exposed edge, remote-access and file-transfer products: one break-in check for all of
+    # them, in this week's block, before their patches.
+    (check,) = [a for a in state.plan.actions if a.kind == "check"]
+    checked = {m.product.product for m in check.products}
+    assert {"Connect Secure", "ScreenConnect", "MOVEit Transfer", "NetScaler Gateway"} <= checked
+    assert check.this_week and check.critical
+    assert all(check.rank < a.rank for a in actions if a.kev.product.product in checked)
     # Internet-facing open matches carry the catalog's own deadline.
     assert all(a.due_on for a in actions if a.kev.product.internet_facing and a.kind == "patch")
-    # ScreenConnect 23.9.8 is the vendor's fixed release: settled in a few clicks, it leaves.
+    # ScreenConnect 23.9.8 is the vendor's fix for CVE-2024-1709 and CVE-2024-1708, not for
+    # CVE-2025-3935 (fixed in 25.2.4): the operator settles those two, and the third stays.
     screenconnect = by_product["ScreenConnect"]
     item = screenconnect.product.id
     page = client.get("/organization/products/").get_data(as_text=True)
-    newest = max(e.date_added for e in screenconnect.open_entries).isoformat()
-    assert f'value="{newest}"' in page
+    assert "Choose a date" in page
     client.post(
         f"/organization/products/{item}/flaws/older-fixed",
         data={
-            "before": newest,
+            "before": "2024-02-22",  # CVE-2024-1709 only: 1 flaw, as its choice says
             "running_version": "23.9.8",
+            "item_version": "23.9.8",
             "next": "",
             "csrf_token": csrf_token(page),
         },
     )
+    form = client.get(f"/organization/products/{item}/flaws/CVE-2024-1708").get_data(as_text=True)
+    client.post(
+        f"/organization/products/{item}/flaws/CVE-2024-1708",
+        data={
+            "state": "fixed",
+            "running_version": "23.9.8",
+            "item_version": "23.9.8",
+            "revision": "0",
+            "next": "",
+            "csrf_token": csrf_token(form),
+        },
+    )
     after = _plan(app, assessment_id)
-    assert not [a for a in after.plan.actions if a.kev and a.kev.product.id == item]
+    left = [a for a in after.plan.actions if a.kev and a.kev.product.id == item]
+    assert [a.kind for a in left] == ["patch"]
+    assert [e.cve_id for e in left[0].kev.open_entries] == ["CVE-2025-3935"]
 
 
 def test_the_water_district_bank_and_co_op_match_their_own_products_only(

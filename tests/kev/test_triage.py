@@ -92,7 +92,9 @@ def test_a_new_catalog_entry_opens_the_product_again_and_is_told(
 ) -> None:
     client, item = fortigate
     page = client.get("/organization/products/").get_data(as_text=True)
-    older = re.search(r'name="before"[^>]*><option value="([\d-]+)"', page)
+    # Nothing is chosen at first; each choice says how many flaws it marks.
+    assert re.search(r'name="before"[^>]*><option value="" selected>Choose a date', page)
+    older = re.search(r'<option value="([\d-]+)">[^<]*, all open ones</option>', page)
     assert older, "the older-entries form is offered"
     bulk = post_form(
         client,
@@ -240,6 +242,7 @@ def test_every_match_settled_the_board_summary_says_so_and_nothing_is_critical(
     client, item = fortigate
     page = client.get("/organization/products/").get_data(as_text=True)
     dates = re.findall(r'<option value="([\d-]+)">', page)
+    assert dates
     post_form(
         client,
         f"/organization/products/{item}/flaws/older-fixed",
@@ -254,6 +257,94 @@ def test_every_match_settled_the_board_summary_says_so_and_nothing_is_critical(
         plan = assessment_state.load(db.session.get(Assessment, assessment_id)).plan
         assert not [a for a in plan.actions if a.kev]
     pdf = " ".join(pages_text(client.get(f"/assessments/{assessment_id}/plan.pdf").get_data()))
-    assert re.search(r"\d+ known-exploited flaws on your products are settled", pdf)
+    assert re.search(
+        r"\d+ known-exploited flaws on our products are settled, \d+ of them fixed", pdf
+    )
     assert "None is open" in pdf
     assert utcnow()
+
+
+def test_a_stale_form_never_rolls_the_version_back(
+    app: Flask, world: World, fortigate: tuple[FlaskClient, int]
+) -> None:
+    """B opens an older flaw (the form shows 7.4.1); A marks another fixed in 7.4.5; B saves
+    the pre-filled 7.4.1: refused, the version stays 7.4.5 and A's decision stands."""
+    first, item = fortigate
+    second = app.test_client()
+    login(second, world.operator_a)
+    html = second.get(settle_page(item, OLD_FORTIOS)).get_data(as_text=True)
+    assert 'name="item_version" type="hidden" value="7.4.1"' in html
+    assert settle(first, item, FORTIOS, state="fixed", running_version="7.4.5").status_code == 302
+    late = second.post(
+        settle_page(item, OLD_FORTIOS),
+        data={
+            "state": "fixed",
+            "running_version": "7.4.1",
+            "item_version": "7.4.1",
+            "revision": "0",
+            "next": "",
+            "csrf_token": csrf_token(html),
+        },
+    )
+    assert late.status_code == 409
+    text = late.get_data(as_text=True)
+    assert "version changed a moment ago" in text and "7.4.5" in text
+    with app.app_context():
+        assert db.session.get(InventoryItem, item).version == "7.4.5"
+        rows = db.session.scalars(sa.select(KevTriage)).all()
+        assert [(r.cve_id, r.state, r.item_version) for r in rows] == [(FORTIOS, "fixed", "7.4.5")]
+    # Seen again with the new version, it is saved; a Mitigated keeps no version of its own.
+    again = settle(
+        second, item, OLD_FORTIOS, state="mitigated", note="Portal closed", item_version="7.4.5"
+    )
+    assert again.status_code == 302
+    with app.app_context():
+        row = db.session.scalar(sa.select(KevTriage).where(KevTriage.cve_id == OLD_FORTIOS))
+        assert row is not None and row.running_version == "" and row.item_version == "7.4.5"
+
+
+def test_odd_revisions_and_an_empty_bulk_change_nothing(
+    app: Flask, world: World, fortigate: tuple[FlaskClient, int]
+) -> None:
+    client, item = fortigate
+    odd = settle(client, item, FORTIOS, state="fixed", running_version="7.4.5", revision="²")
+    assert odd.status_code == 409  # not a 500: an unreadable revision is a stale form
+    page = client.get("/organization/products/").get_data(as_text=True)
+    bulk = post_form(
+        client,
+        f"/organization/products/{item}/flaws/older-fixed",
+        {"before": "2000-01-01", "running_version": "9.9.9", "next": ""},
+        page="/organization/products/",
+    )
+    assert bulk.status_code == 302
+    assert "No open flaw of this product was added on or before" in client.get(
+        bulk.headers["Location"]
+    ).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(InventoryItem, item).version == "7.4.1"
+        assert db.session.scalar(sa.select(sa.func.count(KevTriage.id))) == 0
+        audited = db.session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.action == "kev.triaged_bulk")
+        ).all()
+        assert audited == []
+    assert page
+
+
+def test_an_import_moves_an_item_whose_name_now_names_another_family(
+    app: Flask, world: World
+) -> None:
+    """Rows matched before a family split keep no stale family: "Cisco IOS" saved on IOS XE
+    (as the portal matched it before classic IOS had a family) moves at the next import."""
+    load(app, small())
+    client = app.test_client()
+    login(client, world.operator_a)
+    add_product(client, vendor="Cisco", product="IOS", version="15.2")
+    item = item_id(app, "IOS")
+    with app.app_context():
+        row = db.session.get(InventoryItem, item)
+        assert row is not None and row.family_key == "cisco-ios"
+        row.family_key = "cisco-ios-xe"  # as an older release of the portal left it
+        db.session.commit()
+    load(app, small(version="2026.12.01"))
+    with app.app_context():
+        assert db.session.get(InventoryItem, item).family_key == "cisco-ios"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
@@ -38,13 +39,6 @@ def render_count(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(documents, "render_bounded", counting)
     return calls
-
-
-@pytest.fixture
-def pdf_cache(app: Flask, tmp_path: Any) -> Any:
-    app.config["PDF_CACHE_DIR"] = str(tmp_path / "pdf-cache")
-    yield
-    app.config["PDF_CACHE_DIR"] = None
 
 
 def test_plan_pdf_reads_like_the_report_and_is_cached(
@@ -141,8 +135,16 @@ def test_tool_access_request_from_gaps_to_pdf(
     assert "Our cyber readiness self-assessment of" in html  # justification pre-filled
     offered = re.findall(r'<input[^>]*name="tools"[^>]*value="([a-z0-9_]+)"', html)
     assert offered and 'name="tools" required' not in html
-    assert "cisa_vuln_scanning" in offered
+    # Only what the state gives is requested from the coordinator; CISA's scanning is applied
+    # for directly, with a message already filled in.
+    assert "state_cyber_assistance" in offered and "cisa_vuln_scanning" not in offered
     assert "csbs_rsat" not in offered  # a bank service, not for a hospital
+    direct = BeautifulSoup(html, "html.parser").select_one("#apply-cisa_vuln_scanning")
+    assert direct is not None and "CISA decides" in direct.get_text(" ", strip=True)
+    mailto = direct.select_one('a[href^="mailto:"]')["href"]
+    assert mailto.startswith(
+        "mailto:vulnerability@cisa.dhs.gov?subject=Requesting%20Cyber%20Hygiene"
+    )
     # Bad input: nothing chosen, a malformed email — clear messages, text kept.
     bad = client.post(
         f"/assessments/{assessment_id}/tool-requests/new",

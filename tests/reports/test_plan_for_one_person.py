@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -17,13 +16,6 @@ from tests.web import login, pages_text
 
 def first_page_with(pages: list[str], text: str) -> int | None:
     return next((n for n, page in enumerate(pages, start=1) if text in page), None)
-
-
-@pytest.fixture
-def pdf_cache(app: Flask, tmp_path: Any) -> Any:
-    app.config["PDF_CACHE_DIR"] = str(tmp_path / "pdf-cache")
-    yield
-    app.config["PDF_CACHE_DIR"] = None
 
 
 def test_a_typical_small_hospital_gets_a_plan_of_at_most_12_pages(
@@ -78,8 +70,8 @@ def test_the_results_page_opens_with_the_first_five_and_a_backlog_note(
     assert "Who: IT lead" in html and "it_lead" not in html and "Who: it lead" not in html
     assert "Over budget: critical gaps cannot wait" in html
     # Information is apart from services, and below them.
-    assert html.index("Free services you qualify for") < html.index("Useful information")
-    services = html[html.index("Free services you qualify for") : html.index("Useful information")]
+    assert html.index("Services you can apply for") < html.index("Useful information")
+    services = html[html.index("Services you can apply for") : html.index("Useful information")]
     assert "Known Exploited Vulnerabilities" not in services
     assert "Known Exploited Vulnerabilities" in html[html.index("Useful information") :]
     # Two downloads: the plan, and the plan with every answer.

@@ -230,10 +230,10 @@ def test_cached_dashboard_follows_tool_requests_sent_and_decided(app: Flask, wor
         new,
         data={
             "csrf_token": csrf_token(html),
-            "tools": ["cisa_vuln_scanning"],
+            "tools": ["state_cyber_assistance"],
             "contact_name": "Pat",
             "contact_email": "pat@alpha.example.org",
-            "justification": "Scanning, please.",
+            "justification": "An assessment, please.",
         },
     )
     assert sent.status_code == 302

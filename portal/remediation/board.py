@@ -1,0 +1,253 @@
+"""The summary for the board: what a board of a small hospital, bank or utility reads in two
+minutes and decides on — in its own terms, at grade 9 or below (the portal's own words; the
+names of actions and services are quoted as they are).
+
+- the three risks, one sentence each (the critical gaps by the plan's stages, then what is not
+  known, then the weakest priorities);
+- the decisions asked of the board: staff time, a budget line in dollars, the rules only
+  leadership can set, the services to apply for, a report in 90 days;
+- staff days and a budget line from the actions' cost bands (free; under $1,000; $1,000 to
+  $10,000; over $10,000 — the last open-ended, said so);
+- what was done since last time: known-exploited flaws settled, answers improved.
+
+Plain Python: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from portal.kev.exposure import ProductMatch, TriageState
+from portal.questionnaire.model import Questionnaire
+from portal.remediation.planner import WINDOWS, Plan, PlannedAction
+from portal.scoring.engine import ScoreResult
+from portal.scoring.headline import critical_list
+
+# Each action's cost band in dollars (its lowest and highest); None: no upper bound.
+COST_DOLLARS: dict[str, tuple[int, int | None]] = {
+    "free": (0, 0),
+    "low": (0, 1_000),
+    "medium": (1_000, 10_000),
+    "high": (10_000, None),
+}
+# One sentence per part of the criticality rule (questionnaires/README.md, What is critical).
+RULE_RISKS = {
+    "internet_exposure": (
+        "Attackers can reach some of our systems straight from the internet, the way most "
+        "ransomware gets in."
+    ),
+    "remote_access_without_mfa": (
+        "One stolen password is enough for an attacker to log in to our systems from anywhere."
+    ),
+    "cannot_recover": "If ransomware hits, we may not be able to get our systems and data back.",
+    "fraud_path": (
+        "A fake email or phone call could get staff to send money to criminals, and no second "
+        "person checks."
+    ),
+    "default_or_orphan_credentials": (
+        "Some logins still use passwords attackers know, or belong to people who have left."
+    ),
+    "known_exploited": "We run products with flaws that criminals are using right now.",
+}
+# When fewer than three critical gaps: the weakest priority, in the board's terms.
+PRIORITY_RISKS = {
+    "vulnerabilities": "Known flaws in our software are not found and fixed fast enough.",
+    "access": "We do not control well enough who can log in to our systems.",
+    "exposure": "Too much of our network can be reached by attackers.",
+    "detection": "An attack could go on for days before anyone notices.",
+    "response": "We are not ready to respond to an attack and keep working through it.",
+    "workforce": "Staff are not trained to spot and report attacks.",
+    "governance": "Cyber risk is not yet run as a business risk, with vendors held to it.",
+}
+RISKS = 3
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A budget line from the cost bands of the actions planned for the next 90 days."""
+
+    low: int  # dollars
+    high: int  # dollars, of the bounded bands
+    open_ended: int  # actions "over $10,000": quotes needed
+    free: int  # actions at no cost
+
+    def words(self) -> str:
+        if self.high == 0 and not self.open_ended:
+            return "no spending: every planned action is free"
+        if self.open_ended:
+            large = f"{self.open_ended} larger item{'s' if self.open_ended != 1 else ''}"
+            return (
+                f"at least {_dollars(self.low + 10_000 * self.open_ended)}: up to "
+                f"{_dollars(self.high)} for the smaller items, and {large} over $10,000 each "
+                "to be quoted"
+            )
+        if self.low == self.high:
+            return f"about {_dollars(self.high)}"
+        return f"{_dollars(self.low)} to {_dollars(self.high)}"
+
+
+@dataclass(frozen=True)
+class BoardSummary:
+    risks: tuple[str, ...]
+    decisions: tuple[str, ...]
+    staff_days: int
+    staff_days_30: int
+    budget: Budget
+    critical_count: int  # the one count (ScoreResult.critical_items)
+    unknown_count: int
+    done: tuple[str, ...]
+
+
+def _dollars(amount: int) -> str:
+    return f"${amount:,}"
+
+
+def budget_of(actions: Sequence[PlannedAction]) -> Budget:
+    low = high = open_ended = free = 0
+    for planned in actions:
+        band_low, band_high = COST_DOLLARS[planned.action.cost]
+        if band_high is None:
+            open_ended += 1
+            continue
+        low += band_low
+        high += band_high
+        free += planned.action.cost == "free"
+    return Budget(low, high, open_ended, free)
+
+
+def board_summary(
+    questionnaire: Questionnaire,
+    result: ScoreResult,
+    plan: Plan,
+    *,
+    exploited: Sequence[ProductMatch] = (),
+    improved: int = 0,
+    previous: date | None = None,
+) -> BoardSummary:
+    """What the board reads and decides: see the module docstring. ``improved``: answers
+    better than at the ``previous`` submission."""
+    scheduled = [a for a in plan.actions if a.window in WINDOWS]
+    budget = budget_of(scheduled)
+    return BoardSummary(
+        risks=_risks(questionnaire, result),
+        decisions=_decisions(plan, budget),
+        staff_days=plan.effort_in_90_days,
+        staff_days_30=plan.effort_in(30),
+        budget=budget,
+        critical_count=len(result.critical_items),
+        unknown_count=len(result.critical_unknowns),
+        done=_done(exploited, improved, previous),
+    )
+
+
+def _risks(questionnaire: Questionnaire, result: ScoreResult) -> tuple[str, ...]:
+    found: list[str] = []
+    stage_of_rule = {  # the plan's order (planner.RULE_STAGE)
+        "internet_exposure": 1,
+        "remote_access_without_mfa": 2,
+        "fraud_path": 2,
+        "cannot_recover": 2,
+        "default_or_orphan_credentials": 2,
+        "known_exploited": 4,
+    }
+    rules: list[str] = []
+    for item in critical_list(questionnaire, result):
+        if item.question_id is None:
+            rules.append("known_exploited")
+        else:
+            rule = questionnaire.question(item.question_id).critical_rule
+            rules.append(rule or "")
+    for rule in sorted(dict.fromkeys(rules), key=lambda r: stage_of_rule.get(r, 5)):
+        if rule in RULE_RISKS:
+            found.append(RULE_RISKS[rule])
+    if result.critical_unknowns and len(found) < RISKS:
+        count = len(result.critical_unknowns)
+        found.append(
+            f"We do not yet know whether {count} key safeguard"
+            f"{' is' if count == 1 else 's are'} in place."
+        )
+    weakest = sorted(
+        (p for p in result.priorities if p.score is not None and p.score < 100),
+        key=lambda p: (p.score, p.priority_id),
+    )
+    for priority in weakest:
+        if len(found) >= RISKS:
+            break
+        sentence = PRIORITY_RISKS.get(priority.priority_id)
+        if sentence and sentence not in found:
+            found.append(sentence)
+    return tuple(found[:RISKS])
+
+
+def _decisions(plan: Plan, budget: Budget) -> tuple[str, ...]:
+    decisions: list[str] = []
+    days = plan.effort_in_90_days
+    if days:
+        line = f"Give staff about {days} working day{'s' if days != 1 else ''} over 90 days"
+        if plan.over_budget(30):
+            line += (
+                f", {plan.effort_in(30)} of them in the first 30 days. That is more than one "
+                "person can do beside daily work, so approve outside help for the urgent fixes"
+            )
+        decisions.append(line + ".")
+    if budget.high or budget.open_ended:
+        decisions.append(f"Approve a budget of {budget.words()} for the next 90 days.")
+    rules = [
+        a.action.title
+        for a in plan.actions
+        if a.window in WINDOWS and a.action.owner in ("leadership", "finance")
+    ]
+    if rules:
+        decisions.append(f"Back the rules only leadership can set: {_some(rules, 3)}.")
+    free = [m.tool.name for m in plan.tools if m.tool.free]
+    if free:
+        decisions.append(
+            f"Let staff apply for {len(free)} free service{'s' if len(free) != 1 else ''}: "
+            f"{_some(free, 3)}."
+        )
+    paid = [m.tool.name for m in plan.tools if m.tool.cost in ("membership", "paid")]
+    if paid:
+        decisions.append(
+            f"Decide on {len(paid)} paid service{'s' if len(paid) != 1 else ''} or "
+            f"membership{'s' if len(paid) != 1 else ''} once you know the price: "
+            f"{_some(paid, 2)}."
+        )
+    decisions.append("Hear a progress report in 90 days, and a new self-assessment in a year.")
+    return tuple(decisions)
+
+
+def _some(names: Sequence[str], shown: int) -> str:
+    """The first ``shown`` names, and how many more."""
+    more = f"; and {len(names) - shown} more" if len(names) > shown else ""
+    return "; ".join(names[:shown]) + more
+
+
+def _done(
+    exploited: Sequence[ProductMatch], improved: int, previous: date | None
+) -> tuple[str, ...]:
+    done = []
+    fixed = settled = 0
+    for match in exploited:
+        for entry in match.settled_entries:
+            triage = match.triage_of(entry)
+            settled += 1
+            fixed += triage is not None and triage.state is TriageState.FIXED
+    still_open = sum(len(match.open_entries) for match in exploited)
+    if settled:
+        left = (
+            "None is open."
+            if not still_open
+            else f"{still_open} {'is' if still_open == 1 else 'are'} still open."
+        )
+        done.append(
+            f"{settled} known-exploited flaw{'s' if settled != 1 else ''} on our products "
+            f"{'is' if settled == 1 else 'are'} settled, {fixed} of them fixed. {left}"
+        )
+    if improved and previous is not None:
+        done.append(
+            f"{improved} answer{'s' if improved != 1 else ''} improved since the assessment "
+            f"of {previous:%B %-d, %Y}."
+        )
+    return tuple(done)
