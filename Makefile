@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# The suite in one process per core (pytest-xdist), its 15 slowest tests listed at the end.
+TEST_WORKERS ?= auto
+PYTEST_ARGS ?= -n $(TEST_WORKERS) --dist worksteal --durations=15
 export FLASK_APP := portal
 
 .PHONY: install install-run run test test-packages lint format pytest clean reliability audit
@@ -37,10 +40,10 @@ run: install-run
 test: test-packages install lint
 	@prerequisites=$$(scripts/test-prerequisites.sh) || exit 1; eval "$$prerequisites"; \
 	trap 'if [ -n "$${PRIVATE_REDIS_PIDFILE:-}" ]; then kill $$(cat "$$PRIVATE_REDIS_PIDFILE"); fi' EXIT INT TERM; \
-	env -u TEST_DATABASE_URL $(BIN)/pytest || exit 1; \
+	env -u TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS) || exit 1; \
 	if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 		echo "== again on PostgreSQL: $${TEST_DATABASE_URL}"; \
-		$(BIN)/pytest || exit 1; \
+		$(BIN)/pytest $(PYTEST_ARGS) || exit 1; \
 	fi
 
 test-packages:

@@ -115,7 +115,7 @@ def timed_phases() -> Iterator[Phases]:
     undo = [
         phases.wrap(catalog, "parse_catalog", "validate (schema and rules)"),
         phases.wrap(catalog, "_store_families", "store families and names"),
-        phases.wrap(catalog, "rematch_unresolved", "re-match unmatched items (SQL UPDATE)"),
+        phases.wrap(catalog, "rematch_unresolved", "re-match items by name"),
         phases.wrap(jurisdiction, "notify_new_matches", "new matches and notices (total)"),
         phases.wrap(notices, "exploited_products", "notices written to the outbox"),
     ]

@@ -5,7 +5,7 @@ counts in the database.
 
 Start a worker next to the app (same code and settings) with::
 
-    rq worker -c portal.rq_settings --url "$REDIS_URL" portal-pdf
+    rq worker -c portal.rq_settings -w portal.worker.Worker --url "$REDIS_URL" portal-pdf
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Settings for the portal's RQ workers::
 
-    rq worker -c portal.rq_settings --url "$REDIS_URL" QUEUE
+    rq worker -c portal.rq_settings -w portal.worker.Worker --url "$REDIS_URL" QUEUE
 
 It sets nothing; importing it is the point. RQ imports a settings module in the worker's main
 process, and runs each job in a process forked from it: with the portal's code already loaded

@@ -15,6 +15,7 @@ from portal.config import mail_enabled
 from portal.geography import plan_due_date, time_zone_of_state
 from portal.kev.exposure import TRIAGE_LABELS, TriageState, advisory_url, cisa_days, plain_kind
 from portal.questionnaire.sectors import SECTOR_LABELS
+from portal.questionnaire.words import plural
 from portal.remediation.planner import WINDOW_BUDGET, spending
 
 STATUS_LABELS = {
@@ -39,12 +40,6 @@ def sector_labels(sector_ids: list[str]) -> str:
 def status_label(status: Any) -> str:
     value = getattr(status, "value", status)
     return STATUS_LABELS.get(value, str(value).replace("_", " ").capitalize())
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """'1 question', '3 questions' ('2 analyses' with plural_form)."""
-    word = singular if count == 1 else (plural_form or singular + "s")
-    return f"{count:,} {word}"
 
 
 def viewer_time_zone() -> ZoneInfo:

@@ -30,8 +30,37 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if url:
         from portal.config import normalise_database_url
 
-        return normalise_database_url(url)
+        url = normalise_database_url(url)
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        return _database_of_worker(url, worker) if worker else url
+    # (Each pytest-xdist worker has its own temporary folder, so its own SQLite file.)
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+def _database_of_worker(url: str, worker: str) -> str:
+    """With pytest-xdist (``make test`` runs one worker per core), each worker gets a database
+    of its own on the same PostgreSQL server, made afresh: "<name>_gw0", "<name>_gw1"."""
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database_of_worker(url: str) -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith("postgresql"):
+        return
+    own = sa.engine.make_url(url)
+    assert own.database is not None and own.database.endswith(f"_{worker}")
+    base = own.set(database=own.database.removesuffix(f"_{worker}"))
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +97,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     yield application
     with application.app_context():
         db.engine.dispose()
+    _drop_database_of_worker(url)
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,7 @@ from portal.mail import outbox
 from portal.models import OutboxMessage, OutboxStatus, User, utcnow
 from tests.factories import World
 from tests.smtp import SmtpServer
-from tests.web import login, post_form
+from tests.web import burst_worker, login, post_form
 
 
 def ask_for_reset(app: Flask, email: str) -> None:
@@ -241,7 +241,7 @@ def test_with_redis_a_worker_delivers_the_mail(
 ) -> None:
     """The request puts a job on the mail queue; a real RQ worker (in this process, on the local
     Redis) builds the app from its environment, as a production worker does, and sends."""
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
     from portal import worker
 
@@ -262,7 +262,7 @@ def test_with_redis_a_worker_delivers_the_mail(
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(worker, "_app", None)
-    SimpleWorker([queue], connection=with_redis).work(burst=True)
+    burst_worker([queue], with_redis).work(burst=True)
     (message,) = mail_server.wait_for(1)
     assert message.envelope_to == [world.operator_a]
     assert rows(app)[0].status is OutboxStatus.SENT

@@ -163,3 +163,31 @@ def test_a_long_reason_ends_with_a_count_not_a_silent_cut() -> None:
     assert gaps[-1] == (
         f"- and {len(every) - service.MAX_GAP_LINES} more gaps, listed in our remediation plan"
     )
+
+
+def test_the_pre_filled_email_carries_no_header_a_name_could_add(app: Flask, world: World) -> None:
+    """An organization name with a line break and an address in it: the mailto link keeps it on
+    one line (no "Bcc:" header), defanged, with the body's lines as RFC 6068 writes them."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    from portal.models import Organization
+
+    with app.app_context():
+        organization = db.session.get(Organization, world.org_a)
+        assert organization is not None
+        organization.name = "Acme\r\nBcc: spy@evil.example"
+        db.session.commit()
+    _, page, _ = form_page(app, world)
+    link = page.select_one("#apply-cisa_vuln_scanning a[href^='mailto:']")["href"]
+    parts = urlsplit(link)
+    assert parts.path == "vulnerability@cisa.dhs.gov"
+    query = parse_qs(parts.query)
+    assert query["subject"] == ["Requesting Cyber Hygiene Services"]  # what CISA asks for
+    assert "%0D%0ABcc" not in link and "%0ABcc" not in link
+    body = query["body"][0]
+    assert "Organization: Acme Bcc: spy[at]evil[.]example" in body
+    assert "\r\n" in body and "\n\n" not in body.replace("\r\n", "")
+    # Services taken on their page only get no email link.
+    assert page.select_one("#apply-cisa_crr") is not None
+    assert page.select_one("#apply-cisa_crr a[href^='mailto:']") is None
+    assert unquote(link).count("@") >= 1

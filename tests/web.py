@@ -241,3 +241,20 @@ def calendar_window_of(event: Any) -> int:
     found = re.search(r"\((\d+)-day window\)", summary)
     assert found, summary
     return int(found.group(1))
+
+
+def burst_worker(queues: list[Any], connection: Any) -> Any:
+    """An RQ worker that runs the queued jobs in this process and stops — without its pub/sub
+    thread: stopping that thread right after subscribing can wait out its 60-second poll
+    (a race in redis-py's PubSubWorkerThread that shows when the machine is busy, as under
+    pytest-xdist). The jobs run exactly as in a deployed worker."""
+    from rq import SimpleWorker
+
+    class Burst(SimpleWorker):
+        def subscribe(self) -> None:  # no pub/sub (commands to a worker): not needed here
+            pass
+
+        def unsubscribe(self) -> None:
+            pass
+
+    return Burst(queues, connection=connection)

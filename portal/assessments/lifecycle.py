@@ -123,7 +123,8 @@ class StoredScore:
             priority_scores=[
                 (p.priority_id, p.score) for p in result.priorities if p.score is not None
             ],
-            critical_gaps=list(dict.fromkeys(g.question_id for g in result.critical_gaps)),
+            # The known critical gaps the dashboards count (unknowns are not gaps yet).
+            critical_gaps=list(dict.fromkeys(g.question_id for g in result.critical_questions)),
         )
 
 

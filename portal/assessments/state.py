@@ -12,7 +12,7 @@ from functools import cached_property
 
 from portal.assessments.reading import answer_rows, answer_values, questionnaire_of
 from portal.exposure import inventory
-from portal.kev.exposure import ProductMatch, critical_products
+from portal.kev.exposure import ProductMatch, critical_products, unsupported_products
 from portal.models import Answer, Assessment, utcnow
 from portal.questionnaire.model import Questionnaire
 from portal.remediation import Plan, build_plan
@@ -42,7 +42,10 @@ class AssessmentState:
     def result(self) -> ScoreResult:
         """The score with the organization's critical product gaps (what every result shows)."""
         return with_product_gaps(
-            self.questionnaire, self.answers_result, critical_products(self.exposure)
+            self.questionnaire,
+            self.answers_result,
+            critical_products(self.exposure),
+            unsupported_products(self.exposure),
         )
 
     @cached_property

@@ -30,7 +30,6 @@ from portal.devdata.inventories import inventory_for
 from portal.exposure import catalog as kev_catalog
 from portal.extensions import db
 from portal.geography import STATES
-from portal.kev.products import match_name
 from portal.models import (
     Assessment,
     AssessmentCriticalGap,
@@ -412,7 +411,7 @@ def generate(
                         "internet_facing": item.internet_facing,
                         "managed_by_msp": item.managed_by_msp,
                         "family_key": family_of[typed],
-                        "match_name": match_name(*typed),
+                        "match_name": families.lookup_name(*typed),
                         "created_at": joined,
                         "updated_at": joined,
                         "updated_by_id": user_id,

@@ -190,8 +190,8 @@ def import_catalog(raw: bytes, source: str, *, force: bool = False) -> ImportRep
     ):
         # The same catalog again: nothing to record — but the product families are rebuilt, so
         # a changed data/kev/products.yaml reaches the database and every inventory.
-        _store_families(catalog)
-        report.resolved_items = rematch_unresolved(latest.id)
+        known = _store_families(catalog)
+        report.resolved_items = rematch_unresolved(latest.id, known)
         _catalog_for.cache_clear()
         db.session.info.pop(_CATALOG_KEY, None)
         return report
@@ -224,8 +224,8 @@ def import_catalog(raw: bytes, source: str, *, force: bool = False) -> ImportRep
         for cve in report.added
     )
     db.session.flush()
-    _store_families(catalog)
-    report.resolved_items = rematch_unresolved(record.id)
+    known = _store_families(catalog)
+    report.resolved_items = rematch_unresolved(record.id, known)
     _catalog_for.cache_clear()
     db.session.info.pop(_CATALOG_KEY, None)
     audit.record(
@@ -252,9 +252,9 @@ def _differs(row: KevEntryRow, entry: KevEntry) -> bool:
     ) != list(entry.cwes)
 
 
-def _store_families(catalog: KevCatalog) -> None:
+def _store_families(catalog: KevCatalog) -> products.ProductCatalog:
     """Which families each entry belongs to, and every name of every family (rebuilt whole: about
-    2,000 and 1,300 rows)."""
+    2,000 and 1,300 rows). Returns the catalog's families."""
     known = products.ProductCatalog(products.load_curated(), catalog.entries)
     db.session.execute(sa.delete(KevEntryFamily))
     db.session.execute(sa.delete(KevFamilyName))
@@ -274,51 +274,58 @@ def _store_families(catalog: KevCatalog) -> None:
             if name
         ],
     )
+    return known
 
 
-def rematch_unresolved(import_id: int) -> int:
-    """Give every inventory item that matched no family a family, where its name now has one,
-    and move an item whose name now names another family (a family split: "Cisco IOS" from IOS
-    XE to classic IOS) — a few UPDATEs for every organization. Returns how many items found a
-    family. An item picked from suggestions keeps its family: its name names none."""
-    # An item whose family the new catalog no longer has (a curated family now covers what a
-    # generic one did, or a product left the catalog) is looked up again like a new one.
-    db.session.execute(
-        sa.update(InventoryItem)
-        .where(
-            InventoryItem.family_key.is_not(None),
-            ~sa.exists(
-                sa.select(KevFamilyName.name).where(
-                    KevFamilyName.family_key == InventoryItem.family_key
-                )
-            ),
-        )
-        .values(family_key=None)
-        .execution_options(synchronize_session=False)
-    )
-    by_name = sa.select(KevFamilyName.family_key).where(
-        KevFamilyName.name == InventoryItem.match_name
+def rematch_unresolved(import_id: int, known: products.ProductCatalog) -> int:
+    """After an import, look every product a person did not match by hand up again by name, as
+    a new one is (:meth:`ProductCatalog.resolve`: the most specific name first, so "SMA 1000"
+    is not the SMA 100): an item that matched nothing may match now, and an item whose name now
+    names another family (a family split: "Cisco IOS" from IOS XE to classic IOS) moves to it.
+    Items whose family a person picked from the suggestions keep it unless the catalog dropped
+    that family ("keep it as I typed it" is matched once a catalog lists that very name). One
+    read of the distinct typed names, then one UPDATE per name whose family changes, not one
+    per item. Returns how many items changed.
+    """
+    # An item whose family the new catalog no longer has is looked up again like a new one
+    # (a person's pick of a family that is gone is no longer a pick).
+    families = sa.select(KevFamilyName.family_key).where(
+        KevFamilyName.family_key == InventoryItem.family_key
     )
     db.session.execute(
         sa.update(InventoryItem)
-        .where(
-            InventoryItem.family_key.is_not(None),
-            sa.exists(by_name.where(KevFamilyName.family_key != InventoryItem.family_key)),
-        )
-        .values(family_key=by_name.scalar_subquery(), family_since=utcnow())
+        .where(InventoryItem.family_key.is_not(None), ~sa.exists(families))
+        .values(family_key=None, family_picked=False)
         .execution_options(synchronize_session=False)
     )
-    result = db.session.execute(
-        sa.update(InventoryItem)
-        .where(InventoryItem.family_key.is_(None), sa.exists(by_name))
-        .values(
-            family_key=by_name.scalar_subquery(),
-            resolved_import_id=import_id,
-            family_since=utcnow(),
+    typed = db.session.execute(
+        sa.select(InventoryItem.vendor, InventoryItem.product, InventoryItem.family_key)
+        .where(InventoryItem.family_picked.is_(False))
+        .distinct()
+    ).all()
+    changed = 0
+    for vendor, product, family_key in typed:
+        family = known.resolve(vendor, product)
+        if family is None or family.key == family_key:
+            continue
+        result = db.session.execute(
+            sa.update(InventoryItem)
+            .where(
+                InventoryItem.vendor == vendor,
+                InventoryItem.product == product,
+                InventoryItem.family_picked.is_(False),
+                InventoryItem.family_key.is_distinct_from(family.key),
+            )
+            .values(
+                family_key=family.key,
+                match_name=known.lookup_name(vendor, product),
+                resolved_import_id=import_id,
+                family_since=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+        changed += int(getattr(result, "rowcount", 0) or 0)
+    return changed
 
 
 def latest_import() -> KevImport | None:

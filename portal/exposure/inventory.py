@@ -90,7 +90,11 @@ def family_labels() -> list[str]:
 
 
 def add_item(
-    organization: Organization, user: User, fields: ProductFields, family_key: str | None
+    organization: Organization,
+    user: User,
+    fields: ProductFields,
+    family_key: str | None,
+    picked: bool = False,
 ) -> InventoryItem:
     count = db.session.scalar(
         sa.select(sa.func.count())
@@ -102,7 +106,7 @@ def add_item(
             f"Your list already has {MAX_ITEMS} products. Remove ones you no longer run first."
         )
     item = InventoryItem(organization_id=organization.id)
-    _fill(item, user, fields, family_key)
+    _fill(item, user, fields, family_key, picked)
     db.session.add(item)
     db.session.flush()
     audit.record_for(item, "inventory.added", actor=user, product=item.product[:80])
@@ -110,9 +114,13 @@ def add_item(
 
 
 def update_item(
-    item: InventoryItem, user: User, fields: ProductFields, family_key: str | None
+    item: InventoryItem,
+    user: User,
+    fields: ProductFields,
+    family_key: str | None,
+    picked: bool = False,
 ) -> None:
-    _fill(item, user, fields, family_key)
+    _fill(item, user, fields, family_key, picked)
     db.session.flush()
     audit.record_for(item, "inventory.changed", actor=user, product=item.product[:80])
 
@@ -123,7 +131,13 @@ def delete_item(item: InventoryItem, user: User) -> None:
     db.session.flush()
 
 
-def _fill(item: InventoryItem, user: User, fields: ProductFields, family_key: str | None) -> None:
+def _fill(
+    item: InventoryItem,
+    user: User,
+    fields: ProductFields,
+    family_key: str | None,
+    picked: bool = False,
+) -> None:
     if family_key is not None and family(family_key) is None:
         raise InventoryError("That product is no longer in the catalog. Pick it again.")
     if family_key != item.family_key or item.family_since is None:
@@ -135,6 +149,7 @@ def _fill(item: InventoryItem, user: User, fields: ProductFields, family_key: st
     item.internet_facing = fields.internet_facing
     item.managed_by_msp = fields.managed_by_msp
     item.family_key = family_key
+    item.family_picked = picked
     item.match_name = product_catalog().lookup_name(fields.vendor, fields.product)
     item.updated_by_id = user.id
 

@@ -108,9 +108,14 @@ def checked(decision: Decision) -> Decision:
 
 
 def _same_version(item: InventoryItem, shown_version: str | None) -> None:
-    """Refuse a decision made for another version of the product than the list holds now."""
-    if shown_version is not None and shown_version.strip() != item.version:
-        raise TriageConflict(None, version_now=item.version)
+    """Refuse a decision made for another version of the product than the list holds now. The
+    item's row is locked first (PostgreSQL; SQLite serialises writers), so two people saving
+    with different versions at once cannot both pass."""
+    version = db.session.scalar(
+        sa.select(InventoryItem.version).where(InventoryItem.id == item.id).with_for_update()
+    )
+    if shown_version is not None and shown_version.strip() != version:
+        raise TriageConflict(None, version_now=version or "")
 
 
 def settle(

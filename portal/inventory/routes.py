@@ -85,7 +85,7 @@ def add() -> Response | tuple[str, int]:
     if not decided:
         return _page(form, suggestions=suggestions)
     try:
-        item = inventory.add_item(organization, current_user, fields, key)
+        item = inventory.add_item(organization, current_user, fields, key, _picked(form))
     except inventory.InventoryError as refusal:
         db.session.rollback()
         form.form_errors.append(str(refusal))
@@ -115,12 +115,13 @@ def edit(item_id: int) -> Response | str | tuple[str, int]:
         # The same name keeps what it was matched to — unless the catalog no longer has that.
         still_known = item.family_key is None or inventory.family(item.family_key) is not None
         if unchanged_name and not form.choice.data and still_known:
-            decided, key = True, item.family_key
+            decided, key, picked = True, item.family_key, item.family_picked
         else:
             decided, key, suggestions = _family_for(form, fields)
+            picked = _picked(form)
         if decided:
             try:
-                inventory.update_item(item, current_user, fields, key)
+                inventory.update_item(item, current_user, fields, key, picked)
             except inventory.InventoryError as refusal:
                 db.session.rollback()
                 form.form_errors.append(str(refusal))
@@ -158,6 +159,14 @@ def _fields(form: ProductForm) -> inventory.ProductFields:
         internet_facing=form.internet_facing.data == "yes",
         managed_by_msp=form.managed_by.data == "msp",
     )
+
+
+def _picked(form: ProductForm) -> bool:
+    """The person chose a family from the suggestions. ("Keep it as I typed it" is not a pick:
+    it says none of those is the product, and a catalog that lists the product by that very
+    name later matches it — and tells them.)"""
+    choice = form.choice.data or ""
+    return choice != KEEP_AS_TYPED and inventory.family(choice) is not None
 
 
 def _family_for(

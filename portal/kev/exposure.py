@@ -136,8 +136,19 @@ class ProductMatch:
 
     @property
     def critical(self) -> bool:
-        """Open entries on an internet-facing product, or used by ransomware gangs."""
-        return bool(self.open_entries) and (self.product.internet_facing or self.ransomware)
+        """A critical gap on its own (questionnaires/README.md, What is critical): open entries
+        where attackers reach it (internet-facing), or ransomware-linked entries on a line that
+        gets no more fixes. A product inside the network on a supported line is matched by
+        name, not version — most such matches are already patched — so it is a patch due
+        within 30 days (:attr:`urgent`), not a critical gap, until its version is settled."""
+        return bool(self.open_entries) and (
+            self.product.internet_facing or (self.ransomware and self.line_unsupported)
+        )
+
+    @property
+    def urgent(self) -> bool:
+        """Due within 30 days: critical, or ransomware gangs use one of its open flaws."""
+        return self.critical or (bool(self.open_entries) and self.ransomware)
 
     @property
     def newest(self) -> date:
@@ -151,7 +162,8 @@ class ProductMatch:
         for a family of one catalog product or one device model ("D-Link DIR-859"). A curated
         family gathers a product line, and an entry for an old kernel, an old plugin or the
         line's predecessor says nothing about the release this organization runs."""
-        if not self.product.family_key or not self.product.family_key.startswith("kev:"):
+        key = self.product.family_key
+        if not key or not key.startswith("kev:") or "|multiple" in key:
             return ()
         return tuple(e for e in self.open_entries if says_end_of_life(e))
 
@@ -222,13 +234,24 @@ def critical_products(matches: tuple[ProductMatch, ...] | list[ProductMatch]) ->
     return tuple(dict.fromkeys(m.product.name for m in matches if m.critical_gap))
 
 
+def unsupported_products(
+    matches: tuple[ProductMatch, ...] | list[ProductMatch],
+) -> tuple[str, ...]:
+    """Of :func:`critical_products`, those critical only because they get no more fixes (no
+    open flaw left that makes them critical): said so, not "flaws are open"."""
+    return tuple(
+        dict.fromkeys(m.product.name for m in matches if m.replace_is_critical and not m.critical)
+    )
+
+
 def cisa_days(entry: KevEntry) -> int:
     """The days CISA gives federal agencies for this entry (due date minus date added)."""
     return max(1, (entry.due_date - entry.date_added).days)
 
 
 _END_OF_LIFE = re.compile(
-    r"impacted products? (?:is|are|could be) end[- ]of[- ]life"
+    # (Not CISA's hedge "could be end-of-life": that is an "if", and the patch still stands.)
+    r"impacted products? (?:is|are) end[- ]of[- ]life"
     r"|hardware revisions have reached their end[- ]of[- ]life"
     r"|has reached end[- ]of[- ]life status"
     r"|users should discontinue (?:product )?utilization",
@@ -276,9 +299,10 @@ _KINDS = (
         r"authentication bypass|missing authentication|improper authentication|auth\w* bypass",
         "lets attackers skip the login",
     ),
+    (r"default password|default credential", "has a default password attackers already know"),
     (
-        r"hard-coded|default password|default credential|insufficient protected credentials",
-        "has a password attackers already know",
+        r"hard-coded|insufficient protected credentials",
+        "has a built-in password attackers know (only an update removes it)",
     ),
     (r"sql injection", "lets attackers read or change its database"),
     (r"cross-site scripting|xss", "lets attackers run scripts in a user's browser"),
@@ -301,9 +325,9 @@ _KINDS = (
 
 
 def is_known_password(entry: KevEntry) -> bool:
-    """The flaw is a password attackers already know (a default or hard-coded one): changing
-    it is the fix, or the first part of it."""
-    return plain_kind(entry) == _KINDS[1][1]
+    """The flaw is a default password attackers already know: changing it is the fix. (A
+    hard-coded one is not: only the vendor's update removes it.)"""
+    return plain_kind(entry) == _KINDS[1][1]  # a default one: changing it closes the flaw
 
 
 def plain_kind(entry: KevEntry) -> str:

@@ -120,6 +120,8 @@ class InventoryItem(Base):
     # "vendor product" folded as kev_family_names.name is (ProductCatalog.resolve looks up the
     # same name): an unmatched item is looked up again after every import.
     match_name: orm.Mapped[str] = orm.mapped_column(sa.String(300), default="")
+    # A person chose the family from the suggestions: imports do not match it again by name.
+    family_picked: orm.Mapped[bool] = orm.mapped_column(default=False, server_default=sa.false())
     resolved_import_id: orm.Mapped[int | None] = orm.mapped_column(
         sa.ForeignKey("kev_imports.id", ondelete="SET NULL")
     )
@@ -136,6 +138,8 @@ class InventoryItem(Base):
         sa.Index("ix_inventory_items_organization_id", "organization_id"),
         sa.Index("ix_inventory_items_family_key_organization_id", "family_key", "organization_id"),
         sa.Index("ix_inventory_items_match_name", "match_name"),
+        # The re-match after an import updates items by the name typed.
+        sa.Index("ix_inventory_items_vendor_product", "vendor", "product"),
     )
 
     def as_json(self) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from portal.questionnaire.model import (
     CRITICAL_RULES,
     CSF2_CATEGORIES,
     EFFORTS,
+    EMAIL_ADDRESS,
     OWNERS,
     OWNERSHIPS,
     RESERVED_VALUES,
@@ -233,7 +234,7 @@ class _Builder:
 
     # --- building ---------------------------------------------------------------------------
     def build(self) -> Questionnaire:
-        priorities, tiers, cap, version = self.priorities()
+        priorities, tiers, (cap, unknown_cap), version = self.priorities()
         priority_ids = {p.id for p in priorities}
         tools = self.tools(priority_ids)
         tool_ids = {t.id for t in tools}
@@ -253,16 +254,20 @@ class _Builder:
             priorities=priorities,
             tiers=tiers,
             critical_gap_cap=cap,
-            critical_unknown_cap=getattr(self, "unknown_cap", cap) or cap,
+            critical_unknown_cap=unknown_cap,
             modules=tuple(modules),
             tools=tools,
         )
 
-    def priorities(self) -> tuple[tuple[Priority, ...], tuple[Tier, ...], str, str]:
+    def priorities(
+        self,
+    ) -> tuple[tuple[Priority, ...], tuple[Tier, ...], tuple[str, str], str]:
+        """Priorities, tiers, (the cap of a known critical gap, the cap of an unknown one) and
+        the version."""
         self.file, self.item = PRIORITIES_FILE, ""
         doc = self.mapping(self.documents.get(PRIORITIES_FILE), "the file")
         if doc is None:
-            return (), (), "", ""
+            return (), (), ("", ""), ""
         version = self.text(doc, "version", max_length=40)
         priorities: list[Priority] = []
         raw_priorities = doc.get("priorities")
@@ -315,8 +320,7 @@ class _Builder:
         unknown_cap = str(doc.get("critical_unknown_cap", cap))
         if unknown_cap not in {t.id for t in tiers}:
             self.fail(f"'critical_unknown_cap' is {unknown_cap!r}; it must name one of the tiers")
-        self.unknown_cap = unknown_cap
-        return tuple(priorities), tuple(tiers), cap, version
+        return tuple(priorities), tuple(tiers), (cap, unknown_cap), version
 
     def identifier(
         self, data: Mapping[str, Any], key: str, taken: list[str], pattern: re.Pattern[str] = _ID
@@ -353,6 +357,9 @@ class _Builder:
                 if pid not in priority_ids:
                     self.fail(f"'addresses' names unknown priority {pid!r}")
             eligibility = self.mapping(data.get("eligibility", {}), "'eligibility'") or {}
+            contact = self.text(data, "contact", required=False, max_length=200)
+            if "@" in contact and not EMAIL_ADDRESS.fullmatch(contact):
+                self.fail(f"'contact' {contact!r} is not one plain email address")
             tools.append(
                 Tool(
                     id=tool_id,
@@ -365,12 +372,13 @@ class _Builder:
                     if "decides" in data or not self.stored
                     else ("state" if tool_id in STATE_GIVEN_BEFORE_2026_3 else "provider"),
                     source=self.url(data.get("source")) if data.get("source") else "",
+                    mail_subject=self.text(data, "mail_subject", required=False, max_length=120),
                     summary=self.text(data, "summary"),
                     addresses=addresses,
                     rules=self.eligibility_rules(eligibility),
                     eligibility_note=self.text(eligibility, "note", required=False),
                     how_to_request=self.text(data, "how_to_request"),
-                    contact=self.text(data, "contact", required=False, max_length=200),
+                    contact=contact,
                     url=self.url(data.get("url")),
                     confidence=self.choice(data, "confidence", ("verified", "secondary", "verify")),
                     kind=self.choice(data, "kind", TOOL_KINDS)

@@ -59,6 +59,8 @@ TOOL_COST_WORDS = {
 # Who says yes: the state (its coordinator can act on a request in the portal) or the provider
 # itself (apply to it directly; a coordinator can only forward a request).
 TOOL_DECIDERS = ("state", "provider")
+# One plain address: what a mailto: link may carry (no spaces, commas or query characters).
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 # CISA Cross-Sector Cybersecurity Performance Goals 2.0 (Dec 2025): 34 goals.
 CPG2_GOALS = frozenset(
@@ -321,6 +323,12 @@ class Tool:
     available_until: date | None = None  # a time-limited offer's end
     decides: str = "provider"  # "state": the coordinator decides; "provider": apply to it
     source: str = ""  # where its facts were checked (a page of the provider or a report)
+    mail_subject: str = ""  # the subject the provider asks for, when it takes email
+
+    @property
+    def email(self) -> str | None:
+        """The contact, when it is one email address (the pre-filled message goes there)."""
+        return self.contact if EMAIL_ADDRESS.fullmatch(self.contact or "") else None
 
     @property
     def requestable(self) -> bool:

@@ -21,7 +21,7 @@ from datetime import date
 
 from portal.kev.exposure import ProductMatch, TriageState
 from portal.questionnaire.model import Questionnaire
-from portal.remediation.planner import WINDOWS, Plan, PlannedAction
+from portal.remediation.planner import RULE_STAGE, WINDOWS, Plan, PlannedAction
 from portal.scoring.engine import ScoreResult
 from portal.scoring.headline import critical_list
 
@@ -43,13 +43,35 @@ RULE_RISKS = {
     ),
     "cannot_recover": "If ransomware hits, we may not be able to get our systems and data back.",
     "fraud_path": (
-        "A fake email or phone call could get staff to send money to criminals, and no second "
-        "person checks."
+        "A fake email or call, or a stolen customer login, could move money to criminals."
     ),
     "default_or_orphan_credentials": (
         "Some logins still use passwords attackers know, or belong to people who have left."
     ),
     "known_exploited": "We run products with flaws that criminals are using right now.",
+    "unsupported": "Some of our systems that face the internet get no more security fixes.",
+}
+# The same risks in a sector's own terms, where its board would read them differently.
+SECTOR_RISKS = {
+    ("water", "internet_exposure"): (
+        "Someone on the internet could reach the plant's control screens and change how the "
+        "water is treated."
+    ),
+    ("water", "remote_access_without_mfa"): (
+        "With one stolen password, someone could take over the plant's control screens from "
+        "anywhere."
+    ),
+    ("electric", "internet_exposure"): (
+        "Someone on the internet could reach the systems that switch our power lines."
+    ),
+    ("electric", "remote_access_without_mfa"): (
+        "With one stolen password, someone could reach the systems that switch our power "
+        "lines from anywhere."
+    ),
+    ("hospital", "cannot_recover"): (
+        "If ransomware hits, we could lose patient records and be unable to restore them, "
+        "and staff have not practised care on paper."
+    ),
 }
 # When fewer than three critical gaps: the weakest priority, in the board's terms.
 PRIORITY_RISKS = {
@@ -125,13 +147,15 @@ def board_summary(
     exploited: Sequence[ProductMatch] = (),
     improved: int = 0,
     previous: date | None = None,
+    sectors: Sequence[str] = (),
 ) -> BoardSummary:
     """What the board reads and decides: see the module docstring. ``improved``: answers
-    better than at the ``previous`` submission."""
+    better than at the ``previous`` submission; ``sectors``: the organization's, for the
+    risks in its own terms."""
     scheduled = [a for a in plan.actions if a.window in WINDOWS]
     budget = budget_of(scheduled)
     return BoardSummary(
-        risks=_risks(questionnaire, result),
+        risks=_risks(questionnaire, result, sectors),
         decisions=_decisions(plan, budget),
         staff_days=plan.effort_in_90_days,
         staff_days_30=plan.effort_in(30),
@@ -142,26 +166,22 @@ def board_summary(
     )
 
 
-def _risks(questionnaire: Questionnaire, result: ScoreResult) -> tuple[str, ...]:
+def _risks(
+    questionnaire: Questionnaire, result: ScoreResult, sectors: Sequence[str] = ()
+) -> tuple[str, ...]:
     found: list[str] = []
-    stage_of_rule = {  # the plan's order (planner.RULE_STAGE)
-        "internet_exposure": 1,
-        "remote_access_without_mfa": 2,
-        "fraud_path": 2,
-        "cannot_recover": 2,
-        "default_or_orphan_credentials": 2,
-        "known_exploited": 4,
-    }
     rules: list[str] = []
     for item in critical_list(questionnaire, result):
         if item.question_id is None:
-            rules.append("known_exploited")
+            unsupported = item.product in result.unsupported_products
+            rules.append("unsupported" if unsupported else "known_exploited")
         else:
             rule = questionnaire.question(item.question_id).critical_rule
             rules.append(rule or "")
-    for rule in sorted(dict.fromkeys(rules), key=lambda r: stage_of_rule.get(r, 5)):
-        if rule in RULE_RISKS:
-            found.append(RULE_RISKS[rule])
+    for rule in sorted(dict.fromkeys(rules), key=lambda r: RULE_STAGE.get(r, 4)):
+        own = next((SECTOR_RISKS[(s, rule)] for s in sectors if (s, rule) in SECTOR_RISKS), None)
+        if own or rule in RULE_RISKS:
+            found.append(own or RULE_RISKS[rule])
     if result.critical_unknowns and len(found) < RISKS:
         count = len(result.critical_unknowns)
         found.append(
@@ -200,7 +220,7 @@ def _decisions(plan: Plan, budget: Budget) -> tuple[str, ...]:
         if a.window in WINDOWS and a.action.owner in ("leadership", "finance")
     ]
     if rules:
-        decisions.append(f"Back the rules only leadership can set: {_some(rules, 3)}.")
+        decisions.append(f"Back the steps that need leadership: {_some(rules, 3)}.")
     free = [m.tool.name for m in plan.tools if m.tool.free]
     if free:
         decisions.append(

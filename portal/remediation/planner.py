@@ -42,8 +42,9 @@ Only services (catalog entries someone grants) are offered for a tool-access req
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+import re
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from fractions import Fraction
 
 from portal.kev.exposure import MAX_DAYS, ProductMatch, cisa_days, is_known_password
@@ -61,14 +62,8 @@ COST_WORDS = {
     "high": "over $10,000",
 }
 FIRST_STEPS = 5  # "Your first five": the top of the results page and of the plan
-THIS_WEEK = 6  # quick steps in "This week" at most (each is hours, not days)
-STAGES = {
-    1: "Stop exposure today",
-    2: "Stop the most common losses",
-    3: "Free outside checks",
-    4: "Patch what attackers use",
-    5: "The rest",
-}
+THIS_WEEK = 7  # actions in "This week" at most (each is hours, not days)
+DUE_SOON_DAYS = 7  # an exposed product due within a week is patched this week
 # A critical question's stage from the part of the criticality rule it falls under.
 RULE_STAGE = {
     "internet_exposure": 1,
@@ -273,7 +268,9 @@ def build_plan(
         _Candidate(
             gap.question_id,
             gap.priority,
-            gap.critical or gap.question_id in critical_via,
+            # The fix of an answer nobody checked is not a known critical gap (the check is
+            # this week's step; questionnaires/README.md, What is critical).
+            (gap.critical or gap.question_id in critical_via) and gap.question_id not in unchecked,
             gap.severity,
             action,
             also_closes.get(gap.question_id, ()),
@@ -287,8 +284,14 @@ def build_plan(
     check = _break_in_check(exploited)
     if check is not None:
         planned.append(check)
+    if any(task.stage == 1 for task in find_out):
+        # What is exposed is not known: the free outside checks that show it are this week's
+        # (questionnaires/README.md, The order of the plan, stage 3).
+        planned = [replace(c, reveals=True) if c.stage == 3 and c.quick else c for c in planned]
     planned.sort(key=_rank_key)
-    this_week_ids = {id(c) for c in [c for c in planned if _this_week_eligible(c)][:THIS_WEEK]}
+    this_week_ids = _this_week_of(planned)
+    # Eligible steps that did not fit in the week take their place by stage.
+    planned.sort(key=lambda c: _rank_key(c, this_week_ids))
     spent = dict.fromkeys(WINDOWS, 0)
     actions: list[PlannedAction] = []
     for rank, item in enumerate(planned, start=1):
@@ -333,10 +336,43 @@ def build_plan(
 
 
 def _this_week_eligible(c: _Candidate) -> bool:
-    return c.quick and c.stage <= 3
+    return (c.quick and c.stage <= 3) or c.due_soon or c.reveals
 
 
-def _step(questionnaire: Questionnaire, action: PlannedAction) -> FirstStep:
+def _this_week_of(ranked: list[_Candidate]) -> set[int]:
+    """The first :data:`THIS_WEEK` eligible steps, in rank order (ids). The fix of an unchecked
+    answer goes with its check and takes no place of its own."""
+    chosen: set[int] = set()
+    counted = 0
+    for candidate in ranked:
+        if not _this_week_eligible(candidate):
+            continue
+        if candidate.conditional:
+            chosen.add(id(candidate))
+        elif counted < THIS_WEEK:
+            chosen.add(id(candidate))
+            counted += 1
+    return chosen
+
+
+def _bucket(c: _Candidate) -> int:
+    """The order before the stages (questionnaires/README.md, The order of the plan): this
+    week's critical steps measured in hours (an unchecked answer's fix right after its check);
+    exposed products due within the week; the other critical fixes of what is exposed that take
+    days, not weeks; this week's other quick steps (free outside checks, payment rules); then
+    the rest, stage by stage."""
+    if (c.quick and c.stage <= 3 and (c.critical or c.conditional)) or c.reveals:
+        return 0
+    if c.due_soon:
+        return 1
+    if c.stage == 1 and c.critical and c.action.effort != "high":
+        return 2
+    if _this_week_eligible(c):
+        return 3
+    return 4
+
+
+def _step(action: PlannedAction) -> FirstStep:
     title = action.action.title
     if action.conditional:
         title = f"If the check finds it: {title[:1].lower()}{title[1:]}"
@@ -372,18 +408,19 @@ def this_week(
     actions: list[PlannedAction],
     find_out: list[FindOutTask],
 ) -> tuple[FirstStep, ...]:
-    """The steps measured in hours, to start now, by stage: the quick actions of the first
-    stages, and what to find out or check first (critical unknowns, unchecked answers) — each
-    check just before the fix that depends on it."""
-    steps: list[tuple[tuple[int, int, int], FirstStep]] = []
-    for task in find_out:
-        if task.critical or task.unchecked:
-            steps.append(((task.stage, 0, 0), _find_out_step(questionnaire, task)))
+    """The steps measured in hours, to start now, in the plan's order, with what to find out
+    or check first (critical unknowns, unchecked answers) each placed just before the first
+    action of its stage or a later one — a check before the fix that depends on it."""
+    pending = sorted((t for t in find_out if t.critical or t.unchecked), key=lambda t: t.stage)
+    steps: list[FirstStep] = []
     for action in actions:
-        if action.this_week:
-            steps.append(((action.stage, 1, action.rank), _step(questionnaire, action)))
-    steps.sort(key=lambda pair: pair[0])
-    return tuple(step for _, step in steps)
+        if not action.this_week:
+            continue
+        while pending and pending[0].stage <= action.stage:
+            steps.append(_find_out_step(questionnaire, pending.pop(0)))
+        steps.append(_step(action))
+    steps += [_find_out_step(questionnaire, t) for t in pending]
+    return tuple(steps)
 
 
 def _break_in_check(exploited: tuple[ProductMatch, ...] | list[ProductMatch]) -> _Candidate | None:
@@ -419,7 +456,7 @@ def first_steps(
     steps = list(week)
     taken = {(s.question_id, s.title) for s in steps}
     for action in actions:
-        step = _step(questionnaire, action)
+        step = _step(action)
         if (step.question_id, step.title) not in taken:
             steps.append(step)
     steps += [_find_out_step(questionnaire, t) for t in find_out if not t.critical]
@@ -441,32 +478,46 @@ class _Candidate:
     quick: bool = False
     conditional: bool = False
     products: tuple[ProductMatch, ...] = ()
+    # An internet-facing product whose catalog deadline falls within the week: this week,
+    # right after the critical steps measured in hours.
+    due_soon: bool = False
+    # A free outside check (stage 3) while what is exposed is not known: this week, first.
+    reveals: bool = False
 
 
 _KIND_ORDER = {"check": 0, "replace": 1, "patch": 2, "extended": 3, "": 4}
 _EFFORT_ORDER = {"low": 0, "medium": 1, "high": 2}
 
 
-def _rank_key(c: _Candidate) -> tuple[object, ...]:
-    """This week's steps first (quick, stages 1-3), then by stage; within a stage critical
-    first, then quick, then the earliest catalog deadline, then most risk removed per effort
-    and cost; known-exploited products by ransomware use and how recently attackers turned to
-    them, never by name."""
+def _rank_key(c: _Candidate, week: set[int] | None = None) -> tuple[object, ...]:
+    """This week first (:func:`_bucket`), then by stage; within a stage critical first, then
+    quick, then the earliest catalog deadline; known-exploited products by how attackers use
+    them (ransomware, then backup servers — the first thing ransomware goes for — then the
+    most recently exploited), never by name; then most risk removed per effort and cost."""
     cost = _cost_of(c.action)
     value = c.severity / cost if cost else c.severity * 2
     product = c.kev
     exploitation = (
-        (not product.ransomware, -product.newest.toordinal()) if product is not None else (0, 0)
+        (
+            not product.ransomware,
+            product.product.category != "backup",
+            -product.newest.toordinal(),
+        )
+        if product is not None
+        else (False, False, 0)
     )
+    bucket = _bucket(c)
+    if week is not None and _this_week_eligible(c) and id(c) not in week:
+        bucket = 4  # eligible, but the week is full: in its stage's place
     return (
-        not _this_week_eligible(c),
+        bucket,
         c.stage,
         not c.critical,
         not c.quick,
         c.due_on or date.max,
+        exploitation,
         -value,
         _EFFORT_ORDER[c.action.effort],
-        exploitation,
         _KIND_ORDER[c.kind],
         c.question_id,
         product.product.id if product is not None else 0,
@@ -491,6 +542,7 @@ def _product_candidates(match: ProductMatch, today: date) -> list[_Candidate]:
       application): one step, the move to a supported release — it is the patch too.
     - An operating system or server generation past its end of support: the patch (its last
       updates fix most of the listed flaws) and, beside it, the replacement.
+    - A line on paid extended support only: the patch, and a check that the paid fixes come.
     - A device CISA says is end of life: the replacement (or cutting it off) only.
     """
     found: list[_Candidate] = []
@@ -498,6 +550,13 @@ def _product_candidates(match: ProductMatch, today: date) -> list[_Candidate]:
     stage = 1 if match.product.internet_facing else 4
 
     def add(kind: str, action: Action, critical: bool) -> None:
+        soon = (
+            critical
+            and due_on is not None
+            and due_on <= today + timedelta(days=DUE_SOON_DAYS)
+            and kind in ("patch", "replace")
+            and action.effort != "high"
+        )
         found.append(
             _Candidate(
                 KEV_QUESTION,
@@ -509,6 +568,7 @@ def _product_candidates(match: ProductMatch, today: date) -> list[_Candidate]:
                 kind=kind,
                 due_on=due_on if critical else None,
                 stage=stage if kind != "extended" else 5,
+                due_soon=soon,
             )
         )
 
@@ -525,10 +585,12 @@ def _product_candidates(match: ProductMatch, today: date) -> list[_Candidate]:
             add("replace", replace_action(match), match.critical or match.replace_is_critical)
         else:
             if match.open_entries and not device_end_of_life:
-                add("patch", kev_action(match), match.critical)
+                add("patch", kev_action(match, today), match.critical)
             add("replace", replace_action(match), match.replace_is_critical)
     elif match.open_entries:
-        add("patch", kev_action(match), match.critical)
+        add("patch", kev_action(match, today), match.critical)
+        if support is not None and support.state == "extended":
+            add("extended", extended_support_action(match), False)
     elif support is not None and support.state == "extended":
         add("extended", extended_support_action(match), False)
     return found
@@ -538,14 +600,19 @@ def _who(match: ProductMatch) -> str:
     return "Ask your IT provider to" if match.product.managed_by_msp else "Then"
 
 
-def kev_action(match: ProductMatch) -> Action:
+ENDS_SOON_DAYS = 90  # free fixes ending within this many days are said in the patch step
+MANY_ENTRIES = 20  # past this, "install the latest cumulative update", not one advisory each
+
+
+def kev_action(match: ProductMatch, today: date | None = None) -> Action:
     """Patch one product the organization runs that has open entries in CISA's KEV catalog.
 
-    Internet-facing or ransomware-linked: critical, due by the catalog's own days for it
-    (questionnaires/README.md, What is critical: known_exploited). Otherwise due within 60
-    days whatever the budget: attackers are using these flaws now. A flaw that is a known
-    default password is closed by changing the password, said first; a line past its end of
-    support is patched to its last update, its replacement being a step of its own.
+    Critical (internet-facing, or ransomware-linked on a line past its support): due by the
+    catalog's own days for it (questionnaires/README.md, What is critical: known_exploited).
+    Ransomware-linked: due within 30 days; otherwise 60, whatever the budget: attackers are
+    using these flaws now. A default password is closed by changing it, said first; a line past
+    its end of support is patched to its last update, its replacement a step of its own; a line
+    on paid extended support, or whose free fixes end soon, says so.
     """
     product = match.product
     entries = match.open_entries
@@ -556,12 +623,30 @@ def kev_action(match: ProductMatch) -> Action:
         if product.version
         else ("Write down the version you run (on the product's About or status page). ")
     )
-    newer = ""
     support = match.support
+    newer = ""
     if support is not None and support.unsupported:
         newer = (
             f"{support.line} gets no more fixes, but its last updates fix many of these flaws: "
             "install the last one now, and plan the replacement (the next step). "
+        )
+    elif support is not None and support.state == "extended":
+        ended = f" since {support.ends:%b %-d, %Y}" if support.ends else ""
+        until = f" until {support.extended_until:%b %-d, %Y}" if support.extended_until else ""
+        newer = (
+            f"{support.line} gets fixes only through paid extended support{until}. Unless you "
+            f"pay for it, it has had no fixes{ended}: buy it now, or move to a supported "
+            "release. "
+        )
+    elif (
+        support is not None
+        and support.ends is not None
+        and today is not None
+        and support.ends <= today + timedelta(days=ENDS_SOON_DAYS)
+    ):
+        newer = (
+            f"Free fixes for {support.line} end on {support.ends:%b %-d, %Y}: plan the move "
+            "to a supported release now. "
         )
     elif support is not None and support.behind_latest and support.latest:
         newer = (
@@ -569,57 +654,100 @@ def kev_action(match: ProductMatch) -> Action:
             f"(as of {support.snapshot:%b %-d, %Y}). "
         )
     passwords = [e for e in entries if is_known_password(e)]
-    password_step = ""
-    if passwords:
-        password_step = (
-            "First change its default password"
-            + (
-                " (the flaw is the password itself: no update closes it)"
-                if len(passwords) == count
-                else ""
-            )
-            + " and keep its admin page off the internet. "
+    if passwords and len(passwords) == count:
+        return Action(
+            title=f"Change the default password on {product.name}: attackers know it",
+            detail=(
+                "The flaw is the password itself: change it now (it takes minutes), and keep "
+                f"its admin page off the internet. {runs}Then check the vendor's advisory for "
+                "anything else it asks, and mark the flaw Fixed on the portal."
+            ),
+            effort="low",
+            cost="free",
+            owner="vendor" if product.managed_by_msp else "it_lead",
+            resources=(KEV_RESOURCE,),
+            tools=("cisa_vuln_scanning",) if product.internet_facing else (),
+            due_within=30,
+            quick=True,
         )
-    title = (
-        f"Change the default password on {product.name}: attackers know it"
-        if passwords and len(passwords) == count
-        else f"Patch {product.name}: {flaws} attackers are using"
+    password_step = (
+        "First change its default password and keep its admin page off the internet. "
+        if passwords
+        else ""
     )
+    if count > MANY_ENTRIES:
+        how = (
+            "With this many flaws, install the latest cumulative update, check the build "
+            "number it shows, then mark the older flaws Fixed at once on the portal "
+            "(\u201cAlready patched the older ones?\u201d)."
+        )
+    else:
+        how = (
+            "Open the vendor's advisory for each flaw (linked on the portal) and find the "
+            "fixed version for your line. If you already run it, mark the flaw Fixed on the "
+            f"portal. {_who(match)} install the fix or the vendor's workaround."
+        )
     return Action(
-        title=title,
+        title=f"Patch {product.name}: {flaws} attackers are using",
         detail=(
-            f"{password_step}{runs}{newer}Open the vendor's advisory for each flaw (linked on the "
-            "portal) and find the fixed version for your line. If you already run it, mark the "
-            f"flaw Fixed on the portal. {_who(match)} install the fix or the vendor's workaround. "
-            "If there is neither, take it off the internet until there is."
+            f"{password_step}{runs}{newer}{how} If there is neither fix nor workaround, take "
+            "it off the internet until there is."
+            if product.internet_facing
+            else f"{password_step}{runs}{newer}{how}"
         ),
         effort="medium" if count > 3 else "low",
         cost="free",
         owner="vendor" if product.managed_by_msp else "it_lead",
         resources=(KEV_RESOURCE,),
         tools=("cisa_vuln_scanning",) if product.internet_facing else (),
-        due_within=30 if match.critical else 60,
+        due_within=30 if match.urgent else 60,
     )
+
+
+_DIRECTIVE = re.compile(r"Emergency Directive (\d\d-\d\d)|\bED (\d\d-\d\d)")
+
+
+def emergency_directives(matches: tuple[ProductMatch, ...]) -> dict[str, list[str]]:
+    """CISA emergency directives the open entries' required actions name: directive → the
+    products it is about ("25-03" → ["Cisco ASA …"])."""
+    found: dict[str, list[str]] = {}
+    for match in matches:
+        for entry in match.open_entries:
+            for groups in _DIRECTIVE.findall(entry.required_action):
+                directive = groups[0] or groups[1]
+                names = found.setdefault(directive, [])
+                if match.product.name not in names:
+                    names.append(match.product.name)
+    return found
 
 
 def check_action(matches: tuple[ProductMatch, ...]) -> Action:
     """Alongside the patches: look for signs of a break-in. A patch does not remove a backdoor
-    that attackers left while the flaw was open. Never a reason to wait with the patch."""
+    that attackers left while the flaw was open. "Cannot tell" is never a reason to wait with
+    the patch; a device found broken into is cut off and rebuilt, not just patched (patching
+    wipes the evidence and can leave the intruder in)."""
     names = ", ".join(m.product.name for m in matches[:6]) + (
         f" and {len(matches) - 6} more" if len(matches) > 6 else ""
     )
     msp = all(m.product.managed_by_msp for m in matches)
+    directives = "".join(
+        f" For {', '.join(products)}, CISA issued Emergency Directive {directive}: follow its "
+        "hunt steps, or have your IT provider or the vendor's support do it. A simple look "
+        "does not find what it describes."
+        for directive, products in sorted(emergency_directives(matches).items())
+    )
     return Action(
         title="Check your exposed devices for signs of a break-in as you patch",
         detail=(
             f"Check {names}. Attackers often get into devices like these before their owners "
             "patch, and a patch does not remove what they left behind. Look at each one's admin "
             "accounts, remote logins and settings for anything you do not know, and run the "
-            "vendor's check tool if the advisory names one. If you find something, or cannot "
-            "tell, do not wait: patch it or cut it off from the internet now, keep its logs, "
-            "then get help — report it to CISA (cisa.gov/report), your state's cyber office or "
-            "the vendor. After the patch, change every password the device holds and end all "
-            "its sessions."
+            f"vendor's check tool if the advisory names one.{directives} If you cannot tell, do "
+            "not wait: patch now, then check again. If you find signs of a break-in, do not just "
+            "patch: cut the device off or block outside access, save its settings and logs, call "
+            "your cyber insurer's hotline and report it to CISA (cisa.gov/report), then rebuild "
+            "or replace it. After the patch, change every password the device holds and end "
+            "all its sessions."
         ),
         effort="low",
         cost="free",
@@ -633,10 +761,13 @@ def check_action(matches: tuple[ProductMatch, ...]) -> Action:
 def replace_action(match: ProductMatch) -> Action:
     """No fix will come for the line the product runs: move to a supported release (firmware,
     an application) or replace it (an operating system, a server generation, a device CISA
-    calls end of life). Critical when attackers reach it or ransomware gangs use its flaws."""
+    calls end of life). Critical when attackers reach it or ransomware gangs use its flaws.
+    Within the window: contain it; the replacement itself is a project to price."""
     product = match.product
     support = match.support
-    if match.line_unsupported and not match.end_of_life_entries:
+    line_ended = match.line_unsupported and not match.end_of_life_entries
+    name = support.line if line_ended and support is not None and support.line else product.name
+    if line_ended:
         assert support is not None
         when = (
             f"{support.line} stopped getting security fixes"
@@ -657,13 +788,25 @@ def replace_action(match: ProductMatch) -> Action:
     supported = ""
     if support is not None and support.supported_lines:
         supported = f" Releases still supported: {', '.join(support.supported_lines[:3])}."
-    if not product.internet_facing:
-        meanwhile = " Until then, keep it apart from the rest of the network."
+    if product.family_key == "microsoft-office":
+        # Office runs on every desktop: its replacement is Microsoft 365 Apps or a newer Office.
+        meanwhile = (
+            " Microsoft 365 Apps is supported too. Until then, block macros in files from the "
+            "internet."
+        )
+    elif not product.internet_facing:
+        meanwhile = " Until then, limit what can reach it and watch it closely."
     elif product.category == "edge":
         # An organization's only firewall or VPN cannot simply come off the internet.
         meanwhile = (
             " Until then, allow its admin pages and VPN only from known addresses, and turn "
             "off what you do not use."
+        )
+    elif product.category == "email":
+        # Taking the mail server off the internet would stop the organization's email.
+        meanwhile = (
+            " Until then, put webmail and its admin pages behind the VPN with MFA, so only "
+            "mail itself reaches it from outside."
         )
     else:
         meanwhile = (
@@ -677,17 +820,17 @@ def replace_action(match: ProductMatch) -> Action:
         )
         return Action(
             title=f"Move {product.name} to a supported release: no more fixes for yours",
-            detail=f"{when}{fixes}{supported} An upgrade is often free with a support "
-            f"contract.{meanwhile}",
+            detail=f"{when}{fixes}{supported} Check whether your hardware and licence allow "
+            f"it: some need new hardware or a new subscription.{meanwhile}",
             effort="medium",
-            cost="low",
+            cost="medium",
             owner="vendor" if product.managed_by_msp else "it_lead",
             resources=(KEV_RESOURCE,),
             due_within=30 if product.internet_facing else 90,
         )
     return Action(
-        title=f"Replace or cut off {product.name}: it gets no more security fixes",
-        detail=f"{when}{supported} Plan its replacement now.{meanwhile}",
+        title=f"Replace or cut off {name}: it gets no more security fixes",
+        detail=f"{when}{supported}{meanwhile} Price the replacement as a project now.",
         effort="high",
         cost="medium",
         owner="vendor" if product.managed_by_msp else "it_lead",

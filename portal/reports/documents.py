@@ -283,6 +283,7 @@ def _plan_html(state: AssessmentState, include_answers: bool) -> str:
         previous=compared.previous.submitted_at.date()
         if compared and compared.previous.submitted_at
         else None,
+        sectors=organization.sectors,
     )
 
     def sector_refs(question: Question) -> list[str]:

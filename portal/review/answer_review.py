@@ -42,7 +42,8 @@ class SectionRows:
 
 def sections(state: AssessmentState, steps: list[Step], revision: Revision) -> list[SectionRows]:
     gaps = {g.question_id for g in state.result.gaps}
-    critical = {g.question_id for g in state.result.critical_gaps}
+    # Known critical gaps only: an unknown or unchecked critical answer is shown as such.
+    critical = {g.question_id for g in state.result.critical_gaps if not g.not_known}
     values, notes, shown = state.values, state.notes, state.shown
     result = []
     for step in steps:

@@ -14,8 +14,9 @@ Rules (also in questionnaires/README.md):
   organization runs with a known-exploited flaw left open where attackers reach it (passed in as
   ``product_gaps``: the KEV rule decides, portal/kev/exposure.py). A critical gap caps the
   overall tier at ``critical_gap_cap``, whatever the total.
-* A critical question answered "I don't know" is not yet a gap: it caps the tier at
-  ``critical_unknown_cap`` (a step above), until it is found out.
+* A critical question answered "I don't know", or "we believe so, but have not checked" (an
+  option marked ``unchecked``), is not yet a known gap: it caps the tier at
+  ``critical_unknown_cap`` (a step above), until it is found out or checked.
 * :attr:`ScoreResult.critical_items` is *the* count of critical gaps that every page shows: one
   per critical question (a core gap whose fix a sector action includes counts once, with it) and
   one per product; :attr:`ScoreResult.critical_unknowns` counts the unknowns apart.
@@ -99,6 +100,13 @@ class Gap:
     points: int
     weight: int
     severity: Fraction  # weight × missing share × the priority's weight
+    # "We believe so, but have not checked" (an option marked ``unchecked``): not known to be
+    # a gap, so counted with the unknowns until the check is done.
+    unchecked: bool = False
+
+    @property
+    def not_known(self) -> bool:
+        return self.dont_know or self.unchecked
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,8 @@ class ScoreResult:
     # Products with a critical known-exploited flaw open (their names), and the critical core
     # gaps a sector gap's action includes (counted once, with the sector gap).
     product_gaps: tuple[str, ...] = ()
+    # Of product_gaps, those critical because their line gets no more fixes (no open flaw).
+    unsupported_products: tuple[str, ...] = ()
     superseded: tuple[str, ...] = ()
     # Sector gaps that stand for a critical core gap they supersede: critical with it.
     critical_via: tuple[str, ...] = ()
@@ -130,7 +140,7 @@ class ScoreResult:
         return tuple(
             g
             for g in self.gaps
-            if not g.dont_know
+            if not g.not_known
             and (
                 (g.critical and g.question_id not in self.superseded)
                 or g.question_id in self.critical_via
@@ -146,8 +156,9 @@ class ScoreResult:
 
     @property
     def critical_unknowns(self) -> tuple[Gap, ...]:
-        """Critical questions answered "I don't know": to find out in the first week."""
-        return tuple(g for g in self.gaps if g.critical and g.dont_know)
+        """Critical questions answered "I don't know" or "believed, not checked": to find out
+        or check in the first week."""
+        return tuple(g for g in self.gaps if g.critical and g.not_known)
 
     @property
     def find_out(self) -> tuple[str, ...]:
@@ -235,6 +246,7 @@ def score_assessment(
                     points=result.points or 0,
                     weight=question.weight,
                     severity=Fraction(lost * priority_weight, 100),
+                    unchecked=_unchecked(question, value),
                 )
             )
 
@@ -296,8 +308,8 @@ def _capped(
     ``critical_unknown_cap`` when the only critical questions open are unknowns."""
     gaps = list(gaps)
     uncapped = questionnaire.tier_for(overall)
-    known = any(g.critical and not g.dont_know for g in gaps) or bool(products)
-    unknown = any(g.critical and g.dont_know for g in gaps)
+    known = any(g.critical and not g.not_known for g in gaps) or bool(products)
+    unknown = any(g.critical and g.not_known for g in gaps)
     if not (known or unknown):
         return uncapped
     cap_id = questionnaire.critical_gap_cap if known else questionnaire.critical_unknown_cap
@@ -306,9 +318,13 @@ def _capped(
 
 
 def with_product_gaps(
-    questionnaire: Questionnaire, result: ScoreResult, product_gaps: Iterable[str]
+    questionnaire: Questionnaire,
+    result: ScoreResult,
+    product_gaps: Iterable[str],
+    unsupported: Iterable[str] = (),
 ) -> ScoreResult:
-    """``result`` with the organization's critical product gaps counted (and capping)."""
+    """``result`` with the organization's critical product gaps counted (and capping);
+    ``unsupported``: those of them critical because they get no more fixes."""
     products = tuple(dict.fromkeys(product_gaps))
     if products == result.product_gaps:
         return result
@@ -316,9 +332,15 @@ def with_product_gaps(
     return replace(
         result,
         product_gaps=products,
+        unsupported_products=tuple(n for n in dict.fromkeys(unsupported) if n in products),
         overall_tier_id=tier.id,
         capped=tier.id != result.uncapped_tier_id,
     )
+
+
+def _unchecked(question: Question, value: str | None) -> bool:
+    option = question.option(value) if value is not None else None
+    return option is not None and option.unchecked
 
 
 def _follows_advice(question: Question, value: str | None) -> bool:

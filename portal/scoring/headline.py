@@ -12,11 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.questionnaire.model import Questionnaire
+from portal.questionnaire.words import plural
 from portal.scoring.engine import ScoreResult
-
-
-def plural(count: int, singular: str) -> str:
-    return f"{count} {singular}{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -76,11 +73,23 @@ def headline(questionnaire: Questionnaire, result: ScoreResult) -> Headline:
         )
     gap_tier = questionnaire.tier(questionnaire.critical_gap_cap)
     answers = plural(unknowns, "critical answer")
+    if gap_tier.id == tier.id:  # a version published before unknowns had a cap of their own
+        return Headline(
+            f"{would_rate.label} on points, held at {tier.label} until you know {answers}",
+            f"{points} You do not know yet, or have not checked, {answers}, and this version "
+            f"of the questions holds the rating at {tier.label} until you do. Find out this "
+            "week: the plan gets the fix if the answer is no.",
+            True,
+            fixes,
+            items,
+            unknown,
+        )
     return Headline(
         f"{would_rate.label} on points, held at {tier.label} until you know {answers}",
-        f"{points} You answered “I don't know” to {answers}. That is not a known gap, so the "
-        f"rating is held at {tier.label}, not at {gap_tier.label} as a known gap would hold "
-        "it. Find out this week: the rating rises as soon as you know "
+        f"{points} You do not know yet, or have not checked, {answers}. "
+        f"{'That is not a known gap' if unknowns == 1 else 'Those are not known gaps'}, so "
+        f"the rating is held at {tier.label}, not at {gap_tier.label} as a known gap would "
+        "hold it. Find out this week: the rating rises as soon as you know "
         f"{'it is' if unknowns == 1 else 'they are'} in place, and the plan gets the fix if "
         f"{'it is' if unknowns == 1 else 'they are'} not.",
         True,
@@ -99,14 +108,24 @@ def critical_list(questionnaire: Questionnaire, result: ScoreResult) -> tuple[Cr
         fix = question.action.title if question.action is not None else question.text
         items.append(CriticalItem(gap.question_id, None, question.text, fix))
     for name in result.product_gaps:
-        items.append(
-            CriticalItem(
-                None,
-                name,
-                f"{name}: flaws that attackers are using are still open on it",
-                f"Patch or replace {name}",
+        if name in result.unsupported_products:
+            items.append(
+                CriticalItem(
+                    None,
+                    name,
+                    f"{name}: it faces the internet and gets no more security fixes",
+                    f"Move {name} to a supported release, or replace it",
+                )
             )
-        )
+        else:
+            items.append(
+                CriticalItem(
+                    None,
+                    name,
+                    f"{name}: flaws that attackers are using are still open on it",
+                    f"Patch or replace {name}",
+                )
+            )
     return tuple(items)
 
 

@@ -5,9 +5,7 @@ request as a PDF."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -39,43 +37,6 @@ def _eligible_matches(assessment: Assessment) -> list[ToolMatch]:
     return list(assessment_state.load(assessment).plan.tools)
 
 
-@dataclass(frozen=True)
-class DirectApplication:
-    """A service its provider decides: where to apply, and a pre-filled email to start with."""
-
-    match: ToolMatch
-    mailto: str | None  # None when the provider takes applications on its page only
-
-
-def _direct(
-    assessment: Assessment, questionnaire: Questionnaire, match: ToolMatch
-) -> DirectApplication:
-    tool = match.tool
-    address = tool.contact if tool.contact and "@" in tool.contact else None
-    if address is None:
-        return DirectApplication(match, None)
-    organization = assessment.organization
-    subject = (
-        "Requesting Cyber Hygiene Services"
-        if tool.id in ("cisa_vuln_scanning", "cisa_web_app_scanning")
-        else f"{tool.name}: request from {organization.name}"
-    )
-    gaps = service.gap_titles(questionnaire, match)[:5]
-    body = "\n".join(
-        [
-            f"We would like to ask for {tool.name}.",
-            "",
-            f"Organization: {organization.name} ({organization.county} County, "
-            f"{organization.state})",
-            f"Contact: {current_user.full_name}, {current_user.email}",
-            *(["", "It would help us with:"] + [f"- {g}" for g in gaps] if gaps else []),
-            "",
-            "[Add what the provider asks for: see the portal's note on this service.]",
-        ]
-    )
-    return DirectApplication(match, f"mailto:{address}?subject={quote(subject)}&body={quote(body)}")
-
-
 @bp.route("/assessments/<int:assessment_id>/tool-requests/new", methods=["GET", "POST"])
 @role_required(Role.OPERATOR)
 def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
@@ -90,7 +51,11 @@ def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
     questionnaire = reading.questionnaire_of(assessment)
     # Only what the state gives itself is requested here; the rest is applied for directly.
     matches = [m for m in everything if m.tool.state_decides]
-    direct = [_direct(assessment, questionnaire, m) for m in everything if not m.tool.state_decides]
+    direct = [
+        service.direct_application(questionnaire, assessment, m, current_user)
+        for m in everything
+        if not m.tool.state_decides
+    ]
     eligible = {m.tool.id for m in matches}
     already = {
         tool_id: open_request

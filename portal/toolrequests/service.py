@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
 
@@ -16,6 +17,7 @@ from portal import audit
 from portal.extensions import db
 from portal.figures.cache import figures_changed_on_commit
 from portal.mail import notices
+from portal.mail.compose import one_line, typed
 from portal.models import (
     Assessment,
     Organization,
@@ -79,6 +81,42 @@ def justification(
             f"- and {more} more gap{'s' if more > 1 else ''}, listed in our remediation plan"
         )
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class DirectApplication:
+    """A service its provider decides: where to apply, and a pre-filled email to start with."""
+
+    match: ToolMatch
+    mailto: str | None  # None when the provider takes applications on its page only
+
+
+def direct_application(
+    questionnaire: Questionnaire, assessment: Assessment, match: ToolMatch, user: User
+) -> DirectApplication:
+    """How to apply for ``match``'s service directly: a ``mailto:`` link (RFC 6068) with the
+    subject the provider asks for, or one naming the organization, and a body with the
+    organization, the person and the gaps it helps with. Every name typed by someone goes in
+    on one line and defanged (an organization name cannot add a mail header or a link)."""
+    tool = match.tool
+    if tool.email is None:
+        return DirectApplication(match, None)
+    organization = assessment.organization
+    name = typed(organization.name, 120)
+    subject = tool.mail_subject or f"{tool.name}: request from {name}"
+    gaps = gap_titles(questionnaire, match)[:5]
+    lines = [
+        f"We would like to ask for {tool.name}.",
+        "",
+        f"Organization: {name} ({typed(organization.county, 60)} County, {organization.state})",
+        f"Contact: {typed(user.full_name, 120)}, {one_line(user.email)}",
+        *(["", "It would help us with:", *(f"- {g}" for g in gaps)] if gaps else []),
+        "",
+        "[Add what the provider asks for: see the portal's note on this service.]",
+    ]
+    query = urlencode({"subject": one_line(subject)}, quote_via=quote)
+    body = quote("\r\n".join(lines), safe="")
+    return DirectApplication(match, f"mailto:{tool.email}?{query}&body={body}")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,12 @@ from datetime import date
 from functools import cache
 
 from portal.kev.catalog import SNAPSHOT, KevEntry, parse_catalog
-from portal.kev.exposure import ProductInUse, ProductMatch, critical_products
+from portal.kev.exposure import (
+    ProductInUse,
+    ProductMatch,
+    critical_products,
+    unsupported_products,
+)
 from portal.kev.lifecycle import load_snapshot
 from portal.kev.products import ProductCatalog, load_curated
 from portal.questionnaire import Questionnaire
@@ -191,7 +196,9 @@ def exposure_of(operator: Operator) -> tuple[ProductMatch, ...]:
         support = load_snapshot().status(key, item.product, item.version, TODAY)
         matched = tuple(by_family.get(key, ())) if key else ()
         if matched or (support is not None and support.state in ("unsupported", "extended")):
-            found.append(ProductMatch(in_use, matched, support=support))
+            # Listed today: each entry's days run from today, as the portal counts them.
+            first = tuple((e.cve_id, TODAY) for e in matched)
+            found.append(ProductMatch(in_use, matched, first_matched=first, support=support))
     return tuple(found)
 
 
@@ -207,7 +214,9 @@ def assess(questionnaire: Questionnaire, operator: Operator) -> tuple[ScoreResul
     answers = answers_of(questionnaire, operator)
     exposure = exposure_of(operator)
     result = score_assessment(questionnaire, questionnaire.modules_for([operator.sector]), answers)
-    result = with_product_gaps(questionnaire, result, critical_products(exposure))
+    result = with_product_gaps(
+        questionnaire, result, critical_products(exposure), unsupported_products(exposure)
+    )
     plan = build_plan(
         questionnaire,
         result,

@@ -70,7 +70,9 @@ ELIGIBLE: dict[str, Rule] = {
     "ms_isac_membership": sltt_only,
     "cis_albert": sltt_only,
     "sltt_edr_program": sltt_only,
-    "sector_isac": ANYONE,
+    "sector_isac": only_sectors("hospital", "bank", "water"),
+    # electricity asset owners and operators, co-ops and municipals included: no fee.
+    "e_isac": only_sectors("electric"),
     "hhs_405d": only_sectors("hospital"),
     "rural_hospital_program": rural_hospitals,
     "rural_hospital_free_year": rural_hospitals,

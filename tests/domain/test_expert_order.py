@@ -38,13 +38,16 @@ def test_the_hospital_closes_remote_desktop_turns_on_mfa_and_backs_up_offline_fi
 ) -> None:
     _, plan = assess(questionnaire, HOSPITAL)
     assert titles(plan.first_steps) == [
-        BREAK_IN,  # its FortiGate, Exchange, MOVEit and NetScaler face the internet
+        BREAK_IN,  # its FortiGate and Exchange face the internet
         "Close remote desktop and admin pages to the internet",
         "Require multifactor sign-in for all remote EHR and email access",  # the VPN
         "Keep an offline or immutable backup and test a full restore",
-        CYBER_HYGIENE,
+        # FortiOS 7.0 gets no more fixes and CISA gives days, not weeks: this week too.
+        "Move Fortinet FortiOS (FortiGate firewall and SSL-VPN) to a supported release: no "
+        "more fixes for yours",
     ]
-    assert titles(plan.this_week) == titles(plan.first_steps)
+    assert titles(plan.this_week)[:5] == titles(plan.first_steps)
+    assert CYBER_HYGIENE in titles(plan.this_week)
     # Then the exposed products, by CISA's own deadline; internal patches after the controls
     # that stop the most common losses; never a "Patch" before them.
     first_patch = next(a.rank for a in plan.actions if a.kind == "patch")
@@ -74,6 +77,17 @@ def test_the_bank_checks_its_exposure_and_sets_the_payment_rules_this_week(
     assert CYBER_HYGIENE in week
     callback = next(a for a in plan.actions if a.question_id == "bank.callback_verification")
     assert callback.rank < min(a.rank for a in plan.actions if a.kind == "patch")
+    # Its firewall is due in days: this week, before the quick steps that are not critical.
+    asa = next(a for a in plan.actions if a.kind == "patch" and "ASA" in a.action.title)
+    dual = next(a for a in plan.actions if a.question_id == "bank.payment_dual_control")
+    assert asa.this_week and asa.rank < dual.rank
+    # "Believed, not checked" is not reported as a known gap, to the board or anyone.
+    result, _ = assess(questionnaire, BANK)
+    assert "core.no_exposed_services" not in result.critical_items
+    assert [g.question_id for g in result.critical_unknowns] == ["core.no_exposed_services"]
+    board = board_summary(questionnaire, result, plan, sectors=["bank"])
+    assert not any("reach some of our systems" in r for r in board.risks)
+    assert any("stolen customer login" in r for r in board.risks)
 
 
 def test_the_co_op_puts_mfa_on_its_scada_vpn_in_the_first_five(
@@ -84,7 +98,10 @@ def test_the_co_op_puts_mfa_on_its_scada_vpn_in_the_first_five(
     assert "Require a VPN with multifactor sign-in for all remote SCADA access" in first
     assert CYBER_HYGIENE in titles(plan.this_week)
     scada = next(a for a in plan.actions if a.question_id == "electric.remote_access_mfa")
-    assert scada.critical and scada.window == 30 and scada.stage == 2
+    assert scada.critical and scada.window == 30 and scada.stage == 2 and scada.this_week
+    # E-ISAC costs an electric utility nothing: it is not among the paid memberships.
+    tools = {m.tool.id: m.tool for m in plan.tools}
+    assert tools["e_isac"].free and "sector_isac" not in tools
 
 
 def test_the_water_district_switches_off_the_always_on_remote_tool_first(
@@ -93,6 +110,11 @@ def test_the_water_district_switches_off_the_always_on_remote_tool_first(
     _, plan = assess(questionnaire, WATER)
     first = titles(plan.first_steps)
     assert first[:2] == [BREAK_IN, "Do not leave remote-control apps running on plant computers"]
+    remote = next(a for a in plan.actions if a.question_id == "water.remote_tools_left_on")
+    assert remote.action.detail.startswith("First save the tool's connection log")
+    # The PLC's default password (the 2023 attacks on U.S. water systems) within 30 days.
+    plc = next(a for a in plan.actions if a.kev is not None and "Unitronics" in a.kev.product.name)
+    assert plc.action.title.startswith("Change the default password") and plc.window == 30
     assert CYBER_HYGIENE in titles(plan.this_week)
     # The system's required risk assessment and its incident plan are not left in the backlog.
     for question_id in ("water.cyber_assessment", "core.incident_plan"):
@@ -107,9 +129,18 @@ def test_free_outside_checks_come_in_the_first_week_and_nothing_is_alphabetical(
     _, plan = assess(questionnaire, operator)
     scan = next(a for a in plan.actions if a.action.title == CYBER_HYGIENE)
     assert scan.this_week and scan.window == 30
-    # The ranking follows the stages: this week's steps, then stage by stage.
-    keys = [(not a.this_week, a.stage) for a in plan.actions]
-    assert keys == sorted(keys)
+    # This week's critical steps lead; an exposed product due within the week before the
+    # quick steps that are not critical; after this week and the exposed fixes, stage by stage.
+    week = [a for a in plan.actions if a.this_week]
+    assert all(
+        a.rank < b.rank
+        for a in week
+        if a.critical and a.action.quick
+        for b in week
+        if not b.critical and not b.conditional
+    )
+    rest = [a for a in plan.actions if not a.this_week and not (a.stage == 1 and a.critical)]
+    assert [a.stage for a in rest] == sorted(a.stage for a in rest)
     # Known-exploited products are ordered by exposure and exploitation, not by name.
     patches = [a for a in plan.actions if a.kind == "patch" and a.kev is not None]
     exposure = [(not a.kev.product.internet_facing, not a.kev.ransomware) for a in patches]

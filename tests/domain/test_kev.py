@@ -11,6 +11,7 @@ import pytest
 
 from portal.kev.catalog import SNAPSHOT, KevCatalog, parse_catalog
 from portal.kev.exposure import ProductInUse, ProductMatch, rank_entries, rank_matches
+from portal.kev.lifecycle import SupportStatus
 from portal.kev.products import ProductCatalog, load_curated
 
 
@@ -82,6 +83,12 @@ def _in_use(facing: bool, name: str = "x") -> ProductInUse:
     return ProductInUse(1, "edge", "v", name, "", facing, False, "k")
 
 
+def _ended() -> SupportStatus:
+    return SupportStatus(
+        "unsupported", "P", "P 1", None, None, None, False, (), "replace", date(2026, 8, 22)
+    )
+
+
 def test_entries_and_matches_are_ranked_ransomware_then_exposure_then_recency() -> None:
     entries = [e for e in snapshot().entries if e.vendor_project == "Fortinet"][:6]
     ranked = rank_entries(entries)
@@ -98,7 +105,12 @@ def test_entries_and_matches_are_ranked_ransomware_then_exposure_then_recency() 
         "exposed",
         "quiet",
     ]
-    assert used.critical and exposed.critical and not quiet.critical
+    # Inside the network, on a line not known to be unsupported: matched by name, not version,
+    # so due within 30 days (ransomware) but not a critical gap until settled.
+    assert exposed.critical and not quiet.critical and not used.critical
+    assert used.urgent and not quiet.urgent
+    ended = replace(used, support=_ended())
+    assert ended.critical  # ransomware-linked on a line that gets no more fixes
 
 
 @pytest.mark.parametrize(

@@ -126,7 +126,9 @@ def test_an_exposed_edge_device_is_checked_for_a_break_in_before_the_patch(
         and "cisa.gov/report" in check.action.detail
     )
     # Never a reason to leave an exploited device unpatched: "cannot tell" means act now.
-    assert "do not wait: patch it or cut it off" in " ".join(check.action.detail.split())
+    assert "If you cannot tell, do not wait: patch now" in " ".join(check.action.detail.split())
+    # Found signs of a break-in: not just a patch (it wipes the evidence, the intruder stays).
+    assert "do not just patch: cut the device off" in " ".join(check.action.detail.split())
     assert "before fixes came out" not in check.action.detail
 
 
@@ -179,7 +181,11 @@ def test_end_of_life_is_replace_or_isolate_and_a_line_keeps_its_last_patch(
     patched = {t.split(":")[0].removeprefix("Patch ") for t in titles if t.startswith("Patch")}
     assert patched == {"Windows Server 2012 R2", "Exchange 2016"}, titles
     assert "Replace or cut off D-Link DNS-320: it gets no more security fixes" in titles
-    assert "Replace or cut off Exchange 2016: it gets no more security fixes" in titles
+    assert "Replace or cut off Microsoft Exchange 2016: it gets no more security fixes" in titles
+    assert (
+        "Replace or cut off Microsoft Windows Server 2012 R2: it gets no more security fixes"
+        in titles
+    )
     assert "Move FortiGate to a supported release: no more fixes for yours" in titles
     by_name = {a.kev.product.name: a for a in plan.actions if a.kind == "replace" and a.kev}
     assert by_name["Exchange 2016"].critical and by_name["D-Link DNS-320"].critical
@@ -223,7 +229,9 @@ def test_a_default_password_flaw_is_closed_by_changing_the_password(
     plan = _plan(questionnaire, [plc])
     action = next(a for a in plan.actions if a.kev is plc)
     assert action.action.title.startswith("Change the default password on ")
-    assert action.action.detail.startswith("First change its default password")
+    assert action.action.detail.startswith("The flaw is the password itself: change it now")
+    assert "install the fix" not in action.action.detail
+    assert action.action.quick and action.action.due_within == 30
 
 
 def test_a_best_answer_organization_with_every_match_settled_has_no_critical_action(

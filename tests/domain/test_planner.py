@@ -20,7 +20,12 @@ def test_the_plan_follows_the_stages_and_criticals_are_due_in_30_days(
         worst_everything(questionnaire, "water"),
     )
     plan = build_plan(questionnaire, result, sectors=["water"], ownership="public")
-    keys = [(not a.this_week, a.stage, not a.critical) for a in plan.actions]
+    week = [a for a in plan.actions if a.this_week]
+    critical_quick = [a.rank for a in week if a.critical and a.action.quick]
+    others = [a.rank for a in week if not a.critical and not a.conditional]
+    assert critical_quick and max(critical_quick) < min(others, default=10**6)
+    rest = [a for a in plan.actions if not a.this_week and not (a.stage == 1 and a.critical)]
+    keys = [(a.stage, not a.critical) for a in rest]
     assert keys == sorted(keys)
     assert {a.stage for a in plan.actions} >= {1, 2, 3, 5}
     assert all(a.window == 30 for a in plan.actions if a.critical or a.this_week)

@@ -12,19 +12,19 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from portal.config import PROJECT_ROOT
 from portal.extensions import db
 from portal.models import AuditEvent
 from tests.factories import World, add_tool_request, submit_assessment
-from tests.web import login
+from tests.web import burst_worker, login
 
 
 def _work(app: Flask, connection: Any) -> None:
     """What `rq worker` does in production: take the queued jobs and run them."""
     queue = Queue(app.config["PDF_QUEUE"], connection=connection)
-    SimpleWorker([queue], connection=connection).work(burst=True)
+    burst_worker([queue], connection).work(burst=True)
 
 
 def test_the_plan_is_queued_shows_progress_and_downloads_when_ready(
@@ -183,7 +183,7 @@ def test_the_deployed_worker_command_renders_a_queued_plan(
         "%i": app.config["PDF_QUEUE"],
     }
     argv = [here.get(part, part) for part in shlex.split(command.group(1))]
-    assert argv[1:4] == ["worker", "-c", "portal.rq_settings"]
+    assert argv[1:6] == ["worker", "-c", "portal.rq_settings", "-w", "portal.worker.Worker"]
     assessment_id = submit_assessment(app, world)
     operator = app.test_client()
     login(operator, world.operator_a)

@@ -14,13 +14,13 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from portal.extensions import db
 from portal.models import Answer, Assessment, AuditEvent
 from portal.reports import documents, prerender
 from tests.factories import World, submit_assessment
-from tests.web import login, post_form
+from tests.web import burst_worker, login, post_form
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_with_redis_submission_enqueues_the_render(
     operator, assessment_id = _resubmit(app, world)
     queue = Queue(app.config["PDF_QUEUE"], connection=with_redis)
     assert queue.count == 1, "the submission put the plan's render on the queue"
-    SimpleWorker([queue], connection=with_redis).work(burst=True)
+    burst_worker([queue], with_redis).work(burst=True)
     done = operator.get(f"/assessments/{assessment_id}/plan.pdf")
     assert done.status_code == 200 and done.get_data().startswith(b"%PDF")
 

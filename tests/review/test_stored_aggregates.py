@@ -131,7 +131,9 @@ def test_sql_figures_equal_a_python_reference(app: Flask, populated: list[int]) 
 
         counter: Counter[str] = Counter()
         for _, assessment in latest:
-            counter.update(set((assessment.score_detail or {})["critical_gaps"]))
+            # The known critical gaps of questions (unknowns are not gaps; products have no row).
+            items = (assessment.score_detail or {})["critical_items"]
+            counter.update({q for q in items if not q.startswith("product:")})
         got = stats.common_critical_gaps(None, limit=100)
         assert dict(got) == dict(counter)
         assert [n for _, n in got] == sorted((n for _, n in got), reverse=True)
@@ -184,7 +186,7 @@ def test_latest_flag_follows_return_resubmit_and_accept(app: Flask, world: World
         )
         detail = assessment.score_detail or {}
         assert priorities == sum(1 for v in detail["priorities"].values() if v["score"] is not None)
-        assert gaps == len(set(detail["critical_gaps"]))
+        assert gaps == len({q for q in detail["critical_items"] if not q.startswith("product:")})
     assert flagged() == {second}
     with app.test_request_context():
         admin = db.session.scalar(sa.select(User).where(User.email == world.admin))
