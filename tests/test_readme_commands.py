@@ -15,6 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+from flask.cli import FlaskGroup
+
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")
 READMES = (ROOT / "README.md", ROOT / "questionnaires" / "README.md")
@@ -65,32 +69,65 @@ def _command_words(command: str) -> list[str]:
     return [w.rstrip(".,;:'\"") for w in words]
 
 
-def test_every_documented_command_runs_as_written(tmp_path: Path) -> None:
-    commands = documented_commands()
-    assert "questionnaire validate" in commands and "kev import" in " | ".join(commands)
-    ordered = sorted(
+def _ordered(commands: list[str]) -> list[str]:
+    return sorted(
         commands, key=lambda c: next((i for i, f in enumerate(FIRST) if c.startswith(f)), 9)
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PORTAL_ENV"))}
-    env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path}/readme.db",
-        PORTAL_INSTANCE_PATH=str(tmp_path / "instance"),
-        MAIL_BACKEND="file",
-        MAIL_FILE_PATH=str(tmp_path / "mail"),
-    )
-    failures = []
-    for command in ordered:
+
+
+def _environment(tmp_path: Path) -> dict[str, str]:
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/readme.db",
+        "PORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
+        "MAIL_BACKEND": "file",
+        "MAIL_FILE_PATH": str(tmp_path / "mail"),
+    }
+
+
+def test_every_documented_command_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first command runs as a person types it (the `flask` script, the app found through
+    .flaskenv); the others through the same command group in this process — the same parsing
+    and code, without paying a fresh interpreter and its imports 15 more times (50 s)."""
+    commands = _ordered(documented_commands())
+    assert "questionnaire validate" in " | ".join(commands)
+    assert "kev import" in " | ".join(commands)
+    for name in [k for k in os.environ if k.startswith(("FLASK_", "PORTAL_ENV"))]:
+        monkeypatch.delenv(name)
+    for name, value in _environment(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    # Each distinct command line once, placeholders filled ("kev import [PATH_OR_URL]" is "kev
+    # import"; "db upgrade" quoted in prose is "db upgrade").
+    lines: list[list[str]] = []
+    for command in commands:
         words = _command_words(command)
         words += FILLED_IN.get(words[0], [])
-        result = subprocess.run(
-            [FLASK, *words],
-            cwd=ROOT,
-            env=env,
-            input=f"{PASSWORD}\n{PASSWORD}\n",
-            capture_output=True,
-            text=True,
-            timeout=300,
+        if words not in lines:
+            lines.append(words)
+    first, *others = lines
+    result = subprocess.run(
+        [FLASK, *first],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, (result.stderr or result.stdout)[-400:]
+
+    monkeypatch.chdir(ROOT)
+    # What .flaskenv sets (FLASK_APP) leaves with the test.
+    monkeypatch.setenv("FLASK_APP", "portal")
+    monkeypatch.delenv("FLASK_APP")
+    failures = []
+    for words in others:
+        # A FlaskGroup like the `flask` script's: it reads .flaskenv and builds the app afresh.
+        outcome = CliRunner().invoke(
+            FlaskGroup(), words, input=f"{PASSWORD}\n{PASSWORD}\n", catch_exceptions=True
         )
-        if result.returncode != 0:
-            failures.append(f"flask {' '.join(words)}: {(result.stderr or result.stdout)[-400:]}")
+        if outcome.exit_code != 0:
+            failures.append(
+                f"flask {' '.join(words)}: {outcome.output[-400:]}{outcome.exception!r}"
+            )
     assert not failures, "\n".join(failures)
