@@ -1,5 +1,7 @@
-"""An assessment's life: started (pre-filled from the last submission), submitted with its
-stored aggregates, and every status change recorded, with the latest-submission flag moved.
+"""An assessment's life, owned here and nowhere else: started (pre-filled from the last
+submission), submitted with its stored aggregates, accepted or returned by a coordinator — every
+move checked against the one transition table (:data:`TRANSITIONS`) and recorded, with the
+latest-submission flag moved.
 
 Each call that changes something writes its audit row too; none commits (the view does, once).
 """
@@ -13,12 +15,14 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit, questionnaires
+from portal.assessments import reading, revision
 from portal.assessments.errors import AssessmentError
 from portal.assessments.reading import answer_rows, latest_submitted, open_assessment
 from portal.assessments.state import load
 from portal.extensions import db
 from portal.figures.cache import figures_changed_on_commit
 from portal.mail import notices
+from portal.mail.compose import link
 from portal.models import (
     Answer,
     Assessment,
@@ -27,12 +31,40 @@ from portal.models import (
     AssessmentStatus,
     Organization,
     OrganizationSector,
+    ReviewComment,
     StatusChange,
     User,
     utcnow,
 )
 from portal.scoring import ScoreResult
 from portal.templating import plural
+
+# (current status, action) -> new status: every path that moves an assessment asks this table.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("draft", "submit"): "submitted",
+    ("returned", "submit"): "submitted",
+    ("submitted", "return"): "returned",
+    ("submitted", "accept"): "accepted",
+}
+_REFUSALS = {
+    "accept": "Only a submitted assessment can be accepted; this one is {status}.",
+    "return": "Only a submitted assessment can be returned for revision; this one is {status}.",
+    "submit": "This assessment is {status} and cannot be submitted again.",
+}
+
+
+class TransitionRefused(AssessmentError):
+    """The move is not allowed from the current status; the message says why."""
+
+
+def assessment_transition(status: str, action: str) -> str:
+    """The status ``action`` leads to from ``status``; :class:`TransitionRefused` (with the
+    reason for the person) when the table has no such move."""
+    new = TRANSITIONS.get((status, action))
+    if new is None:
+        template = _REFUSALS.get(action, "Unknown action {action!r}.")
+        raise TransitionRefused(template.format(status=status, action=action))
+    return new
 
 
 def start(organization: Organization, user: User) -> Assessment:
@@ -134,8 +166,7 @@ def submit(assessment: Assessment, user: User) -> ScoreResult:
     # OF assessments: the organization and questionnaire version may be joined into this read,
     # and must not be locked (every submission would queue on the shared version row).
     db.session.refresh(assessment, with_for_update={"of": Assessment})
-    if not assessment.is_editable:
-        raise AssessmentError("This assessment has already been submitted.")
+    new_status = AssessmentStatus(assessment_transition(assessment.status.value, "submit"))
     result = load(assessment).result
     if result.unanswered:
         raise AssessmentError(
@@ -143,7 +174,7 @@ def submit(assessment: Assessment, user: User) -> ScoreResult:
             f"{'needs' if len(result.unanswered) == 1 else 'need'} an answer before you can submit."
         )
     previous = assessment.status
-    assessment.status = AssessmentStatus.SUBMITTED
+    assessment.status = new_status
     assessment.submitted_at = utcnow()
     assessment.submitted_by_id = user.id
     stored = StoredScore.of(result)
@@ -162,7 +193,7 @@ def submit(assessment: Assessment, user: User) -> ScoreResult:
             for qid in stored.critical_gaps
         ]
     )
-    record_status(assessment, previous, AssessmentStatus.SUBMITTED, user)
+    record_status(assessment, previous, new_status, user)
     audit.record_for(
         assessment,
         "assessment.submitted",
@@ -251,3 +282,69 @@ def refresh_latest_submission(organization_id: int) -> None:
         )
     )
     figures_changed_on_commit(db.session(), list(sectors))
+
+
+def decide(assessment: Assessment, action: str, user: User) -> AssessmentStatus:
+    """A coordinator's "accept" or "return". Raises :class:`TransitionRefused` (with the
+    reason) when the move does not fit the assessment's status."""
+    new_status = AssessmentStatus(assessment_transition(assessment.status.value, action))
+    if action == "return" and (refusal := _other_draft(assessment)) is not None:
+        raise TransitionRefused(refusal)
+    before = assessment.status
+    assessment.status = new_status
+    assessment.decided_at = utcnow()
+    # A return keeps the answers as they stand, for "what changed since" on resubmission.
+    snapshot = revision.snapshot(assessment) if action == "return" else None
+    record_status(assessment, before, new_status, user, answers=snapshot)
+    audit.record_for(
+        assessment,
+        f"assessment.{'accepted' if action == 'accept' else 'returned'}",
+        actor=user,
+    )
+    if action == "return":
+        notices.assessment_returned(assessment, _comments_of_this_round(assessment), user)
+    else:
+        notices.assessment_accepted(assessment, user)
+    return new_status
+
+
+def return_refusal(assessment: Assessment) -> str | None:
+    """Why ``assessment`` cannot be returned now, in words; None when it can."""
+    try:
+        assessment_transition(assessment.status.value, "return")
+    except TransitionRefused as refusal:
+        return str(refusal)
+    return _other_draft(assessment)
+
+
+def _other_draft(assessment: Assessment) -> str | None:
+    other = open_assessment(assessment.organization)
+    if other is not None and other.id != assessment.id:
+        return (
+            "This organization already has a draft in progress, so this assessment cannot "
+            "be returned to them as a draft. Comment instead, or accept it."
+        )
+    return None
+
+
+def _comments_of_this_round(assessment: Assessment) -> list[notices.CommentedQuestion]:
+    """The comments made on this submission, each with a link to its question's step."""
+    questionnaire = reading.questionnaire_of(assessment)
+    step_of = {q.id: s.number for s in reading.steps_of(assessment) for q in s.section.questions}
+    query = sa.select(ReviewComment).where(ReviewComment.assessment_id == assessment.id)
+    if assessment.submitted_at is not None:
+        query = query.where(ReviewComment.created_at >= assessment.submitted_at)
+    whole = link("assess.show", assessment_id=assessment.id)
+    commented = []
+    for comment in db.session.scalars(query.order_by(ReviewComment.created_at)):
+        qid = comment.question_id
+        if qid and qid in step_of:
+            url = link("assess.step", assessment_id=assessment.id, number=step_of[qid])
+            commented.append(
+                notices.CommentedQuestion(
+                    questionnaire.question(qid).text, comment.body, f"{url}#q-{qid}"
+                )
+            )
+        else:
+            commented.append(notices.CommentedQuestion("", comment.body, whole))
+    return commented

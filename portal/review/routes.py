@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from portal import access, audit, questionnaires
-from portal.assessments import reading, revision
+from portal.assessments import lifecycle, reading, revision
 from portal.assessments import state as assessment_state
 from portal.auth.decorators import role_required
 from portal.extensions import db
@@ -29,10 +29,11 @@ from portal.models import (
 )
 from portal.readonly import read_only
 from portal.reports.charts import Bar, priority_bars
-from portal.review import answer_review, csv_export, decisions, queue, workflow
+from portal.review import answer_review, csv_export, queue
 from portal.review.forms import CommentForm, DecisionForm, QueueFilterForm, ReturnForm
 from portal.scoring.headline import headline
 from portal.templating import sector_label
+from portal.toolrequests import service as tool_requests_service
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 REVIEWERS = (Role.COORDINATOR, Role.ADMIN)
@@ -155,7 +156,7 @@ def _return_page(assessment: Assessment, form: ReturnForm, status: int = 200) ->
 def confirm_return(assessment_id: int) -> Response | tuple[str, int]:
     """Returning asks for a message first: the operator's way back starts from it."""
     item = access.get_or_404(Assessment, assessment_id)
-    refusal = decisions.return_refusal(item)
+    refusal = lifecycle.return_refusal(item)
     if refusal is not None:  # said before a message is written, not after
         flash(refusal, "warning")
         return redirect(url_for("review.assessment", assessment_id=item.id))
@@ -176,8 +177,8 @@ def return_for_revision(assessment_id: int) -> Response | tuple[str, int]:
 
 def _decide(item: Assessment, action: str) -> Response:
     try:
-        decisions.decide_assessment(item, action, current_user)
-    except workflow.TransitionRefused as refusal:
+        lifecycle.decide(item, action, current_user)
+    except lifecycle.TransitionRefused as refusal:
         db.session.rollback()
         flash(str(refusal), "error")
         return redirect(url_for("review.assessment", assessment_id=item.id))
@@ -235,10 +236,10 @@ def decide_tool_request(request_id: int) -> Response:
         flash(errors[0] if errors else "Choose a decision.", "error")
         return redirect(back)
     try:
-        new_status = decisions.decide_tool_request(
+        new_status = tool_requests_service.decide(
             item, form.action.data or "", form.reason.data or "", current_user
         )
-    except workflow.TransitionRefused as refusal:
+    except tool_requests_service.TransitionRefused as refusal:
         flash(str(refusal), "error")
         return redirect(back)
     try:

@@ -1,4 +1,5 @@
-"""Sending a tool-access request, within limits that keep a coordinator's queue usable.
+"""A tool-access request's life, owned here: sent within limits that keep a coordinator's queue
+usable, then decided (approved, denied with a reason, fulfilled) through one transition table.
 
 A service can be asked for once at a time: while an organization's request for it is open
 (submitted or approved), it cannot be requested again. And an organization sends at most
@@ -33,6 +34,34 @@ from portal.remediation import ToolMatch
 OPEN_STATUSES = (ToolRequestStatus.SUBMITTED, ToolRequestStatus.APPROVED)
 MAX_NEW_PER_DAY = 5
 DAY = timedelta(hours=24)
+
+
+# (current status, action) -> new status: every path that moves a request asks this table.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("submitted", "approve"): "approved",
+    ("submitted", "deny"): "denied",
+    ("approved", "fulfil"): "fulfilled",
+}
+_REFUSALS = {
+    "approve": "Only a submitted request can be approved; this one is {status}.",
+    "deny": "Only a submitted request can be denied; this one is {status}.",
+    "fulfil": "Only an approved request can be marked fulfilled; this one is {status}.",
+}
+
+
+class TransitionRefused(ValueError):
+    """The decision does not fit the request's status (or lacks its reason); the message says
+    why."""
+
+
+def tool_request_transition(status: str, action: str, reason: str = "") -> str:
+    new = TRANSITIONS.get((status, action))
+    if new is None:
+        template = _REFUSALS.get(action, "Unknown action {action!r}.")
+        raise TransitionRefused(template.format(status=status, action=action))
+    if action == "deny" and not reason.strip():
+        raise TransitionRefused("Give a reason when you deny a request; the operator sees it.")
+    return new
 
 
 class RequestRefused(ValueError):
@@ -195,3 +224,20 @@ def create_request(
     figures_changed_on_commit(db.session(), [])  # dashboards count requests
     notices.tool_request_submitted(request)
     return request
+
+
+def decide(request: ToolRequest, action: str, reason: str, user: User) -> ToolRequestStatus:
+    """A coordinator's "approve", "deny" (with a reason the operator sees) or "fulfil".
+    Raises :class:`TransitionRefused` when the decision does not fit the request's status."""
+    reason = reason.replace("\r\n", "\n")
+    new_status = ToolRequestStatus(tool_request_transition(request.status.value, action, reason))
+    before = request.status.value
+    request.status = new_status
+    request.decided_by_id = user.id
+    request.decided_at = utcnow()
+    if reason:
+        request.decision_reason = reason
+    audit.record_for(request, f"tool_request.{new_status.value}", actor=user, before=before)
+    figures_changed_on_commit(db.session(), [])  # the dashboard counts requests by status
+    notices.tool_request_decided(request, user)
+    return new_status

@@ -24,7 +24,6 @@ from portal.models import (
     Organization,
     User,
 )
-from portal.review import decisions
 from tests.factories import PASSWORD, World
 
 COUNTIES = ("Adams", "Brown", "Clark")
@@ -168,7 +167,7 @@ def test_latest_flag_follows_return_resubmit_and_accept(app: Flask, world: World
         admin = db.session.scalar(sa.select(User).where(User.email == world.admin))
         assessment = db.session.get(Assessment, second)
         assert admin is not None and assessment is not None
-        decisions.decide_assessment(assessment, "return", admin)
+        lifecycle.decide(assessment, "return", admin)
         db.session.commit()
     assert flagged() == {first}  # the returned one is a draft again: the older submission counts
     with app.test_request_context():
@@ -192,7 +191,7 @@ def test_latest_flag_follows_return_resubmit_and_accept(app: Flask, world: World
         admin = db.session.scalar(sa.select(User).where(User.email == world.admin))
         assessment = db.session.get(Assessment, second)
         assert admin is not None and assessment is not None
-        decisions.decide_assessment(assessment, "accept", admin)
+        lifecycle.decide(assessment, "accept", admin)
         db.session.commit()
     assert flagged() == {second}
 
@@ -209,7 +208,7 @@ def test_returning_the_only_submission_clears_the_flag_and_two_flags_are_refused
         admin = db.session.scalar(sa.select(User).where(User.email == world.admin))
         assessment = db.session.get(Assessment, first)
         assert admin is not None and assessment is not None
-        decisions.decide_assessment(assessment, "return", admin)
+        lifecycle.decide(assessment, "return", admin)
         db.session.commit()
         flags = sa.select(sa.func.count()).where(
             Assessment.organization_id == org_id, Assessment.is_latest_submission

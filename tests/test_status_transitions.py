@@ -1,14 +1,13 @@
-"""The review state machine on its own."""
+"""The two status transition tables on their own: the assessment's (portal.assessments.lifecycle)
+and the tool request's (portal.toolrequests.service)."""
 
 from __future__ import annotations
 
 import pytest
 
-from portal.review.workflow import (
-    TransitionRefused,
-    assessment_transition,
-    tool_request_transition,
-)
+from portal.assessments.lifecycle import TransitionRefused, assessment_transition
+from portal.toolrequests.service import TransitionRefused as DecisionRefused
+from portal.toolrequests.service import tool_request_transition
 
 
 @pytest.mark.parametrize(
@@ -44,9 +43,9 @@ def test_tool_request_moves() -> None:
     assert tool_request_transition("submitted", "approve") == "approved"
     assert tool_request_transition("submitted", "deny", "Out of scope") == "denied"
     assert tool_request_transition("approved", "fulfil") == "fulfilled"
-    with pytest.raises(TransitionRefused, match="Give a reason"):
+    with pytest.raises(DecisionRefused, match="Give a reason"):
         tool_request_transition("submitted", "deny", "   ")
-    with pytest.raises(TransitionRefused, match="Only an approved request can be marked"):
+    with pytest.raises(DecisionRefused, match="Only an approved request can be marked"):
         tool_request_transition("submitted", "fulfil")
-    with pytest.raises(TransitionRefused, match="this one is denied"):
+    with pytest.raises(DecisionRefused, match="this one is denied"):
         tool_request_transition("denied", "approve")
