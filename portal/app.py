@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from flask import Flask, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from portal import cli, questionnaires, readonly, safe_json, static_files, templating
@@ -72,8 +74,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["PROXY_HOPS"]:
         # Trust exactly that many proxies for the client address and scheme (throttling, audit
         # log and secure cookies depend on them); never more.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     _configure_database(app)
@@ -119,8 +119,6 @@ def _configure_logging(app: Flask) -> None:
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """WAL for concurrent readers, a busy timeout instead of 'database is locked', and FKs on."""
-    import sqlite3
-
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -14,9 +14,15 @@ from typing import Any
 
 from flask import current_app
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue
 
 _KEY = "portal.redis"
+
+# What a Redis that is down or too slow raises: callers fall back (database limits, inline
+# renders) instead of failing the request.
+REDIS_UNAVAILABLE: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
 
 
 def redis() -> Any | None:

@@ -57,12 +57,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "portal.assessments",
             "portal.toolrequests.service",
             "portal.review.queue",
-            "portal.review.csv_export",
             "portal.admin.directory",
             "portal.exposure",
         ),
     ),
-    ("documents", ("portal.reports",)),
+    ("documents", ("portal.reports", "portal.exports")),
     (
         "web",
         (
@@ -178,6 +177,35 @@ def test_no_import_hides_inside_a_function() -> None:
         if in_function and (name, target) not in ALLOWED_LAZY
     ]
     assert not hidden, "\n".join(hidden)
+
+
+def imports_inside_functions(source: str) -> Iterator[tuple[int, str]]:
+    """(line, statement) of every import, of any package, inside a function."""
+
+    def visit(node: ast.AST, in_function: bool) -> Iterator[tuple[int, str]]:
+        for child in ast.iter_child_nodes(node):
+            nested = in_function or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            if nested and isinstance(child, ast.Import | ast.ImportFrom):
+                yield child.lineno, ast.unparse(child)
+            yield from visit(child, nested)
+
+    yield from visit(ast.parse(source), False)
+
+
+def test_no_library_import_hides_inside_a_function_either() -> None:
+    """Redis, RQ, Prometheus and the standard library are imported at the top like the rest:
+    a late import hides what a module needs and saves nothing once the app runs."""
+    hidden = [
+        f"{name}:{line} {statement}"
+        for name, path in modules()
+        for line, statement in imports_inside_functions(path.read_text(encoding="utf-8"))
+        if not any(name == lazy and target in statement for lazy, target in ALLOWED_LAZY)
+    ]
+    assert not hidden, "\n".join(hidden)
+    planted = "def f():\n    from redis.exceptions import TimeoutError\n    return TimeoutError\n"
+    assert list(imports_inside_functions(planted)) == [
+        (2, "from redis.exceptions import TimeoutError")
+    ]
 
 
 def test_no_two_packages_import_each_other() -> None:

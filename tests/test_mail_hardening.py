@@ -602,7 +602,7 @@ def test_the_audit_logs_older_pages_open(app: Flask, world: World) -> None:
 
 
 def test_csv_cells_split_by_a_spreadsheet_start_no_formula() -> None:
-    from portal.review.csv_export import to_csv
+    from portal.exports.spreadsheet import to_csv
 
     text = to_csv(["a"], [['x;=HYPERLINK("http://evil.example")'], ["=1+1"], ["a, -b|@c"]])
     cells = [c for line in text.splitlines()[1:] for c in re.split(r"[;,|]", line.strip('"'))]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, json, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -10,6 +10,9 @@ from portal import audit
 from portal.assess.blueprint import bp, load
 from portal.assessments import comparison, transfer
 from portal.assessments import state as assessment_state
+from portal.exports import calendar
+from portal.exports.delivery import send_pdf
+from portal.exports.download import download
 from portal.exposure import inventory
 from portal.extensions import db
 from portal.figures import queries as figures
@@ -17,9 +20,8 @@ from portal.kev.exposure import CAVEATS
 from portal.models import Role
 from portal.readonly import read_only
 from portal.remediation.planner import KEV_QUESTION
-from portal.reports import calendar, documents
+from portal.reports import documents
 from portal.reports.charts import priority_chart
-from portal.reports.delivery import send_pdf
 from portal.scoring.headline import headline
 
 
@@ -64,11 +66,11 @@ def export_json(assessment_id: int) -> Response:
     state = assessment_state.load(load(assessment_id))
     audit.record_for(state.assessment, "assessment.exported", format="json")
     db.session.commit()
-    response = jsonify(transfer.export(state))
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="assessment-{state.assessment.id}.json"'
+    return download(
+        json.dumps(transfer.export(state)),  # the app's JSON, as jsonify wrote it
+        f"assessment-{state.assessment.id}.json",
+        "application/json",
     )
-    return response
 
 
 @bp.get("/<int:assessment_id>/plan.pdf")
@@ -108,10 +110,8 @@ def plan_calendar(assessment_id: int) -> Response:
     if assessment.is_editable or assessment.submitted_at is None:
         flash("The plan's deadlines come from a submitted assessment.", "info")
         return redirect(url_for("assess.results", assessment_id=assessment.id))
-    response = Response(
-        calendar.plan_calendar(assessment_state.load(assessment)), mimetype="text/calendar"
+    return download(
+        calendar.plan_calendar(assessment_state.load(assessment)),
+        f"cyber-plan-{assessment.id}.ics",
+        "text/calendar",
     )
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="cyber-plan-{assessment.id}.ics"'
-    )
-    return response

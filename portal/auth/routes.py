@@ -17,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
@@ -44,6 +45,13 @@ from portal.ops.instruments import LOGIN_FAILURES
 from portal.readonly import read_only
 
 bp = Blueprint("auth", __name__)
+
+
+def _link_invalid(purpose: str) -> tuple[str, int]:
+    """The one answer for a link that is unknown, used, expired or replaced: which of these is
+    not said (a link's fate is not told to whoever holds it)."""
+    return render_template("auth/link_invalid.html", purpose=purpose), 404
+
 
 GENERIC_LOGIN_ERROR = "The email address or password is not right. Check both and try again."
 UNCONFIRMED_HINT = (
@@ -270,17 +278,17 @@ def forgot_password() -> Response | str:
     return render_template("auth/forgot_password.html", form=form)
 
 
-def _choose_password(token: str, purpose: TokenPurpose, title: str) -> Response | str:
+def _choose_password(token: str, purpose: TokenPurpose, title: str) -> ResponseReturnValue:
     row = tokens.find(token, purpose)
     if row is None:
-        return render_template("auth/link_invalid.html", purpose=purpose.value), 404  # type: ignore[return-value]
+        return _link_invalid(purpose.value)
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
             service.set_password(row.user, form.password.data or "", by_token=row)
         except tokens.TokenSpent:
             db.session.rollback()
-            return render_template("auth/link_invalid.html", purpose=purpose.value), 404  # type: ignore[return-value]
+            return _link_invalid(purpose.value)
         db.session.commit()
         flash("Your password is set and you are signed in.", "success")
         return redirect(url_for("main.home"))
@@ -288,27 +296,27 @@ def _choose_password(token: str, purpose: TokenPurpose, title: str) -> Response 
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-def reset_password(token: str) -> Response | str:
+def reset_password(token: str) -> ResponseReturnValue:
     return _choose_password(token, TokenPurpose.RESET_PASSWORD, "Choose a new password")
 
 
 @bp.route("/password/set/<token>", methods=["GET", "POST"])
-def set_password(token: str) -> Response | str:
+def set_password(token: str) -> ResponseReturnValue:
     return _choose_password(token, TokenPurpose.SET_PASSWORD, "Choose your password")
 
 
 @bp.route("/email/confirm/<token>", methods=["GET", "POST"])
-def confirm_email(token: str) -> Response | str:
+def confirm_email(token: str) -> ResponseReturnValue:
     row = tokens.find(token, TokenPurpose.CONFIRM_EMAIL)
     if row is None:
-        return render_template("auth/link_invalid.html", purpose="confirm_email"), 404  # type: ignore[return-value]
+        return _link_invalid("confirm_email")
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
             service.confirm_email(row)
         except tokens.TokenSpent:
             db.session.rollback()
-            return render_template("auth/link_invalid.html", purpose="confirm_email"), 404  # type: ignore[return-value]
+            return _link_invalid("confirm_email")
         db.session.commit()
         if not current_user.is_authenticated:
             flash("Thank you: your email address is confirmed. Sign in now.", "success")
@@ -383,10 +391,10 @@ def change_email() -> Response | str | tuple[str, int]:
 
 
 @bp.route("/email/change/<token>", methods=["GET", "POST"])
-def confirm_email_change(token: str) -> Response | str:
+def confirm_email_change(token: str) -> ResponseReturnValue:
     row = tokens.find(token, TokenPurpose.CHANGE_EMAIL)
     if row is None:
-        return render_template("auth/link_invalid.html", purpose="change_email"), 404  # type: ignore[return-value]
+        return _link_invalid("change_email")
     form = ConfirmForm()
     if form.validate_on_submit():
         signed_in_here = current_user.is_authenticated and current_user.id == row.user_id
@@ -394,7 +402,7 @@ def confirm_email_change(token: str) -> Response | str:
             service.confirm_email_change(row, signed_in_here=signed_in_here)
         except (service.AccountError, tokens.TokenSpent):
             db.session.rollback()
-            return render_template("auth/link_invalid.html", purpose="change_email"), 404  # type: ignore[return-value]
+            return _link_invalid("change_email")
         db.session.commit()
         if signed_in_here:
             flash("Your email address is changed: sign in with it from now on.", "success")
@@ -448,7 +456,7 @@ def notifications() -> Response | str | tuple[str, int]:
 def unsubscribe(token: str) -> str | tuple[str, int]:
     found = preferences.read_unsubscribe(token)
     if found is None:
-        return render_template("auth/link_invalid.html", purpose="unsubscribe"), 404
+        return _link_invalid("unsubscribe")
     user, topic = found
     if request.method == "POST":
         preferences.choose(user, topic.id, "off")

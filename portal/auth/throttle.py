@@ -154,7 +154,7 @@ def admit_or_refusal(
             if full:
                 return None, ("account", "address")[int(full) - 1]
             return Attempt(email, ip_address, None, token, limits), ""
-        except _redis_errors() as error:
+        except jobs.REDIS_UNAVAILABLE as error:
             log.warning("throttle store in Redis unreachable (%s); using the database", error)
     return _admit_in_database(email, ip_address, limits)
 
@@ -242,7 +242,7 @@ def settle(attempt: Attempt, succeeded: bool) -> None:
                 pipe.zrem(_address_key(attempt.limits, attempt.ip_address), attempt.token)
                 pipe.execute()
             return  # a failure was counted when it was admitted
-        except _redis_errors() as error:
+        except jobs.REDIS_UNAVAILABLE as error:
             log.warning("throttle store in Redis unreachable (%s); using the database", error)
     if attempt.row_id is None:
         # Admitted by Redis, which then went away: keep the outcome in the database.
@@ -312,7 +312,7 @@ def take(quota: Quota, keys: dict[str, str]) -> str | None:
                 *(quota.limits[name] for name in names),
             )
             return names[int(full) - 1] if full else None
-        except _redis_errors() as error:
+        except jobs.REDIS_UNAVAILABLE as error:
             log.warning("throttle store in Redis unreachable (%s); using the database", error)
     return _take_in_database(quota, names, hashed)
 
@@ -345,9 +345,3 @@ def _take_in_database(quota: Quota, names: list[str], hashed: list[str]) -> str 
                 return name
         connection.execute(sa.delete(LoginAttempt).where(LoginAttempt.at < now - RETENTION))
     return None
-
-
-def _redis_errors() -> tuple[type[Exception], ...]:
-    from redis.exceptions import ConnectionError, TimeoutError
-
-    return (ConnectionError, TimeoutError)

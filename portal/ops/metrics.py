@@ -17,7 +17,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -82,8 +88,6 @@ def metrics() -> Response:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.MultiProcessCollector(registry)  # every gunicorn worker's counts
     else:
-        from prometheus_client import REGISTRY
-
         registry = REGISTRY
     body = generate_latest(registry)
     try:

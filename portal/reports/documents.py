@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job, JobStatus
 
 from portal import jobs
 from portal.assessments import comparison
@@ -113,7 +115,7 @@ def _produce(key: str, filename: str, html_factory: Any, *, inline: bool = True)
     if queue is not None:
         try:
             queued = _from_queue(queue, key, html_factory, stylesheet, timeout)
-        except redis_errors() as error:
+        except jobs.REDIS_UNAVAILABLE as error:
             log.warning("PDF queue unreachable (%s); rendering inline", error)
         else:
             if queued is not None:
@@ -141,9 +143,6 @@ def _from_queue(
     job is left in Redis until its result expires: the download may reach another app server than
     the progress poll did, and that server takes the bytes from Redis too.
     """
-    from rq.exceptions import InvalidJobOperation, NoSuchJobError
-    from rq.job import Job, JobStatus
-
     # Named after the queue: two portals (or test runs) sharing one Redis never share a job.
     job_id = re.sub(r"[^A-Za-z0-9_-]", "-", f"{queue.name}-{key}")  # RQ's rule for job ids
     try:
@@ -190,16 +189,8 @@ def _from_queue(
 
 
 def _forget(job: Any) -> None:
-    from rq.exceptions import InvalidJobOperation, NoSuchJobError
-
     with contextlib.suppress(NoSuchJobError, InvalidJobOperation):  # removed by another request
         job.delete()
-
-
-def redis_errors() -> tuple[type[Exception], ...]:
-    from redis.exceptions import ConnectionError, TimeoutError
-
-    return (ConnectionError, TimeoutError)
 
 
 def _organization_state(assessment: Assessment) -> dict[str, Any]:

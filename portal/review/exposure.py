@@ -8,18 +8,18 @@ a message naming its own products and entries, never another organization's.
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask import Response as FlaskResponse
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal import audit
 from portal.auth.decorators import role_required
+from portal.exports import spreadsheet
+from portal.exports.download import download
 from portal.exposure import catalog, inventory, jurisdiction
 from portal.extensions import db
 from portal.kev.exposure import CAVEATS
 from portal.models import Role, utcnow
 from portal.readonly import read_only
-from portal.review import csv_export
 
 bp = Blueprint("exposure", __name__, url_prefix="/review/exposure")
 
@@ -67,7 +67,7 @@ def export() -> Response:
     rows = list(jurisdiction.all_affected(current_user))
     audit.record("exposure.exported", object_type="Exposure", rows=len(rows))
     db.session.commit()
-    body = csv_export.to_csv(
+    body = spreadsheet.to_csv(
         [
             "organization_id",
             "organization",
@@ -90,10 +90,7 @@ def export() -> Response:
             for o in rows
         ),
     )
-    response = FlaskResponse("\ufeff" + body, mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="exploited-products.csv"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return download(body, "exploited-products.csv", "text/csv")
 
 
 @bp.get("/notify")

@@ -6,7 +6,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask import Response as FlaskResponse
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
@@ -15,6 +14,8 @@ from portal import access, audit, questionnaires
 from portal.assessments import lifecycle, reading, revision
 from portal.assessments import state as assessment_state
 from portal.auth.decorators import role_required
+from portal.exports import spreadsheet
+from portal.exports.download import download
 from portal.extensions import db
 from portal.figures import queries as figures
 from portal.figures.bands import SCORE_BANDS
@@ -29,7 +30,7 @@ from portal.models import (
 )
 from portal.readonly import read_only
 from portal.reports.charts import Bar, priority_bars
-from portal.review import answer_review, csv_export, queue
+from portal.review import answer_review, queue
 from portal.review.forms import CommentForm, DecisionForm, QueueFilterForm, ReturnForm
 from portal.scoring.headline import headline
 from portal.templating import sector_label
@@ -257,13 +258,6 @@ def decide_tool_request(request_id: int) -> Response:
 # --- exports and the regional dashboard ------------------------------------------------------
 
 
-def _csv_response(name: str, body: str) -> Response:
-    response = FlaskResponse("\ufeff" + body, mimetype="text/csv")  # BOM: Excel reads UTF-8 right
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @bp.get("/export.csv")
 @role_required(*REVIEWERS)
 def export_queue() -> Response | tuple[str, int]:
@@ -274,7 +268,7 @@ def export_queue() -> Response | tuple[str, int]:
     rows = queue.all_rows(current_user, filters)
     audit.record("review.queue_exported", object_type="Queue", rows=len(rows))
     db.session.commit()
-    body = csv_export.to_csv(
+    body = spreadsheet.to_csv(
         [
             "assessment_id",
             "organization",
@@ -305,7 +299,7 @@ def export_queue() -> Response | tuple[str, int]:
             for a in rows
         ),
     )
-    return _csv_response("review-queue.csv", body)
+    return download(body, "review-queue.csv", "text/csv")
 
 
 @bp.get("/dashboard")
@@ -373,4 +367,4 @@ def dashboard_csv(table: str) -> Response:
         header, rows = ["tool", "status", "requests"], [list(r) for r in board.tools]
     audit.record("review.dashboard_exported", object_type="Dashboard", object_id=table)
     db.session.commit()
-    return _csv_response(f"dashboard-{table}.csv", csv_export.to_csv(header, rows))
+    return download(spreadsheet.to_csv(header, rows), f"dashboard-{table}.csv", "text/csv")

@@ -15,6 +15,7 @@ from portal import access
 from portal.assessments import reading
 from portal.assessments import state as assessment_state
 from portal.auth.decorators import role_required
+from portal.exports.delivery import send_pdf
 from portal.extensions import db
 from portal.models import (
     Assessment,
@@ -26,7 +27,6 @@ from portal.questionnaire.model import Questionnaire
 from portal.readonly import read_only
 from portal.remediation import ToolMatch
 from portal.reports import documents
-from portal.reports.delivery import send_pdf
 from portal.toolrequests import service
 from portal.toolrequests.forms import ToolRequestForm
 

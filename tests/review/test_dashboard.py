@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from portal.auth import service as accounts
+from portal.exports.spreadsheet import neutralise, to_csv
 from portal.extensions import db
 from portal.models import ToolRequest, User
-from portal.review.csv_export import neutralise, to_csv
 from tests.factories import PASSWORD, World, add_tool_request, submit_assessment, submit_for_b
 from tests.web import count_queries, login
 

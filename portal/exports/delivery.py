@@ -7,10 +7,11 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, jsonify, render_template, request
+from flask import jsonify, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from portal import audit
+from portal.exports.download import download
 from portal.extensions import db
 from portal.reports.documents import Pdf, PdfPending, RenderFailed, RenderTimeout
 
@@ -65,10 +66,7 @@ def send_pdf(
         return jsonify(state="ready")
     audit.record_for(subject, action, cached=produced.from_cache)
     db.session.commit()
-    response = Response(produced.data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{produced.filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return download(produced.data, produced.filename, "application/pdf")
 
 
 def _failed(progress: bool, code: int, title: str, message: str) -> Any:
