@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -34,14 +33,13 @@ from portal.auth.forms import (
     NewPasswordForm,
     RegistrationForm,
 )
-from portal.auth.passwords import hash_password, needs_rehash, verify_password
+from portal.auth.passwords import verify_password
 from portal.auth.redirects import safe_next_path
 from portal.client import client_ip
 from portal.config import mail_enabled
 from portal.extensions import csrf, db
 from portal.mail import preferences
-from portal.models import Role, TokenPurpose, User
-from portal.ops.instruments import LOGIN_FAILURES
+from portal.models import TokenPurpose
 from portal.readonly import read_only
 
 bp = Blueprint("auth", __name__)
@@ -67,48 +65,17 @@ def login() -> Response | str | tuple[str, int]:
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        email = service.normalise_email(form.email.data or "")
-        address = client_ip()
-        attempt = throttle.admit(email, address)
-        if attempt is None:
-            audit.record("auth.login_throttled", outcome="denied")
-            LOGIN_FAILURES.labels("throttled").inc()
-            db.session.commit()
-            form.form_errors.append(throttle.MESSAGE)
+        try:
+            user = service.authenticate(
+                form.email.data or "", form.password.data or "", client_ip()
+            )
+        except service.SignInThrottled as throttled:
+            db.session.commit()  # the refusal's audit row and throttle count
+            form.form_errors.append(str(throttled))
             return render_template("auth/login.html", form=form), 429
-        user = db.session.scalar(sa.select(User).where(User.email == email))
-        password = form.password.data or ""
-        # Always run the hash check (on a dummy hash for unknown emails) so that response time
-        # does not reveal which emails have accounts, active or not.
-        password_ok = verify_password(user.password_hash if user else None, password)
-        # With mail on, a self-registered account signs in once its address is confirmed: else
-        # registering with someone's address and signing in would tell whether it had an
-        # account (registration answers the same either way).
-        unconfirmed = (
-            user is not None
-            and user.role is Role.OPERATOR
-            and user.email_confirmed_at is None
-            and mail_enabled(current_app.config)
-        )
-        if user is not None and user.is_active and password_ok and not unconfirmed:
-            if needs_rehash(user.password_hash):
-                user.password_hash = hash_password(password)
-            sessions.start_session(user)
-            throttle.settle(attempt, succeeded=True)
-            audit.record("auth.login", object_type="User", object_id=user.id, actor=user)
-            db.session.commit()
-            return redirect(safe_next_path(request.args.get("next")) or url_for("main.home"))
-        # Same message whether the email exists or not: no account enumeration.
-        throttle.settle(attempt, succeeded=False)
-        LOGIN_FAILURES.labels("password").inc()
-        audit.record(
-            "auth.login_failed",
-            object_type="User",
-            object_id=user.id if user else None,
-            outcome="denied",
-            actor=user,
-        )
         db.session.commit()
+        if user is not None:
+            return redirect(safe_next_path(request.args.get("next")) or url_for("main.home"))
         form.form_errors.append(GENERIC_LOGIN_ERROR)
         if mail_enabled(current_app.config):
             form.form_errors.append(UNCONFIRMED_HINT)

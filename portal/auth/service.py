@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portal import audit
-from portal.auth import sessions, tokens
-from portal.auth.passwords import hash_password
+from portal.auth import sessions, throttle, tokens
+from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.config import mail_enabled
 from portal.extensions import db
 from portal.mail import notices
@@ -31,6 +31,7 @@ from portal.models import (
     normalise_county,
     utcnow,
 )
+from portal.ops.instruments import LOGIN_FAILURES
 
 
 class AccountError(ValueError):
@@ -39,6 +40,52 @@ class AccountError(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class SignInThrottled(Exception):
+    """Too many recent attempts for this address or account; the message says what to do."""
+
+
+def authenticate(email: str, password: str, address: str) -> User | None:
+    """The whole sign-in: throttled per address and account, the password checked (on a dummy
+    hash for unknown addresses too, so the time taken tells nothing), the session started and
+    every outcome audited. The user signed in, or None when refused — for a reason not told
+    (no account, wrong password, deactivated, address not yet confirmed). Raises
+    :class:`SignInThrottled`. The caller commits, whatever the outcome."""
+    email = normalise_email(email)
+    attempt = throttle.admit(email, address)
+    if attempt is None:
+        audit.record("auth.login_throttled", outcome="denied")
+        LOGIN_FAILURES.labels("throttled").inc()
+        raise SignInThrottled(throttle.MESSAGE)
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    password_ok = verify_password(user.password_hash if user else None, password)
+    # With mail on, a self-registered account signs in once its address is confirmed: else
+    # registering with someone's address and signing in would tell whether it had an account
+    # (registration answers the same either way).
+    unconfirmed = (
+        user is not None
+        and user.role is Role.OPERATOR
+        and user.email_confirmed_at is None
+        and mail_enabled(current_app.config)
+    )
+    if user is not None and user.is_active and password_ok and not unconfirmed:
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        sessions.start_session(user)
+        throttle.settle(attempt, succeeded=True)
+        audit.record("auth.login", object_type="User", object_id=user.id, actor=user)
+        return user
+    throttle.settle(attempt, succeeded=False)
+    LOGIN_FAILURES.labels("password").inc()
+    audit.record(
+        "auth.login_failed",
+        object_type="User",
+        object_id=user.id if user else None,
+        outcome="denied",
+        actor=user,
+    )
+    return None
 
 
 def normalise_email(email: str) -> str:
