@@ -5,6 +5,7 @@ and the assessment layer imports no Flask."""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,6 +59,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "portal.toolrequests.service",
             "portal.review.queue",
             "portal.admin.directory",
+            "portal.admin.service",
             "portal.exposure",
         ),
     ),
@@ -316,3 +318,58 @@ def test_the_status_check_itself_sees_a_view_that_moves_a_status() -> None:
     # The same lines in their owners pass.
     owner = "def submit(a):\n    a.status = AssessmentStatus(assessment_transition(a, 's'))\n"
     assert _status_writes_out_of_place("portal.assessments.lifecycle", owner) == []
+
+
+# A view parses, calls a service, commits once and renders: it writes no row itself and audits
+# no change (the service that makes a change writes its audit row). What a view may audit is
+# what was read or refused where it happened: an export, a throttled attempt.
+_ROW_WRITES = {
+    "db.session.add",
+    "db.session.add_all",
+    "db.session.delete",
+    "sa.insert",
+    "sa.update",
+    "sa.delete",
+}
+_AUDITS = {"audit.record", "audit.record_for"}
+_READ_OR_REFUSED = re.compile(r"(exported|throttled)$")
+
+
+def view_writes(source: str) -> Iterator[tuple[int, str]]:
+    """(line, call) for each row write and each audit of a change in ``source``."""
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        called = ast.unparse(node.func)
+        if called in _ROW_WRITES:
+            yield node.lineno, ast.unparse(node)[:100]
+        elif called in _AUDITS:
+            action = next(
+                (a for a in node.args if isinstance(a, ast.Constant | ast.JoinedStr)), None
+            )
+            text = ast.unparse(action) if action is not None else ""
+            if not _READ_OR_REFUSED.search(text.strip("'\"")):
+                yield node.lineno, ast.unparse(node)[:100]
+
+
+def test_no_view_writes_a_row_or_audits_a_change() -> None:
+    web = next(i for i, (layer, _) in enumerate(LAYERS) if layer == "web")
+    wrong = [
+        f"{name}:{line} {call}"
+        for name, path in modules()
+        if layer_of(name) == web
+        for line, call in view_writes(path.read_text(encoding="utf-8"))
+    ]
+    assert not wrong, "a view writes what its service should:\n" + "\n".join(wrong)
+
+
+def test_the_view_check_itself_sees_a_planted_write() -> None:
+    view = (
+        "def approve(item):\n"
+        "    db.session.add(Note(item))\n"
+        "    audit.record_for(item, 'tool_request.approved')\n"
+        "    audit.record(f'admin.user_{change}')\n"
+        "    audit.record('review.queue_exported', rows=3)\n"
+        "    audit.record('auth.reset_throttled', outcome='denied')\n"
+    )
+    assert [line for line, _ in view_writes(view)] == [2, 3, 4]

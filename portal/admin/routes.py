@@ -20,8 +20,9 @@ from flask import (
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal import access, audit, questionnaires
+from portal import access, questionnaires
 from portal.admin import directory
+from portal.admin import service as admin_service
 from portal.admin.forms import (
     AdminInviteForm,
     AuditFilterForm,
@@ -30,12 +31,11 @@ from portal.admin.forms import (
     JurisdictionForm,
     OrganizationForm,
 )
-from portal.auth import service, sessions
+from portal.auth import service
 from portal.auth.decorators import role_required
 from portal.config import mail_enabled
 from portal.exposure import catalog as kev_catalog
 from portal.extensions import db
-from portal.mail import outbox
 from portal.models import (
     AuditEvent,
     Jurisdiction,
@@ -133,17 +133,13 @@ def new_coordinator() -> Response | str:
 def new_jurisdiction() -> Response | str:
     form = JurisdictionForm()
     if form.validate_on_submit():
-        name = form.name.data or ""
-        if db.session.scalar(sa.select(Jurisdiction.id).where(Jurisdiction.name == name)):
-            form.name.errors.append("A jurisdiction with this name already exists.")
-        else:
-            jurisdiction = Jurisdiction(name=name, state=form.state.data or "")
-            jurisdiction.counties = form.county_list()
-            db.session.add(jurisdiction)
-            db.session.flush()
-            audit.record(
-                "admin.jurisdiction_created", object_type="Jurisdiction", object_id=jurisdiction.id
+        try:
+            jurisdiction = admin_service.create_jurisdiction(
+                form.name.data or "", form.state.data or "", form.county_list()
             )
+        except admin_service.AdminRefused as refused:
+            form.name.errors.append(str(refused))
+        else:
             db.session.commit()
             flash(f"Jurisdiction {jurisdiction.name} created.", "success")
             return redirect(url_for("admin.index"))
@@ -157,12 +153,11 @@ def new_organization() -> Response | tuple[str, int]:
     self-registration is off. The invitation link is shown once, here."""
     form = OrganizationForm()
     if form.validate_on_submit():
+        email = form.operator_email.data or ""
         try:
-            organization = service.create_organization(
-                form.new_organization(), duplicate_message=_ALREADY_THERE
+            organization, invitation_url = admin_service.add_organization(
+                form.new_organization(), email, current_user, duplicate_message=_ALREADY_THERE
             )
-            email = form.operator_email.data or ""
-            invitation_url = service.invite(organization, email, current_user)
         except service.AccountError as error:
             db.session.rollback()
             field = "operator_email" if error.field == "email" else error.field
@@ -171,12 +166,6 @@ def new_organization() -> Response | tuple[str, int]:
             db.session.rollback()
             form.organization_name.errors.append(_ALREADY_THERE)
         else:
-            audit.record(
-                "admin.organization_created",
-                object_type="Organization",
-                object_id=organization.id,
-                organization_id=organization.id,
-            )
             return _invitation_sent(organization, email, invitation_url, added=True)
     status = 400 if form.is_submitted() else 200
     return render_template("admin/organization_form.html", form=form), status
@@ -234,23 +223,11 @@ def change_user(user_id: int, change: str) -> Response:
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
-    if user.id == current_user.id:
-        flash("You cannot change your own account here; ask another administrator.", "error")
+    try:
+        admin_service.change_user(user, change, current_user)
+    except admin_service.AdminRefused as refused:
+        flash(str(refused), "error")
         return redirect(url_for("admin.index"))
-    if change in ("make_admin", "make_coordinator"):
-        if user.role is Role.OPERATOR:
-            flash("Operators belong to an organization; their role cannot change.", "error")
-            return redirect(url_for("admin.index"))
-        if change == "make_coordinator" and not user.jurisdictions:
-            flash("Give the user a jurisdiction first: a coordinator needs at least one.", "error")
-            return redirect(url_for("admin.index"))
-        user.role = Role.ADMIN if change == "make_admin" else Role.COORDINATOR
-    else:
-        user.is_active = change == "reactivate"
-    # Whatever changed, the user's existing logins end: a copied cookie must not keep the old
-    # rights (or any rights, once deactivated).
-    sessions.revoke_all_sessions(user)
-    audit.record(f"admin.user_{change}", object_type="User", object_id=user.id, target=user.email)
     db.session.commit()
     flash(f"{user.email}: done ({change.replace('_', ' ')}). Their sessions were ended.", "success")
     return redirect(url_for("admin.index"))
@@ -354,9 +331,7 @@ def retry_mail(message_id: int) -> Response:
     row = db.session.get(OutboxMessage, message_id)
     if row is None:
         abort(404)
-    if row.status is OutboxStatus.FAILED:
-        outbox.retry_now(row)
-        audit.record("admin.mail_retried", object_type="OutboxMessage", object_id=row.id)
+    if admin_service.retry_mail(row):
         db.session.commit()
         flash(f"Message {row.id} to {row.to_address} will be sent again now.", "success")
     return redirect(url_for("admin.outgoing_mail", status=request.args.get("status", "")))

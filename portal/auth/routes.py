@@ -85,8 +85,7 @@ def login() -> Response | str | tuple[str, int]:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    audit.record("auth.logout", object_type="User", object_id=current_user.id)
-    sessions.end_session(current_user)
+    service.sign_out(current_user)
     db.session.commit()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.login"))
@@ -125,13 +124,6 @@ def register() -> Response | str | tuple[str, int]:
             db.session.commit()
             return _registered(email, started)
         else:
-            audit.record(
-                "organization.registered",
-                object_type="Organization",
-                object_id=user.organization_id,
-                organization_id=user.organization_id,
-                actor=user,
-            )
             if mail_enabled(current_app.config):
                 service.send_email_confirmation(user)
             db.session.commit()
@@ -182,13 +174,6 @@ def accept_invitation(token: str) -> Response | str:
             )
             form.form_errors.append(message)
         else:
-            audit.record(
-                "invitation.accepted",
-                object_type="Invitation",
-                object_id=invitation.id,
-                organization_id=invitation.organization_id,
-                actor=user,
-            )
             sessions.start_session(user)
             db.session.commit()
             flash(f"Welcome. You have joined {invitation.organization.name}.", "success")
@@ -403,11 +388,7 @@ def notifications() -> Response | str | tuple[str, int]:
         chosen = {t.id: request.form.get(t.id, "") for t in topics}
         wrong = [t for t in topics if chosen[t.id] not in t.choices]
         if not wrong:
-            for topic in topics:
-                preferences.choose(current_user, topic.id, chosen[topic.id])
-            audit.record(
-                "account.notifications_changed", object_type="User", object_id=current_user.id
-            )
+            preferences.choose_all(current_user, chosen)
             db.session.commit()
             flash("Your choices are saved.", "success")
             return redirect(url_for("auth.notifications"))
@@ -426,14 +407,7 @@ def unsubscribe(token: str) -> str | tuple[str, int]:
         return _link_invalid("unsubscribe")
     user, topic = found
     if request.method == "POST":
-        preferences.choose(user, topic.id, "off")
-        audit.record(
-            "account.unsubscribed",
-            object_type="User",
-            object_id=user.id,
-            actor=user,
-            topic=topic.id,
-        )
+        preferences.unsubscribe(user, topic.id)
         db.session.commit()
         return render_template("auth/unsubscribed.html", topic=topic, done=True)
     return render_template("auth/unsubscribed.html", topic=topic, done=False)

@@ -144,6 +144,13 @@ def register_organization(org: NewOrganization, full_name: str, email: str, pass
     )
     db.session.add(user)
     db.session.flush()
+    audit.record(
+        "organization.registered",
+        object_type="Organization",
+        object_id=user.organization_id,
+        organization_id=user.organization_id,
+        actor=user,
+    )
     return user
 
 
@@ -286,7 +293,34 @@ def accept_invitation(invitation: Invitation, full_name: str, password: str) -> 
     user.email_confirmed_at = invitation.accepted_at  # the link came to this address
     db.session.add(user)
     db.session.flush()
+    audit.record(
+        "invitation.accepted",
+        object_type="Invitation",
+        object_id=invitation.id,
+        organization_id=invitation.organization_id,
+        actor=user,
+    )
     return user
+
+
+def revoke_invitation(invitation: Invitation) -> bool:
+    """Withdraw an invitation not yet used; False (nothing done) when it was used or withdrawn."""
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        return False
+    invitation.revoked_at = utcnow()
+    audit.record(
+        "invitation.revoked",
+        object_type="Invitation",
+        object_id=invitation.id,
+        organization_id=invitation.organization_id,
+    )
+    return True
+
+
+def sign_out(user: User) -> None:
+    """End this session (the others stay), audited."""
+    audit.record("auth.logout", object_type="User", object_id=user.id)
+    sessions.end_session(user)
 
 
 def create_staff_user(

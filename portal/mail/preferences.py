@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadData, BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
+from portal import audit
 from portal.extensions import db
 from portal.mail.compose import link
 from portal.models import NotificationPreference, Role, User, utcnow
@@ -107,6 +108,21 @@ def choose(user: User, topic_id: str, value: str) -> None:
     else:
         stored.setting = value
     db.session.flush()
+
+
+def choose_all(user: User, chosen: dict[str, str]) -> None:
+    """Save the person's choice for each topic of the notifications page, audited."""
+    for topic_id, value in chosen.items():
+        choose(user, topic_id, value)
+    audit.record("account.notifications_changed", object_type="User", object_id=user.id)
+
+
+def unsubscribe(user: User, topic_id: str) -> None:
+    """One-click "stop these messages" from a message's link, audited as the person's own act."""
+    choose(user, topic_id, "off")
+    audit.record(
+        "account.unsubscribed", object_type="User", object_id=user.id, actor=user, topic=topic_id
+    )
 
 
 def blocked(user_ids: list[int], topic_id: str) -> set[int]:

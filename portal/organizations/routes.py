@@ -157,14 +157,7 @@ def invite() -> Response | str | tuple[str, int]:
 @role_required(Role.OPERATOR)
 def revoke_invitation(invitation_id: int) -> Response:
     invitation = access.get_or_404(Invitation, invitation_id)
-    if invitation.accepted_at is None and invitation.revoked_at is None:
-        invitation.revoked_at = utcnow()
-        audit.record(
-            "invitation.revoked",
-            object_type="Invitation",
-            object_id=invitation.id,
-            organization_id=invitation.organization_id,
-        )
+    if service.revoke_invitation(invitation):
         db.session.commit()
         flash("Invitation withdrawn.", "info")
     return redirect(url_for("organizations.show"))
