@@ -20,7 +20,7 @@ import psycopg
 from flask import current_app, g, render_template
 from flask_login import current_user, login_required
 
-import portal.assess.wizard as assess_routes
+import portal.assessment_views.wizard as assess_routes
 from portal import create_app
 from portal.extensions import csrf
 from portal.readonly import read_only

@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
-from portal import cli, questionnaires, readonly, safe_json, static_files, templating
+from portal import cli, questionnaire_versions, readonly, safe_json, static_files, templating
 from portal.admin.routes import bp as admin_bp
-from portal.assess import bp as assess_bp
+from portal.assessment_views import bp as assess_bp
 from portal.auth import sessions
 from portal.auth.routes import bp as auth_bp
 from portal.config import (
@@ -36,7 +36,7 @@ from portal.ops import health, metrics
 from portal.ops import requests as ops_requests
 from portal.organizations.routes import bp as organizations_bp
 from portal.reports import pdf
-from portal.review.exposure import bp as exposure_bp
+from portal.review.exploited import bp as exposure_bp
 from portal.review.routes import bp as review_bp
 from portal.toolrequests.routes import bp as toolrequests_bp
 
@@ -78,7 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     _configure_database(app)
     readonly.init_app(app)
-    questionnaires.init_app(app)
+    questionnaire_versions.init_app(app)
     csrf.init_app(app)
     app.config["MAIL_FILE_PATH"] = app.config.get("MAIL_FILE_PATH") or str(
         Path(app.instance_path) / "sent-mail"

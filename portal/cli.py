@@ -10,7 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from portal import questionnaires, static_files
+from portal import questionnaire_versions, static_files
 from portal.assessments import reminders
 from portal.auth import service
 from portal.config import PROJECT_ROOT, mail_enabled
@@ -105,7 +105,7 @@ def validate_questionnaire(directory: str | None) -> None:
 @with_appcontext
 def outline_questionnaire(modules: tuple[str, ...]) -> None:
     """Print the questionnaire (or only MODULES, e.g. core water) as a readable outline."""
-    questionnaire = questionnaires.current()
+    questionnaire = questionnaire_versions.current()
     known = [m.id for m in questionnaire.modules]
     unknown = [m for m in modules if m not in known]
     if unknown:

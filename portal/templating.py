@@ -13,7 +13,7 @@ from flask_login import current_user
 from portal import models
 from portal.config import mail_enabled
 from portal.geography import plan_due_date, time_zone_of_state
-from portal.kev.exposure import TRIAGE_LABELS, TriageState, advisory_url, cisa_days, plain_kind
+from portal.kev.matching import TRIAGE_LABELS, TriageState, advisory_url, cisa_days, plain_kind
 from portal.questionnaire.sectors import SECTOR_LABELS
 from portal.questionnaire.words import plural
 from portal.remediation.planner import WINDOW_BUDGET, spending
@@ -117,7 +117,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_time, "time")
     app.add_template_filter(spending)
     app.add_template_filter(request_name)
-    # Known-exploited flaws in plain words (portal/kev/exposure.py).
+    # Known-exploited flaws in plain words (portal/kev/matching.py).
     app.add_template_filter(plain_kind)
     app.add_template_filter(cisa_days)
     app.add_template_filter(advisory_url, "advisory")

@@ -40,7 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "portal.audit",
             "portal.access",
-            "portal.questionnaires",
+            "portal.questionnaire_versions",
             "portal.figures",
             "portal.auth.passwords",
             "portal.auth.sessions",
@@ -67,7 +67,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "web",
         (
-            "portal.assess",
+            "portal.assessment_views",
             "portal.review",
             "portal.toolrequests",
             "portal.admin",
@@ -255,7 +255,7 @@ def test_the_check_itself_sees_a_wrong_import(tmp_path: Path) -> None:
     sample = PORTAL / "scoring" / "engine.py"
     found = {target for target, _ in imports(sample)}
     assert "portal.questionnaire.model" in found
-    assert layer_of("portal.assess.wizard") > layer_of("portal.assessments.saving")
+    assert layer_of("portal.assessment_views.wizard") > layer_of("portal.assessments.saving")
     assert layer_of("portal.auth.routes") > layer_of("portal.auth.service")
 
 

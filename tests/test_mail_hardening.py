@@ -610,10 +610,10 @@ def test_csv_cells_split_by_a_spreadsheet_start_no_formula() -> None:
 
 
 def test_notifying_acts_on_the_form_not_on_the_address(app: Flask, world: World) -> None:
-    from portal.review import exposure
+    from portal.review import exploited
 
     with app.test_request_context("/review/exposure/notify?product=kev:a|b", method="POST"):
-        assert exposure._product() is None  # a product only in the query string is not read
+        assert exploited._product() is None  # a product only in the query string is not read
 
 
 def test_invitation_message_names_nothing_but_the_typed_words_cut_short() -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Flask
 
-from portal import questionnaires
+from portal import questionnaire_versions
 from portal.extensions import db
 from portal.models import QuestionnaireVersion
 
 
 def test_publish_is_idempotent_and_snapshot_reloads(app: Flask) -> None:
     with app.app_context():
-        first = questionnaires.publish_current()
-        second = questionnaires.publish_current()
+        first = questionnaire_versions.publish_current()
+        second = questionnaire_versions.publish_current()
         db.session.commit()
         assert first.id == second.id
         assert first.is_current and first.label == "2026.3"
@@ -26,6 +26,6 @@ def test_publish_is_idempotent_and_snapshot_reloads(app: Flask) -> None:
         old = QuestionnaireVersion(label="2025.9", content_hash="0" * 64, definition=definition)
         db.session.add(old)
         db.session.commit()
-        loaded = questionnaires.for_version(old)
+        loaded = questionnaire_versions.for_version(old)
         assert loaded.module("core").title == "Cross-sector core (2025 wording)"
-        assert questionnaires.for_version(first) is questionnaires.current()
+        assert questionnaire_versions.for_version(first) is questionnaire_versions.current()

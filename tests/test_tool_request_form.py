@@ -79,9 +79,9 @@ def test_the_reason_covers_only_the_services_ticked(app: Flask, world: World) ->
     assessment_id, page, (matches, _, operator, _) = form_page(app, world)
     questionnaire: Questionnaire
     with app.app_context():
-        from portal import questionnaires
+        from portal import questionnaire_versions
 
-        questionnaire = questionnaires.current()
+        questionnaire = questionnaire_versions.current()
 
     def titles(tool_ids: list[str]) -> set[str]:
         chosen = [m for m in matches if m.tool.id in tool_ids]

@@ -20,7 +20,7 @@ from flask import (
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal import access, questionnaires
+from portal import access, questionnaire_versions
 from portal.admin import directory
 from portal.admin import service as admin_service
 from portal.admin.forms import (
@@ -75,7 +75,7 @@ def index() -> tuple[str, int]:
         now=utcnow(),
         catalog_due=sum(
             e.needs_attention
-            for e in freshness.catalog_freshness(questionnaires.current(), _today())
+            for e in freshness.catalog_freshness(questionnaire_versions.current(), _today())
         ),
     ), (200 if valid else 400)
 
@@ -281,12 +281,12 @@ def _today() -> date:
 def catalog() -> str:
     """Catalog entries whose facts are due for checking (not checked for 180 days), and offers
     that ended: coordinators approve requests on what the catalog says."""
-    entries = freshness.catalog_freshness(questionnaires.current(), _today())
+    entries = freshness.catalog_freshness(questionnaire_versions.current(), _today())
     return render_template(
         "admin/catalog.html",
         entries=entries,
         stale_after=freshness.STALE_AFTER_DAYS,
-        version=questionnaires.current().version,
+        version=questionnaire_versions.current().version,
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit, questionnaires
+from portal import audit, questionnaire_versions
 from portal.assessments import reading, revision
 from portal.assessments.errors import AssessmentError
 from portal.assessments.reading import answer_rows, latest_submitted, open_assessment
@@ -83,8 +83,8 @@ def new_draft(organization: Organization, user: User, *, prefill: bool) -> Asses
     """A new draft (the one open assessment an organization may have); the caller audits."""
     if open_assessment(organization) is not None:
         raise AssessmentError("You already have an assessment in progress; continue that one.")
-    version = questionnaires.publish_current()
-    questionnaire = questionnaires.current()
+    version = questionnaire_versions.publish_current()
+    questionnaire = questionnaire_versions.current()
     sectors = organization.sectors
     previous = latest_submitted(organization)
     assessment = Assessment(
@@ -112,7 +112,7 @@ def new_draft(organization: Organization, user: User, *, prefill: bool) -> Asses
 
 def copy_answers(source: Assessment, target: Assessment, user: User) -> int:
     """Copy answers that still fit the target's questionnaire; returns how many were copied."""
-    questionnaire = questionnaires.for_version(target.questionnaire_version)
+    questionnaire = questionnaire_versions.for_version(target.questionnaire_version)
     in_scope = {q.id: q for q in questionnaire.questions_in(target.modules)}
     copied = 0
     for row in answer_rows(source).values():

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from portal import questionnaires
+from portal import questionnaire_versions
 from portal.extensions import db
 from portal.models import (
     EDITABLE_STATUSES,
@@ -58,7 +58,7 @@ class Progress:
 
 
 def questionnaire_of(assessment: Assessment) -> Questionnaire:
-    return questionnaires.for_version(assessment.questionnaire_version)
+    return questionnaire_versions.for_version(assessment.questionnaire_version)
 
 
 def steps_of(assessment: Assessment) -> list[Step]:

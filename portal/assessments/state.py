@@ -12,7 +12,7 @@ from functools import cached_property
 
 from portal.assessments.reading import answer_rows, answer_values, questionnaire_of
 from portal.exposure import inventory
-from portal.kev.exposure import ProductMatch, critical_products, unsupported_products
+from portal.kev.matching import ProductMatch, critical_products, unsupported_products
 from portal.models import Answer, Assessment, utcnow
 from portal.questionnaire.model import Questionnaire
 from portal.remediation import Plan, build_plan

@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal import questionnaires
+from portal import questionnaire_versions
 from portal.assessments.lifecycle import StoredScore
 from portal.auth.passwords import hash_password
 from portal.devdata.inventories import inventory_for
@@ -309,8 +309,8 @@ def generate(
         raise ValueError("This database already holds a generated dataset.")
     started_at = time.perf_counter()
     rng = random.Random(seed)  # noqa: S311 - reproducible fake data, not secrets
-    questionnaire = questionnaires.current()
-    version = questionnaires.publish_current()
+    questionnaire = questionnaire_versions.current()
+    version = questionnaire_versions.publish_current()
     counts = Counts()
     ids = _Ids({t: _next_id(t) for t in ("organizations", "users", "assessments", "tool_requests")})
     password_hash = hash_password(PASSWORD)  # one hash for every generated account (argon2 is slow)

@@ -17,7 +17,8 @@ from portal import audit
 from portal.exposure.catalog import product_catalog
 from portal.extensions import db
 from portal.kev.catalog import KevEntry
-from portal.kev.exposure import (
+from portal.kev.lifecycle import SupportStatus, load_snapshot
+from portal.kev.matching import (
     ProductInUse,
     ProductMatch,
     Triage,
@@ -25,7 +26,6 @@ from portal.kev.exposure import (
     rank_entries,
     rank_matches,
 )
-from portal.kev.lifecycle import SupportStatus, load_snapshot
 from portal.kev.products import Family
 from portal.models import (
     INVENTORY_CATEGORIES,

@@ -19,7 +19,7 @@ from portal.exposure import catalog
 from portal.exposure.inventory import as_entry, family, in_use
 from portal.extensions import db
 from portal.kev.catalog import KevEntry
-from portal.kev.exposure import ProductMatch, rank_entries
+from portal.kev.matching import ProductMatch, rank_entries
 from portal.mail import notices
 from portal.models import (
     AuditEvent,

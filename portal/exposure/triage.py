@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import audit
 from portal.extensions import db
-from portal.kev.exposure import TriageState
+from portal.kev.matching import TriageState
 from portal.models import InventoryItem, KevEntryFamily, KevTriage, User, utcnow
 from portal.models import KevEntry as KevEntryRow
 

@@ -19,7 +19,7 @@ from portal.auth.decorators import role_required
 from portal.exposure import catalog, inventory, triage
 from portal.extensions import db
 from portal.inventory.forms import OlderFixedForm, ProductForm, TriageForm
-from portal.kev.exposure import (
+from portal.kev.matching import (
     CAVEATS,
     TRIAGE_LABELS,
     TriageState,

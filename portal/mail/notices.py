@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from portal import questionnaires
+from portal import questionnaire_versions
 from portal.extensions import db
 from portal.mail import preferences
 from portal.mail.compose import Item, Message, SecretLink, link, typed
@@ -382,7 +382,7 @@ def tool_request_submitted(request: ToolRequest) -> None:
 
 
 def _tool_name(tool_id: str) -> str:
-    catalog = questionnaires.current()
+    catalog = questionnaire_versions.current()
     return catalog.tool(tool_id).name if catalog.has_tool(tool_id) else tool_id
 
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from portal.kev.exposure import ProductMatch, TriageState
+from portal.kev.matching import ProductMatch, TriageState
 from portal.questionnaire.model import Questionnaire
 from portal.remediation.planner import RULE_STAGE, WINDOWS, Plan, PlannedAction
 from portal.scoring.engine import ScoreResult

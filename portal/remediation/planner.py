@@ -47,7 +47,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from fractions import Fraction
 
-from portal.kev.exposure import MAX_DAYS, ProductMatch, cisa_days, is_known_password
+from portal.kev.matching import MAX_DAYS, ProductMatch, cisa_days, is_known_password
 from portal.questionnaire.model import Action, AnswerMap, Question, Questionnaire, Resource, Tool
 from portal.scoring.engine import Gap, ScoreResult
 

@@ -28,7 +28,7 @@ from portal.assessments import comparison
 from portal.assessments import state as assessment_state
 from portal.assessments.state import AssessmentState
 from portal.config import PROJECT_ROOT
-from portal.kev.exposure import CAVEATS, newest_first
+from portal.kev.matching import CAVEATS, newest_first
 from portal.models import Assessment, ToolRequest, utcnow
 from portal.questionnaire.coverage import sector_references
 from portal.questionnaire.model import Question

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from portal import access, audit, questionnaires
+from portal import access, audit, questionnaire_versions
 from portal.assessments import lifecycle, reading, revision
 from portal.assessments import state as assessment_state
 from portal.auth.decorators import role_required
@@ -306,7 +306,7 @@ def export_queue() -> Response | tuple[str, int]:
 @read_only
 @role_required(*REVIEWERS)
 def dashboard() -> str:
-    questionnaire = questionnaires.current()
+    questionnaire = questionnaire_versions.current()
     board = figures.dashboard(current_user, questionnaire)
     # The chart shows what the table below says; the table is its text alternative.
     chart = priority_bars(
@@ -332,7 +332,7 @@ def dashboard() -> str:
 @bp.get("/dashboard/<any(status, sectors, heatmap, critical, tools):table>.csv")
 @role_required(*REVIEWERS)
 def dashboard_csv(table: str) -> Response:
-    questionnaire = questionnaires.current()
+    questionnaire = questionnaire_versions.current()
     board = figures.dashboard(current_user, questionnaire)
     priority_ids = [p.id for p in questionnaire.priorities]
     header: list[str]

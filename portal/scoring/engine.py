@@ -12,7 +12,7 @@ Rules (also in questionnaires/README.md):
 * A critical question answered below full points is a critical gap — unless the answer already
   follows the portal's advice (an option marked ``not_critical``) — and so is a product the
   organization runs with a known-exploited flaw left open where attackers reach it (passed in as
-  ``product_gaps``: the KEV rule decides, portal/kev/exposure.py). A critical gap caps the
+  ``product_gaps``: the KEV rule decides, portal/kev/matching.py). A critical gap caps the
   overall tier at ``critical_gap_cap``, whatever the total.
 * A critical question answered "I don't know", or "we believe so, but have not checked" (an
   option marked ``unchecked``), is not yet a known gap: it caps the tier at

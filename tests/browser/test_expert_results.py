@@ -35,9 +35,9 @@ def _hospital(app: Flask, world: World) -> int:
             managed_by="msp" if item.managed_by_msp else "us",
         )
     with app.app_context():
-        from portal import questionnaires
+        from portal import questionnaire_versions
 
-        answers = answers_of(questionnaires.current(), HOSPITAL)
+        answers = answers_of(questionnaire_versions.current(), HOSPITAL)
 
     def answer(question: Question) -> str:
         return str(answers[question.id])

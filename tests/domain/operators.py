@@ -13,13 +13,13 @@ from datetime import date
 from functools import cache
 
 from portal.kev.catalog import SNAPSHOT, KevEntry, parse_catalog
-from portal.kev.exposure import (
+from portal.kev.lifecycle import load_snapshot
+from portal.kev.matching import (
     ProductInUse,
     ProductMatch,
     critical_products,
     unsupported_products,
 )
-from portal.kev.lifecycle import load_snapshot
 from portal.kev.products import ProductCatalog, load_curated
 from portal.questionnaire import Questionnaire
 from portal.remediation import Plan, build_plan

@@ -10,8 +10,8 @@ from functools import cache
 import pytest
 
 from portal.kev.catalog import SNAPSHOT, KevCatalog, parse_catalog
-from portal.kev.exposure import ProductInUse, ProductMatch, rank_entries, rank_matches
 from portal.kev.lifecycle import SupportStatus
+from portal.kev.matching import ProductInUse, ProductMatch, rank_entries, rank_matches
 from portal.kev.products import ProductCatalog, load_curated
 
 

@@ -12,7 +12,8 @@ from functools import cache
 import textstat
 
 from portal.kev.catalog import SNAPSHOT, KevEntry, parse_catalog
-from portal.kev.exposure import (
+from portal.kev.lifecycle import load_snapshot
+from portal.kev.matching import (
     ProductInUse,
     ProductMatch,
     Triage,
@@ -23,7 +24,6 @@ from portal.kev.exposure import (
     plain_kind,
     says_end_of_life,
 )
-from portal.kev.lifecycle import load_snapshot
 from portal.questionnaire import Questionnaire
 from portal.remediation import build_plan
 from portal.scoring import score_assessment

@@ -38,9 +38,9 @@ def test_the_results_page_the_queue_the_plan_and_the_board_show_one_count(
         )
         assert added.status_code == 302, item
     with app.app_context():
-        from portal import questionnaires
+        from portal import questionnaire_versions
 
-        answers = answers_of(questionnaires.current(), HOSPITAL)
+        answers = answers_of(questionnaire_versions.current(), HOSPITAL)
 
     def answer(question: Question) -> str:
         value = answers.get(question.id)

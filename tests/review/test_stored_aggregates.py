@@ -90,9 +90,9 @@ def populated(app: Flask, world: World) -> list[int]:
 
 def test_sql_figures_equal_a_python_reference(app: Flask, populated: list[int]) -> None:
     with app.app_context():
-        from portal import questionnaires
+        from portal import questionnaire_versions
 
-        priority_ids = [p.id for p in questionnaires.current().priorities]
+        priority_ids = [p.id for p in questionnaire_versions.current().priorities]
         latest = _latest_details()
         flagged = set(
             db.session.scalars(sa.select(Assessment.id).where(Assessment.is_latest_submission))

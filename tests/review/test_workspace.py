@@ -128,11 +128,11 @@ def test_comment_return_and_resubmit(app: Flask, world: World) -> None:
     assert "Your coordinator returned this assessment" in index and "Overall fine." in index
     assert "1 question needs changes" in index
     with app.app_context():
-        from portal import questionnaires
+        from portal import questionnaire_versions
 
         steps = [
             s
-            for m in questionnaires.current().modules
+            for m in questionnaire_versions.current().modules
             if m.id in ("core", "hospital")
             for s in m.sections
         ]

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from portal import audit
-from portal.assess.blueprint import bp, load
+from portal.assessment_views.blueprint import bp, load
 from portal.assessments import comparison, transfer
 from portal.assessments import state as assessment_state
 from portal.exports import calendar
@@ -16,7 +16,7 @@ from portal.exports.download import download
 from portal.exposure import inventory
 from portal.extensions import db
 from portal.figures import queries as figures
-from portal.kev.exposure import CAVEATS
+from portal.kev.matching import CAVEATS
 from portal.models import Role
 from portal.readonly import read_only
 from portal.remediation.planner import KEV_QUESTION

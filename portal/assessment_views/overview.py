@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from portal import access, safe_json
-from portal.assess.blueprint import bp, load
-from portal.assess.forms import ImportForm
+from portal.assessment_views.blueprint import bp, load
+from portal.assessment_views.forms import ImportForm
 from portal.assessments import lifecycle, reading, revision, transfer
 from portal.assessments.errors import AssessmentError
 from portal.auth.decorators import role_required

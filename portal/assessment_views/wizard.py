@@ -14,9 +14,9 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from portal import safe_json
-from portal.assess import expired_login
-from portal.assess.blueprint import bp, load_for_editing
-from portal.assess.forms import (
+from portal.assessment_views import expired_login
+from portal.assessment_views.blueprint import bp, load_for_editing
+from portal.assessment_views.forms import (
     AutosaveRefused,
     autosave_submission,
     conflict_choices,

@@ -6,8 +6,8 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal.assess.blueprint import bp, load_for_editing
-from portal.assess.forms import ReplyForm
+from portal.assessment_views.blueprint import bp, load_for_editing
+from portal.assessment_views.forms import ReplyForm
 from portal.assessments import revision
 from portal.auth.decorators import role_required
 from portal.extensions import db

@@ -13,7 +13,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from portal import access, origin
-from portal.assess.blueprint import bp
+from portal.assessment_views.blueprint import bp
 from portal.assessments import pending, reading
 from portal.auth import sessions
 from portal.extensions import db

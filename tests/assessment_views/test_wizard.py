@@ -277,9 +277,9 @@ def test_answers_to_hidden_questions_are_rejected(
     assert hidden.status_code == 400
     ot_question = "core.ot_security_owner"
     with app.app_context():
-        from portal import questionnaires
+        from portal import questionnaire_versions
 
-        questionnaire = questionnaires.current()
+        questionnaire = questionnaire_versions.current()
         assert not questionnaire.question(ot_question).is_shown({"core.runs_ot": "no"})
     response = autosave(
         client, assessment_id, html, question_id=ot_question, value="yes", note="", revision=0
