@@ -13,6 +13,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from portal.exposure.inventory import ProductFields
+
 
 @dataclass(frozen=True)
 class Typed:
@@ -132,17 +134,7 @@ SLOTS: tuple[Slot, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class GeneratedItem:
-    category: str
-    vendor: str
-    product: str
-    version: str
-    internet_facing: bool
-    managed_by_msp: bool
-
-
-def inventory_for(sectors: list[str], rng: random.Random) -> list[GeneratedItem]:
+def inventory_for(sectors: list[str], rng: random.Random) -> list[ProductFields]:
     """The products one organization of these sectors runs (0 to 7 lines)."""
     items = []
     for slot in SLOTS:
@@ -151,7 +143,7 @@ def inventory_for(sectors: list[str], rng: random.Random) -> list[GeneratedItem]
             continue
         typed = rng.choices([t for t, _ in slot.mix], weights=[w for _, w in slot.mix])[0]
         items.append(
-            GeneratedItem(
+            ProductFields(
                 slot.category,
                 typed.vendor,
                 typed.product,

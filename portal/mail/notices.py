@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -112,28 +113,33 @@ def invitation_to_an_account(
     )
 
 
+def _to_account(user: User, *, to: str | None = None, **message: Any) -> None:
+    """A message about ``user``'s own account, greeting them by name (at their address unless
+    ``to`` says another), filed under their id and organization."""
+    queue(
+        Message(to=to or user.email, greeting=_hello(user.full_name), **message),
+        user_id=user.id,
+        organization_id=user.organization_id,
+    )
+
+
 def registration_attempt(user: User) -> None:
     """Someone tried to register with an address that has an account: the owner hears it, and
     the page said the same as for a new address."""
-    queue(
-        Message(
-            kind="registration_existing",
-            to=user.email,
-            subject="Someone tried to register with your address",
-            greeting=_hello(user.full_name),
-            paragraphs=[
-                "Someone tried to register a new organization on the Readiness Portal with "
-                "this address. You already have an account, so nothing changed.",
-                "If it was you, sign in instead. If you forgot your password, ask for a reset "
-                "link on the sign-in page.",
-            ],
-            action_label="Sign in",
-            action_url=link("auth.login"),
-            reason="You receive this security notice because your address was entered on "
-            "the registration page; it cannot be switched off.",
-        ),
-        user_id=user.id,
-        organization_id=user.organization_id,
+    _to_account(
+        user,
+        kind="registration_existing",
+        subject="Someone tried to register with your address",
+        paragraphs=[
+            "Someone tried to register a new organization on the Readiness Portal with "
+            "this address. You already have an account, so nothing changed.",
+            "If it was you, sign in instead. If you forgot your password, ask for a reset "
+            "link on the sign-in page.",
+        ],
+        action_label="Sign in",
+        action_url=link("auth.login"),
+        reason="You receive this security notice because your address was entered on "
+        "the registration page; it cannot be switched off.",
     )
 
 
@@ -163,131 +169,103 @@ def coordinator_welcome(user: User, set_password: SecretLink | None) -> None:
 
 
 def confirm_email(user: User, secret: SecretLink) -> None:
-    queue(
-        Message(
-            kind="confirm_email",
-            to=user.email,
-            subject="Confirm your email address for the Readiness Portal",
-            greeting=_hello(user.full_name),
-            paragraphs=[
-                "Please confirm that this is your address, so that the portal can reach you "
-                "about your organization's assessments and, if you ever need it, a password "
-                "reset. The link works for 7 days."
-            ],
-            action_label="Confirm my address",
-            action_url=secret.stored_url,
-            secret=secret,
-            reason="You receive this because this address was used to register on the portal.",
-        ),
-        user_id=user.id,
-        organization_id=user.organization_id,
+    _to_account(
+        user,
+        kind="confirm_email",
+        subject="Confirm your email address for the Readiness Portal",
+        paragraphs=[
+            "Please confirm that this is your address, so that the portal can reach you "
+            "about your organization's assessments and, if you ever need it, a password "
+            "reset. The link works for 7 days."
+        ],
+        action_label="Confirm my address",
+        action_url=secret.stored_url,
+        secret=secret,
+        reason="You receive this because this address was used to register on the portal.",
     )
 
 
 def password_reset(user: User, secret: SecretLink) -> None:
-    queue(
-        Message(
-            kind="password_reset",
-            to=user.email,
-            subject="Reset your Readiness Portal password",
-            greeting=_hello(user.full_name),
-            paragraphs=[
-                "Someone — we hope you — asked to reset the password of your account. The link "
-                "works once and for 1 hour. Choosing a new password signs you out everywhere "
-                "else.",
-            ],
-            action_label="Choose a new password",
-            action_url=secret.stored_url,
-            secret=secret,
-            closing=["If you did not ask for this, ignore this message: your password stays."],
-            reason="You receive this because a password reset was asked for this address.",
-        ),
-        user_id=user.id,
-        organization_id=user.organization_id,
+    _to_account(
+        user,
+        kind="password_reset",
+        subject="Reset your Readiness Portal password",
+        paragraphs=[
+            "Someone — we hope you — asked to reset the password of your account. The link "
+            "works once and for 1 hour. Choosing a new password signs you out everywhere "
+            "else.",
+        ],
+        action_label="Choose a new password",
+        action_url=secret.stored_url,
+        secret=secret,
+        closing=["If you did not ask for this, ignore this message: your password stays."],
+        reason="You receive this because a password reset was asked for this address.",
     )
 
 
 def password_changed(user: User, *, by_reset: bool) -> None:
     how = "reset with a link sent to this address" if by_reset else "changed"
-    queue(
-        Message(
-            kind="password_changed",
-            to=user.email,
-            subject="Your Readiness Portal password was changed",
-            greeting=_hello(user.full_name),
-            paragraphs=[
-                f"The password of your account was just {how}. Every other browser signed "
-                "in as you has been signed out.",
-                "If this was not you, reset your password now and tell your administrator.",
-            ],
-            action_label="Reset my password",
-            action_url=link("auth.forgot_password"),
-            reason="You receive this security notice whenever your password changes; it "
-            "cannot be switched off.",
-        ),
-        user_id=user.id,
-        organization_id=user.organization_id,
+    _to_account(
+        user,
+        kind="password_changed",
+        subject="Your Readiness Portal password was changed",
+        paragraphs=[
+            f"The password of your account was just {how}. Every other browser signed "
+            "in as you has been signed out.",
+            "If this was not you, reset your password now and tell your administrator.",
+        ],
+        action_label="Reset my password",
+        action_url=link("auth.forgot_password"),
+        reason="You receive this security notice whenever your password changes; it "
+        "cannot be switched off.",
     )
 
 
 def email_change_requested(user: User, new_email: str, secret: SecretLink) -> None:
-    queue(
-        Message(
-            kind="email_change_confirm",
-            to=new_email,
-            subject="Confirm your new email address for the Readiness Portal",
-            greeting=_hello(user.full_name),
-            paragraphs=[
-                f"You asked to sign in to the Readiness Portal with {new_email} from now on. "
-                "Confirm it with the link below (it works once, for 24 hours); until then your "
-                "old address stays."
-            ],
-            action_label="Confirm my new address",
-            action_url=secret.stored_url,
-            secret=secret,
-            reason="You receive this because this address was entered as a new sign-in "
-            "address. If that was not you, ignore it.",
-        ),
-        user_id=user.id,
-        organization_id=user.organization_id,
+    _to_account(
+        user,
+        kind="email_change_confirm",
+        to=new_email,
+        subject="Confirm your new email address for the Readiness Portal",
+        paragraphs=[
+            f"You asked to sign in to the Readiness Portal with {new_email} from now on. "
+            "Confirm it with the link below (it works once, for 24 hours); until then your "
+            "old address stays."
+        ],
+        action_label="Confirm my new address",
+        action_url=secret.stored_url,
+        secret=secret,
+        reason="You receive this because this address was entered as a new sign-in "
+        "address. If that was not you, ignore it.",
     )
-    queue(
-        Message(
-            kind="email_change_notice",
-            to=user.email,
-            subject="Someone asked to change your Readiness Portal email address",
-            greeting=_hello(user.full_name),
-            paragraphs=[
-                f"A request was made to change your sign-in address to {new_email}. Nothing "
-                "changes until that address confirms it.",
-                "If this was not you, change your password and tell your administrator.",
-            ],
-            reason="You receive this security notice at your current address; it cannot be "
-            "switched off.",
-        ),
-        user_id=user.id,
-        organization_id=user.organization_id,
+    _to_account(
+        user,
+        kind="email_change_notice",
+        subject="Someone asked to change your Readiness Portal email address",
+        paragraphs=[
+            f"A request was made to change your sign-in address to {new_email}. Nothing "
+            "changes until that address confirms it.",
+            "If this was not you, change your password and tell your administrator.",
+        ],
+        reason="You receive this security notice at your current address; it cannot be "
+        "switched off.",
     )
 
 
 def email_changed(user: User, old_email: str) -> None:
     for address in (old_email, user.email):
-        queue(
-            Message(
-                kind="email_changed",
-                to=address,
-                subject="Your Readiness Portal email address was changed",
-                greeting=_hello(user.full_name),
-                paragraphs=[
-                    f"Your sign-in address is now {user.email} (it was {old_email}). Every "
-                    "other browser signed in as you has been signed out.",
-                    "If this was not you, tell your administrator at once.",
-                ],
-                reason="You receive this security notice at your old and new addresses; it "
-                "cannot be switched off.",
-            ),
-            user_id=user.id,
-            organization_id=user.organization_id,
+        _to_account(
+            user,
+            kind="email_changed",
+            to=address,
+            subject="Your Readiness Portal email address was changed",
+            paragraphs=[
+                f"Your sign-in address is now {user.email} (it was {old_email}). Every "
+                "other browser signed in as you has been signed out.",
+                "If this was not you, tell your administrator at once.",
+            ],
+            reason="You receive this security notice at your old and new addresses; it "
+            "cannot be switched off.",
         )
 
 
