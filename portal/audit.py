@@ -59,13 +59,14 @@ def record(
 
 
 def record_for(obj: Any, action: str, *, actor: Any = None, **details: Any) -> AuditEvent:
-    """An event about ``obj`` (an assessment, a tool request, …): its type, id and organization
-    come from the object itself."""
+    """An event about ``obj`` (an assessment, a tool request, an organization, …): its type, id
+    and organization come from the object itself."""
+    kind = type(obj).__name__
     return record(
         action,
-        object_type=type(obj).__name__,
+        object_type=kind,
         object_id=obj.id,
-        organization_id=getattr(obj, "organization_id", None),
+        organization_id=obj.id if kind == "Organization" else getattr(obj, "organization_id", None),
         actor=actor,
         **details,
     )

@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "portal.readonly",
             "portal.jobs",
             "portal.templating",
+            "portal.transitions",
             "portal.ops.requests",
             "portal.ops.instruments",
         ),

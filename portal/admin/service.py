@@ -65,12 +65,7 @@ def add_organization(
     refused address."""
     organization = accounts.create_organization(new, duplicate_message=duplicate_message)
     invitation_url = accounts.invite(organization, operator_email, actor)
-    audit.record(
-        "admin.organization_created",
-        object_type="Organization",
-        object_id=organization.id,
-        organization_id=organization.id,
-    )
+    audit.record_for(organization, "admin.organization_created")
     return organization, invitation_url
 
 

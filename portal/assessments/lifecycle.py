@@ -38,33 +38,29 @@ from portal.models import (
 )
 from portal.scoring import ScoreResult
 from portal.templating import plural
-
-# (current status, action) -> new status: every path that moves an assessment asks this table.
-TRANSITIONS: dict[tuple[str, str], str] = {
-    ("draft", "submit"): "submitted",
-    ("returned", "submit"): "submitted",
-    ("submitted", "return"): "returned",
-    ("submitted", "accept"): "accepted",
-}
-_REFUSALS = {
-    "accept": "Only a submitted assessment can be accepted; this one is {status}.",
-    "return": "Only a submitted assessment can be returned for revision; this one is {status}.",
-    "submit": "This assessment is {status} and cannot be submitted again.",
-}
+from portal.transitions import TransitionTable
 
 
 class TransitionRefused(AssessmentError):
     """The move is not allowed from the current status; the message says why."""
 
 
-def assessment_transition(status: str, action: str) -> str:
-    """The status ``action`` leads to from ``status``; :class:`TransitionRefused` (with the
-    reason for the person) when the table has no such move."""
-    new = TRANSITIONS.get((status, action))
-    if new is None:
-        template = _REFUSALS.get(action, "Unknown action {action!r}.")
-        raise TransitionRefused(template.format(status=status, action=action))
-    return new
+# Every path that moves an assessment asks this table.
+TRANSITIONS = TransitionTable(
+    moves={
+        ("draft", "submit"): "submitted",
+        ("returned", "submit"): "submitted",
+        ("submitted", "return"): "returned",
+        ("submitted", "accept"): "accepted",
+    },
+    refusals={
+        "accept": "Only a submitted assessment can be accepted; this one is {status}.",
+        "return": "Only a submitted assessment can be returned for revision; this one is {status}.",
+        "submit": "This assessment is {status} and cannot be submitted again.",
+    },
+    refused=TransitionRefused,
+)
+assessment_transition = TRANSITIONS.next_status
 
 
 def start(organization: Organization, user: User) -> Assessment:

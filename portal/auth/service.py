@@ -144,13 +144,7 @@ def register_organization(org: NewOrganization, full_name: str, email: str, pass
     )
     db.session.add(user)
     db.session.flush()
-    audit.record(
-        "organization.registered",
-        object_type="Organization",
-        object_id=user.organization_id,
-        organization_id=user.organization_id,
-        actor=user,
-    )
+    audit.record_for(organization, "organization.registered", actor=user)
     return user
 
 
@@ -231,13 +225,7 @@ def invite(
     else:
         secret = SecretLink("invitation", invitation.id, "auth.accept_invitation")
         notices.invitation(invitation.email, organization, invited_by, secret, invitation.id)
-    audit.record(
-        "invitation.created",
-        object_type="Organization",
-        object_id=organization.id,
-        organization_id=organization.id,
-        actor=invited_by,
-    )
+    audit.record_for(organization, "invitation.created", actor=invited_by)
     if mail_enabled(current_app.config):
         return None
     return link("auth.accept_invitation", token=token)
@@ -293,13 +281,7 @@ def accept_invitation(invitation: Invitation, full_name: str, password: str) -> 
     user.email_confirmed_at = invitation.accepted_at  # the link came to this address
     db.session.add(user)
     db.session.flush()
-    audit.record(
-        "invitation.accepted",
-        object_type="Invitation",
-        object_id=invitation.id,
-        organization_id=invitation.organization_id,
-        actor=user,
-    )
+    audit.record_for(invitation, "invitation.accepted", actor=user)
     return user
 
 
@@ -308,12 +290,7 @@ def revoke_invitation(invitation: Invitation) -> bool:
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
         return False
     invitation.revoked_at = utcnow()
-    audit.record(
-        "invitation.revoked",
-        object_type="Invitation",
-        object_id=invitation.id,
-        organization_id=invitation.organization_id,
-    )
+    audit.record_for(invitation, "invitation.revoked")
     return True
 
 

@@ -121,11 +121,9 @@ def invite() -> Response | str | tuple[str, int]:
         },
     )
     if full is not None:
-        audit.record(
+        audit.record_for(
+            organization,
             "invitation.throttled",
-            object_type="Organization",
-            object_id=organization.id,
-            organization_id=organization.id,
             outcome="denied",
             limit=full,
         )

@@ -10,12 +10,11 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from portal import access, audit, questionnaire_versions
+from portal import access, questionnaire_versions
 from portal.assessments import lifecycle, reading, revision
 from portal.assessments import state as assessment_state
 from portal.auth.decorators import role_required
-from portal.exports import spreadsheet
-from portal.exports.download import download
+from portal.exports.download import csv_download
 from portal.extensions import db
 from portal.figures import queries as figures
 from portal.figures.bands import SCORE_BANDS
@@ -265,10 +264,8 @@ def export_queue() -> Response | tuple[str, int]:
     if not form.validate():
         return render_template("review/queue.html", form=form, page=None), 400
     filters = form.filters()
-    rows = queue.all_rows(current_user, filters)
-    audit.record("review.queue_exported", object_type="Queue", rows=len(rows))
-    db.session.commit()
-    body = spreadsheet.to_csv(
+    return csv_download(
+        "review-queue.csv",
         [
             "assessment_id",
             "organization",
@@ -282,7 +279,7 @@ def export_queue() -> Response | tuple[str, int]:
             "tier",
             "critical_gaps",
         ],
-        (
+        [
             [
                 a.id,
                 a.organization.name,
@@ -296,10 +293,11 @@ def export_queue() -> Response | tuple[str, int]:
                 a.overall_tier,
                 a.critical_gap_count,
             ]
-            for a in rows
-        ),
+            for a in queue.all_rows(current_user, filters)
+        ],
+        audited_as="review.queue_exported",
+        object_type="Queue",
     )
-    return download(body, "review-queue.csv", "text/csv")
 
 
 @bp.get("/dashboard")
@@ -365,6 +363,11 @@ def dashboard_csv(table: str) -> Response:
         ]
     else:
         header, rows = ["tool", "status", "requests"], [list(r) for r in board.tools]
-    audit.record("review.dashboard_exported", object_type="Dashboard", object_id=table)
-    db.session.commit()
-    return download(spreadsheet.to_csv(header, rows), f"dashboard-{table}.csv", "text/csv")
+    return csv_download(
+        f"dashboard-{table}.csv",
+        header,
+        rows,
+        audited_as="review.dashboard_exported",
+        object_type="Dashboard",
+        object_id=table,
+    )

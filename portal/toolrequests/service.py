@@ -30,23 +30,11 @@ from portal.models import (
 )
 from portal.questionnaire.model import Questionnaire
 from portal.remediation import ToolMatch
+from portal.transitions import TransitionTable
 
 OPEN_STATUSES = (ToolRequestStatus.SUBMITTED, ToolRequestStatus.APPROVED)
 MAX_NEW_PER_DAY = 5
 DAY = timedelta(hours=24)
-
-
-# (current status, action) -> new status: every path that moves a request asks this table.
-TRANSITIONS: dict[tuple[str, str], str] = {
-    ("submitted", "approve"): "approved",
-    ("submitted", "deny"): "denied",
-    ("approved", "fulfil"): "fulfilled",
-}
-_REFUSALS = {
-    "approve": "Only a submitted request can be approved; this one is {status}.",
-    "deny": "Only a submitted request can be denied; this one is {status}.",
-    "fulfil": "Only an approved request can be marked fulfilled; this one is {status}.",
-}
 
 
 class TransitionRefused(ValueError):
@@ -54,11 +42,24 @@ class TransitionRefused(ValueError):
     why."""
 
 
+# Every path that moves a request asks this table.
+TRANSITIONS = TransitionTable(
+    moves={
+        ("submitted", "approve"): "approved",
+        ("submitted", "deny"): "denied",
+        ("approved", "fulfil"): "fulfilled",
+    },
+    refusals={
+        "approve": "Only a submitted request can be approved; this one is {status}.",
+        "deny": "Only a submitted request can be denied; this one is {status}.",
+        "fulfil": "Only an approved request can be marked fulfilled; this one is {status}.",
+    },
+    refused=TransitionRefused,
+)
+
+
 def tool_request_transition(status: str, action: str, reason: str = "") -> str:
-    new = TRANSITIONS.get((status, action))
-    if new is None:
-        template = _REFUSALS.get(action, "Unknown action {action!r}.")
-        raise TransitionRefused(template.format(status=status, action=action))
+    new = TRANSITIONS.next_status(status, action)
     if action == "deny" and not reason.strip():
         raise TransitionRefused("Give a reason when you deny a request; the operator sees it.")
     return new
