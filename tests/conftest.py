@@ -68,6 +68,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     from flask_migrate import upgrade
 
     url = database_url(tmp_path_factory)
+    # An instance folder per run and per pytest-xdist worker (PDF cache, static build, sent
+    # mail): never the checkout's instance/, never another worker's.
+    saved_instance = os.environ.get("PORTAL_INSTANCE_PATH")
+    os.environ["PORTAL_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
     application = create_app(
         {
             "TESTING": True,
@@ -88,6 +92,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "REGISTER_ANSWER_SECONDS": 0.0,
         }
     )
+    if saved_instance is None:
+        del os.environ["PORTAL_INSTANCE_PATH"]
+    else:
+        os.environ["PORTAL_INSTANCE_PATH"] = saved_instance
     with application.app_context():
         with db.engine.begin() as conn:
             # A previous interrupted run may have left tables behind on PostgreSQL.
