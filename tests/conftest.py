@@ -228,3 +228,21 @@ MAIL_KEYS = (
     "MAIL_DEFAULT_SENDER",
     "MAIL_TIMEOUT",
 )
+
+
+# The longest tests first: under pytest-xdist a 45-second browser journey picked up last keeps
+# one core busy after the other has finished. (Order within each group is unchanged.)
+_LONG_FIRST = (
+    "tests/browser/",
+    "tests/test_hostile_property.py",
+    "tests/test_readme_commands.py",
+    "tests/reports/",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid
+        return next((i for i, prefix in enumerate(_LONG_FIRST) if path.startswith(prefix)), 99)
+
+    items.sort(key=rank)

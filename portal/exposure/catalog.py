@@ -91,7 +91,10 @@ def fetch(url: str, *, timeout: float = FETCH_TIMEOUT, context: Any = None) -> b
             while size <= MAX_BYTES:
                 if time.monotonic() > deadline:
                     raise late
-                chunk = response.read(min(65_536, MAX_BYTES + 1 - size))
+                # read1: what one socket read brings (at most ``timeout`` of waiting), so the
+                # deadline is looked at again that often; read() would wait for all 64 KB of a
+                # byte-a-second trickle.
+                chunk = response.read1(min(65_536, MAX_BYTES + 1 - size))
                 if not chunk:
                     break
                 chunks.append(chunk)
