@@ -33,12 +33,12 @@ def test_upgrade_matches_models_and_downgrade_empties(tmp_path: Path, which: int
     url = urls[which]
     if url.startswith("postgresql"):
         # Use a separate throwaway database so the session-wide test schema is untouched.
+        # Named after the run's own database, so two runs on one server never share it.
         admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-        name = "portal_migration_check"
+        name = f"{sa.engine.make_url(url).database}_migrations"
         with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
-            conn.execute(sa.text(f"CREATE DATABASE {name}"))
-        admin.dispose()
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         url = sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
     app = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
@@ -53,3 +53,7 @@ def test_upgrade_matches_models_and_downgrade_empties(tmp_path: Path, which: int
             remaining = set(sa.inspect(conn).get_table_names()) - {"alembic_version"}
         assert remaining == set()
         db.engine.dispose()
+    if url.startswith("postgresql"):
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
