@@ -131,10 +131,11 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def pdf_cache(app: Flask, tmp_path: Path) -> Iterator[None]:
-    """PDFs cached in this test's own folder (and not cached after it)."""
+    """PDFs cached in this test's own folder (the worker's own folder again after it)."""
+    saved = app.config.get("PDF_CACHE_DIR")
     app.config["PDF_CACHE_DIR"] = str(tmp_path / "pdf-cache")
     yield
-    app.config["PDF_CACHE_DIR"] = None
+    app.config["PDF_CACHE_DIR"] = saved
 
 
 @pytest.fixture

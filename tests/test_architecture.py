@@ -270,8 +270,10 @@ STATUS_WRITERS_ALLOWED = {"portal.devdata.dataset"}
 
 
 def status_writes(source: str) -> Iterator[tuple[int, str]]:
-    """(line, what) for each place that sets an assessment's or a tool request's status: an
-    assignment to ``….status`` and a ``status=`` argument naming a status enum's member."""
+    """(line, what) for each place that may set an assessment's or a tool request's status: an
+    assignment to ``….status``, ``setattr(…, "status", …)``, and a ``status=`` argument that
+    names a status enum's member or stands in ``.values(…)`` or in ``Assessment(…)`` /
+    ``ToolRequest(…)`` (whatever its value)."""
     tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
@@ -279,10 +281,27 @@ def status_writes(source: str) -> Iterator[tuple[int, str]]:
             for target in targets:
                 if isinstance(target, ast.Attribute) and target.attr == "status":
                     yield node.lineno, f"{ast.unparse(target)} = {ast.unparse(node.value)}"
-        elif isinstance(node, ast.keyword) and node.arg == "status":
-            names = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
-            for enum in names & set(STATUS_OWNERS):
-                yield node.value.lineno, f"status={ast.unparse(node.value)} ({enum})"
+        elif isinstance(node, ast.Call):
+            called = ast.unparse(node.func)
+            if (
+                called == "setattr"
+                and len(node.args) > 1
+                and ast.unparse(node.args[1])
+                in (
+                    "'status'",
+                    '"status"',
+                )
+            ):
+                yield node.lineno, ast.unparse(node)[:100]
+            for keyword in node.keywords:
+                if keyword.arg != "status":
+                    continue
+                names = {n.id for n in ast.walk(keyword.value) if isinstance(n, ast.Name)}
+                enums = sorted(names & set(STATUS_OWNERS))
+                model = called.rsplit(".", 1)[-1]
+                if enums or model in ("values", "Assessment", "ToolRequest"):
+                    what = ", ".join(enums) or model
+                    yield keyword.value.lineno, f"status={ast.unparse(keyword.value)} ({what})"
 
 
 def _status_writes_out_of_place(name: str, source: str) -> list[str]:
@@ -319,32 +338,39 @@ def test_the_status_check_itself_sees_a_view_that_moves_a_status() -> None:
     # The same lines in their owners pass.
     owner = "def submit(a):\n    a.status = AssessmentStatus(assessment_transition(a, 's'))\n"
     assert _status_writes_out_of_place("portal.assessments.lifecycle", owner) == []
+    sneaky = (
+        "def f(a, new):\n"
+        "    db.session.execute(sa.update(Assessment).values(status=new))\n"
+        "    setattr(a, 'status', 'accepted')\n"
+        "    db.session.add(ToolRequest(status='approved'))\n"
+    )
+    assert len(_status_writes_out_of_place("portal.review.routes", sneaky)) == 3
 
 
 # A view parses, calls a service, commits once and renders: it writes no row itself and audits
 # no change (the service that makes a change writes its audit row). What a view may audit is
 # what was read or refused where it happened: an export, a throttled attempt.
-_ROW_WRITES = {
-    "db.session.add",
-    "db.session.add_all",
-    "db.session.delete",
-    "sa.insert",
-    "sa.update",
-    "sa.delete",
-}
-_AUDITS = {"audit.record", "audit.record_for"}
+_ROW_STATEMENTS = {"insert", "update", "delete"}
+_AUDITS = {"record", "record_for"}
 _READ_OR_REFUSED = re.compile(r"(exported|throttled)$")
 
 
 def view_writes(source: str) -> Iterator[tuple[int, str]]:
-    """(line, call) for each row write and each audit of a change in ``source``."""
+    """(line, call) for each row write and each audit of a change in ``source``, however the
+    call is spelled: ``db.session.add``/``session.add``, ``sa.insert``/``insert`` (as
+    imported), ``audit.record``/``record``."""
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call):
             continue
-        called = ast.unparse(node.func)
-        if called in _ROW_WRITES:
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        owner = ast.unparse(func.value) if isinstance(func, ast.Attribute) else ""
+        if (
+            name in ("add", "add_all", "delete", "merge", "bulk_save_objects")
+            and owner.endswith("session")
+        ) or (name in _ROW_STATEMENTS and owner in ("", "sa", "sqlalchemy")):
             yield node.lineno, ast.unparse(node)[:100]
-        elif called in _AUDITS:
+        elif name in _AUDITS and owner in ("", "audit"):
             action = next(
                 (a for a in node.args if isinstance(a, ast.Constant | ast.JoinedStr)), None
             )
@@ -372,5 +398,9 @@ def test_the_view_check_itself_sees_a_planted_write() -> None:
         "    audit.record(f'admin.user_{change}')\n"
         "    audit.record('review.queue_exported', rows=3)\n"
         "    audit.record('auth.reset_throttled', outcome='denied')\n"
+        "    session.delete(item)\n"
+        "    db.session.execute(insert(Note).values(x=1))\n"
+        "    record('invitation.revoked')\n"
+        "    values.update({'a': 1})\n"
     )
-    assert [line for line, _ in view_writes(view)] == [2, 3, 4]
+    assert sorted(line for line, _ in view_writes(view)) == [2, 3, 4, 7, 8, 9]

@@ -40,20 +40,24 @@ def test_upgrade_matches_models_and_downgrade_empties(tmp_path: Path, which: int
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         url = sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
-    app = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET, "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade()
-        with db.engine.connect() as conn:
-            diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
-            )
-        assert diff == [], f"models and migrations differ: {diff}"
-        downgrade(revision="base")
-        with db.engine.connect() as conn:
-            remaining = set(sa.inspect(conn).get_table_names()) - {"alembic_version"}
-        assert remaining == set()
-        db.engine.dispose()
-    if url.startswith("postgresql"):
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    try:
+        app = create_app(
+            {"TESTING": True, "SECRET_KEY": TEST_SECRET, "SQLALCHEMY_DATABASE_URI": url}
+        )
+        with app.app_context():
+            upgrade()
+            with db.engine.connect() as conn:
+                diff = compare_metadata(
+                    MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+                )
+            assert diff == [], f"models and migrations differ: {diff}"
+            downgrade(revision="base")
+            with db.engine.connect() as conn:
+                remaining = set(sa.inspect(conn).get_table_names()) - {"alembic_version"}
+            assert remaining == set()
+            db.engine.dispose()
+    finally:
+        if url.startswith("postgresql"):
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()

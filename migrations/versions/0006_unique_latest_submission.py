@@ -21,7 +21,7 @@ depends_on = None
 
 
 def upgrade():
-    # The same choice as portal.assessment_views.service.latest_submission_id.
+    # The same choice as portal.assessments.lifecycle.latest_submission_id.
     op.execute(
         """
         UPDATE assessments SET is_latest_submission = false

@@ -67,7 +67,8 @@ def export_json(assessment_id: int) -> Response:
     audit.record_for(state.assessment, "assessment.exported", format="json")
     db.session.commit()
     return download(
-        json.dumps(transfer.export(state)),  # the app's JSON, as jsonify wrote it
+        # The app's JSON exactly as jsonify writes it (compact, keys sorted, a final newline).
+        json.dumps(transfer.export(state), separators=(",", ":")) + "\n",
         f"assessment-{state.assessment.id}.json",
         "application/json",
     )

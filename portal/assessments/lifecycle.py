@@ -56,7 +56,7 @@ TRANSITIONS = TransitionTable(
     refusals={
         "accept": "Only a submitted assessment can be accepted; this one is {status}.",
         "return": "Only a submitted assessment can be returned for revision; this one is {status}.",
-        "submit": "This assessment is {status} and cannot be submitted again.",
+        "submit": "This assessment has already been submitted; it cannot be submitted again.",
     },
     refused=TransitionRefused,
 )
