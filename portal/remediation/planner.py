@@ -455,11 +455,9 @@ def first_steps(
     then the other unknowns."""
     steps = list(week)
     taken = {(s.question_id, s.title) for s in steps}
-    for action in actions:
-        step = _step(action)
-        if (step.question_id, step.title) not in taken:
-            steps.append(step)
-    steps += [_find_out_step(questionnaire, t) for t in find_out if not t.critical]
+    later = [_step(a) for a in actions]
+    later += [_find_out_step(questionnaire, t) for t in find_out if not t.critical]
+    steps += [s for s in later if (s.question_id, s.title) not in taken]
     return tuple(steps[:FIRST_STEPS])
 
 

@@ -205,12 +205,9 @@ def score_assessment(
     questionnaire: Questionnaire,
     module_ids: Iterable[str],
     answers: Mapping[str, str | None],
-    product_gaps: Iterable[str] = (),
 ) -> ScoreResult:
     """Score ``answers`` (question id → value) against the given modules. Pure and deterministic.
-
-    ``product_gaps``: products the organization runs with a critical known-exploited flaw open
-    (their names); each is a critical gap too."""
+    The organization's products are counted afterwards (:func:`with_product_gaps`)."""
     modules = tuple(module_ids)
     validate_answers(questionnaire, modules, answers)
     by_priority: dict[str, list[QuestionResult]] = {p.id: [] for p in questionnaire.priorities}
@@ -278,9 +275,8 @@ def score_assessment(
 
     overall = _round(weighted_sum / weight_total) if weight_total else 0
     uncapped = questionnaire.tier_for(overall)
-    products = tuple(dict.fromkeys(product_gaps))
     superseded, critical_via = _superseded(questionnaire, gaps)
-    tier = _capped(questionnaire, overall, gaps, products)
+    tier = _capped(questionnaire, overall, gaps, ())
     gaps.sort(key=lambda g: (not g.critical, -severity_key[g.question_id], g.question_id))
     return ScoreResult(
         questionnaire_version=questionnaire.version,
@@ -292,7 +288,6 @@ def score_assessment(
         gaps=tuple(gaps),
         unanswered=tuple(unanswered),
         shown_question_ids=tuple(shown),
-        product_gaps=products,
         superseded=tuple(sorted(superseded)),
         critical_via=tuple(sorted(critical_via)),
     )

@@ -16,7 +16,7 @@ from portal.questionnaire.model import Question
 from tests.browser.conftest import serious_violations
 from tests.domain.operators import HOSPITAL, answers_of
 from tests.factories import PASSWORD, World, submit_assessment
-from tests.kev.catalogs import add_product, load
+from tests.kev.catalogs import load, type_products
 from tests.web import login
 
 
@@ -24,16 +24,7 @@ def _hospital(app: Flask, world: World) -> int:
     load(app, SNAPSHOT.read_bytes(), source=str(SNAPSHOT))
     client = app.test_client()
     login(client, world.operator_a)
-    for item in HOSPITAL.products:
-        add_product(
-            client,
-            category=item.category,
-            vendor=item.vendor,
-            product=item.product,
-            version=item.version,
-            internet_facing="yes" if item.internet_facing else "no",
-            managed_by="msp" if item.managed_by_msp else "us",
-        )
+    type_products(client, HOSPITAL.products)
     with app.app_context():
         from portal import questionnaire_versions
 

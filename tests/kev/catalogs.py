@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask
@@ -14,6 +15,7 @@ from portal.exposure import updates
 from portal.exposure.catalog import ImportReport
 from portal.extensions import db
 from portal.kev.catalog import SNAPSHOT
+from tests.domain.operators import Product
 from tests.web import post_form
 
 # Vendors small operators run (the families tests match against), a small catalog to import fast.
@@ -99,3 +101,19 @@ def add_product(client: FlaskClient, **fields: Any) -> Any:
         **fields,
     }
     return post_form(client, PRODUCTS, data, page=PRODUCTS)
+
+
+def type_products(client: FlaskClient, products: Iterable[Product]) -> list[Any]:
+    """Each of an operator's products typed into the "Add a product" form; the responses."""
+    return [
+        add_product(
+            client,
+            category=item.category,
+            vendor=item.vendor,
+            product=item.product,
+            version=item.version,
+            internet_facing="yes" if item.internet_facing else "no",
+            managed_by="msp" if item.managed_by_msp else "us",
+        )
+        for item in products
+    ]

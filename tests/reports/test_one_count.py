@@ -17,7 +17,7 @@ from portal.kev.catalog import SNAPSHOT
 from portal.questionnaire.model import Question
 from tests.domain.operators import HOSPITAL, answers_of
 from tests.factories import World, submit_assessment
-from tests.kev.catalogs import add_product, load
+from tests.kev.catalogs import load, type_products
 from tests.web import login, pages_text
 
 
@@ -26,16 +26,9 @@ def test_the_results_page_the_queue_the_plan_and_the_board_show_one_count(
 ) -> None:
     load(app, SNAPSHOT.read_bytes(), source=str(SNAPSHOT))
     login(client, world.operator_a)
-    for item in HOSPITAL.products:
-        added = add_product(
-            client,
-            category=item.category,
-            vendor=item.vendor,
-            product=item.product,
-            version=item.version,
-            internet_facing="yes" if item.internet_facing else "no",
-            managed_by="msp" if item.managed_by_msp else "us",
-        )
+    for item, added in zip(
+        HOSPITAL.products, type_products(client, HOSPITAL.products), strict=True
+    ):
         assert added.status_code == 302, item
     with app.app_context():
         from portal import questionnaire_versions
