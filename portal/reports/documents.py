@@ -28,15 +28,15 @@ from portal.assessments import comparison
 from portal.assessments import state as assessment_state
 from portal.assessments.state import AssessmentState
 from portal.config import PROJECT_ROOT
-from portal.kev.matching import CAVEATS, newest_first
 from portal.models import Assessment, ToolRequest, utcnow
 from portal.questionnaire.coverage import sector_references
 from portal.questionnaire.model import Question
 from portal.remediation.board import board_summary
-from portal.remediation.planner import KEV_QUESTION
+from portal.remediation.document import AnswersInput, PlanDocument, Subject, plan_document
 from portal.reports.charts import priority_chart
 from portal.reports.pdf import PdfCache, RenderFailed, RenderTimeout, render_bounded, render_job
 from portal.scoring.headline import headline
+from portal.templating import sector_labels
 
 __all__ = ["Pdf", "PdfPending", "RenderFailed", "RenderTimeout", "plan_pdf", "tool_request_pdf"]
 
@@ -249,12 +249,6 @@ def plan_key(
     )
 
 
-# Open flaws listed per product in the plan (newest first) and in its appendix; the rest are
-# counted and are on the portal — a hospital running ten matched products had 10 of 21 pages on
-# them.
-KEV_SHOWN_IN_PLAN = 5
-
-
 def _previous_of(state: AssessmentState) -> list[Any] | None:
     compared = comparison.compare_with_previous(state)
     if compared is None:
@@ -263,7 +257,18 @@ def _previous_of(state: AssessmentState) -> list[Any] | None:
 
 
 def _plan_html(state: AssessmentState, include_answers: bool) -> str:
-    organization = state.assessment.organization
+    return render_template(
+        "reports/plan.html",
+        doc=plan_document_of(state, include_answers=include_answers),
+        chart=priority_chart(state.questionnaire, state.result),
+    )
+
+
+def plan_document_of(state: AssessmentState, *, include_answers: bool = False) -> PlanDocument:
+    """The plan of an assessment as a document (portal.remediation.document): what every format
+    of the plan renders."""
+    assessment = state.assessment
+    organization = assessment.organization
     compared = comparison.compare_with_previous(state)
     board = board_summary(
         state.questionnaire,
@@ -280,27 +285,36 @@ def _plan_html(state: AssessmentState, include_answers: bool) -> str:
     def sector_refs(question: Question) -> list[str]:
         return sector_references(question.refs.sector, organization.sectors, state.values)
 
-    return render_template(
-        "reports/plan.html",
-        board=board,
-        sector_refs=sector_refs,
-        assessment=state.assessment,
-        organization=state.assessment.organization,
-        questionnaire=state.questionnaire,
-        result=state.result,
-        plan=state.plan,
-        lead=headline(state.questionnaire, state.result),
-        chart=priority_chart(state.questionnaire, state.result),
-        values=state.values,
-        notes=state.notes,
-        shown=state.shown,
-        include_answers=include_answers,
+    subject = Subject(
+        organization=organization.name,
+        sectors=sector_labels(organization.sectors),
+        county=organization.county,
+        state=organization.state,
+        assessment_id=assessment.id,
+        status=assessment.status.value,
+        submitted_on=assessment.submitted_at.date() if assessment.submitted_at else None,
+        generated=utcnow().strftime("%B %-d, %Y %H:%M UTC"),
+    )
+    answers = (
+        AnswersInput(
+            modules=tuple(assessment.modules),
+            shown=frozenset(state.shown),
+            values=state.values,
+            notes=state.notes,
+            sector_references=sector_refs,
+        )
+        if include_answers
+        else None
+    )
+    return plan_document(
+        state.questionnaire,
+        state.result,
+        state.plan,
+        board,
+        headline(state.questionnaire, state.result),
+        subject,
         exploited=state.exploited,
-        newest_first=newest_first,
-        kev_question=KEV_QUESTION,
-        kev_shown=KEV_SHOWN_IN_PLAN,
-        caveats=CAVEATS,
-        generated_at=utcnow().strftime("%B %-d, %Y %H:%M UTC"),
+        answers=answers,
     )
 
 

@@ -15,6 +15,7 @@ def test_domain_core_imports_no_web_or_database_code() -> None:
         "from portal.questionnaire import load_directory\n"
         "from portal.scoring import score_assessment\n"
         "from portal.remediation import build_plan\n"
+        "import portal.remediation.document\n"
         "q = load_directory('questionnaires')\n"
         "r = score_assessment(q, q.modules_for(['bank']), {})\n"
         "build_plan(q, r, sectors=['bank'], ownership='private')\n"
