@@ -9,15 +9,17 @@ event and person, however often the command runs — the outbox's dedupe key is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from portal.assessments import state as assessment_state
 from portal.extensions import db
 from portal.mail import preferences
-from portal.mail.compose import Item, Message, link, one_line
+from portal.mail.compose import link, one_line, worded
 from portal.mail.outbox import queue
 from portal.models import (
     EDITABLE_STATUSES,
@@ -28,7 +30,7 @@ from portal.models import (
     utcnow,
 )
 from portal.remediation.planner import WINDOWS
-from portal.templating import plural, window_due_date
+from portal.templating import window_due_date
 
 DRAFT_IDLE = timedelta(days=14)
 REASSESS_AFTER = timedelta(days=365)
@@ -68,15 +70,27 @@ def _recipients(organization_id: int) -> list[User]:
     return [u for u in people if settings[u.id] == "on"]
 
 
-def _remind(assessment: Assessment, event: str, subject: str, message: Message) -> int:
+def _remind(
+    assessment: Assessment,
+    event: str,
+    kind: str,
+    facts: dict[str, Any],
+    action_url: str,
+    rows: Sequence[Any] = (),
+) -> int:
+    """Remind the organization's operators, in the words of ``kind``, once per ``event``."""
     queued = 0
     for person in _recipients(assessment.organization_id):
-        message.to = person.email
-        message.greeting = f"Hello {one_line(person.full_name, 80)},"
-        message.topic = "reminders"
-        message.unsubscribe_url = preferences.unsubscribe_url(person, "reminders")
-        message.preferences_url = link("auth.notifications")
-        message.subject = subject
+        words = worded(kind, name=one_line(person.full_name, 80), **facts)
+        message = words.message(
+            kind,
+            person.email,
+            items=words.items(rows),
+            action_url=action_url,
+            topic="reminders",
+            unsubscribe_url=preferences.unsubscribe_url(person, "reminders"),
+            preferences_url=link("auth.notifications"),
+        )
         row = queue(
             message,
             user_id=person.id,
@@ -85,10 +99,6 @@ def _remind(assessment: Assessment, event: str, subject: str, message: Message) 
         )
         queued += row is not None
     return queued
-
-
-def _reason() -> str:
-    return "You receive this reminder because you are an operator of this organization."
 
 
 def _idle_drafts(now: datetime) -> int:
@@ -104,25 +114,9 @@ def _idle_drafts(now: datetime) -> int:
         queued += _remind(
             draft,
             f"draft-idle:{draft.id}:{draft.updated_at:%Y%m%d%H%M%S}",
-            "Your cyber readiness assessment is waiting for you",
-            Message(
-                kind="reminder_draft",
-                to="",
-                subject="",
-                greeting="",
-                paragraphs=[
-                    (
-                        "Your assessment was returned for revision "
-                        if returned
-                        else "Your organization's assessment is a draft "
-                    )
-                    + f"and nobody has changed it for {days} days. Your answers are saved; "
-                    "it takes a few minutes to carry on where you left off."
-                ],
-                action_label="Continue the assessment",
-                action_url=link("assess.show", assessment_id=draft.id),
-                reason=_reason(),
-            ),
+            "reminder_draft",
+            {"returned": returned, "days": days},
+            link("assess.show", assessment_id=draft.id),
         )
     return queued
 
@@ -148,22 +142,9 @@ def _reassessments_due(now: datetime) -> int:
         queued += _remind(
             assessment,
             f"reassess:{assessment.id}",
-            "Time to re-assess your cyber readiness",
-            Message(
-                kind="reminder_reassess",
-                to="",
-                subject="",
-                greeting="",
-                paragraphs=[
-                    "It has been a year since your last accepted assessment "
-                    f"({assessment.submitted_at:%B %-d, %Y}: {assessment.overall_score} out of "
-                    "100). A new one starts with your previous answers filled in, so you only "
-                    "change what has changed — and you see what improved."
-                ],
-                action_label="Start the new assessment",
-                action_url=link("assess.index"),
-                reason=_reason(),
-            ),
+            "reminder_reassess",
+            {"submitted": assessment.submitted_at, "score": assessment.overall_score},
+            link("assess.index"),
         )
     return queued
 
@@ -188,31 +169,9 @@ def _plan_windows_ending(now: datetime) -> int:
             queued += _remind(
                 assessment,
                 f"plan-window:{assessment.id}:{window}",
-                f"{plural(len(actions), 'plan action')} due by {due:%B %-d}",
-                Message(
-                    kind="reminder_plan_window",
-                    to="",
-                    subject="",
-                    greeting="",
-                    paragraphs=[
-                        f"The {window}-day window of your remediation plan ends on "
-                        f"{due:%A, %B %-d}. These actions were planned for it:"
-                    ],
-                    items=[
-                        Item(
-                            a.action.title + (" (critical)" if a.critical else ""),
-                            None,
-                            f"Effort: {a.action.effort}; cost: {a.action.cost}.",
-                        )
-                        for a in actions
-                    ],
-                    action_label="See the plan",
-                    action_url=link("assess.results", assessment_id=assessment.id),
-                    closing=[
-                        "Done already? Nothing to do: the next assessment will show it. Not "
-                        "done? Your coordinator can help, and the plan lists free services."
-                    ],
-                    reason=_reason(),
-                ),
+                "reminder_plan_window",
+                {"window": window, "due": due, "actions": actions},
+                link("assess.results", assessment_id=assessment.id),
+                actions,
             )
     return queued

@@ -1,5 +1,11 @@
 """A message as data, rendered once to plain text and once to HTML from the same content.
 
+A message's words are a template: ``templates/mail/words/<kind>.txt`` sets its ``subject``,
+``body`` (paragraphs apart by a blank line), ``action``, ``closing`` and ``reason`` (and, for
+lists, macros), from the facts the caller gives (:func:`worded`). The layouts
+``mail/message.txt`` and ``mail/message.html`` then write the text and HTML of every message —
+one wording per message, in a file a translation can reach, never a second copy per format.
+
 Links are absolute and built from ``PORTAL_BASE_URL`` — never from a request's Host header, so
 a reset link cannot be pointed at another site by whoever sends the request.
 
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +98,78 @@ class SecretLink:
 
     def url(self, secret: str) -> str:
         return link(self.endpoint, token=secret)
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def _lines(text: Any) -> str:
+    """A template's words on one line: the file wraps them, the message does not."""
+    return " ".join(str(text).split())
+
+
+def _paragraphs(text: Any) -> list[str]:
+    return [_lines(p) for p in _PARAGRAPH_BREAK.split(str(text).strip()) if p.strip()]
+
+
+@dataclass(frozen=True)
+class Words:
+    """A message's words from its template (see the module docstring); ``module`` is the
+    template, its macros included."""
+
+    subject: str
+    greeting: str
+    paragraphs: list[str]
+    action_label: str
+    closing: list[str]
+    reason: str
+    module: Any
+
+    def items(self, rows: Sequence[Any]) -> list[Item]:
+        """A list in the message, one item per row, in the words of the template's ``item``
+        (and ``item_detail``) macros."""
+        detail = getattr(self.module, "item_detail", None)
+        return [
+            Item(_lines(self.module.item(row)), None, _lines(detail(row)) if detail else "")
+            for row in rows
+        ]
+
+    def message(self, kind: str, to: str, **fields: Any) -> Message:
+        return Message(
+            kind=kind,
+            to=to,
+            subject=self.subject,
+            greeting=self.greeting,
+            paragraphs=list(self.paragraphs),
+            action_label=self.action_label,
+            closing=list(self.closing),
+            reason=self.reason,
+            **fields,
+        )
+
+
+def worded(kind: str, **facts: Any) -> Words:
+    """The words of message ``kind`` (templates/mail/words/<kind>.txt) for these facts. Facts
+    someone typed come in through :func:`typed`: the templates write them as they are."""
+    module = current_app.jinja_env.get_template(f"mail/words/{kind}.txt").make_module(facts)
+
+    def part(name: str) -> str:
+        return str(getattr(module, name, ""))
+
+    if not part("greeting"):  # the usual one
+        module_greeting = current_app.jinja_env.get_template("mail/words/_greeting.txt")
+        greeting = str(getattr(module_greeting.make_module(facts), "greeting", ""))
+    else:
+        greeting = part("greeting")
+    return Words(
+        subject=_lines(part("subject")),
+        greeting=_lines(greeting),
+        paragraphs=_paragraphs(part("body")),
+        action_label=_lines(part("action")),
+        closing=_paragraphs(part("closing")),
+        reason=_lines(part("reason")),
+        module=module,
+    )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.mail import preferences
-from portal.mail.compose import Item, Message, link, one_line
+from portal.mail.compose import Item, link, one_line, worded
 from portal.mail.outbox import queue
 from portal.models import DigestItem, User, utcnow
 
@@ -31,18 +31,13 @@ def send_digests(now: datetime | None = None) -> int:
     for user_id, items in by_user.items():
         user = db.session.get(User, user_id)
         if user is not None and user.is_active:
+            words = worded("digest", name=one_line(user.full_name, 80), count=len(items))
             row = queue(
-                Message(
-                    kind="digest",
-                    to=user.email,
-                    subject=f"Readiness Portal: {len(items)} new in your jurisdiction",
-                    greeting=f"Hello {one_line(user.full_name, 80)},",
-                    paragraphs=["Since your last digest:"],
+                words.message(
+                    "digest",
+                    user.email,
                     items=[Item(i.text, i.link) for i in items],
-                    action_label="Open your review queue",
                     action_url=link("review.index"),
-                    reason="You receive this daily digest because you chose it for new "
-                    "submissions in your jurisdiction.",
                     unsubscribe_url=preferences.unsubscribe_url(user, "submissions"),
                     preferences_url=link("auth.notifications"),
                     topic="submissions",

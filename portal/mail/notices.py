@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from portal import questionnaire_versions
 from portal.extensions import db
 from portal.mail import preferences
-from portal.mail.compose import Item, Message, SecretLink, link, typed
+from portal.mail.compose import Item, Message, SecretLink, link, typed, worded
 from portal.mail.outbox import queue, queue_many
 from portal.models import (
     Assessment,
@@ -29,11 +29,11 @@ from portal.models import (
     User,
     coordinator_jurisdictions,
 )
-from portal.templating import plural
 
 
-def _hello(name: str) -> str:
-    return f"Hello {typed(name, 80)},"
+def _name(user: User) -> str:
+    """How a message greets ``user``: the name they typed, fit for a message."""
+    return typed(user.full_name, 80)
 
 
 def _optional(message: Message, user: User, topic: str) -> Message:
@@ -48,39 +48,27 @@ def _optional(message: Message, user: User, topic: str) -> Message:
 # --- accounts (security messages: always sent) ---------------------------------------------------
 
 
-def _inviter_line(organization: Organization, inviter: User) -> str:
-    """Who invites, as a recipient can judge it: the name typed (defanged, cut short) and the
-    inviter's address, which the portal has confirmed."""
-    by_admin = inviter.role is Role.ADMIN
-    return (
-        f"{typed(inviter.full_name, 60)} ({inviter.email}"
-        + (", the portal's administrator" if by_admin else "")
-        + f") invites you to join {typed(organization.name)} on the Readiness Portal."
-    )
+def _inviter(organization: Organization, inviter: User) -> dict[str, Any]:
+    """Who invites, as a recipient can judge it (mail/words/_inviter.txt)."""
+    return {
+        "inviter": typed(inviter.full_name, 60),
+        "inviter_email": inviter.email,
+        "by_admin": inviter.role is Role.ADMIN,
+        "organization": typed(organization.name),
+    }
 
 
 def invitation(
     email: str, organization: Organization, inviter: User, secret: SecretLink, invitation_id: int
 ) -> None:
+    words = worded("invitation", **_inviter(organization, inviter))
     queue(
-        Message(
-            kind="invitation",
-            to=email,
-            subject=f"Invitation to the Readiness Portal for {typed(organization.name, 60)}",
-            greeting="Hello,",
-            paragraphs=[
-                _inviter_line(organization, inviter),
-                "The Readiness Portal is where small hospitals, banks and utilities check their "
-                "cyber defenses and get a plan and free services to improve them.",
-                "The link works once and for 7 days. You choose your own password. The portal "
-                "never asks for a password by email.",
-            ],
-            action_label="Accept the invitation",
+        words.message(
+            "invitation",
+            email,
             action_url=secret.stored_url,
             secret=secret,
             invitation_id=invitation_id,
-            reason="You receive this because someone entered your address to invite you. If "
-            "you do not know them, ignore it: nothing happens unless you follow the link.",
         ),
         organization_id=organization.id,
     )
@@ -91,33 +79,31 @@ def invitation_to_an_account(
 ) -> None:
     """Someone invited an address that has an account already: the owner hears it (the inviter
     was answered as for any other address, so the form tells nobody who has an account)."""
+    words = worded("invitation_existing", name=_name(user), **_inviter(organization, inviter))
     queue(
-        Message(
-            kind="invitation_existing",
-            to=user.email,
-            subject="Someone invited your address to the Readiness Portal",
-            greeting=_hello(user.full_name),
-            paragraphs=[
-                _inviter_line(organization, inviter),
-                "You already have an account with this address, and an account belongs to one "
-                "organization, so nothing changed. If you should move to this organization, "
-                "ask your state or local cyber coordinator.",
-            ],
-            action_label="Sign in",
+        words.message(
+            "invitation_existing",
+            user.email,
             action_url=link("auth.login"),
             invitation_id=invitation_id,
-            reason="You receive this because someone entered your address to invite you. If "
-            "you do not know them, ignore it.",
         ),
         user_id=user.id,
     )
 
 
-def _to_account(user: User, *, to: str | None = None, **message: Any) -> None:
-    """A message about ``user``'s own account, greeting them by name (at their address unless
-    ``to`` says another), filed under their id and organization."""
+def _to_account(
+    user: User,
+    kind: str,
+    *,
+    to: str | None = None,
+    facts: dict[str, Any] | None = None,
+    **fields: Any,
+) -> None:
+    """A message about ``user``'s own account in the words of ``kind``, greeting them by name
+    (at their address unless ``to`` says another), filed under their id and organization."""
+    words = worded(kind, name=_name(user), **(facts or {}))
     queue(
-        Message(to=to or user.email, greeting=_hello(user.full_name), **message),
+        words.message(kind, to or user.email, **fields),
         user_id=user.id,
         organization_id=user.organization_id,
     )
@@ -126,146 +112,64 @@ def _to_account(user: User, *, to: str | None = None, **message: Any) -> None:
 def registration_attempt(user: User) -> None:
     """Someone tried to register with an address that has an account: the owner hears it, and
     the page said the same as for a new address."""
-    _to_account(
-        user,
-        kind="registration_existing",
-        subject="Someone tried to register with your address",
-        paragraphs=[
-            "Someone tried to register a new organization on the Readiness Portal with "
-            "this address. You already have an account, so nothing changed.",
-            "If it was you, sign in instead. If you forgot your password, ask for a reset "
-            "link on the sign-in page.",
-        ],
-        action_label="Sign in",
-        action_url=link("auth.login"),
-        reason="You receive this security notice because your address was entered on "
-        "the registration page; it cannot be switched off.",
-    )
+    _to_account(user, "registration_existing", action_url=link("auth.login"))
 
 
 def coordinator_welcome(user: User, set_password: SecretLink | None) -> None:
-    paragraphs = [
-        "An administrator has given you a coordinator's account on the Readiness Portal: you "
-        "review the assessments and tool-access requests of the organizations in "
-        + ", ".join(j.name for j in user.jurisdictions)
-        + "."
-    ]
-    if set_password:
-        paragraphs.append("Choose your password to start. The link works once and for 7 days.")
+    jurisdictions = ", ".join(j.name for j in user.jurisdictions)
+    words = worded(
+        "coordinator_welcome",
+        name=_name(user),
+        jurisdictions=jurisdictions,
+        set_password=set_password is not None,
+    )
     queue(
-        Message(
-            kind="coordinator_welcome",
-            to=user.email,
-            subject="Your coordinator account on the Readiness Portal",
-            greeting=_hello(user.full_name),
-            paragraphs=paragraphs,
-            action_label="Choose your password" if set_password else "Sign in",
+        words.message(
+            "coordinator_welcome",
+            user.email,
             action_url=set_password.stored_url if set_password else link("auth.login"),
             secret=set_password,
-            reason="You receive this because an administrator created an account for this address.",
         ),
         user_id=user.id,
     )
 
 
 def confirm_email(user: User, secret: SecretLink) -> None:
-    _to_account(
-        user,
-        kind="confirm_email",
-        subject="Confirm your email address for the Readiness Portal",
-        paragraphs=[
-            "Please confirm that this is your address, so that the portal can reach you "
-            "about your organization's assessments and, if you ever need it, a password "
-            "reset. The link works for 7 days."
-        ],
-        action_label="Confirm my address",
-        action_url=secret.stored_url,
-        secret=secret,
-        reason="You receive this because this address was used to register on the portal.",
-    )
+    _to_account(user, "confirm_email", action_url=secret.stored_url, secret=secret)
 
 
 def password_reset(user: User, secret: SecretLink) -> None:
-    _to_account(
-        user,
-        kind="password_reset",
-        subject="Reset your Readiness Portal password",
-        paragraphs=[
-            "Someone — we hope you — asked to reset the password of your account. The link "
-            "works once and for 1 hour. Choosing a new password signs you out everywhere "
-            "else.",
-        ],
-        action_label="Choose a new password",
-        action_url=secret.stored_url,
-        secret=secret,
-        closing=["If you did not ask for this, ignore this message: your password stays."],
-        reason="You receive this because a password reset was asked for this address.",
-    )
+    _to_account(user, "password_reset", action_url=secret.stored_url, secret=secret)
 
 
 def password_changed(user: User, *, by_reset: bool) -> None:
-    how = "reset with a link sent to this address" if by_reset else "changed"
     _to_account(
         user,
-        kind="password_changed",
-        subject="Your Readiness Portal password was changed",
-        paragraphs=[
-            f"The password of your account was just {how}. Every other browser signed "
-            "in as you has been signed out.",
-            "If this was not you, reset your password now and tell your administrator.",
-        ],
-        action_label="Reset my password",
+        "password_changed",
+        facts={"by_reset": by_reset},
         action_url=link("auth.forgot_password"),
-        reason="You receive this security notice whenever your password changes; it "
-        "cannot be switched off.",
     )
 
 
 def email_change_requested(user: User, new_email: str, secret: SecretLink) -> None:
     _to_account(
         user,
-        kind="email_change_confirm",
+        "email_change_confirm",
         to=new_email,
-        subject="Confirm your new email address for the Readiness Portal",
-        paragraphs=[
-            f"You asked to sign in to the Readiness Portal with {new_email} from now on. "
-            "Confirm it with the link below (it works once, for 24 hours); until then your "
-            "old address stays."
-        ],
-        action_label="Confirm my new address",
+        facts={"new_email": new_email},
         action_url=secret.stored_url,
         secret=secret,
-        reason="You receive this because this address was entered as a new sign-in "
-        "address. If that was not you, ignore it.",
     )
-    _to_account(
-        user,
-        kind="email_change_notice",
-        subject="Someone asked to change your Readiness Portal email address",
-        paragraphs=[
-            f"A request was made to change your sign-in address to {new_email}. Nothing "
-            "changes until that address confirms it.",
-            "If this was not you, change your password and tell your administrator.",
-        ],
-        reason="You receive this security notice at your current address; it cannot be "
-        "switched off.",
-    )
+    _to_account(user, "email_change_notice", facts={"new_email": new_email})
 
 
 def email_changed(user: User, old_email: str) -> None:
     for address in (old_email, user.email):
         _to_account(
             user,
-            kind="email_changed",
+            "email_changed",
             to=address,
-            subject="Your Readiness Portal email address was changed",
-            paragraphs=[
-                f"Your sign-in address is now {user.email} (it was {old_email}). Every "
-                "other browser signed in as you has been signed out.",
-                "If this was not you, tell your administrator at once.",
-            ],
-            reason="You receive this security notice at your old and new addresses; it "
-            "cannot be switched off.",
+            facts={"new_email": user.email, "old_email": old_email},
         )
 
 
@@ -288,32 +192,24 @@ def coordinators_of(organization: Organization) -> list[User]:
     return [u for u in candidates if any(j.covers(organization) for j in u.jurisdictions)]
 
 
-def _to_coordinators(
-    organization: Organization, kind: str, subject: str, line: str, url: str
-) -> None:
+def _to_coordinators(organization: Organization, kind: str, url: str, **facts: Any) -> None:
+    """Tell the coordinators of ``organization`` (each as they chose: now, or in the daily
+    digest, whose line is the message's first paragraph)."""
+    where = {
+        "organization": typed(organization.name),
+        "county": organization.county,
+        "state": organization.state,
+    }
     people = coordinators_of(organization)
     settings = preferences.settings_of([u.id for u in people], "submissions")
     for person in people:
+        words = worded(kind, name=_name(person), **where, **facts)
         choice = settings[person.id]
         if choice == "daily":
-            db.session.add(DigestItem(user_id=person.id, text=line[:500], link=url))
+            db.session.add(DigestItem(user_id=person.id, text=words.paragraphs[0][:500], link=url))
         else:  # "immediate"; "off" is refused by the outbox's one check of preferences
             queue(
-                _optional(
-                    Message(
-                        kind=kind,
-                        to=person.email,
-                        subject=subject,
-                        greeting=_hello(person.full_name),
-                        paragraphs=[line],
-                        action_label="Open it in the portal",
-                        action_url=url,
-                        reason="You receive this because you coordinate the jurisdiction "
-                        "this organization is in.",
-                    ),
-                    person,
-                    "submissions",
-                ),
+                _optional(words.message(kind, person.email, action_url=url), person, "submissions"),
                 user_id=person.id,
                 organization_id=organization.id,
             )
@@ -321,41 +217,21 @@ def _to_coordinators(
 
 def assessment_submitted(assessment: Assessment, *, resubmitted: bool = False) -> None:
     """``resubmitted``: the assessment comes back after a return for revision."""
-    organization = assessment.organization
-    name = typed(organization.name)
-    gaps = plural(assessment.critical_gap_count or 0, "critical gap")
-    if resubmitted:
-        subject = f"{name} resubmitted its assessment after your return"
-        line = (
-            f"{name} ({organization.county}, {organization.state}) resubmitted the assessment "
-            f"you returned for revision: {assessment.overall_score} out of 100, {gaps}. The "
-            "review page shows what changed since you returned it."
-        )
-    else:
-        subject = f"{name} submitted its cyber readiness assessment"
-        line = (
-            f"{name} ({organization.county}, {organization.state}) submitted its assessment: "
-            f"{assessment.overall_score} out of 100, {gaps}. It is waiting for your review."
-        )
     _to_coordinators(
-        organization,
+        assessment.organization,
         "assessment_resubmitted" if resubmitted else "assessment_submitted",
-        subject,
-        line,
         link("review.assessment", assessment_id=assessment.id),
+        score=assessment.overall_score,
+        critical_gaps=assessment.critical_gap_count or 0,
     )
 
 
 def tool_request_submitted(request: ToolRequest) -> None:
-    organization = request.organization
-    name = typed(organization.name)
-    tools = ", ".join(_tool_name(i.tool_id) for i in request.items)
     _to_coordinators(
-        organization,
+        request.organization,
         "tool_request_submitted",
-        f"{name} asks for free defensive services",
-        f"{name} ({organization.county}, {organization.state}) asks for: {tools}.",
         link("toolrequests.show", request_id=request.id),
+        tools=", ".join(_tool_name(i.tool_id) for i in request.items),
     )
 
 
@@ -375,30 +251,23 @@ def _to_operators(
     organization_id: int,
     kind: str,
     topic: str,
-    subject: str,
-    build: Message,
-    coordinator: User | None = None,
+    coordinator: User | None,
+    words_of: str | None = None,
+    items: Sequence[Item] = (),
+    **fields: Any,
 ) -> None:
-    """``coordinator``: who decided, and whom a reply reaches."""
+    """Tell the operators in the words of ``words_of`` (else ``kind``); ``coordinator``: who
+    decided, and whom a reply reaches."""
+    decided_by = typed(coordinator.full_name, 60) if coordinator is not None else None
+    facts = fields.pop("facts", {})
     for person in _operators(organization_id, topic):
-        message = Message(
-            kind=kind,
-            to=person.email,
-            subject=subject,
-            greeting=_hello(person.full_name),
-            paragraphs=list(build.paragraphs),
-            items=list(build.items),
-            action_label=build.action_label,
-            action_url=build.action_url,
-            closing=list(build.closing),
-            reason="You receive this because you are an operator of this organization on "
-            "the portal."
-            + (
-                f" A reply reaches {typed(coordinator.full_name, 60)}, who decided."
-                if coordinator is not None
-                else ""
-            ),
+        words = worded(words_of or kind, name=_name(person), coordinator=decided_by, **facts)
+        message = words.message(
+            kind,
+            person.email,
+            items=list(items),
             reply_to=coordinator.email if coordinator is not None else None,
+            **fields,
         )
         queue(_optional(message, person, topic), user_id=person.id, organization_id=organization_id)
 
@@ -415,34 +284,15 @@ class CommentedQuestion:
 def assessment_returned(
     assessment: Assessment, comments: list[CommentedQuestion], coordinator: User | None = None
 ) -> None:
+    whole = str(worded("assessment_returned", comments=0).module.whole_assessment)
     _to_operators(
         assessment.organization_id,
         "assessment_returned",
         "decisions",
-        "Your assessment was returned for revision",
-        Message(
-            kind="",
-            to="",
-            subject="",
-            greeting="",
-            paragraphs=[
-                "Your coordinator has returned your cyber readiness assessment so that you can "
-                "change some answers. "
-                + (
-                    f"They left {plural(len(comments), 'comment')}:"
-                    if comments
-                    else "Their comments are with the assessment."
-                )
-            ],
-            items=[
-                Item(c.question or "On the assessment as a whole", c.url, c.comment)
-                for c in comments
-            ],
-            action_label="Open the assessment",
-            action_url=link("assess.show", assessment_id=assessment.id),
-            closing=["When you have made the changes, submit it again."],
-        ),
         coordinator,
+        items=[Item(c.question or whole, c.url, c.comment) for c in comments],
+        facts={"comments": len(comments)},
+        action_url=link("assess.show", assessment_id=assessment.id),
     )
 
 
@@ -451,51 +301,26 @@ def assessment_accepted(assessment: Assessment, coordinator: User | None = None)
         assessment.organization_id,
         "assessment_accepted",
         "decisions",
-        "Your assessment was accepted",
-        Message(
-            kind="",
-            to="",
-            subject="",
-            greeting="",
-            paragraphs=[
-                "Your coordinator has accepted your cyber readiness assessment "
-                f"({assessment.overall_score} out of 100). Your remediation plan and the free "
-                "services you qualify for are on the results page.",
-            ],
-            action_label="See your results and plan",
-            action_url=link("assess.results", assessment_id=assessment.id),
-        ),
         coordinator,
+        facts={"score": assessment.overall_score},
+        action_url=link("assess.results", assessment_id=assessment.id),
     )
 
 
 def tool_request_decided(request: ToolRequest, coordinator: User | None = None) -> None:
     status = request.status.value
-    tools = ", ".join(_tool_name(i.tool_id) for i in request.items)
-    paragraphs = {
-        "approved": f"Your coordinator approved your request for {tools}. They will put you in "
-        "touch with the provider, or tell you the next step.",
-        "denied": f"Your coordinator could not approve your request for {tools}.",
-        "fulfilled": f"Your request for {tools} is marked fulfilled: the service should now be "
-        "set up for you.",
-    }
-    closing = [f"Their reason: {request.decision_reason}"] if request.decision_reason else []
     _to_operators(
         request.organization_id,
         f"tool_request_{status}",
         "decisions",
-        f"Your request for free services was {status}",
-        Message(
-            kind="",
-            to="",
-            subject="",
-            greeting="",
-            paragraphs=[paragraphs[status]],
-            action_label="See the request",
-            action_url=link("toolrequests.show", request_id=request.id),
-            closing=closing,
-        ),
         coordinator,
+        words_of="tool_request_decided",
+        facts={
+            "status": status,
+            "tools": ", ".join(_tool_name(i.tool_id) for i in request.items),
+            "decision_reason": request.decision_reason,
+        },
+        action_url=link("toolrequests.show", request_id=request.id),
     )
 
 
@@ -530,46 +355,23 @@ def exploited_products(
     ``batch`` holds (organization id, its products), one message per operator. ``coordinator``:
     the coordinator who asked for these messages (None: a new catalog did). Written to the
     outbox in one flush; returns how many organizations were written to (0 when mail is off)."""
-    if coordinator is not None:
-        opening = (
-            f"{typed(coordinator.full_name, 60)}, your state or local cyber coordinator, asks "
-            "you to check these products on your organization's list: CISA lists flaws in them "
-            "that attackers are using now."
-        )
-        subject = "Your coordinator asks you to check products attackers are exploiting"
-    else:
-        opening = (
-            "CISA has added flaws that attackers are using now to its Known Exploited "
-            "Vulnerabilities list, in products on your organization's list."
-            if new_entries
-            else "Products on your organization's list are in CISA's Known Exploited "
-            "Vulnerabilities list."
-        )
-        subject = "New: flaws attackers are exploiting in products you run"
-    paragraphs = [
-        opening,
-        "KEV lists products, not versions: compare your version with each vendor's advisory. "
-        "You may already have the fix. If you do not, patch within days or take the product off "
-        "the internet until you can.",
-    ]
+    facts = {
+        "coordinator": typed(coordinator.full_name, 60) if coordinator is not None else None,
+        "new_entries": new_entries,
+        "shown": SHOWN_ENTRIES,
+    }
     action_url = link("inventory.index")
     preferences_url = link("auth.notifications")
     operators = _operators_by_organization([org_id for org_id, _ in batch], "exploited")
     messages = []
     for organization_id, products in batch:
-        items = [_exploited_item(product) for product in products]
         for person in operators.get(organization_id, []):
-            message = Message(
-                kind="kev_match",
-                to=person.email,
-                subject=subject,
-                greeting=_hello(person.full_name),
-                paragraphs=paragraphs,
-                items=items,
-                action_label="See what to do, product by product",
+            words = worded("kev_match", name=_name(person), **facts)
+            message = words.message(
+                "kev_match",
+                person.email,
+                items=words.items(products),
                 action_url=action_url,
-                reason="You receive this because you are an operator of this organization on "
-                "the portal.",
                 topic="exploited",
                 reply_to=coordinator.email if coordinator is not None else None,
             )
@@ -579,20 +381,6 @@ def exploited_products(
     if not queue_many(messages):
         return 0
     return len({org_id for _, _, org_id in messages})
-
-
-def _exploited_item(product: ExploitedProduct) -> Item:
-    first = product.entries[:SHOWN_ENTRIES]
-    listed = "; ".join(
-        f"{e.cve_id} {e.name}" + (" (used by ransomware gangs)" if e.known_ransomware else "")
-        for e in first
-    )
-    more = len(product.entries) - len(first)
-    return Item(
-        f"{product.name} — on your list as “{product.typed}”"
-        + (", facing the internet" if product.internet_facing else ""),
-        detail=listed + (f"; and {more} more" if more > 0 else ""),
-    )
 
 
 def _operators_by_organization(organization_ids: list[int], topic: str) -> dict[int, list[User]]:
