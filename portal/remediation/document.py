@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Generic, TypeVar
 
 from portal.kev.catalog import KevEntry
 from portal.kev.lifecycle import SupportStatus
@@ -54,6 +55,28 @@ OVER_BUDGET = "OVER BUDGET"
 
 def _critical(critical: bool) -> tuple[str, ...]:
     return (CRITICAL,) if critical else ()
+
+
+Row = TypeVar("Row")
+
+
+@dataclass(frozen=True)
+class Table(Generic[Row]):
+    """A part of the plan shown as a table: a heading, a sentence or none, headed columns."""
+
+    heading: str
+    intro: str
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class Listing(Generic[Row]):
+    """A part of the plan shown as a list: a heading, a sentence, its items."""
+
+    heading: str
+    intro: str
+    items: tuple[Row, ...]
 
 
 @dataclass(frozen=True)
@@ -146,13 +169,6 @@ class ScoreRow:
 
 
 @dataclass(frozen=True)
-class ScoresPart:
-    heading: str
-    columns: tuple[Column, ...]
-    rows: tuple[ScoreRow, ...]
-
-
-@dataclass(frozen=True)
 class ActionEntry:
     number: int
     title: str
@@ -205,24 +221,10 @@ class ProductPart:
 
 
 @dataclass(frozen=True)
-class ExploitedPart:
-    heading: str
-    intro: str
-    products: tuple[ProductPart, ...]
-
-
-@dataclass(frozen=True)
 class FindOutItem:
     question: str
     tags: tuple[str, ...]
     how_to_check: str
-
-
-@dataclass(frozen=True)
-class FindOutPart:
-    heading: str
-    intro: str
-    items: tuple[FindOutItem, ...]
 
 
 @dataclass(frozen=True)
@@ -255,13 +257,6 @@ class InformationItem:
 
 
 @dataclass(frozen=True)
-class InformationPart:
-    heading: str
-    intro: str
-    items: tuple[InformationItem, ...]
-
-
-@dataclass(frozen=True)
 class BacklogRow:
     number: int
     action: str
@@ -270,26 +265,10 @@ class BacklogRow:
 
 
 @dataclass(frozen=True)
-class BacklogPart:
-    heading: str
-    intro: str
-    columns: tuple[Column, ...]
-    rows: tuple[BacklogRow, ...]
-
-
-@dataclass(frozen=True)
 class CatalogRow:
     cve_id: str
     product: str
     text: str
-
-
-@dataclass(frozen=True)
-class CatalogPart:
-    heading: str
-    intro: str
-    columns: tuple[Column, ...]
-    rows: tuple[CatalogRow, ...]
 
 
 @dataclass(frozen=True)
@@ -302,13 +281,6 @@ class AnswerRow:
 
 
 @dataclass(frozen=True)
-class AnswersPart:
-    heading: str
-    columns: tuple[Column, ...]
-    rows: tuple[AnswerRow, ...]
-
-
-@dataclass(frozen=True)
 class PlanDocument:
     """The plan, part by part in reading order; a part is None when it has nothing to say."""
 
@@ -316,15 +288,15 @@ class PlanDocument:
     description: str
     cover: Cover
     board: BoardPart
-    scores: ScoresPart
+    scores: Table[ScoreRow]
     schedule: SchedulePart | None
-    exploited: ExploitedPart | None
-    find_out: FindOutPart | None
+    exploited: Listing[ProductPart] | None
+    find_out: Listing[FindOutItem] | None
     services: ServicesPart | None
-    information: InformationPart | None
-    backlog: BacklogPart | None
-    catalog: CatalogPart | None  # with the answers only
-    answers: AnswersPart | None
+    information: Listing[InformationItem] | None
+    backlog: Table[BacklogRow] | None
+    catalog: Table[CatalogRow] | None  # with the answers only
+    answers: Table[AnswerRow] | None
 
 
 @dataclass(frozen=True)
@@ -557,7 +529,7 @@ def _glance_note(plan: Plan) -> str:
     )
 
 
-def _scores(questionnaire: Questionnaire, result: ScoreResult) -> ScoresPart:
+def _scores(questionnaire: Questionnaire, result: ScoreResult) -> Table[ScoreRow]:
     rows = []
     for score in result.priorities:
         rows.append(
@@ -567,8 +539,9 @@ def _scores(questionnaire: Questionnaire, result: ScoreResult) -> ScoresPart:
                 questionnaire.tier(score.tier_id).label if score.tier_id else "—",
             )
         )
-    return ScoresPart(
+    return Table(
         heading="Scores by priority",
+        intro="",
         columns=(
             Column("Priority", width=45),
             Column("Score", numeric=True, width=15),
@@ -710,20 +683,20 @@ def support_sentence(support: SupportStatus) -> str:
     return ""
 
 
-def _exploited(open_matches: Sequence[ProductMatch], with_answers: bool) -> ExploitedPart:
+def _exploited(open_matches: Sequence[ProductMatch], with_answers: bool) -> Listing[ProductPart]:
     where = (
         " and in the appendix"
         if with_answers
         else " and in the version of this plan with every answer"
     )
-    return ExploitedPart(
+    return Listing(
         heading="Known-exploited flaws in what you run",
         intro=(
             "From CISA's list of flaws attackers are using now, in products on your list: the "
             f"ones still open, newest first. {CAVEATS[0]} Mark each one on the portal when it is "
             f"settled. CISA's own words for each are on the portal{where}."
         ),
-        products=tuple(_product(m) for m in open_matches),
+        items=tuple(_product(m) for m in open_matches),
     )
 
 
@@ -759,8 +732,8 @@ def _flaw(entry: KevEntry) -> FlawLine:
     )
 
 
-def _find_out(questionnaire: Questionnaire, plan: Plan) -> FindOutPart:
-    return FindOutPart(
+def _find_out(questionnaire: Questionnaire, plan: Plan) -> Listing[FindOutItem]:
+    return Listing(
         heading="Find out first",
         intro="These were answered “I don't know”. They count as not in place until you know.",
         items=tuple(
@@ -845,8 +818,8 @@ def _other_service(match: ToolMatch) -> ServiceRow:
     )
 
 
-def _information(plan: Plan) -> InformationPart:
-    return InformationPart(
+def _information(plan: Plan) -> Listing[InformationItem]:
+    return Listing(
         heading="Useful information",
         intro="Public lists, guides and programs that help with your gaps. There is nothing to "
         "request: read or download them.",
@@ -862,8 +835,8 @@ def _information(plan: Plan) -> InformationPart:
     )
 
 
-def _backlog(plan: Plan, numbers: Mapping[int, int]) -> BacklogPart:
-    return BacklogPart(
+def _backlog(plan: Plan, numbers: Mapping[int, int]) -> Table[BacklogRow]:
+    return Table(
         heading="Appendix: the backlog",
         intro=f"{plural(len(plan.backlog), 'more action')} that do not fit in 90 days beside "
         "daily work. Start them when the plan above is done, or sooner with help; the next "
@@ -898,8 +871,8 @@ def shorten(text: str, length: int, end: str = "...", *, whole_words: bool = Tru
     return text[: length - len(end)] + end
 
 
-def _catalog(open_matches: Sequence[ProductMatch]) -> CatalogPart:
-    return CatalogPart(
+def _catalog(open_matches: Sequence[ProductMatch]) -> Table[CatalogRow]:
+    return Table(
         heading="Appendix: what CISA's catalog says",
         intro="The catalog's own words for each open flaw above, as CISA wrote them for "
         "federal agencies.",
@@ -916,7 +889,7 @@ def _catalog(open_matches: Sequence[ProductMatch]) -> CatalogPart:
     )
 
 
-def _answers(questionnaire: Questionnaire, answers: AnswersInput) -> AnswersPart:
+def _answers(questionnaire: Questionnaire, answers: AnswersInput) -> Table[AnswerRow]:
     rows = []
     for module in questionnaire.modules:
         if module.id not in answers.modules:
@@ -950,8 +923,9 @@ def _answers(questionnaire: Questionnaire, answers: AnswersInput) -> AnswersPart
                     references=tuple(references),
                 )
             )
-    return AnswersPart(
+    return Table(
         heading="Appendix: every answer",
+        intro="",
         columns=(
             Column("Question", width=55),
             Column("Answer", width=20),

@@ -95,14 +95,14 @@ def test_each_action_is_in_the_document_once_numbered_in_reading_order(
 def test_the_hospitals_exploited_products_and_appendices(questionnaire: Questionnaire) -> None:
     doc = document_of(questionnaire, HOSPITAL, with_answers=True)
     assert doc.exploited is not None and doc.catalog is not None and doc.answers is not None
-    names = [p.name for p in doc.exploited.products]
+    names = [p.name for p in doc.exploited.items]
     assert names and len(set(names)) == len(names)
-    for product in doc.exploited.products:
+    for product in doc.exploited.items:
         assert product.listed.startswith("On your list as “")
         assert 1 <= len(product.flaws) <= 5
         assert all(re.fullmatch(r"CVE-\d{4}-\d+", f.cve_id) for f in product.flaws)
     # Internet-facing products carry the catalog's own deadline, in the list and in the action.
-    assert any(p.due.startswith("Due by ") for p in doc.exploited.products)
+    assert any(p.due.startswith("Due by ") for p in doc.exploited.items)
     assert doc.schedule is not None
     assert any(a.due for w in doc.schedule.windows for a in w.actions)
     assert "every answer" in doc.cover.contents and doc.cover.contents_note == ""
