@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from portal import questionnaire_versions, static_files
 from portal.assessments import reminders
 from portal.auth import service
+from portal.auth.passwords import ON_THE_COMMON_LIST, is_common
 from portal.config import PROJECT_ROOT, mail_enabled
 from portal.devdata import dataset
 from portal.exposure import catalog as kev_catalog
@@ -132,6 +133,8 @@ def create_admin(email: str, full_name: str, password: str) -> None:
         raise click.ClickException(f"{email!r} is not an email address: {error}") from None
     if len(password) < 12:
         raise click.ClickException("Use a password of at least 12 characters.")
+    if is_common(password):
+        raise click.ClickException(ON_THE_COMMON_LIST)
     try:
         user = service.create_staff_user(Role.ADMIN, full_name, email, password)
     except service.AccountError as error:

@@ -6,7 +6,7 @@ from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from portal.auth.forms import OrganizationFields
-from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, NotCommon
 from portal.forms import CheckboxListField, Form, NoControlCharacters, email_field, strip
 from portal.geography import STATES
 
@@ -33,6 +33,7 @@ class CoordinatorForm(Form):
                 max=MAX_PASSWORD_LENGTH,
                 message=f"Use at least {MIN_PASSWORD_LENGTH} characters.",
             ),
+            NotCommon(),
         ],
     )
     jurisdictions = CheckboxListField(

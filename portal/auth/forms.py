@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
-from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, NotCommon
 from portal.auth.service import NewOrganization
 from portal.forms import CheckboxListField, Form, NoControlCharacters, choices, email_field, strip
 from portal.geography import STATES
@@ -24,6 +24,7 @@ def _new_password_fields() -> tuple[PasswordField, PasswordField]:
                 max=MAX_PASSWORD_LENGTH,
                 message=f"Use between {MIN_PASSWORD_LENGTH} and {MAX_PASSWORD_LENGTH} characters.",
             ),
+            NotCommon(),
         ],
     )
     confirm = PasswordField(
