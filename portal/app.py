@@ -19,7 +19,7 @@ from werkzeug.routing import IntegerConverter, Map
 from portal import cli, questionnaire_versions, readonly, safe_json, static_files, templating
 from portal.admin.routes import bp as admin_bp
 from portal.assessment_views import bp as assess_bp
-from portal.auth import sessions
+from portal.auth import factor_routes, sessions
 from portal.auth.routes import bp as auth_bp
 from portal.config import (
     PROJECT_ROOT,
@@ -157,6 +157,9 @@ def _configure_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    # Who must have a second factor and has none reaches no page with data (README: Second
+    # factors); the rules of the second step live with the auth blueprint (factor_routes).
+    app.before_request(factor_routes.enrolment_gate)
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(organizations_bp)

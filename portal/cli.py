@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 
 from portal import questionnaire_versions, static_files
 from portal.assessments import reminders
-from portal.auth import service
+from portal.auth import second_factor, service
 from portal.auth.passwords import ON_THE_COMMON_LIST, is_common
 from portal.config import PROJECT_ROOT, mail_enabled
 from portal.devdata import dataset
@@ -68,6 +68,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(generate_dataset)
     app.cli.add_command(kev_group)
     app.cli.add_command(static_group)
+    app.cli.add_command(second_factor_group)
 
 
 @click.group("questionnaire")
@@ -142,6 +143,30 @@ def create_admin(email: str, full_name: str, password: str) -> None:
     user.email_confirmed_at = utcnow()  # typed by the person who runs the server
     db.session.commit()
     click.echo(f"Admin {user.email} created.")
+
+
+@click.group("second-factor")
+def second_factor_group() -> None:
+    """Second factors of accounts."""
+
+
+@second_factor_group.command("reset")
+@with_appcontext
+@click.argument("email")
+@click.option("--reason", required=True, help="Why, for the audit log (a ticket number).")
+def reset_second_factor(email: str, reason: str) -> None:
+    """Remove EMAIL's second factors and recovery codes, for a person who lost their phone and
+    codes (check who they are first: by phone, in person). Their logins end, they are told by
+    mail, and they enrol again at their next sign-in."""
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No account has the address {email!r}.")
+    removed = second_factor.reset(user, by=f"command line: {reason}"[:200])
+    db.session.commit()
+    click.echo(
+        f"{user.email}: {removed} second factor(s) and the recovery codes removed, every login "
+        "ended; they add a new one at their next sign-in."
+    )
 
 
 @click.command("seed-demo")

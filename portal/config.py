@@ -98,6 +98,21 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
         # Clock for people with no state of their own (admins, signed-out pages); operators and
         # coordinators see times in their state's zone.
         "PORTAL_TIME_ZONE": _time_zone(environ.get("PORTAL_TIME_ZONE") or "UTC"),
+        # Second factors (portal/auth/second_factor.py). The key(s) that encrypt authenticator
+        # apps' secrets: Fernet keys, comma-separated, the first encrypts (rotate by putting a
+        # new one first); unset, a key is derived from SECRET_KEY.
+        "MFA_SECRET_KEYS": [
+            k.strip() for k in environ.get("MFA_SECRET_KEYS", "").split(",") if k.strip()
+        ],
+        # Roles that must have a second factor before any page with data; an organization's
+        # operators can require it of themselves.
+        "MFA_REQUIRED_ROLES": tuple(
+            r.strip()
+            for r in environ.get("MFA_REQUIRED_ROLES", "coordinator,admin").split(",")
+            if r.strip()
+        ),
+        # Days a new account of such a role may go without one (0: from its first sign-in).
+        "MFA_ENROL_GRACE_DAYS": int(environ.get("MFA_ENROL_GRACE_DAYS", "0")),
         **mail_settings(environ, env),
     }
     if environ.get("CACHE_TYPE"):

@@ -31,6 +31,10 @@ KINDS: dict[str, dict[str, Any]] = {
     # Only with the metrics token (none in the tests): to everyone else it does not exist.
     "token": dict.fromkeys(ACTORS, NOT_FOUND),
     "signed_in": {"anonymous": LOGIN, **dict.fromkeys(ACTORS[1:], OK)},
+    # The code after the password: without a password just given, back to signing in.
+    "after_password": dict.fromkeys(ACTORS, LOGIN),
+    # Its passkey options, asked for by script: without a password just given, a conflict.
+    "after_password_script": dict.fromkeys(ACTORS, 409),
     "operator": {
         "anonymous": LOGIN,
         "operator_a": OK,
@@ -115,7 +119,17 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "auth.accept_invitation": ("public", "GET", "/invitations/{invitation_token}"),
     "auth.logout": ("signed_in", "POST", "/logout"),
     "auth.change_password": ("signed_in", "GET", "/account/password"),
+    "auth.second_step": ("after_password", "GET", "/login/code"),
+    "auth.second_factors": ("signed_in", "GET", "/account/second-factor"),
+    "auth.add_app": ("signed_in", "GET", "/account/second-factor/app"),
+    "auth.add_passkey": ("signed_in", "GET", "/account/second-factor/passkey"),
+    "auth.passkey_options": ("signed_in", "POST", "/account/second-factor/passkey/options"),
+    "auth.passkey_sign_in": ("after_password", "POST", "/login/passkey"),
+    "auth.passkey_sign_in_options": ("after_password_script", "POST", "/login/passkey/options"),
+    "auth.remove_factor": ("signed_in", "POST", "/account/second-factor/1/remove"),
+    "auth.new_recovery_codes": ("signed_in", "POST", "/account/second-factor/recovery-codes"),
     "organizations.show": ("operator", "GET", "/organization/"),
+    "organizations.require_second_factor": ("operator", "POST", "/organization/second-factor"),
     "organizations.invite": ("operator", "POST", "/organization/invitations"),
     "organizations.revoke_invitation": (
         "edit_own_role_first",

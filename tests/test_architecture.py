@@ -46,6 +46,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "portal.auth.passwords",
             "portal.auth.sessions",
             "portal.auth.throttle",
+            "portal.auth.second_factor",
+            "portal.auth.passkeys",
             "portal.auth.service",
             "portal.auth.redirects",
             "portal.auth.decorators",

@@ -31,13 +31,15 @@ FILLED_IN = {
 }
 PLACEHOLDERS = {
     "DIR": str(ROOT / "questionnaires"),
+    "EMAIL": "ops@state.example.gov",  # the admin create-admin made
+    "TICKET": "ticket-4711",
     "[PATH_OR_URL]": "",
     "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json": str(
         ROOT / "data" / "kev" / "known_exploited_vulnerabilities.json"
     ),
 }
-# Run first, in this order: the schema, then the catalog the others expect.
-FIRST = ("db upgrade", "kev import")
+# Run first, in this order: the schema, then the catalog and the admin the others expect.
+FIRST = ("db upgrade", "kev import", "create-admin")
 
 
 def documented_commands() -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import flash, json, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -10,6 +12,7 @@ from portal import audit
 from portal.assessment_views.blueprint import bp, load
 from portal.assessments import comparison, transfer
 from portal.assessments import state as assessment_state
+from portal.auth import second_factor
 from portal.exports import calendar
 from portal.exports.delivery import send_pdf
 from portal.exports.download import download
@@ -22,6 +25,7 @@ from portal.readonly import read_only
 from portal.remediation.planner import KEV_QUESTION
 from portal.reports import documents
 from portal.reports.charts import priority_chart
+from portal.scoring.engine import Gap
 from portal.scoring.headline import headline
 
 
@@ -57,6 +61,20 @@ def results(assessment_id: int) -> str:
         kev_question=KEV_QUESTION,
         caveats=CAVEATS,
         products_listed=len(inventory.items_of(state.assessment.organization_id)),
+        offer_second_factor=_offer_second_factor(state.result.gaps),
+    )
+
+
+# The organization's own answers on multi-factor authentication: when they are gaps, the page
+# asks its operator to start with their own portal account ("do what you ask of your users").
+MFA_QUESTIONS = frozenset({"core.mfa_remote_email", "core.mfa_admin_strong"})
+
+
+def _offer_second_factor(gaps: Sequence[Gap]) -> bool:
+    return (
+        current_user.role is Role.OPERATOR
+        and any(g.question_id in MFA_QUESTIONS for g in gaps)
+        and not second_factor.has_factor(current_user)
     )
 
 

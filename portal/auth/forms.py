@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms import EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, NotCommon
@@ -180,3 +180,78 @@ class ChangeEmailForm(Form):
 class ConfirmForm(Form):
     """A button that confirms what a mailed link asks (a link alone changes nothing: mail
     scanners follow links)."""
+
+
+class SecondFactorCodeForm(Form):
+    """A code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        "Code",
+        description="The 6 digits your authenticator app shows now, or one of your recovery "
+        "codes (like ABCD-EFGH-JKLM).",
+        filters=[strip],
+        validators=[
+            InputRequired("Enter the code from your authenticator app, or a recovery code."),
+            Length(max=32, message="A code is at most 14 characters."),
+        ],
+    )
+
+
+class AddAppForm(Form):
+    name = StringField(
+        "A name for it",
+        description="So that you can tell your factors apart later, for example “Pat's phone”.",
+        default="Authenticator app",
+        filters=[strip],
+        validators=[
+            InputRequired("Give it a name, for example “Pat's phone”."),
+            Length(max=60, message="A name can be at most 60 characters."),
+            NoControlCharacters(),
+        ],
+    )
+    code = StringField(
+        "The 6-digit code your app shows now",
+        filters=[strip],
+        validators=[
+            InputRequired("Type the 6-digit code your app shows, to show it works."),
+            Length(max=12, message="The code has 6 digits."),
+        ],
+    )
+
+
+class PasswordAgainForm(Form):
+    """Your password again, before a change to how you sign in."""
+
+    current = PasswordField(
+        "Your password",
+        validators=[
+            InputRequired("Type your password to confirm it is you."),
+            Length(max=MAX_PASSWORD_LENGTH, message="That password is too long."),
+        ],
+    )
+
+
+class PasskeyForm(Form):
+    """What the browser's passkey ceremony answered (filled in by static/js/passkey.js)."""
+
+    credential = HiddenField(
+        validators=[
+            InputRequired("Your browser sent no answer from a passkey."),
+            Length(max=20_000, message="That answer is too long."),
+        ]
+    )
+
+
+class AddPasskeyForm(PasskeyForm):
+    name = StringField(
+        "A name for it",
+        description="So that you can tell your keys apart later, for example “YubiKey on my "
+        "keyring” or “Laptop”.",
+        default="Passkey",
+        filters=[strip],
+        validators=[
+            InputRequired("Give it a name."),
+            Length(max=60, message="A name can be at most 60 characters."),
+            NoControlCharacters(),
+        ],
+    )

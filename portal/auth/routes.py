@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from portal import audit
-from portal.auth import service, sessions, throttle, tokens
+from portal.auth import second_factor, service, sessions, throttle, tokens
 from portal.auth.forms import (
     AcceptInvitationForm,
     ChangeEmailForm,
@@ -67,8 +67,14 @@ def login() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         try:
             user = service.authenticate(
-                form.email.data or "", form.password.data or "", client_ip()
+                form.email.data or "",
+                form.password.data or "",
+                client_ip(),
+                safe_next_path(request.args.get("next")),
             )
+        except service.SecondFactorNeeded:
+            db.session.commit()  # the password's audit row; the login starts after the code
+            return redirect(url_for("auth.second_step"))
         except service.SignInThrottled as throttled:
             db.session.commit()  # the refusal's audit row and throttle count
             form.form_errors.append(str(throttled))
@@ -375,7 +381,10 @@ def confirm_email_change(token: str) -> ResponseReturnValue:
 @login_required
 def account() -> str:
     return render_template(
-        "auth/account.html", topics=preferences.topics_for(current_user), preferences=preferences
+        "auth/account.html",
+        topics=preferences.topics_for(current_user),
+        preferences=preferences,
+        has_factor=second_factor.has_factor(current_user),
     )
 
 

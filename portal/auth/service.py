@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portal import audit
-from portal.auth import sessions, throttle, tokens
+from portal.auth import second_factor, sessions, throttle, tokens
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.config import mail_enabled
 from portal.extensions import db
@@ -46,12 +46,21 @@ class SignInThrottled(Exception):
     """Too many recent attempts for this address or account; the message says what to do."""
 
 
-def authenticate(email: str, password: str, address: str) -> User | None:
+class SecondFactorNeeded(Exception):
+    """The password was right; the person has a second factor and must give a code next (the
+    browser is holding the sign-in: second_factor.hold)."""
+
+
+def authenticate(
+    email: str, password: str, address: str, next_path: str | None = None
+) -> User | None:
     """The whole sign-in: throttled per address and account, the password checked (on a dummy
     hash for unknown addresses too, so the time taken tells nothing), the session started and
     every outcome audited. The user signed in, or None when refused — for a reason not told
     (no account, wrong password, deactivated, address not yet confirmed). Raises
-    :class:`SignInThrottled`. The caller commits, whatever the outcome."""
+    :class:`SignInThrottled`, or :class:`SecondFactorNeeded` when the person has a second
+    factor (``next_path``: where to go once it is given). The caller commits, whatever the
+    outcome."""
     email = normalise_email(email)
     attempt = throttle.admit(email, address)
     if attempt is None:
@@ -72,6 +81,13 @@ def authenticate(email: str, password: str, address: str) -> User | None:
     if user is not None and user.is_active and password_ok and not unconfirmed:
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
+        if second_factor.has_factor(user):
+            throttle.settle(attempt, succeeded=True)
+            audit.record(
+                "auth.password_accepted", object_type="User", object_id=user.id, actor=user
+            )
+            second_factor.hold(user, next_path)
+            raise SecondFactorNeeded()
         sessions.start_session(user)
         throttle.settle(attempt, succeeded=True)
         audit.record("auth.login", object_type="User", object_id=user.id, actor=user)

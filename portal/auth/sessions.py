@@ -11,8 +11,8 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, session
-from flask_login import login_user, logout_user
+from flask import current_app, g, session
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import orm
 
 from portal.client import client_ip
@@ -39,6 +39,12 @@ def start_session(user: User) -> None:
     user.last_login_at = utcnow()
     session.permanent = True
     login_user(user)
+
+
+def current_token() -> str | None:
+    """The token of the login this request runs under (None when signed out)."""
+    token = current_user.get_id() if current_user and current_user.is_authenticated else None
+    return token if isinstance(token, str) else None
 
 
 def end_session(user: User) -> None:
@@ -86,7 +92,13 @@ def load_user_for_token(token: str) -> User | None:
                 sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
             )
     user.bind_session_token(token)
+    g.login_second_factor_at = row.second_factor_at
     return user
+
+
+def proved_second_factor() -> bool:
+    """Whether this request's login proved a second factor (at sign-in or since)."""
+    return g.get("login_second_factor_at") is not None
 
 
 def expired_login_user() -> User | None:

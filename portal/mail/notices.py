@@ -173,6 +173,23 @@ def email_changed(user: User, old_email: str) -> None:
         )
 
 
+def second_factor_changed(user: User, *, added: str = "", removed: str = "") -> None:
+    """A second factor was added to or removed from ``user``'s account (named as they named
+    it)."""
+    _to_account(
+        user,
+        "second_factor_changed",
+        facts={"added": typed(added, 60), "removed": typed(removed, 60)},
+        action_url=link("auth.second_factors"),
+    )
+
+
+def recovery_code_used(user: User, left: int) -> None:
+    _to_account(
+        user, "recovery_code_used", facts={"left": left}, action_url=link("auth.second_factors")
+    )
+
+
 # --- coordinators: what arrives in their jurisdiction ------------------------------------------
 
 

@@ -1,12 +1,17 @@
 """All models, imported here so that metadata (and Alembic) sees every table."""
 
+import sqlalchemy as sa
+from sqlalchemy import orm
+
 from portal.models.accounts import (
     INVITATION_LIFETIME,
     TOKEN_LIFETIMES,
     AccountToken,
     Invitation,
     LoginAttempt,
+    RecoveryCode,
     Role,
+    SecondFactor,
     TokenPurpose,
     User,
     UserSession,
@@ -52,6 +57,16 @@ from portal.models.organizations import (
 )
 from portal.models.requests import ToolRequest, ToolRequestItem, ToolRequestStatus
 
+# Whether the person's organization requires a second factor of its operators: read with the
+# user in the same query (the check runs on every request; a separate query would add one to
+# every page). Declared here, where both tables are mapped.
+User.organization_requires_second_factor = orm.column_property(  # type: ignore[assignment]
+    sa.select(Organization.require_second_factor)
+    .where(Organization.id == User.organization_id)
+    .correlate_except(Organization)
+    .scalar_subquery()
+)
+
 __all__ = [
     "EDITABLE_STATUSES",
     "INVENTORY_CATEGORIES",
@@ -87,8 +102,10 @@ __all__ = [
     "Ownership",
     "PendingSave",
     "QuestionnaireVersion",
+    "RecoveryCode",
     "ReviewComment",
     "Role",
+    "SecondFactor",
     "SizeBand",
     "StatusChange",
     "TokenPurpose",

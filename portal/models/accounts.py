@@ -61,6 +61,8 @@ class User(Base):
     )
 
     organization: orm.Mapped[Organization | None] = orm.relationship(back_populates="members")
+    if TYPE_CHECKING:  # a column property over organizations, set in portal/models/__init__.py
+        organization_requires_second_factor: bool | None
     jurisdictions: orm.Mapped[list[Jurisdiction]] = orm.relationship(
         # Loaded when used (coordinators' scope), not with every user on every request.
         secondary=coordinator_jurisdictions
@@ -122,12 +124,55 @@ class UserSession(Base):
     last_seen_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
     ip_address: orm.Mapped[str | None] = orm.mapped_column(sa.String(45))
     revoked_at: orm.Mapped[datetime | None]
+    # When this login last proved a second factor (at sign-in, or again for a step-up).
+    second_factor_at: orm.Mapped[datetime | None]
 
     user: orm.Mapped[User] = orm.relationship()
 
     @staticmethod
     def hash_token(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SecondFactor(Base):
+    """A person's second factor: an authenticator app (TOTP) or a passkey/security key.
+
+    A TOTP factor's shared secret is stored encrypted with a key from the configuration
+    (portal/auth/second_factor.py), never in the clear; it counts once ``confirmed_at`` is set
+    (a code from the app was typed back). ``last_step`` is the time step of the last code
+    accepted: a code is taken once."""
+
+    __tablename__ = "second_factors"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    user_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    kind: orm.Mapped[str] = orm.mapped_column(sa.String(16))  # "totp" or "webauthn"
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(60))
+    secret: orm.Mapped[bytes | None] = orm.mapped_column(sa.LargeBinary)
+    last_step: orm.Mapped[int | None] = orm.mapped_column(sa.BigInteger)
+    # WebAuthn: the credential's id, public key (COSE) and signature counter.
+    credential_id: orm.Mapped[bytes | None] = orm.mapped_column(sa.LargeBinary(1024), unique=True)
+    public_key: orm.Mapped[bytes | None] = orm.mapped_column(sa.LargeBinary)
+    sign_count: orm.Mapped[int | None] = orm.mapped_column(sa.BigInteger)
+    created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+    confirmed_at: orm.Mapped[datetime | None]
+    last_used_at: orm.Mapped[datetime | None]
+
+
+class RecoveryCode(Base):
+    """A single-use code for signing in without the second factor (shown once, kept hashed)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    user_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
+    used_at: orm.Mapped[datetime | None]
 
 
 def hash_token(token: str) -> str:

@@ -65,6 +65,8 @@ class Organization(Base):
     county: orm.Mapped[str] = orm.mapped_column(sa.String(100))
     ownership: orm.Mapped[Ownership] = orm.mapped_column(str_enum(Ownership, "ownership"))
     size_band: orm.Mapped[SizeBand] = orm.mapped_column(str_enum(SizeBand, "size_band"))
+    # Its operators chose to require a second factor of every one of them.
+    require_second_factor: orm.Mapped[bool] = orm.mapped_column(default=False)
     is_active: orm.Mapped[bool] = orm.mapped_column(default=True)
     created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
 

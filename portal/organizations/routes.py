@@ -10,13 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal import access, audit
-from portal.auth import service, throttle
+from portal.auth import second_factor, service, throttle
 from portal.auth.decorators import role_required
+from portal.auth.forms import ConfirmForm
 from portal.config import mail_enabled
 from portal.exposure import inventory
 from portal.extensions import db
@@ -50,6 +60,7 @@ def _page(organization: Organization, form: InviteForm, invite_link: str | None 
         may_invite=_may_invite(),
         form=form,
         invite_link=invite_link,
+        with_factor=second_factor.members_with_factor([m.id for m in members]),
         product_count=len(inventory.items_of(organization.id)),
         exploited_count=len(inventory.matches_for(organization.id)),
     )
@@ -159,3 +170,26 @@ def revoke_invitation(invitation_id: int) -> Response:
         db.session.commit()
         flash("Invitation withdrawn.", "info")
     return redirect(url_for("organizations.show"))
+
+
+@bp.post("/second-factor")
+@role_required(Role.OPERATOR)
+def require_second_factor() -> Response:
+    """Require a second factor of every operator of the organization, or stop requiring it."""
+    organization = access.get_or_404(Organization, current_user.organization_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        require = request.form.get("require") == "yes"
+        try:
+            second_factor.set_organization_requirement(organization, require, current_user)
+        except second_factor.SecondFactorError as refused:
+            flash(str(refused), "error")
+            return redirect(url_for("organizations.show", _anchor="second-factor"))
+        db.session.commit()
+        flash(
+            "Every operator of your organization now needs a second factor to sign in."
+            if require
+            else "A second factor is now each operator's own choice.",
+            "success",
+        )
+    return redirect(url_for("organizations.show", _anchor="second-factor"))

@@ -1,0 +1,254 @@
+"""The second step of signing in, and a person's second factors (portal/auth/second_factor.py):
+add an authenticator app, remove a factor, make new recovery codes; an organization's choice to
+require them. URL rules on the auth blueprint."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from portal.auth import passkeys, second_factor
+from portal.auth.forms import (
+    AddAppForm,
+    AddPasskeyForm,
+    PasskeyForm,
+    PasswordAgainForm,
+    SecondFactorCodeForm,
+)
+from portal.auth.passwords import verify_password
+from portal.auth.redirects import safe_next_path
+from portal.auth.routes import bp
+from portal.client import client_ip
+from portal.extensions import db
+from portal.models import User
+
+NOT_YOURS = "That is not your password."  # what the form says for a wrong one
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def second_step() -> ResponseReturnValue:
+    held = second_factor.pending_user()
+    if held is None:
+        flash("Sign in again: the page waited too long for a code.", "info")
+        return redirect(url_for("auth.login"))
+    user, next_path = held
+    form = SecondFactorCodeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            used = second_factor.verify(user, form.code.data or "", client_ip())
+        except second_factor.SecondFactorThrottled as throttled:
+            db.session.commit()
+            form.form_errors.append(str(throttled))
+            return _second_step_page(form, user), 429
+        except second_factor.SecondFactorError as refused:
+            db.session.commit()  # the refusal's audit row and throttle count
+            form.code.errors = [str(refused)]
+            return _second_step_page(form, user), 400
+        second_factor.complete_sign_in(user, used)
+        db.session.commit()
+        if used == "recovery_code":
+            flash(
+                "You signed in with a recovery code, which now no longer works. If you lost your "
+                "phone, add a new authenticator app and make new recovery codes.",
+                "warning",
+            )
+            return redirect(url_for("auth.second_factors"))
+        return redirect(safe_next_path(next_path) or url_for("main.home"))
+    elif form.is_submitted():
+        status = 400
+    return _second_step_page(form, user), status
+
+
+def _second_step_page(form: SecondFactorCodeForm, user: User) -> str:
+    return render_template(
+        "auth/second_step.html",
+        form=form,
+        passkey_form=PasskeyForm(),
+        has_passkey=passkeys.has_passkey(user),
+    )
+
+
+@bp.post("/login/passkey/options")
+def passkey_sign_in_options() -> ResponseReturnValue:
+    held = second_factor.pending_user()
+    if held is None:
+        return jsonify(error="Sign in again: the page waited too long."), 409
+    response = current_app.response_class(
+        passkeys.authentication_options(held[0]), mimetype="application/json"
+    )
+    return response
+
+
+@bp.post("/login/passkey")
+def passkey_sign_in() -> ResponseReturnValue:
+    held = second_factor.pending_user()
+    if held is None:
+        flash("Sign in again: the page waited too long for your key.", "info")
+        return redirect(url_for("auth.login"))
+    user, next_path = held
+    form = PasskeyForm()
+    code_form = SecondFactorCodeForm(formdata=None)
+    if not form.validate_on_submit():
+        code_form.form_errors.append("Your browser sent no answer from a passkey. Try again.")
+        return _second_step_page(code_form, user), 400
+    try:
+        used = passkeys.verify(user, form.credential.data or "", client_ip())
+    except second_factor.SecondFactorThrottled as throttled:
+        db.session.commit()
+        code_form.form_errors.append(str(throttled))
+        return _second_step_page(code_form, user), 429
+    except second_factor.SecondFactorError as refused:
+        db.session.commit()  # the refusal's audit row and throttle count
+        code_form.form_errors.append(str(refused))
+        return _second_step_page(code_form, user), 400
+    second_factor.complete_sign_in(user, used)
+    db.session.commit()
+    return redirect(safe_next_path(next_path) or url_for("main.home"))
+
+
+@bp.get("/account/second-factor")
+@login_required
+def second_factors() -> str:
+    return render_template(
+        "auth/second_factors.html",
+        factors=second_factor.confirmed_factors(current_user),
+        codes_left=second_factor.recovery_codes_left(current_user),
+        required=second_factor.required(current_user),
+        form=PasswordAgainForm(),
+    )
+
+
+@bp.route("/account/second-factor/app", methods=["GET", "POST"])
+@login_required
+def add_app() -> ResponseReturnValue:
+    form = AddAppForm()
+    if form.validate_on_submit():
+        factor = second_factor.pending_enrolment(
+            current_user, request.form.get("factor", type=int) or 0
+        )
+        if factor is None:
+            flash("That QR code has expired: here is a new one.", "warning")
+            return redirect(url_for("auth.add_app"))
+        try:
+            codes = second_factor.confirm_app(
+                current_user, factor.id, form.name.data or "", form.code.data or ""
+            )
+        except second_factor.SecondFactorError as refused:
+            db.session.commit()  # the refusal's audit row
+            form.code.errors = [str(refused)]
+            enrolment = second_factor.enrolment_of(current_user, factor)
+            return render_template("auth/add_app.html", form=form, enrolment=enrolment), 400
+        db.session.commit()
+        if codes:
+            return render_template("auth/recovery_codes.html", codes=codes, first=True)
+        flash(f"“{form.name.data}” is added as a second factor.", "success")
+        return redirect(url_for("auth.second_factors"))
+    enrolment = second_factor.start_app_enrolment(current_user)
+    db.session.commit()
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/add_app.html", form=form, enrolment=enrolment), status
+
+
+@bp.post("/account/second-factor/passkey/options")
+@login_required
+def passkey_options() -> ResponseReturnValue:
+    return current_app.response_class(
+        passkeys.registration_options(current_user), mimetype="application/json"
+    )
+
+
+@bp.route("/account/second-factor/passkey", methods=["GET", "POST"])
+@login_required
+def add_passkey() -> ResponseReturnValue:
+    form = AddPasskeyForm()
+    if form.validate_on_submit():
+        try:
+            codes = passkeys.register(
+                current_user, form.credential.data or "", form.name.data or ""
+            )
+        except second_factor.SecondFactorError as refused:
+            db.session.commit()  # the refusal's audit row
+            form.form_errors.append(str(refused))
+            return render_template("auth/add_passkey.html", form=form), 400
+        db.session.commit()
+        if codes:
+            return render_template("auth/recovery_codes.html", codes=codes, first=True)
+        flash(f"“{form.name.data}” is added as a second factor.", "success")
+        return redirect(url_for("auth.second_factors"))
+    return render_template("auth/add_passkey.html", form=form), 400 if form.is_submitted() else 200
+
+
+def _password_confirmed(form: PasswordAgainForm) -> bool:
+    if not form.validate_on_submit():
+        return False
+    if not verify_password(current_user.password_hash, form.current.data or ""):
+        form.current.errors = [NOT_YOURS]
+        return False
+    return True
+
+
+@bp.post("/account/second-factor/<int:factor_id>/remove")
+@login_required
+def remove_factor(factor_id: int) -> ResponseReturnValue:
+    form = PasswordAgainForm()
+    if not _password_confirmed(form):
+        flash(form.current.errors[0] if form.current.errors else NOT_YOURS, "error")
+        return redirect(url_for("auth.second_factors"))
+    try:
+        second_factor.remove(current_user, factor_id)
+    except second_factor.SecondFactorError as refused:
+        db.session.commit()  # the refusal's audit row
+        flash(str(refused), "error")
+        return redirect(url_for("auth.second_factors"))
+    db.session.commit()
+    flash("The factor is removed.", "success")
+    return redirect(url_for("auth.second_factors"))
+
+
+@bp.post("/account/second-factor/recovery-codes")
+@login_required
+def new_recovery_codes() -> ResponseReturnValue:
+    form = PasswordAgainForm()
+    if not _password_confirmed(form) or not second_factor.has_factor(current_user):
+        flash(form.current.errors[0] if form.current.errors else NOT_YOURS, "error")
+        return redirect(url_for("auth.second_factors"))
+    codes = second_factor.new_recovery_codes(current_user)
+    db.session.commit()
+    return render_template("auth/recovery_codes.html", codes=codes, first=False)
+
+
+def enrolment_gate() -> Response | None:
+    """Before any page with data: a person who must have a second factor and has none is sent
+    to add one (pages to add it, sign out and the static files stay open)."""
+    if not current_user or not current_user.is_authenticated:
+        return None
+    if request.endpoint in OPEN_WITHOUT_FACTOR or request.endpoint is None:
+        return None
+    if not second_factor.must_enrol(current_user):
+        return None
+    flash(
+        "Your account must have a second factor before you can go on: add an authenticator app.",
+        "warning",
+    )
+    return redirect(url_for("auth.add_app"))
+
+
+OPEN_WITHOUT_FACTOR = {
+    "static",
+    "auth.add_app",
+    "auth.add_passkey",
+    "auth.passkey_options",
+    "auth.passkey_sign_in",
+    "auth.passkey_sign_in_options",
+    "auth.second_factors",
+    "auth.logout",
+    "auth.login",
+    "auth.second_step",
+    "auth.change_password",
+    "ops.healthz",
+    "ops.readyz",
+    "metrics.metrics",
+}

@@ -1,0 +1,467 @@
+"""Second factors: authenticator-app codes (TOTP, RFC 6238) and recovery codes.
+
+- **Enrolment**: a secret is made and shown (QR code drawn as SVG on the server, and as text);
+  the factor counts only once a code from the app is typed back. The secret is stored encrypted
+  (Fernet) with keys from the configuration (``MFA_SECRET_KEYS``, else derived from
+  ``SECRET_KEY``), never in the clear in the database.
+- **Codes**: accepted one 30-second step either side of now; each once — a code at or before the
+  factor's last accepted step is refused (replay), and the step is taken with a conditional
+  update, so two requests racing with one code cannot both win.
+- **Recovery codes**: 10 single-use codes, shown once; stored as keyed hashes (HMAC-SHA256 with
+  the app's key: 60 random bits each, and guesses are throttled); making new ones voids the old.
+- **Sign-in**: after the password, a person with a factor is *pending* (the browser's signed
+  session holds who and since when, for :data:`PENDING_FOR`) until a code is given; attempts are
+  throttled per account and per client address like passwords.
+- **Policy**: roles in ``MFA_REQUIRED_ROLES`` (coordinators and admins by default), and the
+  operators of an organization that requires it, enrol before reaching any page with data
+  (after ``MFA_ENROL_GRACE_DAYS`` from the account's creation).
+
+Every change and every refusal is audited; adding or removing a factor, new recovery codes and a
+recovery code used are told to the person by mail (security messages).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pyotp
+import segno
+import sqlalchemy as sa
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app, g, session
+from markupsafe import Markup
+
+from portal import audit
+from portal.auth import sessions, throttle
+from portal.extensions import db
+from portal.mail import notices
+from portal.models import RecoveryCode, Role, SecondFactor, User, UserSession, utcnow
+
+ISSUER = "Readiness Portal"
+RECOVERY_CODE_COUNT = 10
+PENDING_FOR = timedelta(minutes=5)  # from the password to the second factor
+STEP_UP_FOR = timedelta(minutes=15)  # a second factor proved this recently allows a step-up
+_PENDING = "second_factor_pending"
+
+SECOND_FACTOR = throttle.Limits(
+    "second_factor",
+    per_account=5,
+    per_address=30,
+    message="Too many codes tried. For your security, wait 15 minutes and try again, or ask "
+    "your administrator to help.",
+)
+
+
+class SecondFactorError(ValueError):
+    """A step refused, with a sentence for the person."""
+
+
+class SecondFactorThrottled(Exception):
+    """Too many codes tried for this account or from this address."""
+
+
+# --- keys and secrets ---------------------------------------------------------------------------
+
+
+def _fernet() -> MultiFernet:
+    keys = list(current_app.config.get("MFA_SECRET_KEYS") or [])
+    if not keys:
+        derived = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"portal second factor secrets"
+        ).derive(str(current_app.config["SECRET_KEY"]).encode())
+        keys = [base64.urlsafe_b64encode(derived).decode()]
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+def _secret_of(factor: SecondFactor) -> str:
+    if factor.secret is None:
+        raise SecondFactorError("This factor has no secret.")
+    try:
+        return _fernet().decrypt(factor.secret).decode()
+    except InvalidToken:
+        # The keys changed without the old one kept: this factor can no longer be checked.
+        raise SecondFactorError(
+            "This authenticator app can no longer be checked (the portal's keys changed). "
+            "Use a recovery code, then add the app again."
+        ) from None
+
+
+def _code_hash(code: str) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, _normal(code).encode(), hashlib.sha256).hexdigest()
+
+
+def _normal(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+# --- who needs one ------------------------------------------------------------------------------
+
+
+def confirmed_factors(user: User) -> list[SecondFactor]:
+    return list(
+        db.session.scalars(
+            sa.select(SecondFactor)
+            .where(SecondFactor.user_id == user.id, SecondFactor.confirmed_at.is_not(None))
+            .order_by(SecondFactor.id)
+        )
+    )
+
+
+def has_factor(user: User) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(SecondFactor.id)
+            .where(SecondFactor.user_id == user.id, SecondFactor.confirmed_at.is_not(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def required(user: User) -> bool:
+    """Whether ``user`` must have a second factor: by role, or by their organization's choice."""
+    if user.role.value in current_app.config["MFA_REQUIRED_ROLES"]:
+        return True
+    return bool(user.role is Role.OPERATOR and user.organization_requires_second_factor)
+
+
+def must_enrol(user: User) -> bool:
+    """Required, past the grace period, and not yet enrolled — checked on every request, so
+    the cheap questions first: a login that proved a factor (sessions.proved_second_factor)
+    needs no query at all."""
+    if sessions.proved_second_factor() or not required(user):
+        return False
+    grace = timedelta(days=int(current_app.config.get("MFA_ENROL_GRACE_DAYS", 0)))
+    if utcnow() - user.created_at < grace:
+        return False
+    return not has_factor(user)
+
+
+# --- enrolment ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    factor_id: int
+    secret: str  # as text, grouped for typing
+    uri: str  # otpauth:// for the QR code
+    qr_svg: Markup
+
+
+def start_app_enrolment(user: User) -> Enrolment:
+    """A new, unconfirmed authenticator-app secret for ``user`` (any earlier unconfirmed one is
+    dropped: only the newest QR code works)."""
+    db.session.execute(
+        sa.delete(SecondFactor).where(
+            SecondFactor.user_id == user.id,
+            SecondFactor.kind == "totp",
+            SecondFactor.confirmed_at.is_(None),
+        )
+    )
+    secret = pyotp.random_base32()
+    factor = SecondFactor(
+        user_id=user.id,
+        kind="totp",
+        name="Authenticator app",
+        secret=_fernet().encrypt(secret.encode()),
+    )
+    db.session.add(factor)
+    db.session.flush()
+    return enrolment_of(user, factor)
+
+
+def pending_enrolment(user: User, factor_id: int) -> SecondFactor | None:
+    factor = db.session.get(SecondFactor, factor_id)
+    if factor is None or factor.user_id != user.id or factor.confirmed_at is not None:
+        return None
+    return factor
+
+
+def enrolment_of(user: User, factor: SecondFactor) -> Enrolment:
+    secret = _secret_of(factor)
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    svg = segno.make(uri, error="m").svg_inline(scale=5, title="QR code for your authenticator app")
+    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    return Enrolment(factor.id, grouped, uri, Markup(svg))  # noqa: S704 - segno's own SVG
+
+
+def confirm_app(user: User, factor_id: int, name: str, code: str) -> list[str] | None:
+    """Confirm an enrolment with a code from the app. Returns new recovery codes when this is
+    the person's first factor (else None). Raises :class:`SecondFactorError`."""
+    factor = pending_enrolment(user, factor_id)
+    if factor is None:
+        raise SecondFactorError("That enrolment has expired. Start again from your account page.")
+    step = _matching_step(factor, code)
+    if step is None:
+        audit.record(
+            "auth.second_factor_refused",
+            object_type="User",
+            object_id=user.id,
+            outcome="denied",
+            stage="enrolment",
+        )
+        raise SecondFactorError(
+            "That code does not match. Type the 6 digits your app shows now (they change every "
+            "30 seconds), and check that your phone's clock is set automatically."
+        )
+    first = not has_factor(user)
+    factor.name = name.strip()[:60] or "Authenticator app"
+    factor.confirmed_at = factor.last_used_at = utcnow()
+    factor.last_step = step
+    audit.record("auth.second_factor_added", object_type="User", object_id=user.id, kind="totp")
+    notices.second_factor_changed(user, added=factor.name)
+    codes = new_recovery_codes(user) if first or not recovery_codes_left(user) else None
+    mark_proved()
+    return codes
+
+
+def _matching_step(factor: SecondFactor, code: str) -> int | None:
+    """The time step ``code`` is valid for (one step either side of now), if it is newer than
+    the factor's last accepted one."""
+    digits = "".join(ch for ch in code if ch.isdigit())
+    if len(digits) != 6:
+        return None
+    totp = pyotp.TOTP(_secret_of(factor))
+    now = int(time.time()) // totp.interval
+    for step in (now, now - 1, now + 1):
+        if factor.last_step is not None and step <= factor.last_step:
+            continue
+        if hmac.compare_digest(totp.generate_otp(step), digits):
+            return step
+    return None
+
+
+# --- recovery codes -----------------------------------------------------------------------------
+
+
+def new_recovery_codes(user: User) -> list[str]:
+    """Ten new codes (the old ones void), shown once: only their keyed hashes are kept."""
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = "".join(secrets.choice(alphabet) for _ in range(12))
+        codes.append(f"{raw[:4]}-{raw[4:8]}-{raw[8:]}")
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_code_hash(c)) for c in codes)
+    audit.record("auth.recovery_codes_made", object_type="User", object_id=user.id)
+    return codes
+
+
+def recovery_codes_left(user: User) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(RecoveryCode.id)).where(
+                RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+# --- removal ------------------------------------------------------------------------------------
+
+
+def remove(user: User, factor_id: int) -> None:
+    """Remove one of ``user``'s own factors. The last one of a person who must have one stays."""
+    factor = db.session.get(SecondFactor, factor_id)
+    if factor is None or factor.user_id != user.id:
+        audit.record(
+            "auth.second_factor_refused",
+            object_type="User",
+            object_id=user.id,
+            outcome="denied",
+            stage="removal of a factor not theirs",
+        )
+        raise SecondFactorError("That factor is not one of yours.")
+    others = [f for f in confirmed_factors(user) if f.id != factor.id]
+    if factor.confirmed_at is not None and not others and required(user):
+        raise SecondFactorError(
+            "Your account must keep a second factor. Add another one first, then remove this one."
+        )
+    name = factor.name
+    db.session.delete(factor)
+    if not others:
+        db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    audit.record(
+        "auth.second_factor_removed", object_type="User", object_id=user.id, kind=factor.kind
+    )
+    notices.second_factor_changed(user, removed=name)
+
+
+def reset(user: User, *, by: str) -> int:
+    """Remove every second factor and recovery code of ``user`` (who lost them) and end their
+    logins; they are told by mail. ``by``: who did it, for the audit trail. Returns how many
+    factors went. A person who must have one enrols again at their next sign-in."""
+    factors = confirmed_factors(user)
+    db.session.execute(sa.delete(SecondFactor).where(SecondFactor.user_id == user.id))
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    sessions.revoke_all_sessions(user)
+    audit.record(
+        "auth.second_factor_reset",
+        object_type="User",
+        object_id=user.id,
+        by=by,
+        factors=len(factors),
+    )
+    notices.second_factor_changed(user, removed=", ".join(f.name for f in factors) or "—")
+    return len(factors)
+
+
+# --- an organization's choice -----------------------------------------------------------------
+
+
+def set_organization_requirement(organization: Any, require: bool, by: User) -> None:
+    """Require (or stop requiring) a second factor of every operator of ``organization``. Only an
+    operator who has one may change it: nobody asks of colleagues what they do not do."""
+    if not has_factor(by):
+        raise SecondFactorError(
+            "Add a second factor to your own account first: then you can require it of everyone."
+        )
+    if organization.require_second_factor == require:
+        return
+    organization.require_second_factor = require
+    audit.record_for(
+        organization,
+        "organization.second_factor_required" if require else "organization.second_factor_optional",
+    )
+
+
+def members_with_factor(user_ids: list[int]) -> set[int]:
+    return set(
+        db.session.scalars(
+            sa.select(SecondFactor.user_id).where(
+                SecondFactor.user_id.in_(user_ids), SecondFactor.confirmed_at.is_not(None)
+            )
+        )
+    )
+
+
+# --- signing in ---------------------------------------------------------------------------------
+
+
+def hold(user: User, next_path: str | None) -> None:
+    """The password was right and ``user`` has a factor: the browser waits for a code."""
+    session.clear()
+    session[_PENDING] = {"user": user.id, "since": time.time(), "next": next_path or ""}
+
+
+def pending_user() -> tuple[User, str] | None:
+    """Who this browser is signing in as, and where they were going, while it waits for a code
+    (None when nobody, or when the wait has run out)."""
+    held: Any = session.get(_PENDING)
+    if not isinstance(held, dict) or time.time() - float(held.get("since", 0)) > (
+        PENDING_FOR.total_seconds()
+    ):
+        return None
+    user = db.session.get(User, int(held.get("user", 0)))
+    if user is None or not user.is_active:
+        return None
+    return user, str(held.get("next") or "")
+
+
+def verify(user: User, code: str, address: str) -> str:
+    """Check a code from the app or a recovery code for ``user``; returns "totp" or
+    "recovery_code". Raises :class:`SecondFactorThrottled` or :class:`SecondFactorError`."""
+    attempt = throttle.admit(user.email, address, SECOND_FACTOR)
+    if attempt is None:
+        audit.record(
+            "auth.second_factor_throttled", object_type="User", object_id=user.id, outcome="denied"
+        )
+        raise SecondFactorThrottled(SECOND_FACTOR.message)
+    used = _check(user, code)
+    throttle.settle(attempt, succeeded=used is not None)
+    if used is None:
+        audit.record(
+            "auth.second_factor_refused",
+            object_type="User",
+            object_id=user.id,
+            outcome="denied",
+            actor=user,
+            stage="code",
+        )
+        raise SecondFactorError(
+            "That code is not right. Type the 6 digits your authenticator app shows now, or one "
+            "of your recovery codes."
+        )
+    return used
+
+
+def _check(user: User, code: str) -> str | None:
+    for factor in confirmed_factors(user):
+        if factor.kind != "totp":
+            continue
+        step = _matching_step(factor, code)
+        # Taken only if no other request took this step or a later one meanwhile (replay).
+        if step is not None and _take_step(factor, step):
+            factor.last_used_at = utcnow()
+            return "totp"
+    if len(_normal(code)) == 12:
+        taken = db.session.execute(
+            sa.update(RecoveryCode)
+            .where(
+                RecoveryCode.user_id == user.id,
+                RecoveryCode.code_hash == _code_hash(code),
+                RecoveryCode.used_at.is_(None),
+            )
+            .values(used_at=utcnow())
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            left = recovery_codes_left(user)
+            audit.record(
+                "auth.recovery_code_used",
+                object_type="User",
+                object_id=user.id,
+                actor=user,
+                left=left,
+            )
+            notices.recovery_code_used(user, left)
+            return "recovery_code"
+    return None
+
+
+def _take_step(factor: SecondFactor, step: int) -> bool:
+    taken = db.session.execute(
+        sa.update(SecondFactor)
+        .where(
+            SecondFactor.id == factor.id,
+            sa.or_(SecondFactor.last_step.is_(None), SecondFactor.last_step < step),
+        )
+        .values(last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    factor.last_step = step
+    return True
+
+
+def complete_sign_in(user: User, used: str) -> None:
+    """The code was right: start the login, proved by a second factor now."""
+    session.pop(_PENDING, None)
+    sessions.start_session(user)
+    mark_proved()
+    audit.record(
+        "auth.login", object_type="User", object_id=user.id, actor=user, second_factor=used
+    )
+
+
+def mark_proved() -> None:
+    """This login proved a second factor now (sign-in, enrolment, a step-up)."""
+    token = sessions.current_token()
+    g.login_second_factor_at = utcnow()
+    if token:
+        db.session.execute(
+            sa.update(UserSession)
+            .where(UserSession.token_hash == UserSession.hash_token(token))
+            .values(second_factor_at=utcnow())
+        )

@@ -1,0 +1,402 @@
+"""Second factors as people use them: add an authenticator app (QR code and key on the page, a
+code typed back), sign in with password then code, recovery codes once each, remove a factor
+with the password again; coordinators and admins reach no data page without one; and every
+forgery the issue lists refused in words, nothing changed, audited."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pyotp
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.auth import second_factor
+from portal.extensions import db
+from portal.models import AuditEvent, RecoveryCode, SecondFactor, User, UserSession
+from tests.factories import PASSWORD, World, submit_assessment
+from tests.smtp import SmtpServer
+from tests.test_access_matrix import POLICY
+from tests.web import csrf_token, login, post_form
+
+
+def add_app(client: FlaskClient, name: str = "Pat's phone") -> tuple[pyotp.TOTP, list[str]]:
+    """Add an authenticator app as a person does: read the key off the page, type a code back.
+    Returns the app and the recovery codes shown."""
+    page = client.get("/account/second-factor/app").get_data(as_text=True)
+    assert "<svg" in page and "QR code for your authenticator app" in page
+    key = re.search(r'<code class="portal-secret">([A-Z2-7 ]+)</code>', page)
+    assert key, "the key is shown as text"
+    app_on_phone = pyotp.TOTP(key.group(1).replace(" ", ""))
+    factor = re.search(r'name="factor" value="(\d+)"', page)
+    assert factor
+    response = client.post(
+        "/account/second-factor/app",
+        data={
+            "csrf_token": csrf_token(page),
+            "factor": factor.group(1),
+            "name": name,
+            "code": app_on_phone.now(),
+        },
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    codes = re.findall(r"<li><code>([A-Z0-9-]{14})</code></li>", response.get_data(as_text=True))
+    response.close()  # as after a real response: the mail it queued goes out
+    return app_on_phone, codes
+
+
+def code_at(app_on_phone: pyotp.TOTP, steps_from_now: int) -> str:
+    return app_on_phone.at(time.time() + steps_from_now * app_on_phone.interval)
+
+
+def sign_in(app: Flask, email: str, code: str | None) -> tuple[FlaskClient, Any]:
+    client = app.test_client()
+    first = login(client, email)
+    assert first.status_code == 302 and first.headers["Location"].endswith("/login/code")
+    if code is None:
+        return client, first
+    return client, post_form(client, "/login/code", {"code": code})
+
+
+def audited(app: Flask, action: str) -> list[AuditEvent]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def next_step_code(app_on_phone: pyotp.TOTP) -> str:
+    """A code of a step no code was taken for yet: the next one (valid one step ahead)."""
+    return code_at(app_on_phone, 1)
+
+
+@pytest.fixture
+def operator(app: Flask, world: World) -> FlaskClient:
+    client = app.test_client()
+    login(client, world.operator_a)
+    return client
+
+
+def test_an_operator_adds_an_app_and_signs_in_with_password_then_code(
+    app: Flask, world: World, operator: FlaskClient
+) -> None:
+    # A wrong code first: refused in words, the factor does not count.
+    page = operator.get("/account/second-factor/app").get_data(as_text=True)
+    factor = re.search(r'name="factor" value="(\d+)"', page).group(1)  # type: ignore[union-attr]
+    wrong = operator.post(
+        "/account/second-factor/app",
+        data={"csrf_token": csrf_token(page), "factor": factor, "name": "Phone", "code": "000000"},
+    )
+    assert wrong.status_code == 400 and "That code does not match" in wrong.get_data(as_text=True)
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
+        assert user is not None and not second_factor.has_factor(user)
+
+    app_on_phone, codes = add_app(operator)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert audited(app, "auth.second_factor_added")
+    with app.app_context():
+        row = db.session.scalar(
+            sa.select(SecondFactor).where(SecondFactor.confirmed_at.is_not(None))
+        )
+        assert row is not None and row.name == "Pat's phone"
+        # Encrypted at rest: the key is not in the row, and no recovery code is stored as such.
+        assert app_on_phone.secret.encode() not in (row.secret or b"")
+        stored = set(db.session.scalars(sa.select(RecoveryCode.code_hash)))
+        assert not stored & set(codes)
+    assert "10 unused recovery codes of 10" in operator.get("/account/second-factor").get_data(
+        as_text=True
+    )
+
+    # Signing in: the password alone signs nobody in.
+    client, _ = sign_in(app, world.operator_a, None)
+    assert client.get("/organization/").status_code == 302
+    bad = post_form(client, "/login/code", {"code": "123456"})
+    assert bad.status_code == 400 and "That code is not right" in bad.get_data(as_text=True)
+    assert client.get("/organization/").status_code == 302
+    good = post_form(client, "/login/code", {"code": next_step_code(app_on_phone)})
+    assert good.status_code == 302
+    assert client.get("/organization/").status_code == 200
+    logins = [e for e in audited(app, "auth.login") if (e.details or {}).get("second_factor")]
+    assert logins and logins[-1].details["second_factor"] == "totp"
+    with app.app_context():
+        assert db.session.scalar(
+            sa.select(sa.func.count()).where(UserSession.second_factor_at.is_not(None))
+        )
+
+
+def test_a_code_is_taken_once_and_only_one_step_either_side(
+    app: Flask, world: World, operator: FlaskClient
+) -> None:
+    app_on_phone, _ = add_app(operator)  # took the code of the current step
+    # The same code again (a replay): refused.
+    _, again = sign_in(app, world.operator_a, app_on_phone.now())
+    assert again.status_code == 400
+    # Two steps away: refused; one step ahead: accepted, and then no earlier step works.
+    _, far = sign_in(app, world.operator_a, code_at(app_on_phone, 2))
+    assert far.status_code == 400
+    _, ahead = sign_in(app, world.operator_a, code_at(app_on_phone, 1))
+    assert ahead.status_code == 302
+    _, behind = sign_in(app, world.operator_a, app_on_phone.now())
+    assert behind.status_code == 400
+    assert len(audited(app, "auth.second_factor_refused")) >= 3
+
+
+def test_recovery_codes_work_once_each_and_new_ones_void_the_old(
+    app: Flask, world: World, operator: FlaskClient
+) -> None:
+    _, codes = add_app(operator)
+    client, used = sign_in(app, world.operator_a, codes[0].lower().replace("-", " "))
+    assert used.status_code == 302 and used.headers["Location"].endswith("/account/second-factor")
+    assert "9 unused recovery codes of 10" in client.get("/account/second-factor").get_data(
+        as_text=True
+    )
+    assert audited(app, "auth.recovery_code_used")
+    _, twice = sign_in(app, world.operator_a, codes[0])
+    assert twice.status_code == 400
+
+    # New codes need the password again; then the old ones stop working.
+    wrong = post_form(
+        client,
+        "/account/second-factor/recovery-codes",
+        {"current": "not my password"},
+        page="/account/second-factor",
+    )
+    assert wrong.status_code == 302
+    fresh = post_form(
+        client,
+        "/account/second-factor/recovery-codes",
+        {"current": PASSWORD},
+        page="/account/second-factor",
+    )
+    new_codes = re.findall(r"<li><code>([A-Z0-9-]{14})</code></li>", fresh.get_data(as_text=True))
+    assert len(new_codes) == 10 and "no longer work" in fresh.get_data(as_text=True)
+    _, old = sign_in(app, world.operator_a, codes[1])
+    assert old.status_code == 400
+    _, new = sign_in(app, world.operator_a, new_codes[0])
+    assert new.status_code == 302
+
+
+def test_removing_a_factor_needs_the_password_and_only_ones_own(
+    app: Flask, world: World, operator: FlaskClient
+) -> None:
+    add_app(operator)
+    with app.app_context():
+        mine = db.session.scalar(sa.select(SecondFactor.id))
+    other = app.test_client()
+    login(other, world.operator_b)
+    # From another account's session: refused in words, nothing changed, audited.
+    refused = post_form(
+        other,
+        f"/account/second-factor/{mine}/remove",
+        {"current": PASSWORD},
+        page="/account/second-factor",
+    )
+    assert refused.status_code == 302
+    assert "not one of yours" in other.get("/account/second-factor").get_data(as_text=True)
+    assert [e for e in audited(app, "auth.second_factor_refused") if e.outcome == "denied"]
+    # Without the password: refused.
+    post_form(
+        operator,
+        f"/account/second-factor/{mine}/remove",
+        {"current": "wrong"},
+        page="/account/second-factor",
+    )
+    with app.app_context():
+        assert db.session.get(SecondFactor, mine) is not None
+    post_form(
+        operator,
+        f"/account/second-factor/{mine}/remove",
+        {"current": PASSWORD},
+        page="/account/second-factor",
+    )
+    with app.app_context():
+        assert db.session.get(SecondFactor, mine) is None
+        assert not db.session.scalar(sa.select(sa.func.count(RecoveryCode.id)))
+    assert audited(app, "auth.second_factor_removed")
+    # Signing in is the password alone again.
+    assert login(app.test_client(), world.operator_a).headers["Location"].endswith("/")
+
+
+@pytest.fixture
+def no_grace(app: Flask) -> Iterator[None]:
+    saved = app.config["MFA_ENROL_GRACE_DAYS"]
+    app.config["MFA_ENROL_GRACE_DAYS"] = 0  # production's default
+    yield
+    app.config["MFA_ENROL_GRACE_DAYS"] = saved
+
+
+@pytest.mark.usefixtures("no_grace")
+def test_a_coordinator_without_a_second_factor_reaches_no_data_page(
+    app: Flask, world: World, objects: dict[str, Any]
+) -> None:
+    coordinator = app.test_client()
+    login(coordinator, world.coordinator_x)
+    open_pages = {"auth.second_factors", "auth.add_app", "auth.add_passkey", "auth.change_password"}
+    for endpoint, (kind, method, template) in sorted(POLICY.items()):
+        if method != "GET" or endpoint in open_pages or kind in ("public", "token"):
+            continue
+        if kind == "after_password":
+            continue
+        response = coordinator.get(template.format(**objects))
+        where = f"{endpoint}: {response.status_code}"
+        assert response.status_code == 302, where
+        assert response.headers["Location"].endswith("/account/second-factor/app"), where
+    # Public pages stay public; the enrolment page is open.
+    assert coordinator.get("/").status_code == 302  # home is a page with data for staff
+    app_on_phone, _ = add_app(coordinator, "Coordinator's phone")
+    assert coordinator.get("/review/").status_code == 200
+    # Their last factor cannot be removed: a coordinator must keep one.
+    with app.app_context():
+        factor = db.session.scalar(sa.select(SecondFactor.id))
+    post_form(
+        coordinator,
+        f"/account/second-factor/{factor}/remove",
+        {"current": PASSWORD},
+        page="/account/second-factor",
+    )
+    with app.app_context():
+        assert db.session.get(SecondFactor, factor) is not None
+    # And at the next sign-in the code is asked for.
+    _, signed = sign_in(app, world.coordinator_x, next_step_code(app_on_phone))
+    assert signed.status_code == 302
+
+
+def test_codes_are_throttled_like_passwords(
+    app: Flask, world: World, operator: FlaskClient
+) -> None:
+    app_on_phone, _ = add_app(operator)
+    client, _ = sign_in(app, world.operator_a, None)
+    limit = second_factor.SECOND_FACTOR.per_account
+    statuses = [
+        post_form(client, "/login/code", {"code": "111111"}).status_code for _ in range(limit)
+    ]
+    assert statuses == [400] * limit
+    # Past the limit even the right code is refused, with a message that says to wait.
+    last = post_form(client, "/login/code", {"code": next_step_code(app_on_phone)})
+    assert last.status_code == 429 and "wait 15 minutes" in last.get_data(as_text=True)
+    assert audited(app, "auth.second_factor_throttled")
+
+
+def test_a_held_sign_in_runs_out_and_a_password_reset_keeps_the_factor(
+    app: Flask, world: World, operator: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_app(operator)
+    client, _ = sign_in(app, world.operator_a, None)
+    later = time.time() + second_factor.PENDING_FOR.total_seconds() + 1
+    monkeypatch.setattr(second_factor.time, "time", lambda: later)
+    expired = client.get("/login/code")
+    assert expired.status_code == 302 and expired.headers["Location"].endswith("/login")
+    monkeypatch.undo()
+    # A new password (as a reset sets it) leaves the second factor in place.
+    from portal.auth import service
+
+    with app.test_request_context():
+        user = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
+        assert user is not None
+        service.set_password(user, "a brand new long passphrase 2026")
+        db.session.commit()
+        assert second_factor.has_factor(user)
+
+
+def test_adding_and_removing_tell_the_person_by_mail(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    client = app.test_client()
+    login(client, world.operator_b)
+    _, codes = add_app(client, "Work phone")
+    _, used = sign_in(app, world.operator_b, codes[0])
+    used.close()
+    received = mail_server.wait_for(2)
+    subjects = sorted(str(m.message["Subject"]) for m in received)
+    assert any("second factor was added" in s for s in subjects), subjects
+    assert any("recovery code was used" in s for s in subjects), subjects
+    added = next(m for m in received if "added" in str(m.message["Subject"]))
+    assert "“Work phone” was added to your account" in added.text
+
+
+@pytest.mark.usefixtures("no_grace")
+def test_operators_can_require_a_second_factor_of_all_of_them(
+    app: Flask, world: World, operator: FlaskClient
+) -> None:
+    """Only an operator who has one may require it; then a colleague without one reaches no
+    page with data, and nobody can remove their last one."""
+    asked = post_form(operator, "/organization/second-factor", {"require": "yes"}, page="/")
+    assert asked.status_code == 302
+    assert "Add a second factor to your own account first" in operator.get(
+        "/organization/"
+    ).get_data(as_text=True)
+    add_app(operator)
+    post_form(operator, "/organization/second-factor", {"require": "yes"}, page="/")
+    page = operator.get("/organization/").get_data(as_text=True)
+    assert "every operator of" in page and "Required:" in page
+    assert audited(app, "organization.second_factor_required")
+
+    from portal.auth import service
+    from portal.models import Organization
+
+    with app.test_request_context():
+        organization = db.session.get(Organization, world.org_a)
+        inviter = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
+        assert organization is not None and inviter is not None
+        colleague = service.accept_invitation(
+            service.create_invitation(organization, "c@alpha.example.org", inviter)[0],
+            "Casey Colleague",
+            PASSWORD,
+        )
+        db.session.commit()
+        email = colleague.email
+    colleague_client = app.test_client()
+    login(colleague_client, email)
+    blocked = colleague_client.get("/assessments/")
+    assert blocked.status_code == 302
+    assert blocked.headers["Location"].endswith("/account/second-factor/app")
+    # The one who required it cannot now drop their own last factor.
+    with app.app_context():
+        factor = db.session.scalar(sa.select(SecondFactor.id))
+    post_form(
+        operator,
+        f"/account/second-factor/{factor}/remove",
+        {"current": PASSWORD},
+        page="/account/second-factor",
+    )
+    with app.app_context():
+        assert db.session.get(SecondFactor, factor) is not None
+
+
+def test_results_with_mfa_gaps_ask_the_operator_to_start_with_their_own_account(
+    app: Flask, world: World, operator: FlaskClient
+) -> None:
+    assessment_id = submit_assessment(app, world)  # worst on critical questions: MFA a gap
+    offer = "Start with your own account"
+    assert offer in operator.get(f"/assessments/{assessment_id}/results").get_data(as_text=True)
+    coordinator = app.test_client()
+    login(coordinator, world.coordinator_x)
+    page = coordinator.get(f"/assessments/{assessment_id}/results").get_data(as_text=True)
+    assert offer not in page  # said to the organization's own operators only
+    add_app(operator)
+    assert offer not in operator.get(f"/assessments/{assessment_id}/results").get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("no_grace")
+def test_a_locked_out_coordinator_is_reset_from_the_command_line(app: Flask, world: World) -> None:
+    coordinator = app.test_client()
+    login(coordinator, world.coordinator_x)
+    add_app(coordinator)
+    refused = app.test_cli_runner().invoke(args=["second-factor", "reset", world.coordinator_x])
+    assert refused.exit_code != 0 and "--reason" in refused.output  # a reason is required
+    result = app.test_cli_runner().invoke(
+        args=["second-factor", "reset", world.coordinator_x, "--reason", "ticket 4711"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 second factor(s)" in result.output
+    assert coordinator.get("/review/").status_code == 302  # their logins ended
+    (event,) = audited(app, "auth.second_factor_reset")
+    assert event.details["by"] == "command line: ticket 4711"
+    # The password alone signs in again, straight to adding a new factor.
+    fresh = app.test_client()
+    assert login(fresh, world.coordinator_x).status_code == 302
+    assert fresh.get("/review/").headers["Location"].endswith("/account/second-factor/app")
