@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pyotp
@@ -18,7 +19,7 @@ from flask.testing import FlaskClient
 
 from portal.auth import second_factor
 from portal.extensions import db
-from portal.models import AuditEvent, RecoveryCode, SecondFactor, User, UserSession
+from portal.models import AuditEvent, RecoveryCode, SecondFactor, User, UserSession, utcnow
 from tests.factories import PASSWORD, World, submit_assessment
 from tests.smtp import SmtpServer
 from tests.test_access_matrix import POLICY
@@ -235,7 +236,13 @@ def test_a_coordinator_without_a_second_factor_reaches_no_data_page(
 ) -> None:
     coordinator = app.test_client()
     login(coordinator, world.coordinator_x)
-    open_pages = {"auth.second_factors", "auth.add_app", "auth.add_passkey", "auth.change_password"}
+    open_pages = {
+        "auth.second_factors",
+        "auth.add_app",
+        "auth.add_passkey",
+        "auth.change_password",
+        "auth.confirm_identity",
+    }
     for endpoint, (kind, method, template) in sorted(POLICY.items()):
         if method != "GET" or endpoint in open_pages or kind in ("public", "token"):
             continue
@@ -400,3 +407,161 @@ def test_a_locked_out_coordinator_is_reset_from_the_command_line(app: Flask, wor
     fresh = app.test_client()
     assert login(fresh, world.coordinator_x).status_code == 302
     assert fresh.get("/review/").headers["Location"].endswith("/account/second-factor/app")
+
+
+def age_logins(app: Flask, minutes: int) -> None:
+    """Every login started (and last proved a factor) ``minutes`` ago."""
+    with app.app_context():
+        past = utcnow() - timedelta(minutes=minutes)
+        db.session.execute(
+            sa.update(UserSession).values(
+                created_at=past,
+                second_factor_at=sa.case(
+                    (UserSession.second_factor_at.is_(None), None), else_=past
+                ),
+            )
+        )
+        db.session.commit()
+
+
+def test_sensitive_admin_actions_ask_again_who_you_are_after_15_minutes(
+    app: Flask, world: World
+) -> None:
+    admin = app.test_client()
+    login(admin, world.admin)
+    assert admin.get("/admin/coordinators/new").status_code == 200  # just signed in: fresh
+    age_logins(app, 20)
+    asked = admin.get("/admin/coordinators/new")
+    assert asked.status_code == 302
+    assert "/account/confirm?next=/admin/coordinators/new" in asked.headers["Location"]
+    # A change sent after that time is not carried out.
+    with app.app_context():
+        coordinator = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
+        assert coordinator is not None
+        target = coordinator.id
+    refused = post_form(admin, f"/admin/users/{target}/deactivate", {}, page="/admin/")
+    assert refused.status_code == 302 and "/account/confirm" in refused.headers["Location"]
+    with app.app_context():
+        assert db.session.get(User, target).is_active  # type: ignore[union-attr]
+    # The password (an admin in their grace period has no factor yet): wrong, then right.
+    wrong = post_form(admin, "/account/confirm?next=/admin/", {"current": "nope"})
+    assert wrong.status_code == 400 and "That is not your password" in wrong.get_data(as_text=True)
+    assert audited(app, "auth.step_up_refused")
+    right = post_form(admin, "/account/confirm?next=/admin/", {"current": PASSWORD})
+    assert right.status_code == 302 and right.headers["Location"].endswith("/admin/")
+    done = post_form(admin, f"/admin/users/{target}/deactivate", {}, page="/admin/")
+    assert done.status_code == 302 and "/account/confirm" not in done.headers["Location"]
+    with app.app_context():
+        assert not db.session.get(User, target).is_active  # type: ignore[union-attr]
+
+
+def test_a_coordinator_with_a_factor_confirms_with_it_before_a_jurisdiction_export(
+    app: Flask, world: World
+) -> None:
+    coordinator = app.test_client()
+    login(coordinator, world.coordinator_x)
+    app_on_phone, _ = add_app(coordinator)
+    assert coordinator.get("/review/export.csv").status_code == 200  # just proved it
+    age_logins(app, 20)
+    asked = coordinator.get("/review/export.csv")
+    assert asked.status_code == 302 and "/account/confirm" in asked.headers["Location"]
+    page = coordinator.get(asked.headers["Location"]).get_data(as_text=True)
+    assert 'autocomplete="one-time-code"' in page and "current-password" not in page
+    confirmed = post_form(
+        coordinator,
+        "/account/confirm?next=/review/export.csv",
+        {"code": next_step_code(app_on_phone)},
+    )
+    assert confirmed.status_code == 302 and confirmed.headers["Location"].endswith(
+        "/review/export.csv"
+    )
+    assert coordinator.get("/review/export.csv").status_code == 200
+    steps = audited(app, "auth.step_up")
+    assert steps and steps[-1].details["proof"] == "totp"
+
+
+def test_the_account_page_lists_ones_logins_and_signs_out_the_others(
+    app: Flask, world: World
+) -> None:
+    laptop = app.test_client()
+    login(
+        laptop,
+        world.operator_a,
+        headers={"User-Agent": "Mozilla/5.0 (Windows NT 10.0) Firefox/133.0"},
+    )
+    phone = app.test_client()
+    login(
+        phone,
+        world.operator_a,
+        headers={
+            "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Safari/604.1"
+        },
+    )
+    page = laptop.get("/account/").get_data(as_text=True)
+    assert "Firefox on Windows" in page and "Safari on iPhone" in page
+    assert "This browser" in page
+    with app.app_context():
+        rows = db.session.scalars(sa.select(UserSession).order_by(UserSession.id)).all()
+        laptop_row, phone_row = rows[-2], rows[-1]
+    # Another person's login cannot be ended from here.
+    other = app.test_client()
+    login(other, world.operator_b)
+    post_form(other, f"/account/sessions/{phone_row.id}/end", {}, page="/account/")
+    assert phone.get("/organization/").status_code == 200
+    assert audited(app, "auth.session_end_refused")
+    # One's own other login can.
+    post_form(laptop, f"/account/sessions/{phone_row.id}/end", {}, page="/account/")
+    assert phone.get("/organization/").status_code == 302
+    assert laptop.get("/organization/").status_code == 200
+    # "Sign out everywhere else" ends every other one and keeps this one.
+    third = app.test_client()
+    login(third, world.operator_a)
+    done = post_form(laptop, "/account/sessions/end-others", {}, page="/account/")
+    assert done.status_code == 302
+    assert third.get("/organization/").status_code == 302
+    assert laptop.get("/organization/").status_code == 200
+    assert laptop_row.id  # (the laptop's row stayed live)
+
+
+def test_logins_beyond_the_bound_end_the_longest_idle(app: Flask, world: World) -> None:
+    from portal.auth import sessions
+
+    clients = []
+    for _ in range(sessions.MAX_SESSIONS + 2):
+        client = app.test_client()
+        login(client, world.operator_b)
+        clients.append(client)
+    with app.app_context():
+        live = db.session.scalar(sa.select(sa.func.count()).where(UserSession.revoked_at.is_(None)))
+    assert live == sessions.MAX_SESSIONS
+    assert clients[0].get("/organization/").status_code == 302  # the oldest went
+    assert clients[-1].get("/organization/").status_code == 200
+
+
+def test_an_admin_resets_a_coordinators_second_factor_with_step_up(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    coordinator = app.test_client()
+    login(coordinator, world.coordinator_x)
+    add_app(coordinator)
+    with app.app_context():
+        target = db.session.scalar(sa.select(User.id).where(User.email == world.coordinator_x))
+    admin = app.test_client()
+    login(admin, world.admin)
+    page = admin.get("/admin/").get_data(as_text=True)
+    assert f"/admin/users/{target}/reset_second_factor" in page
+    age_logins(app, 20)
+    stale = post_form(admin, f"/admin/users/{target}/reset_second_factor", {}, page="/admin/")
+    assert "/account/confirm" in stale.headers["Location"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(SecondFactor.id))) == 1
+    post_form(admin, "/account/confirm?next=/admin/", {"current": PASSWORD})
+    done = post_form(admin, f"/admin/users/{target}/reset_second_factor", {}, page="/admin/")
+    done.close()
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(SecondFactor.id))) == 0
+    (event,) = audited(app, "auth.second_factor_reset")
+    assert event.details["by"] == f"admin {world.admin}"
+    assert coordinator.get("/review/").status_code == 302  # their logins ended
+    told = [m for m in mail_server.wait_for(2) if m.envelope_to == [world.coordinator_x]]
+    assert any("removed" in str(m.message["Subject"]) for m in told)

@@ -1,5 +1,6 @@
 """second factors (authenticator apps, passkeys), recovery codes, when a login last proved a
-second factor, and an organization's choice to require one
+second factor and which browser it is (the account page lists one's logins), and an
+organization's choice to require a second factor
 
 Revision ID: 0015_second_factors
 Revises: 0014_family_picked
@@ -47,6 +48,7 @@ def upgrade():
     op.create_index("ix_recovery_codes_user_id", "recovery_codes", ["user_id"])
     with op.batch_alter_table("user_sessions") as batch:
         batch.add_column(sa.Column("second_factor_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("user_agent", sa.String(200), nullable=True))
     with op.batch_alter_table("organizations") as batch:
         batch.add_column(
             sa.Column(
@@ -59,6 +61,7 @@ def downgrade():
     with op.batch_alter_table("organizations") as batch:
         batch.drop_column("require_second_factor")
     with op.batch_alter_table("user_sessions") as batch:
+        batch.drop_column("user_agent")
         batch.drop_column("second_factor_at")
     op.drop_index("ix_recovery_codes_user_id", "recovery_codes")
     op.drop_table("recovery_codes")

@@ -31,8 +31,8 @@ from portal.admin.forms import (
     JurisdictionForm,
     OrganizationForm,
 )
-from portal.auth import service
-from portal.auth.decorators import role_required
+from portal.auth import second_factor, service
+from portal.auth.decorators import role_required, step_up_required
 from portal.config import mail_enabled
 from portal.exposure import catalog as kev_catalog
 from portal.extensions import db
@@ -61,13 +61,19 @@ def index() -> tuple[str, int]:
     valid = form.validate()
     text, state = (form.q.data or "", form.state.data or "") if valid else ("", "")
     jurisdictions = db.session.scalars(sa.select(Jurisdiction).order_by(Jurisdiction.name)).all()
+    staff = directory.staff()
+    operators = directory.operators(text, state, _page_number("people_page"))
     return render_template(
         "admin/index.html",
         form=form,
-        staff=directory.staff(),
+        staff=staff,
         jurisdictions=jurisdictions,
         organizations=directory.organizations(text, state, _page_number("org_page")),
-        operators=directory.operators(text, state, _page_number("people_page")),
+        operators=operators,
+        # Who has a second factor (one query for the page): they can be reset.
+        with_factor=second_factor.members_with_factor(
+            [u.id for u in staff] + [u.id for u in operators.rows]
+        ),
         page_size=directory.PAGE_SIZE,
         # Only the directory's own parameters go into the pager's links.
         pager_args={k: v for k in _DIRECTORY_ARGS if (v := request.args.get(k))},
@@ -95,6 +101,7 @@ def _jurisdiction_choices() -> dict[str, str]:
 
 @bp.route("/coordinators/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
+@step_up_required
 def new_coordinator() -> Response | str:
     form = CoordinatorForm()
     form.jurisdictions.choices = _jurisdiction_choices()
@@ -216,10 +223,16 @@ def _invitation_sent(
     return response
 
 
-@bp.post("/users/<int:user_id>/<any(deactivate, reactivate, make_admin, make_coordinator):change>")
+@bp.post(
+    "/users/<int:user_id>/"
+    "<any(deactivate, reactivate, make_admin, make_coordinator, end_sessions, reset_second_factor)"
+    ":change>"
+)
 @role_required(Role.ADMIN)
+@step_up_required
 def change_user(user_id: int, change: str) -> Response:
-    """Deactivate, reactivate or change a staff member's role; their logins end at once."""
+    """Deactivate, reactivate or change a staff member's role, end a person's logins, or reset
+    the second factor of someone who lost it; their logins end at once."""
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
@@ -229,7 +242,12 @@ def change_user(user_id: int, change: str) -> Response:
         flash(str(refused), "error")
         return redirect(url_for("admin.index"))
     db.session.commit()
-    flash(f"{user.email}: done ({change.replace('_', ' ')}). Their sessions were ended.", "success")
+    done = {
+        "end_sessions": "their sessions were ended",
+        "reset_second_factor": "their second factors and recovery codes were removed and their "
+        "sessions ended; they were told by mail and add a new one at their next sign-in",
+    }.get(change, f"{change.replace('_', ' ')}; their sessions were ended")
+    flash(f"{user.email}: done — {done}.", "success")
     return redirect(url_for("admin.index"))
 
 

@@ -8,13 +8,20 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from portal import audit
+from portal.auth import second_factor, sessions
 from portal.auth import service as accounts
-from portal.auth import sessions
 from portal.extensions import db
 from portal.mail import outbox
 from portal.models import Jurisdiction, Organization, OutboxMessage, OutboxStatus, Role, User
 
-USER_CHANGES = ("deactivate", "reactivate", "make_admin", "make_coordinator")
+USER_CHANGES = (
+    "deactivate",
+    "reactivate",
+    "make_admin",
+    "make_coordinator",
+    "end_sessions",
+    "reset_second_factor",
+)
 
 
 class AdminRefused(ValueError):
@@ -27,6 +34,11 @@ def change_user(user: User, change: str, actor: User) -> None:
         raise AdminRefused(f"Unknown change {change!r}.")
     if user.id == actor.id:
         raise AdminRefused("You cannot change your own account here; ask another administrator.")
+    if change == "reset_second_factor":
+        # Someone who lost their phone and codes; who they are was checked outside the portal.
+        # Their logins end and they are told by mail (second_factor.reset audits it).
+        second_factor.reset(user, by=f"admin {actor.email}")
+        return
     if change in ("make_admin", "make_coordinator"):
         if user.role is Role.OPERATOR:
             raise AdminRefused("Operators belong to an organization; their role cannot change.")
@@ -35,7 +47,7 @@ def change_user(user: User, change: str, actor: User) -> None:
                 "Give the user a jurisdiction first: a coordinator needs at least one."
             )
         user.role = Role.ADMIN if change == "make_admin" else Role.COORDINATOR
-    else:
+    elif change in ("deactivate", "reactivate"):
         user.is_active = change == "reactivate"
     # Whatever changed, the user's existing logins end: a copied cookie must not keep the old
     # rights (or any rights, once deactivated).

@@ -125,31 +125,33 @@ def second_factors() -> str:
 @login_required
 def add_app() -> ResponseReturnValue:
     form = AddAppForm()
-    if form.validate_on_submit():
+    if request.method == "POST":
+        # The secret shown on the page the form came from (a new one is made only by a GET).
         factor = second_factor.pending_enrolment(
             current_user, request.form.get("factor", type=int) or 0
         )
         if factor is None:
             flash("That QR code has expired: here is a new one.", "warning")
             return redirect(url_for("auth.add_app"))
-        try:
-            codes = second_factor.confirm_app(
-                current_user, factor.id, form.name.data or "", form.code.data or ""
-            )
-        except second_factor.SecondFactorError as refused:
-            db.session.commit()  # the refusal's audit row
-            form.code.errors = [str(refused)]
-            enrolment = second_factor.enrolment_of(current_user, factor)
-            return render_template("auth/add_app.html", form=form, enrolment=enrolment), 400
-        db.session.commit()
-        if codes:
-            return render_template("auth/recovery_codes.html", codes=codes, first=True)
-        flash(f"“{form.name.data}” is added as a second factor.", "success")
-        return redirect(url_for("auth.second_factors"))
+        if form.validate_on_submit():
+            try:
+                codes = second_factor.confirm_app(
+                    current_user, factor.id, form.name.data or "", form.code.data or ""
+                )
+            except second_factor.SecondFactorError as refused:
+                db.session.commit()  # the refusal's audit row
+                form.code.errors = [str(refused)]
+            else:
+                db.session.commit()
+                if codes:
+                    return render_template("auth/recovery_codes.html", codes=codes, first=True)
+                flash(f"“{form.name.data}” is added as a second factor.", "success")
+                return redirect(url_for("auth.second_factors"))
+        enrolment = second_factor.enrolment_of(current_user, factor)
+        return render_template("auth/add_app.html", form=form, enrolment=enrolment), 400
     enrolment = second_factor.start_app_enrolment(current_user)
     db.session.commit()
-    status = 400 if form.is_submitted() else 200
-    return render_template("auth/add_app.html", form=form, enrolment=enrolment), status
+    return render_template("auth/add_app.html", form=form, enrolment=enrolment)
 
 
 @bp.post("/account/second-factor/passkey/options")
@@ -220,6 +222,79 @@ def new_recovery_codes() -> ResponseReturnValue:
     return render_template("auth/recovery_codes.html", codes=codes, first=False)
 
 
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@login_required
+def confirm_identity() -> ResponseReturnValue:
+    """Confirm who you are before a sensitive action (decorators.step_up_required): your second
+    factor again, or your password if you have none yet; then back where you were going."""
+    back = safe_next_path(request.args.get("next")) or url_for("main.home")
+    has_factor = second_factor.has_factor(current_user)
+    form: SecondFactorCodeForm | PasswordAgainForm = (
+        SecondFactorCodeForm() if has_factor else PasswordAgainForm()
+    )
+    if form.validate_on_submit():
+        try:
+            if isinstance(form, SecondFactorCodeForm):
+                second_factor.step_up(current_user, form.code.data or "", client_ip())
+            else:
+                second_factor.confirm_with_password(
+                    current_user, form.current.data or "", client_ip()
+                )
+        except second_factor.SecondFactorThrottled as throttled:
+            db.session.commit()
+            form.form_errors.append(str(throttled))
+            return _confirm_page(form, has_factor), 429
+        except second_factor.SecondFactorError as refused:
+            db.session.commit()
+            form.form_errors.append(str(refused))
+            return _confirm_page(form, has_factor), 400
+        db.session.commit()
+        return redirect(back)
+    return _confirm_page(form, has_factor), 400 if form.is_submitted() else 200
+
+
+def _confirm_page(form: SecondFactorCodeForm | PasswordAgainForm, has_factor: bool) -> str:
+    return render_template(
+        "auth/confirm_identity.html",
+        form=form,
+        has_factor=has_factor,
+        has_passkey=has_factor and passkeys.has_passkey(current_user),
+        passkey_form=PasskeyForm(),
+    )
+
+
+@bp.post("/account/confirm/passkey/options")
+@login_required
+def step_up_passkey_options() -> ResponseReturnValue:
+    return current_app.response_class(
+        passkeys.authentication_options(current_user, "step_up"), mimetype="application/json"
+    )
+
+
+@bp.post("/account/confirm/passkey")
+@login_required
+def step_up_passkey() -> ResponseReturnValue:
+    back = safe_next_path(request.args.get("next")) or url_for("main.home")
+    form = PasskeyForm()
+    code_form = SecondFactorCodeForm(formdata=None)
+    if not form.validate_on_submit():
+        code_form.form_errors.append("Your browser sent no answer from a passkey. Try again.")
+        return _confirm_page(code_form, True), 400
+    try:
+        used = passkeys.verify(current_user, form.credential.data or "", client_ip(), "step_up")
+    except second_factor.SecondFactorThrottled as throttled:
+        db.session.commit()
+        code_form.form_errors.append(str(throttled))
+        return _confirm_page(code_form, True), 429
+    except second_factor.SecondFactorError as refused:
+        db.session.commit()
+        code_form.form_errors.append(str(refused))
+        return _confirm_page(code_form, True), 400
+    second_factor.proved_again(current_user, used)
+    db.session.commit()
+    return redirect(back)
+
+
 def enrolment_gate() -> Response | None:
     """Before any page with data: a person who must have a second factor and has none is sent
     to add one (pages to add it, sign out and the static files stay open)."""
@@ -240,6 +315,9 @@ OPEN_WITHOUT_FACTOR = {
     "static",
     "auth.add_app",
     "auth.add_passkey",
+    "auth.confirm_identity",
+    "auth.step_up_passkey",
+    "auth.step_up_passkey_options",
     "auth.passkey_options",
     "auth.passkey_sign_in",
     "auth.passkey_sign_in_options",

@@ -167,8 +167,9 @@ def has_passkey(user: User) -> bool:
     return bool(_keys_of(user))
 
 
-def authentication_options(user: User) -> str:
-    """Options for navigator.credentials.get() for the person signing in, as JSON."""
+def authentication_options(user: User, purpose: str = "sign_in") -> str:
+    """Options for navigator.credentials.get() for the person signing in (or confirming who
+    they are: ``purpose`` "step_up"), as JSON."""
     rp_id, _ = relying_party()
     options = generate_authentication_options(
         rp_id=rp_id,
@@ -179,11 +180,11 @@ def authentication_options(user: User) -> str:
         ],
         user_verification=UserVerificationRequirement.PREFERRED,
     )
-    _remember(options.challenge, "sign_in", user)
+    _remember(options.challenge, purpose, user)
     return str(options_to_json(options))
 
 
-def verify(user: User, credential: str, address: str) -> str:
+def verify(user: User, credential: str, address: str, purpose: str = "sign_in") -> str:
     """Check the browser's assertion for ``user``: "webauthn", or raises
     :class:`SecondFactorThrottled` / :class:`SecondFactorError` (audited)."""
     attempt = throttle.admit(user.email, address, second_factor.SECOND_FACTOR)
@@ -194,7 +195,7 @@ def verify(user: User, credential: str, address: str) -> str:
         raise SecondFactorThrottled(second_factor.SECOND_FACTOR.message)
     ok = False
     try:
-        challenge = _take_challenge("sign_in", user)
+        challenge = _take_challenge(purpose, user)
         ok = _check_assertion(user, credential, challenge)
     finally:
         throttle.settle(attempt, succeeded=ok)

@@ -385,7 +385,38 @@ def account() -> str:
         topics=preferences.topics_for(current_user),
         preferences=preferences,
         has_factor=second_factor.has_factor(current_user),
+        logins=sessions.active_sessions(current_user),
+        is_current=sessions.is_current,
+        browser_label=sessions.browser_label,
+        form=ConfirmForm(),
     )
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int) -> Response:
+    """Sign out one of your other logins (a browser left signed in elsewhere)."""
+    if ConfirmForm().validate_on_submit():
+        ended = service.end_own_session(current_user, session_id)
+        db.session.commit()  # the change, or the refusal's audit row
+        if ended:
+            flash("That browser is signed out.", "success")
+        else:
+            flash("That login is not one of yours, or has ended already.", "error")
+    return redirect(url_for("auth.account", _anchor="logins"))
+
+
+@bp.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions() -> Response:
+    if ConfirmForm().validate_on_submit():
+        ended = service.end_other_sessions(current_user)
+        db.session.commit()
+        flash(
+            f"Signed out everywhere else ({ended} other login{'s' if ended != 1 else ''}).",
+            "success",
+        )
+    return redirect(url_for("auth.account", _anchor="logins"))
 
 
 @bp.route("/account/notifications", methods=["GET", "POST"])

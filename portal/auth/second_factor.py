@@ -42,6 +42,7 @@ from markupsafe import Markup
 
 from portal import audit
 from portal.auth import sessions, throttle
+from portal.auth.passwords import verify_password
 from portal.extensions import db
 from portal.mail import notices
 from portal.models import RecoveryCode, Role, SecondFactor, User, UserSession, utcnow
@@ -49,7 +50,11 @@ from portal.models import RecoveryCode, Role, SecondFactor, User, UserSession, u
 ISSUER = "Readiness Portal"
 RECOVERY_CODE_COUNT = 10
 PENDING_FOR = timedelta(minutes=5)  # from the password to the second factor
-STEP_UP_FOR = timedelta(minutes=15)  # a second factor proved this recently allows a step-up
+# A sensitive action (changing roles, deactivating, creating coordinators, KEV notices, a whole
+# jurisdiction's export) needs the person proved this recently: their second factor (at sign-in
+# or again), or — for someone who has none yet — their password.
+STEP_UP_FOR = timedelta(minutes=15)
+_CONFIRMED_AGAIN = "password_confirmed_at"
 _PENDING = "second_factor_pending"
 
 SECOND_FACTOR = throttle.Limits(
@@ -453,6 +458,49 @@ def complete_sign_in(user: User, used: str) -> None:
     audit.record(
         "auth.login", object_type="User", object_id=user.id, actor=user, second_factor=used
     )
+
+
+def recently_proved(user: User) -> bool:
+    """Whether this login proved who it is within :data:`STEP_UP_FOR` (see above)."""
+    now = utcnow()
+    if has_factor(user):
+        proved = g.get("login_second_factor_at")
+        return proved is not None and now - proved < STEP_UP_FOR
+    started = g.get("login_started_at")
+    confirmed = session.get(_CONFIRMED_AGAIN)
+    latest = max(
+        started.timestamp() if started is not None else 0.0,
+        float(confirmed) if isinstance(confirmed, (int, float)) else 0.0,
+    )
+    return now.timestamp() - latest < STEP_UP_FOR.total_seconds()
+
+
+def confirm_with_password(user: User, password: str, address: str) -> None:
+    """The step-up of someone without a second factor: the password again (throttled like a
+    sign-in). Raises :class:`SecondFactorThrottled` or :class:`SecondFactorError`."""
+    attempt = throttle.admit(user.email, address)
+    if attempt is None:
+        raise SecondFactorThrottled(throttle.MESSAGE)
+    ok = verify_password(user.password_hash, password)
+    throttle.settle(attempt, succeeded=ok)
+    if not ok:
+        audit.record(
+            "auth.step_up_refused", object_type="User", object_id=user.id, outcome="denied"
+        )
+        raise SecondFactorError("That is not your password.")
+    session[_CONFIRMED_AGAIN] = time.time()
+    audit.record("auth.step_up", object_type="User", object_id=user.id, proof="password")
+
+
+def step_up(user: User, code: str, address: str) -> None:
+    """The step-up of someone with a second factor: a code again (or a recovery code)."""
+    proved_again(user, verify(user, code, address))
+
+
+def proved_again(user: User, used: str) -> None:
+    """``user`` proved their second factor (``used``) again for a sensitive action."""
+    mark_proved()
+    audit.record("auth.step_up", object_type="User", object_id=user.id, proof=used)
 
 
 def mark_proved() -> None:

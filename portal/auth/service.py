@@ -310,6 +310,24 @@ def revoke_invitation(invitation: Invitation) -> bool:
     return True
 
 
+def end_own_session(user: User, session_id: int) -> bool:
+    """End one of ``user``'s other logins; False (audited) when it is not theirs."""
+    ended = sessions.end_one(user, session_id)
+    audit.record(
+        "auth.session_ended" if ended else "auth.session_end_refused",
+        object_type="UserSession",
+        object_id=session_id,
+        outcome="ok" if ended else "denied",
+    )
+    return ended
+
+
+def end_other_sessions(user: User) -> int:
+    ended = sessions.end_all_but_this(user)
+    audit.record("auth.sessions_ended", object_type="User", object_id=user.id, count=ended)
+    return ended
+
+
 def sign_out(user: User) -> None:
     """End this session (the others stay), audited."""
     audit.record("auth.logout", object_type="User", object_id=user.id)

@@ -11,7 +11,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, g, session
+from flask import current_app, g, request, session
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import orm
 
@@ -24,21 +24,105 @@ from portal.models import User, UserSession, utcnow
 _TOUCH_INTERVAL = timedelta(minutes=1)
 
 
+# At most this many logins at once per person: a new one ends the longest idle beyond it.
+MAX_SESSIONS = 10
+
+
 def start_session(user: User) -> None:
     """Log ``user`` in with a fresh cookie (no session fixation) and a new server-side row."""
     session.clear()
     token = secrets.token_urlsafe(32)
+    _end_beyond_limit(user)
     db.session.add(
         UserSession(
             token_hash=UserSession.hash_token(token),
             user_id=user.id,
             ip_address=client_ip(),
+            user_agent=(request.user_agent.string or "")[:200] or None,
         )
     )
     user.bind_session_token(token)
     user.last_login_at = utcnow()
     session.permanent = True
     login_user(user)
+
+
+def _end_beyond_limit(user: User) -> None:
+    live = active_sessions(user)
+    for row in live[MAX_SESSIONS - 1 :]:  # the new one makes MAX_SESSIONS
+        row.revoked_at = utcnow()
+
+
+def active_sessions(user: User) -> list[UserSession]:
+    """``user``'s logins that still work, the most recently used first."""
+    now = utcnow()
+    config = current_app.config
+    return list(
+        db.session.scalars(
+            sa.select(UserSession)
+            .where(
+                UserSession.user_id == user.id,
+                UserSession.revoked_at.is_(None),
+                UserSession.last_seen_at > now - config["SESSION_IDLE"],
+                UserSession.created_at > now - config["SESSION_MAX_AGE"],
+            )
+            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+        )
+    )
+
+
+def is_current(row: UserSession) -> bool:
+    token = current_token()
+    return token is not None and row.token_hash == UserSession.hash_token(token)
+
+
+def end_one(user: User, session_id: int) -> bool:
+    """End one of ``user``'s own logins (not this one); False when it is not theirs."""
+    row = db.session.get(UserSession, session_id)
+    if row is None or row.user_id != user.id or is_current(row) or row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    return True
+
+
+def end_all_but_this(user: User) -> int:
+    """End every other login of ``user``; how many."""
+    ended = 0
+    for row in active_sessions(user):
+        if not is_current(row):
+            row.revoked_at = utcnow()
+            ended += 1
+    return ended
+
+
+def browser_label(user_agent: str | None) -> str:
+    """A browser and system a person recognises ("Firefox on Windows"), from its User-Agent."""
+    text = user_agent or ""
+    browser = next(
+        (name for token, name in _BROWSERS if token in text),
+        "A browser" if text else "Unknown browser",
+    )
+    system = next((name for token, name in _SYSTEMS if token in text), "")
+    return f"{browser} on {system}" if system else browser
+
+
+# First match wins: Edge and Opera say "Chrome" too, Chrome says "Safari".
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
 
 
 def current_token() -> str | None:
@@ -93,6 +177,7 @@ def load_user_for_token(token: str) -> User | None:
             )
     user.bind_session_token(token)
     g.login_second_factor_at = row.second_factor_at
+    g.login_started_at = row.created_at
     return user
 
 

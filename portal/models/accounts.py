@@ -126,6 +126,7 @@ class UserSession(Base):
     revoked_at: orm.Mapped[datetime | None]
     # When this login last proved a second factor (at sign-in, or again for a step-up).
     second_factor_at: orm.Mapped[datetime | None]
+    user_agent: orm.Mapped[str | None] = orm.mapped_column(sa.String(200))  # the browser's own
 
     user: orm.Mapped[User] = orm.relationship()
 

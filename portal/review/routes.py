@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from portal import access, questionnaire_versions
 from portal.assessments import lifecycle, reading, revision
 from portal.assessments import state as assessment_state
-from portal.auth.decorators import role_required
+from portal.auth.decorators import role_required, step_up_required
 from portal.exports.download import csv_download
 from portal.extensions import db
 from portal.figures import queries as figures
@@ -259,6 +259,7 @@ def decide_tool_request(request_id: int) -> Response:
 
 @bp.get("/export.csv")
 @role_required(*REVIEWERS)
+@step_up_required
 def export_queue() -> Response | tuple[str, int]:
     form = QueueFilterForm(request.args)
     if not form.validate():
