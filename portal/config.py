@@ -56,7 +56,8 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
         "SESSION_COOKIE_NAME": "portal_session",
         # The server decides when a login ends (idle and absolute limits, in user_sessions); the
         # cookie outlives it so that a save posted after expiry can still say whose it was.
-        "SESSION_IDLE": timedelta(minutes=int(environ.get("SESSION_IDLE_MINUTES", "120"))),
+        # NIST SP 800-63B AAL2: 30 minutes idle, 12 hours in all (README: Logins).
+        "SESSION_IDLE": timedelta(minutes=int(environ.get("SESSION_IDLE_MINUTES", "30"))),
         "SESSION_MAX_AGE": max_age,
         "PERMANENT_SESSION_LIFETIME": max(timedelta(days=14), max_age + timedelta(days=1)),
         # The cookie is set when the session changes (sign-in, CSRF token), not re-signed and

@@ -6,6 +6,7 @@ forgery the issue lists refused in words, nothing changed, audited."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -565,3 +566,71 @@ def test_an_admin_resets_a_coordinators_second_factor_with_step_up(
     assert coordinator.get("/review/").status_code == 302  # their logins ended
     told = [m for m in mail_server.wait_for(2) if m.envelope_to == [world.coordinator_x]]
     assert any("removed" in str(m.message["Subject"]) for m in told)
+
+
+def parallel_codes(app: Flask, email: str, count: int) -> list[int]:
+    """``count`` browsers each give the password, then all send a wrong code at once."""
+    clients = []
+    for _ in range(count):
+        client = app.test_client()
+        assert login(client, email).headers["Location"].endswith("/login/code")
+        clients.append(client)
+    tokens = [csrf_token(c.get("/login/code").get_data(as_text=True)) for c in clients]
+    barrier = threading.Barrier(count)
+    statuses: list[int] = []
+
+    def guess(client: FlaskClient, token: str) -> None:
+        barrier.wait(timeout=30)
+        statuses.append(
+            client.post("/login/code", data={"code": "000000", "csrf_token": token}).status_code
+        )
+
+    threads = [
+        threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return statuses
+
+
+@pytest.mark.parametrize("store", ["database", "redis"])
+def test_twenty_parallel_code_guesses_get_exactly_the_accounts_five(
+    app: Flask, world: World, operator: FlaskClient, store: str, request: pytest.FixtureRequest
+) -> None:
+    if store == "redis":
+        request.getfixturevalue("with_redis")
+    add_app(operator)
+    statuses = parallel_codes(app, world.operator_a, 20)
+    limit = second_factor.SECOND_FACTOR.per_account
+    assert sorted(statuses) == [400] * limit + [429] * (20 - limit), statuses
+
+
+def test_a_code_of_another_accounts_app_or_an_unknown_key_is_refused(
+    app: Flask, world: World, operator: FlaskClient
+) -> None:
+    add_app(operator)
+    other = app.test_client()
+    login(other, world.operator_b)
+    their_app, _ = add_app(other)
+    _, refused = sign_in(app, world.operator_a, next_step_code(their_app))
+    assert refused.status_code == 400
+    # A passkey answer naming a credential nobody registered: refused in words, audited.
+    client, _ = sign_in(app, world.operator_a, None)
+    client.post(
+        "/login/passkey/options",
+        headers={"X-CSRFToken": csrf_token(client.get("/login/code").get_data(as_text=True))},
+    )
+    forged = post_form(
+        client,
+        "/login/passkey",
+        {"credential": '{"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": {}}'},
+        page="/login/code",
+    )
+    assert forged.status_code == 400 and "was not accepted" in forged.get_data(as_text=True)
+    assert client.get("/organization/").status_code == 302
+    reasons = [
+        (e.details or {}).get("reason", "") for e in audited(app, "auth.second_factor_refused")
+    ]
+    assert "an unknown credential" in reasons

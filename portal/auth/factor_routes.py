@@ -4,7 +4,7 @@ require them. URL rules on the auth blueprint."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -29,20 +29,22 @@ NOT_YOURS = "That is not your password."  # what the form says for a wrong one
 
 @bp.route("/login/code", methods=["GET", "POST"])
 def second_step() -> ResponseReturnValue:
-    held = second_factor.pending_user()
+    held = second_factor.pending()
     if held is None:
         flash("Sign in again: the page waited too long for a code.", "info")
         return redirect(url_for("auth.login"))
-    user, next_path = held
     form = SecondFactorCodeForm()
-    status = 200
     if form.validate_on_submit():
+        # Counted first, before anything is read (second_factor.admit says why).
         try:
-            used = second_factor.verify(user, form.code.data or "", client_ip())
+            attempt = second_factor.admit(held[0], client_ip())
         except second_factor.SecondFactorThrottled as throttled:
             db.session.commit()
             form.form_errors.append(str(throttled))
-            return _second_step_page(form, user), 429
+            return _second_step_page(form, _held_user()), 429
+        user = _held_user()
+        try:
+            used = second_factor.verify(user, form.code.data or "", client_ip(), attempt)
         except second_factor.SecondFactorError as refused:
             db.session.commit()  # the refusal's audit row and throttle count
             form.code.errors = [str(refused)]
@@ -56,10 +58,15 @@ def second_step() -> ResponseReturnValue:
                 "warning",
             )
             return redirect(url_for("auth.second_factors"))
-        return redirect(safe_next_path(next_path) or url_for("main.home"))
-    elif form.is_submitted():
-        status = 400
-    return _second_step_page(form, user), status
+        return redirect(safe_next_path(held[1]) or url_for("main.home"))
+    return _second_step_page(form, _held_user()), 400 if form.is_submitted() else 200
+
+
+def _held_user() -> User:
+    held = second_factor.pending_user()
+    if held is None:  # deactivated meanwhile: as if the wait ran out
+        abort(redirect(url_for("auth.login")))
+    return held[0]
 
 
 def _second_step_page(form: SecondFactorCodeForm, user: User) -> str:
@@ -84,22 +91,25 @@ def passkey_sign_in_options() -> ResponseReturnValue:
 
 @bp.post("/login/passkey")
 def passkey_sign_in() -> ResponseReturnValue:
-    held = second_factor.pending_user()
+    held = second_factor.pending()
     if held is None:
         flash("Sign in again: the page waited too long for your key.", "info")
         return redirect(url_for("auth.login"))
-    user, next_path = held
+    next_path = held[1]
     form = PasskeyForm()
     code_form = SecondFactorCodeForm(formdata=None)
     if not form.validate_on_submit():
         code_form.form_errors.append("Your browser sent no answer from a passkey. Try again.")
-        return _second_step_page(code_form, user), 400
+        return _second_step_page(code_form, _held_user()), 400
     try:
-        used = passkeys.verify(user, form.credential.data or "", client_ip())
+        attempt = second_factor.admit(held[0], client_ip())
     except second_factor.SecondFactorThrottled as throttled:
         db.session.commit()
         code_form.form_errors.append(str(throttled))
-        return _second_step_page(code_form, user), 429
+        return _second_step_page(code_form, _held_user()), 429
+    user = _held_user()
+    try:
+        used = passkeys.verify(user, form.credential.data or "", client_ip(), attempt=attempt)
     except second_factor.SecondFactorError as refused:
         db.session.commit()  # the refusal's audit row and throttle count
         code_form.form_errors.append(str(refused))

@@ -39,7 +39,7 @@ from webauthn.helpers.structs import (
 
 from portal import audit
 from portal.auth import second_factor, throttle
-from portal.auth.second_factor import SecondFactorError, SecondFactorThrottled
+from portal.auth.second_factor import SecondFactorError
 from portal.extensions import db
 from portal.mail import notices
 from portal.models import SecondFactor, User, utcnow
@@ -184,15 +184,17 @@ def authentication_options(user: User, purpose: str = "sign_in") -> str:
     return str(options_to_json(options))
 
 
-def verify(user: User, credential: str, address: str, purpose: str = "sign_in") -> str:
+def verify(
+    user: User,
+    credential: str,
+    address: str,
+    purpose: str = "sign_in",
+    attempt: throttle.Attempt | None = None,
+) -> str:
     """Check the browser's assertion for ``user``: "webauthn", or raises
-    :class:`SecondFactorThrottled` / :class:`SecondFactorError` (audited)."""
-    attempt = throttle.admit(user.email, address, second_factor.SECOND_FACTOR)
-    if attempt is None:
-        audit.record(
-            "auth.second_factor_throttled", object_type="User", object_id=user.id, outcome="denied"
-        )
-        raise SecondFactorThrottled(second_factor.SECOND_FACTOR.message)
+    :class:`SecondFactorThrottled` / :class:`SecondFactorError` (audited). ``attempt``: admitted
+    already (second_factor.admit)."""
+    attempt = attempt or second_factor.admit(user.id, address)
     ok = False
     try:
         challenge = _take_challenge(purpose, user)

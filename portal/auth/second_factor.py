@@ -360,29 +360,47 @@ def hold(user: User, next_path: str | None) -> None:
     session[_PENDING] = {"user": user.id, "since": time.time(), "next": next_path or ""}
 
 
-def pending_user() -> tuple[User, str] | None:
-    """Who this browser is signing in as, and where they were going, while it waits for a code
-    (None when nobody, or when the wait has run out)."""
+def pending() -> tuple[int, str] | None:
+    """Whose sign-in this browser holds (their id) and where they were going, read from the
+    signed session alone — no query (None when nobody, or when the wait has run out)."""
     held: Any = session.get(_PENDING)
     if not isinstance(held, dict) or time.time() - float(held.get("since", 0)) > (
         PENDING_FOR.total_seconds()
     ):
         return None
-    user = db.session.get(User, int(held.get("user", 0)))
+    return int(held.get("user", 0)), str(held.get("next") or "")
+
+
+def pending_user() -> tuple[User, str] | None:
+    """The person :func:`pending` names, if their account is still active."""
+    held = pending()
+    if held is None:
+        return None
+    user = db.session.get(User, held[0])
     if user is None or not user.is_active:
         return None
-    return user, str(held.get("next") or "")
+    return user, held[1]
 
 
-def verify(user: User, code: str, address: str) -> str:
-    """Check a code from the app or a recovery code for ``user``; returns "totp" or
-    "recovery_code". Raises :class:`SecondFactorThrottled` or :class:`SecondFactorError`."""
-    attempt = throttle.admit(user.email, address, SECOND_FACTOR)
+def admit(user_id: int, address: str) -> throttle.Attempt:
+    """Count a second-factor attempt for the account and the client address, refusing it past
+    the limits. Taken before the request's own session reads anything: the throttle's store
+    works on a connection of its own, and a request holding one connection while it waits for a
+    second would, with enough guesses at once, leave the pool to no one."""
+    attempt = throttle.admit(f"user-{user_id}", address, SECOND_FACTOR)
     if attempt is None:
         audit.record(
-            "auth.second_factor_throttled", object_type="User", object_id=user.id, outcome="denied"
+            "auth.second_factor_throttled", object_type="User", object_id=user_id, outcome="denied"
         )
         raise SecondFactorThrottled(SECOND_FACTOR.message)
+    return attempt
+
+
+def verify(user: User, code: str, address: str, attempt: throttle.Attempt | None = None) -> str:
+    """Check a code from the app or a recovery code for ``user``; returns "totp" or
+    "recovery_code". ``attempt``: admitted already (:func:`admit`). Raises
+    :class:`SecondFactorThrottled` or :class:`SecondFactorError`."""
+    attempt = attempt or admit(user.id, address)
     used = _check(user, code)
     throttle.settle(attempt, succeeded=used is not None)
     if used is None:
