@@ -112,7 +112,7 @@ def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) ->
             for r in environ.get("MFA_REQUIRED_ROLES", "coordinator,admin").split(",")
             if r.strip()
         ),
-        # Days a new account of such a role may go without one (0: from its first sign-in).
+        # Days an account of such a role may go without one, from its creation (0: none).
         "MFA_ENROL_GRACE_DAYS": int(environ.get("MFA_ENROL_GRACE_DAYS", "0")),
         **mail_settings(environ, env),
     }

@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 
 from portal.auth import second_factor
 from portal.extensions import db
+from portal.mail import outbox
 from portal.models import AuditEvent, RecoveryCode, SecondFactor, User, UserSession, utcnow
 from tests.factories import PASSWORD, World, submit_assessment
 from tests.smtp import SmtpServer
@@ -47,7 +48,7 @@ def add_app(client: FlaskClient, name: str = "Pat's phone") -> tuple[pyotp.TOTP,
         },
     )
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    codes = re.findall(r"<li><code>([A-Z0-9-]{14})</code></li>", response.get_data(as_text=True))
+    codes = re.findall(r"<li><code>([A-Z0-9-]{29})</code></li>", response.get_data(as_text=True))
     response.close()  # as after a real response: the mail it queued goes out
     return app_on_phone, codes
 
@@ -174,7 +175,7 @@ def test_recovery_codes_work_once_each_and_new_ones_void_the_old(
         {"current": PASSWORD},
         page="/account/second-factor",
     )
-    new_codes = re.findall(r"<li><code>([A-Z0-9-]{14})</code></li>", fresh.get_data(as_text=True))
+    new_codes = re.findall(r"<li><code>([A-Z0-9-]{29})</code></li>", fresh.get_data(as_text=True))
     assert len(new_codes) == 10 and "no longer work" in fresh.get_data(as_text=True)
     _, old = sign_in(app, world.operator_a, codes[1])
     assert old.status_code == 400
@@ -318,7 +319,7 @@ def test_adding_and_removing_tell_the_person_by_mail(
     _, codes = add_app(client, "Work phone")
     _, used = sign_in(app, world.operator_b, codes[0])
     used.close()
-    received = mail_server.wait_for(2)
+    received = mail_server.wait_for(3)  # added, new recovery codes, a recovery code used
     subjects = sorted(str(m.message["Subject"]) for m in received)
     assert any("second factor was added" in s for s in subjects), subjects
     assert any("recovery code was used" in s for s in subjects), subjects
@@ -564,7 +565,7 @@ def test_an_admin_resets_a_coordinators_second_factor_with_step_up(
     (event,) = audited(app, "auth.second_factor_reset")
     assert event.details["by"] == f"admin {world.admin}"
     assert coordinator.get("/review/").status_code == 302  # their logins ended
-    told = [m for m in mail_server.wait_for(2) if m.envelope_to == [world.coordinator_x]]
+    told = [m for m in mail_server.wait_for(4) if m.envelope_to == [world.coordinator_x]]
     assert any("removed" in str(m.message["Subject"]) for m in told)
 
 
@@ -596,7 +597,7 @@ def parallel_codes(app: Flask, email: str, count: int) -> list[int]:
 
 
 @pytest.mark.parametrize("store", ["database", "redis"])
-def test_twenty_parallel_code_guesses_get_exactly_the_accounts_five(
+def test_twenty_parallel_code_guesses_get_at_most_the_accounts_five(
     app: Flask, world: World, operator: FlaskClient, store: str, request: pytest.FixtureRequest
 ) -> None:
     if store == "redis":
@@ -604,7 +605,11 @@ def test_twenty_parallel_code_guesses_get_exactly_the_accounts_five(
     add_app(operator)
     statuses = parallel_codes(app, world.operator_a, 20)
     limit = second_factor.SECOND_FACTOR.per_account
-    assert sorted(statuses) == [400] * limit + [429] * (20 - limit), statuses
+    assert set(statuses) <= {400, 429} and len(statuses) == 20, statuses
+    if store == "redis":  # one atomic script over both counts: exact
+        assert statuses.count(400) == limit, statuses
+    else:  # each attempt written, then counted: never more, and a burst may get fewer
+        assert 1 <= statuses.count(400) <= limit, statuses
 
 
 def test_a_code_of_another_accounts_app_or_an_unknown_key_is_refused(
@@ -634,3 +639,80 @@ def test_a_code_of_another_accounts_app_or_an_unknown_key_is_refused(
         (e.details or {}).get("reason", "") for e in audited(app, "auth.second_factor_refused")
     ]
     assert "an unknown credential" in reasons
+
+
+def test_a_reset_link_does_not_sign_in_past_the_second_factor(
+    app: Flask, world: World, operator: FlaskClient
+) -> None:
+    """A mailed link proves the mailbox, not the person: after choosing a new password the
+    browser still waits for the code."""
+    app_on_phone, _ = add_app(operator)
+    from portal.auth import tokens
+    from portal.models import TokenPurpose
+
+    with app.test_request_context():
+        user = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
+        assert user is not None
+        secret = tokens.secret_of(tokens.issue(user, TokenPurpose.RESET_PASSWORD))
+        db.session.commit()
+    browser = app.test_client()
+    chosen = post_form(
+        browser,
+        f"/password/reset/{secret}",
+        {
+            "password": "a brand new long passphrase 2026",
+            "confirm": "a brand new long passphrase 2026",
+        },
+    )
+    assert chosen.status_code == 302 and chosen.headers["Location"].endswith("/login/code")
+    assert browser.get("/organization/").status_code == 302  # not signed in yet
+    done = post_form(browser, "/login/code", {"code": next_step_code(app_on_phone)})
+    assert done.status_code == 302
+    assert browser.get("/organization/").status_code == 200
+
+
+def test_wrong_codes_after_the_right_password_tell_the_person_and_stop_at_100(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    client = app.test_client()
+    login(client, world.operator_b)
+    app_on_phone, _ = add_app(client)
+    browser, _ = sign_in(app, world.operator_b, None)
+    for _ in range(second_factor.SECOND_FACTOR.per_account):
+        post_form(browser, "/login/code", {"code": "000000"}).close()
+    outbox.wait_for_deliveries()  # the refusals' responses are closed: their mail is going
+    told = [m for m in mail_server.wait_for(2) if "Someone has your" in str(m.message["Subject"])]
+    assert told and "typed 5 wrong codes" in told[0].text
+    # Past the limit of refusals in a row, even the right code is refused until a reset.
+    with app.app_context():
+        db.session.execute(
+            sa.update(User)
+            .where(User.email == world.operator_b)
+            .values(second_factor_failures=second_factor.MAX_FAILURES)
+        )
+        db.session.commit()
+    fresh, _ = sign_in(app, world.operator_b, None)
+    with app.app_context():  # a new window for the throttle: only the lock speaks
+        db.session.execute(sa.text("DELETE FROM login_attempts"))
+        db.session.commit()
+    locked = post_form(fresh, "/login/code", {"code": next_step_code(app_on_phone)})
+    assert locked.status_code == 400 and "Ask your administrator" in locked.get_data(as_text=True)
+
+
+def test_a_passkey_challenge_is_answered_once_even_from_a_copied_cookie(
+    app: Flask, world: World
+) -> None:
+    from flask import session
+
+    from portal.auth import passkeys
+
+    with app.test_request_context():
+        user = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
+        assert user is not None
+        passkeys.authentication_options(user)
+        copied = dict(session)
+        first = passkeys._take_challenge("sign_in", user)
+        session.update(copied)  # the earlier cookie, sent again
+        with pytest.raises(second_factor.SecondFactorError, match="took too long"):
+            passkeys._take_challenge("sign_in", user)
+        assert first

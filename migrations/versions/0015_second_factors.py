@@ -1,6 +1,7 @@
 """second factors (authenticator apps, passkeys), recovery codes, when a login last proved a
 second factor and which browser it is (the account page lists one's logins), and an
-organization's choice to require a second factor
+organization's choice to require a second factor; codes refused in a row per person, and the
+passkey challenges already answered
 
 Revision ID: 0015_second_factors
 Revises: 0014_family_picked
@@ -46,6 +47,16 @@ def upgrade():
         sa.Column("used_at", sa.DateTime(), nullable=True),
     )
     op.create_index("ix_recovery_codes_user_id", "recovery_codes", ["user_id"])
+    op.create_table(
+        "used_challenges",
+        sa.Column("challenge_hash", sa.String(64), primary_key=True),
+        sa.Column("used_at", sa.DateTime(), nullable=False),
+    )
+    op.create_index("ix_used_challenges_used_at", "used_challenges", ["used_at"])
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(
+            sa.Column("second_factor_failures", sa.Integer(), nullable=False, server_default="0")
+        )
     with op.batch_alter_table("user_sessions") as batch:
         batch.add_column(sa.Column("second_factor_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("user_agent", sa.String(200), nullable=True))
@@ -63,6 +74,10 @@ def downgrade():
     with op.batch_alter_table("user_sessions") as batch:
         batch.drop_column("user_agent")
         batch.drop_column("second_factor_at")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("second_factor_failures")
+    op.drop_index("ix_used_challenges_used_at", "used_challenges")
+    op.drop_table("used_challenges")
     op.drop_index("ix_recovery_codes_user_id", "recovery_codes")
     op.drop_table("recovery_codes")
     op.drop_index("ix_second_factors_user_id", "second_factors")

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from portal.auth import passkeys, second_factor
+from portal.auth.decorators import step_up_required
 from portal.auth.forms import (
     AddAppForm,
     AddPasskeyForm,
@@ -17,7 +18,6 @@ from portal.auth.forms import (
     PasswordAgainForm,
     SecondFactorCodeForm,
 )
-from portal.auth.passwords import verify_password
 from portal.auth.redirects import safe_next_path
 from portal.auth.routes import bp
 from portal.client import client_ip
@@ -133,6 +133,7 @@ def second_factors() -> str:
 
 @bp.route("/account/second-factor/app", methods=["GET", "POST"])
 @login_required
+@step_up_required
 def add_app() -> ResponseReturnValue:
     form = AddAppForm()
     if request.method == "POST":
@@ -166,6 +167,7 @@ def add_app() -> ResponseReturnValue:
 
 @bp.post("/account/second-factor/passkey/options")
 @login_required
+@step_up_required
 def passkey_options() -> ResponseReturnValue:
     return current_app.response_class(
         passkeys.registration_options(current_user), mimetype="application/json"
@@ -174,6 +176,7 @@ def passkey_options() -> ResponseReturnValue:
 
 @bp.route("/account/second-factor/passkey", methods=["GET", "POST"])
 @login_required
+@step_up_required
 def add_passkey() -> ResponseReturnValue:
     form = AddPasskeyForm()
     if form.validate_on_submit():
@@ -194,10 +197,15 @@ def add_passkey() -> ResponseReturnValue:
 
 
 def _password_confirmed(form: PasswordAgainForm) -> bool:
+    """The password again before a change to how one signs in (throttled and audited like a
+    sign-in: a stolen session must not become a password-guessing machine)."""
     if not form.validate_on_submit():
         return False
-    if not verify_password(current_user.password_hash, form.current.data or ""):
-        form.current.errors = [NOT_YOURS]
+    try:
+        second_factor.confirm_with_password(current_user, form.current.data or "", client_ip())
+    except (second_factor.SecondFactorError, second_factor.SecondFactorThrottled) as refused:
+        db.session.commit()  # the refusal's audit row and throttle count
+        form.current.errors = [str(refused)]
         return False
     return True
 

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,10 +43,11 @@ from portal.auth import second_factor, throttle
 from portal.auth.second_factor import SecondFactorError
 from portal.extensions import db
 from portal.mail import notices
-from portal.models import SecondFactor, User, utcnow
+from portal.models import SecondFactor, UsedChallenge, User, utcnow
 
 CHALLENGE_FOR = 300  # seconds a ceremony may take
 _CHALLENGE = "passkey_challenge"
+STALE = "That took too long or the page was opened twice. Try again from this page."
 REFUSED = (
     "Your passkey or security key was not accepted. Try again, or use your authenticator app "
     "or a recovery code."
@@ -78,7 +80,8 @@ def _remember(challenge: bytes, purpose: str, user: User) -> None:
 
 
 def _take_challenge(purpose: str, user: User) -> bytes:
-    """The challenge of this ceremony, once; refused when missing, stale or someone else's."""
+    """The challenge of this ceremony, once; refused when missing, stale, someone else's, or
+    answered before (a copy of an earlier session cookie offers it again: used_challenges)."""
     held: Any = session.pop(_CHALLENGE, None)
     if (
         not isinstance(held, dict)
@@ -86,10 +89,27 @@ def _take_challenge(purpose: str, user: User) -> bytes:
         or held.get("user") != user.id
         or time.time() - float(held.get("at", 0)) > CHALLENGE_FOR
     ):
-        raise SecondFactorError(
-            "That took too long or the page was opened twice. Try again from this page."
+        raise SecondFactorError(STALE)
+    challenge = base64url_to_bytes(str(held["challenge"]))
+    digest = hashlib.sha256(challenge).hexdigest()
+    now = utcnow()
+    # Older than any live challenge: gone (the table holds a few minutes of sign-ins).
+    db.session.execute(
+        sa.delete(UsedChallenge).where(
+            UsedChallenge.used_at < now - timedelta(seconds=2 * CHALLENGE_FOR)
         )
-    return base64url_to_bytes(str(held["challenge"]))
+    )
+    taken = db.session.execute(
+        sa.insert(UsedChallenge).from_select(
+            ["challenge_hash", "used_at"],
+            sa.select(sa.literal(digest), sa.literal(now, UsedChallenge.used_at.type)).where(
+                ~sa.exists().where(UsedChallenge.challenge_hash == digest)
+            ),
+        )
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise SecondFactorError(STALE)
+    return challenge
 
 
 def registration_options(user: User) -> str:
@@ -159,7 +179,7 @@ def register(user: User, credential: str, name: str) -> list[str] | None:
         if first or not second_factor.recovery_codes_left(user)
         else None
     )
-    second_factor.mark_proved()
+    second_factor.mark_proved()  # adding it needed a step-up already
     return codes
 
 
@@ -195,12 +215,16 @@ def verify(
     :class:`SecondFactorThrottled` / :class:`SecondFactorError` (audited). ``attempt``: admitted
     already (second_factor.admit)."""
     attempt = attempt or second_factor.admit(user.id, address)
+    if user.second_factor_failures >= second_factor.MAX_FAILURES:
+        throttle.settle(attempt, succeeded=False)
+        raise SecondFactorError(second_factor.LOCKED)
     ok = False
     try:
         challenge = _take_challenge(purpose, user)
         ok = _check_assertion(user, credential, challenge)
     finally:
         throttle.settle(attempt, succeeded=ok)
+        second_factor.counted(user, ok)
     return "webauthn"
 
 

@@ -248,6 +248,9 @@ def _choose_password(token: str, purpose: TokenPurpose, title: str) -> ResponseR
             db.session.rollback()
             return _link_invalid(purpose.value)
         db.session.commit()
+        if second_factor.pending() is not None:
+            flash("Your password is set. Now your second factor, to sign in.", "success")
+            return redirect(url_for("auth.second_step"))
         flash("Your password is set and you are signed in.", "success")
         return redirect(url_for("main.home"))
     return render_template("auth/choose_password.html", form=form, title=title, user=row.user)

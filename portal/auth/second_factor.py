@@ -7,8 +7,8 @@
 - **Codes**: accepted one 30-second step either side of now; each once — a code at or before the
   factor's last accepted step is refused (replay), and the step is taken with a conditional
   update, so two requests racing with one code cannot both win.
-- **Recovery codes**: 10 single-use codes, shown once; stored as keyed hashes (HMAC-SHA256 with
-  the app's key: 60 random bits each, and guesses are throttled); making new ones voids the old.
+- **Recovery codes**: 10 single-use codes of 120 random bits, shown once; stored as SHA-256
+  (no key to lose); making new ones voids the old (and the person is told).
 - **Sign-in**: after the password, a person with a factor is *pending* (the browser's signed
   session holds who and since when, for :data:`PENDING_FOR`) until a code is given; attempts are
   throttled per account and per client address like passwords.
@@ -49,6 +49,12 @@ from portal.models import RecoveryCode, Role, SecondFactor, User, UserSession, u
 
 ISSUER = "Readiness Portal"
 RECOVERY_CODE_COUNT = 10
+RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O or 1/I to misread
+RECOVERY_CODE_LENGTH = 24  # 24 × 5 = 120 random bits each, typed as 6 groups of 4
+# Codes refused in a row (the password right each time) before codes are no longer taken at all
+# and the person's second factor must be reset (NIST 800-63B 5.2.2: at most 100); the person is
+# told by mail when the first throttle limit is reached.
+MAX_FAILURES = 100
 PENDING_FOR = timedelta(minutes=5)  # from the password to the second factor
 # A sensitive action (changing roles, deactivating, creating coordinators, KEV notices, a whole
 # jurisdiction's export) needs the person proved this recently: their second factor (at sign-in
@@ -100,9 +106,17 @@ def _secret_of(factor: SecondFactor) -> str:
         ) from None
 
 
+def _reencrypt(factor: SecondFactor) -> None:
+    """Under the newest of MFA_SECRET_KEYS (a no-op when it is already): after a rotation each
+    app moves to the new key at its next use, and the old key can go once all have."""
+    if factor.secret is not None:
+        factor.secret = _fernet().rotate(factor.secret)
+
+
 def _code_hash(code: str) -> str:
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, _normal(code).encode(), hashlib.sha256).hexdigest()
+    """A recovery code as stored: 120 random bits need no salt or slow hash (ASVS 5.0 6.5.2,
+    NIST 800-63B 5.1.2.2: at least 112 bits), and no key that a changed SECRET_KEY would lose."""
+    return hashlib.sha256(_normal(code).encode()).hexdigest()
 
 
 def _normal(code: str) -> str:
@@ -226,6 +240,7 @@ def confirm_app(user: User, factor_id: int, name: str, code: str) -> list[str] |
     audit.record("auth.second_factor_added", object_type="User", object_id=user.id, kind="totp")
     notices.second_factor_changed(user, added=factor.name)
     codes = new_recovery_codes(user) if first or not recovery_codes_left(user) else None
+    # Adding a factor needed a step-up already (factor_routes.add_app), so it proves as much.
     mark_proved()
     return codes
 
@@ -252,13 +267,13 @@ def _matching_step(factor: SecondFactor, code: str) -> int | None:
 def new_recovery_codes(user: User) -> list[str]:
     """Ten new codes (the old ones void), shown once: only their keyed hashes are kept."""
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
     codes = []
     for _ in range(RECOVERY_CODE_COUNT):
-        raw = "".join(secrets.choice(alphabet) for _ in range(12))
-        codes.append(f"{raw[:4]}-{raw[4:8]}-{raw[8:]}")
+        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+        codes.append("-".join(raw[i : i + 4] for i in range(0, RECOVERY_CODE_LENGTH, 4)))
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_code_hash(c)) for c in codes)
     audit.record("auth.recovery_codes_made", object_type="User", object_id=user.id)
+    notices.recovery_codes_made(user)
     return codes
 
 
@@ -310,6 +325,7 @@ def reset(user: User, *, by: str) -> int:
     factors = confirmed_factors(user)
     db.session.execute(sa.delete(SecondFactor).where(SecondFactor.user_id == user.id))
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    user.second_factor_failures = 0
     sessions.revoke_all_sessions(user)
     audit.record(
         "auth.second_factor_reset",
@@ -357,7 +373,14 @@ def members_with_factor(user_ids: list[int]) -> set[int]:
 def hold(user: User, next_path: str | None) -> None:
     """The password was right and ``user`` has a factor: the browser waits for a code."""
     session.clear()
-    session[_PENDING] = {"user": user.id, "since": time.time(), "next": next_path or ""}
+    session[_PENDING] = {
+        "user": user.id,
+        "since": time.time(),
+        "next": next_path or "",
+        # The wait ends with the password it began with: a copy of this cookie is worth nothing
+        # once the password changes.
+        "password": user.password_changed_at.isoformat(),
+    }
 
 
 def pending() -> tuple[int, str] | None:
@@ -379,6 +402,8 @@ def pending_user() -> tuple[User, str] | None:
     user = db.session.get(User, held[0])
     if user is None or not user.is_active:
         return None
+    if session.get(_PENDING, {}).get("password") != user.password_changed_at.isoformat():
+        return None
     return user, held[1]
 
 
@@ -396,13 +421,35 @@ def admit(user_id: int, address: str) -> throttle.Attempt:
     return attempt
 
 
+LOCKED = (
+    "Too many wrong codes in a row: this account takes no more codes until an administrator "
+    "resets its second factor. Ask your administrator."
+)
+
+
+def counted(user: User, succeeded: bool) -> None:
+    """Count codes and keys refused in a row after the right password: the person is told when
+    someone seems to have their password (at the first throttle limit), and past
+    :data:`MAX_FAILURES` codes are no longer taken."""
+    if succeeded:
+        user.second_factor_failures = 0
+        return
+    user.second_factor_failures += 1
+    if user.second_factor_failures == SECOND_FACTOR.per_account:
+        notices.codes_refused_after_password(user, user.second_factor_failures)
+
+
 def verify(user: User, code: str, address: str, attempt: throttle.Attempt | None = None) -> str:
     """Check a code from the app or a recovery code for ``user``; returns "totp" or
     "recovery_code". ``attempt``: admitted already (:func:`admit`). Raises
     :class:`SecondFactorThrottled` or :class:`SecondFactorError`."""
     attempt = attempt or admit(user.id, address)
+    if user.second_factor_failures >= MAX_FAILURES:
+        throttle.settle(attempt, succeeded=False)
+        raise SecondFactorError(LOCKED)
     used = _check(user, code)
     throttle.settle(attempt, succeeded=used is not None)
+    counted(user, used is not None)
     if used is None:
         audit.record(
             "auth.second_factor_refused",
@@ -423,12 +470,16 @@ def _check(user: User, code: str) -> str | None:
     for factor in confirmed_factors(user):
         if factor.kind != "totp":
             continue
-        step = _matching_step(factor, code)
+        try:
+            step = _matching_step(factor, code)
+        except SecondFactorError:  # its secret is unreadable: the others and the codes go on
+            continue
         # Taken only if no other request took this step or a later one meanwhile (replay).
         if step is not None and _take_step(factor, step):
             factor.last_used_at = utcnow()
+            _reencrypt(factor)
             return "totp"
-    if len(_normal(code)) == 12:
+    if len(_normal(code)) == RECOVERY_CODE_LENGTH:
         taken = db.session.execute(
             sa.update(RecoveryCode)
             .where(

@@ -413,7 +413,8 @@ def record_refused_reset(email: str, refused_by: str) -> None:
 def set_password(user: User, password: str, *, by_token: AccountToken | None = None) -> None:
     """A new password: every login of the user ends, this browser gets a new one, the owner is
     told. ``by_token``: a reset or set-password link (spent here), which also proves the
-    address."""
+    address; for a person with a second factor the browser then waits for it
+    (second_factor.pending) instead of being signed in."""
     if by_token is not None:
         tokens.use(by_token)
         user.email_confirmed_at = user.email_confirmed_at or utcnow()
@@ -421,7 +422,12 @@ def set_password(user: User, password: str, *, by_token: AccountToken | None = N
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     sessions.revoke_all_sessions(user)
-    sessions.start_session(user)
+    if by_token is not None and second_factor.has_factor(user):
+        # A link in a mailbox proves the mailbox, not the person: the second factor is still
+        # asked for before the new password signs anyone in.
+        second_factor.hold(user, None)
+    else:
+        sessions.start_session(user)
     purpose = by_token.purpose.value if by_token is not None else "changed"
     audit.record(
         "auth.password_reset" if by_token is not None else "auth.password_changed",

@@ -184,6 +184,20 @@ def second_factor_changed(user: User, *, added: str = "", removed: str = "") -> 
     )
 
 
+def recovery_codes_made(user: User) -> None:
+    _to_account(user, "recovery_codes_made", action_url=link("auth.second_factors"))
+
+
+def codes_refused_after_password(user: User, refused: int) -> None:
+    """The right password, then wrong codes: someone may have the person's password."""
+    _to_account(
+        user,
+        "codes_refused_after_password",
+        facts={"refused": refused},
+        action_url=link("auth.change_password"),
+    )
+
+
 def recovery_code_used(user: User, left: int) -> None:
     _to_account(
         user, "recovery_code_used", facts={"left": left}, action_url=link("auth.second_factors")

@@ -54,6 +54,9 @@ class User(Base):
     # When the person proved they read mail at ``email`` (a confirmation, an invitation or a
     # set-password link followed); None until then.
     email_confirmed_at: orm.Mapped[datetime | None]
+    # Second-factor codes or keys refused in a row after the right password
+    # (portal/auth/second_factor.py: counted).
+    second_factor_failures: orm.Mapped[int] = orm.mapped_column(default=0, server_default="0")
     # A random handle that names this person in one-click unsubscribe links (instead of the
     # user id); made with the account.
     mail_key: orm.Mapped[str | None] = orm.mapped_column(
@@ -160,6 +163,16 @@ class SecondFactor(Base):
     created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
     confirmed_at: orm.Mapped[datetime | None]
     last_used_at: orm.Mapped[datetime | None]
+
+
+class UsedChallenge(Base):
+    """A WebAuthn challenge already answered: the browser's session is a signed cookie, so a
+    copy of an earlier one would offer the same challenge again; this table refuses it."""
+
+    __tablename__ = "used_challenges"
+
+    challenge_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    used_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow, index=True)
 
 
 class RecoveryCode(Base):

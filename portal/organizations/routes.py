@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 
 from portal import access, audit
 from portal.auth import second_factor, service, throttle
-from portal.auth.decorators import role_required
+from portal.auth.decorators import role_required, step_up_required
 from portal.auth.forms import ConfirmForm
 from portal.config import mail_enabled
 from portal.exposure import inventory
@@ -174,6 +174,7 @@ def revoke_invitation(invitation_id: int) -> Response:
 
 @bp.post("/second-factor")
 @role_required(Role.OPERATOR)
+@step_up_required
 def require_second_factor() -> Response:
     """Require a second factor of every operator of the organization, or stop requiring it."""
     organization = access.get_or_404(Organization, current_user.organization_id)
