@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, session
+from sqlalchemy.dialects import postgresql, sqlite
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -99,15 +100,19 @@ def _take_challenge(purpose: str, user: User) -> bytes:
             UsedChallenge.used_at < now - timedelta(seconds=2 * CHALLENGE_FOR)
         )
     )
-    taken = db.session.execute(
-        sa.insert(UsedChallenge).from_select(
-            ["challenge_hash", "used_at"],
-            sa.select(sa.literal(digest), sa.literal(now, UsedChallenge.used_at.type)).where(
-                ~sa.exists().where(UsedChallenge.challenge_hash == digest)
-            ),
-        )
+    # INSERT … ON CONFLICT DO NOTHING (both databases): one row, or none for a challenge
+    # answered before — however many copies arrive at once.
+    insert = (
+        postgresql.insert(UsedChallenge)
+        if db.session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert(UsedChallenge)
     )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    taken = db.session.scalar(
+        insert.values(challenge_hash=digest, used_at=now)
+        .on_conflict_do_nothing()
+        .returning(UsedChallenge.challenge_hash)
+    )
+    if taken is None:
         raise SecondFactorError(STALE)
     return challenge
 
