@@ -716,3 +716,27 @@ def test_a_passkey_challenge_is_answered_once_even_from_a_copied_cookie(
         with pytest.raises(second_factor.SecondFactorError, match="took too long"):
             passkeys._take_challenge("sign_in", user)
         assert first
+
+
+def test_the_add_app_page_keeps_showing_the_code_being_scanned(
+    app: Flask, operator: FlaskClient
+) -> None:
+    """A reload, or the page opened by a link from another site, does not void the QR code."""
+    key = re.compile(r'<code class="portal-secret">([A-Z2-7 ]+)</code>')
+    first = key.search(operator.get("/account/second-factor/app").get_data(as_text=True))
+    again = key.search(operator.get("/account/second-factor/app").get_data(as_text=True))
+    assert first and again and first.group(1) == again.group(1)
+
+
+def test_every_operator_hears_when_the_requirement_changes(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    client = app.test_client()
+    login(client, world.operator_a)
+    add_app(client)
+    post_form(client, "/organization/second-factor", {"require": "yes"}, page="/").close()
+    post_form(client, "/organization/second-factor", {"require": "no"}, page="/").close()
+    outbox.wait_for_deliveries()
+    subjects = [str(m.message["Subject"]) for m in mail_server.wait_for(4)]
+    assert any("now requires a second factor" in s for s in subjects), subjects
+    assert any("no longer requires a second factor" in s for s in subjects), subjects

@@ -56,6 +56,7 @@ RECOVERY_CODE_LENGTH = 24  # 24 × 5 = 120 random bits each, typed as 6 groups o
 # told by mail when the first throttle limit is reached.
 MAX_FAILURES = 100
 PENDING_FOR = timedelta(minutes=5)  # from the password to the second factor
+ENROLMENT_FOR = timedelta(minutes=15)  # a QR code shown stays the one to scan
 # A sensitive action (changing roles, deactivating, creating coordinators, KEV notices, a whole
 # jurisdiction's export) needs the person proved this recently: their second factor (at sign-in
 # or again), or — for someone who has none yet — their password.
@@ -178,8 +179,22 @@ class Enrolment:
 
 
 def start_app_enrolment(user: User) -> Enrolment:
-    """A new, unconfirmed authenticator-app secret for ``user`` (any earlier unconfirmed one is
-    dropped: only the newest QR code works)."""
+    """The person's authenticator-app secret waiting for its first code: the one shown in the
+    last :data:`ENROLMENT_FOR` (a reload, or a link opened from another site, does not void the
+    QR code someone is scanning), else a new one (older unconfirmed ones dropped)."""
+    recent = db.session.scalar(
+        sa.select(SecondFactor)
+        .where(
+            SecondFactor.user_id == user.id,
+            SecondFactor.kind == "totp",
+            SecondFactor.confirmed_at.is_(None),
+            SecondFactor.created_at > utcnow() - ENROLMENT_FOR,
+        )
+        .order_by(SecondFactor.id.desc())
+        .limit(1)
+    )
+    if recent is not None:
+        return enrolment_of(user, recent)
     db.session.execute(
         sa.delete(SecondFactor).where(
             SecondFactor.user_id == user.id,
@@ -355,6 +370,8 @@ def set_organization_requirement(organization: Any, require: bool, by: User) -> 
         organization,
         "organization.second_factor_required" if require else "organization.second_factor_optional",
     )
+    # Every operator hears it, above all when it is relaxed (a security message).
+    notices.organization_second_factor_changed(organization, require=require, by=by)
 
 
 def members_with_factor(user_ids: list[int]) -> set[int]:

@@ -184,6 +184,28 @@ def second_factor_changed(user: User, *, added: str = "", removed: str = "") -> 
     )
 
 
+def organization_second_factor_changed(
+    organization: Organization, *, require: bool, by: User
+) -> None:
+    """An operator required a second factor of all operators, or made it a choice again."""
+    members = db.session.scalars(
+        sa.select(User).where(User.organization_id == organization.id, User.is_active)
+    ).all()
+    for person in members:
+        _to_account(
+            person,
+            "organization_second_factor_changed",
+            facts={
+                "require": require,
+                "organization": typed(organization.name),
+                "by": typed(by.full_name, 60),
+                "by_email": by.email,
+                "you": person.id == by.id,
+            },
+            action_url=link("auth.second_factors"),
+        )
+
+
 def recovery_codes_made(user: User) -> None:
     _to_account(user, "recovery_codes_made", action_url=link("auth.second_factors"))
 
