@@ -153,7 +153,7 @@ def register(user: User, credential: str, name: str) -> list[str] | None:
             expected_origin=origin,
         )
     except (WebAuthnException, ValueError, KeyError, TypeError) as error:
-        _refused(user, "passkey registration", error)
+        second_factor.refused(user, "passkey registration", error)
         raise SecondFactorError(
             "Your browser's answer could not be checked, so the passkey was not added. Try again."
         ) from None
@@ -238,7 +238,7 @@ def _check_assertion(user: User, credential: str, challenge: bytes) -> bool:
     try:
         raw_id = base64url_to_bytes(str(json.loads(credential)["rawId"]))
     except (ValueError, KeyError, TypeError) as error:
-        _refused(user, "passkey sign-in", error)
+        second_factor.refused(user, "passkey sign-in", error)
         raise SecondFactorError(REFUSED) from None
     factor = db.session.scalar(
         sa.select(SecondFactor).where(
@@ -249,7 +249,7 @@ def _check_assertion(user: User, credential: str, challenge: bytes) -> bool:
         )
     )
     if factor is None or factor.public_key is None:
-        _refused(user, "passkey sign-in", "an unknown credential")
+        second_factor.refused(user, "passkey sign-in", "an unknown credential")
         raise SecondFactorError(REFUSED)
     try:
         verified = verify_authentication_response(
@@ -261,20 +261,8 @@ def _check_assertion(user: User, credential: str, challenge: bytes) -> bool:
             credential_current_sign_count=factor.sign_count or 0,
         )
     except (WebAuthnException, ValueError, KeyError, TypeError) as error:
-        _refused(user, "passkey sign-in", error)
+        second_factor.refused(user, "passkey sign-in", error)
         raise SecondFactorError(REFUSED) from None
     factor.sign_count = verified.new_sign_count
     factor.last_used_at = utcnow()
     return True
-
-
-def _refused(user: User, stage: str, why: object) -> None:
-    audit.record(
-        "auth.second_factor_refused",
-        object_type="User",
-        object_id=user.id,
-        outcome="denied",
-        actor=user,
-        stage=stage,
-        reason=str(why)[:200],
-    )

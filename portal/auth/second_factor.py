@@ -114,6 +114,21 @@ def _reencrypt(factor: SecondFactor) -> None:
         factor.secret = _fernet().rotate(factor.secret)
 
 
+def refused(user: User, stage: str, reason: object = "") -> None:
+    """The audit row of a second factor refused for ``user`` at ``stage`` (why, if known)."""
+    details: dict[str, Any] = {"stage": stage}
+    if reason:
+        details["reason"] = str(reason)[:200]
+    audit.record(
+        "auth.second_factor_refused",
+        object_type="User",
+        object_id=user.id,
+        outcome="denied",
+        actor=user,
+        **details,
+    )
+
+
 def _code_hash(code: str) -> str:
     """A recovery code as stored: 120 random bits need no salt or slow hash (ASVS 5.0 6.5.2,
     NIST 800-63B 5.1.2.2: at least 112 bits), and no key that a changed SECRET_KEY would lose."""
@@ -237,13 +252,7 @@ def confirm_app(user: User, factor_id: int, name: str, code: str) -> list[str] |
         raise SecondFactorError("That enrolment has expired. Start again from your account page.")
     step = _matching_step(factor, code)
     if step is None:
-        audit.record(
-            "auth.second_factor_refused",
-            object_type="User",
-            object_id=user.id,
-            outcome="denied",
-            stage="enrolment",
-        )
+        refused(user, "enrolment")
         raise SecondFactorError(
             "That code does not match. Type the 6 digits your app shows now (they change every "
             "30 seconds), and check that your phone's clock is set automatically."
@@ -310,13 +319,7 @@ def remove(user: User, factor_id: int) -> None:
     """Remove one of ``user``'s own factors. The last one of a person who must have one stays."""
     factor = db.session.get(SecondFactor, factor_id)
     if factor is None or factor.user_id != user.id:
-        audit.record(
-            "auth.second_factor_refused",
-            object_type="User",
-            object_id=user.id,
-            outcome="denied",
-            stage="removal of a factor not theirs",
-        )
+        refused(user, "removal of a factor not theirs")
         raise SecondFactorError("That factor is not one of yours.")
     others = [f for f in confirmed_factors(user) if f.id != factor.id]
     if factor.confirmed_at is not None and not others and required(user):
@@ -468,14 +471,7 @@ def verify(user: User, code: str, address: str, attempt: throttle.Attempt | None
     throttle.settle(attempt, succeeded=used is not None)
     counted(user, used is not None)
     if used is None:
-        audit.record(
-            "auth.second_factor_refused",
-            object_type="User",
-            object_id=user.id,
-            outcome="denied",
-            actor=user,
-            stage="code",
-        )
+        refused(user, "code")
         raise SecondFactorError(
             "That code is not right. Type the 6 digits your authenticator app shows now, or one "
             "of your recovery codes."
