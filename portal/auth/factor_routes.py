@@ -155,7 +155,9 @@ def add_app() -> ResponseReturnValue:
             else:
                 db.session.commit()
                 if codes:
-                    return render_template("auth/recovery_codes.html", codes=codes, first=True)
+                    return render_template(
+                        "auth/recovery_codes.html", codes=codes, first=True, added=form.name.data
+                    )
                 flash(f"“{form.name.data}” is added as a second factor.", "success")
                 return redirect(url_for("auth.second_factors"))
         enrolment = second_factor.enrolment_of(current_user, factor)
@@ -190,7 +192,9 @@ def add_passkey() -> ResponseReturnValue:
             return render_template("auth/add_passkey.html", form=form), 400
         db.session.commit()
         if codes:
-            return render_template("auth/recovery_codes.html", codes=codes, first=True)
+            return render_template(
+                "auth/recovery_codes.html", codes=codes, first=True, added=form.name.data
+            )
         flash(f"“{form.name.data}” is added as a second factor.", "success")
         return redirect(url_for("auth.second_factors"))
     return render_template("auth/add_passkey.html", form=form), 400 if form.is_submitted() else 200

@@ -188,11 +188,11 @@ class SecondFactorCodeForm(Form):
     code = StringField(
         "Code",
         description="The 6 digits your authenticator app shows now, or one of your recovery "
-        "codes (like ABCD-EFGH-JKLM).",
+        "codes (like ABCD-EFGH-JKLM-NPQR-STUV-WXYZ).",
         filters=[strip],
         validators=[
             InputRequired("Enter the code from your authenticator app, or a recovery code."),
-            Length(max=32, message="A code is at most 14 characters."),
+            Length(max=40, message="A recovery code has 24 letters and digits."),
         ],
     )
 
