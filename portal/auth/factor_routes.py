@@ -4,6 +4,8 @@ require them. URL rules on the auth blueprint."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -20,6 +22,7 @@ from portal.auth.forms import (
 )
 from portal.auth.redirects import safe_next_path
 from portal.auth.routes import bp
+from portal.auth.throttle import Attempt
 from portal.client import client_ip
 from portal.extensions import db
 from portal.models import User
@@ -35,31 +38,48 @@ def second_step() -> ResponseReturnValue:
         return redirect(url_for("auth.login"))
     form = SecondFactorCodeForm()
     if form.validate_on_submit():
-        # Counted first, before anything is read (second_factor.admit says why).
-        try:
-            attempt = second_factor.admit(held[0], client_ip())
-        except second_factor.SecondFactorThrottled as throttled:
-            db.session.commit()
-            form.form_errors.append(str(throttled))
-            return _second_step_page(form, _held_user()), 429
-        user = _held_user()
-        try:
-            used = second_factor.verify(user, form.code.data or "", client_ip(), attempt)
-        except second_factor.SecondFactorError as refused:
-            db.session.commit()  # the refusal's audit row and throttle count
-            form.code.errors = [str(refused)]
-            return _second_step_page(form, user), 400
-        second_factor.complete_sign_in(user, used)
-        db.session.commit()
-        if used == "recovery_code":
-            flash(
-                "You signed in with a recovery code, which now no longer works. If you lost your "
-                "phone, add a new authenticator app and make new recovery codes.",
-                "warning",
-            )
-            return redirect(url_for("auth.second_factors"))
-        return redirect(safe_next_path(held[1]) or url_for("main.home"))
+
+        def check(user: User, attempt: Attempt) -> str:
+            return second_factor.verify(user, form.code.data or "", client_ip(), attempt)
+
+        def refused(message: str) -> None:
+            form.code.errors = [message]
+
+        return _sign_in_with(held, check, form, refused)
     return _second_step_page(form, _held_user()), 400 if form.is_submitted() else 200
+
+
+def _sign_in_with(
+    held: tuple[int, str],
+    check: Callable[[User, Attempt], str],
+    form: SecondFactorCodeForm,
+    refused: Callable[[str], None],
+) -> ResponseReturnValue:
+    """The end of a held sign-in, by code or by key: counted first, before anything is read
+    (second_factor.admit says why), then ``check``ed; signed in, or the page again with why."""
+    try:
+        attempt = second_factor.admit(held[0], client_ip())
+    except second_factor.SecondFactorThrottled as throttled:
+        db.session.commit()
+        form.form_errors.append(str(throttled))
+        return _second_step_page(form, _held_user()), 429
+    user = _held_user()
+    try:
+        used = check(user, attempt)
+    except second_factor.SecondFactorError as refusal:
+        db.session.commit()  # the refusal's audit row and throttle count
+        refused(str(refusal))
+        return _second_step_page(form, user), 400
+    second_factor.complete_sign_in(user, used)
+    db.session.commit()
+    if used == "recovery_code":
+        flash(
+            "You signed in with a recovery code, which now no longer works. If you lost your "
+            "phone, add a new authenticator app and make new recovery codes.",
+            "warning",
+        )
+        return redirect(url_for("auth.second_factors"))
+    return redirect(safe_next_path(held[1]) or url_for("main.home"))
 
 
 def _held_user() -> User:
@@ -95,28 +115,16 @@ def passkey_sign_in() -> ResponseReturnValue:
     if held is None:
         flash("Sign in again: the page waited too long for your key.", "info")
         return redirect(url_for("auth.login"))
-    next_path = held[1]
     form = PasskeyForm()
     code_form = SecondFactorCodeForm(formdata=None)
     if not form.validate_on_submit():
         code_form.form_errors.append("Your browser sent no answer from a passkey. Try again.")
         return _second_step_page(code_form, _held_user()), 400
-    try:
-        attempt = second_factor.admit(held[0], client_ip())
-    except second_factor.SecondFactorThrottled as throttled:
-        db.session.commit()
-        code_form.form_errors.append(str(throttled))
-        return _second_step_page(code_form, _held_user()), 429
-    user = _held_user()
-    try:
-        used = passkeys.verify(user, form.credential.data or "", client_ip(), attempt=attempt)
-    except second_factor.SecondFactorError as refused:
-        db.session.commit()  # the refusal's audit row and throttle count
-        code_form.form_errors.append(str(refused))
-        return _second_step_page(code_form, user), 400
-    second_factor.complete_sign_in(user, used)
-    db.session.commit()
-    return redirect(safe_next_path(next_path) or url_for("main.home"))
+
+    def check(user: User, attempt: Attempt) -> str:
+        return passkeys.verify(user, form.credential.data or "", client_ip(), attempt=attempt)
+
+    return _sign_in_with(held, check, code_form, code_form.form_errors.append)
 
 
 @bp.get("/account/second-factor")
