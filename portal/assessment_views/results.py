@@ -13,14 +13,14 @@ from portal.assessment_views.blueprint import bp, load
 from portal.assessments import comparison, transfer
 from portal.assessments import state as assessment_state
 from portal.auth import second_factor
-from portal.exports import calendar
+from portal.exports import calendar, plan_files
 from portal.exports.delivery import send_pdf
 from portal.exports.download import download
 from portal.exposure import inventory
 from portal.extensions import db
 from portal.figures import queries as figures
 from portal.kev.matching import CAVEATS
-from portal.models import Role
+from portal.models import Assessment, Role
 from portal.readonly import read_only
 from portal.remediation.planner import KEV_QUESTION
 from portal.reports import documents
@@ -92,10 +92,8 @@ def export_json(assessment_id: int) -> Response:
     )
 
 
-@bp.get("/<int:assessment_id>/plan.pdf")
-@login_required
-def plan_pdf(assessment_id: int) -> Response | tuple[str, int]:
-    assessment = load(assessment_id)
+def _not_submitted(assessment: Assessment) -> Response | None:
+    """Where to go instead of a plan's file while the assessment is a draft or returned."""
     if assessment.is_editable and current_user.is_operator:
         flash("The remediation plan is made from a submitted assessment. Submit first.", "info")
         return redirect(url_for("assess.review", assessment_id=assessment.id))
@@ -108,6 +106,15 @@ def plan_pdf(assessment_id: int) -> Response | tuple[str, int]:
             "info",
         )
         return redirect(url_for("review.assessment", assessment_id=assessment.id))
+    return None
+
+
+@bp.get("/<int:assessment_id>/plan.pdf")
+@login_required
+def plan_pdf(assessment_id: int) -> Response | tuple[str, int]:
+    assessment = load(assessment_id)
+    if (elsewhere := _not_submitted(assessment)) is not None:
+        return elsewhere
     include_answers = request.args.get("answers") == "1"
     return send_pdf(
         lambda: documents.plan_pdf(assessment, include_answers=include_answers),
@@ -118,6 +125,14 @@ def plan_pdf(assessment_id: int) -> Response | tuple[str, int]:
         if current_user.role is not Role.OPERATOR
         else url_for("assess.results", assessment_id=assessment.id),
     )
+
+
+@bp.get(f"/<int:assessment_id>/<any({plan_files.NAMES}):name>")
+@login_required
+def plan_file(assessment_id: int, name: str) -> Response:
+    """The plan as Word, a spreadsheet or OSCAL (portal/exports/plan_files.py), audited."""
+    assessment = load(assessment_id)
+    return _not_submitted(assessment) or plan_files.send(assessment, name)
 
 
 @bp.get("/<int:assessment_id>/plan.ics")

@@ -3,27 +3,47 @@ carries one organization's data)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Any
 
 from flask import Response
 
 from portal import audit
 from portal.exports.spreadsheet import to_csv
+from portal.exports.workbook import MIMETYPE as XLSX
+from portal.exports.workbook import Table, workbook
 from portal.extensions import db
+from portal.templating import viewer_time_zone
 
 # Excel reads a CSV as UTF-8 only when it starts with a byte-order mark.
 BYTE_ORDER_MARK = "\ufeff"
 
 
-def download(body: str | bytes, filename: str, mimetype: str) -> Response:
-    """``body`` as the attachment ``filename`` (a name the portal made: no quoting needed)."""
+def download(body: str | bytes | IO[bytes], filename: str, mimetype: str) -> Response:
+    """``body`` as the attachment ``filename`` (a name the portal made: no quoting needed); a
+    file is sent in blocks and closed when sent."""
     if mimetype == "text/csv" and isinstance(body, str):
         body = BYTE_ORDER_MARK + body
-    response = Response(body, mimetype=mimetype)
+    if isinstance(body, str | bytes):
+        response = Response(body, mimetype=mimetype)
+    else:
+        response = Response(_blocks(body), mimetype=mimetype, direct_passthrough=True)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+BLOCK = 64 * 1024
+
+
+def _blocks(body: IO[bytes]) -> Iterator[bytes]:
+    """The file in blocks, closed once read to its end or when the response is closed (a client
+    that went away)."""
+    try:
+        while block := body.read(BLOCK):
+            yield block
+    finally:
+        body.close()
 
 
 def csv_download(
@@ -40,3 +60,31 @@ def csv_download(
     audit.record(audited_as, object_type=object_type, rows=len(rows), **details)
     db.session.commit()
     return download(to_csv(header, rows), filename, "text/csv")
+
+
+def table_download(
+    table: Table, name: str, kind: str, *, audited_as: str, object_type: str, **details: Any
+) -> Response:
+    """A coordinator's table as ``name``.csv or ``name``.xlsx (``kind``), audited."""
+    if kind == "csv":
+        return csv_download(f"{name}.csv", table.keys, table.csv_rows(),
+                            audited_as=audited_as, object_type=object_type, **details)  # fmt: skip
+    return sheets_download([table], name, title=table.title, audited_as=audited_as,
+                           object_type=object_type, **details)  # fmt: skip
+
+
+def sheets_download(
+    tables: Iterable[Table],
+    name: str,
+    *,
+    title: str,
+    audited_as: str,
+    object_type: str,
+    **details: Any,
+) -> Response:
+    """Tables as the sheets of ``name``.xlsx; the export is audited and committed first, and the
+    rows read as the workbook is written."""
+    audit.record(audited_as, object_type=object_type, format="xlsx", **details)
+    db.session.commit()
+    body = workbook([t.sheet() for t in tables], title=title, zone=viewer_time_zone())
+    return download(body, f"{name}.xlsx", XLSX)

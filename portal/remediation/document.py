@@ -285,6 +285,7 @@ class PlanDocument:
     """The plan, part by part in reading order; a part is None when it has nothing to say."""
 
     title: str  # the document's title (PDF metadata, Word's title)
+    board_title: str  # the title of the summary for the board on its own
     description: str
     cover: Cover
     board: BoardPart
@@ -327,9 +328,10 @@ def plan_document(
     """The plan as a document; ``answers`` appends every answer and the catalog's words."""
     open_matches = tuple(m for m in exploited if m.open_entries)
     with_answers = answers is not None
-    numbers = _numbers(plan)
+    numbers = action_numbers(plan)
     return PlanDocument(
         title=f"Cyber readiness remediation plan — {subject.organization}",
+        board_title=f"Cyber readiness summary for the board — {subject.organization}",
         description="Self-assessment results and 30/60/90-day remediation plan",
         cover=_cover(questionnaire, plan, subject, open_matches, with_answers),
         board=_board(questionnaire, result, plan, board, lead),
@@ -371,7 +373,7 @@ def _days(count: int) -> str:
     return f"{count} working day{'' if count == 1 else 's'}"
 
 
-def _numbers(plan: Plan) -> dict[int, int]:
+def action_numbers(plan: Plan) -> dict[int, int]:
     """Actions are numbered in the order the pages show them: window by window, then the
     backlog."""
     shown = [a for w in WINDOWS for a in plan.in_window(w)] + list(plan.backlog)

@@ -7,11 +7,14 @@ description for screen readers; pages also show the same figures as a table.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 
 from markupsafe import Markup
+from PIL import Image, ImageDraw, ImageFont
 
 from portal.questionnaire.model import Questionnaire
 from portal.scoring import ScoreResult
@@ -68,11 +71,16 @@ def _svg_open(width: int, height: int, chart_id: str, title: str, bars: list[Bar
         f'{height}" width="100%" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
         'font-family="Source Sans, Source Sans Pro Web, Helvetica, Arial, sans-serif">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">'
-        + escape("; ".join(f"{b.label}: {_text(b.score)}" for b in bars))
-        + escape(". Tier lines: " + ", ".join(f"{n} from {t}" for t, n in TIER_LINES))
-        + "</desc>",
+        f'<desc id="{chart_id}-desc">{escape(description(bars))}</desc>',
     ]
+
+
+def description(bars: list[Bar]) -> str:
+    """What the chart shows, in words: the SVG's description and the Word picture's
+    alternative text."""
+    return "; ".join(f"{b.label}: {_text(b.score)}" for b in bars) + (
+        ". Tier lines: " + ", ".join(f"{n} from {t}" for t, n in TIER_LINES)
+    )
 
 
 def _grid(parts: list[str], left: float, plot: float, top: int, bottom: int, size: int) -> None:
@@ -165,6 +173,26 @@ def _text(score: int | None) -> str:
     return "not applicable" if score is None else f"{score} out of 100"
 
 
+PRIORITY_TITLE = "Score per defensive priority, out of 100"
+
+
+def _priority_bars(
+    questionnaire: Questionnaire,
+    result: ScoreResult,
+    previous: Mapping[str, int | None] | None = None,
+) -> list[Bar]:
+    previous = previous or {}
+    return [
+        Bar(
+            questionnaire.priority(p.priority_id).title,
+            p.score,
+            p.tier_id,
+            previous.get(p.priority_id),
+        )
+        for p in result.priorities
+    ]
+
+
 def priority_chart(
     questionnaire: Questionnaire,
     result: ScoreResult,
@@ -174,17 +202,58 @@ def priority_chart(
 ) -> Markup:
     """The score per defensive priority (results page, review page, plan PDF), with the previous
     submission's score marked where there is one."""
-    previous = previous or {}
     return priority_bars(
-        [
-            Bar(
-                questionnaire.priority(p.priority_id).title,
-                p.score,
-                p.tier_id,
-                previous.get(p.priority_id),
-            )
-            for p in result.priorities
-        ],
-        title="Score per defensive priority, out of 100",
+        _priority_bars(questionnaire, result, previous),
+        title=PRIORITY_TITLE,
         responsive=responsive,
     )
+
+
+def priority_png(questionnaire: Questionnaire, result: ScoreResult) -> tuple[bytes, str]:
+    """The same chart as a picture for a Word document (Word shows no SVG everywhere), drawn
+    with Pillow at twice the PDF's size in the portal's own font, and its alternative text."""
+    bars = _priority_bars(questionnaire, result)
+    return _png(bars), f"{PRIORITY_TITLE}. {description(bars)}"
+
+
+FONTS = Path(__file__).resolve().parents[2] / "static" / "uswds" / "fonts" / "source-sans-pro"
+
+
+def _png(bars: list[Bar]) -> bytes:
+    scale, width = 2, 640
+    row, label_width, right, top = 34, 250, 56, 38
+    plot = width - label_width - right
+    height = top + row * len(bars) + 30
+    image = Image.new("RGB", (width * scale, height * scale), "white")
+    draw = ImageDraw.Draw(image)
+    regular = ImageFont.truetype(str(FONTS / "sourcesanspro-regular-webfont.woff2"), 14 * scale)
+    small = ImageFont.truetype(str(FONTS / "sourcesanspro-regular-webfont.woff2"), 12 * scale)
+    bold = ImageFont.truetype(str(FONTS / "sourcesanspro-bold-webfont.woff2"), 14 * scale)
+
+    def x_of(score: float) -> float:
+        return (label_width + plot * score / 100) * scale
+
+    bottom = (height - 22) * scale
+    for tick in (0, 100):
+        draw.line([(x_of(tick), (top - 2) * scale), (x_of(tick), bottom)], "#dfe1e2", scale)
+        draw.text((x_of(tick), bottom + 2 * scale), str(tick), "#3d4551", small, anchor="mt")
+    for index, (threshold, name) in enumerate(TIER_LINES):
+        for y in range((top - 2) * scale, bottom, 7 * scale):  # dashed, as in the SVG
+            draw.line([(x_of(threshold), y), (x_of(threshold), y + 4 * scale)], "#a9aeb1", scale)
+        label_y = (top - 5 - 15 * (index % 2)) * scale
+        draw.text((x_of(threshold), label_y), f"{name} {threshold}", "#3d4551", small, anchor="md")
+    for index, bar in enumerate(bars):
+        y = (top + 4 + index * row) * scale
+        draw.text(((label_width - 10) * scale, y + 17 * scale), bar.label, "#1b1b1b", regular,
+                  anchor="rs")  # fmt: skip
+        if bar.score is None:
+            draw.text((x_of(0) + 6 * scale, y + 16 * scale), "not applicable", "#3d4551", regular,
+                      anchor="ls")  # fmt: skip
+            continue
+        colour = TIER_COLOURS.get(bar.tier, TIER_COLOURS[None])
+        draw.rectangle([(x_of(0), y + 3 * scale), (x_of(bar.score), y + 23 * scale)], colour)
+        draw.text((x_of(bar.score) + 6 * scale, y + 18 * scale), str(bar.score), "#1b1b1b", bold,
+                  anchor="ls")  # fmt: skip
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
