@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -25,6 +26,7 @@ from portal.models import (
     User,
     name_key,
 )
+from portal.questionnaire.sectors import SECTOR_IDS
 
 PAGE_SIZE = 25
 QUEUE_STATUSES = (AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED, AssessmentStatus.ACCEPTED)
@@ -155,12 +157,86 @@ def status_counts(user: User, f: Filters) -> dict[str, int]:
 EXPORT_LIMIT = 50_000
 
 
-def all_rows(user: User, f: Filters) -> list[Assessment]:
-    """Every row the filters select (for CSV), in the chosen order, up to EXPORT_LIMIT."""
+@dataclass(frozen=True)
+class ExportRow:
+    """A queue row as the exports give it (CSV and spreadsheet: the same columns)."""
+
+    assessment_id: int
+    organization: str
+    state: str
+    county: str
+    sectors: str  # ids, space-separated
+    ownership: str
+    status: str
+    submitted_at: datetime | None
+    score: int | None
+    tier: str | None
+    critical_gaps: int | None
+
+
+EXPORT_BATCH = 1000
+
+
+def export_rows(user: User, f: Filters) -> Iterator[ExportRow]:
+    """Every row the filters select, in the chosen order, up to EXPORT_LIMIT — read from the
+    database a batch at a time (a state's whole queue is never in memory at once)."""
     columns, descending = SORTS[f.sort]
     order = [c.desc() if descending else c.asc() for c in columns]
-    query = _filtered(_scoped(user), f).order_by(*order).limit(EXPORT_LIMIT)
-    return list(db.session.scalars(query))
+    sectors = (
+        sa.select(sa.func.aggregate_strings(OrganizationSector.sector, " "))
+        .where(OrganizationSector.organization_id == Organization.id)
+        .scalar_subquery()
+    )
+    query = (
+        _filtered(
+            sa.select(
+                Assessment.id,
+                Organization.name,
+                Organization.state,
+                Organization.county,
+                sectors,
+                Organization.ownership,
+                Assessment.status,
+                Assessment.submitted_at,
+                Assessment.overall_score,
+                Assessment.overall_tier,
+                Assessment.critical_gap_count,
+            )
+            .join(Organization, Assessment.organization_id == Organization.id)
+            .where(access.organization_scope(user), Assessment.status.in_(QUEUE_STATUSES)),
+            f,
+        )
+        .order_by(*order)
+        .limit(EXPORT_LIMIT)
+        .execution_options(yield_per=EXPORT_BATCH)
+    )
+    for row in db.session.execute(query):
+        (id_, name, state, county, sector_ids, ownership, status, submitted, score, tier,
+         critical) = row  # fmt: skip
+        yield ExportRow(
+            id_,
+            name,
+            state,
+            county,
+            " ".join(sorted((sector_ids or "").split(), key=SECTOR_IDS.index)),
+            ownership.value,
+            status.value,
+            submitted,
+            score,
+            tier,
+            critical,
+        )
+
+
+def accepted_latest(user: User, f: Filters, limit: int) -> tuple[list[int], int]:
+    """Each organization's latest submission, where it is accepted, among those the filters
+    select (the status filter aside): the first ``limit`` ids and how many there are."""
+    query = _filtered(_scoped(user), f, with_status=False).where(
+        Assessment.status == AssessmentStatus.ACCEPTED, Assessment.is_latest_submission
+    )
+    ids = query.with_only_columns(Assessment.id).order_by(Assessment.id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery())) or 0
+    return list(db.session.scalars(ids.limit(limit))), total
 
 
 def encode_cursor(row: Assessment, sort: str) -> str:

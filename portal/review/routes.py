@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from portal import access, questionnaire_versions
+from portal import access, audit, questionnaire_versions
 from portal.assessments import lifecycle, reading, revision
 from portal.assessments import state as assessment_state
 from portal.auth.decorators import role_required, step_up_required
-from portal.exports.download import csv_download
+from portal.exports import coordinator
+from portal.exports.download import download, sheets_download, table_download
 from portal.extensions import db
 from portal.figures import queries as figures
 from portal.figures.bands import SCORE_BANDS
@@ -32,7 +31,7 @@ from portal.reports.charts import Bar, priority_bars
 from portal.review import answer_review, queue
 from portal.review.forms import CommentForm, DecisionForm, QueueFilterForm, ReturnForm
 from portal.scoring.headline import headline
-from portal.templating import sector_label
+from portal.templating import plural, sector_label
 from portal.toolrequests import service as tool_requests_service
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -257,48 +256,16 @@ def decide_tool_request(request_id: int) -> Response:
 # --- exports and the regional dashboard ------------------------------------------------------
 
 
-@bp.get("/export.csv")
+@bp.get("/export.<any(csv, xlsx):kind>")
 @role_required(*REVIEWERS)
 @step_up_required
-def export_queue() -> Response | tuple[str, int]:
+def export_queue(kind: str) -> Response | tuple[str, int]:
     form = QueueFilterForm(request.args)
     if not form.validate():
         return render_template("review/queue.html", form=form, page=None), 400
-    filters = form.filters()
-    return csv_download(
-        "review-queue.csv",
-        [
-            "assessment_id",
-            "organization",
-            "state",
-            "county",
-            "sectors",
-            "ownership",
-            "status",
-            "submitted_at",
-            "score",
-            "tier",
-            "critical_gaps",
-        ],
-        [
-            [
-                a.id,
-                a.organization.name,
-                a.organization.state,
-                a.organization.county,
-                " ".join(a.organization.sectors),
-                a.organization.ownership.value,
-                a.status.value,
-                a.submitted_at.isoformat() if a.submitted_at else "",
-                a.overall_score,
-                a.overall_tier,
-                a.critical_gap_count,
-            ]
-            for a in queue.all_rows(current_user, filters)
-        ],
-        audited_as="review.queue_exported",
-        object_type="Queue",
-    )
+    table = coordinator.queue_table(queue.export_rows(current_user, form.filters()))
+    return table_download(table, "review-queue", kind, audited_as="review.queue_exported",
+                          object_type="Queue")  # fmt: skip
 
 
 @bp.get("/dashboard")
@@ -333,42 +300,43 @@ def dashboard() -> str:
 def dashboard_csv(table: str) -> Response:
     questionnaire = questionnaire_versions.current()
     board = figures.dashboard(current_user, questionnaire)
-    priority_ids = [p.id for p in questionnaire.priorities]
-    header: list[str]
-    rows: list[list[Any]]
-    if table == "status":
-        header, rows = ["status", "organizations"], [list(i) for i in board.status_counts.items()]
-    elif table == "sectors":
-        header = ["sector", "organizations", "median", *(band.key for band in SCORE_BANDS)]
-        rows = [
-            [r.sector, r.organizations, r.median, *(r.bands[band.key] for band in SCORE_BANDS)]
-            for r in board.sector_scores
-        ]
-    elif table == "heatmap":
-        header = ["sector", board.heat_level, "organizations", *priority_ids, "weakest"]
-        rows = [
-            [r.sector, r.place, r.organizations, *[r.scores[p] for p in priority_ids], r.weakest]
-            for r in board.heat
-        ]
-    elif table == "critical":
-        header = ["question_id", "question", "organizations"]
-        rows = [
-            [
-                gap.question_id,
-                questionnaire.question(gap.question_id).text
-                if questionnaire.has_question(gap.question_id)
-                else "",
-                gap.organizations,
-            ]
-            for gap in board.critical
-        ]
-    else:
-        header, rows = ["tool", "status", "requests"], [list(r) for r in board.tools]
-    return csv_download(
-        f"dashboard-{table}.csv",
-        header,
-        rows,
-        audited_as="review.dashboard_exported",
-        object_type="Dashboard",
-        object_id=table,
-    )
+    exported = coordinator.dashboard_tables(board, questionnaire)[table]
+    return table_download(exported, f"dashboard-{table}", "csv",
+                          audited_as="review.dashboard_exported", object_type="Dashboard",
+                          object_id=table)  # fmt: skip
+
+
+@bp.get("/dashboard.xlsx")
+@role_required(*REVIEWERS)
+def dashboard_xlsx() -> Response:
+    """The dashboard's five tables, one sheet each."""
+    questionnaire = questionnaire_versions.current()
+    board = figures.dashboard(current_user, questionnaire)
+    tables = coordinator.dashboard_tables(board, questionnaire).values()
+    return sheets_download(tables, "dashboard", title="Regional dashboard",
+                           audited_as="review.dashboard_exported", object_type="Dashboard",
+                           object_id="all")  # fmt: skip
+
+
+@bp.get("/oscal.zip")
+@role_required(*REVIEWERS)
+@step_up_required
+def oscal_zip() -> Response | tuple[str, int]:
+    """The OSCAL files of each organization's latest accepted assessment that the queue's
+    filters select, up to OSCAL_ZIP_LIMIT (more: the coordinator is asked to filter)."""
+    form = QueueFilterForm(request.args)
+    if not form.validate():
+        return render_template("review/queue.html", form=form, page=None), 400
+    limit = coordinator.OSCAL_ZIP_LIMIT
+    ids, total = queue.accepted_latest(current_user, form.filters(), limit)
+    if total > limit:
+        flash(
+            f"These filters select {plural(total, 'accepted assessment')}; one OSCAL download "
+            f"holds at most {limit}. Choose a county or a sector first.",
+            "warning",
+        )
+        kept = request.query_string.decode()  # back to the queue with the same filters
+        return redirect(url_for("review.index") + (f"?{kept}" if kept else ""))
+    audit.record("review.oscal_exported", object_type="Queue", rows=len(ids))
+    db.session.commit()
+    return download(coordinator.oscal_zip(ids), "accepted-assessments-oscal.zip", "application/zip")

@@ -1,0 +1,197 @@
+"""The coordinator's tables as files: the queue, the dashboard's figures and the exposure view,
+each defined once and handed out as CSV (as before) and as a spreadsheet (one sheet per table,
+typed cells). Rows are read as they are written: the queue and the exposure view come from the
+database a batch at a time.
+
+Also the OSCAL files of every accepted assessment of a jurisdiction, as one ZIP.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from portal.assessments import state as assessment_state
+from portal.exports.plan_files import FILES
+from portal.exports.workbook import SPOOL_BYTES, SheetColumn, Table
+from portal.exposure import jurisdiction
+from portal.extensions import db
+from portal.figures.bands import SCORE_BANDS
+from portal.figures.queries import Dashboard
+from portal.models import Assessment, User
+from portal.questionnaire.model import Questionnaire
+
+if TYPE_CHECKING:  # the review package's queue reads the rows; it imports this package
+    from portal.review.queue import ExportRow
+
+# A ZIP of OSCAL files holds at most this many assessments: it is made within the request, and
+# both files of one assessment take ~50 ms on the national dataset (bench/exports_bench.py), so
+# 300 leave half of gunicorn's 30 s. A larger jurisdiction filters by county or sector first.
+OSCAL_ZIP_LIMIT = 300
+
+
+def _table(
+    title: str, columns: Sequence[tuple[str, SheetColumn]], rows: Iterable[Sequence[Any]]
+) -> Table:
+    return Table(title, tuple(k for k, _ in columns), tuple(c for _, c in columns), rows)
+
+
+QUEUE_COLUMNS = (
+    ("assessment_id", SheetColumn("Assessment", 11, "number")),
+    ("organization", SheetColumn("Organization", 40)),
+    ("state", SheetColumn("State", 7)),
+    ("county", SheetColumn("County", 18)),
+    ("sectors", SheetColumn("Sectors", 18)),
+    ("ownership", SheetColumn("Ownership", 12)),
+    ("status", SheetColumn("Status", 11)),
+    ("submitted_at", SheetColumn("Submitted", 18, "datetime")),
+    ("score", SheetColumn("Score", 8, "number")),
+    ("tier", SheetColumn("Tier", 12)),
+    ("critical_gaps", SheetColumn("Critical gaps", 13, "number")),
+)
+
+
+def queue_table(exported: Iterable[ExportRow]) -> Table:
+    """The queue's rows (``review.queue.export_rows``) as a table."""
+    rows = (
+        (r.assessment_id, r.organization, r.state, r.county, r.sectors, r.ownership, r.status,
+         r.submitted_at, r.score, r.tier, r.critical_gaps)
+        for r in exported
+    )  # fmt: skip
+    return _table("Queue", QUEUE_COLUMNS, rows)
+
+
+def dashboard_tables(board: Dashboard, questionnaire: Questionnaire) -> dict[str, Table]:
+    """The dashboard's five tables, by the name their CSV has."""
+    priority_ids = [p.id for p in questionnaire.priorities]
+    count = SheetColumn("Organizations", 14, "number")
+
+    def question_text(question_id: str) -> str:
+        if questionnaire.has_question(question_id):
+            return questionnaire.question(question_id).text
+        return ""
+
+    return {
+        "status": _table(
+            "Status",
+            [("status", SheetColumn("Status", 14)), ("organizations", count)],
+            [list(i) for i in board.status_counts.items()],
+        ),
+        "sectors": _table(
+            "Sectors",
+            [
+                ("sector", SheetColumn("Sector", 16)),
+                ("organizations", count),
+                ("median", SheetColumn("Median score", 13, "number")),
+                *((b.key, SheetColumn(f"Score {b.label}", 14, "number")) for b in SCORE_BANDS),
+            ],
+            [
+                [r.sector, r.organizations, r.median, *(r.bands[b.key] for b in SCORE_BANDS)]
+                for r in board.sector_scores
+            ],
+        ),
+        "heatmap": _table(
+            "Weakest priorities",
+            [
+                ("sector", SheetColumn("Sector", 16)),
+                (board.heat_level, SheetColumn(board.heat_level.capitalize(), 18)),
+                ("organizations", count),
+                *(
+                    (p, SheetColumn(questionnaire.priority(p).title, 16, "number"))
+                    for p in priority_ids
+                ),
+                ("weakest", SheetColumn("Weakest", 22)),
+            ],
+            [
+                [
+                    r.sector,
+                    r.place,
+                    r.organizations,
+                    *[r.scores[p] for p in priority_ids],
+                    r.weakest,
+                ]
+                for r in board.heat
+            ],
+        ),
+        "critical": _table(
+            "Critical gaps",
+            [
+                ("question_id", SheetColumn("Question id", 26)),
+                ("question", SheetColumn("Question", 70)),
+                ("organizations", count),
+            ],
+            [
+                [g.question_id, question_text(g.question_id), g.organizations]
+                for g in board.critical
+            ],
+        ),
+        "tools": _table(
+            "Tool requests",
+            [
+                ("tool", SheetColumn("Tool", 30)),
+                ("status", SheetColumn("Status", 12)),
+                ("requests", SheetColumn("Requests", 10, "number")),
+            ],
+            [list(r) for r in board.tools],
+        ),
+    }
+
+
+EXPOSURE_COLUMNS = (
+    ("organization_id", SheetColumn("Organization id", 14, "number")),
+    ("organization", SheetColumn("Organization", 40)),
+    ("state", SheetColumn("State", 7)),
+    ("county", SheetColumn("County", 18)),
+    ("exploited_products", SheetColumn("Known-exploited products", 50)),
+    ("internet_facing", SheetColumn("Faces the internet", 12)),
+    ("looked_after_by_msp", SheetColumn("Looked after by an IT provider", 14)),
+)
+
+
+def exposure_table(user: User) -> Table:
+    rows = (
+        (o.id, o.name, o.state, o.county, "; ".join(o.products),
+         "yes" if o.internet_facing else "no", "yes" if o.managed_by_msp else "no")
+        for o in jurisdiction.all_affected(user)
+    )  # fmt: skip
+    return _table("Exposure", EXPOSURE_COLUMNS, rows)
+
+
+# --- OSCAL, a jurisdiction at a time ------------------------------------------------------
+
+
+def oscal_zip(ids: list[int]) -> IO[bytes]:
+    """A ZIP of the OSCAL assessment results and POA&M of the assessments ``ids``, written to a
+    temporary file (on disk past a few megabytes) one assessment at a time, read from its start.
+    Nothing of one assessment is kept for the next (the session holds loaded rows only while
+    they are referenced)."""
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the response closes it
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for assessment in _each(ids):
+            state = assessment_state.load(assessment)
+            for name in ("oscal-assessment-results.json", "oscal-poam.json"):
+                plan_file = FILES[name]
+                body = plan_file.make(state)
+                assert isinstance(body, bytes)
+                archive.writestr(plan_file.filename.format(id=assessment.id), body)
+    out.seek(0)
+    return out
+
+
+def _each(ids: list[int]) -> Iterator[Assessment]:
+    for assessment_id in ids:
+        assessment = db.session.scalar(
+            sa.select(Assessment)
+            .where(Assessment.id == assessment_id)
+            .options(
+                orm.joinedload(Assessment.organization),
+                orm.joinedload(Assessment.questionnaire_version),
+            )
+        )
+        if assessment is not None:
+            yield assessment
