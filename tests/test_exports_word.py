@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
 import zipfile
+from pathlib import Path
 from typing import Any
 
+import pytest
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.oxml.ns import qn
 from flask import Flask
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 
 from portal.kev.catalog import SNAPSHOT
 from portal.questionnaire.model import Question
@@ -75,7 +80,7 @@ def test_the_word_plan_says_what_the_pdf_says_in_the_same_order(
     assert response.status_code == 200
     assert response.mimetype == DOCX
     assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="cyber-plan-{assessment_id}.docx"'
+        f'attachment; filename="remediation-plan-{world.org_a}-{assessment_id}.docx"'
     )
     assert response.headers["Cache-Control"] == "private, no-store"
     word = Document(io.BytesIO(response.get_data()))
@@ -135,10 +140,18 @@ def test_the_word_plan_says_what_the_pdf_says_in_the_same_order(
         assert starts[str(num_id)] == first.number, first.title
 
     check_accessible(word, doc.title)
-    header = word.sections[0].header.paragraphs[0].text
-    assert "Alpha Hospital SENTINEL-A" in header and "UTC" in header
-    footer = word.sections[0].footer._element.xml
-    assert "PAGE" in footer and "NUMPAGES" in footer
+    # As the PDF's pages: the organization, the document and the marking above; when it was
+    # made, the questionnaire and the page below; nothing on the cover.
+    section = word.sections[0]
+    assert section.different_first_page_header_footer
+    assert section.header.paragraphs[0].text == (
+        f"{doc.running.head}\tSENSITIVE — NOT FOR PUBLIC RELEASE"
+    )
+    assert doc.running.head == "Alpha Hospital SENTINEL-A — Remediation plan"
+    footer = section.footer.paragraphs[0].text
+    assert footer.startswith(f"Generated {doc.cover.facts[-1].value} · questionnaire 2026.")
+    assert "PAGE" in section.footer._element.xml and "NUMPAGES" in section.footer._element.xml
+    assert not section.first_page_header.paragraphs[0].text
     # Links are Word hyperlinks to the free resources.
     targets = [r.target_ref for r in word.part.rels.values() if r.reltype.endswith("/hyperlink")]
     assert any(t.startswith("https://") for t in targets)
@@ -173,6 +186,9 @@ def test_the_board_summary_is_the_cover_and_the_boards_part(
     assert word.core_properties.title.startswith("Cyber readiness summary for the board — Alpha")
     check_accessible(word, word.core_properties.title)
     assert "Summary for the board" in text and "What we ask of the board" in text
+    # Its own cover: no list of the plan's parts it does not hold.
+    assert [p.text for p in word.paragraphs if p.style.name == "Title"] == ["Summary for the board"]
+    assert "In this plan:" not in text
     assert "The 30/60/90-day plan" not in text  # the board's part only
     count = int(re.search(r"(\d+) critical gaps", text).group(1))  # type: ignore[union-attr]
     assert f"The {count} critical gaps: close these first" in text
@@ -197,7 +213,7 @@ def test_hostile_text_is_kept_as_text_and_the_file_opens_again(
     }
     assessment_id = submit_assessment(app, world, notes=notes, org_name="Alpha \x0b🏥 <b>=1+1</b>")
     login(client, world.operator_a)
-    for name in ("plan.docx", "board-summary.docx"):
+    for name in ("plan.docx", "board-summary.docx", "plan-with-answers.docx"):
         response = client.get(f"/assessments/{assessment_id}/{name}")
         assert response.status_code == 200, name
         data = response.get_data()
@@ -207,6 +223,57 @@ def test_hostile_text_is_kept_as_text_and_the_file_opens_again(
             assert not any(n.endswith((".bin", "vbaProject.bin")) for n in package.namelist())
             # Markup in a note is text, never a link or a picture fetched from elsewhere.
             assert canary.encode() not in package.read("word/_rels/document.xml.rels")
+    # The notes are in the appendix of every answer: as typed, less what XML cannot hold; the
+    # 100 KB note cut where the PDF cuts it.
+    text = body_text(Document(io.BytesIO(data)))
+    assert "Note: =cmd|' /C calc'!A0 [31m bell" in text and hostile[0] in text
+    assert "\u202eright-to-left \u05e9\u05dc\u05d5\u05dd 🚑🔒" in text
+    assert "x" * 1900 in text and "x" * 2100 not in text
+    assert "(shortened here; the full note is in the portal)" in text
+
+
+def test_with_no_gaps_the_files_are_short_and_say_so(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    def best(question: Question) -> str:
+        return max(question.options, key=lambda o: o.points or 0).value
+
+    assessment_id = submit_assessment(app, world, answer=best)
+    login(client, world.operator_a)
+    word = Document(io.BytesIO(client.get(f"/assessments/{assessment_id}/plan.docx").get_data()))
+    text = body_text(word)
+    assert "No gaps were found." in text and "The 30/60/90-day plan" not in text
+    check_accessible(word, word.core_properties.title)
+    book = load_workbook(
+        io.BytesIO(client.get(f"/assessments/{assessment_id}/plan.xlsx").get_data())
+    )
+    assert book["Plan"].max_row == 1  # the header alone
+
+
+SOFFICE = shutil.which("soffice")
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed here")
+def test_libreoffice_opens_the_word_plan_and_the_spreadsheet(
+    app: Flask, client: FlaskClient, world: World, tmp_path: Path
+) -> None:
+    """Run where LibreOffice is installed (`apt install libreoffice-writer-nogui
+    libreoffice-calc-nogui`); CI does not install it."""
+    assessment_id = submit_hospital(app, client, world)
+    for name in ("plan.docx", "plan.xlsx"):
+        (tmp_path / name).write_bytes(client.get(f"/assessments/{assessment_id}/{name}").get_data())
+    profile = tmp_path / "profile"
+    for source, target in (("plan.docx", "pdf"), ("plan.xlsx", "csv")):
+        subprocess.run(
+            [SOFFICE or "soffice", f"-env:UserInstallation=file://{profile}", "--headless",
+             "--convert-to", target, "--outdir", str(tmp_path), str(tmp_path / source)],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+    pages = pages_text((tmp_path / "plan.pdf").read_bytes())
+    assert len(pages) >= 10 and "Alpha Hospital SENTINEL-A" in pages[0]
+    assert "Page 2 of" in pages[1]  # Word fields, counted by LibreOffice
+    rows = (tmp_path / "plan.csv").read_text().splitlines()
+    assert rows[0].startswith("#,Action,Window") and len(rows) > 10
 
 
 def test_a_draft_has_no_word_plan_and_strangers_get_none(

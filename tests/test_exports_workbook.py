@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -160,7 +161,9 @@ def test_the_plans_actions_as_rows(app: Flask, client: FlaskClient, world: World
             expected = action.due_on
         assert (row[7].date() if row[7] else None) == expected  # a date cell
     kev_rows = [row for row in body if str(row[8]).startswith("Open: ")]
-    assert kev_rows and all(" flaws settled" in str(row[8]) for row in kev_rows)
+    assert kev_rows and all(
+        re.fullmatch(r"Open: \d+ of \d+ flaws? settled", str(row[8])) for row in kev_rows
+    )
 
 
 def test_exposure_spreadsheet(app: Flask, client: FlaskClient, world: World) -> None:
@@ -203,41 +206,88 @@ def test_text_cells_stay_text(text: str) -> None:
     )
 
 
-def test_oscal_zip_holds_each_accepted_assessment_of_the_jurisdiction(
+def reassess(app: Flask, world: World) -> int:
+    """The organization's next assessment (pre-filled with its last answers), submitted."""
+    with app.test_request_context():
+        from portal.assessments import lifecycle
+        from portal.models import Organization, User
+
+        organization = db.session.get(Organization, world.org_a)
+        user = db.session.scalar(db.select(User).where(User.email == world.operator_a))
+        assert organization is not None and user is not None
+        assessment = lifecycle.start(organization, user)
+        lifecycle.submit(assessment, user)
+        db.session.commit()
+        return assessment.id
+
+
+def accept(client: FlaskClient, assessment_id: int) -> None:
+    page = client.get(f"/review/assessments/{assessment_id}").get_data(as_text=True)
+    response = client.post(
+        f"/review/assessments/{assessment_id}/accept", data={"csrf_token": csrf_token(page)}
+    )
+    assert response.status_code == 302
+
+
+def test_oscal_zip_holds_each_organizations_latest_accepted_assessment(
     app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-
-    accepted = submit_assessment(app, world)
     x = app.test_client()
     login(x, world.coordinator_x)
-    page = x.get(f"/review/assessments/{accepted}").get_data(as_text=True)
-    assert (
-        x.post(
-            f"/review/assessments/{accepted}/accept", data={"csrf_token": csrf_token(page)}
-        ).status_code
-        == 302
-    )
+    older = submit_assessment(app, world)
+    accept(x, older)
+    accepted = reassess(app, world)
+    accept(x, accepted)
+    reassess(app, world)  # submitted since, not yet reviewed: the accepted one stays
     submit_for_b(app, world)  # Indiana's: never in Ohio's file
     response = x.get("/review/oscal.zip")
     assert response.status_code == 200 and response.mimetype == "application/zip"
+    org = world.org_a
     with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
         assert sorted(archive.namelist()) == [
-            f"assessment-results-{accepted}.oscal.json",
-            f"poam-{accepted}.oscal.json",
+            f"assessment-results-{org}-{accepted}.oscal.json",
+            f"poam-{org}-{accepted}.oscal.json",
         ]
         assert archive.testzip() is None
         for name in archive.namelist():
             validate(json.loads(archive.read(name)))
+    # The organization's own trail shows its data left in the jurisdiction's file.
+    with app.app_context():
+        from portal.models import AuditEvent
+
+        rows = db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action == "assessment.plan_downloaded")
+        ).all()
+        assert [(r.object_id, r.details["format"]) for r in rows] == [(str(accepted), "oscal-zip")]
+    # Indiana's coordinator has nothing accepted: a sentence on the queue, not an empty file.
     y = app.test_client()
     login(y, world.coordinator_y)
-    with zipfile.ZipFile(io.BytesIO(y.get("/review/oscal.zip").get_data())) as archive:
-        assert archive.namelist() == []  # Indiana's was submitted, not accepted
+    nothing = y.get("/review/oscal.zip")
+    assert nothing.status_code == 302
+    assert "select no accepted assessment" in y.get(nothing.headers["Location"]).get_data(
+        as_text=True
+    )
     # More than one download may hold: the coordinator is asked to filter first.
     monkeypatch.setattr(coordinator, "OSCAL_ZIP_LIMIT", 0)
     refused = x.get("/review/oscal.zip?county=Pine")
     assert refused.status_code == 302
     assert refused.headers["Location"].endswith("/review/?county=Pine")
-    assert (
-        "These filters select 1 accepted assessment; one OSCAL download holds at most 0"
-        in x.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "These filters select 1 accepted assessment; one OSCAL download holds at most 0" in (
+        x.get(refused.headers["Location"]).get_data(as_text=True)
     )
+
+
+def test_a_returned_assessment_has_no_files_for_its_coordinator(app: Flask, world: World) -> None:
+    returned = submit_assessment(app, world)
+    x = app.test_client()
+    login(x, world.coordinator_x)
+    page = x.get(f"/review/assessments/{returned}/return").get_data(as_text=True)
+    back = x.post(
+        f"/review/assessments/{returned}/return",
+        data={"csrf_token": csrf_token(page), "message": "Please check the backup answers."},
+    )
+    assert back.status_code == 302
+    for name in ("plan.docx", "plan.xlsx", "oscal-poam.json"):
+        response = x.get(f"/assessments/{returned}/{name}")
+        assert response.status_code == 302, name
+        assert response.headers["Location"].endswith(f"/review/assessments/{returned}")

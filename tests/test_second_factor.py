@@ -467,6 +467,10 @@ def test_a_coordinator_with_a_factor_confirms_with_it_before_a_jurisdiction_expo
     age_logins(app, 20)
     asked = coordinator.get("/review/export.csv")
     assert asked.status_code == 302 and "/account/confirm" in asked.headers["Location"]
+    # Every other file of the jurisdiction's data asks too.
+    for path in ("/review/export.xlsx", "/review/exposure/affected.xlsx", "/review/oscal.zip"):
+        other = coordinator.get(path)
+        assert other.status_code == 302 and "/account/confirm" in other.headers["Location"], path
     page = coordinator.get(asked.headers["Location"]).get_data(as_text=True)
     assert 'autocomplete="one-time-code"' in page and "current-password" not in page
     confirmed = post_form(

@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from portal import audit
 from portal.assessments import state as assessment_state
 from portal.exports.plan_files import FILES
 from portal.exports.workbook import SPOOL_BYTES, SheetColumn, Table
@@ -23,10 +24,10 @@ from portal.exposure import jurisdiction
 from portal.extensions import db
 from portal.figures.bands import SCORE_BANDS
 from portal.figures.queries import Dashboard
-from portal.models import Assessment, User
+from portal.models import Assessment, AssessmentStatus, User
 from portal.questionnaire.model import Questionnaire
 
-if TYPE_CHECKING:  # the review package's queue reads the rows; it imports this package
+if TYPE_CHECKING:  # the rows' type only: the review package imports this one, not back
     from portal.review.queue import ExportRow
 
 # A ZIP of OSCAL files holds at most this many assessments: it is made within the request, and
@@ -165,20 +166,32 @@ def exposure_table(user: User) -> Table:
 # --- OSCAL, a jurisdiction at a time ------------------------------------------------------
 
 
-def oscal_zip(ids: list[int]) -> IO[bytes]:
-    """A ZIP of the OSCAL assessment results and POA&M of the assessments ``ids``, written to a
-    temporary file (on disk past a few megabytes) one assessment at a time, read from its start.
-    Nothing of one assessment is kept for the next (the session holds loaded rows only while
-    they are referenced)."""
+def oscal_zip(chosen: list[tuple[int, int]], *, filters: str) -> IO[bytes]:
+    """A ZIP of the OSCAL assessment results and POA&M of the ``chosen`` assessments (assessment
+    id, organization id), written to a temporary file (on disk past a few megabytes) one
+    assessment at a time, read from its start. Nothing of one assessment is kept for the next
+    (the session holds loaded rows only while they are referenced). Audited once made: each
+    organization's trail shows its data left in the jurisdiction's file."""
+    ids = [assessment_id for assessment_id, _ in chosen]
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the response closes it
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for assessment in _each(ids):
-            state = assessment_state.load(assessment)
-            for name in ("oscal-assessment-results.json", "oscal-poam.json"):
-                plan_file = FILES[name]
-                body = plan_file.make(state)
-                assert isinstance(body, bytes)
-                archive.writestr(plan_file.filename.format(id=assessment.id), body)
+    try:
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for assessment in _each(ids):
+                state = assessment_state.load(assessment)
+                for name in ("oscal-assessment-results.json", "oscal-poam.json"):
+                    plan_file = FILES[name]
+                    body = plan_file.make(state)
+                    assert isinstance(body, bytes)
+                    archive.writestr(plan_file.name_for(assessment), body)
+    except BaseException:
+        out.close()
+        raise
+    for assessment_id, organization_id in chosen:
+        audit.record("assessment.plan_downloaded", object_type="Assessment",
+                     object_id=assessment_id, organization_id=organization_id,
+                     format="oscal-zip")  # fmt: skip
+    audit.record("review.oscal_exported", object_type="Queue", rows=len(chosen),
+                 filters=filters[:500])  # fmt: skip
     out.seek(0)
     return out
 
@@ -187,7 +200,8 @@ def _each(ids: list[int]) -> Iterator[Assessment]:
     for assessment_id in ids:
         assessment = db.session.scalar(
             sa.select(Assessment)
-            .where(Assessment.id == assessment_id)
+            # Accepted still (defence in depth: the ids were chosen a moment ago).
+            .where(Assessment.id == assessment_id, Assessment.status == AssessmentStatus.ACCEPTED)
             .options(
                 orm.joinedload(Assessment.organization),
                 orm.joinedload(Assessment.questionnaire_version),

@@ -4,7 +4,7 @@ carries one organization's data)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from flask import Response
 
@@ -27,7 +27,9 @@ def download(body: str | bytes | IO[bytes], filename: str, mimetype: str) -> Res
     if isinstance(body, str | bytes):
         response = Response(body, mimetype=mimetype)
     else:
-        response = Response(_blocks(body), mimetype=mimetype, direct_passthrough=True)
+        response = Response(_blocks(body), mimetype=mimetype)
+        # Closed also when the body is never read (a HEAD request, a client gone at once).
+        response.call_on_close(body.close)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -63,7 +65,13 @@ def csv_download(
 
 
 def table_download(
-    table: Table, name: str, kind: str, *, audited_as: str, object_type: str, **details: Any
+    table: Table,
+    name: str,
+    kind: Literal["csv", "xlsx"],
+    *,
+    audited_as: str,
+    object_type: str,
+    **details: Any,
 ) -> Response:
     """A coordinator's table as ``name``.csv or ``name``.xlsx (``kind``), audited."""
     if kind == "csv":
@@ -82,9 +90,11 @@ def sheets_download(
     object_type: str,
     **details: Any,
 ) -> Response:
-    """Tables as the sheets of ``name``.xlsx; the export is audited and committed first, and the
-    rows read as the workbook is written."""
-    audit.record(audited_as, object_type=object_type, format="xlsx", **details)
+    """Tables as the sheets of ``name``.xlsx, the rows read as the workbook is written; then the
+    export is audited with its row count and committed, as a CSV's is."""
+    sheets = [t.sheet() for t in tables]
+    body = workbook(sheets, title=title, zone=viewer_time_zone())
+    audit.record(audited_as, object_type=object_type, format="xlsx",
+                 rows=sum(s.written for s in sheets), **details)  # fmt: skip
     db.session.commit()
-    body = workbook([t.sheet() for t in tables], title=title, zone=viewer_time_zone())
     return download(body, f"{name}.xlsx", XLSX)

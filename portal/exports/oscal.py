@@ -59,12 +59,14 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 
 from portal.assessments.state import AssessmentState
+from portal.exports.text import xml_text
 from portal.exposure import catalog as kev_catalog
 from portal.geography import plan_due_date, time_zone_of_state
 from portal.kev.catalog import FEED_URL, KevEntry
@@ -77,7 +79,8 @@ from portal.kev.matching import (
     plain_kind,
 )
 from portal.questionnaire.model import CRITICAL_RULES, Question
-from portal.remediation.planner import PlannedAction
+from portal.remediation.document import due_date
+from portal.remediation.planner import WINDOWS, PlannedAction
 from portal.scoring.engine import Gap
 
 OSCAL_VERSION = "1.1.3"
@@ -88,9 +91,6 @@ NVD_DETAIL = "https://nvd.nist.gov/vuln/detail/"
 
 Json = dict[str, Any]
 
-# Characters XML 1.0 cannot carry or that are invisible controls: C0 but tab and line feed
-# (carriage returns become line feeds first), DEL, C1, lone surrogates, U+FFFE and U+FFFF.
-_INVALID = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # An OSCAL token (XML NCName), as far as the portal's own ids need.
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 
@@ -423,8 +423,10 @@ class _Document:
         deadline = self.end_of(min(days)) if days and status != "closed" else None
         return {
             "uuid": self.uid(*key),
-            "title": _line(f"{entry.cve_id}: {entry.vulnerability_name}", entry.cve_id),
-            "description": _text(entry.short_description) or _line(entry.cve_id, "-"),
+            "title": markdown_text(
+                _line(f"{entry.cve_id}: {entry.vulnerability_name}", entry.cve_id)
+            ),
+            "description": markdown_text(_text(entry.short_description)) or entry.cve_id,
             "statement": _text(f"{entry.cve_id} {plain_kind(entry)}."),
             "props": _list(
                 self.prop("cve-id", entry.cve_id),
@@ -477,16 +479,16 @@ class _Document:
         gaps = {g.question_id for g in self.gaps}
         return [("risk", q) for q in (action.question_id, *action.also_closes) if q in gaps]
 
-    def due_on(self, action: PlannedAction) -> date | None:
-        """The last day of an action: the catalog's own date for an internet-facing product,
-        else its window's last day on the organization's clock (None: the backlog)."""
-        if action.due_on is not None:
-            return action.due_on
-        if action.window is None:
-            return None
+    @cached_property
+    def window_ends(self) -> dict[int, date]:
+        """The last day of each window on the organization's clock."""
         submitted = self.state.assessment.submitted_at
         assert submitted is not None
-        return plan_due_date(submitted, action.window, None, self.zone.key)
+        return {w: plan_due_date(submitted, w, None, self.zone.key) for w in WINDOWS}
+
+    def due_on(self, action: PlannedAction) -> date | None:
+        """The day an action is due, as the plan's rows give it (None: the backlog)."""
+        return due_date(action, self.window_ends)
 
     def end_of(self, day: date) -> str:
         """The last second of ``day`` on the organization's clock (RFC 3339, with its offset)."""
@@ -589,6 +591,11 @@ class _Document:
                     ),
                 }
             ],
+            # What the document rests on, pointed at in its back-matter (a tool lists them).
+            "links": [
+                {"href": f"#{self.resource_uuid(name)}", "rel": "reference"}
+                for name in ("questionnaire", "cpg2", "csf2", "kev")
+            ],
             "remarks": (
                 f"Readiness Portal {_line(self.portal_version, '-')}; questionnaire "
                 f"{self.questionnaire_version}; CISA KEV catalog {kev or 'not imported'}. "
@@ -675,18 +682,20 @@ def _action_keys(actions: Iterable[PlannedAction]) -> list[str]:
 
 
 def _text(value: str) -> str:
-    """Text as OSCAL (and its XML form) can carry it: line breaks kept, controls removed."""
-    return _INVALID.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    """Text as OSCAL (and its XML form) can carry it: line breaks kept (carriage returns become
+    line feeds), controls removed."""
+    return xml_text(value.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
-# OSCAL's titles, descriptions and remarks are Markdown: in what a person typed (a note, the
-# organization's name), the characters that would make a link, a picture, HTML, emphasis or
-# code are escaped, so a viewer shows them as typed and fetches nothing.
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>!])")
+# OSCAL's titles, descriptions and remarks are Markdown: in text the portal did not write (a
+# note, the organization's name, the KEV catalog's words), the characters that would make a
+# link, a picture, HTML, emphasis, code, a heading or a table are escaped, so a viewer shows
+# them as written and fetches nothing.
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>!#|~])")
 
 
 def markdown_text(value: str) -> str:
-    """What a person typed, as Markdown text that renders as typed."""
+    """Text from outside the portal, as Markdown that renders as written."""
     return _MARKDOWN.sub(r"\\\1", value)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
+from functools import cache
 from importlib import metadata
 from typing import IO, Any
 
@@ -23,10 +25,11 @@ from portal.assessments.state import AssessmentState
 from portal.exports import oscal, word
 from portal.exports.download import download
 from portal.exports.workbook import MIMETYPE as XLSX
-from portal.exports.workbook import Sheet, SheetColumn, workbook
+from portal.exports.workbook import Kind, Sheet, SheetColumn, workbook
 from portal.extensions import db
 from portal.models import Assessment, utcnow
-from portal.remediation.document import action_numbers
+from portal.remediation.document import PLAN_ROW_LABELS, plan_rows
+from portal.remediation.planner import WINDOWS
 from portal.reports.charts import priority_png
 from portal.reports.documents import plan_document_of
 from portal.templating import viewer_time_zone, window_due_date
@@ -36,73 +39,61 @@ JSON = "application/json"
 
 @dataclass(frozen=True)
 class PlanFile:
-    filename: str  # with {id}: the assessment's number
+    filename: str  # with {org} and {id}: the organization's and the assessment's numbers
     mimetype: str
     make: Callable[[AssessmentState], bytes | IO[bytes]]
     label: str  # what the audit row calls it
 
+    def name_for(self, assessment: Assessment) -> str:
+        return self.filename.format(org=assessment.organization_id, id=assessment.id)
 
-def _plan_docx(state: AssessmentState) -> bytes:
+
+def _plan_docx(state: AssessmentState, *, include_answers: bool = False) -> bytes:
     png, alt = priority_png(state.questionnaire, state.result)
-    return word.plan_docx(plan_document_of(state), png, alt)
+    return word.plan_docx(plan_document_of(state, include_answers=include_answers), png, alt)
+
+
+def _plan_with_answers_docx(state: AssessmentState) -> bytes:
+    return _plan_docx(state, include_answers=True)
 
 
 def _board_docx(state: AssessmentState) -> bytes:
     return word.board_docx(plan_document_of(state))
 
 
-PLAN_COLUMNS = (
-    SheetColumn("#", 5, "number"),
-    SheetColumn("Action", 60),
-    SheetColumn("Window", 16),
-    SheetColumn("Critical", 9),
-    SheetColumn("Owner", 22),
-    SheetColumn("Effort", 9),
-    SheetColumn("Cost", 9),
-    SheetColumn("Due date", 12, "date"),
-    SheetColumn("Status", 30),
-    SheetColumn("Question", 30),
+# The plan's rows (remediation.document.plan_rows) as a sheet: labels from the document, widths
+# and cell types here.
+_WIDTHS_AND_KINDS: tuple[tuple[int, Kind], ...] = (
+    (5, "number"), (60, "text"), (16, "text"), (9, "text"), (22, "text"), (9, "text"),
+    (9, "text"), (12, "date"), (30, "text"), (30, "text"),
+)  # fmt: skip
+PLAN_COLUMNS = tuple(
+    SheetColumn(label, width, kind)
+    for label, (width, kind) in zip(PLAN_ROW_LABELS, _WIDTHS_AND_KINDS, strict=True)
 )
 
 
-def plan_rows(state: AssessmentState) -> Iterator[Sequence[Any]]:
-    """The plan's actions as rows, numbered and ordered as in the plan: window by window, then
-    the backlog. A known-exploited product's action counts its catalog entries settled so far."""
-    plan = state.plan
-    numbers = action_numbers(plan)
-    ordered = sorted(plan.actions, key=lambda a: numbers[a.rank])
-    for planned in ordered:
-        window = planned.window
-        due = window_due_date(state.assessment, window) if window else None
-        if planned.due_on and (due is None or planned.due_on < due):
-            due = planned.due_on
-        status = "Open"
-        if planned.kev and planned.kev.entries:
-            settled = len(planned.kev.settled_entries)
-            status = f"Open: {settled} of {len(planned.kev.entries)} flaws settled"
-        yield (
-            numbers[planned.rank],
-            ("If the check finds it: " if planned.conditional else "") + planned.action.title,
-            f"Within {window} days" if window else "Backlog",
-            "Critical" if planned.critical else "",
-            planned.action.owner_label,
-            planned.action.effort,
-            planned.action.cost,
-            due,
-            status,
-            planned.question_id,
-        )
+def window_ends(assessment: Assessment) -> dict[int, date]:
+    """The last day of each of the plan's windows, on the organization's clock."""
+    return {window: window_due_date(assessment, window) for window in WINDOWS}
+
+
+def _sheet_rows(state: AssessmentState) -> Iterator[Sequence[Any]]:
+    for row in plan_rows(state.plan, window_ends(state.assessment)):
+        yield (row.number, row.action, row.window, row.critical, row.owner, row.effort,
+               row.cost, row.due, row.status, row.question_id)  # fmt: skip
 
 
 def _plan_xlsx(state: AssessmentState) -> IO[bytes]:
     name = state.assessment.organization.name
     return workbook(
-        [Sheet("Plan", PLAN_COLUMNS, plan_rows(state))],
+        [Sheet("Plan", PLAN_COLUMNS, _sheet_rows(state))],
         title=f"Remediation plan — {name}",
         zone=viewer_time_zone(),
     )
 
 
+@cache
 def portal_version() -> str:
     try:
         return metadata.version("readiness-portal")
@@ -128,25 +119,37 @@ def _oscal(build: Callable[..., dict[str, Any]]) -> Callable[[AssessmentState], 
 
 
 FILES: dict[str, PlanFile] = {
-    "plan.docx": PlanFile("cyber-plan-{id}.docx", word.MIMETYPE, _plan_docx, "docx"),
+    "plan.docx": PlanFile("remediation-plan-{org}-{id}.docx", word.MIMETYPE, _plan_docx, "docx"),
+    "plan-with-answers.docx": PlanFile(
+        "remediation-plan-{org}-{id}-with-answers.docx",
+        word.MIMETYPE,
+        _plan_with_answers_docx,
+        "docx-with-answers",
+    ),
     "board-summary.docx": PlanFile(
-        "board-summary-{id}.docx", word.MIMETYPE, _board_docx, "board docx"
+        "board-summary-{org}-{id}.docx", word.MIMETYPE, _board_docx, "board-docx"
     ),
-    "plan.xlsx": PlanFile("cyber-plan-{id}.xlsx", XLSX, _plan_xlsx, "xlsx"),
+    "plan.xlsx": PlanFile("remediation-plan-{org}-{id}.xlsx", XLSX, _plan_xlsx, "xlsx"),
     "oscal-assessment-results.json": PlanFile(
-        "assessment-results-{id}.oscal.json", JSON, _oscal(oscal.assessment_results), "oscal-ar"
+        "assessment-results-{org}-{id}.oscal.json",
+        JSON,
+        _oscal(oscal.assessment_results),
+        "oscal-assessment-results",
     ),
-    "oscal-poam.json": PlanFile("poam-{id}.oscal.json", JSON, _oscal(oscal.poam), "oscal-poam"),
+    "oscal-poam.json": PlanFile(
+        "poam-{org}-{id}.oscal.json", JSON, _oscal(oscal.poam), "oscal-poam"
+    ),
 }
 
 
 def send(assessment: Assessment, name: str) -> Response:
-    """The file ``name`` of a submitted assessment, audited like the PDF (and committed first)."""
+    """The file ``name`` of a submitted assessment, audited as the PDF is (made, then the audit
+    row committed, then sent)."""
     plan_file = FILES[name]
     body = plan_file.make(assessment_state.load(assessment))
-    audit.record_for(assessment, "assessment.exported", format=plan_file.label)
+    audit.record_for(assessment, "assessment.plan_downloaded", format=plan_file.label)
     db.session.commit()
-    return download(body, plan_file.filename.format(id=assessment.id), plan_file.mimetype)
+    return download(body, plan_file.name_for(assessment), plan_file.mimetype)
 
 
 # The files' addresses as a route's ``any`` converter takes them.

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 
-# What XML 1.0 allows (its "Char" production) and nothing else; tab, line feed and carriage
-# return stay.
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# What XML 1.0 allows (its "Char" production) less the invisible controls DEL and C1; tab, line
+# feed and carriage return stay.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\u007e\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def xml_text(text: str) -> str:
-    """``text`` without the characters XML 1.0 cannot hold."""
+    """``text`` without the characters XML 1.0 cannot hold, nor the invisible controls."""
     return _NOT_XML.sub("", text)

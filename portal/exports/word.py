@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Pt, RGBColor, Twips
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 
@@ -50,7 +51,7 @@ CHART_WIDTH = Cm(16)
 def plan_docx(doc: PlanDocument, chart_png: bytes, chart_alt: str) -> bytes:
     """The whole plan: cover, summary for the board, scores with the chart, and every part that
     has something to say."""
-    word = _start(doc.title, doc.description, doc.cover)
+    word = _start(doc, doc.title)
     _cover(word, doc.cover)
     _board(word, doc.board)
     _scores(word, doc, chart_png, chart_alt)
@@ -65,9 +66,9 @@ def plan_docx(doc: PlanDocument, chart_png: bytes, chart_alt: str) -> bytes:
 
 
 def board_docx(doc: PlanDocument) -> bytes:
-    """The summary for the board on its own (two pages): the cover and the board's part."""
-    word = _start(doc.board_title, doc.description, doc.cover)
-    _cover(word, doc.cover)
+    """The summary for the board on its own (two pages after its cover)."""
+    word = _start(doc, doc.board_title)
+    _cover(word, doc.board_cover)
     _board(word, doc.board)
     return _save(word)
 
@@ -75,11 +76,11 @@ def board_docx(doc: PlanDocument) -> bytes:
 # --- the document and its furniture --------------------------------------------------------
 
 
-def _start(title: str, description: str, cover: Cover) -> DocxDocument:
+def _start(doc: PlanDocument, title: str) -> DocxDocument:
     word = Document()
     properties = word.core_properties
     properties.title = xml_text(title)
-    properties.subject = xml_text(description)
+    properties.subject = xml_text(doc.description)
     properties.author = "Readiness Portal"
     properties.language = LANGUAGE
     properties.keywords = "cyber readiness; remediation plan; CISA CPG; NIST CSF 2.0"
@@ -88,14 +89,35 @@ def _start(title: str, description: str, cover: Cover) -> DocxDocument:
     section.orientation = WD_ORIENT.PORTRAIT
     section.left_margin = section.right_margin = Cm(2)
     section.top_margin = section.bottom_margin = Cm(2)
-    facts = {fact.key: fact.value for fact in cover.facts if fact.key}
-    header = section.header.paragraphs[0]
-    _run(header, facts.get("org-name", ""), bold=True)
-    _run(header, f" · {facts.get('generated', '')}", size=SMALL)
-    footer = section.footer.paragraphs[0]
-    footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    _page_number(footer)
+    # As in the PDF: the cover has no running head; every other page names the organization
+    # and the document, carries the marking, and says when it was made and its page.
+    section.different_first_page_header_footer = True
+    head = section.header.paragraphs[0]
+    _run(head, doc.running.head, size=SMALL)
+    _run(head, "\t")
+    marking = head.add_run(xml_text(doc.running.marking))
+    marking.bold = True
+    marking.font.size = SMALL
+    marking.font.color.rgb = TAG_COLOUR
+    _tab_to_right(head, section)
+    foot = section.footer.paragraphs[0]
+    _run(foot, doc.running.foot, size=SMALL)
+    _run(foot, "\t")
+    _page_number(foot)
+    _tab_to_right(foot, section)
     return word
+
+
+def _tab_to_right(paragraph: Paragraph, section: Any) -> None:
+    """One tab stop at the right margin: what follows the tab sits at the page's right. The
+    Header and Footer styles' own stops (centre 3.25", right 6.5") are cleared, or a long head
+    would tab to the centre stop and run into the marking."""
+    stops = paragraph.paragraph_format.tab_stops
+    stops.clear_all()
+    for inherited in (Twips(4680), Twips(9360)):
+        stops.add_tab_stop(inherited, WD_TAB_ALIGNMENT.CLEAR)
+    width = section.page_width - section.left_margin - section.right_margin
+    stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
 
 
 def _language(word: DocxDocument) -> None:
@@ -121,25 +143,22 @@ def _page_number(paragraph: Paragraph) -> None:
 
 
 def _field(paragraph: Paragraph, code: str) -> None:
+    """A Word field (PAGE, NUMPAGES): begin, its code, separate, a placeholder Word replaces,
+    end."""
     run = paragraph.add_run()
     run.font.size = SMALL
-    for kind, text in (("begin", None), (None, code), ("separate", None), (None, "1")):
-        if kind:
-            char = OxmlElement("w:fldChar")
-            char.set(qn("w:fldCharType"), kind)
-            run._r.append(char)
-        elif text == code:
-            instruction = OxmlElement("w:instrText")
-            instruction.set(qn("xml:space"), "preserve")
-            instruction.text = f" {code} "
-            run._r.append(instruction)
-        else:
-            placeholder = OxmlElement("w:t")
-            placeholder.text = text
-            run._r.append(placeholder)
+    begin = OxmlElement("w:fldChar")
+    begin.set(qn("w:fldCharType"), "begin")
+    instruction = OxmlElement("w:instrText")
+    instruction.set(qn("xml:space"), "preserve")
+    instruction.text = f" {code} "
+    separate = OxmlElement("w:fldChar")
+    separate.set(qn("w:fldCharType"), "separate")
+    placeholder = OxmlElement("w:t")
+    placeholder.text = "1"
     end = OxmlElement("w:fldChar")
     end.set(qn("w:fldCharType"), "end")
-    run._r.append(end)
+    run._r.extend([begin, instruction, separate, placeholder, end])
 
 
 def _save(word: DocxDocument) -> bytes:
@@ -310,9 +329,10 @@ def _cover(word: DocxDocument, cover: Cover) -> None:
         _run(line, f"{fact.label}: ", bold=True)
         _run(line, fact.value)
     contents = word.add_paragraph()
-    _run(contents, f"{cover.contents_label} ", bold=True)
-    _run(contents, " · ".join(cover.contents) + ".")
-    _run(contents, f" {cover.contents_note}" if cover.contents_note else "")
+    if cover.contents:
+        _run(contents, f"{cover.contents_label} ", bold=True)
+        _run(contents, " · ".join(cover.contents) + ". ")
+    _run(contents, cover.contents_note)
     _paragraph(word, cover.marking, bold=True)
     _page_break(word)
 
@@ -379,11 +399,14 @@ def _scores(word: DocxDocument, doc: PlanDocument, chart_png: bytes, chart_alt: 
     properties = picture._inline.docPr
     properties.set("descr", xml_text(chart_alt))
     properties.set("title", xml_text(doc.scores.heading))
-    _table(
+    table = _table(
         word,
         doc.scores.columns,
         [(row.priority, row.score, row.rating) for row in doc.scores.rows],
     )
+    for row in table.rows[1:]:  # the priority in bold, as in the PDF
+        for run in row.cells[0].paragraphs[0].runs:
+            run.bold = True
 
 
 def _schedule(word: DocxDocument, doc: PlanDocument) -> None:
@@ -465,7 +488,7 @@ def _service_rows(
         _run(first, f" {service.helps}" if service.helps else "", bold=True, size=SMALL)
         if service.who_can_get_it:
             _run(about.add_paragraph(), service.who_can_get_it, size=SMALL)
-        apply = about.add_paragraph() if first.text else first
+        apply = about.add_paragraph() if (first.text or service.who_can_get_it) else first
         _run(apply, service.how_to_apply, size=SMALL)
         if service.link:
             _run(apply, " " if service.how_to_apply else "", size=SMALL)

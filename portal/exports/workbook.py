@@ -46,11 +46,12 @@ class SheetColumn:
     kind: Kind = "text"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Sheet:
     title: str  # at most 31 characters, Excel's limit
     columns: Sequence[SheetColumn]
     rows: Iterable[Sequence[Any]]  # read once, row by row
+    written: int = 0  # rows written so far
 
 
 def workbook(sheets: Iterable[Sheet], *, title: str, zone: ZoneInfo) -> IO[bytes]:
@@ -60,16 +61,18 @@ def workbook(sheets: Iterable[Sheet], *, title: str, zone: ZoneInfo) -> IO[bytes
     book.properties.title = xml_text(title)
     book.properties.creator = "Readiness Portal"
     book.properties.language = "en-US"
-    for sheet in sheets:
-        _write(book.create_sheet(sheet.title[:31]), sheet, zone)
-    if not book.worksheets:
-        _write(
-            book.create_sheet("Empty"),
-            Sheet("Empty", (SheetColumn("Nothing to export"),), ()),
-            zone,
-        )
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - handed to the response
-    book.save(out)
+    try:
+        for sheet in sheets:
+            _write(book.create_sheet(sheet.title[:31]), sheet, zone)
+        book.save(out)
+    except BaseException:
+        out.close()
+        for worksheet in book.worksheets:  # the rows openpyxl had spooled to its own files
+            writer = getattr(worksheet, "_writer", None)
+            if writer is not None:
+                writer.cleanup()
+        raise
     out.seek(0)
     return out
 
@@ -88,7 +91,6 @@ def _write(worksheet: WriteOnlyWorksheet, sheet: Sheet, zone: ZoneInfo) -> None:
         cell.font = bold
         header.append(cell)
     worksheet.append(header)
-    count = 0
     for row in sheet.rows:
         worksheet.append(
             [
@@ -96,9 +98,9 @@ def _write(worksheet: WriteOnlyWorksheet, sheet: Sheet, zone: ZoneInfo) -> None:
                 for value, column in zip(row, columns, strict=True)
             ]
         )
-        count += 1
+        sheet.written += 1
     last = get_column_letter(len(columns))
-    worksheet.auto_filter.ref = f"A1:{last}{count + 1}"
+    worksheet.auto_filter.ref = f"A1:{last}{sheet.written + 1}"
 
 
 def _cell(worksheet: WriteOnlyWorksheet, value: Any, column: SheetColumn, zone: ZoneInfo) -> Any:
@@ -148,4 +150,4 @@ class Table:
 
     def csv_rows(self) -> list[list[Any]]:
         """Rows as the CSV writes them: times in ISO 8601 (UTC), empty for none."""
-        return [[v.isoformat() if hasattr(v, "isoformat") else v for v in row] for row in self.rows]
+        return [[v.isoformat() if isinstance(v, date) else v for v in row] for row in self.rows]

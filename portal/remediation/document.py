@@ -51,6 +51,8 @@ NOTE_LIMIT = 2000  # characters of an answer's note in the appendix
 DAYS = {"low": "about a day", "medium": "about 2 days", "high": "about 4 days or more"}
 CRITICAL = "CRITICAL"
 OVER_BUDGET = "OVER BUDGET"
+MARKING = "SENSITIVE — NOT FOR PUBLIC RELEASE"
+KICKER = "Readiness Portal · Cyber readiness"
 
 
 def _critical(critical: bool) -> tuple[str, ...]:
@@ -281,13 +283,25 @@ class AnswerRow:
 
 
 @dataclass(frozen=True)
+class Running:
+    """A page's running head and foot (the PDF's are in static/css/print.css, from the cover's
+    facts; the editable documents write these)."""
+
+    head: str  # "Pine Valley Hospital — Remediation plan"
+    marking: str  # "SENSITIVE — NOT FOR PUBLIC RELEASE"
+    foot: str  # "Generated … · questionnaire 2026.3"
+
+
+@dataclass(frozen=True)
 class PlanDocument:
     """The plan, part by part in reading order; a part is None when it has nothing to say."""
 
     title: str  # the document's title (PDF metadata, Word's title)
     board_title: str  # the title of the summary for the board on its own
     description: str
+    running: Running  # what every page but the cover carries
     cover: Cover
+    board_cover: Cover  # the cover of the summary for the board on its own
     board: BoardPart
     scores: Table[ScoreRow]
     schedule: SchedulePart | None
@@ -333,7 +347,13 @@ def plan_document(
         title=f"Cyber readiness remediation plan — {subject.organization}",
         board_title=f"Cyber readiness summary for the board — {subject.organization}",
         description="Self-assessment results and 30/60/90-day remediation plan",
+        running=Running(
+            head=f"{subject.organization} — Remediation plan",
+            marking=MARKING,
+            foot=f"Generated {subject.generated} · questionnaire {questionnaire.version}",
+        ),
         cover=_cover(questionnaire, plan, subject, open_matches, with_answers),
+        board_cover=_board_cover(questionnaire, subject),
         board=_board(questionnaire, result, plan, board, lead),
         scores=_scores(questionnaire, result),
         schedule=_schedule(questionnaire, plan, board, numbers, bool(exploited))
@@ -387,7 +407,6 @@ def _cover(
     open_matches: Sequence[ProductMatch],
     with_answers: bool,
 ) -> Cover:
-    submitted = f" {_long_date(subject.submitted_on)}" if subject.submitted_on else ""
     parts = ["a summary for the board", "scores by priority"]
     for present, part in (
         (plan.scheduled, "the 30/60/90-day plan"),
@@ -401,16 +420,9 @@ def _cover(
         if present:
             parts.append(part)
     return Cover(
-        kicker="Readiness Portal · Cyber readiness",
+        kicker=KICKER,
         title="Remediation plan",
-        facts=(
-            Fact("Organization", subject.organization, "org-name"),
-            Fact("Sector", subject.sectors),
-            Fact("Location", f"{subject.county} County, {subject.state}"),
-            Fact("Assessment", f"#{subject.assessment_id}, {subject.status}{submitted}"),
-            Fact("Questionnaire version", questionnaire.version, "qversion"),
-            Fact("Generated", subject.generated, "generated"),
-        ),
+        facts=_facts(questionnaire, subject),
         contents_label="In this plan:",
         contents=tuple(parts),
         contents_note=""
@@ -419,11 +431,42 @@ def _cover(
             "Every answer, with its references to CISA's CPGs and NIST CSF 2.0, is in the "
             "portal and in the version of this plan with the answers appended."
         ),
-        marking=(
-            "SENSITIVE — NOT FOR PUBLIC RELEASE. This plan describes weaknesses in the "
-            "organization's defences. Share it only with people who need it: leadership, the "
-            "board, your insurer, grant office or state coordinator."
-        ),
+        marking=_marking(),
+    )
+
+
+def _facts(questionnaire: Questionnaire, subject: Subject) -> tuple[Fact, ...]:
+    submitted = f" {_long_date(subject.submitted_on)}" if subject.submitted_on else ""
+    return (
+        Fact("Organization", subject.organization, "org-name"),
+        Fact("Sector", subject.sectors),
+        Fact("Location", f"{subject.county} County, {subject.state}"),
+        Fact("Assessment", f"#{subject.assessment_id}, {subject.status}{submitted}"),
+        Fact("Questionnaire version", questionnaire.version, "qversion"),
+        Fact("Generated", subject.generated, "generated"),
+    )
+
+
+def _board_cover(questionnaire: Questionnaire, subject: Subject) -> Cover:
+    """The cover of the summary for the board handed out on its own: the plan's facts, and no
+    list of parts it does not hold."""
+    return Cover(
+        kicker=KICKER,
+        title="Summary for the board",
+        facts=_facts(questionnaire, subject),
+        contents_label="",
+        contents=(),
+        contents_note="The full plan — the 30/60/90-day actions, the services to apply for and "
+        "every answer — is in the portal and in the remediation plan.",
+        marking=_marking(),
+    )
+
+
+def _marking() -> str:
+    return (
+        f"{MARKING}. This plan describes weaknesses in the organization's defences. Share it "
+        "only with people who need it: leadership, the board, your insurer, grant office or "
+        "state coordinator."
     )
 
 
@@ -935,3 +978,62 @@ def _answers(questionnaire: Questionnaire, answers: AnswersInput) -> Table[Answe
         ),
         rows=tuple(rows),
     )
+
+
+# --- the plan as rows (a spreadsheet of the actions) ---------------------------------------
+
+
+def due_date(action: PlannedAction, window_ends: Mapping[int, date]) -> date | None:
+    """The day an action is due: the last day of its window or, when earlier, the date CISA's
+    catalog gives an internet-facing product's flaw; None for the backlog."""
+    days = [d for d in (window_ends.get(action.window or 0), action.due_on) if d is not None]
+    return min(days) if days else None
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    number: int
+    action: str
+    window: str
+    critical: str
+    owner: str
+    effort: str
+    cost: str
+    due: date | None
+    status: str
+    question_id: str
+
+
+PLAN_ROW_LABELS = (
+    "#", "Action", "Window", "Critical", "Owner", "Effort", "Cost", "Due date", "Status",
+    "Question",
+)  # fmt: skip
+
+
+def plan_rows(plan: Plan, window_ends: Mapping[int, date]) -> tuple[PlanRow, ...]:
+    """Each action of the plan as a row, numbered and ordered as the plan shows them (window by
+    window, then the backlog). A known-exploited product's action says how many of its flaws are
+    settled."""
+    numbers = action_numbers(plan)
+    rows = []
+    for planned in sorted(plan.actions, key=lambda a: numbers[a.rank]):
+        status = "Open"
+        if planned.kev and planned.kev.entries:
+            settled = len(planned.kev.settled_entries)
+            status = f"Open: {settled} of {plural(len(planned.kev.entries), 'flaw')} settled"
+        rows.append(
+            PlanRow(
+                number=numbers[planned.rank],
+                action=("If the check finds it: " if planned.conditional else "")
+                + planned.action.title,
+                window=f"Within {planned.window} days" if planned.window else "Backlog",
+                critical="Critical" if planned.critical else "",
+                owner=planned.action.owner_label,
+                effort=planned.action.effort,
+                cost=planned.action.cost,
+                due=due_date(planned, window_ends),
+                status=status,
+                question_id=planned.question_id,
+            )
+        )
+    return tuple(rows)

@@ -7,6 +7,7 @@ description for screen readers; pages also show the same figures as a table.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -219,6 +220,12 @@ def priority_png(questionnaire: Questionnaire, result: ScoreResult) -> tuple[byt
 FONTS = Path(__file__).resolve().parents[2] / "static" / "uswds" / "fonts" / "source-sans-pro"
 
 
+@functools.cache
+def _font(weight: str, size: int) -> ImageFont.FreeTypeFont:
+    """The portal's Source Sans at ``size`` pixels (Pillow reads WOFF2 through FreeType)."""
+    return ImageFont.truetype(str(FONTS / f"sourcesanspro-{weight}-webfont.woff2"), size)
+
+
 def _png(bars: list[Bar]) -> bytes:
     scale, width = 2, 640
     row, label_width, right, top = 34, 250, 56, 38
@@ -226,9 +233,8 @@ def _png(bars: list[Bar]) -> bytes:
     height = top + row * len(bars) + 30
     image = Image.new("RGB", (width * scale, height * scale), "white")
     draw = ImageDraw.Draw(image)
-    regular = ImageFont.truetype(str(FONTS / "sourcesanspro-regular-webfont.woff2"), 14 * scale)
-    small = ImageFont.truetype(str(FONTS / "sourcesanspro-regular-webfont.woff2"), 12 * scale)
-    bold = ImageFont.truetype(str(FONTS / "sourcesanspro-bold-webfont.woff2"), 14 * scale)
+    regular, small, bold = (_font(name, size * scale) for name, size in
+                            (("regular", 14), ("regular", 12), ("bold", 14)))  # fmt: skip
 
     def x_of(score: float) -> float:
         return (label_width + plot * score / 100) * scale

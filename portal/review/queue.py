@@ -188,23 +188,19 @@ def export_rows(user: User, f: Filters) -> Iterator[ExportRow]:
         .scalar_subquery()
     )
     query = (
-        _filtered(
-            sa.select(
-                Assessment.id,
-                Organization.name,
-                Organization.state,
-                Organization.county,
-                sectors,
-                Organization.ownership,
-                Assessment.status,
-                Assessment.submitted_at,
-                Assessment.overall_score,
-                Assessment.overall_tier,
-                Assessment.critical_gap_count,
-            )
-            .join(Organization, Assessment.organization_id == Organization.id)
-            .where(access.organization_scope(user), Assessment.status.in_(QUEUE_STATUSES)),
-            f,
+        _filtered(_scoped(user), f)
+        .with_only_columns(
+            Assessment.id,
+            Organization.name,
+            Organization.state,
+            Organization.county,
+            sectors,
+            Organization.ownership,
+            Assessment.status,
+            Assessment.submitted_at,
+            Assessment.overall_score,
+            Assessment.overall_tier,
+            Assessment.critical_gap_count,
         )
         .order_by(*order)
         .limit(EXPORT_LIMIT)
@@ -228,15 +224,24 @@ def export_rows(user: User, f: Filters) -> Iterator[ExportRow]:
         )
 
 
-def accepted_latest(user: User, f: Filters, limit: int) -> tuple[list[int], int]:
-    """Each organization's latest submission, where it is accepted, among those the filters
-    select (the status filter aside): the first ``limit`` ids and how many there are."""
-    query = _filtered(_scoped(user), f, with_status=False).where(
-        Assessment.status == AssessmentStatus.ACCEPTED, Assessment.is_latest_submission
+def accepted_latest(user: User, f: Filters, limit: int) -> tuple[list[tuple[int, int]], int]:
+    """Each organization's latest accepted assessment among those the filters select (the
+    status filter aside) — one that resubmitted since keeps its accepted one here: the first
+    ``limit`` as (assessment id, organization id), and how many there are."""
+    latest = (
+        sa.select(sa.func.max(Assessment.id))
+        .where(Assessment.status == AssessmentStatus.ACCEPTED)
+        .group_by(Assessment.organization_id)
     )
-    ids = query.with_only_columns(Assessment.id).order_by(Assessment.id)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery())) or 0
-    return list(db.session.scalars(ids.limit(limit))), total
+    query = (
+        _filtered(_scoped(user), f, with_status=False)
+        .where(Assessment.id.in_(latest))
+        .with_only_columns(Assessment.id, Assessment.organization_id)
+        .order_by(Assessment.id)
+    )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(query.limit(limit))
+    return [(assessment_id, organization_id) for assessment_id, organization_id in rows], total
 
 
 def encode_cursor(row: Assessment, sort: str) -> str:

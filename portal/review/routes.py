@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from portal import access, audit, questionnaire_versions
+from portal import access, questionnaire_versions
 from portal.assessments import lifecycle, reading, revision
 from portal.assessments import state as assessment_state
 from portal.auth.decorators import role_required, step_up_required
@@ -259,7 +261,7 @@ def decide_tool_request(request_id: int) -> Response:
 @bp.get("/export.<any(csv, xlsx):kind>")
 @role_required(*REVIEWERS)
 @step_up_required
-def export_queue(kind: str) -> Response | tuple[str, int]:
+def export_queue(kind: Literal["csv", "xlsx"]) -> Response | tuple[str, int]:
     form = QueueFilterForm(request.args)
     if not form.validate():
         return render_template("review/queue.html", form=form, page=None), 400
@@ -323,20 +325,22 @@ def dashboard_xlsx() -> Response:
 @step_up_required
 def oscal_zip() -> Response | tuple[str, int]:
     """The OSCAL files of each organization's latest accepted assessment that the queue's
-    filters select, up to OSCAL_ZIP_LIMIT (more: the coordinator is asked to filter)."""
+    filters select, up to OSCAL_ZIP_LIMIT (more, or none: the queue says so)."""
     form = QueueFilterForm(request.args)
     if not form.validate():
         return render_template("review/queue.html", form=form, page=None), 400
     limit = coordinator.OSCAL_ZIP_LIMIT
-    ids, total = queue.accepted_latest(current_user, form.filters(), limit)
-    if total > limit:
+    chosen, total = queue.accepted_latest(current_user, form.filters(), limit)
+    if not chosen or total > limit:
         flash(
             f"These filters select {plural(total, 'accepted assessment')}; one OSCAL download "
-            f"holds at most {limit}. Choose a county or a sector first.",
+            f"holds at most {limit}. Choose a county or a sector first."
+            if total
+            else "These filters select no accepted assessment: there is nothing to download.",
             "warning",
         )
         kept = request.query_string.decode()  # back to the queue with the same filters
         return redirect(url_for("review.index") + (f"?{kept}" if kept else ""))
-    audit.record("review.oscal_exported", object_type="Queue", rows=len(ids))
+    body = coordinator.oscal_zip(chosen, filters=request.query_string.decode())
     db.session.commit()
-    return download(coordinator.oscal_zip(ids), "accepted-assessments-oscal.zip", "application/zip")
+    return download(body, "accepted-assessments-oscal.zip", "application/zip")
