@@ -54,7 +54,8 @@ HOSTILE_NOTE = (
     "=cmd|' /C calc'!A0 \u202eevil\u202c 🔥👩🏽‍⚕️ مرحبا ![x](http://canary.invalid/i.png) "
     "<img src=http://canary.invalid/j.png> [click](javascript:alert(1))"
 )
-CONTROLS = "".join(chr(c) for c in range(0x20) if c not in (9, 10, 13))
+# (No NUL: PostgreSQL cannot store one.)
+CONTROLS = "".join(chr(c) for c in range(1, 0x20) if c not in (9, 10, 13))
 
 # --- building the assessments -------------------------------------------------------------------
 
@@ -391,7 +392,7 @@ def test_an_assessment_with_no_gaps_is_valid_and_short(exported: dict[str, Expor
 def test_hostile_text_still_validates_and_stays_text(app: Flask) -> None:
     note = f"{HOSTILE_NOTE}{CONTROLS}\r\nsecond line\t tabbed\x7f\x85"
     long_note = "long " * 20_480  # 100 KB
-    name = f"  Evil\x00 Clinic \u202e{HOSTILE_NOTE}\x1b[31m\n "
+    name = f"  Evil\x01 Clinic \u202e{HOSTILE_NOTE}\x1b[31m\n "
     with app.test_request_context():
         organization_id, user_id = register("Hostile Clinic", "hospital", "OH")
         organization = db.session.get(Organization, organization_id)

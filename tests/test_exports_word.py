@@ -207,7 +207,7 @@ def test_hostile_text_is_kept_as_text_and_the_file_opens_again(
     canary = "http://canary.invalid"
     hostile = hostile_strings(canary)
     notes = {
-        "core.security_lead": "=cmd|' /C calc'!A0 \x00\x01\x1b[31m bell\x07 \ufffe" + hostile[0],
+        "core.security_lead": "=cmd|' /C calc'!A0 \x01\x02\x1b[31m bell\x07 \ufffe" + hostile[0],
         "core.asset_inventory": "\u202eright-to-left \u05e9\u05dc\u05d5\u05dd 🚑🔒 " * 3000,
         "core.security_policy": "x" * 100_000,
     }

@@ -62,7 +62,7 @@ def rename(app: Flask, organization_id: int, name: str) -> None:
 
 
 def test_queue_spreadsheet_is_typed_scoped_and_formula_safe(app: Flask, world: World) -> None:
-    rename(app, world.org_a, FORMULA + "\x00\x1b")
+    rename(app, world.org_a, FORMULA + "\x01\x1b")
     first = submit_assessment(app, world)
     submit_for_b(app, world)
     x = app.test_client()
