@@ -140,16 +140,19 @@ def test_the_word_plan_says_what_the_pdf_says_in_the_same_order(
         assert starts[str(num_id)] == first.number, first.title
 
     check_accessible(word, doc.title)
-    # As the PDF's pages: the organization, the document and the marking above; when it was
-    # made, the questionnaire and the page below; nothing on the cover.
+    # As the PDF's pages: the organization, the document, when it was made and the marking
+    # above; the questionnaire and the page below; nothing on the cover.
     section = word.sections[0]
     assert section.different_first_page_header_footer
     assert section.header.paragraphs[0].text == (
         f"{doc.running.head}\tSENSITIVE — NOT FOR PUBLIC RELEASE"
     )
-    assert doc.running.head == "Alpha Hospital SENTINEL-A — Remediation plan"
-    footer = section.footer.paragraphs[0].text
-    assert footer.startswith(f"Generated {doc.cover.facts[-1].value} · questionnaire 2026.")
+    # The organization and the date on every page.
+    assert doc.running.head == (
+        f"Alpha Hospital SENTINEL-A — Remediation plan · {doc.cover.facts[-1].value}"
+    )
+    assert doc.cover.facts[-1].label == "Generated"
+    assert section.footer.paragraphs[0].text.startswith("Questionnaire 2026.")
     assert "PAGE" in section.footer._element.xml and "NUMPAGES" in section.footer._element.xml
     assert not section.first_page_header.paragraphs[0].text
     # Links are Word hyperlinks to the free resources.

@@ -287,9 +287,9 @@ class Running:
     """A page's running head and foot (the PDF's are in static/css/print.css, from the cover's
     facts; the editable documents write these)."""
 
-    head: str  # "Pine Valley Hospital — Remediation plan"
+    head: str  # "Pine Valley Hospital — Remediation plan · December 6, 2026 10:27 UTC"
     marking: str  # "SENSITIVE — NOT FOR PUBLIC RELEASE"
-    foot: str  # "Generated … · questionnaire 2026.3"
+    foot: str  # "Questionnaire 2026.3" (the page number follows)
 
 
 @dataclass(frozen=True)
@@ -348,9 +348,9 @@ def plan_document(
         board_title=f"Cyber readiness summary for the board — {subject.organization}",
         description="Self-assessment results and 30/60/90-day remediation plan",
         running=Running(
-            head=f"{subject.organization} — Remediation plan",
+            head=f"{subject.organization} — Remediation plan · {subject.generated}",
             marking=MARKING,
-            foot=f"Generated {subject.generated} · questionnaire {questionnaire.version}",
+            foot=f"Questionnaire {questionnaire.version}",
         ),
         cover=_cover(questionnaire, plan, subject, open_matches, with_answers),
         board_cover=_board_cover(questionnaire, subject),
