@@ -22,6 +22,7 @@ from portal.assessment_views import bp as assess_bp
 from portal.auth import factor_routes, sessions
 from portal.auth.routes import bp as auth_bp
 from portal.config import (
+    FROM_CHECKOUT,
     PROJECT_ROOT,
     check_production_config,
     default_sqlite_url,
@@ -51,7 +52,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """
     app = Flask(
         __name__,
-        instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        # A checkout keeps its instance folder (SQLite, PDF cache, static build) inside; an
+        # installed wheel uses Flask's default beside the environment (<prefix>/var/…).
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH")
+        or (str(PROJECT_ROOT / "instance") if FROM_CHECKOUT else None),
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )

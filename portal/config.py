@@ -14,7 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from portal.kev import shipped
+
+# The checkout, or portal/_files in an installed wheel (see portal/kev/shipped.py).
+PROJECT_ROOT = shipped.ROOT
+FROM_CHECKOUT = shipped.FROM_CHECKOUT
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - a marker, refused in production
 
 

@@ -12,12 +12,13 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "kev"
+from portal.kev import shipped
+
+DATA_DIR = shipped.ROOT / "data" / "kev"
 SNAPSHOT = DATA_DIR / "known_exploited_vulnerabilities.json"
 SCHEMA = DATA_DIR / "known_exploited_vulnerabilities_schema.json"
 FEED_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"

@@ -21,7 +21,9 @@ from typing import Any, Literal
 
 import yaml
 
-EOL_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "eol"
+from portal.kev import shipped
+
+EOL_DIR = shipped.ROOT / "data" / "eol"
 
 State = Literal["supported", "extended", "unsupported", "unknown"]
 # Words in a line's name that say which edition it is, not which version ("10-22h2-e": the

@@ -12,11 +12,11 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
-from pathlib import Path
 
 from markupsafe import Markup
 from PIL import Image, ImageDraw, ImageFont
 
+from portal.config import PROJECT_ROOT
 from portal.questionnaire.model import Questionnaire
 from portal.scoring import ScoreResult
 
@@ -217,7 +217,7 @@ def priority_png(questionnaire: Questionnaire, result: ScoreResult) -> tuple[byt
     return _png(bars), f"{PRIORITY_TITLE}. {description(bars)}"
 
 
-FONTS = Path(__file__).resolve().parents[2] / "static" / "uswds" / "fonts" / "source-sans-pro"
+FONTS = PROJECT_ROOT / "static" / "uswds" / "fonts" / "source-sans-pro"
 
 
 @functools.cache
