@@ -3,36 +3,52 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# The development server listens on this machine only; `make run HOST=0.0.0.0` opens it to the
+# network (a trial on a LAN: the demo accounts and their known password come with it).
+HOST ?= 127.0.0.1
 # The suite in one process per core (pytest-xdist), its 15 slowest tests listed at the end.
 TEST_WORKERS ?= auto
 PYTEST_ARGS ?= -n $(TEST_WORKERS) --dist worksteal --durations=15
 export FLASK_APP := portal
 
-.PHONY: install install-run run test test-packages lint format pytest clean reliability audit
+.PHONY: install install-run lock run test test-packages lint format pytest clean reliability audit
 
 # Running needs the application's packages only; testing adds the dev tools (pytest, ruff, mypy,
-# Playwright: several hundred MB that `make run` does not download).
-$(BIN)/.installed-run: pyproject.toml
+# Playwright: several hundred MB that `make run` does not download). Both install the exact
+# versions of the lock files, each file checked against its hash; then the portal itself.
+$(BIN)/.installed-run: pyproject.toml requirements.lock
 	test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml requirements-dev.lock
 	test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(BIN)/.installed-run
 
 install: $(BIN)/.installed
 install-run: $(BIN)/.installed-run
+
+## Write the lock files again from pyproject.toml (newest versions that fit; commit both)
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 \
+		--upgrade --quiet --custom-compile-command "make lock" -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 \
+		--upgrade --quiet --custom-compile-command "make lock" --extra dev -c requirements.lock \
+		-o requirements-dev.lock
 
 ## Start the portal on SQLite with demo accounts at http://127.0.0.1:$(PORT)
 run: install-run
 	$(BIN)/flask db upgrade
 	$(BIN)/flask kev import --if-empty
 	$(BIN)/flask seed-demo
-	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	@if [ "$(HOST)" != 127.0.0.1 ] && [ "$(HOST)" != localhost ]; then \
+		echo "WARNING: serving on $(HOST):$(PORT) to the network — a development server with demo accounts whose password is printed above; never on the internet."; fi
+	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Lint, type-check, then the test suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
 ## (system packages it needs are installed when run as root; a private Redis is started if none)
