@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
 
 import click
+import redis
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
@@ -15,7 +20,7 @@ from portal.assessments import reminders
 from portal.auth import second_factor, service
 from portal.auth.passwords import ON_THE_COMMON_LIST, is_common
 from portal.config import PROJECT_ROOT, mail_enabled
-from portal.devdata import dataset
+from portal.devdata import dataset, demo
 from portal.exposure import catalog as kev_catalog
 from portal.exposure import inventory, updates
 from portal.extensions import db
@@ -60,6 +65,8 @@ DEMO_PRODUCTS: dict[str, list[tuple[str, str, str, str, bool, bool]]] = {
 
 
 def register(app: Flask) -> None:
+    if not app.testing:
+        sys.excepthook = _one_line_for_services(sys.excepthook, app)
     app.cli.add_command(mail_group)
     app.cli.add_command(reminders_group)
     app.cli.add_command(create_admin)
@@ -69,6 +76,32 @@ def register(app: Flask) -> None:
     app.cli.add_command(kev_group)
     app.cli.add_command(static_group)
     app.cli.add_command(second_factor_group)
+
+
+def _one_line_for_services(
+    default: Callable[[type[BaseException], BaseException, TracebackType | None], Any], app: Flask
+) -> Callable[[type[BaseException], BaseException, TracebackType | None], Any]:
+    """A command that cannot reach the database or Redis says so in one line naming the setting
+    (with no password), instead of a hundred-line traceback; any other error keeps its
+    traceback."""
+
+    def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> Any:
+        if isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
+            url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(
+                hide_password=True
+            )
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            if "no such table" in reason:
+                reason += " (a new database: run `flask db upgrade` first)"
+            click.echo(f"Error: cannot use the database of DATABASE_URL ({url}): {reason}",
+                       err=True)  # fmt: skip
+            raise SystemExit(1)
+        if isinstance(error, redis.exceptions.ConnectionError):
+            click.echo(f"Error: cannot reach Redis at REDIS_URL: {error}", err=True)
+            raise SystemExit(1)
+        return default(kind, error, trace)
+
+    return hook
 
 
 @click.group("questionnaire")
@@ -185,13 +218,14 @@ def seed_demo() -> None:
     db.session.add(jurisdiction)
     db.session.flush()
     service.create_staff_user(Role.ADMIN, "Demo Admin", "admin@demo.example.org", DEMO_PASSWORD)
-    service.create_staff_user(
+    coordinator = service.create_staff_user(
         Role.COORDINATOR,
         "Casey Coordinator",
         "coordinator@demo.example.org",
         DEMO_PASSWORD,
         [jurisdiction],
     )
+    operators = {}
     for name, sectors, ownership, size, county in DEMO_ORGANIZATIONS:
         email = f"{sectors[0]}@demo.example.org"
         operator = service.register_organization(
@@ -200,6 +234,7 @@ def seed_demo() -> None:
             email,
             DEMO_PASSWORD,
         )
+        operators[sectors[0]] = operator
         organization = db.session.get(Organization, operator.organization_id)
         assert organization is not None
         for category, vendor, product, version, facing, msp in DEMO_PRODUCTS[sectors[0]]:
@@ -210,10 +245,13 @@ def seed_demo() -> None:
                 inventory.ProductFields(category, vendor, product, version, facing, msp),
                 known.key if known else None,
             )
+    # A quarter of history and every state of the review loop (portal/devdata/demo.py).
+    demo.seed_program(operators, coordinator, DEMO_PASSWORD)
     # Demo addresses cannot receive mail: count them as confirmed, so no banner nags.
     db.session.execute(sa.update(User).values(email_confirmed_at=utcnow()))
     db.session.commit()
-    click.echo("Demo data added.")
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(demo.status_counts().items()))
+    click.echo(f"Demo data added: assessments {counts}.")
     _print_logins()
 
 

@@ -13,6 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from portal.kev import shipped
 
@@ -39,11 +41,25 @@ def default_sqlite_url(instance_path: str) -> str:
 
 
 def normalise_database_url(url: str) -> str:
-    """Accept the ``postgres://`` form many hosts hand out and use the psycopg 3 driver."""
+    """Accept the ``postgres://`` form many hosts hand out and use the psycopg 3 driver; refuse,
+    in one line, a value that is no database URL."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    try:
+        parsed = make_url(url)
+        parsed.port  # noqa: B018 - a port that is no number fails here, not at first query
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            "DATABASE_URL is not a database URL: write postgresql://USER:PASSWORD@HOST:5432/NAME "
+            "(or sqlite:////path/to/portal.sqlite3)."
+        ) from None
+    if parsed.get_backend_name() not in ("postgresql", "sqlite"):
+        raise ConfigError(
+            f"DATABASE_URL names a {parsed.get_backend_name()!r} database; the portal runs on "
+            "PostgreSQL (or SQLite for a trial)."
+        )
     return url
 
 

@@ -121,11 +121,20 @@ def init_app(app: Flask, security_headers: Mapping[str, str]) -> None:
         return
     folder = _current(build_dir(app))
     if folder is None:
-        log.warning(
-            "no static build in %s: static files go uncompressed and uncached; run "
-            "'flask static build' at each deployment",
-            build_dir(app),
-        )
+        # Said when the portal serves its first request, not when any command starts: `flask
+        # static build` itself would otherwise begin by asking for itself.
+        warned: list[bool] = []
+
+        @app.before_request
+        def no_static_build() -> None:
+            if not warned:
+                warned.append(True)
+                log.warning(
+                    "no static build in %s: static files go uncompressed and uncached; run "
+                    "'flask static build' at each deployment",
+                    build_dir(app),
+                )
+
         return
     manifest: dict[str, str] = json.loads(_manifest_file(folder).read_text("utf-8"))
     hashed_urls = {f"/static/{name}" for name in manifest.values()}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
 
 from portal.extensions import db
-from portal.models import Organization, Role, User
+from portal.models import Assessment, Organization, Role, ToolRequest, User, utcnow
 from tests.web import login
 
 
@@ -25,6 +26,76 @@ def test_seed_demo_prints_logins_and_is_idempotent(app: Flask, runner: Any) -> N
     client = app.test_client()
     login(client, "water@demo.example.org", "demo-password-2026")
     assert "Town of Cedar Falls" in client.get("/").get_data(as_text=True)
+
+
+def test_the_demo_shows_a_living_program_to_every_login(app: Flask, runner: Any) -> None:
+    """A new user sees a program at once: a queue in every state of the review loop, a dashboard
+    over several counties, exposure, tool requests in each state, and operators whose logins
+    open on results — and on a draft or a returned assessment. (As `make run` does: the KEV
+    snapshot first, so the demo's products match it.)"""
+    assert runner.invoke(args=["kev", "import", "--if-empty"]).exit_code == 0
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "Demo data added: assessments 10 accepted, 1 draft, 1 returned, 1 submitted." in (
+        result.output
+    )
+    with app.app_context():
+        statuses = {r.status.value for r in db.session.scalars(sa.select(ToolRequest))}
+        assert statuses == {"submitted", "approved", "denied", "fulfilled"}
+        history = db.session.scalars(
+            sa.select(Assessment.submitted_at).where(Assessment.submitted_at.is_not(None))
+        ).all()
+        days = sorted((utcnow().replace(tzinfo=None) - _naive(s)).days for s in history)
+        assert days[0] == 0 and days[-1] >= 90  # a quarter of history
+    password = "demo-password-2026"
+    coordinator = app.test_client()
+    login(coordinator, "coordinator@demo.example.org", password)
+    queue = coordinator.get("/review/").get_data(as_text=True)
+    for name in ("Pine County Memorial Hospital", "First Farmers Community Bank",
+                 "Oak Ridge Community Hospital"):  # fmt: skip
+        assert name in queue
+    for status in ("Submitted", "Returned", "Accepted"):
+        assert status in queue
+    dashboard = coordinator.get("/review/dashboard").get_data(as_text=True)
+    assert "Pine, OH" in dashboard and "Oak, OH" in dashboard
+    assert "Who runs it" in coordinator.get("/review/exposure/").get_data(as_text=True)
+    requests = coordinator.get("/review/tool-requests").get_data(as_text=True)
+    assert "Approve" in requests  # the hospital's, waiting
+    for email, page_has in (
+        ("hospital@demo.example.org", "Download the plan (PDF)"),
+        ("water@demo.example.org", "Download the plan (PDF)"),
+    ):
+        operator = app.test_client()
+        login(operator, email, password)
+        assessment = _latest(app, email, submitted=True)
+        assert page_has in operator.get(f"/assessments/{assessment}/results").get_data(as_text=True)
+    bank = app.test_client()
+    login(bank, "bank@demo.example.org", password)
+    returned = bank.get("/assessments/").get_data(as_text=True)
+    # Returned for revision: the coordinator's comment and the task list, on the first page.
+    assert "call-back to a number already on file" in returned
+    electric = app.test_client()
+    login(electric, "electric@demo.example.org", password)
+    overview = electric.get("/assessments/").get_data(as_text=True)
+    assert "Continue the assessment" in overview  # its next round, begun
+    accepted = _latest(app, "electric@demo.example.org", submitted=True)
+    assert f"/assessments/{accepted}/results" in overview
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None)
+
+
+def _latest(app: Flask, email: str, *, submitted: bool) -> int:
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        assert user is not None
+        query = sa.select(Assessment.id).where(Assessment.organization_id == user.organization_id)
+        if submitted:
+            query = query.where(Assessment.submitted_at.is_not(None))
+        found = db.session.scalar(query.order_by(Assessment.id.desc()).limit(1))
+        assert found is not None
+        return found
 
 
 def test_create_admin(app: Flask, runner: Any) -> None:

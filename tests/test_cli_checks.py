@@ -77,3 +77,44 @@ def test_a_production_configuration_error_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     lines = (result.stdout + result.stderr).strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: SECRET_KEY is missing"), lines
+
+
+def flask_command(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PORTAL", "REDIS"))}
+    env |= settings
+    return subprocess.run(
+        [FLASK, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_a_database_url_that_is_none_or_unreachable_is_one_line_naming_it(
+    tmp_path: Path,
+) -> None:
+    for url, says in (
+        ("postgres://portal@db-host:54x2/portal", "Error: DATABASE_URL is not a database URL"),
+        ("mysql://portal@db-host/portal", "Error: DATABASE_URL names a 'mysql' database"),
+        (
+            "postgresql://portal:s3cret-pass@127.0.0.1:1/portal",
+            "Error: cannot use the database of DATABASE_URL "
+            "(postgresql+psycopg://portal:***@127.0.0.1:1/portal): connection failed",
+        ),
+        (
+            f"sqlite:///{tmp_path}/empty.sqlite3",
+            "(a new database: run `flask db upgrade` first)",
+        ),
+    ):
+        result = flask_command("kev", "import", "--if-empty", DATABASE_URL=url)
+        lines = (result.stdout + result.stderr).strip().splitlines()
+        assert result.returncode == 1, url
+        assert len(lines) == 1 and says in lines[0], lines
+        assert "s3cret-pass" not in lines[0]
+
+
+def test_flask_static_build_in_production_does_not_first_ask_for_itself(tmp_path: Path) -> None:
+    result = flask_command(
+        "static", "build",
+        PORTAL_ENV="production", SECRET_KEY="k" * 40, MAIL_BACKEND="dummy",
+        DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3", STATIC_BUILD_DIR=str(tmp_path / "static"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "no static build" not in result.stdout + result.stderr
