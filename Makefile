@@ -48,7 +48,11 @@ run: install-run
 	$(BIN)/flask seed-demo
 	@if [ "$(HOST)" != 127.0.0.1 ] && [ "$(HOST)" != localhost ]; then \
 		echo "WARNING: serving on $(HOST):$(PORT) to the network — a development server with demo accounts whose password is printed above; never on the internet."; fi
-	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask run --host $(HOST) --port $(PORT)
+	@# The demo's coordinator and admin may look around for 30 days before they must add a
+	@# second factor (production: at their first sign-in; MFA_ENROL_GRACE_DAYS).
+	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)} \
+	MFA_ENROL_GRACE_DAYS=$${MFA_ENROL_GRACE_DAYS:-30} \
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Lint, type-check, then the test suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
 ## (system packages it needs are installed when run as root; a private Redis is started if none)
