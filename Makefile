@@ -11,7 +11,7 @@ TEST_WORKERS ?= auto
 PYTEST_ARGS ?= -n $(TEST_WORKERS) --dist worksteal --durations=15
 export FLASK_APP := portal
 
-.PHONY: install install-run lock run test test-packages lint format pytest clean reliability audit
+.PHONY: install install-run lock image run test test-packages lint format pytest clean reliability audit
 
 # Running needs the application's packages only; testing adds the dev tools (pytest, ruff, mypy,
 # Playwright: several hundred MB that `make run` does not download). Both install the exact
@@ -32,6 +32,15 @@ $(BIN)/.installed: pyproject.toml requirements-dev.lock
 
 install: $(BIN)/.installed
 install-run: $(BIN)/.installed-run
+
+## Build the container image from the locked wheels (downloaded first: the build itself needs no PyPI)
+CONTAINER ?= docker
+IMAGE ?= readiness-portal:latest
+BASE ?= python:3.11-slim-bookworm
+image: install
+	rm -f wheelhouse/*.whl
+	$(BIN)/python scripts/wheelhouse.py requirements.lock wheelhouse $(BIN)/pip
+	$(CONTAINER) build --build-arg BASE=$(BASE) -t $(IMAGE) .
 
 ## Write the lock files again from pyproject.toml (newest versions that fit; commit both)
 lock: install

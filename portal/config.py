@@ -7,6 +7,7 @@ must provide: :func:`check_production_config` refuses to start otherwise.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,33 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def from_environment(environ: dict[str, str] | os._Environ[str] = os.environ) -> dict[str, Any]:
+# Settings that carry a secret may come from a file instead (NAME_FILE=/run/secrets/name): the
+# way container platforms hand out secrets, so none is written into an image or a compose file.
+SECRET_SETTINGS = (
+    "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MFA_SECRET_KEYS", "MAIL_PASSWORD",
+    "METRICS_TOKEN",
+)  # fmt: skip
+
+
+def with_secret_files(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` with each NAME_FILE of :data:`SECRET_SETTINGS` read into NAME (a value set
+    directly wins); a file that cannot be read is one line naming it."""
+    merged = dict(environ)
+    for name in SECRET_SETTINGS:
+        path = environ.get(f"{name}_FILE")
+        if path and not environ.get(name):
+            try:
+                merged[name] = Path(path).read_text(encoding="utf-8").strip()
+            except OSError as error:
+                raise ConfigError(
+                    f"{name}_FILE={path}: cannot read it ({error.strerror})."
+                ) from None
+    return merged
+
+
+def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """Build the Flask config mapping from environment variables (see README: Configuration)."""
+    environ = with_secret_files(environ)
     env = environ.get("PORTAL_ENV", "development").strip().lower()
     max_age = timedelta(hours=int(environ.get("SESSION_MAX_HOURS", "12")))
     config: dict[str, Any] = {
