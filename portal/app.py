@@ -161,7 +161,7 @@ def _configure_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    # Who must have a second factor and has none reaches no page with data (README: Second
+    # Who must have a second factor and has none reaches no page with data (docs/guide.md: Second
     # factors); the rules of the second step live with the auth blueprint (factor_routes).
     app.before_request(factor_routes.enrolment_gate)
     app.register_blueprint(main_bp)

@@ -7,7 +7,7 @@ from flask import has_request_context, request
 
 def client_ip() -> str:
     """The client's address ("" outside a request). Behind a reverse proxy, ProxyFix (see
-    README: Production) has made ``remote_addr`` the client's own."""
+    docs/deploy.md) has made ``remote_addr`` the client's own."""
     if not has_request_context():
         return ""
     return (request.remote_addr or "")[:45]

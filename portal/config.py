@@ -89,7 +89,7 @@ def with_secret_files(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
-    """Build the Flask config mapping from environment variables (see README: Configuration)."""
+    """Build the Flask config mapping from environment variables (see docs/configuration.md)."""
     environ = with_secret_files(environ)
     env = environ.get("PORTAL_ENV", "development").strip().lower()
     max_age = timedelta(hours=int(environ.get("SESSION_MAX_HOURS", "12")))
@@ -102,7 +102,7 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "SESSION_COOKIE_NAME": "portal_session",
         # The server decides when a login ends (idle and absolute limits, in user_sessions); the
         # cookie outlives it so that a save posted after expiry can still say whose it was.
-        # NIST SP 800-63B AAL2: 30 minutes idle, 12 hours in all (README: Logins).
+        # NIST SP 800-63B AAL2: 30 minutes idle, 12 hours in all (docs/guide.md: Logins).
         "SESSION_IDLE": timedelta(minutes=int(environ.get("SESSION_IDLE_MINUTES", "30"))),
         "SESSION_MAX_AGE": max_age,
         "PERMANENT_SESSION_LIFETIME": max(timedelta(days=14), max_age + timedelta(days=1)),
@@ -112,7 +112,7 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "SESSION_REFRESH_EACH_REQUEST": False,
         # Answers and notes are small; a whole JSON import stays far below this.
         "MAX_CONTENT_LENGTH": int(environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
-        "WTF_CSRF_TIME_LIMIT": None,  # token lives as long as the session; see README
+        "WTF_CSRF_TIME_LIMIT": None,  # token lives as long as the session; see docs/guide.md
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "QUESTIONNAIRE_DIR": environ.get("QUESTIONNAIRE_DIR", str(PROJECT_ROOT / "questionnaires")),
         "REDIS_URL": environ.get("REDIS_URL") or None,

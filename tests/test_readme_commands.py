@@ -21,7 +21,11 @@ from flask.cli import FlaskGroup
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")
-READMES = (ROOT / "README.md", ROOT / "questionnaires" / "README.md")
+READMES = (
+    ROOT / "README.md",
+    ROOT / "questionnaires" / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+)
 PASSWORD = "a-long-enough-password-2026"
 
 # What a command needs that the README leaves to the reader, by the command as written.

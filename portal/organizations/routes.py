@@ -152,7 +152,7 @@ def invite() -> Response | str | tuple[str, int]:
             "success",
         )
         return redirect(url_for("organizations.show"))
-    # Mail is off: the inviter passes the link on (README: Inviting).
+    # Mail is off: the inviter passes the link on (docs/guide.md: Inviting).
     flash(
         "Invitation created. Send your colleague the link below; it works once, for 7 days.",
         "success",

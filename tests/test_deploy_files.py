@@ -1,0 +1,83 @@
+"""The files of the install recipe (docs/deploy.md) as a server reads them: the settings the
+generator writes are accepted by production's checks once mail is set (and refused before), the
+nginx site passes `nginx -t` with its catch-all answering unknown hosts with nothing, and systemd
+accepts every unit. Skipped where nginx or systemd-analyze is not installed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from portal.config import ConfigError, check_production_config, from_environment
+
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+SH = shutil.which("sh") or "/bin/sh"
+
+
+def settings(text: str) -> dict[str, str]:
+    found = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#") and "=" in line:
+            name, value = line.split("=", 1)
+            found[name] = value.strip('"')
+    return found
+
+
+def test_the_settings_generator_makes_every_secret_and_leaves_mail_to_the_reader() -> None:
+    made = subprocess.run([SH, str(DEPLOY / "make-env.sh"), "readiness.state.example.org"],
+                          check=True, capture_output=True, text=True).stdout  # fmt: skip
+    again = subprocess.run([SH, str(DEPLOY / "make-env.sh"), "readiness.state.example.org"],
+                           check=True, capture_output=True, text=True).stdout  # fmt: skip
+    values, other = settings(made), settings(again)
+    for name in ("SECRET_KEY", "METRICS_TOKEN", "MFA_SECRET_KEYS", "DATABASE_URL", "REDIS_URL"):
+        assert values[name] != other[name] and "CHANGE-ME" not in values[name], name
+    assert len(values["SECRET_KEY"]) == 64
+    assert values["PORTAL_BASE_URL"] == "https://readiness.state.example.org"
+    # The example's mail server is still there: production refuses it until it is edited …
+    with pytest.raises(ConfigError, match="MAIL_"):
+        check_production_config(from_environment(values))
+    # … and starts without mail, or with the reader's own.
+    without_mail = {k: v for k, v in values.items() if not k.startswith("MAIL_")}
+    check_production_config(from_environment(without_mail))
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed here")
+def test_the_nginx_site_passes_nginx_t(tmp_path: Path) -> None:
+    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [shutil.which("openssl") or "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+         "-keyout", str(key), "-out", str(certificate), "-days", "1", "-subj", "/CN=test"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    site = (DEPLOY / "nginx" / "readiness-portal.conf").read_text(encoding="utf-8")
+    live = "/etc/letsencrypt/live/readiness.state.example.gov/"
+    site = site.replace(live + "fullchain.pem", str(certificate)).replace(
+        live + "privkey.pem", str(key)
+    )
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
+        f"events {{}}\nhttp {{ include /etc/nginx/mime.types; include {tmp_path}/site.conf; }}\n"
+    )
+    checked = subprocess.run([shutil.which("nginx") or "nginx", "-t", "-c", str(tmp_path / "nginx.conf")],
+                             capture_output=True, text=True)  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    assert "listen 80 default_server;" in site and "return 444;" in site
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")
+def test_systemd_accepts_every_unit() -> None:
+    units = sorted(str(p) for p in (DEPLOY / "systemd").iterdir())
+    assert any(u.endswith("readiness-portal-backup.timer") for u in units)
+    checked = subprocess.run([shutil.which("systemd-analyze") or "systemd-analyze", "verify", *units],
+                             capture_output=True, text=True)  # fmt: skip
+    # Paths of the server that do not exist here (/srv/readiness-portal …) are the only complaints.
+    complaints = [
+        line for line in checked.stderr.splitlines()
+        if line.strip() and "/srv/readiness-portal" not in line and "not found" not in line
+        and "Failed to prepare" not in line
+    ]  # fmt: skip
+    assert complaints == []
