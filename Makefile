@@ -49,6 +49,8 @@ lock: install
 	$(BIN)/uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 \
 		--upgrade --quiet --custom-compile-command "make lock" --extra dev -c requirements.lock \
 		-o requirements-dev.lock
+	$(BIN)/uv pip compile requirements-build.in --universal --generate-hashes --python-version 3.11 \
+		--upgrade --quiet --custom-compile-command "make lock" -o requirements-build.lock
 
 ## Start the portal on SQLite with demo accounts at http://127.0.0.1:$(PORT)
 run: install-run

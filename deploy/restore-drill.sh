@@ -30,7 +30,7 @@ DATABASE_URL="$server/$source_db" "$flask" kev import >/dev/null
 DATABASE_URL="$server/$source_db" "$flask" generate-dataset --organizations 300 --assessments 900 >/dev/null
 before=$(count "$source_db")
 started=$(date +%s.%N)
-dump=$(deploy/backup.sh "$server/$source_db" "$work/backups")
+dump=$(DATABASE_URL="$server/$source_db" deploy/backup.sh "$work/backups")
 pg_restore --no-owner --dbname="$server/$restored_db" "$dump"
 restored=$(date +%s.%N)
 after=$(count "$restored_db")

@@ -65,7 +65,9 @@ DEMO_PRODUCTS: dict[str, list[tuple[str, str, str, str, bool, bool]]] = {
 
 
 def register(app: Flask) -> None:
-    if not app.testing:
+    # Only for a `flask` command (never a web or job process), and once per process.
+    in_a_command = click.get_current_context(silent=True) is not None
+    if in_a_command and not app.testing and not getattr(sys.excepthook, "portal", False):
         sys.excepthook = _one_line_for_services(sys.excepthook, app)
     app.cli.add_command(mail_group)
     app.cli.add_command(reminders_group)
@@ -81,12 +83,16 @@ def register(app: Flask) -> None:
 def _one_line_for_services(
     default: Callable[[type[BaseException], BaseException, TracebackType | None], Any], app: Flask
 ) -> Callable[[type[BaseException], BaseException, TracebackType | None], Any]:
-    """A command that cannot reach the database or Redis says so in one line naming the setting
-    (with no password), instead of a hundred-line traceback; any other error keeps its
-    traceback."""
+    """A command that cannot reach the database (or finds it empty) or Redis says so in one line
+    naming the setting (with no password), instead of a hundred-line traceback. Anything else —
+    a migration that dies half-way on a lock or a full disk — keeps its traceback."""
 
     def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> Any:
-        if isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
+        unreachable = isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError) and (
+            error.statement is None or "no such table" in str(error.orig)
+        )
+        if unreachable:
+            assert isinstance(error, sa.exc.DBAPIError)
             url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(
                 hide_password=True
             )
@@ -101,6 +107,7 @@ def _one_line_for_services(
             raise SystemExit(1)
         return default(kind, error, trace)
 
+    hook.portal = True  # type: ignore[attr-defined]
     return hook
 
 
@@ -214,6 +221,13 @@ def seed_demo() -> None:
         click.echo("Demo data is already there.")
         _print_logins()
         return
+    # Not into a database people use (whatever PORTAL_ENV says): demo accounts have a published
+    # password.
+    if db.session.scalar(sa.select(User.id).where(~User.email.like("%@demo.example.org")).limit(1)):
+        raise click.ClickException(
+            "Refusing to add demo accounts with known passwords to a database that has real "
+            "accounts."
+        )
     jurisdiction = Jurisdiction(name="Demo State of Ohio", state="OH")
     db.session.add(jurisdiction)
     db.session.flush()

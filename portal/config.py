@@ -73,12 +73,14 @@ SECRET_SETTINGS = (
 
 
 def with_secret_files(environ: Mapping[str, str]) -> dict[str, str]:
-    """``environ`` with each NAME_FILE of :data:`SECRET_SETTINGS` read into NAME (a value set
-    directly wins); a file that cannot be read is one line naming it."""
+    """``environ`` with each NAME_FILE of :data:`SECRET_SETTINGS` read into NAME; both set, or a
+    file that cannot be read, is one line naming it."""
     merged = dict(environ)
     for name in SECRET_SETTINGS:
         path = environ.get(f"{name}_FILE")
-        if path and not environ.get(name):
+        if path and environ.get(name):
+            raise ConfigError(f"{name} and {name}_FILE are both set; keep one.")
+        if path:
             try:
                 merged[name] = Path(path).read_text(encoding="utf-8").strip()
             except OSError as error:

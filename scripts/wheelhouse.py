@@ -24,7 +24,7 @@ LINUX = {
 }  # fmt: skip
 RELEASES = ("3.11.2", "3.11.99")  # Debian 12's, and any later 3.11
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64", "any")
-BACKEND = "setuptools>=69"  # pyproject.toml's build-system
+BACKEND = "requirements-build.lock"  # pyproject.toml's build-system, locked with hashes
 
 
 def wanted(lock: str) -> str:
@@ -55,7 +55,13 @@ def main(lock: Path, dest: Path, pip: str) -> None:
         subprocess.run(  # noqa: S603 - pip and our own arguments
             [*common, "--no-deps", "--require-hashes", "-r", requirements.name], check=True
         )
-    subprocess.run([*common, BACKEND], check=True)  # noqa: S603
+    backend = lock.with_name(BACKEND)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt") as requirements:
+        requirements.write(wanted(backend.read_text(encoding="utf-8")))
+        requirements.flush()
+        subprocess.run(  # noqa: S603
+            [*common, "--no-deps", "--require-hashes", "-r", requirements.name], check=True
+        )
 
 
 if __name__ == "__main__":

@@ -178,3 +178,16 @@ def test_app_refuses_to_start_with_a_bad_questionnaire(tmp_path: Any, project_ro
                 "SQLALCHEMY_DATABASE_URI": "sqlite://",
             }
         )
+
+
+def test_seed_demo_refuses_a_database_with_real_accounts(app: Flask, runner: Any) -> None:
+    """Whatever PORTAL_ENV says: demo accounts have a published password."""
+    made = runner.invoke(
+        args=["create-admin", "--email", "ops@state.example.gov", "--name", "Ops"],
+        input="a-long-admin-password\na-long-admin-password\n",
+    )
+    assert made.exit_code == 0, made.output
+    refused = runner.invoke(args=["seed-demo"])
+    assert refused.exit_code != 0 and "a database that has real accounts" in refused.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1

@@ -32,13 +32,25 @@ def test_compose_runs_every_part_read_only_with_secrets_as_files() -> None:
             ), (name, secret)
         assert service["volumes"] == ["portal-data:/var/lib/portal"]
     assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
-    assert "portal-pdf portal-mail" in services["worker"]["command"][-1]
+    assert services["worker"]["command"][-2:] == ["portal-pdf", "portal-mail"]
+    assert "--url" not in services["worker"]["command"]  # no password in the process list
     assert all(spec["file"].startswith("./secrets/") for spec in compose["secrets"].values())
     assert set(compose["volumes"]) == {"db-data", "redis-data", "portal-data"}
     assert "requirepass" in services["redis"]["command"][-1] and "ports" not in services["redis"]
-    assert "ports" not in services["db"] and services["nginx"]["ports"] == ["8080:8080"]
+    assert "ports" not in services["db"] and services["nginx"]["ports"] == ["127.0.0.1:8080:8080"]
+    for name in ("migrate", "web", "worker", "jobs"):
+        assert services[name]["cap_drop"] == ["ALL"], name
+    # nginx gets the host name of portal.env (its template fills in nothing else).
+    nginx_service = services["nginx"]
+    assert nginx_service["env_file"] == "portal.env"
+    assert nginx_service["environment"]["NGINX_ENVSUBST_FILTER"] == "^PORTAL_HOST$$"
+    example = (COMPOSE / "portal.env.example").read_text(encoding="utf-8")
+    assert "\nPORTAL_HOST=" in example and "\nPROXY_HOPS=2" in example
     nginx = (COMPOSE / "nginx.conf").read_text(encoding="utf-8")
-    assert "listen 8080 default_server;\n    return 444;" in nginx
+    assert (
+        "listen 8080 default_server;\n    listen [::]:8080 default_server;\n    return 444;"
+        in nginx
+    )
 
 
 def test_make_secrets_writes_each_once(tmp_path: Path) -> None:
@@ -61,10 +73,8 @@ def test_secrets_come_from_files(tmp_path: Path) -> None:
     key.write_text("k" * 40 + "\n")
     config = from_environment({"SECRET_KEY_FILE": str(key)})
     assert config["SECRET_KEY"] == "k" * 40
-    # A value given directly wins; a file that cannot be read is one line naming it.
-    assert (
-        with_secret_files({"SECRET_KEY": "direct", "SECRET_KEY_FILE": str(key)})["SECRET_KEY"]
-        == "direct"
-    )
+    # Both at once, or a file that cannot be read, is one line naming it.
+    with pytest.raises(ConfigError, match="SECRET_KEY and SECRET_KEY_FILE are both set"):
+        with_secret_files({"SECRET_KEY": "direct", "SECRET_KEY_FILE": str(key)})
     with pytest.raises(ConfigError, match="SECRET_KEY_FILE=/nowhere/key: cannot read it"):
         with_secret_files({"SECRET_KEY_FILE": "/nowhere/key"})

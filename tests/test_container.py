@@ -36,7 +36,7 @@ PODMAN = [shutil.which("podman") or "podman", "--runtime", "runc", "--cgroup-man
 LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
 BASE = "localhost/portal-base:bookworm"
 CONTEXT = ("Dockerfile", ".dockerignore", "pyproject.toml", "setup.py", "README.md",
-           "requirements.lock", "portal", "templates", "static", "questionnaires",
+           "requirements.lock", "requirements-build.lock", "portal", "templates", "static", "questionnaires",
            "migrations", "data")  # fmt: skip
 POSTGRES = os.environ.get("CONTAINER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 PASSWORD = "demo-password-2026"
@@ -166,9 +166,8 @@ def test_the_image_serves_signs_in_submits_and_renders_a_plan(
         podman(*run, "--rm", "-e", "PORTAL_ENV=development", tag, "flask", "seed-demo")
         started.append(podman(*run, "-d", tag).strip())
         started.append(
-            podman(*run, "-d", tag, "sh", "-c",
-                   'exec rq worker -c portal.rq_settings -w portal.worker.Worker --url '
-                   '"$REDIS_URL" "$PDF_QUEUE" "$MAIL_QUEUE"').strip()
+            podman(*run, "-d", tag, "rq", "worker", "-c", "portal.rq_settings",
+                   "-w", "portal.worker.Worker", settings["PDF_QUEUE"], settings["MAIL_QUEUE"]).strip()
         )  # fmt: skip
         browser = Browser(f"http://127.0.0.1:{port}")
         deadline = time.monotonic() + 90

@@ -56,6 +56,15 @@ def test_the_locks_pin_what_pyproject_asks_for_with_hashes() -> None:
         assert dev_lock[package][0] == version, f"{package}: the two locks disagree"
 
 
+def test_the_build_backend_is_locked_as_pyproject_asks() -> None:
+    """The image and the server recipe build the portal with this backend, hashes checked."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    build = pins("requirements-build.lock")
+    for requirement in map(Requirement, data["build-system"]["requires"]):
+        version, _, hashes = build[canonicalize_name(requirement.name)]
+        assert requirement.specifier.contains(version) and hashes, requirement
+
+
 def test_the_tests_run_in_the_locked_environment() -> None:
     for package, (version, marker, _) in pins("requirements-dev.lock").items():
         if marker and not Marker(marker).evaluate():

@@ -42,8 +42,9 @@ PLACEHOLDERS = {
         ROOT / "data" / "kev" / "known_exploited_vulnerabilities.json"
     ),
 }
-# Run first, in this order: the schema, then the catalog and the admin the others expect.
-FIRST = ("db upgrade", "kev import", "create-admin")
+# Run first, in this order: the schema, then the catalog, the demo (refused once a real account
+# exists) and the admin the others expect.
+FIRST = ("db upgrade", "kev import", "seed-demo", "create-admin")
 
 
 def documented_commands() -> list[str]:
