@@ -5,12 +5,16 @@ accepts every unit. Skipped where nginx or systemd-analyze is not installed."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import socket
 import subprocess
+import urllib.parse
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from portal.config import ConfigError, check_production_config, from_environment
 
@@ -108,3 +112,58 @@ def test_systemd_accepts_every_unit() -> None:
         if line.strip() and not re.search(r"Command /srv/readiness-portal/\S+ is not executable", line)
     ]  # fmt: skip
     assert complaints == []
+
+
+def postgres_here() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not postgres_here(), reason="no PostgreSQL on 127.0.0.1:5432 here")
+def test_the_recipe_reads_the_passwords_back_as_written(tmp_path: Path) -> None:
+    """Steps 4 and 5 of docs/deploy.md, as written: the role made with the password read from the
+    settings file (against this machine's PostgreSQL, under a name of its own), and Redis's
+    requirepass line."""
+    settings_file = tmp_path / "portal.env"
+    subprocess.run([SH, str(DEPLOY / "make-env.sh"), "h.example.org", str(settings_file)],
+                   check=True, capture_output=True)  # fmt: skip
+    recipe = (DEPLOY.parent / "docs" / "deploy.md").read_text(encoding="utf-8")
+    steps = [line.strip() for line in recipe.splitlines()]
+    read_password = next(s for s in steps if s.startswith("export PORTAL_DB_PASSWORD="))
+    create_role = next(s for s in steps if s.startswith("printf '%s\\n' '\\getenv pw"))
+    redis_line = next(s for s in steps if s.startswith("sed -n 's|^REDIS_URL="))
+    role = f"portal_doc_{os.getpid()}"
+    script = "\n".join([
+        read_password,
+        create_role.replace("runuser -u postgres -- psql", "psql -h 127.0.0.1 -U postgres -d test")
+        .replace("CREATE ROLE portal ", f"CREATE ROLE {role} "),
+        redis_line.split(" > ")[0],
+    ]).replace("/etc/readiness-portal/portal.env", str(settings_file))  # fmt: skip
+    try:
+        done = subprocess.run([SH, "-c", script], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        values = settings(settings_file.read_text())
+        redis_password = urllib.parse.urlsplit(values["REDIS_URL"]).password
+        assert done.stdout.splitlines()[-1] == f"requirepass {redis_password}"
+        database = urllib.parse.urlsplit(values["DATABASE_URL"])
+        engine = sa.create_engine(
+            f"postgresql+psycopg://{role}:{database.password}@127.0.0.1:5432/test"
+        )
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT current_user")).scalar() == role
+        engine.dispose()
+        # (This machine's PostgreSQL trusts local connections: that the password is set, as a
+        # SCRAM verifier, is what can be checked here.)
+        superuser = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test")
+        with superuser.connect() as connection:
+            verifier = connection.execute(
+                sa.text("SELECT rolpassword FROM pg_authid WHERE rolname = :r"), {"r": role}
+            ).scalar()
+        superuser.dispose()
+        assert str(verifier).startswith("SCRAM-SHA-256$")
+    finally:
+        subprocess.run([shutil.which("psql") or "psql", "-h", "127.0.0.1", "-U", "postgres", "-d",
+                        "test", "-qc", f"DROP ROLE IF EXISTS {role}"], capture_output=True)  # fmt: skip
