@@ -57,6 +57,18 @@ def test_the_settings_generator_makes_every_secret_and_leaves_mail_to_the_reader
     check_production_config(from_environment(without_mail))
 
 
+def nginx_t(folder: Path, site: str) -> None:
+    """`nginx -t` of ``site`` in a server configuration of its own (no root needed)."""
+    (folder / "site.conf").write_text(site)
+    (folder / "nginx.conf").write_text(
+        f"pid {folder}/nginx.pid; error_log {folder}/error.log;\n"
+        f"events {{}}\nhttp {{ include /etc/nginx/mime.types; include {folder}/site.conf; }}\n"
+    )
+    checked = subprocess.run([shutil.which("nginx") or "nginx", "-t", "-c", str(folder / "nginx.conf")],
+                             capture_output=True, text=True)  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+
+
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed here")
 def test_the_nginx_site_passes_nginx_t(tmp_path: Path) -> None:
     certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
@@ -70,14 +82,7 @@ def test_the_nginx_site_passes_nginx_t(tmp_path: Path) -> None:
     site = site.replace(live + "fullchain.pem", str(certificate)).replace(
         live + "privkey.pem", str(key)
     )
-    (tmp_path / "site.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
-        f"events {{}}\nhttp {{ include /etc/nginx/mime.types; include {tmp_path}/site.conf; }}\n"
-    )
-    checked = subprocess.run([shutil.which("nginx") or "nginx", "-t", "-c", str(tmp_path / "nginx.conf")],
-                             capture_output=True, text=True)  # fmt: skip
-    assert checked.returncode == 0, checked.stderr
+    nginx_t(tmp_path, site)
     assert "listen 80 default_server;" in site and "return 444;" in site
 
 
@@ -89,14 +94,7 @@ def test_the_compose_nginx_template_passes_nginx_t(tmp_path: Path) -> None:
     assert template.count("${PORTAL_HOST}") == 1
     site = template.replace("${PORTAL_HOST}", "readiness.state.example.org")
     site = site.replace("http://web:8000", "http://127.0.0.1:8000")
-    (tmp_path / "site.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
-        f"events {{}}\nhttp {{ include {tmp_path}/site.conf; }}\n"
-    )
-    checked = subprocess.run([shutil.which("nginx") or "nginx", "-t", "-c", str(tmp_path / "nginx.conf")],
-                             capture_output=True, text=True)  # fmt: skip
-    assert checked.returncode == 0, checked.stderr
+    nginx_t(tmp_path, site)
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")
