@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -26,9 +26,6 @@ from portal.figures.bands import SCORE_BANDS
 from portal.figures.queries import Dashboard
 from portal.models import Assessment, AssessmentStatus, User
 from portal.questionnaire.model import Questionnaire
-
-if TYPE_CHECKING:  # the rows' type only: the review package imports this one, not back
-    from portal.review.queue import ExportRow
 
 # A ZIP of OSCAL files holds at most this many assessments: it is made within the request, and
 # both files of one assessment take ~50 ms on the national dataset (bench/exports_bench.py), so
@@ -57,13 +54,9 @@ QUEUE_COLUMNS = (
 )
 
 
-def queue_table(exported: Iterable[ExportRow]) -> Table:
-    """The queue's rows (``review.queue.export_rows``) as a table."""
-    rows = (
-        (r.assessment_id, r.organization, r.state, r.county, r.sectors, r.ownership, r.status,
-         r.submitted_at, r.score, r.tier, r.critical_gaps)
-        for r in exported
-    )  # fmt: skip
+def queue_table(rows: Iterable[Sequence[Any]]) -> Table:
+    """The queue's rows (``review.queue.export_rows``: tuples in QUEUE_COLUMNS' order) as a
+    table."""
     return _table("Queue", QUEUE_COLUMNS, rows)
 
 

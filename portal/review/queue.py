@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -157,9 +157,9 @@ def status_counts(user: User, f: Filters) -> dict[str, int]:
 EXPORT_LIMIT = 50_000
 
 
-@dataclass(frozen=True)
-class ExportRow:
-    """A queue row as the exports give it (CSV and spreadsheet: the same columns)."""
+class ExportRow(NamedTuple):
+    """A queue row as the exports give it, its fields in the columns' order (CSV and
+    spreadsheet: exports.coordinator.QUEUE_COLUMNS)."""
 
     assessment_id: int
     organization: str
