@@ -54,6 +54,16 @@ def test_phone_width_has_no_sideways_scrolling(
         assert width <= 360, f"{name}: {width} px wide at a 360 px screen"
         page.screenshot(path=str(shots / f"{name}.png"), full_page=False)
         assert serious_violations(page) == []
+    # The wizard's buttons stack with the way forward on top (#34), and a question's title sits
+    # inside its box, not on the rule above it (where it left a short line beside the title).
+    page.goto(pages["mobile-wizard"])
+    buttons = page.locator(".portal-wizard__buttons .usa-button")
+    tops = [buttons.nth(i).bounding_box()["y"] for i in range(buttons.count())]  # type: ignore[index]
+    assert buttons.first.inner_text() == "Save and continue" and tops == sorted(tops)
+    assert (
+        page.locator(".portal-question__text").first.evaluate("e => getComputedStyle(e).float")
+        == "left"
+    )
     context.close()
     context = chromium.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
     page = context.new_page()
