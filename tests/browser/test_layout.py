@@ -39,6 +39,13 @@ def test_phone_width_has_no_sideways_scrolling(
     from tests.factories import submit_assessment
 
     submitted = submit_assessment(app, world)
+    with app.app_context():  # a request with a long note: its table must fit too (#34)
+        from portal.extensions import db
+        from tests.factories import add_tool_request
+
+        add_tool_request(world.org_a, submitted, decision_reason="Approved; call the state SOC "
+                         "at the number in the letter to schedule the scan window.")  # fmt: skip
+        db.session.commit()
     sign_in(page, live_server, world.operator_a)
     page.goto(live_server + "/assessments/")
     page.click("button.usa-button--big")  # "Start a new assessment (pre-filled…)"
