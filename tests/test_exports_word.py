@@ -21,33 +21,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from portal.kev.catalog import SNAPSHOT
 from portal.questionnaire.model import Question
-from tests.domain.operators import HOSPITAL, answers_of
 from tests.factories import World, submit_assessment
-from tests.kev.catalogs import load, type_products
+from tests.kev.catalogs import submit_hospital
 from tests.reports.canary import hostile_strings
 from tests.web import login, pages_text
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def submit_hospital(app: Flask, client: FlaskClient, world: World, **kwargs: Any) -> int:
-    """The 25-bed hospital of tests/domain/operators.py: its products typed into the form (the
-    KEV snapshot loaded), its answers submitted."""
-    load(app, SNAPSHOT.read_bytes(), source=str(SNAPSHOT))
-    login(client, world.operator_a)
-    for response in type_products(client, HOSPITAL.products):
-        assert response.status_code == 302
-    with app.app_context():
-        from portal import questionnaire_versions
-
-        answers = answers_of(questionnaire_versions.current(), HOSPITAL)
-
-    def answer(question: Question) -> str:
-        return answers[question.id]
-
-    return submit_assessment(app, world, answer=answer, **kwargs)
 
 
 def body_text(word: DocxDocument) -> str:

@@ -21,8 +21,8 @@ from portal.exports import coordinator
 from portal.exports.workbook import Sheet, SheetColumn, workbook
 from portal.extensions import db
 from tests.factories import World, submit_assessment, submit_for_b
+from tests.kev.catalogs import submit_hospital
 from tests.oscal_validator import validate
-from tests.test_exports_word import submit_hospital
 from tests.web import csrf_token, login
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -15,8 +15,10 @@ from portal.exposure import updates
 from portal.exposure.catalog import ImportReport
 from portal.extensions import db
 from portal.kev.catalog import SNAPSHOT
-from tests.domain.operators import Product
-from tests.web import post_form
+from portal.questionnaire.model import Question
+from tests.domain.operators import HOSPITAL, Product, answers_of
+from tests.factories import World, submit_assessment
+from tests.web import login, post_form
 
 # Vendors small operators run (the families tests match against), a small catalog to import fast.
 SMALL_VENDORS = {
@@ -117,3 +119,21 @@ def type_products(client: FlaskClient, products: Iterable[Product]) -> list[Any]
         )
         for item in products
     ]
+
+
+def submit_hospital(app: Flask, client: FlaskClient, world: World, **kwargs: Any) -> int:
+    """The 25-bed hospital of tests/domain/operators.py: its products typed into the form (the
+    KEV snapshot loaded), its answers submitted."""
+    load(app, SNAPSHOT.read_bytes(), source=str(SNAPSHOT))
+    login(client, world.operator_a)
+    for response in type_products(client, HOSPITAL.products):
+        assert response.status_code == 302
+    with app.app_context():
+        from portal import questionnaire_versions
+
+        answers = answers_of(questionnaire_versions.current(), HOSPITAL)
+
+    def answer(question: Question) -> str:
+        return answers[question.id]
+
+    return submit_assessment(app, world, answer=answer, **kwargs)
