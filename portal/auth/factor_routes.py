@@ -270,17 +270,22 @@ def confirm_identity() -> ResponseReturnValue:
                 second_factor.confirm_with_password(
                     current_user, form.current.data or "", client_ip()
                 )
-        except second_factor.SecondFactorThrottled as throttled:
-            db.session.commit()
-            form.form_errors.append(str(throttled))
-            return _confirm_page(form, has_factor), 429
-        except second_factor.SecondFactorError as refused:
-            db.session.commit()
-            form.form_errors.append(str(refused))
-            return _confirm_page(form, has_factor), 400
+        except (second_factor.SecondFactorThrottled, second_factor.SecondFactorError) as refused:
+            return _refused(form, has_factor, refused)
         db.session.commit()
         return redirect(back)
     return _confirm_page(form, has_factor), 400 if form.is_submitted() else 200
+
+
+def _refused(
+    form: SecondFactorCodeForm | PasswordAgainForm, has_factor: bool, refused: Exception
+) -> tuple[str, int]:
+    """The confirmation page again with why: the counted failure is committed first; a
+    throttled person gets 429, a wrong proof 400."""
+    db.session.commit()
+    form.form_errors.append(str(refused))
+    throttled = isinstance(refused, second_factor.SecondFactorThrottled)
+    return _confirm_page(form, has_factor), 429 if throttled else 400
 
 
 def _confirm_page(form: SecondFactorCodeForm | PasswordAgainForm, has_factor: bool) -> str:
@@ -312,14 +317,8 @@ def step_up_passkey() -> ResponseReturnValue:
         return _confirm_page(code_form, True), 400
     try:
         used = passkeys.verify(current_user, form.credential.data or "", client_ip(), "step_up")
-    except second_factor.SecondFactorThrottled as throttled:
-        db.session.commit()
-        code_form.form_errors.append(str(throttled))
-        return _confirm_page(code_form, True), 429
-    except second_factor.SecondFactorError as refused:
-        db.session.commit()
-        code_form.form_errors.append(str(refused))
-        return _confirm_page(code_form, True), 400
+    except (second_factor.SecondFactorThrottled, second_factor.SecondFactorError) as refused:
+        return _refused(code_form, True, refused)
     second_factor.proved_again(current_user, used)
     db.session.commit()
     return redirect(back)
