@@ -22,6 +22,7 @@ from portal.figures import queries as figures
 from portal.kev.matching import CAVEATS
 from portal.models import Assessment, Role
 from portal.readonly import read_only
+from portal.remediation.page import results_page
 from portal.remediation.planner import KEV_QUESTION
 from portal.reports import documents
 from portal.reports.charts import priority_chart
@@ -46,6 +47,7 @@ def results(assessment_id: int) -> str:
         questionnaire=state.questionnaire,
         result=state.result,
         plan=state.plan,
+        page=results_page(state.plan),
         lead=headline(state.questionnaire, state.result),
         chart=priority_chart(
             state.questionnaire,

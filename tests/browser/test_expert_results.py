@@ -57,7 +57,7 @@ def test_the_hospital_reads_its_results_and_services_on_desktop_and_phone(
         assert f"({count})" in critical and count >= 10
         assert f"{count} critical gaps" in page.locator(".portal-next-steps").inner_text()
         page.click("button:has-text('Your 30/60/90-day plan')")
-        week = page.locator(".portal-this-week h4").all_inner_texts()
+        week = page.locator(".portal-first-five h3").all_inner_texts()
         assert week[1].startswith("Close remote desktop and admin pages to the internet")
         assert page.locator("#this-week").is_visible()
         page.click("button:has-text('Services you can apply for')")

@@ -16,7 +16,7 @@ from portal.exposure.catalog import ImportReport
 from portal.extensions import db
 from portal.kev.catalog import SNAPSHOT
 from portal.questionnaire.model import Question
-from tests.domain.operators import HOSPITAL, Product, answers_of
+from tests.domain.operators import HOSPITAL, Operator, Product, answers_of
 from tests.factories import World, submit_assessment
 from tests.web import login, post_form
 
@@ -121,17 +121,19 @@ def type_products(client: FlaskClient, products: Iterable[Product]) -> list[Any]
     ]
 
 
-def submit_hospital(app: Flask, client: FlaskClient, world: World, **kwargs: Any) -> int:
-    """The 25-bed hospital of tests/domain/operators.py: its products typed into the form (the
-    KEV snapshot loaded), its answers submitted."""
+def submit_hospital(
+    app: Flask, client: FlaskClient, world: World, operator: Operator = HOSPITAL, **kwargs: Any
+) -> int:
+    """The 25-bed hospital of tests/domain/operators.py (or a variant of it): its products typed
+    into the form (the KEV snapshot loaded), its answers submitted."""
     load(app, SNAPSHOT.read_bytes(), source=str(SNAPSHOT))
     login(client, world.operator_a)
-    for response in type_products(client, HOSPITAL.products):
+    for response in type_products(client, operator.products):
         assert response.status_code == 302
     with app.app_context():
         from portal import questionnaire_versions
 
-        answers = answers_of(questionnaire_versions.current(), HOSPITAL)
+        answers = answers_of(questionnaire_versions.current(), operator)
 
     def answer(question: Question) -> str:
         return answers[question.id]
