@@ -42,18 +42,31 @@ def status_label(status: Any) -> str:
     return STATUS_LABELS.get(value, str(value).replace("_", " ").capitalize())
 
 
+def state_time_zone(state: str | None) -> ZoneInfo:
+    """The clock of a state (its main zone), else the deployment's ``PORTAL_TIME_ZONE``."""
+    return ZoneInfo(time_zone_of_state(state) or current_app.config["PORTAL_TIME_ZONE"])
+
+
+def time_zone_of(user: models.User) -> ZoneInfo:
+    """The one clock a person reads (#34): an operator's, their organization's state's; a
+    coordinator's, their (first) jurisdiction's state's; else the deployment's. Pages, the
+    autosave message and mail to that person all use it."""
+    state = None
+    if user.organization is not None:
+        state = user.organization.state
+    elif user.jurisdictions:  # the first made, so it does not vary by page
+        state = min(user.jurisdictions, key=lambda j: j.id).state
+    return state_time_zone(state)
+
+
 def viewer_time_zone() -> ZoneInfo:
-    """The zone the person looking keeps their clock in: an operator's organization's state, a
-    coordinator's (first) jurisdiction's state, else the deployment's ``PORTAL_TIME_ZONE``."""
+    """The zone of the person looking (:func:`time_zone_of`), once per request."""
     zone = g.get("portal_time_zone")
     if zone is None:
-        state = None
         if current_user and current_user.is_authenticated:
-            if current_user.organization is not None:
-                state = current_user.organization.state
-            elif current_user.jurisdictions:  # the first made, so it does not vary by page
-                state = min(current_user.jurisdictions, key=lambda j: j.id).state
-        zone = ZoneInfo(time_zone_of_state(state) or current_app.config["PORTAL_TIME_ZONE"])
+            zone = time_zone_of(current_user)
+        else:
+            zone = state_time_zone(None)
         g.portal_time_zone = zone
     return zone
 
@@ -82,12 +95,17 @@ def format_time(value: datetime) -> str:
     return local_datetime(value, viewer_time_zone()).split(", ")[-1]
 
 
-def format_date(value: datetime | None) -> str:
-    """'Dec 2, 2026': the day on the reader's clock."""
+def local_date(value: datetime | None, zone: ZoneInfo) -> str:
+    """'Dec 2, 2026': the day of a stored time on ``zone``'s clock."""
     if value is None:
         return ""
-    local = _on_clock(value, viewer_time_zone())
+    local = _on_clock(value, zone)
     return f"{local:%b} {local.day}, {local.year}"
+
+
+def format_date(value: datetime | None) -> str:
+    """'Dec 2, 2026': the day on the reader's clock."""
+    return local_date(value, viewer_time_zone())
 
 
 def window_due_date(assessment: models.Assessment, window: int) -> date:

@@ -33,7 +33,7 @@ from portal.models import Answer, Assessment, AssessmentStatus, Role
 from portal.questionnaire.model import DONT_KNOW
 from portal.readonly import read_only
 from portal.reports import prerender
-from portal.templating import format_time
+from portal.templating import format_time, viewer_time_zone
 
 _FIELD_PREFIXES = ("a__", "n__", "r__")
 # One answer and a note of at most 2,000 characters, even if every character is sent as a
@@ -104,6 +104,9 @@ def _render_step(
                     "answers": {qid: stored.get(qid) for qid in referenced},
                     "conditions": conditions,
                     "saveUrl": url_for("assess.autosave", assessment_id=assessment.id),
+                    # "Saved at 9:14 AM CST" on the organization's clock, as every other time
+                    # on the page (#34: it was the device's, with no zone).
+                    "timeZone": viewer_time_zone().key,
                 }
             ).replace("<", "\\u003c")
         ),
@@ -238,8 +241,9 @@ def autosave(assessment_id: int) -> Response | tuple[Response, int]:
             "Press “Save and continue” to choose which to keep.",
             revision=conflict.theirs_revision,
         ), 409
-    # No time in the answer: the page says "Saved at" on the browser's own clock, which is the
-    # person's (looking up their zone here would cost the hottest request three queries).
+    # No time in the answer: the page says "Saved at" the time of the response's Date header,
+    # on the zone the step page gave it (looking it up here would cost the hottest request
+    # three queries).
     return jsonify(saved=bool(outcome.saved), revision=outcome.revisions.get(item.question_id))
 
 

@@ -30,7 +30,7 @@ from portal.models import (
     utcnow,
 )
 from portal.remediation.planner import WINDOWS
-from portal.templating import window_due_date
+from portal.templating import local_date, state_time_zone, window_due_date
 
 DRAFT_IDLE = timedelta(days=14)
 REASSESS_AFTER = timedelta(days=365)
@@ -143,7 +143,12 @@ def _reassessments_due(now: datetime) -> int:
             assessment,
             f"reassess:{assessment.id}",
             "reminder_reassess",
-            {"submitted": assessment.submitted_at, "score": assessment.overall_score},
+            {
+                "submitted": local_date(
+                    assessment.submitted_at, state_time_zone(assessment.organization.state)
+                ),
+                "score": assessment.overall_score,
+            },
             link("assess.index"),
         )
     return queued

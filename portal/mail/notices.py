@@ -28,7 +28,9 @@ from portal.models import (
     ToolRequest,
     User,
     coordinator_jurisdictions,
+    utcnow,
 )
+from portal.templating import local_datetime, time_zone_of
 
 
 def _name(user: User) -> str:
@@ -101,7 +103,9 @@ def _to_account(
 ) -> None:
     """A message about ``user``'s own account in the words of ``kind``, greeting them by name
     (at their address unless ``to`` says another), filed under their id and organization."""
-    words = worded(kind, name=_name(user), **(facts or {}))
+    # When it happened, on the person's own clock (#34: one clock per reader).
+    when = local_datetime(utcnow(), time_zone_of(user))
+    words = worded(kind, name=_name(user), when=when, **(facts or {}))
     queue(
         words.message(kind, to or user.email, **fields),
         user_id=user.id,

@@ -287,7 +287,7 @@ class Running:
     """A page's running head and foot (the PDF's are in static/css/print.css, from the cover's
     facts; the editable documents write these)."""
 
-    head: str  # "Pine Valley Hospital — Remediation plan · December 6, 2026 10:27 UTC"
+    head: str  # "Pine Valley Hospital — Remediation plan · Dec 6, 2026, 4:27 AM CST"
     marking: str  # "SENSITIVE — NOT FOR PUBLIC RELEASE"
     foot: str  # "Questionnaire 2026.3" (the page number follows)
 

@@ -36,7 +36,7 @@ from portal.remediation.document import AnswersInput, PlanDocument, Subject, pla
 from portal.reports.charts import priority_chart
 from portal.reports.pdf import PdfCache, RenderFailed, RenderTimeout, render_bounded, render_job
 from portal.scoring.headline import headline
-from portal.templating import sector_labels
+from portal.templating import local_date, local_datetime, sector_labels, state_time_zone
 
 __all__ = ["Pdf", "PdfPending", "RenderFailed", "RenderTimeout", "plan_pdf", "tool_request_pdf"]
 
@@ -293,7 +293,8 @@ def plan_document_of(state: AssessmentState, *, include_answers: bool = False) -
         assessment_id=assessment.id,
         status=assessment.status.value,
         submitted_on=assessment.submitted_at.date() if assessment.submitted_at else None,
-        generated=utcnow().strftime("%B %-d, %Y %H:%M UTC"),
+        # The organization's document: its clock, named (#34: this said UTC).
+        generated=local_datetime(utcnow(), state_time_zone(organization.state)),
     )
     answers = (
         AnswersInput(
@@ -354,5 +355,6 @@ def _tool_request_html(request: ToolRequest) -> str:
         result=state.result,
         matches={m.tool.id: m for m in state.plan.tools},
         values=state.values,
-        generated_at=utcnow().strftime("%B %-d, %Y %H:%M UTC"),
+        generated_at=local_datetime(utcnow(), state_time_zone(request.organization.state)),
+        sent_on=local_date(request.created_at, state_time_zone(request.organization.state)),
     )

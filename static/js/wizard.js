@@ -27,8 +27,18 @@
     if (target) { target.dataset.state = state; target.textContent = text; return; }
     status.dataset.state = state; status.textContent = text;
   }
-  // The person's own clock ("9:14 AM"), as their device keeps it.
-  function now() { return new Date().toLocaleTimeString([], { hour: "numeric", minute: "2-digit" }); }
+  // "9:14 AM CST": when the server saved it (its Date header; else this device's time), on the
+  // organization's clock with the zone named, as the server writes times on the page.
+  function savedAt(response) {
+    var when = new Date(response.headers.get("Date") || Date.now());
+    if (isNaN(when.getTime())) { when = new Date(); }
+    var options = { hour: "numeric", minute: "2-digit", timeZoneName: "short" };
+    try {
+      return when.toLocaleTimeString("en-US", Object.assign({ timeZone: data.timeZone }, options));
+    } catch (e) {  // a zone this browser does not know: its own clock, still named
+      return when.toLocaleTimeString("en-US", options);
+    }
+  }
 
   function currentValue(qid) {
     var checked = fieldset(qid).querySelector('input[type="radio"]:checked');
@@ -131,7 +141,7 @@
             if (json.revision) { revisionInput(qid).value = json.revision; }
             delete pending[qid];
             retryDelay = 2000;
-            show("saved", "Saved at " + now(), qid);
+            show("saved", "Saved at " + savedAt(response), qid);
           } else if (response.status === 409) {
             halted = true;
             show("conflict", json.message || "Someone else changed this answer.", qid);

@@ -59,7 +59,8 @@ def test_operator_and_coordinator_journey(
     live_server: str, chromium: Any, world: World, shots: Path
 ) -> None:
     accessibility: dict[str, list[str]] = {}
-    context = chromium.new_context(accept_downloads=True)
+    # The device keeps Hawaii's clock; the organization is in Ohio: times are Ohio's (#34).
+    context = chromium.new_context(accept_downloads=True, timezone_id="Pacific/Honolulu")
     page = context.new_page()
 
     page.goto(live_server + "/")
@@ -99,6 +100,8 @@ def test_operator_and_coordinator_journey(
     first_step = page.url
     answer_visible_questions(page)
     wait_saved(page)
+    saved = page.locator(".portal-field-status[data-state=saved]").first.inner_text()
+    assert re.fullmatch(r"Saved at \d{1,2}:\d{2}\s[AP]M EST", saved), saved
     check(page, shots, "03-wizard-step-1", accessibility)
     page.close()
 
