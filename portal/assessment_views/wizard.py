@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
@@ -25,12 +26,12 @@ from portal.assessment_views.forms import (
 )
 from portal.assessments import lifecycle, pending, reading, revision, saving
 from portal.assessments import state as assessment_state
-from portal.assessments.errors import AssessmentError, InvalidSubmission
+from portal.assessments.errors import AnswersDisagree, AssessmentError, InvalidSubmission
 from portal.assessments.reading import Step
 from portal.auth.decorators import role_required
 from portal.extensions import db
 from portal.models import Answer, Assessment, AssessmentStatus, Role
-from portal.questionnaire.model import DONT_KNOW
+from portal.questionnaire.model import DONT_KNOW, Question, Questionnaire
 from portal.readonly import read_only
 from portal.reports import prerender
 from portal.templating import format_time, viewer_time_zone
@@ -85,6 +86,7 @@ def _render_step(
         qid for q in step.section.questions if q.show_if for qid in q.show_if.referenced_questions()
     }
     conditions = {q.id: q.show_if.as_json() for q in step.section.questions if q.show_if}
+    questionnaire = reading.questionnaire_of(assessment)
     return render_template(
         "assess/step.html",
         assessment=assessment,
@@ -95,7 +97,8 @@ def _render_step(
         shown={q.id: q.is_shown(values) for q in step.section.questions},
         per_step=per_step,
         overall=overall,
-        questionnaire=reading.questionnaire_of(assessment),
+        questionnaire=questionnaire,
+        asked_before=_asked_before(questionnaire, steps, step, stored, values),
         revision=revision.revision_of(assessment, rows),
         # JSON for a non-executed data block; "<" is escaped so it cannot close the element.
         client_data=Markup(  # noqa: S704
@@ -113,6 +116,46 @@ def _render_step(
         updated={qid: rows[qid] for qid in rows},
         restored=restored,
     ), status
+
+
+@dataclass(frozen=True)
+class AskedBefore:
+    """An earlier question that asks part of the same fact (DMARC in core and a sector), as
+    the wizard shows it beside the later one: its answer, where to change it, whether the two
+    answers disagree."""
+
+    question: Question
+    answer: str
+    step_number: int
+    fact: str
+    clash: bool
+
+
+def _asked_before(
+    questionnaire: Questionnaire,
+    steps: list[Step],
+    step: Step,
+    stored: dict[str, str | None],
+    values: dict[str, str | None],
+) -> dict[str, AskedBefore]:
+    step_of = {q.id: s.number for s in steps for q in s.section.questions}
+    found = {}
+    for question in step.section.questions:
+        agreement = question.agrees_with
+        if agreement is None or stored.get(agreement.question_id) is None:
+            continue
+        if agreement.question_id not in step_of:  # a module this organization does not answer
+            continue
+        earlier = questionnaire.question(agreement.question_id)
+        that = stored[agreement.question_id]
+        found[question.id] = AskedBefore(
+            earlier,
+            earlier.label_for(that),
+            step_of[earlier.id],
+            agreement.fact,
+            agreement.clash(values.get(question.id), that),
+        )
+    return found
 
 
 def _form_for(step: Step, rows: dict[str, Any], formdata: Any = None) -> Any:
@@ -287,15 +330,13 @@ def review(assessment_id: int) -> str:
     steps = reading.steps_of(assessment)
     state = assessment_state.load(assessment)
     per_step, overall = reading.progress(steps, state.values)
-    step_of = {q.id: s.number for s in steps for q in s.section.questions}
-    unanswered = [
-        (state.questionnaire.question(qid), step_of[qid]) for qid in state.answers_result.unanswered
-    ]
-    dont_know = [
-        (state.questionnaire.question(qid), step_of[qid])
-        for qid, v in state.values.items()
-        if v == DONT_KNOW and qid in state.shown
-    ]
+    # Both lists in the wizard's order (#34: "I don't know" came in the order answers were
+    # stored), each question with the step it is on.
+    in_order = [(q, s.number) for s in steps for q in s.section.questions if q.id in state.shown]
+    missing = set(state.answers_result.unanswered)
+    unanswered = [(q, n) for q, n in in_order if q.id in missing]
+    dont_know = [(q, n) for q, n in in_order if state.values.get(q.id) == DONT_KNOW]
+    step_of = {q.id: n for q, n in in_order}
     return render_template(
         "assess/review.html",
         assessment=assessment,
@@ -304,6 +345,8 @@ def review(assessment_id: int) -> str:
         overall=overall,
         unanswered=unanswered,
         dont_know=dont_know,
+        clashes=state.clashes,
+        step_of=step_of,
         shown=state.shown,
         values=state.values,
         notes=state.notes,
@@ -318,11 +361,16 @@ def review(assessment_id: int) -> str:
 def submit(assessment_id: int) -> Response:
     assessment = load_for_editing(assessment_id)
     try:
-        lifecycle.submit(assessment, current_user)
+        lifecycle.submit(
+            assessment,
+            current_user,
+            clashes_confirmed=request.form.get("clashes_confirmed") == "yes",
+        )
     except AssessmentError as error:
-        db.session.rollback()
+        db.session.rollback()  # nothing changes: the answers stay as they are
         flash(str(error), "error")
-        return redirect(url_for("assess.review", assessment_id=assessment_id))
+        anchor = "clashes" if isinstance(error, AnswersDisagree) else None
+        return redirect(url_for("assess.review", assessment_id=assessment_id, _anchor=anchor))
     db.session.commit()
     prerender.plan_after_submission(assessment)  # the first download comes from the cache
     flash("Submitted. Your coordinator can now see this assessment.", "success")

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import audit, questionnaire_versions
 from portal.assessments import reading, revision
-from portal.assessments.errors import AssessmentError
+from portal.assessments.errors import AnswersDisagree, AssessmentError
 from portal.assessments.reading import answer_rows, latest_submitted, open_assessment
 from portal.assessments.state import load
 from portal.extensions import db
@@ -156,18 +156,27 @@ class StoredScore:
         )
 
 
-def submit(assessment: Assessment, user: User) -> ScoreResult:
+def submit(assessment: Assessment, user: User, *, clashes_confirmed: bool = False) -> ScoreResult:
+    """Submit: every shown question answered, and answers that disagree (a fact asked twice)
+    changed or confirmed by the person (``clashes_confirmed``, audited with the pairs)."""
     # Lock the row first (PostgreSQL): saves in flight finish before we read the answers, and
     # saves after us find it submitted. SQLite serialises writers anyway.
     # OF assessments: the organization and questionnaire version may be joined into this read,
     # and must not be locked (every submission would queue on the shared version row).
     db.session.refresh(assessment, with_for_update={"of": Assessment})
     new_status = AssessmentStatus(assessment_transition(assessment.status.value, "submit"))
-    result = load(assessment).result
+    state = load(assessment)
+    result = state.result
     if result.unanswered:
         raise AssessmentError(
             f"{plural(len(result.unanswered), 'question')} still "
             f"{'needs' if len(result.unanswered) == 1 else 'need'} an answer before you can submit."
+        )
+    if state.clashes and not clashes_confirmed:
+        which = "Two of your answers" if len(state.clashes) == 1 else "Some of your answers"
+        raise AnswersDisagree(
+            f"{which} disagree (listed under “Answers that disagree”). Change one of them, or "
+            "tick “Both answers are right as they are” and submit again."
         )
     previous = assessment.status
     assessment.status = new_status
@@ -190,6 +199,13 @@ def submit(assessment: Assessment, user: User) -> ScoreResult:
         ]
     )
     record_status(assessment, previous, new_status, user)
+    if state.clashes:
+        audit.record_for(
+            assessment,
+            "assessment.clashes_confirmed",
+            actor=user,
+            questions=[f"{c.earlier.id} / {c.question.id}" for c in state.clashes],
+        )
     audit.record_for(
         assessment,
         "assessment.submitted",

@@ -14,7 +14,7 @@ from portal.assessments.reading import answer_rows, answer_values, questionnaire
 from portal.exposure import inventory
 from portal.kev.matching import ProductMatch, critical_products, unsupported_products
 from portal.models import Answer, Assessment, utcnow
-from portal.questionnaire.model import Questionnaire
+from portal.questionnaire.model import Clash, Questionnaire
 from portal.remediation import Plan, build_plan
 from portal.scoring import ScoreResult, score_assessment, with_product_gaps
 
@@ -51,6 +51,13 @@ class AssessmentState:
     @cached_property
     def shown(self) -> set[str]:
         return set(self.answers_result.shown_question_ids)
+
+    @cached_property
+    def clashes(self) -> list[Clash]:
+        """Answers to one fact asked twice that contradict each other (questions shown only)."""
+        shown = self.shown
+        values = {qid: v for qid, v in self.values.items() if qid in shown}
+        return self.questionnaire.clashes(self.assessment.modules, values)
 
     @cached_property
     def plan(self) -> Plan:

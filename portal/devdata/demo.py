@@ -66,16 +66,17 @@ MORE = (
 
 def seed_program(operators: dict[str, User], coordinator: User, password: str) -> None:
     """The demo state's program, for the demo organizations whose operators are ``operators``
-    (by sector). Flushes; the caller commits."""
+    (by sector). Flushes; the caller commits. Answers are drawn at random, so two of them may
+    disagree (DMARC asked twice): the demo operator confirms them, as a person may."""
     for index, (sector, operator) in enumerate(sorted(operators.items())):
         organization = db.session.get(Organization, operator.organization_id)
         assert organization is not None
         first = _answered(organization, operator, FIRST_MATURITY, seed=10 + index)
-        lifecycle.submit(first, operator)
+        lifecycle.submit(first, operator, clashes_confirmed=True)
         lifecycle.decide(first, "accept", coordinator)
         _move_back(first, QUARTER)
         second = _answered(organization, operator, SECOND_MATURITY, seed=20 + index)
-        lifecycle.submit(second, operator)
+        lifecycle.submit(second, operator, clashes_confirmed=True)
         _second_round(sector, second, operator, coordinator)
     for index, more in enumerate(MORE):
         operator = service.register_organization(
@@ -88,7 +89,7 @@ def seed_program(operators: dict[str, User], coordinator: User, password: str) -
         organization = db.session.get(Organization, operator.organization_id)
         assert organization is not None
         only = _answered(organization, operator, 0.25 + 0.1 * index, seed=30 + index)
-        lifecycle.submit(only, operator)
+        lifecycle.submit(only, operator, clashes_confirmed=True)
         lifecycle.decide(only, "accept", coordinator)
         _move_back(only, timedelta(days=20 + 10 * index))
     db.session.flush()

@@ -34,6 +34,7 @@ from portal.questionnaire.model import (
     TOOL_DECIDERS,
     TOOL_KINDS,
     Action,
+    Agreement,
     Condition,
     EligibilityRule,
     Module,
@@ -581,6 +582,7 @@ class _Builder:
             "na",
             "options",
             "show_if",
+            "agrees_with",
             "action",
             "profile",
             "stage",
@@ -609,6 +611,9 @@ class _Builder:
         show_if = None
         if "show_if" in data:
             show_if = self.condition(data["show_if"], seen)
+        agrees_with = None
+        if "agrees_with" in data:
+            agrees_with = self.agreement(data["agrees_with"], seen, options)
         critical = data.get("critical", False)
         if not isinstance(critical, bool):
             self.fail("'critical' must be true or false")
@@ -648,6 +653,7 @@ class _Builder:
             allows_na=allows_na is True,
             profile=profile,
             show_if=show_if,
+            agrees_with=agrees_with,
             action=action,
             stage=stage,
         )
@@ -759,6 +765,56 @@ class _Builder:
             resources=tuple(resources),
             tools=tools,
         )
+
+    def agreement(
+        self, raw: Any, seen: dict[str, str], options: tuple[Option, ...]
+    ) -> Agreement | None:
+        """``agrees_with``: an earlier question that asks part of the same fact, and the answer
+        pairs that contradict each other (questionnaires/README.md)."""
+        data = self.mapping(raw, "'agrees_with'")
+        if data is None:
+            return None
+        for key in data:
+            if key not in ("question", "fact", "clash"):
+                self.fail(f"unknown key 'agrees_with.{key}' (typo?)")
+        target = data.get("question")
+        if not isinstance(target, str) or target not in seen or target == self.item:
+            self.fail(f"'agrees_with' names {target!r}, which is not an earlier question")
+            return None
+        fact = data.get("fact")
+        if not isinstance(fact, str) or not fact.strip() or len(fact) > 80:
+            self.fail("'agrees_with.fact' must say in a few words what both questions ask")
+            return None
+        raw_clashes = data.get("clash")
+        if not isinstance(raw_clashes, list) or not raw_clashes:
+            self.fail("'agrees_with.clash' must list the answer pairs that contradict each other")
+            return None
+        mine = {o.value for o in options}
+        other = self.built_questions.get(target)
+        theirs = {o.value for o in other.options} if other is not None else set()
+        clashes = []
+        for entry in raw_clashes:
+            pair = self.mapping(entry, "an 'agrees_with.clash' entry")
+            if pair is None:
+                continue
+            this, that = pair.get("this"), pair.get("that")
+            if (
+                not isinstance(this, list)
+                or not isinstance(that, list)
+                or set(pair) != {"this", "that"}
+                or not this
+                or not that
+            ):
+                self.fail("each 'agrees_with.clash' entry is {this: [values], that: [values]}")
+                continue
+            for value in this:
+                if value not in mine:
+                    self.fail(f"'agrees_with.clash' value {value!r} is not an option here")
+            for value in that:
+                if value not in theirs:
+                    self.fail(f"'agrees_with.clash' value {value!r} is not an option of {target!r}")
+            clashes.append((frozenset(map(str, this)), frozenset(map(str, that))))
+        return Agreement(target, " ".join(fact.split()), tuple(clashes))
 
     def condition(self, raw: Any, seen: dict[str, str]) -> Condition | None:
         data = self.mapping(raw, "'show_if'")

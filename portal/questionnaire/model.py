@@ -126,6 +126,22 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """A fact a later question asks again (DMARC in the core module and in a sector's): the
+    answer pairs that cannot both be true. The wizard shows the earlier answer beside the
+    later question, and the check-your-answers page asks to change one or confirm both."""
+
+    question_id: str  # the earlier question
+    fact: str  # what both ask, in a few words ("whether DMARC is enforced")
+    clashes: tuple[tuple[frozenset[str], frozenset[str]], ...]  # (this answer in, that one in)
+
+    def clash(self, this: str | None, that: str | None) -> bool:
+        if this is None or that is None:
+            return False
+        return any(this in mine and that in theirs for mine, theirs in self.clashes)
+
+
+@dataclass(frozen=True)
 class Condition:
     """A show-if rule: a leaf (question in values) or all/any of child conditions."""
 
@@ -196,6 +212,7 @@ class Question:
     allows_na: bool = False
     profile: bool = False
     show_if: Condition | None = None
+    agrees_with: Agreement | None = None
     action: Action | None = None
     # The plan's stage (questionnaires/README.md, The order of the plan): 1 stop exposure today,
     # 2 the controls that stop the sector's most frequent losses, 3 free outside checks, 4 patch
@@ -434,3 +451,25 @@ class Questionnaire:
         for module in self.modules:
             if module.id in module_ids:
                 yield from module.questions()
+
+    def clashes(self, module_ids: tuple[str, ...] | list[str], answers: AnswerMap) -> list[Clash]:
+        """The answers that contradict each other (:class:`Agreement`), in the wizard's order of
+        the later question."""
+        found = []
+        for question in self.questions_in(module_ids):
+            agreement = question.agrees_with
+            if agreement is None:
+                continue
+            this, that = answers.get(question.id), answers.get(agreement.question_id)
+            if agreement.clash(this, that):
+                found.append(Clash(question, self.question(agreement.question_id), agreement))
+        return found
+
+
+@dataclass(frozen=True)
+class Clash:
+    """Two answers about the same fact that cannot both be true."""
+
+    question: Question  # the later one
+    earlier: Question
+    agreement: Agreement

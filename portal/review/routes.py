@@ -106,6 +106,7 @@ def _detail(
         only_attention=only_attention,
         general_comments=thread.general,
         since_return=revision.changes_since_return(assessment, state.rows),
+        clashes=state.clashes,
         rows=state.rows,
         history=history,
         changes=changes,

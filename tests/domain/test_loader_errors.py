@@ -128,3 +128,29 @@ def test_invalid_yaml_and_missing_file(tmp_path: Path) -> None:
     assert_problem(messages, "water.yaml", "is not valid YAML at line")
     assert_problem(messages, "electric.yaml", "file is missing")
     assert "Traceback" not in str(excinfo.value)
+
+
+def _hospital_email(documents: dict[str, Any]) -> dict[str, Any]:
+    return next(
+        q
+        for section in documents["hospital.yaml"]["sections"]
+        for q in section["questions"]
+        if q["id"] == "hospital.clinician_email_protection"
+    )
+
+
+def test_agrees_with_names_an_earlier_question_and_real_answers(documents: dict[str, Any]) -> None:
+    question = _hospital_email(documents)
+    question["agrees_with"]["question"] = "hospital.no_such_question"
+    assert_problem(problems_of(documents), "hospital.yaml", "'agrees_with' names", "not an earlier")
+    question["agrees_with"]["question"] = "core.email_authentication"
+    question["agrees_with"]["clash"] = [{"this": ["yes"], "that": ["reject"]}]
+    assert_problem(
+        problems_of(documents), "'reject' is not an option of 'core.email_authentication'"
+    )
+    question["agrees_with"]["clash"] = [{"this": ["maybe"], "that": ["no"]}]
+    assert_problem(problems_of(documents), "'maybe' is not an option here")
+    question["agrees_with"]["clash"] = []
+    assert_problem(problems_of(documents), "'agrees_with.clash' must list")
+    question["agrees_with"] = {"question": "core.email_authentication", "clash": [], "why": "x"}
+    assert_problem(problems_of(documents), "unknown key 'agrees_with.why'")

@@ -21,7 +21,7 @@ def test_every_shipped_file_loads() -> None:
         "water",
         "electric",
     ]
-    assert questionnaire.version == "2026.3"
+    assert questionnaire.version == "2026.4"
 
 
 def test_core_covers_every_cpg2_goal_and_priority(questionnaire: Questionnaire) -> None:
@@ -126,3 +126,26 @@ def test_the_published_coverage_table_is_the_data(questionnaire: Questionnaire) 
     found = covering(questionnaire)
     missing = [item for items in REFERENCES.values() for item in items if item not in found]
     assert not missing, f"reference items no question covers: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("core", "hospital", "clash"),
+    [
+        ("no", "yes", True),  # no DMARC at all, and DMARC at quarantine or reject
+        ("yes", "no", True),  # DMARC at reject, and nothing blocks forged mail
+        ("yes", "partly", False),  # reject; basic filtering only here: both can be true
+        ("partly", "yes", False),  # quarantine in both
+        ("no", "dont_know", False),  # an unknown contradicts nothing
+    ],
+)
+def test_dmarc_asked_twice_clashes_only_when_both_cannot_be_true(
+    questionnaire: Questionnaire, core: str, hospital: str, clash: bool
+) -> None:
+    answers = {"core.email_authentication": core, "hospital.clinician_email_protection": hospital}
+    found = questionnaire.clashes(("core", "hospital"), answers)
+    assert bool(found) is clash
+    if found:
+        assert found[0].earlier.id == "core.email_authentication"
+        assert "DMARC" in found[0].agreement.fact
+    # A hospital-only organization never sees the bank's question: no clash from it.
+    assert not questionnaire.clashes(("core",), answers)
