@@ -20,6 +20,7 @@ class AnswerRow:
     critical_gap: bool
     dont_know: bool
     thread: RevisionPoint | None
+    clash: bool = False  # contradicts the answer to the same fact asked elsewhere
 
     @property
     def label(self) -> str:
@@ -27,7 +28,9 @@ class AnswerRow:
 
     @property
     def needs_attention(self) -> bool:
-        return self.gap or self.dont_know or bool(self.note) or self.thread is not None
+        return (
+            self.gap or self.dont_know or self.clash or bool(self.note) or self.thread is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -39,12 +42,18 @@ class SectionRows:
     def attention_rows(self) -> list[AnswerRow]:
         return [r for r in self.rows if r.needs_attention]
 
+    @property
+    def rows_in_place(self) -> list[AnswerRow]:
+        """The rest: answered in full, with nothing to look at (folded on the page)."""
+        return [r for r in self.rows if not r.needs_attention]
+
 
 def sections(state: AssessmentState, steps: list[Step], revision: Revision) -> list[SectionRows]:
     gaps = {g.question_id for g in state.result.gaps}
     # Known critical gaps only: an unknown or unchecked critical answer is shown as such.
     critical = {g.question_id for g in state.result.critical_gaps if not g.not_known}
     values, notes, shown = state.values, state.notes, state.shown
+    clashing = {q.id for c in state.clashes for q in (c.question, c.earlier)}
     result = []
     for step in steps:
         rows = tuple(
@@ -56,6 +65,7 @@ def sections(state: AssessmentState, steps: list[Step], revision: Revision) -> l
                 critical_gap=q.id in critical,
                 dont_know=values.get(q.id) == DONT_KNOW,
                 thread=revision.thread(q.id),
+                clash=q.id in clashing,
             )
             for q in step.section.questions
             if q.id in shown

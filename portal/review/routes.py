@@ -93,6 +93,7 @@ def _detail(
         .order_by(User.full_name)
     ).all()
     only_attention = request.args.get("show") == "attention"
+    show_all = request.args.get("show") == "all"
     thread = revision.revision_of(assessment, state.rows)
     sections = answer_review.sections(state, reading.steps_of(assessment), thread)
     return render_template(
@@ -104,6 +105,7 @@ def _detail(
         sections=sections,
         attention_count=sum(len(s.attention_rows) for s in sections),
         only_attention=only_attention,
+        show_all=show_all,
         general_comments=thread.general,
         since_return=revision.changes_since_return(assessment, state.rows),
         clashes=state.clashes,

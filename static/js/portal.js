@@ -9,7 +9,7 @@
 })();
 
 // A link to something inside a closed accordion panel (a known-exploited product, a plan action)
-// opens that panel first, so the link never seems to go nowhere.
+// or a folded list (an answer in place) opens it first, so the link never seems to go nowhere.
 (function () {
   "use strict";
   function reveal() {
@@ -17,6 +17,12 @@
     try { id = decodeURIComponent(window.location.hash.slice(1)); } catch (e) { return; }
     var target = id && document.getElementById(id);
     if (!target) return;
+    // A folded list (<details>) that holds it opens too.
+    for (var folded = target.closest("details:not([open])"); folded;
+         folded = folded.parentElement && folded.parentElement.closest("details:not([open])")) {
+      folded.open = true;
+      target.scrollIntoView();
+    }
     var panel = target.closest(".usa-accordion__content");
     if (panel && panel.hidden) {
       var button = document.querySelector('[aria-controls="' + panel.id + '"]');
