@@ -16,7 +16,15 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
-from portal import cli, questionnaire_versions, readonly, safe_json, static_files, templating
+from portal import (
+    cli,
+    page_compression,
+    questionnaire_versions,
+    readonly,
+    safe_json,
+    static_files,
+    templating,
+)
 from portal.admin.routes import bp as admin_bp
 from portal.assessment_views import bp as assess_bp
 from portal.auth import factor_routes, sessions
@@ -94,6 +102,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_error_pages(app)
     templating.init_app(app)
     _register_security_headers(app)
+    page_compression.init_app(app)
     static_files.init_app(app, SECURITY_HEADERS)
 
     cli.register(app)

@@ -8,8 +8,9 @@ file worth compressing. The previous build's hashed files are carried over, so p
 server is still handing out keep working; ``current`` (a symlink, swapped atomically) names the
 newest build, and each build's manifest sits beside its folder (not served). A server started
 after a build serves it: WhiteNoise at ``/static/`` — hashed names cached as immutable, the plain
-names (which USWDS's CSS uses for its fonts and images) for an hour — and ``url_for('static',
-…)`` hands out the hashed names. A server keeps the build it started with until it restarts.
+names for an hour — and ``url_for('static', …)`` hands out the hashed names. Style sheets are
+rewritten so that their url()s name the hashed fonts and images too. A server keeps the build
+it started with until it restarts.
 
 Used in production, or wherever ``STATIC_BUILD_DIR`` is set; ``make run`` and the tests serve
 ``static/`` through Flask as before (a build left in a development instance folder is ignored).
@@ -25,6 +26,8 @@ import hashlib
 import json
 import logging
 import os
+import posixpath
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -71,9 +74,16 @@ def build(source: Path, target: Path) -> dict[str, str]:
                         (staging / name).parent.mkdir(parents=True, exist_ok=True)
                         shutil.copy2(previous / name, staging / name)
         manifest: dict[str, str] = {}
-        for file in sorted(p for p in source.rglob("*") if p.is_file()):
+        files = sorted(p for p in source.rglob("*") if p.is_file())
+        # Style sheets last: their url()s name the hashed fonts and images (#34: under their
+        # plain names those were cached for an hour, and fetched again on every visit after).
+        for file in [f for f in files if f.suffix != ".css"] + [
+            f for f in files if f.suffix == ".css"
+        ]:
             relative = file.relative_to(source).as_posix()
             data = file.read_bytes()
+            if file.suffix == ".css":
+                data = hashed_urls(data.decode("utf-8"), relative, manifest).encode("utf-8")
             manifest[relative] = hashed_name(relative, data)
             for name in (relative, manifest[relative]):
                 destination = staging / name
@@ -90,6 +100,31 @@ def build(source: Path, target: Path) -> dict[str, str]:
         os.replace(link, target / CURRENT)  # atomic: a reader sees the old build or the new
         _prune(target, keep=staging)
     return manifest
+
+
+_CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""")
+
+
+def hashed_urls(css: str, css_path: str, manifest: Mapping[str, str]) -> str:
+    """``css`` (the file at ``css_path`` under static/) with each url() of a file already in
+    ``manifest`` pointing at its hashed name, still relative; other urls (data:, absolute, a
+    file the build does not have) as they were."""
+
+    def swap(match: re.Match[str]) -> str:
+        quote, target = match.group(1), match.group(2)
+        if ":" in target or target.startswith(("/", "#")):
+            return match.group(0)
+        path, _, rest = target.partition("?")
+        path, hash_mark, fragment = path.partition("#")
+        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(css_path), path))
+        hashed = manifest.get(resolved)
+        if hashed is None:
+            return match.group(0)
+        new = posixpath.join(posixpath.dirname(path), posixpath.basename(hashed))
+        tail = (f"#{fragment}" if hash_mark else "") + (f"?{rest}" if rest else "")
+        return f"url({quote}{new}{tail}{quote})"
+
+    return _CSS_URL.sub(swap, css)
 
 
 def _manifest_file(build_folder: Path) -> Path:

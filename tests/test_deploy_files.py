@@ -5,13 +5,22 @@ accepts every unit. Skipped where nginx or systemd-analyze is not installed."""
 
 from __future__ import annotations
 
+import dataclasses
+import getpass
+import gzip
+import http.client
+import json
 import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
+import threading
+import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -165,3 +174,145 @@ def test_the_recipe_reads_the_passwords_back_as_written(tmp_path: Path) -> None:
     finally:
         subprocess.run([shutil.which("psql") or "psql", "-h", "127.0.0.1", "-U", "postgres", "-d",
                         "test", "-qc", f"DROP ROLE IF EXISTS {role}"], capture_output=True)  # fmt: skip
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed here")
+def test_through_the_nginx_site_pages_come_compressed_but_never_one_with_a_secret(
+    app: Any, world: Any, tmp_path: Path
+) -> None:
+    """The site as written (TLS, its host name, gzip off) in front of the portal: a page comes
+    compressed by the portal, the authenticator-setup page (its key on it) never is, and a
+    hashed static file is nginx's precompressed copy (#34)."""
+    from werkzeug.serving import make_server
+
+    from portal import static_files
+    from portal.config import PROJECT_ROOT
+    from tests.factories import PASSWORD
+
+    static = tmp_path / "static-build"
+    static_files.build(PROJECT_ROOT / "static", static)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [shutil.which("openssl") or "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+         "-keyout", str(key), "-out", str(certificate), "-days", "1", "-subj", "/CN=test"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    port, plain_port = _free_port(), _free_port()
+    live = "/etc/letsencrypt/live/readiness.state.example.gov/"
+    site = (
+        (DEPLOY / "nginx" / "readiness-portal.conf").read_text(encoding="utf-8")
+        .replace(live + "fullchain.pem", str(certificate)).replace(live + "privkey.pem", str(key))
+        .replace("listen 443", f"listen {port}").replace("listen [::]:443", f"listen [::]:{port}")
+        .replace("listen 80", f"listen {plain_port}").replace("listen [::]:80", f"listen [::]:{plain_port}")
+        .replace("127.0.0.1:8000", f"127.0.0.1:{server.server_port}")
+        .replace("/var/lib/readiness-portal/static-build/", f"{static}/")
+    )  # fmt: skip
+    (tmp_path / "site.conf").write_text(site)
+    temp = "".join(f"{kind}_temp_path {tmp_path}/{kind};" for kind in
+                   ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))  # fmt: skip
+    (tmp_path / "nginx.conf").write_text(
+        # (user: its workers read the build under pytest's private temporary folder)
+        f"daemon off; user {getpass.getuser()}; pid {tmp_path}/nginx.pid; "
+        f"error_log {tmp_path}/error.log;\n"
+        f"events {{}}\nhttp {{ include /etc/nginx/mime.types; access_log off; {temp}\n"
+        f"gzip on;  # as Debian's nginx.conf has it\n include {tmp_path}/site.conf; }}\n"
+    )
+    nginx = subprocess.Popen([shutil.which("nginx") or "nginx", "-c", str(tmp_path / "nginx.conf")],
+                             stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        _wait_for(port)
+        site_client = _SiteClient(port)
+        site_client.sign_in(world.operator_a, PASSWORD)
+        account = site_client.get("/account/")
+        assert account.status == 200 and account.header("Content-Encoding") == "gzip"
+        setup = site_client.get("/account/second-factor/app")
+        assert setup.status == 200 and setup.header("Content-Encoding") is None
+        assert b"portal-secret" in setup.body
+        manifest = json.loads((static / "current").resolve().with_suffix(".json").read_text())
+        css = site_client.get("/static/" + manifest["css/portal.css"])
+        assert css.status == 200 and css.header("Content-Encoding") == "gzip"
+        assert "immutable" in (css.header("Cache-Control") or "")
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+        server.shutdown()
+        thread.join(5)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for(port: int) -> None:
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("nginx did not start")
+
+
+@dataclasses.dataclass
+class _Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+class _SiteClient:
+    """HTTPS to the site's own host name on 127.0.0.1 (its SNI and Host), cookies kept."""
+
+    HOST = "readiness.state.example.gov"
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+        self.context = ssl.create_default_context()
+        self.context.check_hostname = False
+        self.context.verify_mode = ssl.CERT_NONE
+
+    def request(self, method: str, path: str, body: bytes | None = None, **headers: str) -> _Answer:
+        connection = http.client.HTTPSConnection(self.HOST, self.port, context=self.context)
+        sock = socket.create_connection(("127.0.0.1", self.port))
+        connection.sock = self.context.wrap_socket(sock, server_hostname=self.HOST)
+        try:
+            cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            connection.request(method, path, body=body, headers={
+                "Accept-Encoding": "gzip", **({"Cookie": cookie} if cookie else {}), **headers})  # fmt: skip
+            response = connection.getresponse()
+            answer = _Answer(response.status, response.msg, response.read())
+        finally:
+            connection.close()
+        for header in answer.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name] = rest.split(";")[0]
+        return answer
+
+    def get(self, path: str) -> _Answer:
+        return self.request("GET", path)
+
+    def sign_in(self, email: str, password: str) -> None:
+        page = self.get("/login")
+        html = (
+            gzip.decompress(page.body) if page.header("Content-Encoding") else page.body
+        ).decode()
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+        assert token, html[:300]
+        form = urllib.parse.urlencode(
+            {"email": email, "password": password, "csrf_token": token.group(1)}
+        )
+        signed = self.request("POST", "/login", form.encode(), **{
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": f"https://{self.HOST}", "Referer": f"https://{self.HOST}/login"})  # fmt: skip
+        assert signed.status == 302 and "/login" not in (signed.header("Location") or ""), (
+            signed.status
+        )

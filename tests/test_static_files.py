@@ -1,6 +1,6 @@
-"""Static files under the production setup: `flask static build` → hashed names in the pages,
-Brotli or gzip by what the browser accepts, a year's immutable caching for hashed names, an hour
-for the plain ones USWDS's CSS refers to, the portal's security headers on every file."""
+"""Static files under the production setup: `flask static build` → hashed names in the pages and
+in the style sheets' url()s, Brotli or gzip by what the browser accepts, a year's immutable
+caching for hashed names, an hour for plain ones, the portal's security headers on every file."""
 
 from __future__ import annotations
 
@@ -60,12 +60,46 @@ def test_pages_name_the_hashed_files_and_they_come_compressed_and_immutable(buil
     assert "Content-Encoding" not in plain.headers and plain.get_data() == original
     plain.close()
 
-    # The name USWDS's own CSS uses for its fonts: served, cached for an hour only.
+    # A plain name (no page or style sheet uses one): still served, cached for an hour only.
     font = next((PROJECT_ROOT / "static/uswds/fonts").rglob("*.woff2"))
     relative = font.relative_to(PROJECT_ROOT / "static").as_posix()
     served = client.get(f"/static/{relative}")
     served.close()
     assert served.status_code == 200 and served.headers["Cache-Control"] == "max-age=3600, public"
+
+
+def test_style_sheets_name_the_hashed_fonts_and_images(built_app) -> None:  # type: ignore[no-untyped-def]
+    """#34: USWDS's CSS named its fonts and icons by their plain names, cached for an hour."""
+    folder = (Path(built_app.instance_path) / "static-build" / "current").resolve()
+    manifest = json.loads(folder.with_name(folder.name + ".json").read_text())
+    rewritten = 0
+    for plain, hashed in manifest.items():
+        if not plain.endswith(".css"):
+            continue
+        css = (folder / hashed).read_text("utf-8")
+        for target in re.findall(r"""url\(\s*['"]?([^'")]+?)['"]?\s*\)""", css):
+            if ":" in target or target.startswith("/"):
+                continue
+            resolved = (folder / hashed).parent.joinpath(target.split("#")[0].split("?")[0])
+            name = resolved.resolve().relative_to(folder).as_posix()
+            if name in manifest:  # a file under its plain name
+                raise AssertionError(f"{plain} names {target}, not its hashed file")
+            if name in manifest.values():
+                rewritten += 1
+    assert rewritten >= 30  # the USWDS build's fonts and icons
+
+
+def test_hashed_urls_keep_what_they_cannot_resolve() -> None:
+    manifest = {"img/a.svg": "img/a.0123456789ab.svg"}
+    css = (
+        'a{b:url("../img/a.svg")} c{d:url(../img/a.svg#x)} e{f:url("")} '
+        "g{h:url(data:image/png;base64,AA==)} i{j:url(../img/missing.svg)} k{l:url(/abs.svg)}"
+    )
+    assert static_files.hashed_urls(css, "css/x.css", manifest) == (
+        'a{b:url("../img/a.0123456789ab.svg")} c{d:url(../img/a.0123456789ab.svg#x)} '
+        'e{f:url("")} g{h:url(data:image/png;base64,AA==)} i{j:url(../img/missing.svg)} '
+        "k{l:url(/abs.svg)}"
+    )
 
 
 def test_the_build_covers_every_static_file(built_app) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,52 @@
+"""Pages go out gzip-compressed when the browser takes it (#34: the results page was 54 KB
+uncompressed through nginx) — except a page that shows a one-time secret, which BREACH could
+read from compressed lengths (portal/page_compression.py)."""
+
+from __future__ import annotations
+
+import gzip
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.factories import World, submit_assessment
+from tests.web import login
+
+GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+
+
+def test_a_page_is_compressed_and_reads_the_same(
+    app: Flask, client: FlaskClient, world: World, pdf_cache: Any
+) -> None:
+    assessment_id = submit_assessment(app, world)
+    login(client, world.operator_a)
+    url = f"/assessments/{assessment_id}/results"
+    plain = client.get(url)
+    packed = client.get(url, headers=GZIP)
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert int(packed.headers["Content-Length"]) == len(packed.get_data())
+    body = gzip.decompress(packed.get_data())
+    assert len(body) > 3 * len(packed.get_data())  # 51 KB to 12.7 KB here
+    # The same page apart from the CSRF token and the time it was made.
+    assert (
+        body.decode().split("<main")[1][:2000]
+        == plain.get_data(as_text=True).split("<main")[1][:2000]
+    )
+    refused = client.get(url, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers
+    export = client.get(f"/assessments/{assessment_id}/export.json", headers=GZIP)
+    assert "Content-Encoding" not in export.headers  # a download, not a page
+
+
+def test_a_page_that_shows_a_secret_is_never_compressed(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    login(client, world.operator_a)
+    setup = client.get("/account/second-factor/app", headers=GZIP)
+    assert setup.status_code == 200 and "portal-secret" in setup.get_data(as_text=True)
+    assert "Content-Encoding" not in setup.headers
+    account = client.get("/account/", headers=GZIP)  # the same person's next page: compressed
+    assert account.headers.get("Content-Encoding") == "gzip"
