@@ -7,16 +7,24 @@ with the production static setup (`flask static build`, WhiteNoise) and PORTAL_E
 on a throwaway SQLite database with a typical hospital that has submitted and started again;
 signed-in pages get the session cookie. Prints a table of the four category scores per page
 and preset (for bench/RESULTS.md) and keeps every report in --out.
+
+``--nginx``: through the production nginx site (deploy/nginx/readiness-portal.conf as written:
+TLS with a throwaway certificate, its host name mapped to 127.0.0.1, static files from the build,
+pages compressed by the portal) — as a state's server serves it. Needs nginx and openssl.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -73,6 +81,7 @@ def prepare(workdir: Path) -> dict[str, str]:
         db.session.commit()
         draft_id = draft.id
         static_files.build(PROJECT_ROOT / "static", static_files.build_dir(app))
+        env["STATIC_BUILD"] = str(static_files.build_dir(app))
     return {
         **env,
         "PORTAL_ENV": "production",
@@ -85,11 +94,57 @@ def prepare(workdir: Path) -> dict[str, str]:
     }
 
 
-def run(binary: Path, url: str, preset: str, cookie: str | None, out: Path) -> dict[str, int]:
+SITE_HOST = "readiness.state.example.gov"
+SITE_PORT = 8443
+CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage"
+# Through nginx: its host name on 127.0.0.1, its throwaway certificate accepted.
+SITE_FLAGS = f" --host-resolver-rules='MAP {SITE_HOST} 127.0.0.1' --ignore-certificate-errors"
+
+
+@contextlib.contextmanager
+def nginx_site(workdir: Path, upstream: int, static_build: str) -> Iterator[str]:
+    """The production site in front of gunicorn on ``upstream``; yields its base URL."""
+    certificate, key = workdir / "cert.pem", workdir / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(certificate), "-days", "1", "-subj", f"/CN={SITE_HOST}"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    live = f"/etc/letsencrypt/live/{SITE_HOST}/"
+    site = (
+        (ROOT / "deploy/nginx/readiness-portal.conf").read_text(encoding="utf-8")
+        .replace(live + "fullchain.pem", str(certificate)).replace(live + "privkey.pem", str(key))
+        .replace("listen 443", f"listen {SITE_PORT}")
+        .replace("listen [::]:443", f"listen [::]:{SITE_PORT}")
+        .replace("listen 80", "listen 8088").replace("listen [::]:80", "listen [::]:8088")
+        .replace("127.0.0.1:8000", f"127.0.0.1:{upstream}")
+        .replace("/var/lib/readiness-portal/static-build/", f"{static_build}/")
+    )  # fmt: skip
+    (workdir / "site.conf").write_text(site)
+    temp = "".join(f"{kind}_temp_path {workdir}/{kind};" for kind in
+                   ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))  # fmt: skip
+    (workdir / "nginx.conf").write_text(
+        f"daemon off; pid {workdir}/nginx.pid; error_log {workdir}/nginx-error.log;\n"
+        f"events {{}}\nhttp {{ include /etc/nginx/mime.types; access_log off; {temp}\n"
+        f"gzip on;  # Debian's nginx.conf has it\n include {workdir}/site.conf; }}\n"
+    )
+    nginx = subprocess.Popen(
+        [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(workdir / "nginx.conf")]
+    )
+    try:
+        time.sleep(1)
+        yield f"https://{SITE_HOST}:{SITE_PORT}"
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+
+
+def run(
+    binary: Path, url: str, preset: str, cookie: str | None, out: Path, flags: str = ""
+) -> dict[str, int]:
     command = [
         str(binary), url, "--quiet", "--output=json", f"--output-path={out}",
-        f"--chrome-path={CHROMIUM}",
-        "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage",
+        f"--chrome-path={CHROMIUM}", f"--chrome-flags={CHROME_FLAGS}{flags}",
         f"--only-categories={','.join(CATEGORIES)}",
     ]  # fmt: skip
     if preset == "desktop":
@@ -98,19 +153,32 @@ def run(binary: Path, url: str, preset: str, cookie: str | None, out: Path) -> d
         command.append(f"--extra-headers={json.dumps({'Cookie': cookie})}")
     subprocess.run(command, check=True, timeout=300)
     report = json.loads(out.read_text())
-    return {c: round(100 * (report["categories"][c]["score"] or 0)) for c in CATEGORIES}
+    scores = {c: round(100 * (report["categories"][c]["score"] or 0)) for c in CATEGORIES}
+    audits = report["audits"]
+    scores["cls"] = audits["cumulative-layout-shift"]["numericValue"]  # type: ignore[assignment]
+    scores["kib"] = round(audits["total-byte-weight"]["numericValue"] / 1024)
+    return scores
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "lighthouse")
+    parser.add_argument("--nginx", action="store_true", help="through the production nginx site")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     binary = lighthouse()
     workdir = Path(tempfile.mkdtemp(prefix="lighthouse-"))
+    workdir.chmod(0o755)  # nginx's workers read the static build in it
     env = prepare(workdir)
-    with gunicorn("portal:create_app()", 8091, env) as base:
-        operator, coordinator = Browser(base), Browser(base)
+    if args.nginx:
+        env["PROXY_HOPS"] = "1"
+    with contextlib.ExitStack() as stack:
+        direct = stack.enter_context(gunicorn("portal:create_app()", 8091, env))
+        base, flags = direct, ""
+        if args.nginx:
+            base = stack.enter_context(nginx_site(workdir, 8091, env["STATIC_BUILD"]))
+            flags = SITE_FLAGS
+        operator, coordinator = Browser(direct), Browser(direct)
         operator.sign_in(env["OPERATOR"], env["PASSWORD"])
         coordinator.sign_in("coordinator@bench.example.org", env["PASSWORD"])
         pages = [
@@ -121,17 +189,17 @@ def main() -> None:
             ("queue", "/review/", coordinator),
             ("dashboard", "/review/dashboard", coordinator),
         ]
-        print("| page | preset | Performance | Accessibility | Best Practices | SEO |")
-        print("|---|---|---|---|---|---|")
+        print("| page | preset | Performance | Accessibility | Best Practices | SEO | CLS | KiB |")
+        print("|---|---|---|---|---|---|---|---|")
         for name, path, who in pages:
             for preset in ("mobile", "desktop"):
                 report = args.out / f"{name.replace(' ', '-')}-{preset}.json"
                 cookie = who.cookie_header() if who else None
-                scores = run(binary, base + path, preset, cookie, report)
+                scores = run(binary, base + path, preset, cookie, report, flags)
                 print(
                     f"| {name} | {preset} | "
                     + " | ".join(str(scores[c]) for c in CATEGORIES)
-                    + " |"
+                    + f" | {scores['cls']:.3f} | {scores['kib']} |"
                 )
                 sys.stdout.flush()
 
