@@ -8,12 +8,13 @@ import dataclasses
 
 import pytest
 
-from portal.questionnaire import Questionnaire
+from portal.questionnaire import Questionnaire, load_directory
 from portal.remediation.page import ResultsPage, results_page, step_words
 from portal.remediation.planner import Plan
 from portal.scoring import ScoreResult
 from portal.scoring.headline import critical_list
 from tests.domain.operators import HOSPITAL, OPERATORS, Operator, assess
+from tests.factories import QUESTIONNAIRE_DIR
 
 # The hospital, unsure of three critical answers: its first five opens with finding out.
 UNSURE_HOSPITAL = dataclasses.replace(
@@ -25,7 +26,18 @@ UNSURE_HOSPITAL = dataclasses.replace(
         "hospital.ehr_downtime_procedures": "dont_know",
     },
 )
-CASES = (*OPERATORS, UNSURE_HOSPITAL)
+# A hospital that lists no products and does not know any of its critical answers (every other
+# control in place): no actions yet, and more things to find out this week than five.
+UNKNOWING_HOSPITAL = dataclasses.replace(
+    HOSPITAL,
+    products=(),
+    answers={
+        q.id: "dont_know"
+        for q in load_directory(QUESTIONNAIRE_DIR).questions_in(("core", "hospital"))
+        if q.critical
+    },
+)
+CASES = (*OPERATORS, UNSURE_HOSPITAL, UNKNOWING_HOSPITAL)
 
 
 def written(page: ResultsPage) -> list[tuple[str, object]]:
@@ -81,7 +93,7 @@ def test_every_critical_gap_points_at_its_fix(
 ) -> None:
     result, _, page = laid_out(questionnaire, operator)
     items = critical_list(questionnaire, result)
-    assert items
+    assert items or operator is UNKNOWING_HOSPITAL
     anchors = {s.anchor for s in (*page.first_five, *page.week_rest)} | {
         f"action-{a.rank}" for part in page.windows for a in part.shown
     }
@@ -100,6 +112,15 @@ def test_the_hospitals_gaps_point_at_its_first_steps(questionnaire: Questionnair
     assert remote is not None and titles[remote.anchor or ""].startswith("Close remote desktop")
     assert backup is not None and "offline" in titles[backup.anchor or ""]
     assert remote.words == f"step {remote.anchor.removeprefix('step-')} below"  # type: ignore[union-attr]
+
+
+def test_with_no_actions_yet_every_unknown_is_still_a_step(questionnaire: Questionnaire) -> None:
+    result, plan, page = laid_out(questionnaire, UNKNOWING_HOSPITAL)
+    unknown = [g.question_id for g in result.critical_unknowns]
+    assert len(unknown) > 5 and not plan.scheduled
+    steps = page.unknowns(unknown)
+    assert steps is not None and len(steps.numbers) == len(unknown)
+    assert len(page.first_five) == 5 and len(page.week_rest) == len(unknown) - 5
 
 
 def test_unknown_critical_answers_are_named_by_the_steps_that_find_them_out(
