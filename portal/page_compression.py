@@ -1,17 +1,23 @@
-"""Pages compressed by the portal itself — except the few that show a one-time secret.
+"""Pages compressed by the portal itself — only for requests the person made on the portal.
 
-Compressing a page that holds a secret next to text an attacker can choose opens it to BREACH:
-the compressed length leaks the secret a character at a time. So the decision is made per
-response, where the secret is: a template that shows one (an authenticator key, recovery codes,
-an invitation link) calls ``holds_secret()``, and that page goes out uncompressed. nginx cannot
-decide this per response (its ``gzip`` takes no variables), which is why the portal compresses
-pages and nginx passes them through.
+BREACH: when a compressed page holds a secret beside text an attacker can put there (a query
+string echoed into a form, a search box), the compressed length leaks the secret a character at
+a time to someone who can watch the traffic's size and make the victim's browser ask for the page
+thousands of times with different text. A portal page holds more worth stealing than tokens: an
+organization's answers, notes and unpatched products. So a page is compressed only when the
+browser says the request came from the portal's own pages or from the person (``Sec-Fetch-Site``
+``same-origin`` or ``none``: a typed address, a bookmark) — a header no page can set. Requests
+another site makes the browser send (``cross-site``, ``same-site``), and clients that do not say
+(older browsers, scripts), get the page uncompressed: the attack's requests never see a
+compressed length. (The session cookie's SameSite=Lax is no defence here: it goes with top-level
+navigations, and a popup can be navigated again and again.)
 
-The other pages' secrets do not survive compression analysis: the session cookie is a header, and
-each form's CSRF token is signed with the time again in every response. And the session cookie is
-SameSite=Lax, so the cross-site requests such an attack is made of arrive signed out.
+Beyond that, a page that shows a one-time secret (an authenticator key, recovery codes, an
+invitation or choose-password link) is never compressed: its template calls ``holds_secret()``.
 
-Only HTML: JSON, CSV and files are downloads, not pages, and PDFs are compressed already.
+nginx cannot make either decision per request and response (its ``gzip`` takes no variables),
+which is why the portal compresses pages and the nginx sites say ``gzip off``. Only HTML: JSON,
+CSV and files are downloads, and PDFs are compressed already.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from werkzeug.wrappers import Response
 
 MIN_SIZE = 1024  # smaller pages gain less than the header costs
 LEVEL = 6  # zlib's default: a 54 KB page in about a millisecond
+OWN_REQUESTS = ("same-origin", "none")  # Sec-Fetch-Site of a click on the portal, a bookmark
 
 
 def holds_secret() -> str:
@@ -44,6 +51,7 @@ def init_app(app: Flask) -> None:
             or response.status_code in (204, 304)
             or "Content-Encoding" in response.headers
             or g.get("holds_secret")
+            or request.headers.get("Sec-Fetch-Site") not in OWN_REQUESTS
             or request.accept_encodings["gzip"] <= 0
         ):
             return response

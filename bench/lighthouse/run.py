@@ -114,12 +114,11 @@ def nginx_site(workdir: Path, upstream: int, static_build: str) -> Iterator[str]
     site = (
         (ROOT / "deploy/nginx/readiness-portal.conf").read_text(encoding="utf-8")
         .replace(live + "fullchain.pem", str(certificate)).replace(live + "privkey.pem", str(key))
-        .replace("listen 443", f"listen {SITE_PORT}")
-        .replace("listen [::]:443", f"listen [::]:{SITE_PORT}")
-        .replace("listen 80", "listen 8088").replace("listen [::]:80", "listen [::]:8088")
+        .replace("listen 443", f"listen {SITE_PORT}").replace("listen 80", "listen 8088")
         .replace("127.0.0.1:8000", f"127.0.0.1:{upstream}")
         .replace("/var/lib/readiness-portal/static-build/", f"{static_build}/")
     )  # fmt: skip
+    site = "\n".join(line for line in site.splitlines() if "listen [::]" not in line)
     (workdir / "site.conf").write_text(site)
     temp = "".join(f"{kind}_temp_path {workdir}/{kind};" for kind in
                    ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))  # fmt: skip
