@@ -95,6 +95,11 @@ def format_time(value: datetime) -> str:
     return local_datetime(value, viewer_time_zone()).split(", ")[-1]
 
 
+def local_day(value: datetime, zone: ZoneInfo) -> date:
+    """The day of a stored time on ``zone``'s clock."""
+    return _on_clock(value, zone).date()
+
+
 def local_date(value: datetime | None, zone: ZoneInfo) -> str:
     """'Dec 2, 2026': the day of a stored time on ``zone``'s clock."""
     if value is None:

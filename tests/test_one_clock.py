@@ -77,6 +77,7 @@ def test_an_operator_reads_the_organizations_clock_and_a_coordinator_their_own(
 
     pdf = " ".join(pages_text(client.get(f"/assessments/{assessment_id}/plan.pdf").get_data()))
     assert re.search(r"Generated " + MOUNTAIN.pattern, pdf), pdf[:600]
+    assert re.search(r"#\d+, submitted December 5, 2026", pdf), pdf[:600]  # not the UTC day
     assert "UTC" not in pdf
 
     word = Document(io.BytesIO(client.get(f"/assessments/{assessment_id}/plan.docx").get_data()))
@@ -125,4 +126,4 @@ def test_an_operator_reads_the_organizations_clock_and_a_coordinator_their_own(
     (theirs,) = [
         m for m in mail_server.to(world.coordinator_x) if "recovery codes" in m.message["Subject"]
     ]
-    assert re.search(r"\d{1,2}:\d{2} [AP]M EST", " ".join(theirs.text.split())), theirs.text
+    assert re.search(r"\d{1,2}:\d{2} [AP]M E[SD]T", " ".join(theirs.text.split())), theirs.text

@@ -36,7 +36,13 @@ from portal.remediation.document import AnswersInput, PlanDocument, Subject, pla
 from portal.reports.charts import priority_chart
 from portal.reports.pdf import PdfCache, RenderFailed, RenderTimeout, render_bounded, render_job
 from portal.scoring.headline import headline
-from portal.templating import local_date, local_datetime, sector_labels, state_time_zone
+from portal.templating import (
+    local_date,
+    local_datetime,
+    local_day,
+    sector_labels,
+    state_time_zone,
+)
 
 __all__ = ["Pdf", "PdfPending", "RenderFailed", "RenderTimeout", "plan_pdf", "tool_request_pdf"]
 
@@ -270,13 +276,15 @@ def plan_document_of(state: AssessmentState, *, include_answers: bool = False) -
     assessment = state.assessment
     organization = assessment.organization
     compared = comparison.compare_with_previous(state)
+    # The organization's document: its days and times on its clock, named (#34: UTC's before).
+    zone = state_time_zone(organization.state)
     board = board_summary(
         state.questionnaire,
         state.result,
         state.plan,
         exploited=state.exploited,
         improved=len(compared.improved) if compared else 0,
-        previous=compared.previous.submitted_at.date()
+        previous=local_day(compared.previous.submitted_at, zone)
         if compared and compared.previous.submitted_at
         else None,
         sectors=organization.sectors,
@@ -292,9 +300,8 @@ def plan_document_of(state: AssessmentState, *, include_answers: bool = False) -
         state=organization.state,
         assessment_id=assessment.id,
         status=assessment.status.value,
-        submitted_on=assessment.submitted_at.date() if assessment.submitted_at else None,
-        # The organization's document: its clock, named (#34: this said UTC).
-        generated=local_datetime(utcnow(), state_time_zone(organization.state)),
+        submitted_on=local_day(assessment.submitted_at, zone) if assessment.submitted_at else None,
+        generated=local_datetime(utcnow(), zone),
     )
     answers = (
         AnswersInput(

@@ -30,6 +30,7 @@ from portal.models import (
 )
 from portal.questionnaire.model import Questionnaire
 from portal.remediation import ToolMatch
+from portal.templating import local_date, state_time_zone
 from portal.transitions import TransitionTable
 
 OPEN_STATUSES = (ToolRequestStatus.SUBMITTED, ToolRequestStatus.APPROVED)
@@ -95,7 +96,9 @@ def justification(
     questionnaire: Questionnaire, assessment: Assessment, matches: list[ToolMatch]
 ) -> str:
     """The pre-filled reason: the score, and the gaps of the ticked services only."""
-    when = assessment.submitted_at.strftime("%B %-d, %Y") if assessment.submitted_at else ""
+    # The day on the organization's clock, as its pages and plan say it.
+    zone = state_time_zone(assessment.organization.state)
+    when = local_date(assessment.submitted_at, zone)
     tier = questionnaire.tier(assessment.overall_tier).label if assessment.overall_tier else ""
     lines = [
         f"Our cyber readiness self-assessment of {when} scored {assessment.overall_score} out "
