@@ -364,7 +364,10 @@ def submit(assessment_id: int) -> Response:
         lifecycle.submit(
             assessment,
             current_user,
-            clashes_confirmed=request.form.get("clashes_confirmed") == "yes",
+            # The pairs the page listed, when the person ticked "both are right".
+            confirmed_clashes=request.form.getlist("clash")
+            if request.form.get("clashes_confirmed") == "yes"
+            else (),
         )
     except AssessmentError as error:
         db.session.rollback()  # nothing changes: the answers stay as they are

@@ -8,6 +8,7 @@ Each call that changes something writes its audit row too; none commits (the vie
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,9 +157,12 @@ class StoredScore:
         )
 
 
-def submit(assessment: Assessment, user: User, *, clashes_confirmed: bool = False) -> ScoreResult:
+def submit(
+    assessment: Assessment, user: User, *, confirmed_clashes: Collection[str] = ()
+) -> ScoreResult:
     """Submit: every shown question answered, and answers that disagree (a fact asked twice)
-    changed or confirmed by the person (``clashes_confirmed``, audited with the pairs)."""
+    changed, or each pair confirmed by the person as they saw it (``confirmed_clashes``: the
+    pairs' keys; a pair that arose after they looked is not confirmed). Audited with the pairs."""
     # Lock the row first (PostgreSQL): saves in flight finish before we read the answers, and
     # saves after us find it submitted. SQLite serialises writers anyway.
     # OF assessments: the organization and questionnaire version may be joined into this read,
@@ -172,7 +176,7 @@ def submit(assessment: Assessment, user: User, *, clashes_confirmed: bool = Fals
             f"{plural(len(result.unanswered), 'question')} still "
             f"{'needs' if len(result.unanswered) == 1 else 'need'} an answer before you can submit."
         )
-    if state.clashes and not clashes_confirmed:
+    if any(c.key not in confirmed_clashes for c in state.clashes):
         which = "Two of your answers" if len(state.clashes) == 1 else "Some of your answers"
         raise AnswersDisagree(
             f"{which} disagree (listed under “Answers that disagree”). Change one of them, or "
@@ -204,7 +208,7 @@ def submit(assessment: Assessment, user: User, *, clashes_confirmed: bool = Fals
             assessment,
             "assessment.clashes_confirmed",
             actor=user,
-            questions=[f"{c.earlier.id} / {c.question.id}" for c in state.clashes],
+            questions=[c.key for c in state.clashes],
         )
     audit.record_for(
         assessment,
@@ -216,6 +220,12 @@ def submit(assessment: Assessment, user: User, *, clashes_confirmed: bool = Fals
     db.session.flush()
     notices.assessment_submitted(assessment, resubmitted=previous is AssessmentStatus.RETURNED)
     return result
+
+
+def clashes_of(assessment: Assessment) -> frozenset[str]:
+    """The keys of its answers that disagree, as they stand (to confirm them all: the demo's
+    and tests' random answers)."""
+    return frozenset(c.key for c in load(assessment).clashes)
 
 
 def record_status(

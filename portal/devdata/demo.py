@@ -72,11 +72,11 @@ def seed_program(operators: dict[str, User], coordinator: User, password: str) -
         organization = db.session.get(Organization, operator.organization_id)
         assert organization is not None
         first = _answered(organization, operator, FIRST_MATURITY, seed=10 + index)
-        lifecycle.submit(first, operator, clashes_confirmed=True)
+        lifecycle.submit(first, operator, confirmed_clashes=lifecycle.clashes_of(first))
         lifecycle.decide(first, "accept", coordinator)
         _move_back(first, QUARTER)
         second = _answered(organization, operator, SECOND_MATURITY, seed=20 + index)
-        lifecycle.submit(second, operator, clashes_confirmed=True)
+        lifecycle.submit(second, operator, confirmed_clashes=lifecycle.clashes_of(second))
         _second_round(sector, second, operator, coordinator)
     for index, more in enumerate(MORE):
         operator = service.register_organization(
@@ -89,7 +89,7 @@ def seed_program(operators: dict[str, User], coordinator: User, password: str) -
         organization = db.session.get(Organization, operator.organization_id)
         assert organization is not None
         only = _answered(organization, operator, 0.25 + 0.1 * index, seed=30 + index)
-        lifecycle.submit(only, operator, clashes_confirmed=True)
+        lifecycle.submit(only, operator, confirmed_clashes=lifecycle.clashes_of(only))
         lifecycle.decide(only, "accept", coordinator)
         _move_back(only, timedelta(days=20 + 10 * index))
     db.session.flush()

@@ -473,3 +473,8 @@ class Clash:
     question: Question  # the later one
     earlier: Question
     agreement: Agreement
+
+    @property
+    def key(self) -> str:
+        """The pair, as the person confirms it ("core.email_authentication/hospital.…")."""
+        return f"{self.earlier.id}/{self.question.id}"

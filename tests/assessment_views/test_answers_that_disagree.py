@@ -67,10 +67,21 @@ def test_a_dmarc_answer_that_disagrees_is_shown_asked_and_confirmed(
     with app.app_context():
         assert db.session.get_one(Assessment, aid).status is AssessmentStatus.DRAFT
 
+    # Ticked, but for pairs other than those listed now (the page was loaded before a colleague
+    # changed an answer): refused too — a tick confirms only the pairs the person saw.
+    stale = post_form(
+        client,
+        f"/assessments/{aid}/submit",
+        {"clashes_confirmed": "yes", "clash": "core.other/hospital.other"},
+        page=f"/assessments/{aid}/review",
+    )
+    assert stale.status_code == 302 and stale.headers["Location"].endswith("#clashes")
+    listed = [i["value"] for i in soup.select("form input[name=clash]")]
+    assert listed == [f"{CORE}/{HOSPITAL}"]
     confirmed = post_form(
         client,
         f"/assessments/{aid}/submit",
-        {"clashes_confirmed": "yes"},
+        {"clashes_confirmed": "yes", "clash": listed},
         page=f"/assessments/{aid}/review",
     )
     assert confirmed.status_code == 302 and "/results" in confirmed.headers["Location"]
@@ -79,7 +90,7 @@ def test_a_dmarc_answer_that_disagrees_is_shown_asked_and_confirmed(
         event = db.session.scalar(
             sa.select(AuditEvent).where(AuditEvent.action == "assessment.clashes_confirmed")
         )
-        assert event is not None and f"{CORE} / {HOSPITAL}" in str(event.details)
+        assert event is not None and f"{CORE}/{HOSPITAL}" in str(event.details)
 
     coordinator = app.test_client()
     login(coordinator, world.coordinator_x)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
 from flask import Flask
@@ -23,6 +24,7 @@ from flask.testing import FlaskClient
 
 from portal.extensions import db
 from portal.models import Answer, Assessment, InventoryItem, ToolRequestStatus, User
+from tests.browser.test_journey import pick
 from tests.browser.test_layout import sign_in
 from tests.factories import World, add_tool_request, submit_for_b
 from tests.kev.catalogs import submit_hospital
@@ -54,6 +56,7 @@ NOT_PAGES = {
     "auth.unsubscribe",
     "auth.second_step",  # only between password and code; its twin is swept in test_second_factor
     "devmail.sent_mail",  # development only
+    "assess.show",  # an assessment's address: it redirects to its step or its results
 }
 
 LONG_NOTE = (
@@ -74,19 +77,48 @@ class Sweep:
 
     def as_person(self, email: str | None, visits: list[tuple[str, str]], state: str) -> None:
         context = chromium_context(self.chromium)
-        page = context.new_page()
-        if email is not None:
-            sign_in(page, self.base, email)
-        for endpoint, path in visits:
-            response = page.goto(self.base + path)
-            assert response is not None and response.status == 200, (endpoint, path, state)
-            self.visited.add(endpoint)
-            width = _overflow(page)
-            if width > WIDTH:
-                name = re.sub(r"[^a-z0-9]+", "-", f"{state}-{path}".lower()).strip("-")
-                page.screenshot(path=str(self.shots / f"wide-{name}.png"), full_page=True)
-                self.wide.append(f"{path} ({state}): {width} px")
-        context.close()
+        try:
+            page = context.new_page()
+            if email is not None:
+                sign_in(page, self.base, email)
+            for endpoint, path in visits:
+                response = page.goto(self.base + path)
+                assert response is not None and response.status == 200, (endpoint, path, state)
+                # The page asked for, not one it redirected to: only then is it swept.
+                assert urlsplit(page.url).path == urlsplit(path).path, (path, page.url, state)
+                self.visited.add(endpoint)
+                width = _overflow(page)
+                if width > WIDTH:
+                    name = re.sub(r"[^a-z0-9]+", "-", f"{state}-{path}".lower()).strip("-")
+                    page.screenshot(path=str(self.shots / f"wide-{name}.png"), full_page=True)
+                    self.wide.append(f"{path} ({state}): {width} px")
+        finally:
+            context.close()
+
+    def registered(self) -> None:
+        """The page after registering, reached as a person reaches it."""
+        context = chromium_context(self.chromium)
+        try:
+            page = context.new_page()
+            page.goto(self.base + "/register")
+            page.fill("#organization_name", "Pine Grove Water District of the Upper Valley")
+            pick(page, page.locator("input[name=sectors][value=water]"))
+            pick(page, page.locator("input[name=ownership][value=public]"))
+            page.select_option("#size_band", "micro")
+            page.select_option("#state", "OH")
+            page.fill("#county", "Pine")
+            page.fill("#full_name", "Robin Lee")
+            page.fill("#email", "robin.lee@pinegrove-water.example.org")
+            page.fill("#password", "a long passphrase nobody would guess")
+            if page.locator("#confirm").count():
+                page.fill("#confirm", "a long passphrase nobody would guess")
+            page.click("button[type=submit]")
+            page.wait_for_url(re.compile(r"/register/done$"))
+            self.visited.add("auth.registered")
+            if (width := _overflow(page)) > WIDTH:
+                self.wide.append(f"/register/done: {width} px")
+        finally:
+            context.close()
 
 
 def chromium_context(chromium: Any) -> Any:
@@ -106,10 +138,12 @@ def test_every_page_fits_a_phone_in_every_state(
     b_id = submit_for_b(app, world)
     with app.app_context():
         item = db.session.scalar(
-            sa.select(InventoryItem).where(InventoryItem.organization_id == world.org_a)
+            sa.select(InventoryItem).where(
+                InventoryItem.organization_id == world.org_a, InventoryItem.family_key.is_not(None)
+            )
         )
-        assert item is not None
-        item_id = item.id
+        assert item is not None and item.family_key is not None
+        item_id, family = item.id, item.family_key
         # What people type runs long and unbroken: a link in a note, a reason, a justification.
         answer = db.session.scalar(
             sa.select(Answer).where(Answer.assessment_id == aid).order_by(Answer.question_id)
@@ -137,7 +171,6 @@ def test_every_page_fits_a_phone_in_every_state(
         visits = [
             ("main.home", "/"),
             ("assess.index", "/assessments/"),
-            ("assess.show", f"/assessments/{assessment_id}"),
             ("assess.results", f"/assessments/{assessment_id}/results"),
             ("organizations.show", "/organization/"),
             ("inventory.index", "/organization/products/"),
@@ -155,7 +188,8 @@ def test_every_page_fits_a_phone_in_every_state(
             ("review.dashboard", "/review/dashboard"),
             ("review.tool_requests", "/review/tool-requests"),
             ("exposure.index", "/review/exposure/"),
-            ("exposure.confirm_notify", "/review/exposure/notify"),
+            ("exposure.index", f"/review/exposure/?product={quote(family)}"),
+            ("exposure.confirm_notify", f"/review/exposure/notify?product={quote(family)}"),
         ] + [("toolrequests.show", f"/tool-requests/{r}") for r in request_ids]
 
     # 1. Submitted, with requests submitted, approved and denied.
@@ -230,12 +264,12 @@ def test_every_page_fits_a_phone_in_every_state(
         [
             ("auth.login", "/login"),
             ("auth.register", "/register"),
-            ("auth.registered", "/register/done"),
             ("auth.forgot_password", "/password/forgot"),
         ],
         "signed out",
     )
 
+    sweep.registered()
     assert not sweep.wide, "wider than the phone:\n" + "\n".join(sweep.wide)
     pages = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods}
     assert pages - NOT_PAGES - sweep.visited == set(), "pages nobody visited"

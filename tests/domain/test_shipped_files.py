@@ -132,7 +132,7 @@ def test_the_published_coverage_table_is_the_data(questionnaire: Questionnaire) 
     ("core", "hospital", "clash"),
     [
         ("no", "yes", True),  # no DMARC at all, and DMARC at quarantine or reject
-        ("yes", "no", True),  # DMARC at reject, and nothing blocks forged mail
+        ("yes", "no", False),  # DMARC at reject; "No" to filtering and tags: can be true
         ("yes", "partly", False),  # reject; basic filtering only here: both can be true
         ("partly", "yes", False),  # quarantine in both
         ("no", "dont_know", False),  # an unknown contradicts nothing

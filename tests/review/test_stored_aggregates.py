@@ -58,7 +58,7 @@ def _submit_random(app: Flask, org_id: int, email: str, rng: random.Random) -> i
             answer.value = rng.choice(question.options).value
             db.session.add(answer)
         db.session.flush()
-        lifecycle.submit(assessment, user, clashes_confirmed=True)  # random: may disagree
+        lifecycle.submit(assessment, user, confirmed_clashes=lifecycle.clashes_of(assessment))
         db.session.commit()
         return assessment.id
 
@@ -174,7 +174,7 @@ def test_latest_flag_follows_return_resubmit_and_accept(app: Flask, world: World
         user = db.session.scalar(sa.select(User).where(User.email == email))
         assessment = db.session.get(Assessment, second)
         assert user is not None and assessment is not None
-        lifecycle.submit(assessment, user, clashes_confirmed=True)  # random: may disagree
+        lifecycle.submit(assessment, user, confirmed_clashes=lifecycle.clashes_of(assessment))
         db.session.commit()
         # Resubmitting replaces the stored score rows instead of adding a second set.
         priorities = db.session.scalar(
@@ -216,7 +216,7 @@ def test_returning_the_only_submission_clears_the_flag_and_two_flags_are_refused
         assert db.session.scalar(flags) == 0  # nothing submitted any more: no latest
         user = db.session.scalar(sa.select(User).where(User.email == email))
         assert user is not None
-        lifecycle.submit(assessment, user, clashes_confirmed=True)  # random: may disagree
+        lifecycle.submit(assessment, user, confirmed_clashes=lifecycle.clashes_of(assessment))
         db.session.commit()
         assert db.session.scalar(flags) == 1
     second = _submit_random(app, org_id, email, rng)
