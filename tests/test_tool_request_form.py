@@ -153,7 +153,10 @@ def test_a_long_reason_ends_with_a_count_not_a_silent_cut() -> None:
     result = score_assessment(questionnaire, modules, worst)
     plan = build_plan(questionnaire, result, sectors=["water"], ownership="public")
     assessment = SimpleNamespace(
-        submitted_at=datetime(2026, 12, 1), overall_score=0, overall_tier="at_risk"
+        submitted_at=datetime(2026, 12, 1),
+        overall_score=0,
+        overall_tier="at_risk",
+        organization=SimpleNamespace(state="OH"),  # its day on Ohio's clock
     )
     text = service.justification(questionnaire, assessment, list(plan.tools))  # type: ignore[arg-type]
     gaps = [line for line in text.splitlines() if line.startswith("- ")]
