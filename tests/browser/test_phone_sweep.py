@@ -26,6 +26,7 @@ from portal.extensions import db
 from portal.models import Answer, Assessment, InventoryItem, ToolRequestStatus, User
 from tests.browser.test_journey import pick
 from tests.browser.test_layout import sign_in
+from tests.browser.test_review_loop import too_wide
 from tests.factories import World, add_tool_request, submit_for_b
 from tests.kev.catalogs import submit_hospital
 
@@ -65,10 +66,6 @@ LONG_NOTE = (
 )
 
 
-def _overflow(page: Any) -> int:
-    return int(page.evaluate("document.documentElement.scrollWidth"))
-
-
 class Sweep:
     def __init__(self, chromium: Any, live_server: str, shots: Path) -> None:
         self.chromium, self.base, self.shots = chromium, live_server, shots
@@ -87,11 +84,10 @@ class Sweep:
                 # The page asked for, not one it redirected to: only then is it swept.
                 assert urlsplit(page.url).path == urlsplit(path).path, (path, page.url, state)
                 self.visited.add(endpoint)
-                width = _overflow(page)
-                if width > WIDTH:
+                if wide := too_wide(page, f"{path} ({state})"):
                     name = re.sub(r"[^a-z0-9]+", "-", f"{state}-{path}".lower()).strip("-")
                     page.screenshot(path=str(self.shots / f"wide-{name}.png"), full_page=True)
-                    self.wide.append(f"{path} ({state}): {width} px")
+                    self.wide.append(wide)
         finally:
             context.close()
 
@@ -115,8 +111,8 @@ class Sweep:
             page.click("button[type=submit]")
             page.wait_for_url(re.compile(r"/register/done$"))
             self.visited.add("auth.registered")
-            if (width := _overflow(page)) > WIDTH:
-                self.wide.append(f"/register/done: {width} px")
+            if wide := too_wide(page, "/register/done"):
+                self.wide.append(wide)
         finally:
             context.close()
 
