@@ -6,7 +6,6 @@ accepts every unit. Skipped where nginx or systemd-analyze is not installed."""
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import gzip
 import http.client
 import json
@@ -17,7 +16,6 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.config import ConfigError, check_production_config, from_environment
+from tests import nginx_site
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 SH = shutil.which("sh") or "/bin/sh"
@@ -80,17 +79,7 @@ def nginx_t(folder: Path, site: str) -> None:
 
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed here")
 def test_the_nginx_site_passes_nginx_t(tmp_path: Path) -> None:
-    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [shutil.which("openssl") or "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-         "-keyout", str(key), "-out", str(certificate), "-days", "1", "-subj", "/CN=test"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    site = (DEPLOY / "nginx" / "readiness-portal.conf").read_text(encoding="utf-8")
-    live = "/etc/letsencrypt/live/readiness.state.example.gov/"
-    site = site.replace(live + "fullchain.pem", str(certificate)).replace(
-        live + "privkey.pem", str(key)
-    )
+    site = nginx_site.site_text(*nginx_site.self_signed(tmp_path, "test"))
     nginx_t(tmp_path, site)
     assert "listen 80 default_server;" in site and "return 444;" in site
 
@@ -194,69 +183,33 @@ def test_through_the_nginx_site_pages_come_compressed_but_never_one_with_a_secre
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [shutil.which("openssl") or "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-         "-keyout", str(key), "-out", str(certificate), "-days", "1", "-subj", "/CN=test"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    port, plain_port = _free_port(), _free_port()
-    live = "/etc/letsencrypt/live/readiness.state.example.gov/"
-    site = (
-        (DEPLOY / "nginx" / "readiness-portal.conf").read_text(encoding="utf-8")
-        .replace(live + "fullchain.pem", str(certificate)).replace(live + "privkey.pem", str(key))
-        .replace("listen 443", f"listen {port}").replace("listen 80", f"listen {plain_port}")
-        .replace("127.0.0.1:8000", f"127.0.0.1:{server.server_port}")
-        .replace("/var/lib/readiness-portal/static-build/", f"{static}/")
-    )  # fmt: skip
-    # IPv4 only: the ports were found free there, and a machine may have no IPv6.
-    site = "\n".join(line for line in site.splitlines() if "listen [::]" not in line)
-    (tmp_path / "site.conf").write_text(site)
-    temp = "".join(f"{kind}_temp_path {tmp_path}/{kind};" for kind in
-                   ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))  # fmt: skip
-    (tmp_path / "nginx.conf").write_text(
-        # (user: its workers read the build under pytest's private temporary folder)
-        f"daemon off; user {getpass.getuser()}; pid {tmp_path}/nginx.pid; "
-        f"error_log {tmp_path}/error.log;\n"
-        f"events {{}}\nhttp {{ include /etc/nginx/mime.types; access_log off; {temp}\n"
-        f"gzip on;  # as Debian's nginx.conf has it\n include {tmp_path}/site.conf; }}\n"
-    )
-    nginx = subprocess.Popen([shutil.which("nginx") or "nginx", "-c", str(tmp_path / "nginx.conf")],
-                             stderr=subprocess.DEVNULL)  # fmt: skip
+    port = _free_port()
     try:
-        _wait_for(port)
-        site_client = _SiteClient(port)
-        site_client.sign_in(world.operator_a, PASSWORD)
-        account = site_client.get("/account/")
-        assert account.status == 200 and account.header("Content-Encoding") == "gzip"
-        setup = site_client.get("/account/second-factor/app")
-        assert setup.status == 200 and setup.header("Content-Encoding") is None
-        assert b"portal-secret" in setup.body
-        manifest = json.loads((static / "current").resolve().with_suffix(".json").read_text())
-        css = site_client.get("/static/" + manifest["css/portal.css"])
-        assert css.status == 200 and css.header("Content-Encoding") == "gzip"
-        assert "immutable" in (css.header("Cache-Control") or "")
+        with nginx_site.running_site(tmp_path, port, _free_port(), server.server_port, static):
+            _through_the_site(port, world.operator_a, PASSWORD, static)
     finally:
-        nginx.terminate()
-        nginx.wait(10)
         server.shutdown()
         thread.join(5)
+
+
+def _through_the_site(port: int, email: str, password: str, static: Path) -> None:
+    site_client = _SiteClient(port)
+    site_client.sign_in(email, password)
+    account = site_client.get("/account/")
+    assert account.status == 200 and account.header("Content-Encoding") == "gzip"
+    setup = site_client.get("/account/second-factor/app")
+    assert setup.status == 200 and setup.header("Content-Encoding") is None
+    assert b"portal-secret" in setup.body
+    manifest = json.loads((static / "current").resolve().with_suffix(".json").read_text())
+    css = site_client.get("/static/" + manifest["css/portal.css"])
+    assert css.status == 200 and css.header("Content-Encoding") == "gzip"
+    assert "immutable" in (css.header("Cache-Control") or "")
 
 
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _wait_for(port: int) -> None:
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("nginx did not start")
 
 
 @dataclasses.dataclass
@@ -272,7 +225,7 @@ class _Answer:
 class _SiteClient:
     """HTTPS to the site's own host name on 127.0.0.1 (its SNI and Host), cookies kept."""
 
-    HOST = "readiness.state.example.gov"
+    HOST = nginx_site.HOST
 
     def __init__(self, port: int) -> None:
         self.port = port

@@ -19,11 +19,9 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE.parent))
 
 from _common import Browser, gunicorn  # noqa: E402
+
+from tests.nginx_site import HOST, running_site  # noqa: E402
 
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -94,7 +94,7 @@ def prepare(workdir: Path) -> dict[str, str]:
     }
 
 
-SITE_HOST = "readiness.state.example.gov"
+SITE_HOST = HOST
 SITE_PORT = 8443
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage"
 # Through nginx: its host name on 127.0.0.1, its throwaway certificate accepted.
@@ -102,40 +102,10 @@ SITE_FLAGS = f" --host-resolver-rules='MAP {SITE_HOST} 127.0.0.1' --ignore-certi
 
 
 @contextlib.contextmanager
-def nginx_site(workdir: Path, upstream: int, static_build: str) -> Iterator[str]:
+def through_nginx(workdir: Path, upstream: int, static_build: str) -> Iterator[str]:
     """The production site in front of gunicorn on ``upstream``; yields its base URL."""
-    certificate, key = workdir / "cert.pem", workdir / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
-         "-out", str(certificate), "-days", "1", "-subj", f"/CN={SITE_HOST}"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    live = f"/etc/letsencrypt/live/{SITE_HOST}/"
-    site = (
-        (ROOT / "deploy/nginx/readiness-portal.conf").read_text(encoding="utf-8")
-        .replace(live + "fullchain.pem", str(certificate)).replace(live + "privkey.pem", str(key))
-        .replace("listen 443", f"listen {SITE_PORT}").replace("listen 80", "listen 8088")
-        .replace("127.0.0.1:8000", f"127.0.0.1:{upstream}")
-        .replace("/var/lib/readiness-portal/static-build/", f"{static_build}/")
-    )  # fmt: skip
-    site = "\n".join(line for line in site.splitlines() if "listen [::]" not in line)
-    (workdir / "site.conf").write_text(site)
-    temp = "".join(f"{kind}_temp_path {workdir}/{kind};" for kind in
-                   ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))  # fmt: skip
-    (workdir / "nginx.conf").write_text(
-        f"daemon off; pid {workdir}/nginx.pid; error_log {workdir}/nginx-error.log;\n"
-        f"events {{}}\nhttp {{ include /etc/nginx/mime.types; access_log off; {temp}\n"
-        f"gzip on;  # Debian's nginx.conf has it\n include {workdir}/site.conf; }}\n"
-    )
-    nginx = subprocess.Popen(
-        [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(workdir / "nginx.conf")]
-    )
-    try:
-        time.sleep(1)
+    with running_site(workdir, SITE_PORT, 8088, upstream, Path(static_build)):
         yield f"https://{SITE_HOST}:{SITE_PORT}"
-    finally:
-        nginx.terminate()
-        nginx.wait(10)
 
 
 def run(
@@ -175,7 +145,7 @@ def main() -> None:
         direct = stack.enter_context(gunicorn("portal:create_app()", 8091, env))
         base, flags = direct, ""
         if args.nginx:
-            base = stack.enter_context(nginx_site(workdir, 8091, env["STATIC_BUILD"]))
+            base = stack.enter_context(through_nginx(workdir, 8091, env["STATIC_BUILD"]))
             flags = SITE_FLAGS
         operator, coordinator = Browser(direct), Browser(direct)
         operator.sign_in(env["OPERATOR"], env["PASSWORD"])

@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 
 from portal.extensions import db
 from portal.models import Answer, Assessment, InventoryItem, ToolRequestStatus, User
-from tests.browser.test_journey import pick
+from tests.browser.test_journey import register
 from tests.browser.test_layout import sign_in
 from tests.browser.test_review_loop import too_wide
 from tests.factories import World, add_tool_request, submit_for_b
@@ -96,19 +96,13 @@ class Sweep:
         context = chromium_context(self.chromium)
         try:
             page = context.new_page()
-            page.goto(self.base + "/register")
-            page.fill("#organization_name", "Pine Grove Water District of the Upper Valley")
-            pick(page, page.locator("input[name=sectors][value=water]"))
-            pick(page, page.locator("input[name=ownership][value=public]"))
-            page.select_option("#size_band", "micro")
-            page.select_option("#state", "OH")
-            page.fill("#county", "Pine")
-            page.fill("#full_name", "Robin Lee")
-            page.fill("#email", "robin.lee@pinegrove-water.example.org")
-            page.fill("#password", "a long passphrase nobody would guess")
-            if page.locator("#confirm").count():
-                page.fill("#confirm", "a long passphrase nobody would guess")
-            page.click("button[type=submit]")
+            register(
+                page,
+                self.base,
+                "Pine Grove Water District of the Upper Valley",
+                "robin.lee@pinegrove-water.example.org",
+                "a long passphrase nobody would guess",
+            )
             page.wait_for_url(re.compile(r"/register/done$"))
             self.visited.add("auth.registered")
             if wide := too_wide(page, "/register/done"):
