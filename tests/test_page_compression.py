@@ -8,9 +8,12 @@ from __future__ import annotations
 import gzip
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from portal.extensions import db
+from portal.models import Jurisdiction
 from tests.factories import World, submit_assessment
 from tests.web import login, post_form
 
@@ -62,12 +65,14 @@ def test_a_page_that_shows_a_secret_is_never_compressed(
 def test_a_choose_password_link_shown_once_goes_out_uncompressed(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
+    with app.app_context():
+        ohio = db.session.scalar(sa.select(Jurisdiction.id).where(Jurisdiction.state == "OH"))
     login(client, world.admin)
     created = post_form(
         client,
         "/admin/coordinators/new",
         {"full_name": "Casey Coordinator", "email": "casey@state.example.org",
-         "jurisdictions": "1"},
+         "jurisdictions": str(ohio)},
         page="/admin/coordinators/new",
     )  # fmt: skip
     assert created.status_code == 302, created.get_data(as_text=True)[:500]
