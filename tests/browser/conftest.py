@@ -23,9 +23,27 @@ ARTIFACTS = Path(
 )
 
 
+def _whole_responses(app: Flask) -> Any:
+    """The app with each response read whole and closed before it is sent. Werkzeug's server
+    skips closing a response when the browser drops the connection mid-way (its cleanup reads
+    the closed socket first and raises): a static file left open then surfaces as a
+    ResourceWarning in whichever test runs next (it failed an unrelated CI run once)."""
+
+    def serve(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        result = app(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+
+    return serve
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _whole_responses(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

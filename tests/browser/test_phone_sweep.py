@@ -103,7 +103,9 @@ class Sweep:
                 "robin.lee@pinegrove-water.example.org",
                 "a long passphrase nobody would guess",
             )
-            page.wait_for_url(re.compile(r"/register/done$"))
+            # The page loaded whole, its script too: closing the browser mid-download would
+            # leave the dev server's file open (werkzeug skips the close when the peer is gone).
+            page.wait_for_url(re.compile(r"/register/done$"), wait_until="load")
             self.visited.add("auth.registered")
             if wide := too_wide(page, "/register/done"):
                 self.wide.append(wide)
