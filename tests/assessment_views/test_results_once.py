@@ -51,6 +51,8 @@ def test_the_results_page_says_each_action_once(
     assert main is not None
     text = _words(main.get_text(" "))
 
+    # Every critical action written out exactly once — none hidden behind a window's "And N
+    # more" (#34: the hospital's offline-backup fix was) — and no action twice.
     for action in plan.actions:
         for part in (action.action.title, action.action.detail):
             assert text.count(_words(part)) <= 1, part
