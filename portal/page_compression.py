@@ -61,4 +61,5 @@ def init_app(app: Flask) -> None:
         response.set_data(gzip.compress(body, compresslevel=LEVEL, mtime=0))
         response.headers["Content-Encoding"] = "gzip"
         response.vary.add("Accept-Encoding")
+        response.vary.add("Sec-Fetch-Site")  # no cache hands this copy to another site's request
         return response
