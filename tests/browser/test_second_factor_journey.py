@@ -4,6 +4,7 @@ reading the key off the page and computing its codes, then used to sign in."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ def sign_in_with_password(page: Any, base: str, email: str) -> None:
     page.fill("#password", PASSWORD)
     page.click("form button[type=submit]")
     page.wait_for_selector("h1:has-text('Your second factor')")
+    # Its script loaded too: a click before it runs submits the form without asking the key.
+    page.wait_for_load_state("load")
 
 
 def sign_out(page: Any) -> None:
@@ -71,6 +74,8 @@ def test_a_passkey_is_registered_and_signs_in(
         page.wait_for_selector("text=Signed in as")
         page.goto(base + "/account/second-factor")
         page.click("text=Add a passkey or security key")
+        # Loaded whole, its script attached, before the button is pressed.
+        page.wait_for_url(re.compile(r"/second-factor/passkey$"), wait_until="load")
         page.fill("#name", "Laptop passkey")
         assert serious_violations(page) == []
         page.click("button:has-text('Add the passkey')")
