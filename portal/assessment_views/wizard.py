@@ -138,7 +138,7 @@ def _asked_before(
     stored: dict[str, str | None],
     values: dict[str, str | None],
 ) -> dict[str, AskedBefore]:
-    step_of = {q.id: s.number for s in steps for q in s.section.questions}
+    step_of = reading.step_numbers(steps)
     found = {}
     for question in step.section.questions:
         agreement = question.agrees_with

@@ -352,7 +352,7 @@ def _other_draft(assessment: Assessment) -> str | None:
 def _comments_of_this_round(assessment: Assessment) -> list[notices.CommentedQuestion]:
     """The comments made on this submission, each with a link to its question's step."""
     questionnaire = reading.questionnaire_of(assessment)
-    step_of = {q.id: s.number for s in reading.steps_of(assessment) for q in s.section.questions}
+    step_of = reading.step_numbers(reading.steps_of(assessment))
     query = sa.select(ReviewComment).where(ReviewComment.assessment_id == assessment.id)
     if assessment.submitted_at is not None:
         query = query.where(ReviewComment.created_at >= assessment.submitted_at)

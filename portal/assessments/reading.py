@@ -71,6 +71,11 @@ def steps_of(assessment: Assessment) -> list[Step]:
     return steps
 
 
+def step_numbers(steps: list[Step]) -> dict[str, int]:
+    """Each question's step: where a link to it goes."""
+    return {q.id: s.number for s in steps for q in s.section.questions}
+
+
 def answer_rows(assessment: Assessment) -> dict[str, Answer]:
     rows = db.session.scalars(sa.select(Answer).where(Answer.assessment_id == assessment.id))
     return {row.question_id: row for row in rows}

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from portal import audit
-from portal.assessments.reading import answer_rows, questionnaire_of, steps_of
+from portal.assessments.reading import answer_rows, questionnaire_of, step_numbers, steps_of
 from portal.extensions import db
 from portal.models import (
     Answer,
@@ -85,7 +85,7 @@ def revision_of(assessment: Assessment, rows: dict[str, Answer] | None = None) -
     """The commented questions of ``assessment`` in questionnaire order, with their state."""
     rows = answer_rows(assessment) if rows is None else rows
     questionnaire = questionnaire_of(assessment)
-    step_of = {q.id: s.number for s in steps_of(assessment) for q in s.section.questions}
+    step_of = step_numbers(steps_of(assessment))
     threads: dict[str, list[ReviewComment]] = {}
     general: list[ReviewComment] = []
     for comment in db.session.scalars(
