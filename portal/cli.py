@@ -33,9 +33,9 @@ from portal.questionnaire.outline import outline
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the demo, refused in production
 
 DEMO_ORGANIZATIONS = [
-    ("Pine County Memorial Hospital", ["hospital"], "public", "small", "Pine"),
-    ("First Farmers Community Bank", ["bank"], "private", "small", "Pine"),
-    ("Town of Cedar Falls Water and Sewer", ["water"], "public", "micro", "Cedar"),
+    ("Pine County Memorial Hospital", ["hospital"], "public", "small", "Pike"),
+    ("First Farmers Community Bank", ["bank"], "private", "small", "Pike"),
+    ("Town of Cedar Falls Water and Sewer", ["water"], "public", "micro", "Clinton"),
     ("Lakeland Electric Cooperative", ["electric"], "cooperative", "small", "Lake"),
 ]
 

@@ -13,6 +13,8 @@ Plain Python: no Flask.
 
 from __future__ import annotations
 
+import csv
+import difflib
 import functools
 import json
 import re
@@ -23,6 +25,16 @@ from portal.geography import STATES
 from portal.kev.shipped import ROOT
 
 COUNTIES_FILE = ROOT / "data" / "geo" / "counties.json"
+# USDA ERS Rural-Urban Continuum Codes, 2023 (public domain; data/geo/README.md says where the
+# copy comes from): 1-3 metro counties, 4-9 nonmetro.
+RUCC_FILE = ROOT / "data" / "geo" / "rucc-2023.csv"
+RURAL_CODES = range(4, 10)
+RURAL_DEFINITION = (
+    "Rural: a nonmetro county, Rural-Urban Continuum Code 4 to 9 (USDA Economic Research "
+    "Service, 2023 codes). The grant's own test (49 U.S.C. 5302: a place of under 50,000 people "
+    "outside an urbanized area) works below the county; a county's code is the nearest "
+    "classification published for every county."
+)
 WIDTH, HEIGHT = 600, 400  # the box each state's outlines are drawn in
 
 # What people add to a county's name, and the file leaves off ("Harris County", "Orleans Parish",
@@ -45,11 +57,32 @@ _CENSUS_NAMES = {
 _INDEPENDENT_CITIES = frozenset({"51", "24", "29"})
 
 
+# Alaska (boroughs and census areas, named without either in the file), DC, Puerto Rico's
+# municipios and the territories' islands and districts: named bare.
+_NO_SUFFIX = frozenset({"02", "11", "60", "66", "69", "72", "78"})
+
+
 @dataclass(frozen=True)
 class County:
     fips: str  # five digits: the state's two, then the county's three
     name: str  # as the Census Bureau writes it, without "County" ("Harris", "St. Louis")
     outline: str  # SVG path data in its state's 600 x 400 box
+    # Rural-Urban Continuum Code 2023 (1-9); None where the 2023 codes have no such county
+    # (Connecticut's old counties: its 2023 codes are for the planning regions).
+    rucc: int | None = None
+
+    @property
+    def label(self) -> str:
+        """How a person writes it: "Harris County", "Orleans Parish", "Richmond city", "Juneau"."""
+        state = self.fips[:2]
+        if self.name.endswith(" city") or state in _NO_SUFFIX:
+            return self.name
+        return f"{self.name} Parish" if state == "22" else f"{self.name} County"
+
+    @property
+    def rural(self) -> bool | None:
+        """Nonmetro (RUCC 4-9); None when not classified."""
+        return None if self.rucc is None else self.rucc in RURAL_CODES
 
 
 @dataclass(frozen=True)
@@ -77,15 +110,24 @@ def _plain(name: str) -> str:
 def _atlas() -> dict[str, StateCounties]:
     raw = json.loads(COUNTIES_FILE.read_text(encoding="utf-8"))
     codes = {name: code for code, name in STATES.items()} | _CENSUS_NAMES
+    rucc = _rucc()
     found: dict[str, StateCounties] = {}
     for state_fips, state in raw.items():
         code = codes[state["name"]]
         counties = tuple(
-            County(fips, _census_name(fips, county["name"]), county["d"])
+            County(fips, _census_name(fips, county["name"]), county["d"], rucc.get(fips))
             for fips, county in sorted(state["counties"].items())
         )
         found[code] = StateCounties(code, state_fips, counties)
     return found
+
+
+def _rucc() -> dict[str, int]:
+    # The copy as it came, saved from a Mac ("Doña Ana" in Mac Roman); only codes are read.
+    # American Samoa's two uninhabited islands have no code.
+    with RUCC_FILE.open(encoding="mac_roman", newline="") as handle:
+        rows = csv.DictReader(handle)
+        return {row["FIPS"]: int(row["RUCC_2023"]) for row in rows if row["RUCC_2023"]}
 
 
 def _census_name(fips: str, name: str) -> str:
@@ -98,3 +140,31 @@ def state_counties(code: str) -> StateCounties | None:
     """The counties (or county equivalents) of a state, DC or territory by USPS code; None for
     a code the file does not hold."""
     return _atlas().get(code)
+
+
+def unknown_county_message(code: str, typed: str) -> str | None:
+    """Why ``typed`` is not a county of the state ``code``, in words, naming the nearest names;
+    None when it is one (or the state is not one the file holds: nothing to check against)."""
+    counties = state_counties(code)
+    if counties is None or counties.find(typed) is not None:
+        return None
+    names = {_plain(c.name): c.name for c in counties.counties}
+    near = difflib.get_close_matches(_plain(typed), list(names), n=3, cutoff=0.6)
+    state = STATES.get(code, code)
+    message = f"{state} has no county named “{typed}”."
+    if near:
+        message += " Did you mean " + _either([names[n] for n in near]) + "?"
+    else:
+        message += " Enter the county's name as it is written on a map, such as “Franklin”."
+    return message
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def county_fips(code: str, typed: str) -> str | None:
+    """The FIPS code of the county ``typed`` in the state ``code``; None when not found."""
+    counties = state_counties(code)
+    county = counties.find(typed) if counties else None
+    return county.fips if county else None

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from portal import models
 from portal.config import mail_enabled
-from portal.geography import plan_due_date, time_zone_of_state
+from portal.geography import STATES, plan_due_date, time_zone_of_state
 from portal.kev.matching import TRIAGE_LABELS, TriageState, advisory_url, cisa_days, plain_kind
 from portal.questionnaire.sectors import SECTOR_LABELS
 from portal.questionnaire.words import plural
@@ -135,6 +135,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(sector_labels)
     app.add_template_filter(status_label)
     app.add_template_filter(plural)
+    app.add_template_filter(lambda code: STATES.get(code, code), "state_name")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_time, "time")

@@ -49,7 +49,7 @@ REGISTRATION = {
     "ownership": "public",
     "size_band": "small",
     "state": "OH",
-    "county": "Pine",
+    "county": "Pike",
     "full_name": "Pat Operator",
     "email": "pat@pine-hospital.example.org",
     "password": PASSWORD,

@@ -269,7 +269,12 @@ def test_adding_an_organization_explains_what_is_wrong_and_creates_nothing(
     duplicate = post_form(
         client,
         "/admin/organizations/new",
-        {**NEW_ORGANIZATION, "organization_name": "alpha  hospital sentinel-a", "state": "OH"},
+        {
+            **NEW_ORGANIZATION,
+            "organization_name": "alpha  hospital sentinel-a",
+            "state": "OH",
+            "county": "Pike",
+        },
     )
     assert duplicate.status_code == 400
     assert "already registered in this state" in duplicate.get_data(as_text=True)

@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "portal.extensions",
             "portal.safe_json",
             "portal.geography",
+            "portal.counties",
             "portal.client",
             "portal.origin",
             "portal.forms",

@@ -20,7 +20,7 @@ def register(client: FlaskClient, **changes: object) -> object:
 
 
 def test_register_creates_organization_and_sign_in_follows(app: Flask, client: FlaskClient) -> None:
-    response = register(client, county="pine county")
+    response = register(client, county="pike county")
     assert response.status_code == 302
     done = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Sign in with <strong>pat@pine-hospital.example.org</strong>" in done
@@ -31,7 +31,8 @@ def test_register_creates_organization_and_sign_in_follows(app: Flask, client: F
     with app.app_context():
         org = db.session.scalar(sa.select(Organization))
         assert org is not None
-        assert org.county == "Pine"  # normalised
+        assert org.county == "Pike"  # normalised
+        assert org.county_fips == "39131"  # Pike County, Ohio
         assert org.sectors == ["hospital"]
         user = db.session.scalar(sa.select(User))
         assert user is not None and user.organization_id == org.id
@@ -47,6 +48,10 @@ def test_register_creates_organization_and_sign_in_follows(app: Flask, client: F
         ({"sectors": []}, "Choose at least one sector."),
         ({"sectors": ["nuclear"]}, "not a valid choice"),
         ({"state": "ZZ"}, "not a valid choice"),
+        # A county the map does not know: refused, with the nearest names (#33).
+        ({"county": "Pine"}, "Ohio has no county named “Pine”. Did you mean Pike"),
+        ({"county": "Lake Franklin"}, "Ohio has no county named “Lake Franklin”."),
+        ({"county": "Harris", "state": "OH"}, "Ohio has no county named “Harris”"),
         ({"email": "not-an-email"}, "Enter an email address like"),
         ({"email": "a" * 250 + "@x.org"}, "at most 254 characters"),
         ({"password": "short", "confirm": "short"}, "Use between 12 and 256"),
@@ -64,7 +69,7 @@ def test_register_rejects_bad_input_and_keeps_what_was_typed(
     assert "There is a problem" in html
     # What was typed comes back, except passwords.
     if "county" not in changes:
-        assert 'value="Pine"' in html
+        assert 'value="Pike"' in html
     assert PASSWORD not in html
 
 

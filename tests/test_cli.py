@@ -57,7 +57,7 @@ def test_the_demo_shows_a_living_program_to_every_login(app: Flask, runner: Any)
     for status in ("Submitted", "Returned", "Accepted"):
         assert status in queue
     dashboard = coordinator.get("/review/dashboard").get_data(as_text=True)
-    assert "Pine, OH" in dashboard and "Oak, OH" in dashboard
+    assert "Pike, OH" in dashboard and "Ross, OH" in dashboard
     assert "Who runs it" in coordinator.get("/review/exposure/").get_data(as_text=True)
     requests = coordinator.get("/review/tool-requests").get_data(as_text=True)
     assert "Approve" in requests  # the hospital's, waiting

@@ -110,6 +110,7 @@ def test_dashboard_spreadsheet_has_each_table_as_a_sheet(app: Flask, world: Worl
     sheets = opened(x.get("/review/dashboard.xlsx").get_data())
     assert list(sheets) == [
         "Status",
+        "Counties",  # the county map's figures, for the state chosen (#33)
         "Sectors",
         "Weakest priorities",
         "Critical gaps",

@@ -143,7 +143,6 @@ def test_registration_and_admin_fields(app: Flask, world: World, value: str) -> 
         {
             **REGISTRATION,
             "organization_name": value[:200],
-            "county": value[:100],
             "full_name": value[:120],
             "email": "new@fresh.example.org",
         },
@@ -169,7 +168,7 @@ def test_registration_and_admin_fields(app: Flask, world: World, value: str) -> 
     created = post_form(
         admin,
         "/admin/jurisdictions/new",
-        {"name": value[:200], "state": "OH", "counties": value[:100]},
+        {"name": value[:200], "state": "OH", "counties": "Pike"},
     )
     assert created.status_code in (200, 302)
     with app.app_context():
@@ -196,7 +195,7 @@ def test_registration_and_admin_fields(app: Flask, world: World, value: str) -> 
         {
             **{k: v for k, v in REGISTRATION.items() if k not in ("full_name", "email")},
             "organization_name": value[:200],
-            "county": value[:100],
+            "county": "Polk",
             "state": "IA",
             "operator_email": "first@iowa.example.org",
         },
@@ -207,3 +206,15 @@ def test_registration_and_admin_fields(app: Flask, world: World, value: str) -> 
     else:
         assert added.status_code == 200
         assert shown_escaped(added.get_data(as_text=True), " ".join(value[:200].split()))
+    # A county is checked against the state's counties (#33): what was typed comes back in the
+    # message, escaped, and nothing is stored.
+    typed = post_form(
+        app.test_client(),
+        "/register",
+        {**REGISTRATION, "county": value[:100], "email": "county@fresh.example.org"},
+    )
+    assert typed.status_code in (200, 400)
+    page = typed.get_data(as_text=True)
+    if not refused and value.strip():
+        assert "has no county named" in page, value
+        assert shown_escaped(page, value[:100])

@@ -61,3 +61,32 @@ def test_upgrade_matches_models_and_downgrade_empties(tmp_path: Path, which: int
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+
+
+def test_county_codes_are_found_for_counties_typed_before_they_were_checked(
+    tmp_path: Path,
+) -> None:
+    """0016 fills in each organization's county code where its typed county is one of its
+    state's, and leaves it empty — "not on the map" — where it is not: never a guessed one."""
+    url = "sqlite:///" + str(tmp_path / "before.sqlite3")
+    app = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade(revision="0015_second_factors")
+        typed = [("OH", "Pike"), ("OH", "Pine"), ("LA", "Orleans"), ("TX", "St Louis")]
+        with db.engine.begin() as conn:
+            for number, (state, county) in enumerate(typed):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO organizations (name, name_key, state, county, ownership,"
+                        " size_band, require_second_factor, is_active, created_at) VALUES"
+                        " (:n, :n, :s, :c, 'public', 'small', 0, 1, '2026-01-01')"
+                    ),
+                    {"n": f"Org {number}", "s": state, "c": county},
+                )
+        upgrade()
+        with db.engine.connect() as conn:
+            codes = dict(
+                conn.execute(sa.text("SELECT county, county_fips FROM organizations")).all()
+            )
+        db.engine.dispose()
+    assert codes == {"Pike": "39131", "Pine": None, "Orleans": "22071", "St Louis": None}

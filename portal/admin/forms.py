@@ -7,6 +7,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from portal.auth.forms import OrganizationFields
 from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, NotCommon
+from portal.counties import unknown_county_message
 from portal.forms import CheckboxListField, Form, NoControlCharacters, email_field, strip
 from portal.geography import STATES
 
@@ -63,6 +64,9 @@ class JurisdictionForm(Form):
         for county in self.county_list():
             if len(county) > 100:
                 raise ValidationError("A county name can be at most 100 characters.")
+            message = unknown_county_message(self.state.data or "", county)
+            if message:
+                raise ValidationError(message)
 
     def county_list(self) -> list[str]:
         raw = (self.counties.data or "").replace("\n", ",")

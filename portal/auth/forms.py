@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from wtforms import EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from portal.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, NotCommon
 from portal.auth.service import NewOrganization
+from portal.counties import unknown_county_message
 from portal.forms import CheckboxListField, Form, NoControlCharacters, choices, email_field, strip
 from portal.geography import STATES
 from portal.models import OWNERSHIP_LABELS, SECTOR_LABELS, SIZE_LABELS
@@ -86,7 +87,8 @@ class OrganizationFields(Form):
     )
     county = StringField(
         "County (or parish, borough)",
-        description="Your state or county coordinator sees assessments by county.",
+        description="As it is written on a map, such as “Franklin” or “Orleans Parish”. Your "
+        "state or county coordinator sees assessments by county.",
         filters=[strip],
         validators=[
             InputRequired("Enter the county."),
@@ -94,6 +96,12 @@ class OrganizationFields(Form):
             NoControlCharacters(),
         ],
     )
+
+    def validate_county(self, field: StringField) -> None:
+        # A county the map knows (#33): coordinators see their organizations by county.
+        message = unknown_county_message(self.state.data or "", field.data or "")
+        if message:
+            raise ValidationError(message)
 
     def new_organization(self) -> NewOrganization:
         return NewOrganization(

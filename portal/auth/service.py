@@ -12,6 +12,7 @@ from portal import audit
 from portal.auth import second_factor, sessions, throttle, tokens
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.config import mail_enabled
+from portal.counties import county_fips
 from portal.extensions import db
 from portal.mail import notices
 from portal.mail.compose import SecretLink, link
@@ -184,6 +185,7 @@ def create_organization(org: NewOrganization, duplicate_message: str) -> Organiz
         name_key=name_key(org.name),
         state=org.state,
         county=normalise_county(org.county),
+        county_fips=county_fips(org.state, org.county),
         ownership=Ownership(org.ownership),
         size_band=SizeBand(org.size_band),
     )

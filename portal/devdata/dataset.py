@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from portal import questionnaire_versions
 from portal.assessments.lifecycle import StoredScore
 from portal.auth.passwords import hash_password
+from portal.counties import County, state_counties
 from portal.devdata.inventories import inventory_for
 from portal.exposure import catalog as kev_catalog
 from portal.extensions import db
@@ -62,68 +63,6 @@ COUNTIES = {
     "OR": 36, "PA": 67, "RI": 5, "SC": 46, "SD": 66, "TN": 95, "TX": 254, "UT": 29, "VT": 14,
     "VA": 133, "WA": 39, "WV": 55, "WI": 72, "WY": 23,
 }  # fmt: skip
-COUNTY_NAMES = [
-    "Washington",
-    "Jefferson",
-    "Franklin",
-    "Jackson",
-    "Lincoln",
-    "Madison",
-    "Clay",
-    "Montgomery",
-    "Union",
-    "Marion",
-    "Monroe",
-    "Greene",
-    "Warren",
-    "Wayne",
-    "Grant",
-    "Hamilton",
-    "Marshall",
-    "Polk",
-    "Carroll",
-    "Douglas",
-    "Johnson",
-    "Lee",
-    "Lake",
-    "Clark",
-    "Morgan",
-    "Scott",
-    "Adams",
-    "Calhoun",
-    "Benton",
-    "Boone",
-    "Crawford",
-    "Fayette",
-    "Harrison",
-    "Henry",
-    "Logan",
-    "Perry",
-    "Putnam",
-    "Randolph",
-    "Shelby",
-    "Sullivan",
-    "Taylor",
-    "Cass",
-    "Dallas",
-    "Decatur",
-    "Fulton",
-    "Hancock",
-    "Knox",
-    "Lawrence",
-    "Lewis",
-    "Mercer",
-    "Mitchell",
-    "Ottawa",
-    "Pike",
-    "Sumner",
-    "Webster",
-    "Hardin",
-    "Houston",
-    "Cherokee",
-    "Butler",
-]
-COUNTY_PREFIXES = ("", "North ", "South ", "East ", "West ")
 TOWN_STARTS = [
     "Cedar",
     "Oak",
@@ -228,10 +167,11 @@ def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
     return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
 
 
-def _counties(state: str) -> list[str]:
-    names = [p + n for p in COUNTY_PREFIXES for n in COUNTY_NAMES]
-    offset = sum(map(ord, state)) % len(COUNTY_NAMES)  # states differ in their county names
-    return [names[(offset + i) % len(names)] for i in range(COUNTIES[state])]
+def _counties(state: str) -> list[County]:
+    """The state's real counties (portal/counties.py), so the county map has every place."""
+    counties = state_counties(state)
+    assert counties is not None, state
+    return list(counties.counties)
 
 
 def _towns() -> list[str]:
@@ -357,7 +297,9 @@ def generate(
                 org_sectors.append("electric")
             state = rng.choices(states, weights=state_weights)[0]
             county = rng.choice(counties[state])
-            name = rng.choice(NAME_PATTERNS[sector]).format(town=rng.choice(towns), county=county)
+            name = rng.choice(NAME_PATTERNS[sector]).format(
+                town=rng.choice(towns), county=county.name.removesuffix(" city")
+            )
             while (state, name_key(name)) in used_names:
                 name = f"{name.split(' No. ')[0]} No. {rng.randint(2, 999)}"
             used_names.add((state, name_key(name)))
@@ -369,7 +311,8 @@ def generate(
                     "name": name,
                     "name_key": name_key(name),
                     "state": state,
-                    "county": county,
+                    "county": county.name,
+                    "county_fips": county.fips,
                     "ownership": _weighted(rng, OWNERSHIP[sector]),
                     "size_band": _weighted(rng, SIZES[sector]),
                     "is_active": True,

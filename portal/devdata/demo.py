@@ -57,10 +57,10 @@ class MoreOrganization:
 
 # Accepted once, in other counties: the dashboard's counties and sectors are not one each.
 MORE = (
-    MoreOrganization("Oak Ridge Community Hospital", "hospital", "nonprofit", "small", "Oak"),
-    MoreOrganization("Maple Valley Savings Bank", "bank", "private", "micro", "Maple"),
-    MoreOrganization("River Bend Water District", "water", "public", "micro", "River"),
-    MoreOrganization("Prairie Rural Electric", "electric", "cooperative", "small", "Oak"),
+    MoreOrganization("Oak Ridge Community Hospital", "hospital", "nonprofit", "small", "Ross"),
+    MoreOrganization("Maple Valley Savings Bank", "bank", "private", "micro", "Marion"),
+    MoreOrganization("River Bend Water District", "water", "public", "micro", "Scioto"),
+    MoreOrganization("Prairie Rural Electric", "electric", "cooperative", "small", "Ross"),
 )
 
 

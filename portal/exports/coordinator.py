@@ -23,6 +23,7 @@ from portal.exports.workbook import SPOOL_BYTES, SheetColumn, Table
 from portal.exposure import jurisdiction
 from portal.extensions import db
 from portal.figures.bands import SCORE_BANDS
+from portal.figures.counties import MEASURES, CountyMap
 from portal.figures.queries import Dashboard
 from portal.models import Assessment, AssessmentStatus, User
 from portal.questionnaire.model import Questionnaire
@@ -145,6 +146,42 @@ EXPOSURE_COLUMNS = (
     ("internet_facing", SheetColumn("Faces the internet", 12)),
     ("looked_after_by_msp", SheetColumn("Looked after by an IT provider", 14)),
 )
+
+
+def county_table(figures: CountyMap) -> Table:
+    """The county map's figures: every county of the state in scope, its counts, the four
+    measures (empty where fewer than 5 organizations are behind a figure: the k >= 5 rule holds
+    in the file as on the map) and its rural classification."""
+    measure_columns = [
+        (m.value, SheetColumn(f"{d.label}{' (%)' if d.unit else ''}", 16, "number"))
+        for m, d in MEASURES.items()
+    ]
+    return _table(
+        "Counties",
+        [
+            ("fips", SheetColumn("County FIPS", 11)),
+            ("county", SheetColumn("County", 22)),
+            ("state", SheetColumn("State", 7)),
+            ("organizations", SheetColumn("Organizations", 14, "number")),
+            ("assessed", SheetColumn("Submitted an assessment", 14, "number")),
+            *measure_columns,
+            ("rucc_2023", SheetColumn("RUCC 2023", 10, "number")),
+            ("rural", SheetColumn("Rural", 9)),
+        ],
+        [
+            [
+                c.county.fips,
+                c.county.label,
+                figures.state,
+                c.organizations,
+                c.assessed,
+                *(c.value(m) for m in MEASURES),
+                c.county.rucc,
+                "" if c.county.rural is None else ("yes" if c.county.rural else "no"),
+            ]
+            for c in figures.counties
+        ],
+    )
 
 
 def exposure_table(user: User) -> Table:

@@ -63,6 +63,9 @@ class Organization(Base):
     name_key: orm.Mapped[str] = orm.mapped_column(sa.String(200))
     state: orm.Mapped[str] = orm.mapped_column(sa.String(2), index=True)
     county: orm.Mapped[str] = orm.mapped_column(sa.String(100))
+    # The county's FIPS code ("39069") where its name was found in the state's counties
+    # (portal/counties.py); None: "not on the map" (a name typed before counties were checked).
+    county_fips: orm.Mapped[str | None] = orm.mapped_column(sa.String(5), default=None)
     ownership: orm.Mapped[Ownership] = orm.mapped_column(str_enum(Ownership, "ownership"))
     size_band: orm.Mapped[SizeBand] = orm.mapped_column(str_enum(SizeBand, "size_band"))
     # Its operators chose to require a second factor of every one of them.
@@ -78,6 +81,7 @@ class Organization(Base):
     __table_args__ = (
         sa.UniqueConstraint("state", "name_key"),
         sa.Index("ix_organizations_state_county", "state", "county"),
+        sa.Index("ix_organizations_county_fips", "county_fips"),
     )
 
     @property

@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+from typing import Any
+
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from portal.figures.bands import SCORE_BANDS
+from portal.figures.counties import MEASURES, Measure
 from portal.forms import Form, NoControlCharacters, choices, strip
 from portal.models import SECTOR_LABELS
 from portal.review import queue
@@ -34,6 +44,15 @@ class QueueFilterForm(Form):
     sector = SelectField("Sector", choices={"": "Any sector", **choices(SECTOR_LABELS)}, default="")
     county = StringField(
         "County", filters=[strip], validators=[Optional(), Length(max=100), NoControlCharacters()]
+    )
+    # A county picked on the map, by its FIPS code (hidden: the page names the county).
+    fips = StringField(
+        "County code",
+        filters=[strip],
+        validators=[
+            Optional(),
+            Regexp(r"^\d{5}$", message="A county code is five digits, such as 48201."),
+        ],
     )
     status = SelectField(
         "Status",
@@ -70,6 +89,7 @@ class QueueFilterForm(Form):
         return queue.Filters(
             sector=self.sector.data or "",
             county=self.county.data or "",
+            county_fips=self.fips.data or "",
             status=self.status.data or "",
             tier=self.tier.data or "",
             score=self.score.data or "",
@@ -122,3 +142,27 @@ class DecisionForm(Form):
         filters=[strip],
         validators=[NoControlCharacters(), Length(max=2000)],
     )
+
+
+class CountyMapForm(Form):
+    """GET choices of the dashboard's county map: which measure, which state."""
+
+    class Meta:
+        csrf = False
+
+    measure = SelectField(
+        "Shade counties by",
+        default=Measure.MEDIAN_SCORE.value,
+        choices={m.value: MEASURES[m].label for m in Measure},
+    )
+    state = SelectField("State", default="")  # choices: the states the person covers
+
+    def __init__(self, *args: Any, states: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.state.choices = states
+        if not self.state.raw_data and states:
+            self.state.data = next(iter(states))
+
+    @property
+    def chosen(self) -> Measure:
+        return Measure(self.measure.data)

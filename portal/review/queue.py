@@ -48,6 +48,7 @@ class BadCursor(ValueError):
 class Filters:
     sector: str = ""
     county: str = ""
+    county_fips: str = ""  # from the county map: exact, where names repeat across states
     status: str = ""
     tier: str = ""
     score: str = ""
@@ -85,6 +86,8 @@ def _filtered(query: sa.Select[Any], f: Filters, *, with_status: bool = True) ->
         )
     if f.county:
         query = query.where(sa.func.lower(Organization.county) == f.county.strip().lower())
+    if f.county_fips:
+        query = query.where(Organization.county_fips == f.county_fips)
     if with_status and f.status:
         query = query.where(Assessment.status == f.status)
     if f.tier:

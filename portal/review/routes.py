@@ -10,15 +10,19 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from portal import access, questionnaire_versions
+from portal import access, audit, questionnaire_versions
 from portal.assessments import lifecycle, reading, revision
 from portal.assessments import state as assessment_state
 from portal.auth.decorators import role_required, step_up_required
+from portal.config import PROJECT_ROOT
+from portal.counties import RURAL_DEFINITION
 from portal.exports import coordinator
 from portal.exports.download import download, sheets_download, table_download
 from portal.extensions import db
+from portal.figures import counties as county_figures
 from portal.figures import queries as figures
 from portal.figures.bands import SCORE_BANDS
+from portal.figures.cache import cached_figures, scope_key
 from portal.models import (
     Assessment,
     AssessmentStatus,
@@ -27,13 +31,22 @@ from portal.models import (
     ToolRequest,
     ToolRequestStatus,
     User,
+    utcnow,
 )
 from portal.readonly import read_only
+from portal.reports import county_map
 from portal.reports.charts import Bar, priority_bars
+from portal.reports.pdf import render_bounded
 from portal.review import answer_review, queue
-from portal.review.forms import CommentForm, DecisionForm, QueueFilterForm, ReturnForm
+from portal.review.forms import (
+    CommentForm,
+    CountyMapForm,
+    DecisionForm,
+    QueueFilterForm,
+    ReturnForm,
+)
 from portal.scoring.headline import headline
-from portal.templating import plural, sector_label
+from portal.templating import format_datetime, plural, sector_label
 from portal.toolrequests import service as tool_requests_service
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -276,7 +289,7 @@ def export_queue(kind: Literal["csv", "xlsx"]) -> Response | tuple[str, int]:
 @bp.get("/dashboard")
 @read_only
 @role_required(*REVIEWERS)
-def dashboard() -> str:
+def dashboard() -> tuple[str, int]:
     questionnaire = questionnaire_versions.current()
     board = figures.dashboard(current_user, questionnaire)
     # The chart shows what the table below says; the table is its text alternative.
@@ -290,6 +303,7 @@ def dashboard() -> str:
         chart_id="sector-chart",
         responsive=True,
     )  # fmt: skip
+    map_form, counties = _county_map()
     return render_template(
         "review/dashboard.html",
         board=board,
@@ -297,15 +311,46 @@ def dashboard() -> str:
         priority_ids=[p.id for p in questionnaire.priorities],
         score_bands=SCORE_BANDS,
         sector_chart=chart,
+        map_form=map_form,
+        counties=counties,
+        measures=county_figures.MEASURES,
+        county_map_svg=county_map.county_map_svg,
+        county_legend=county_map.legend,
+        county_link=_county_link,
+        rural_definition=RURAL_DEFINITION,
+        map_args={k: v for k, v in request.args.items() if k in ("measure", "state")},
+    ), (200 if counties is not None or not map_form.errors else 400)
+
+
+def _county_link(row: county_figures.CountyFigures) -> str:
+    return url_for("review.index", fips=row.county.fips)
+
+
+def _county_map() -> tuple[CountyMapForm, county_figures.CountyMap | None]:
+    """The map's form (measure and state, from the address) and the figures it asks for; no
+    figures when the address asks for something that is not there (the form says what)."""
+    form = CountyMapForm(request.args, states=county_figures.states_of(current_user))
+    if not form.state.choices or not form.validate():
+        return form, None
+    state = form.state.data or ""
+    return form, cached_figures(
+        f"county-map:{scope_key(current_user)}:{state}",
+        lambda: county_figures.county_map(current_user, state, utcnow()),
     )
 
 
-@bp.get("/dashboard/<any(status, sectors, heatmap, critical, tools):table>.csv")
+@bp.get("/dashboard/<any(status, sectors, heatmap, critical, tools, counties):table>.csv")
 @role_required(*REVIEWERS)
-def dashboard_csv(table: str) -> Response:
+def dashboard_csv(table: str) -> Response | tuple[str, int]:
     questionnaire = questionnaire_versions.current()
     board = figures.dashboard(current_user, questionnaire)
-    exported = coordinator.dashboard_tables(board, questionnaire)[table]
+    if table == "counties":
+        form, counties = _county_map()
+        if counties is None:
+            return _bad_map_request(form)
+        exported = coordinator.county_table(counties)
+    else:
+        exported = coordinator.dashboard_tables(board, questionnaire)[table]
     return table_download(exported, f"dashboard-{table}", "csv",
                           audited_as="review.dashboard_exported", object_type="Dashboard",
                           object_id=table)  # fmt: skip
@@ -313,14 +358,66 @@ def dashboard_csv(table: str) -> Response:
 
 @bp.get("/dashboard.xlsx")
 @role_required(*REVIEWERS)
-def dashboard_xlsx() -> Response:
-    """The dashboard's five tables, one sheet each."""
+def dashboard_xlsx() -> Response | tuple[str, int]:
+    """The dashboard's tables, one sheet each, the chosen state's counties among them."""
     questionnaire = questionnaire_versions.current()
     board = figures.dashboard(current_user, questionnaire)
-    tables = coordinator.dashboard_tables(board, questionnaire).values()
+    tables = list(coordinator.dashboard_tables(board, questionnaire).values())
+    form, counties = _county_map()
+    if counties is None and form.errors:
+        return _bad_map_request(form)
+    if counties is not None:
+        tables.insert(1, coordinator.county_table(counties))
     return sheets_download(tables, "dashboard", title="Regional dashboard",
                            audited_as="review.dashboard_exported", object_type="Dashboard",
                            object_id="all")  # fmt: skip
+
+
+@bp.get("/dashboard.pdf")
+@role_required(*REVIEWERS)
+def dashboard_pdf() -> Response | tuple[str, int]:
+    """The dashboard as a document to attach or print: the chosen county map, its table and the
+    jurisdiction's headline tables. Rendered by the safe renderer, bounded in time."""
+    questionnaire = questionnaire_versions.current()
+    board = figures.dashboard(current_user, questionnaire)
+    form, counties = _county_map()
+    if counties is None and form.errors:
+        return _bad_map_request(form)
+    scope = (
+        ", ".join(j.name for j in current_user.jurisdictions)
+        if current_user.is_coordinator
+        else "All organizations"
+    )
+    html = render_template(
+        "reports/dashboard.html",
+        board=board,
+        questionnaire=questionnaire,
+        score_bands=SCORE_BANDS,
+        counties=counties,
+        measure_chosen=form.chosen,
+        measures=county_figures.MEASURES,
+        county_map_svg=county_map.county_map_svg,
+        county_legend=county_map.legend,
+        rural_definition=RURAL_DEFINITION,
+        scope_name=scope,
+        generated_at=format_datetime(utcnow()),
+    )
+    stylesheet = (PROJECT_ROOT / "static/css/print.css").read_text(encoding="utf-8")
+    data = render_bounded(html, PROJECT_ROOT / "static", stylesheet)
+    audit.record("review.dashboard_exported", object_type="Dashboard", object_id="pdf")
+    db.session.commit()
+    return download(data, "dashboard.pdf", "application/pdf")
+
+
+def _bad_map_request(form: CountyMapForm) -> tuple[str, int]:
+    """A county-map address that asks for what is not there: the words, with a 400."""
+    problems = "; ".join(
+        f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items()
+    )
+    message = problems or "You cover no state whose counties the portal can map."
+    return render_template(
+        "errors/error.html", code=400, title="We could not make that map", message=message
+    ), 400
 
 
 @bp.get("/oscal.zip")

@@ -30,14 +30,14 @@ def pick(page: Any, input_locator: Any) -> None:
 
 
 def register(page: Any, base: str, organization: str, email: str, password: str) -> None:
-    """Register a water district in Pine County, Ohio, as a person fills the form in."""
+    """Register a water district in Pike County, Ohio, as a person fills the form in."""
     page.goto(base + "/register")
     page.fill("#organization_name", organization)
     pick(page, page.locator("input[name=sectors][value=water]"))
     pick(page, page.locator("input[name=ownership][value=public]"))
     page.select_option("#size_band", "micro")
     page.select_option("#state", "OH")
-    page.fill("#county", "Pine")
+    page.fill("#county", "Pike")
     page.fill("#full_name", "Robin Lee")
     page.fill("#email", email)
     page.fill("#password", password)

@@ -45,6 +45,7 @@ NOT_PAGES = {
     "assess.plan_pdf",
     "toolrequests.pdf",
     "review.dashboard_xlsx",
+    "review.dashboard_pdf",
     "review.dashboard_csv",
     "review.export_queue",
     "review.oscal_zip",

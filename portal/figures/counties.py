@@ -1,0 +1,263 @@
+"""The county map's figures: four measures per county of a coordinator's state, in SQL (#33).
+
+Each organization counts once, in the one county it registered in (never once per sector it
+operates in). Every measure is a figure over a number of organizations — its *base* — and is
+shown only where the base is at least :data:`~portal.figures.queries.MIN_PEERS` (the same k ≥ 5
+rule as the peer benchmark): a shade never describes one or two organizations.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal import access
+from portal.counties import County, state_counties
+from portal.extensions import db
+from portal.figures.queries import MIN_PEERS, _medians
+from portal.geography import STATES
+from portal.models import (
+    Assessment,
+    AssessmentCriticalGap,
+    InventoryItem,
+    KevEntryFamily,
+    KevTriage,
+    Organization,
+    User,
+)
+
+ASSESSED_WITHIN_DAYS = 365
+
+
+class Measure(enum.StrEnum):
+    MEDIAN_SCORE = "median_score"
+    ASSESSED = "assessed"
+    CRITICAL_GAPS = "critical_gaps"
+    KEV_EXPOSURE = "kev_exposure"
+
+
+@dataclass(frozen=True)
+class MeasureDefinition:
+    label: str  # the map's heading and the legend's
+    unit: str  # "" for a score, "%" for a share
+    definition: str  # what is counted, over what base — printed under the map and in exports
+    higher_is_better: bool
+
+
+MEASURES: dict[Measure, MeasureDefinition] = {
+    Measure.MEDIAN_SCORE: MeasureDefinition(
+        "Median overall score",
+        "",
+        "The median overall score (0–100) of each organization's latest submitted assessment. "
+        "Base: organizations in the county with a submitted assessment.",
+        True,
+    ),
+    Measure.ASSESSED: MeasureDefinition(
+        "Assessed in the last 12 months",
+        "%",
+        "Share of the county's registered organizations whose latest assessment was submitted "
+        f"in the last {ASSESSED_WITHIN_DAYS} days. Base: organizations registered in the county.",
+        True,
+    ),
+    Measure.CRITICAL_GAPS: MeasureDefinition(
+        "With a critical gap",
+        "%",
+        "Share of organizations whose latest submitted assessment answers at least one critical "
+        "question “not in place”. Base: organizations in the county with a submitted assessment.",
+        False,
+    ),
+    Measure.KEV_EXPOSURE: MeasureDefinition(
+        "Open known-exploited exposure",
+        "%",
+        "Share of the county's registered organizations that run a product with a flaw on "
+        "CISA's Known Exploited Vulnerabilities list that they have not settled (fixed, "
+        "mitigated, not affected, or an end-of-life plan). Base: organizations registered in "
+        "the county.",
+        False,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CountyFigures:
+    county: County
+    organizations: int  # registered in the county, within the coordinator's scope
+    assessed: int  # with a submitted assessment (the base of the score and gap measures)
+    assessed_recently: int  # latest submission within ASSESSED_WITHIN_DAYS
+    with_critical_gaps: int
+    exposed: int  # running a product with an open known-exploited match
+    median_score: int | None
+
+    def base(self, measure: Measure) -> int:
+        if measure in (Measure.MEDIAN_SCORE, Measure.CRITICAL_GAPS):
+            return self.assessed
+        return self.organizations
+
+    def shown(self, measure: Measure) -> bool:
+        return self.base(measure) >= MIN_PEERS
+
+    def value(self, measure: Measure) -> int | None:
+        """The measure, rounded (a score, or a percentage); None where not shown."""
+        if not self.shown(measure):
+            return None
+        if measure is Measure.MEDIAN_SCORE:
+            return self.median_score
+        part = {
+            Measure.ASSESSED: self.assessed_recently,
+            Measure.CRITICAL_GAPS: self.with_critical_gaps,
+            Measure.KEV_EXPOSURE: self.exposed,
+        }[measure]
+        return round(100 * part / self.base(measure))
+
+
+@dataclass(frozen=True)
+class CountyMap:
+    state: str  # USPS code
+    counties: list[CountyFigures]  # every county of the state in the scope, by FIPS code
+    outside: frozenset[str]  # FIPS codes of the state's counties outside the scope
+    off_map: int  # organizations in scope whose county is not one of the state's (typed before)
+    as_of: datetime
+
+    @property
+    def organizations(self) -> int:
+        return sum(c.organizations for c in self.counties) + self.off_map
+
+    def shown(self, measure: Measure) -> list[CountyFigures]:
+        return [c for c in self.counties if c.shown(measure)]
+
+
+def county_map(user: User, state: str, now: datetime) -> CountyMap | None:
+    """The figures of every county of ``state`` that ``user`` covers; None when the state is not
+    one the county file holds."""
+    counties = state_counties(state)
+    if counties is None:
+        return None
+    scope = sa.and_(access.organization_scope(user), Organization.state == state)
+    fips = Organization.county_fips
+
+    registered: dict[str | None, int] = {
+        code: count
+        for code, count in db.session.execute(
+            sa.select(fips, sa.func.count()).where(scope).group_by(fips)
+        )
+    }
+    latest = (
+        sa.select(
+            fips.label("fips"),
+            Assessment.id.label("assessment_id"),
+            Assessment.overall_score.label("score"),
+            Assessment.submitted_at.label("submitted_at"),
+        )
+        .join(Organization, Organization.id == Assessment.organization_id)
+        .where(Assessment.is_latest_submission, scope, fips.is_not(None))
+        .subquery()
+    )
+    gap = sa.exists().where(AssessmentCriticalGap.assessment_id == latest.c.assessment_id)
+    recent = latest.c.submitted_at >= now - timedelta(days=ASSESSED_WITHIN_DAYS)
+    assessed = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            sa.select(
+                latest.c.fips,
+                sa.func.count(),
+                sa.func.sum(sa.case((recent, 1), else_=0)),
+                sa.func.sum(sa.case((gap, 1), else_=0)),
+            ).group_by(latest.c.fips)
+        )
+    }
+    medians = {key[0]: value[0] for key, value in _medians(latest, ["fips"]).items()}
+    exposed: dict[str | None, int] = {
+        code: count
+        for code, count in db.session.execute(
+            sa.select(fips, sa.func.count(sa.distinct(Organization.id)))
+            .join(InventoryItem, InventoryItem.organization_id == Organization.id)
+            .where(scope, _open_exposure(InventoryItem))
+            .group_by(fips)
+        )
+    }
+    covered = _covered_counties(user, state, counties.counties)
+    rows = []
+    for county in counties.counties:
+        if county.fips not in covered:
+            continue
+        count, recently, gaps = assessed.get(county.fips, (0, 0, 0))
+        rows.append(
+            CountyFigures(
+                county=county,
+                organizations=int(registered.get(county.fips, 0)),
+                assessed=int(count),
+                assessed_recently=int(recently or 0),
+                with_critical_gaps=int(gaps or 0),
+                exposed=int(exposed.get(county.fips, 0)),
+                median_score=medians.get(county.fips),
+            )
+        )
+    return CountyMap(
+        state=state,
+        counties=rows,
+        outside=frozenset(c.fips for c in counties.counties) - covered,
+        off_map=int(registered.get(None, 0)),
+        as_of=now,
+    )
+
+
+def _open_exposure(item: Any) -> sa.ColumnElement[bool]:
+    """The item's product has a known-exploited entry not settled for the version it runs now:
+    fewer settled (item, entry) pairs than entries for its family. Counted per item, so the cost
+    follows the products in scope, not products × catalog entries."""
+    entries = (
+        sa.select(sa.func.count())
+        .where(KevEntryFamily.family_key == item.family_key)
+        .scalar_subquery()
+    )
+    settled = (
+        sa.select(sa.func.count())
+        .where(
+            KevTriage.inventory_item_id == item.id,
+            KevTriage.state != "open",
+            KevTriage.item_version == item.version,
+        )
+        .scalar_subquery()
+    )
+    return sa.and_(item.family_key.is_not(None), entries > settled)
+
+
+def _covered_counties(user: User, state: str, counties: tuple[County, ...]) -> frozenset[str]:
+    """FIPS codes of the counties of ``state`` the user's jurisdictions cover (all of them for a
+    statewide jurisdiction or an admin)."""
+    everything = frozenset(c.fips for c in counties)
+    if not user.is_coordinator:
+        return everything
+    named: set[str] = set()
+    for jurisdiction in user.jurisdictions:
+        if jurisdiction.state != state:
+            continue
+        if jurisdiction.is_statewide:
+            return everything
+        found = state_counties(state)
+        for name in jurisdiction.counties:
+            county = found.find(name) if found else None
+            if county is not None:
+                named.add(county.fips)
+    return frozenset(named)
+
+
+def states_of(user: User) -> dict[str, str]:
+    """The states whose county map ``user`` may see, by USPS code → name: a coordinator's
+    jurisdictions' states; every state and territory for an admin, the states with the most
+    organizations first."""
+    if user.is_coordinator:
+        codes = sorted({j.state for j in user.jurisdictions})
+    else:
+        counts: dict[str, int] = {
+            state: count
+            for state, count in db.session.execute(
+                sa.select(Organization.state, sa.func.count()).group_by(Organization.state)
+            )
+        }
+        codes = sorted(STATES, key=lambda code: (-counts.get(code, 0), code))
+    return {code: STATES[code] for code in codes if state_counties(code) is not None}

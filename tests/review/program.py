@@ -1,0 +1,152 @@
+"""A hand-built Ohio program whose every county figure is known in advance (#33).
+
+Rows are written as a submission stores them (the stored score, the critical-gap rows, the
+latest-submission flag), so the figures read exactly what the portal's own submissions leave.
+
+- Franklin County (39049, metro, RUCC 1): 6 organizations, one running water *and* power (it
+  counts once). Scores 30, 50, 60, 70, 80, 90: median 65. Five submitted in the last 12 months,
+  one 400 days ago: 83 %. Critical gaps at 30 and 50: 33 %. Three run FortiOS with its one
+  known-exploited flaw — one settled for the version it runs (not exposed), one settled for an
+  older version (exposed again), one never settled (exposed): 33 %.
+- Pike County (39131, rural, RUCC 9): 3 organizations, all assessed: too few for every measure.
+- Lake County (39085, metro): 5 organizations, 2 assessed: 40 % assessed; the score and gap
+  measures rest on 2 organizations, too few to show; nobody exposed: 0 %.
+- The World's Alpha Hospital typed "Pine" (no such county in Ohio): not on the map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import Flask
+
+from portal import questionnaire_versions
+from portal.extensions import db
+from portal.models import (
+    Assessment,
+    AssessmentCriticalGap,
+    AssessmentStatus,
+    InventoryItem,
+    KevEntry,
+    KevEntryFamily,
+    KevImport,
+    KevTriage,
+    Organization,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class Member:
+    county: str
+    fips: str
+    score: int | None  # None: registered, never submitted
+    days_ago: int = 30
+    gap: bool = False
+    kev: str = ""  # "", "settled", "stale", "open"
+    sectors: tuple[str, ...] = ("water",)
+
+
+MEMBERS = (
+    Member("Franklin", "39049", 30, gap=True, kev="open"),
+    Member("Franklin", "39049", 50, gap=True, kev="stale"),
+    Member("Franklin", "39049", 60, kev="settled"),
+    Member("Franklin", "39049", 70, sectors=("water", "electric")),
+    Member("Franklin", "39049", 80),
+    Member("Franklin", "39049", 90, days_ago=400),
+    Member("Pike", "39131", 40, gap=True),
+    Member("Pike", "39131", 55),
+    Member("Pike", "39131", 75),
+    Member("Lake", "39085", 20, gap=True),
+    Member("Lake", "39085", 95),
+    Member("Lake", "39085", None),
+    Member("Lake", "39085", None),
+    Member("Lake", "39085", None),
+)
+
+
+def build_ohio_program(app: Flask) -> list[int]:
+    """The members above, added to Ohio (the World's coordinator X covers it); their ids."""
+    ids = []
+    with app.app_context():
+        version = questionnaire_versions.publish_current()
+        kev_import = KevImport(
+            catalog_version="test", released_at=utcnow(), source="test", entry_count=1
+        )
+        db.session.add(kev_import)
+        db.session.flush()
+        db.session.add(
+            KevEntry(
+                cve_id="CVE-2024-21762",
+                vendor_project="Fortinet",
+                product="FortiOS",
+                vulnerability_name="Fortinet FortiOS Out-of-Bound Write Vulnerability",
+                date_added=date(2024, 2, 9),
+                short_description="FortiOS contains an out-of-bound write vulnerability.",
+                required_action="Apply mitigations per vendor instructions.",
+                due_date=date(2024, 2, 16),
+                first_import_id=kev_import.id,
+                changed_import_id=kev_import.id,
+            )
+        )
+        db.session.add(KevEntryFamily(family_key="fortinet-fortios", cve_id="CVE-2024-21762"))
+        for number, member in enumerate(MEMBERS):
+            name = f"{member.county} Program Member {number}"
+            organization = Organization(
+                name=name,
+                name_key=name.casefold(),
+                state="OH",
+                county=member.county,
+                county_fips=member.fips,
+                ownership="public",
+                size_band="small",
+            )
+            organization.sectors = list(member.sectors)
+            db.session.add(organization)
+            db.session.flush()
+            ids.append(organization.id)
+            if member.score is not None:
+                when = utcnow() - timedelta(days=member.days_ago)
+                assessment = Assessment(
+                    organization_id=organization.id,
+                    questionnaire_version_id=version.id,
+                    modules=["core", *member.sectors],
+                    status=AssessmentStatus.SUBMITTED,
+                    submitted_at=when,
+                    overall_score=member.score,
+                    overall_tier="developing",
+                    critical_gap_count=1 if member.gap else 0,
+                    is_latest_submission=True,
+                )
+                db.session.add(assessment)
+                db.session.flush()
+                if member.gap:
+                    db.session.add(
+                        AssessmentCriticalGap(
+                            assessment_id=assessment.id, question_id="core.mfa_remote_email"
+                        )
+                    )
+            if member.kev:
+                item = InventoryItem(
+                    organization_id=organization.id,
+                    category="edge",
+                    vendor="Fortinet",
+                    product="FortiGate",
+                    version="7.4.3",
+                    family_key="fortinet-fortios",
+                )
+                db.session.add(item)
+                db.session.flush()
+                if member.kev in ("settled", "stale"):
+                    db.session.add(
+                        KevTriage(
+                            inventory_item_id=item.id,
+                            cve_id="CVE-2024-21762",
+                            state="fixed",
+                            running_version="7.4.3",
+                            item_version="7.4.3" if member.kev == "settled" else "7.2.0",
+                        )
+                    )
+        db.session.commit()
+    return ids

@@ -1,0 +1,198 @@
+"""The dashboard's county map (#33): figures known in advance, k >= 5, one path per county with
+an accessible name, the table beside it, the exports, and bad addresses answered in words."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from openpyxl import load_workbook
+
+from portal.counties import state_counties
+from portal.extensions import db
+from portal.figures.counties import Measure, county_map
+from portal.models import User, utcnow
+from tests.factories import World
+from tests.review.program import build_ohio_program
+from tests.web import login
+
+OHIO_COUNTIES = 88
+
+
+def _figures(app: Flask, world: World) -> dict[str, object]:
+    with app.app_context():
+        import sqlalchemy as sa
+
+        user = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
+        assert user is not None
+        found = county_map(user, "OH", utcnow())
+        assert found is not None
+        return {"map": found, "by": {c.county.name: c for c in found.counties}}
+
+
+def test_every_figure_is_the_one_worked_out_by_hand(app: Flask, world: World) -> None:
+    build_ohio_program(app)
+    figures = _figures(app, world)
+    found, by = figures["map"], figures["by"]
+    assert len(found.counties) == OHIO_COUNTIES and not found.outside  # statewide
+    assert found.off_map == 1  # Alpha Hospital's "Pine"
+    franklin, pike, lake = by["Franklin"], by["Pike"], by["Lake"]
+    assert (franklin.organizations, franklin.assessed) == (6, 6)  # two sectors, counted once
+    assert [franklin.value(m) for m in Measure] == [65, 83, 33, 33]
+    assert [pike.value(m) for m in Measure] == [None, None, None, None]  # 3 organizations
+    assert [lake.value(m) for m in Measure] == [None, 40, None, 0]  # 5 registered, 2 assessed
+    assert franklin.county.rural is False and pike.county.rural is True
+    assert by["Adams"].organizations == 0
+
+
+def test_the_map_has_one_named_path_per_county_and_the_table_says_the_same(
+    app: Flask, world: World
+) -> None:
+    build_ohio_program(app)
+    x = app.test_client()
+    login(x, world.coordinator_x)
+    page = x.get("/review/dashboard?measure=median_score")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    svg = re.search(r'<svg[^>]*class="portal-county-map".*?</svg>', html, re.S)
+    assert svg is not None
+    paths = re.findall(r"<path [^>]*>(.*?)</path>", svg.group(0), re.S)
+    assert len(paths) == OHIO_COUNTIES
+    assert all(re.fullmatch(r"<title>[^<]+</title>", p) for p in paths)  # each one named
+    assert "<title>Franklin County: median overall score 65 (6 organizations, 6 assessed)" in html
+    assert "<title>Pike County: 3 organizations; too few to show" in html
+    assert "<title>Adams County: no organizations registered</title>" in html
+    # A county with figures links to the queue filtered to it, by its code.
+    assert 'href="/review/?fips=39049"' in svg.group(0)
+    franklin = x.get("/review/?fips=39049").get_data(as_text=True)
+    assert "Franklin Program Member 0" in franklin and "Pike Program Member" not in franklin
+    # The table: the same figures, "too few to show" where the map hatches.
+    table = re.search(r"Figures by county, Ohio.*?</table>", html, re.S)
+    assert table is not None
+    rows = {
+        cells[0]: cells[1:]
+        for cells in (
+            [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r)]
+            for r in re.findall(r"<tr>(.*?)</tr>", table.group(0), re.S)[1:]
+        )
+    }
+    assert rows["Franklin County"] == ["6", "6", "65", "83", "33", "33", "metro (1)"]
+    assert rows["Pike County"][2:6] == ["too few to show"] * 4
+    assert rows["Pike County"][6] == "rural (9)"
+    assert rows["Lake County"][2:6] == ["too few to show", "40", "too few to show", "0"]
+    assert "Adams County" not in rows  # no organizations: left out of the table, counted
+    assert "85 counties with no organizations registered are left out" in html
+    assert "1 organization registered under a county name that is not one of Ohio" in html
+    # Another measure shades by its own classes: Franklin's 33 % with a gap is the 20-39 class.
+    gaps = x.get("/review/dashboard?measure=critical_gaps").get_data(as_text=True)
+    assert "Franklin County: with a critical gap 33 %" in gaps
+
+
+def test_a_county_jurisdiction_sees_its_counties_and_the_rest_greyed(
+    app: Flask, world: World
+) -> None:
+    """Coordinator Y covers Lake County, Indiana: one county shaded or not, 91 outside."""
+    y = app.test_client()
+    login(y, world.coordinator_y)
+    html = y.get("/review/dashboard").get_data(as_text=True)
+    assert "Counties of Indiana" in html
+    assert html.count("outside your jurisdiction</title>") == 91
+    assert "<title>Lake County: 1 organization; too few to show" in html
+    # One organization: the empty state says why nothing is shaded, instead of a shade.
+    assert "No county has 5 or more organizations behind this figure yet" in html
+
+
+def test_exports_carry_the_counties_with_the_same_suppression(app: Flask, world: World) -> None:
+    build_ohio_program(app)
+    x = app.test_client()
+    login(x, world.coordinator_x)
+    body = x.get("/review/dashboard/counties.csv").get_data().decode("utf-8-sig")
+    rows = {r["county"]: r for r in csv.DictReader(io.StringIO(body))}
+    assert len(rows) == OHIO_COUNTIES
+    assert rows["Franklin County"]["median_score"] == "65"
+    assert rows["Franklin County"]["rural"] == "no"
+    assert rows["Pike County"]["median_score"] == "" and rows["Pike County"]["rural"] == "yes"
+    sheets = load_workbook(io.BytesIO(x.get("/review/dashboard.xlsx").get_data()))
+    counties = sheets["Counties"]
+    header = [c.value for c in counties[1]]
+    franklin = next(r for r in counties.iter_rows(values_only=True) if r[1] == "Franklin County")
+    assert franklin[header.index("Median overall score")] == 65
+    assert (
+        sum(
+            r[header.index("Organizations")]
+            for r in counties.iter_rows(min_row=2, values_only=True)
+        )
+        == 14
+    )  # every member once; Alpha's "Pine" is not a county
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("measure=loudness", "Shade counties by: Not a valid choice"),
+        ("state=TX", "State: Not a valid choice"),  # not a state coordinator X covers
+        ("state=ZZ", "State: Not a valid choice"),
+    ],
+)
+def test_an_address_asking_for_what_is_not_there_is_answered_in_words(
+    app: Flask, world: World, query: str, words: str
+) -> None:
+    x = app.test_client()
+    login(x, world.coordinator_x)
+    page = x.get(f"/review/dashboard?{query}")
+    assert page.status_code == 400
+    assert words.replace(": ", " — ") in page.get_data(as_text=True)
+    csv_file = x.get(f"/review/dashboard/counties.csv?{query}")
+    assert csv_file.status_code == 400 and words in csv_file.get_data(as_text=True)
+    assert x.get("/review/?fips=4820").status_code == 400
+    assert "A county code is five digits" in x.get("/review/?fips=abcde").get_data(as_text=True)
+
+
+def test_an_unknown_county_code_is_an_empty_queue_not_an_error(app: Flask, world: World) -> None:
+    x = app.test_client()
+    login(x, world.coordinator_x)
+    page = x.get("/review/?fips=99999")
+    assert page.status_code == 200
+
+
+def test_an_admin_picks_any_state_and_a_state_with_nobody_is_an_empty_state(
+    app: Flask, world: World
+) -> None:
+    admin = app.test_client()
+    login(admin, world.admin)
+    html = admin.get("/review/dashboard?state=WY").get_data(as_text=True)
+    assert "No organizations in Wyoming have registered yet" in html
+    assert html.count("<path ") == len(state_counties("WY").counties)
+    assert 'fill="url(#county-map-few)"' not in html.split('class="portal-county-map"')[1]
+
+
+def test_assessed_within_twelve_months_is_counted_from_today(app: Flask, world: World) -> None:
+    build_ohio_program(app)
+    with app.app_context():
+        import sqlalchemy as sa
+
+        user = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
+        later = county_map(user, "OH", utcnow() + timedelta(days=340))
+    assert later is not None
+    franklin = next(c for c in later.counties if c.county.name == "Franklin")
+    assert franklin.assessed_recently == 0
+
+
+def test_the_dashboard_pdf_draws_the_map_and_its_table(app: Flask, world: World) -> None:
+    from pypdf import PdfReader
+
+    build_ohio_program(app)
+    x = app.test_client()
+    login(x, world.coordinator_x)
+    response = x.get("/review/dashboard.pdf?measure=kev_exposure")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pages = PdfReader(io.BytesIO(response.get_data())).pages
+    text = " ".join(" ".join(p.extract_text().split()) for p in pages)
+    assert "Open known-exploited exposure by county, Ohio" in text
+    assert "Franklin County" in text and "too few" in text
+    assert "Rural-Urban Continuum Code" in text
+    assert x.get("/review/dashboard.pdf?measure=x").status_code == 400
