@@ -187,6 +187,8 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "review.export_queue": ("reviewer", "GET", "/review/export.xlsx"),
     "review.dashboard_xlsx": ("reviewer", "GET", "/review/dashboard.xlsx"),
     "review.dashboard_pdf": ("reviewer", "GET", "/review/dashboard.pdf"),
+    "review.missed": ("reviewer", "GET", "/review/missed"),
+    "review.missed_csv": ("reviewer", "GET", "/review/missed.csv"),
     "review.oscal_zip": ("reviewer", "GET", "/review/oscal.zip"),
     "review.assessment": ("review_object", "GET", "/review/assessments/{submitted}"),
     "review.comment": ("review_object", "POST", "/review/assessments/{submitted}/comments"),

@@ -24,9 +24,10 @@ from portal.exposure import jurisdiction
 from portal.extensions import db
 from portal.figures.bands import SCORE_BANDS
 from portal.figures.counties import MEASURES, CountyMap
+from portal.figures.missed import MostMissed
 from portal.figures.queries import Dashboard
 from portal.models import Assessment, AssessmentStatus, User
-from portal.questionnaire.model import Questionnaire
+from portal.questionnaire.model import CPG2_TITLES, Questionnaire
 
 # A ZIP of OSCAL files holds at most this many assessments: it is made within the request, and
 # both files of one assessment take ~50 ms on the national dataset (bench/exports_bench.py), so
@@ -181,6 +182,42 @@ def county_table(figures: CountyMap) -> Table:
             ]
             for c in figures.counties
         ],
+    )
+
+
+def missed_table(figures: MostMissed, questionnaire: Questionnaire) -> Table:
+    """The most-missed questions and goals, one row each, with the services that close them."""
+
+    def services(question_id: str) -> str:
+        if not questionnaire.has_question(question_id):
+            return ""
+        action = questionnaire.question(question_id).action
+        return "; ".join(questionnaire.tool(t).name for t in action.tools) if action else ""
+
+    rows: list[list[Any]] = [
+        ["question", m.key, questionnaire.question(m.key).text, m.answered, m.not_in_place,
+         m.dont_know, m.share, services(m.key)]
+        for m in figures.questions
+        if questionnaire.has_question(m.key)
+    ]  # fmt: skip
+    rows += [
+        ["CPG 2.0 goal", m.key, CPG2_TITLES.get(m.key, ""), m.answered, m.not_in_place,
+         m.dont_know, m.share, ""]
+        for m in figures.goals
+    ]  # fmt: skip
+    return _table(
+        "Most missed",
+        [
+            ("kind", SheetColumn("Kind", 12)),
+            ("id", SheetColumn("Id", 28)),
+            ("text", SheetColumn("Question or goal", 60)),
+            ("answers", SheetColumn("Answers", 10, "number")),
+            ("not_in_place", SheetColumn("Not in place", 12, "number")),
+            ("dont_know", SheetColumn("I don't know", 12, "number")),
+            ("share_missed", SheetColumn("Missed (%)", 10, "number")),
+            ("services", SheetColumn("Services that close it", 50)),
+        ],
+        rows,
     )
 
 

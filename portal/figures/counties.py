@@ -22,7 +22,6 @@ from portal.figures.queries import MIN_PEERS, _medians
 from portal.geography import STATES
 from portal.models import (
     Assessment,
-    AssessmentCriticalGap,
     InventoryItem,
     KevEntryFamily,
     KevTriage,
@@ -66,8 +65,9 @@ MEASURES: dict[Measure, MeasureDefinition] = {
     Measure.CRITICAL_GAPS: MeasureDefinition(
         "With a critical gap",
         "%",
-        "Share of organizations whose latest submitted assessment answers at least one critical "
-        "question “not in place”. Base: organizations in the county with a submitted assessment.",
+        "Share of organizations whose latest submitted assessment has at least one critical gap "
+        "(the count its own results page shows: critical questions not in place and critical "
+        "products). Base: organizations in the county with a submitted assessment.",
         False,
     ),
     Measure.KEV_EXPOSURE: MeasureDefinition(
@@ -137,61 +137,47 @@ def county_map(user: User, state: str, now: datetime) -> CountyMap | None:
     if counties is None:
         return None
     scope = sa.and_(access.organization_scope(user), Organization.state == state)
-    fips = Organization.county_fips
-
-    registered: dict[str | None, int] = {
-        code: count
-        for code, count in db.session.execute(
-            sa.select(fips, sa.func.count()).where(scope).group_by(fips)
-        )
-    }
-    latest = (
-        sa.select(
-            fips.label("fips"),
-            Assessment.id.label("assessment_id"),
-            Assessment.overall_score.label("score"),
-            Assessment.submitted_at.label("submitted_at"),
-        )
-        .join(Organization, Organization.id == Assessment.organization_id)
-        .where(Assessment.is_latest_submission, scope, fips.is_not(None))
-        .subquery()
-    )
-    gap = sa.exists().where(AssessmentCriticalGap.assessment_id == latest.c.assessment_id)
-    recent = latest.c.submitted_at >= now - timedelta(days=ASSESSED_WITHIN_DAYS)
-    assessed = {
-        row[0]: row[1:]
-        for row in db.session.execute(
+    # One row per organization of the state in scope, its latest submission's stored figures
+    # looked up by the organization (an index probe each): the planner otherwise walks every
+    # latest submission in the country to join them (140 ms -> 25 ms for Texas).
+    per_organization = sa.select(
+        Organization.county_fips.label("fips"),
+        _latest(Assessment.overall_score).label("score"),
+        _latest(Assessment.submitted_at).label("submitted_at"),
+        _latest(Assessment.critical_gap_count).label("gaps"),
+    ).where(scope)
+    orgs = per_organization.subquery()
+    recent = orgs.c.submitted_at >= now - timedelta(days=ASSESSED_WITHIN_DAYS)
+    counts: dict[str | None, tuple[int, int, int, int]] = {
+        fips: (int(n), int(assessed), int(recently or 0), int(gaps or 0))
+        for fips, n, assessed, recently, gaps in db.session.execute(
             sa.select(
-                latest.c.fips,
+                orgs.c.fips,
                 sa.func.count(),
+                sa.func.count(orgs.c.score),
                 sa.func.sum(sa.case((recent, 1), else_=0)),
-                sa.func.sum(sa.case((gap, 1), else_=0)),
-            ).group_by(latest.c.fips)
+                sa.func.sum(sa.case((orgs.c.gaps > 0, 1), else_=0)),
+            ).group_by(orgs.c.fips)
         )
     }
-    medians = {key[0]: value[0] for key, value in _medians(latest, ["fips"]).items()}
-    exposed: dict[str | None, int] = {
-        code: count
-        for code, count in db.session.execute(
-            sa.select(fips, sa.func.count(sa.distinct(Organization.id)))
-            .join(InventoryItem, InventoryItem.organization_id == Organization.id)
-            .where(scope, _open_exposure(InventoryItem))
-            .group_by(fips)
-        )
-    }
+    scored = per_organization.where(
+        Organization.county_fips.is_not(None), _latest(Assessment.overall_score).is_not(None)
+    ).subquery()
+    medians = {key[0]: value[0] for key, value in _medians(scored, ["fips"]).items()}
+    exposed = _exposed(scope)
     covered = _covered_counties(user, state, counties.counties)
     rows = []
     for county in counties.counties:
         if county.fips not in covered:
             continue
-        count, recently, gaps = assessed.get(county.fips, (0, 0, 0))
+        registered, assessed, recently, gaps = counts.get(county.fips, (0, 0, 0, 0))
         rows.append(
             CountyFigures(
                 county=county,
-                organizations=int(registered.get(county.fips, 0)),
-                assessed=int(count),
-                assessed_recently=int(recently or 0),
-                with_critical_gaps=int(gaps or 0),
+                organizations=registered,
+                assessed=assessed,
+                assessed_recently=recently,
+                with_critical_gaps=gaps,
                 exposed=int(exposed.get(county.fips, 0)),
                 median_score=medians.get(county.fips),
             )
@@ -200,30 +186,46 @@ def county_map(user: User, state: str, now: datetime) -> CountyMap | None:
         state=state,
         counties=rows,
         outside=frozenset(c.fips for c in counties.counties) - covered,
-        off_map=int(registered.get(None, 0)),
+        off_map=counts.get(None, (0, 0, 0, 0))[0],
         as_of=now,
     )
 
 
-def _open_exposure(item: Any) -> sa.ColumnElement[bool]:
-    """The item's product has a known-exploited entry not settled for the version it runs now:
-    fewer settled (item, entry) pairs than entries for its family. Counted per item, so the cost
-    follows the products in scope, not products × catalog entries."""
-    entries = (
-        sa.select(sa.func.count())
-        .where(KevEntryFamily.family_key == item.family_key)
+def _latest(column: Any) -> sa.ScalarSelect[Any]:
+    """``column`` of the organization's latest submission (None before its first)."""
+    return (
+        sa.select(column)
+        .where(Assessment.organization_id == Organization.id, Assessment.is_latest_submission)
         .scalar_subquery()
+    )
+
+
+def _exposed(scope: sa.ColumnElement[bool]) -> dict[str | None, int]:
+    """Organizations per county that run a product with a known-exploited entry not settled for
+    the version it runs now: fewer settled (item, entry) pairs than entries for its family.
+    Entries are counted per family and settlements per item first, then joined to the items in
+    scope — so the cost follows the products in scope, not products x catalog entries."""
+    entries = (
+        sa.select(KevEntryFamily.family_key, sa.func.count().label("n"))
+        .group_by(KevEntryFamily.family_key)
+        .subquery()
     )
     settled = (
-        sa.select(sa.func.count())
-        .where(
-            KevTriage.inventory_item_id == item.id,
-            KevTriage.state != "open",
-            KevTriage.item_version == item.version,
-        )
-        .scalar_subquery()
+        sa.select(KevTriage.inventory_item_id, sa.func.count().label("n"))
+        .join(InventoryItem, InventoryItem.id == KevTriage.inventory_item_id)
+        .where(KevTriage.state != "open", KevTriage.item_version == InventoryItem.version)
+        .group_by(KevTriage.inventory_item_id)
+        .subquery()
     )
-    return sa.and_(item.family_key.is_not(None), entries > settled)
+    query = (
+        sa.select(Organization.county_fips, sa.func.count(sa.distinct(Organization.id)))
+        .join(InventoryItem, InventoryItem.organization_id == Organization.id)
+        .join(entries, entries.c.family_key == InventoryItem.family_key)
+        .outerjoin(settled, settled.c.inventory_item_id == InventoryItem.id)
+        .where(scope, sa.func.coalesce(settled.c.n, 0) < entries.c.n)
+        .group_by(Organization.county_fips)
+    )
+    return {fips: int(n) for fips, n in db.session.execute(query)}
 
 
 def _covered_counties(user: User, state: str, counties: tuple[County, ...]) -> frozenset[str]:

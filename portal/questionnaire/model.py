@@ -62,12 +62,46 @@ TOOL_DECIDERS = ("state", "provider")
 # One plain address: what a mailto: link may carry (no spaces, commas or query characters).
 EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
-# CISA Cross-Sector Cybersecurity Performance Goals 2.0 (Dec 2025): 34 goals.
-CPG2_GOALS = frozenset(
-    ["1.A", "1.B", "1.C", "1.D", "1.E", "2.A", "2.B", "2.C", "2.D", "2.E"]
-    + [f"3.{c}" for c in "ABCDEFGHIJKLMNOPQRS"]
-    + ["4.A", "4.B", "5.A", "5.B", "6.A"]
-)
+# CISA Cross-Sector Cybersecurity Performance Goals 2.0 (Dec 11, 2025): 34 goals in the six CSF
+# 2.0 functions. Titles as two independent encodings of the release agree on them
+# (shared/reference/frameworks.md, section 1b; CISA's PDF not read from here). Checked 2026-12-06.
+CPG2_TITLES = {
+    "1.A": "Establish Cybersecurity Responsibilities",
+    "1.B": "Manage Cybersecurity Oversight",
+    "1.C": "Manage Incident Response Plans",
+    "1.D": "Supply Chain Incident Reporting and Vulnerability Disclosure",
+    "1.E": "Manage Risks from Managed Service Providers",
+    "2.A": "Manage Organizational Assets",
+    "2.B": "Mitigate Known Vulnerabilities",
+    "2.C": "Obtain Independent Validation of Cybersecurity Controls",
+    "2.D": "Maintain Vulnerability Disclosure/Reporting Process",
+    "2.E": "Document Network Topology",
+    "3.A": "Changing Default Passwords",
+    "3.B": "Establish Minimum Password Strength",
+    "3.C": "Create Unique Credentials",
+    "3.D": "Revoking Credentials for Departing Staff",
+    "3.E": "Monitor Unsuccessful (Automated) Login Attempts",
+    "3.F": "Implement Multi-factor Authentication",
+    "3.G": "Administrators Maintain Separate User and Privileged Accounts",
+    "3.H": "Implement the Principles of Least Privilege",
+    "3.I": "Implement Logical/Physical Network Segmentation",
+    "3.J": "Implement Cybersecurity Training",
+    "3.K": "Utilize Strong Encryption",
+    "3.L": "Enable Email Security",
+    "3.M": "Disable Autorun and Macros by Default",
+    "3.N": "Establish Change Management Processes",
+    "3.O": "Maintain System Backups and Restoration Ability",
+    "3.P": "Maintain Hardware and Software Approval Process",
+    "3.Q": "Maintain Log Collection and Storage",
+    "3.R": "Prohibit Connection of Unauthorized Devices",
+    "3.S": "Secure Internet Facing Devices",
+    "4.A": "Establish Malicious Code Detection",
+    "4.B": "Identify Adverse Events",
+    "5.A": "Establish Incident Communication Procedures",
+    "5.B": "Establish Incident Reporting Procedures",
+    "6.A": "Incident Planning and Preparedness",
+}
+CPG2_GOALS = frozenset(CPG2_TITLES)
 # NIST CSF 2.0 categories (22).
 CSF2_CATEGORIES = frozenset(
     ["GV.OC", "GV.RM", "GV.RR", "GV.PO", "GV.OV", "GV.SC"]

@@ -166,3 +166,23 @@ class CountyMapForm(Form):
     @property
     def chosen(self) -> Measure:
         return Measure(self.measure.data)
+
+
+class MissedForm(Form):
+    """GET choices of "What most organizations miss": a sector, rural or metro counties."""
+
+    class Meta:
+        csrf = False
+
+    sector = SelectField(
+        "Sector", choices={"": "Every sector", **choices(SECTOR_LABELS)}, default=""
+    )
+    place = SelectField(
+        "Counties",
+        default="",
+        choices={
+            "": "Rural and metro",
+            "rural": "Rural counties (RUCC 4–9)",
+            "metro": "Metro counties (RUCC 1–3)",
+        },
+    )

@@ -20,6 +20,7 @@ from portal.exports import coordinator
 from portal.exports.download import download, sheets_download, table_download
 from portal.extensions import db
 from portal.figures import counties as county_figures
+from portal.figures import missed as missed_figures
 from portal.figures import queries as figures
 from portal.figures.bands import SCORE_BANDS
 from portal.figures.cache import cached_figures, scope_key
@@ -33,6 +34,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.questionnaire.model import CPG2_TITLES, Questionnaire
 from portal.readonly import read_only
 from portal.reports import county_map
 from portal.reports.charts import Bar, priority_bars
@@ -42,6 +44,7 @@ from portal.review.forms import (
     CommentForm,
     CountyMapForm,
     DecisionForm,
+    MissedForm,
     QueueFilterForm,
     ReturnForm,
 )
@@ -51,6 +54,7 @@ from portal.toolrequests import service as tool_requests_service
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 REVIEWERS = (Role.COORDINATOR, Role.ADMIN)
+MISSED_SHOWN = 15  # questions and goals listed, most missed first
 
 
 @bp.get("/")
@@ -336,6 +340,50 @@ def _county_map() -> tuple[CountyMapForm, county_figures.CountyMap | None]:
     return form, cached_figures(
         f"county-map:{scope_key(current_user)}:{state}",
         lambda: county_figures.county_map(current_user, state, utcnow()),
+    )
+
+
+@bp.get("/missed")
+@read_only
+@role_required(*REVIEWERS)
+def missed() -> tuple[str, int]:
+    """What most organizations miss: the questions and CPG goals most often answered "not in
+    place" or "I don't know", with the services that would close each."""
+    questionnaire = questionnaire_versions.current()
+    form = MissedForm(request.args)
+    if not form.validate():
+        return render_template("review/missed.html", form=form, figures=None), 400
+    figures_ = _most_missed(form, questionnaire)
+    return render_template(
+        "review/missed.html",
+        form=form,
+        figures=figures_,
+        questionnaire=questionnaire,
+        goal_titles=CPG2_TITLES,
+        rural_words=RURAL_DEFINITION,
+        args={k: v for k, v in request.args.items() if k in ("sector", "place")},
+    ), 200
+
+
+@bp.get("/missed.csv")
+@role_required(*REVIEWERS)
+def missed_csv() -> Response | tuple[str, int]:
+    questionnaire = questionnaire_versions.current()
+    form = MissedForm(request.args)
+    if not form.validate():
+        return render_template("review/missed.html", form=form, figures=None), 400
+    table = coordinator.missed_table(_most_missed(form, questionnaire), questionnaire)
+    return table_download(table, "most-missed", "csv", audited_as="review.dashboard_exported",
+                          object_type="Dashboard", object_id="missed")  # fmt: skip
+
+
+def _most_missed(form: MissedForm, questionnaire: Questionnaire) -> missed_figures.MostMissed:
+    sector, place = form.sector.data or "", form.place.data or ""
+    return cached_figures(
+        f"missed:{questionnaire.content_hash}:{scope_key(current_user)}:{sector}:{place}",
+        lambda: missed_figures.most_missed(
+            current_user, questionnaire, sector=sector, place=place, limit=MISSED_SHOWN
+        ),
     )
 
 

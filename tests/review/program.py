@@ -12,6 +12,11 @@ latest-submission flag), so the figures read exactly what the portal's own submi
 - Lake County (39085, metro): 5 organizations, 2 assessed: 40 % assessed; the score and gap
   measures rest on 2 organizations, too few to show; nobody exposed: 0 %.
 - The World's Alpha Hospital typed "Pine" (no such county in Ohio): not on the map.
+
+Answers (what most organizations miss): remote-access MFA (critical, CPG 3.F) is answered by all
+11 submissions — 4 "no", 2 "I don't know", 1 "partly": 6 of 11 missed, 55 %; in metro counties
+(Franklin, Lake) 5 of 8, 62 %; rural Pike has 3 answers, too few to list. The outside scan
+(CPG 3.S and 2.B; CISA's scanning services close it) is missed once in 11: 9 %.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from flask import Flask
 from portal import questionnaire_versions
 from portal.extensions import db
 from portal.models import (
+    Answer,
     Assessment,
     AssessmentCriticalGap,
     AssessmentStatus,
@@ -46,20 +52,22 @@ class Member:
     gap: bool = False
     kev: str = ""  # "", "settled", "stale", "open"
     sectors: tuple[str, ...] = ("water",)
+    mfa: str = "yes"  # core.mfa_remote_email
+    scan: str = "yes"  # core.external_scan
 
 
 MEMBERS = (
-    Member("Franklin", "39049", 30, gap=True, kev="open"),
-    Member("Franklin", "39049", 50, gap=True, kev="stale"),
-    Member("Franklin", "39049", 60, kev="settled"),
+    Member("Franklin", "39049", 30, gap=True, kev="open", mfa="no", scan="no"),
+    Member("Franklin", "39049", 50, gap=True, kev="stale", mfa="no"),
+    Member("Franklin", "39049", 60, kev="settled", mfa="dont_know"),
     Member("Franklin", "39049", 70, sectors=("water", "electric")),
     Member("Franklin", "39049", 80),
-    Member("Franklin", "39049", 90, days_ago=400),
-    Member("Pike", "39131", 40, gap=True),
+    Member("Franklin", "39049", 90, days_ago=400, mfa="partly"),
+    Member("Pike", "39131", 40, gap=True, mfa="no"),
     Member("Pike", "39131", 55),
     Member("Pike", "39131", 75),
-    Member("Lake", "39085", 20, gap=True),
-    Member("Lake", "39085", 95),
+    Member("Lake", "39085", 20, gap=True, mfa="no"),
+    Member("Lake", "39085", 95, mfa="dont_know"),
     Member("Lake", "39085", None),
     Member("Lake", "39085", None),
     Member("Lake", "39085", None),
@@ -121,6 +129,15 @@ def build_ohio_program(app: Flask) -> list[int]:
                 )
                 db.session.add(assessment)
                 db.session.flush()
+                db.session.add_all(
+                    [
+                        Answer(assessment_id=assessment.id, question_id=qid, value=value)
+                        for qid, value in (
+                            ("core.mfa_remote_email", member.mfa),
+                            ("core.external_scan", member.scan),
+                        )
+                    ]
+                )
                 if member.gap:
                     db.session.add(
                         AssessmentCriticalGap(

@@ -196,3 +196,47 @@ def test_the_dashboard_pdf_draws_the_map_and_its_table(app: Flask, world: World)
     assert "Franklin County" in text and "too few" in text
     assert "Rural-Urban Continuum Code" in text
     assert x.get("/review/dashboard.pdf?measure=x").status_code == 400
+
+
+def test_what_most_organizations_miss_is_counted_once_per_organization(
+    app: Flask, world: World
+) -> None:
+    build_ohio_program(app)
+    x = app.test_client()
+    login(x, world.coordinator_x)
+    page = x.get("/review/missed")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    rows = _rows(html, "Questions most often answered")
+    mfa = next(r for r in rows if r[0].startswith("Do you require MFA for email"))
+    assert mfa[1:5] == ["11", "4", "2", "55 %"]
+    scan = next(r for r in rows if "CISA Cyber Hygiene Vulnerability Scanning" in r[5])
+    assert scan[1:5] == ["11", "1", "0", "9 %"]
+    assert rows.index(mfa) < rows.index(scan)  # most missed first
+    goals = _rows(html, "CPG 2.0 goals")
+    assert ["3.F Implement Multi-factor Authentication", "11", "4", "2", "55 %"] in goals
+    metro = _rows(x.get("/review/missed?place=metro").get_data(as_text=True), "Questions most")
+    assert [r for r in metro if r[1:5] == ["8", "3", "2", "62 %"]]
+    rural = x.get("/review/missed?place=rural").get_data(as_text=True)
+    assert "No question has 5 or more answers in this group yet (3 organizations" in rural
+    electric = x.get("/review/missed?sector=electric").get_data(as_text=True)
+    assert "(1 organization submitted)" in electric  # the water-and-power member, once
+    body = x.get("/review/missed.csv").get_data().decode("utf-8-sig")
+    exported = list(csv.DictReader(io.StringIO(body)))
+    assert {"kind": "question", "id": "core.mfa_remote_email", "share_missed": "55"}.items() <= (
+        exported[0].items()
+    )
+    assert x.get("/review/missed?place=suburban").status_code == 400
+    assert x.get("/review/missed?sector=nuclear").status_code == 400
+
+
+def _rows(html: str, caption: str) -> list[list[str]]:
+    found = re.search(re.escape(caption) + r".*?</table>", html, re.S)
+    assert found is not None, caption
+    return [
+        [
+            " ".join(re.sub(r"<[^>]+>", " ", c).split())
+            for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)
+        ]
+        for r in re.findall(r"<tr>(.*?)</tr>", found.group(0), re.S)[1:]
+    ]
