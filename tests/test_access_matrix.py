@@ -189,6 +189,8 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "review.dashboard_pdf": ("reviewer", "GET", "/review/dashboard.pdf"),
     "review.missed": ("reviewer", "GET", "/review/missed"),
     "review.missed_csv": ("reviewer", "GET", "/review/missed.csv"),
+    "review.progress": ("reviewer", "GET", "/review/progress"),
+    "review.progress_csv": ("reviewer", "GET", "/review/progress.csv"),
     "review.oscal_zip": ("reviewer", "GET", "/review/oscal.zip"),
     "review.assessment": ("review_object", "GET", "/review/assessments/{submitted}"),
     "review.comment": ("review_object", "POST", "/review/assessments/{submitted}/comments"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from portal.extensions import db
 from portal.figures.bands import SCORE_BANDS
 from portal.figures.counties import MEASURES, CountyMap
 from portal.figures.missed import MostMissed
+from portal.figures.progress import Progress
 from portal.figures.queries import Dashboard
 from portal.models import Assessment, AssessmentStatus, User
 from portal.questionnaire.model import CPG2_TITLES, Questionnaire
@@ -216,6 +217,33 @@ def missed_table(figures: MostMissed, questionnaire: Questionnaire) -> Table:
             ("dont_know", SheetColumn("I don't know", 12, "number")),
             ("share_missed", SheetColumn("Missed (%)", 10, "number")),
             ("services", SheetColumn("Services that close it", 50)),
+        ],
+        rows,
+    )
+
+
+def progress_table(found: Progress, title_of: Callable[[str], str]) -> Table:
+    """Where each group stood at each quarter's end, then first against latest assessments."""
+    rows: list[list[Any]] = []
+    for group in found.groups:
+        for q in group.quarters:
+            rows.append(
+                [title_of(group.key), q.quarter.label, q.organizations, q.submitted_in_quarter,
+                 q.median, *(q.bands[b.key] for b in SCORE_BANDS), q.gap_share]
+            )  # fmt: skip
+    return _table(
+        "Progress",
+        [
+            ("group", SheetColumn("Group", 24)),
+            ("quarter", SheetColumn("Quarter", 10)),
+            ("organizations", SheetColumn("Assessed by the quarter's end", 14, "number")),
+            ("submitted", SheetColumn("Submitted in the quarter", 14, "number")),
+            ("median", SheetColumn("Median score", 12, "number")),
+            *(
+                (f"score_{b.key}", SheetColumn(f"Score {b.label}", 12, "number"))
+                for b in SCORE_BANDS
+            ),
+            ("critical_gap_share", SheetColumn("With a critical gap (%)", 14, "number")),
         ],
         rows,
     )

@@ -21,6 +21,7 @@ from portal.exports.download import download, sheets_download, table_download
 from portal.extensions import db
 from portal.figures import counties as county_figures
 from portal.figures import missed as missed_figures
+from portal.figures import progress as progress_figures
 from portal.figures import queries as figures
 from portal.figures.bands import SCORE_BANDS
 from portal.figures.cache import cached_figures, scope_key
@@ -36,7 +37,7 @@ from portal.models import (
 )
 from portal.questionnaire.model import CPG2_TITLES, Questionnaire
 from portal.readonly import read_only
-from portal.reports import county_map
+from portal.reports import county_map, progress_chart
 from portal.reports.charts import Bar, priority_bars
 from portal.reports.pdf import render_bounded
 from portal.review import answer_review, queue
@@ -49,7 +50,7 @@ from portal.review.forms import (
     ReturnForm,
 )
 from portal.scoring.headline import headline
-from portal.templating import format_datetime, plural, sector_label
+from portal.templating import format_datetime, plural, sector_label, time_zone_of
 from portal.toolrequests import service as tool_requests_service
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -385,6 +386,48 @@ def _most_missed(form: MissedForm, questionnaire: Questionnaire) -> missed_figur
             current_user, questionnaire, sector=sector, place=place, limit=MISSED_SHOWN
         ),
     )
+
+
+@bp.get("/progress")
+@read_only
+@role_required(*REVIEWERS)
+def progress() -> str:
+    """Progress over time: where the jurisdiction and each sector stood at each quarter's end,
+    first against latest assessments, and what was reported done."""
+    found = _progress()
+    panels = [
+        progress_chart.panel(group, _group_title(group.key), f"progress-{group.key or 'all'}")
+        for group in found.groups
+    ]
+    return render_template(
+        "review/progress.html",
+        progress=found,
+        panels=panels,
+        group_title=_group_title,
+        score_bands=SCORE_BANDS,
+        band_colours=progress_chart.BAND_COLOURS,
+    )
+
+
+@bp.get("/progress.csv")
+@role_required(*REVIEWERS)
+def progress_csv() -> Response:
+    table = coordinator.progress_table(_progress(), _group_title)
+    return table_download(table, "progress", "csv", audited_as="review.dashboard_exported",
+                          object_type="Dashboard", object_id="progress")  # fmt: skip
+
+
+def _progress() -> progress_figures.Progress:
+    zone = time_zone_of(current_user)
+    today = utcnow().astimezone(zone).date()
+    return cached_figures(
+        f"progress:{scope_key(current_user)}:{today.isoformat()}:{zone.key}",
+        lambda: progress_figures.progress(current_user, today, zone),
+    )
+
+
+def _group_title(key: str) -> str:
+    return "Every organization" if key == progress_figures.ALL else sector_label(key)
 
 
 @bp.get("/dashboard/<any(status, sectors, heatmap, critical, tools, counties):table>.csv")

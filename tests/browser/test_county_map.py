@@ -57,3 +57,24 @@ def test_the_county_map_and_its_table_at_desktop_and_phone_width(
                 assert page.url.endswith("/review/?fips=39049")
                 assert "Franklin Program Member 1" in page.content()
             context.close()
+
+
+def test_what_is_missed_and_progress_read_well_at_desktop_and_phone_width(
+    app: Flask, live_server: str, chromium: Any, world: World, shots: Path
+) -> None:
+    build_ohio_program(app)
+    for width, height in ((1280, 900), (360, 740)):
+        context = chromium.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        sign_in(page, live_server, world.coordinator_x)
+        for path, name in (("/review/missed", "missed"), ("/review/progress", "progress")):
+            page.goto(live_server + path)
+            page.wait_for_load_state()
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+            assert serious_violations(page) == [], path
+            page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
+        panels = page.locator("svg.portal-small-multiple")
+        assert panels.count() == 3
+        for index in range(3):  # each panel is named for a screen reader
+            assert panels.nth(index).get_attribute("aria-labelledby")
+        context.close()

@@ -17,6 +17,11 @@ Answers (what most organizations miss): remote-access MFA (critical, CPG 3.F) is
 11 submissions — 4 "no", 2 "I don't know", 1 "partly": 6 of 11 missed, 55 %; in metro counties
 (Franklin, Lake) 5 of 8, 62 %; rural Pike has 3 answers, too few to list. The outside scan
 (CPG 3.S and 2.B; CISA's scanning services close it) is missed once in 11: 9 %.
+
+Progress: the first Franklin member was assessed 200 days earlier too (score 20; remote-access
+MFA and exposed services critical gaps): assessed again within 12 months, scored higher, one
+critical gap closed (exposed services). Standing now: 11 organizations, median 60, 4 of 11 with a
+critical gap (36 %).
 """
 
 from __future__ import annotations
@@ -54,10 +59,21 @@ class Member:
     sectors: tuple[str, ...] = ("water",)
     mfa: str = "yes"  # core.mfa_remote_email
     scan: str = "yes"  # core.external_scan
+    # An earlier submission: (days ago, score, its critical gaps).
+    earlier: tuple[int, int, tuple[str, ...]] | None = None
 
 
 MEMBERS = (
-    Member("Franklin", "39049", 30, gap=True, kev="open", mfa="no", scan="no"),
+    Member(
+        "Franklin",
+        "39049",
+        30,
+        gap=True,
+        kev="open",
+        mfa="no",
+        scan="no",
+        earlier=(200, 20, ("core.mfa_remote_email", "core.no_exposed_services")),
+    ),
     Member("Franklin", "39049", 50, gap=True, kev="stale", mfa="no"),
     Member("Franklin", "39049", 60, kev="settled", mfa="dont_know"),
     Member("Franklin", "39049", 70, sectors=("water", "electric")),
@@ -114,6 +130,23 @@ def build_ohio_program(app: Flask) -> list[int]:
             db.session.add(organization)
             db.session.flush()
             ids.append(organization.id)
+            if member.earlier is not None:
+                days, score, gaps = member.earlier
+                first = Assessment(
+                    organization_id=organization.id,
+                    questionnaire_version_id=version.id,
+                    modules=["core", *member.sectors],
+                    status=AssessmentStatus.ACCEPTED,
+                    submitted_at=utcnow() - timedelta(days=days),
+                    overall_score=score,
+                    overall_tier="at_risk",
+                    critical_gap_count=len(gaps),
+                )
+                db.session.add(first)
+                db.session.flush()
+                db.session.add_all(
+                    [AssessmentCriticalGap(assessment_id=first.id, question_id=q) for q in gaps]
+                )
             if member.score is not None:
                 when = utcnow() - timedelta(days=member.days_ago)
                 assessment = Assessment(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from flask import Flask
@@ -240,3 +240,41 @@ def _rows(html: str, caption: str) -> list[list[str]]:
         ]
         for r in re.findall(r"<tr>(.*?)</tr>", found.group(0), re.S)[1:]
     ]
+
+
+def test_progress_stands_each_organization_once_at_each_quarter_end(
+    app: Flask, world: World
+) -> None:
+    from portal.figures.progress import Quarter, progress
+
+    build_ohio_program(app)
+    with app.app_context():
+        import sqlalchemy as sa
+
+        user = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
+        today = utcnow().date()
+        found = progress(user, today, UTC)
+    everyone = found.groups[0]
+    now = everyone.quarters[-1]
+    assert now.quarter == Quarter.of(today)
+    assert (now.organizations, now.median, now.with_critical_gaps, now.gap_share) == (11, 60, 4, 36)
+    assert now.bands == {"0-39": 2, "40-69": 4, "70-89": 3, "90-100": 2}
+    early = Quarter.of((utcnow() - timedelta(days=400)).date())
+    standing = {q.quarter: q for q in everyone.quarters}
+    if early in standing:  # (eight quarters back: always, unless the program is moved)
+        assert standing[early].organizations == 1 and standing[early].median is None
+    change = everyone.change
+    assert (change.organizations, change.improved, change.reassessed_within_year) == (1, 1, 1)
+    assert change.gaps_closed == 1 and change.first_median is None  # one organization: too few
+    water = next(g for g in found.groups if g.key == "water")
+    electric = next(g for g in found.groups if g.key == "electric")
+    assert water.quarters[-1].organizations == 11 and electric.quarters[-1].organizations == 1
+    x = app.test_client()
+    login(x, world.coordinator_x)
+    html = x.get("/review/progress").get_data(as_text=True)
+    assert html.count('class="portal-small-multiple"') == 3  # everyone, electric, water
+    assert "too few to show" in html
+    body = x.get("/review/progress.csv").get_data().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    last = [r for r in rows if r["group"] == "Every organization"][-1]
+    assert (last["organizations"], last["median"], last["critical_gap_share"]) == ("11", "60", "36")
