@@ -133,7 +133,7 @@ def test_db_upgrade_command_brings_the_database_to_head(app: Flask, runner: Any)
 def test_questionnaire_validate_and_outline(runner: Any) -> None:
     result = runner.invoke(args=["questionnaire", "validate"])
     assert result.exit_code == 0, result.output
-    assert "OK: version 2026.4" in result.output
+    assert "OK: version 2026.5" in result.output
     outline = runner.invoke(args=["questionnaire", "outline", "water"])
     assert outline.exit_code == 0
     assert "water.manual_operation" in outline.output

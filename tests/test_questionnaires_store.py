@@ -16,7 +16,7 @@ def test_publish_is_idempotent_and_snapshot_reloads(app: Flask) -> None:
         second = questionnaire_versions.publish_current()
         db.session.commit()
         assert first.id == second.id
-        assert first.is_current and first.label == "2026.4"
+        assert first.is_current and first.label == "2026.5"
         assert db.session.scalar(sa.select(sa.func.count(QuestionnaireVersion.id))) == 1
         # An older version stored in the database is re-read from its snapshot, not the files.
         definition = dict(first.definition)

@@ -147,7 +147,11 @@ def test_a_long_reason_ends_with_a_count_not_a_silent_cut() -> None:
     questionnaire = load_directory(QUESTIONNAIRE_DIR)
     modules = questionnaire.modules_for(["water"])
     worst = {
-        q.id: ("yes" if q.profile else min(q.options, key=lambda o: o.points or 0).value)
+        q.id: (
+            ("yes" if q.option("yes") else q.options[0].value)
+            if q.profile
+            else min(q.options, key=lambda o: o.points or 0).value
+        )
         for q in questionnaire.questions_in(modules)
     }
     result = score_assessment(questionnaire, modules, worst)

@@ -47,7 +47,13 @@ from portal.models import (
     name_key,
     utcnow,
 )
-from portal.questionnaire.model import DONT_KNOW, NOT_APPLICABLE, Question, Questionnaire
+from portal.questionnaire.model import (
+    DONT_KNOW,
+    NOT_APPLICABLE,
+    Condition,
+    Question,
+    Questionnaire,
+)
 from portal.scoring import score_assessment
 
 PASSWORD = "national-dataset-2026"  # noqa: S105 - benchmark accounts, refused in production
@@ -185,6 +191,12 @@ class Answerer:
     def __init__(self, questionnaire: Questionnaire, rng: random.Random) -> None:
         self.questionnaire = questionnaire
         self.rng = rng
+        # Facts that decide nothing else (no question is shown or service offered on them: the
+        # grant-reporting facts of 2026.5) are drawn from a generator of their own, seeded from
+        # the main one's state without drawing from it: adding such a question never reshuffles
+        # the answers drawn for the rest (the typical operators, the benchmarks' datasets).
+        self.facts = random.Random(hash(rng.getstate()))  # noqa: S311 - fake data
+        self.deciding = _deciding_questions(questionnaire)
         self._questions: dict[tuple[str, ...], list[tuple[Question, list[str]]]] = {}
 
     def questions(self, modules: tuple[str, ...]) -> list[tuple[Question, list[str]]]:
@@ -197,9 +209,14 @@ class Answerer:
 
     def answers(self, modules: tuple[str, ...], maturity: float, share: float) -> dict[str, str]:
         rng = self.rng
-        result = {}
+        result: dict[str, str] = {}
         for question, values in self.questions(modules):
             if share < 1 and rng.random() > share:
+                continue
+            if question.profile and question.id not in self.deciding:
+                fact = self._fact(question, values, maturity, result)
+                if fact is not None:
+                    result[question.id] = fact
                 continue
             if question.profile:
                 result[question.id] = rng.choice(values)
@@ -213,6 +230,40 @@ class Answerer:
                 index = round(rng.gauss(maturity * (len(values) - 1), 0.7))
                 result[question.id] = values[min(max(index, 0), len(values) - 1)]
         return result
+
+    def _fact(
+        self, question: Question, values: list[str], maturity: float, answers: dict[str, str]
+    ) -> str | None:
+        """A reporting fact, given what was answered before it: asked only where shown, never
+        contradicting the earlier answer it agrees with, "yes" about as often as maturity."""
+        if question.show_if is not None and not question.show_if.holds(answers):
+            return None
+        agreement = question.agrees_with
+        if agreement is not None:
+            earlier = answers.get(agreement.question_id)
+            values = [v for v in values if not agreement.clash(v, earlier)]
+        if "yes" in values and self.facts.random() < maturity:
+            return "yes"
+        return self.facts.choice(values)
+
+
+def _deciding_questions(questionnaire: Questionnaire) -> frozenset[str]:
+    """Profile questions that another question's show-if or a service's eligibility reads."""
+    found: set[str] = set()
+
+    def walk(condition: Condition | None) -> None:
+        if condition is None:
+            return
+        if condition.question_id:
+            found.add(condition.question_id)
+        for child in condition.children:
+            walk(child)
+
+    for question in questionnaire.questions_in([m.id for m in questionnaire.modules]):
+        walk(question.show_if)
+    for tool in questionnaire.tools:
+        found.update(r.when_question for r in tool.rules if r.when_question)
+    return frozenset(found)
 
 
 def _assessment_counts(rng: random.Random, organizations: int, total: int) -> list[int]:

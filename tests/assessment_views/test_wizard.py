@@ -62,7 +62,7 @@ def test_fill_a_whole_assessment_submit_and_see_results(
         assert assessment.status is AssessmentStatus.SUBMITTED
         assert assessment.overall_tier == "at_risk"
         assert assessment.critical_gap_count == 1  # the one count: known gaps only
-        assert assessment.questionnaire_version.label == "2026.4"
+        assert assessment.questionnaire_version.label == "2026.5"
         assert assessment.score_detail is not None
         assert assessment.score_detail["find_out"] == ["core.offline_backups"]
 
@@ -515,7 +515,7 @@ def test_json_export_and_import_into_a_new_draft(
     assert exported.status_code == 200
     assert "attachment" in exported.headers["Content-Disposition"]
     document = exported.get_json()
-    assert document["questionnaire"]["version"] == "2026.4"
+    assert document["questionnaire"]["version"] == "2026.5"
     assert document["answers"]["core.security_lead"] == {"value": "yes", "note": "see HR file"}
     assert "overall_score" in document["scores"]
     # Only one draft at a time: finish the first (delete it for the test), then import.

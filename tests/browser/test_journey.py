@@ -49,7 +49,7 @@ def register(page: Any, base: str, organization: str, email: str, password: str)
 
 def answer_visible_questions(page: Any) -> None:
     """Answer every question shown, until none is left (show-if questions appear on the way)."""
-    for _ in range(10):
+    for _ in range(30):
         open_questions = page.locator(
             "fieldset.portal-question:not([hidden]):not(:has(input[type=radio]:checked))"
         )

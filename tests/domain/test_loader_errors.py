@@ -13,7 +13,9 @@ from tests.factories import QUESTIONNAIRE_DIR
 
 
 def first_question(documents: dict[str, Any], module: str = "core") -> dict[str, Any]:
-    return documents[f"{module}.yaml"]["sections"][0]["questions"][3]
+    """The first scored question of the module's first section (after its profile questions)."""
+    questions = documents[f"{module}.yaml"]["sections"][0]["questions"]
+    return next(q for q in questions if not q.get("profile"))
 
 
 def problems_of(documents: dict[str, Any]) -> list[str]:
@@ -28,7 +30,7 @@ def assert_problem(problems: list[str], *fragments: str) -> None:
 
 def test_missing_id(documents: dict[str, Any]) -> None:
     del first_question(documents)["id"]
-    assert_problem(problems_of(documents), "core.yaml", "has no 'id'", "core.uses_msp")
+    assert_problem(problems_of(documents), "core.yaml", "has no 'id'", "core.government_level")
 
 
 def test_duplicate_id_within_and_across_modules(documents: dict[str, Any]) -> None:

@@ -21,7 +21,7 @@ def test_every_shipped_file_loads() -> None:
         "water",
         "electric",
     ]
-    assert questionnaire.version == "2026.4"
+    assert questionnaire.version == "2026.5"
 
 
 def test_core_covers_every_cpg2_goal_and_priority(questionnaire: Questionnaire) -> None:
