@@ -191,6 +191,8 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "review.missed_csv": ("reviewer", "GET", "/review/missed.csv"),
     "review.progress": ("reviewer", "GET", "/review/progress"),
     "review.progress_csv": ("reviewer", "GET", "/review/progress.csv"),
+    "review.grant": ("reviewer", "GET", "/review/grant"),
+    "review.grant_file": ("reviewer", "GET", "/review/grant.xlsx"),
     "review.oscal_zip": ("reviewer", "GET", "/review/oscal.zip"),
     "review.assessment": ("review_object", "GET", "/review/assessments/{submitted}"),
     "review.comment": ("review_object", "POST", "/review/assessments/{submitted}/comments"),

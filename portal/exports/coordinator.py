@@ -18,12 +18,14 @@ from sqlalchemy import orm
 
 from portal import audit
 from portal.assessments import state as assessment_state
+from portal.counties import RURAL_DEFINITION
 from portal.exports.plan_files import FILES
 from portal.exports.workbook import SPOOL_BYTES, SheetColumn, Table
 from portal.exposure import jurisdiction
 from portal.extensions import db
 from portal.figures.bands import SCORE_BANDS
 from portal.figures.counties import MEASURES, CountyMap
+from portal.figures.grant import ENTITY_LABELS, GrantPack
 from portal.figures.missed import MostMissed
 from portal.figures.progress import Progress
 from portal.figures.queries import Dashboard
@@ -247,6 +249,83 @@ def progress_table(found: Progress, title_of: Callable[[str], str]) -> Table:
         ],
         rows,
     )
+
+
+def grant_tables(pack: GrantPack, scope: str) -> list[Table]:
+    """The grant-reporting pack as sheets: what it is, the measures (statewide, then by kind of
+    entity and by rural or metro county, each with its definition), and one row per
+    organization."""
+    about: list[list[Any]] = [
+        ["Scope", scope],
+        ["Period", pack.period.label],
+        ["Generated", pack.generated_at],
+        ["Program", "State and Local Cybersecurity Grant Program, Assistance Listing 97.137"],
+        ["Counting", "Each organization once, whatever its sectors or counties."],
+        ["Rural", RURAL_DEFINITION],
+        ["Median CPG adoption level", "" if pack.cpg_median is None else f"{pack.cpg_median} %"],
+        ["Source", "Readiness Portal self-assessments (questionnaire answers as submitted)."],
+    ]
+    measure_rows: list[list[Any]] = []
+    groups = [("Statewide", pack.measures)]
+    groups += [(ENTITY_LABELS[k], m) for k, m in pack.by_entity.items()]
+    groups += [(f"{k.capitalize()} counties", m) for k, m in pack.by_place.items()]
+    for group, measures in groups:
+        for m in measures:
+            measure_rows.append([group, m.label, m.count, m.base, m.share, m.definition])
+    organization_rows = [
+        [r.id, r.name, r.state, r.county, r.county_fips or "",
+         "" if r.rural is None else ("yes" if r.rural else "no"), "; ".join(r.sectors),
+         r.ownership, ENTITY_LABELS[r.entity], "yes" if r.assessed_in_period else "no",
+         r.reported_on, r.score, r.critical_gaps, r.tabletop, r.hands_on, r.phishing,
+         r.role_based, r.awareness, r.cpg_met, r.cpg_answered, r.cpg_share]
+        for r in pack.organizations
+    ]  # fmt: skip
+    return [
+        _table(
+            "About",
+            [("item", SheetColumn("Item", 26)), ("value", SheetColumn("Value", 90))],
+            about,
+        ),
+        _table(
+            "Measures",
+            [
+                ("group", SheetColumn("Group", 24)),
+                ("measure", SheetColumn("Measure", 44)),
+                ("count", SheetColumn("Organizations", 14, "number")),
+                ("base", SheetColumn("Out of", 10, "number")),
+                ("share", SheetColumn("Share (%)", 10, "number")),
+                ("definition", SheetColumn("Definition", 90)),
+            ],
+            measure_rows,
+        ),
+        _table(
+            "Organizations",
+            [
+                ("id", SheetColumn("Id", 8, "number")),
+                ("name", SheetColumn("Organization", 36)),
+                ("state", SheetColumn("State", 7)),
+                ("county", SheetColumn("County", 18)),
+                ("county_fips", SheetColumn("County FIPS", 11)),
+                ("rural", SheetColumn("Rural", 7)),
+                ("sectors", SheetColumn("Sectors", 18)),
+                ("ownership", SheetColumn("Ownership", 12)),
+                ("entity", SheetColumn("Government level", 20)),
+                ("assessed_in_period", SheetColumn("Assessed in the period", 12)),
+                ("reported_on", SheetColumn("Latest assessment by the period's end", 14, "date")),
+                ("score", SheetColumn("Score", 8, "number")),
+                ("critical_gaps", SheetColumn("Critical gaps", 10, "number")),
+                ("tabletop", SheetColumn("Tabletop exercise, 12 months", 14)),
+                ("hands_on", SheetColumn("Hands-on exercise, 12 months", 14)),
+                ("phishing", SheetColumn("Phishing training, 12 months", 14)),
+                ("role_based", SheetColumn("Role-based training", 14)),
+                ("awareness", SheetColumn("Awareness training, all staff", 14)),
+                ("cpg_met", SheetColumn("CPG goals met", 10, "number")),
+                ("cpg_answered", SheetColumn("CPG goals answered", 10, "number")),
+                ("cpg_share", SheetColumn("CPG adoption level (%)", 12, "number")),
+            ],
+            organization_rows,
+        ),
+    ]
 
 
 def exposure_table(user: User) -> Table:

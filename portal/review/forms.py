@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
@@ -12,6 +13,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.figures import grant
 from portal.figures.bands import SCORE_BANDS
 from portal.figures.counties import MEASURES, Measure
 from portal.forms import Form, NoControlCharacters, choices, strip
@@ -186,3 +188,40 @@ class MissedForm(Form):
             "metro": "Metro counties (RUCC 1–3)",
         },
     )
+
+
+class GrantPeriodForm(Form):
+    """GET: the period of the grant-reporting pack (the 12 months to today unless chosen)."""
+
+    class Meta:
+        csrf = False
+
+    first = DateField("First day", validators=[Optional()], format="%Y-%m-%d")
+    last = DateField("Last day", validators=[Optional()], format="%Y-%m-%d")
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        default = grant.default_period(today)
+        if self.first.data is None and not self.first.raw_data:
+            self.first.data = default.first
+        if self.last.data is None and not self.last.raw_data:
+            self.last.data = default.last
+
+    def validate_last(self, field: DateField) -> None:
+        first, last = self.first.data, field.data
+        if first is None or last is None:
+            return
+        if last < first:
+            raise ValidationError("The last day comes before the first day.")
+        if last > self.today:
+            raise ValidationError(
+                f"The last day is after today ({self.today:%b} {self.today.day})."
+            )
+        if (last - first).days > grant.MAX_PERIOD_DAYS:
+            raise ValidationError("Choose a period of at most 5 years.")
+
+    @property
+    def period(self) -> grant.Period:
+        assert self.first.data is not None and self.last.data is not None
+        return grant.Period(self.first.data, self.last.data)

@@ -20,6 +20,7 @@ from portal.exports import coordinator
 from portal.exports.download import download, sheets_download, table_download
 from portal.extensions import db
 from portal.figures import counties as county_figures
+from portal.figures import grant as grant_figures
 from portal.figures import missed as missed_figures
 from portal.figures import progress as progress_figures
 from portal.figures import queries as figures
@@ -45,6 +46,7 @@ from portal.review.forms import (
     CommentForm,
     CountyMapForm,
     DecisionForm,
+    GrantPeriodForm,
     MissedForm,
     QueueFilterForm,
     ReturnForm,
@@ -430,6 +432,73 @@ def _group_title(key: str) -> str:
     return "Every organization" if key == progress_figures.ALL else sector_label(key)
 
 
+@bp.get("/grant")
+@read_only
+@role_required(*REVIEWERS)
+def grant() -> tuple[str, int]:
+    """The grant-reporting pack: the measures for a period, and its XLSX and PDF."""
+    form = _grant_form()
+    if not form.validate():
+        return render_template("review/grant.html", form=form, pack=None), 400
+    pack = _grant_pack(form)
+    return render_template(
+        "review/grant.html",
+        form=form,
+        pack=pack,
+        entity_labels=grant_figures.ENTITY_LABELS,
+        rural_definition=RURAL_DEFINITION,
+        args={k: v for k, v in request.args.items() if k in ("first", "last")},
+    ), 200
+
+
+@bp.get("/grant.<any(xlsx, pdf):kind>")
+@role_required(*REVIEWERS)
+def grant_file(kind: str) -> Response | tuple[str, int]:
+    form = _grant_form()
+    if not form.validate():
+        return render_template("review/grant.html", form=form, pack=None), 400
+    pack = _grant_pack(form)
+    name = f"grant-report-{pack.period.first.isoformat()}-to-{pack.period.last.isoformat()}"
+    if kind == "xlsx":
+        return sheets_download(coordinator.grant_tables(pack, _scope_name()), name,
+                               title="Grant-reporting pack", audited_as="review.grant_exported",
+                               object_type="Dashboard", object_id="grant")  # fmt: skip
+    html = render_template(
+        "reports/grant.html",
+        pack=pack,
+        scope_name=_scope_name(),
+        entity_labels=grant_figures.ENTITY_LABELS,
+        rural_definition=RURAL_DEFINITION,
+        generated_at=format_datetime(pack.generated_at),
+    )
+    stylesheet = (PROJECT_ROOT / "static/css/print.css").read_text(encoding="utf-8")
+    data = render_bounded(html, PROJECT_ROOT / "static", stylesheet)
+    audit.record("review.grant_exported", object_type="Dashboard", object_id="grant-pdf")
+    db.session.commit()
+    return download(data, f"{name}.pdf", "application/pdf")
+
+
+def _grant_form() -> GrantPeriodForm:
+    zone = time_zone_of(current_user)
+    return GrantPeriodForm(request.args, today=utcnow().astimezone(zone).date())
+
+
+def _grant_pack(form: GrantPeriodForm) -> grant_figures.GrantPack:
+    return grant_figures.grant_pack(
+        current_user,
+        questionnaire_versions.current(),
+        form.period,
+        time_zone_of(current_user),
+        utcnow(),
+    )
+
+
+def _scope_name() -> str:
+    if current_user.is_coordinator:
+        return ", ".join(j.name for j in current_user.jurisdictions)
+    return "All organizations"
+
+
 @bp.get("/dashboard/<any(status, sectors, heatmap, critical, tools, counties):table>.csv")
 @role_required(*REVIEWERS)
 def dashboard_csv(table: str) -> Response | tuple[str, int]:
@@ -474,11 +543,7 @@ def dashboard_pdf() -> Response | tuple[str, int]:
     form, counties = _county_map()
     if counties is None and form.errors:
         return _bad_map_request(form)
-    scope = (
-        ", ".join(j.name for j in current_user.jurisdictions)
-        if current_user.is_coordinator
-        else "All organizations"
-    )
+    scope = _scope_name()
     html = render_template(
         "reports/dashboard.html",
         board=board,

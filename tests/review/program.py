@@ -22,6 +22,15 @@ Progress: the first Franklin member was assessed 200 days earlier too (score 20;
 MFA and exposed services critical gaps): assessed again within 12 months, scored higher, one
 critical gap closed (exposed services). Standing now: 11 organizations, median 60, 4 of 11 with a
 critical gap (36 %).
+
+Grant pack (the 12 months to today): 15 organizations registered in Ohio (the 14 above and the
+World's Alpha Hospital), 10 assessed in the period (all but the one assessed 400 days ago and the
+four never assessed). Of the 11 that reported: tabletop exercise 2 (a "yes", and a "partly" held
+within 6 months; not the one over 12 months ago, nor "no"), hands-on 1, phishing 2 (one answered
+before 2026.5: practice phishing "yes"), role-based for every role 1 ("some roles" is not),
+awareness 2. Government level: local 6, state 1, not a government 1, not reported 7. Rural 3
+(Pike), metro 11, not classified 1 (Alpha's "Pine"). The first Franklin member answered six
+CPG goals (3.F, 3.S, 2.B not met; 1.C, 6.A, 3.J met): 50 %.
 """
 
 from __future__ import annotations
@@ -61,6 +70,10 @@ class Member:
     scan: str = "yes"  # core.external_scan
     # An earlier submission: (days ago, score, its critical gaps).
     earlier: tuple[int, int, tuple[str, ...]] | None = None
+    facts: tuple[tuple[str, str], ...] = ()  # more answers (question id, value)
+
+
+LOCAL = ("core.government_level", "local")
 
 
 MEMBERS = (
@@ -73,16 +86,53 @@ MEMBERS = (
         mfa="no",
         scan="no",
         earlier=(200, 20, ("core.mfa_remote_email", "core.no_exposed_services")),
+        facts=(
+            LOCAL,
+            ("core.incident_exercise", "yes"),
+            ("core.full_scale_exercise", "yes"),
+            ("core.phishing_training", "yes"),
+            ("core.role_based_training", "yes"),
+            ("core.security_training", "yes"),
+        ),
     ),
-    Member("Franklin", "39049", 50, gap=True, kev="stale", mfa="no"),
-    Member("Franklin", "39049", 60, kev="settled", mfa="dont_know"),
-    Member("Franklin", "39049", 70, sectors=("water", "electric")),
-    Member("Franklin", "39049", 80),
+    Member(
+        "Franklin",
+        "39049",
+        50,
+        gap=True,
+        kev="stale",
+        mfa="no",
+        facts=(
+            LOCAL,
+            ("core.incident_exercise", "partly"),
+            ("core.exercise_when", "within_6m"),
+            ("core.full_scale_exercise", "no"),
+            ("core.role_based_training", "partly"),
+        ),
+    ),
+    Member(
+        "Franklin",
+        "39049",
+        60,
+        kev="settled",
+        mfa="dont_know",
+        facts=(LOCAL, ("core.incident_exercise", "partly"), ("core.exercise_when", "over_12m")),
+    ),
+    Member(
+        "Franklin",
+        "39049",
+        70,
+        sectors=("water", "electric"),
+        facts=(("core.government_level", "state"), ("core.phishing_practice", "yes")),
+    ),
+    Member("Franklin", "39049", 80, facts=(("core.security_training", "yes"),)),
     Member("Franklin", "39049", 90, days_ago=400, mfa="partly"),
-    Member("Pike", "39131", 40, gap=True, mfa="no"),
-    Member("Pike", "39131", 55),
-    Member("Pike", "39131", 75),
-    Member("Lake", "39085", 20, gap=True, mfa="no"),
+    Member(
+        "Pike", "39131", 40, gap=True, mfa="no", facts=(LOCAL, ("core.incident_exercise", "no"))
+    ),
+    Member("Pike", "39131", 55, facts=(LOCAL,)),
+    Member("Pike", "39131", 75, facts=(LOCAL,)),
+    Member("Lake", "39085", 20, gap=True, mfa="no", facts=(("core.government_level", "none"),)),
     Member("Lake", "39085", 95, mfa="dont_know"),
     Member("Lake", "39085", None),
     Member("Lake", "39085", None),
@@ -168,6 +218,7 @@ def build_ohio_program(app: Flask) -> list[int]:
                         for qid, value in (
                             ("core.mfa_remote_email", member.mfa),
                             ("core.external_scan", member.scan),
+                            *member.facts,
                         )
                     ]
                 )

@@ -278,3 +278,94 @@ def test_progress_stands_each_organization_once_at_each_quarter_end(
     rows = list(csv.DictReader(io.StringIO(body)))
     last = [r for r in rows if r["group"] == "Every organization"][-1]
     assert (last["organizations"], last["median"], last["critical_gap_share"]) == ("11", "60", "36")
+
+
+def test_the_grant_pack_counts_each_organization_once_with_every_figure_known(
+    app: Flask, world: World
+) -> None:
+    ids = build_ohio_program(app)
+    x = app.test_client()
+    login(x, world.coordinator_x)
+    page = x.get("/review/grant")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    measures = {
+        r[0].split(" As reported")[0].split(" Organizations that")[0]: r[1:]
+        for r in _rows(html, "Statewide measures")
+    }
+    assert measures["Completed a cyber risk assessment in the period"] == ["10", "15", "67 %"]
+    assert measures["Held a tabletop exercise in the last 12 months"] == ["2", "11", "18 %"]
+    assert measures["Held a hands-on (full-scale) exercise in the last 12 months"][:2] == [
+        "1",
+        "11",
+    ]
+    assert measures["Phishing training in the last 12 months"][:2] == ["2", "11"]
+    assert measures["Role-based training for every such role"][:2] == ["1", "11"]
+    assert measures["Security awareness training for all staff"][:2] == ["2", "11"]
+    # The spreadsheet: its totals checked against the database.
+    from openpyxl import load_workbook as opened
+
+    book = opened(io.BytesIO(x.get("/review/grant.xlsx").get_data()))
+    rows = list(book["Organizations"].iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    assert len(body) == 15 and len({r[0] for r in body}) == 15  # each organization once
+    with app.app_context():
+        import sqlalchemy as sa
+
+        from portal.models import Organization
+
+        in_ohio = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Organization).where(Organization.state == "OH")
+        )
+    assert in_ohio == 15
+    column = {name: i for i, name in enumerate(header)}
+    entity = [r[column["Government level"]] for r in body]
+    assert (entity.count("Local government"), entity.count("State government")) == (6, 1)
+    assert (entity.count("Not a government body"), entity.count("Not reported")) == (1, 7)
+    rural = [r[column["Rural"]] for r in body]
+    assert (rural.count("yes"), rural.count("no"), rural.count(None)) == (3, 11, 1)  # (empty)
+    first = next(r for r in body if r[column["Id"]] == ids[0])
+    assert (first[column["CPG goals met"]], first[column["CPG goals answered"]]) == (3, 6)
+    assert first[column["CPG adoption level (%)"]] == 50
+    measured = {
+        (r[0], r[1]): r[2:5] for r in book["Measures"].iter_rows(min_row=2, values_only=True)
+    }
+    assert measured[("Statewide", "Completed a cyber risk assessment in the period")] == (
+        10,
+        15,
+        67,
+    )
+    assert measured[("Rural counties", "Completed a cyber risk assessment in the period")] == (
+        3,
+        3,
+        100,
+    )
+    # The PDF narrative says the same.
+    from pypdf import PdfReader
+
+    pdf = x.get("/review/grant.pdf")
+    assert pdf.status_code == 200
+    text = " ".join(
+        " ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf.get_data())).pages
+    )
+    assert "10 of them (67 %) completed a cyber risk assessment during the period" in text
+    assert "2 (18 %) held a tabletop exercise" in text
+
+
+def test_a_grant_period_with_nothing_in_it_is_an_empty_state_and_bad_dates_a_400(
+    app: Flask, world: World
+) -> None:
+    build_ohio_program(app)
+    x = app.test_client()
+    login(x, world.coordinator_x)
+    old = x.get("/review/grant?first=2020-01-01&last=2020-12-31").get_data(as_text=True)
+    assert "No organization you cover had registered by the period's last day" in old
+    for query, words in (
+        ("first=2026-05-01&last=2026-01-01", "The last day comes before the first day."),
+        ("first=2026-01-01&last=2099-01-01", "The last day is after today"),
+        ("first=2010-01-01&last=2026-01-01", "Choose a period of at most 5 years."),
+        ("first=yesterday", "Not a valid date value."),
+    ):
+        response = x.get(f"/review/grant?{query}")
+        assert response.status_code == 400 and words in response.get_data(as_text=True), query
+        assert x.get(f"/review/grant.xlsx?{query}").status_code == 400
