@@ -56,10 +56,12 @@ class Browser:
         self.base = base
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.last_url = ""
 
     def get(self, path: str) -> tuple[int, str]:
         try:
             with self.opener.open(self.base + path, timeout=60) as response:
+                self.last_url = response.url
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode(errors="replace")
@@ -74,8 +76,40 @@ class Browser:
         with self.opener.open(self.base + "/login", body, timeout=30) as response:
             assert "/login" not in response.url, f"sign-in failed for {email}"
 
+    def enrol_if_asked(self) -> None:
+        """Staff must have a second factor before any page with data: add an authenticator app
+        the way a person does — read the setup key off the page, type the app's code."""
+        import pyotp
+
+        _, page = self.get("/")
+        key = re.search(r'<code class="portal-secret">([A-Z2-7 ]+)</code>', page)
+        if key is None:
+            return
+        factor = re.search(r'name="factor" value="(\d+)"', page)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        assert factor and token, "no enrolment form"
+        code = pyotp.TOTP(key.group(1).replace(" ", "")).now()
+        body = urllib.parse.urlencode(
+            {"csrf_token": token.group(1), "factor": factor.group(1), "name": "Bench app",
+             "code": code}
+        ).encode()  # fmt: skip
+        with self.opener.open(self.base + "/account/second-factor/app", body, timeout=30) as r:
+            assert r.status == 200, "enrolment refused"
+
     def cookie_header(self) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+
+def forget_second_factors(database: str, email: str) -> None:
+    """Drop a benchmark account's second factors, so that it signs in with its password and
+    enrols anew (:meth:`Browser.enrol_if_asked`): the key is not kept between runs."""
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-Aq", "-v",
+         f"email={email}"],
+        input="DELETE FROM second_factors WHERE user_id ="
+        " (SELECT id FROM users WHERE email = :'email');",
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -103,10 +137,14 @@ def bench_app(workdir: Path, **config: Any) -> Any:
 
 
 def time_page(browser: Browser, path: str, count: int, warm_up: int = 5) -> list[float]:
-    """``count`` timings (ms) of GET ``path`` after ``warm_up`` requests (every worker warm)."""
+    """``count`` timings (ms) of GET ``path`` after ``warm_up`` requests (every worker warm).
+    A page that redirects elsewhere (a sign-in, the second-factor enrolment gate) fails: timing
+    the page it lands on would measure the wrong page."""
     for _ in range(warm_up):
         status, _ = browser.get(path)
         assert status == 200, f"{path}: HTTP {status}"
+        landed = urllib.parse.urlsplit(browser.last_url).path
+        assert landed == urllib.parse.urlsplit(path).path, f"{path}: redirected to {landed}"
     timings = []
     for _ in range(count):
         started = time.perf_counter()
