@@ -33,7 +33,8 @@ RURAL_DEFINITION = (
     "Rural: a nonmetro county, Rural-Urban Continuum Code 4 to 9 (USDA Economic Research "
     "Service, 2023 codes). The grant's own test (49 U.S.C. 5302: a place of under 50,000 people "
     "outside an urbanized area) works below the county; a county's code is the nearest "
-    "classification published for every county."
+    "classification published for every county. The codes are a copy of the ERS file not yet "
+    "checked against ERS's own download (data/geo/README.md)."
 )
 WIDTH, HEIGHT = 600, 400  # the box each state's outlines are drawn in
 

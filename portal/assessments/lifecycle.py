@@ -108,13 +108,17 @@ def new_draft(organization: Organization, user: User, *, prefill: bool) -> Asses
 
 
 def copy_answers(source: Assessment, target: Assessment, user: User) -> int:
-    """Copy answers that still fit the target's questionnaire; returns how many were copied."""
+    """Copy answers that still fit the target's questionnaire (not those of questions that say
+    ``prefill: false``: "in the last 12 months" is not true again a year later); returns how many
+    were copied."""
     questionnaire = questionnaire_versions.for_version(target.questionnaire_version)
     in_scope = {q.id: q for q in questionnaire.questions_in(target.modules)}
     copied = 0
     for row in answer_rows(source).values():
         question = in_scope.get(row.question_id)
         if question is None or (row.value is not None and not question.accepts(row.value)):
+            continue
+        if not question.prefill:
             continue
         db.session.add(
             Answer(

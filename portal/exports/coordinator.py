@@ -25,10 +25,10 @@ from portal.exposure import jurisdiction
 from portal.extensions import db
 from portal.figures.bands import SCORE_BANDS
 from portal.figures.counties import MEASURES, CountyMap
-from portal.figures.grant import ENTITY_LABELS, GrantPack
+from portal.figures.grant import ENTITY_LABELS, GrantPack, rows_of_groups
 from portal.figures.missed import MostMissed
 from portal.figures.progress import Progress
-from portal.figures.queries import Dashboard
+from portal.figures.queries import MIN_PEERS, Dashboard
 from portal.models import Assessment, AssessmentStatus, User
 from portal.questionnaire.model import CPG2_TITLES, Questionnaire
 
@@ -231,7 +231,8 @@ def progress_table(found: Progress, title_of: Callable[[str], str]) -> Table:
         for q in group.quarters:
             rows.append(
                 [title_of(group.key), q.quarter.label, q.organizations, q.submitted_in_quarter,
-                 q.median, *(q.bands[b.key] for b in SCORE_BANDS), q.gap_share]
+                 q.median, *((q.bands[b.key] if q.shown else None) for b in SCORE_BANDS),
+                 q.gap_share]
             )  # fmt: skip
     return _table(
         "Progress",
@@ -251,33 +252,43 @@ def progress_table(found: Progress, title_of: Callable[[str], str]) -> Table:
     )
 
 
-def grant_tables(pack: GrantPack, scope: str) -> list[Table]:
-    """The grant-reporting pack as sheets: what it is, the measures (statewide, then by kind of
-    entity and by rural or metro county, each with its definition), and one row per
-    organization."""
+def grant_tables(pack: GrantPack, scope: str, generated: str) -> list[Table]:
+    """The grant-reporting pack as sheets: what it is, the measures (every organization, the
+    government bodies, then by kind of entity and by rural or metro county — a group of fewer
+    than 5 organizations not broken down), and one row per organization (for the coordinator's
+    own use: it names each organization's weaknesses)."""
     about: list[list[Any]] = [
+        ["Marking", "SENSITIVE — NOT FOR PUBLIC RELEASE. The Organizations sheet names each "
+         "organization's gaps: for the coordinator's own use, not for attachment."],
         ["Scope", scope],
         ["Period", pack.period.label],
-        ["Generated", pack.generated_at],
+        ["Generated", generated],
         ["Program", "State and Local Cybersecurity Grant Program, Assistance Listing 97.137"],
-        ["Counting", "Each organization once, whatever its sectors or counties."],
+        ["Counting", "Each organization once, whatever its sectors. A group of fewer than 5 "
+         "organizations is not broken down (k ≥ 5)."],
         ["Rural", RURAL_DEFINITION],
         ["Median CPG adoption level", "" if pack.cpg_median is None else f"{pack.cpg_median} %"],
-        ["Source", "Readiness Portal self-assessments (questionnaire answers as submitted)."],
-    ]
+        ["Source", "Readiness Portal self-assessments (answers as submitted)."],
+    ]  # fmt: skip
     measure_rows: list[list[Any]] = []
-    groups = [("Statewide", pack.measures)]
-    groups += [(ENTITY_LABELS[k], m) for k, m in pack.by_entity.items()]
-    groups += [(f"{k.capitalize()} counties", m) for k, m in pack.by_place.items()]
-    for group, measures in groups:
-        for m in measures:
-            measure_rows.append([group, m.label, m.count, m.base, m.share, m.definition])
+    for group in rows_of_groups(pack):
+        for m in group.measures:
+            if group.shown:
+                measure_rows.append(
+                    [group.label, group.organizations, m.label, m.count, m.base, m.share,
+                     m.not_asked, m.definition]
+                )  # fmt: skip
+            else:
+                measure_rows.append(
+                    [group.label, group.organizations, m.label, None, None, None, None,
+                     f"Too few to show: fewer than {MIN_PEERS} organizations."]
+                )  # fmt: skip
     organization_rows = [
         [r.id, r.name, r.state, r.county, r.county_fips or "",
          "" if r.rural is None else ("yes" if r.rural else "no"), "; ".join(r.sectors),
          r.ownership, ENTITY_LABELS[r.entity], "yes" if r.assessed_in_period else "no",
-         r.reported_on, r.score, r.critical_gaps, r.tabletop, r.hands_on, r.phishing,
-         r.role_based, r.awareness, r.cpg_met, r.cpg_answered, r.cpg_share]
+         r.reported_on, r.score, r.critical_gaps, r.tabletop, r.operations, r.full_scale,
+         r.phishing, r.role_based, r.awareness, r.cpg_met, r.cpg_answered, r.cpg_share]
         for r in pack.organizations
     ]  # fmt: skip
     return [
@@ -289,11 +300,13 @@ def grant_tables(pack: GrantPack, scope: str) -> list[Table]:
         _table(
             "Measures",
             [
-                ("group", SheetColumn("Group", 24)),
+                ("group", SheetColumn("Group", 30)),
+                ("organizations", SheetColumn("Organizations in the group", 14, "number")),
                 ("measure", SheetColumn("Measure", 44)),
                 ("count", SheetColumn("Organizations", 14, "number")),
                 ("base", SheetColumn("Out of", 10, "number")),
                 ("share", SheetColumn("Share (%)", 10, "number")),
+                ("not_asked", SheetColumn("Not asked", 10, "number")),
                 ("definition", SheetColumn("Definition", 90)),
             ],
             measure_rows,
@@ -309,13 +322,14 @@ def grant_tables(pack: GrantPack, scope: str) -> list[Table]:
                 ("rural", SheetColumn("Rural", 7)),
                 ("sectors", SheetColumn("Sectors", 18)),
                 ("ownership", SheetColumn("Ownership", 12)),
-                ("entity", SheetColumn("Government level", 20)),
+                ("entity", SheetColumn("Kind of entity", 24)),
                 ("assessed_in_period", SheetColumn("Assessed in the period", 12)),
-                ("reported_on", SheetColumn("Latest assessment by the period's end", 14, "date")),
+                ("reported_on", SheetColumn("Reporting assessment of", 14, "date")),
                 ("score", SheetColumn("Score", 8, "number")),
                 ("critical_gaps", SheetColumn("Critical gaps", 10, "number")),
                 ("tabletop", SheetColumn("Tabletop exercise, 12 months", 14)),
-                ("hands_on", SheetColumn("Hands-on exercise, 12 months", 14)),
+                ("operations", SheetColumn("Operations-based exercise, 12 months", 14)),
+                ("full_scale", SheetColumn("Full-scale exercise, 12 months", 14)),
                 ("phishing", SheetColumn("Phishing training, 12 months", 14)),
                 ("role_based", SheetColumn("Role-based training", 14)),
                 ("awareness", SheetColumn("Awareness training, all staff", 14)),

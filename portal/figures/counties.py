@@ -210,9 +210,18 @@ def _exposed(scope: sa.ColumnElement[bool]) -> dict[str | None, int]:
         .group_by(KevEntryFamily.family_key)
         .subquery()
     )
+    # Settled pairs of entries still in the product's family (a settlement of an entry the
+    # family no longer has must not stand in for an open one).
     settled = (
         sa.select(KevTriage.inventory_item_id, sa.func.count().label("n"))
         .join(InventoryItem, InventoryItem.id == KevTriage.inventory_item_id)
+        .join(
+            KevEntryFamily,
+            sa.and_(
+                KevEntryFamily.family_key == InventoryItem.family_key,
+                KevEntryFamily.cve_id == KevTriage.cve_id,
+            ),
+        )
         .where(KevTriage.state != "open", KevTriage.item_version == InventoryItem.version)
         .group_by(KevTriage.inventory_item_id)
         .subquery()

@@ -1,16 +1,19 @@
 """The grant-reporting pack: the measures a state reports on its State and Local Cybersecurity
-Grant Program (Assistance Listing 97.137), per organization and statewide, for a period (#33).
+Grant Program (Assistance Listing 97.137), per organization and over the coordinator's scope, for
+a period (#33).
 
-Each organization in the coordinator's scope counts once, whatever its sectors. Two readings:
+Each organization in the scope counts once, whatever its sectors. Two readings:
 
 - *Assessed in the period*: an assessment submitted between the period's first and last day.
-- *As reported*: what the organization's latest assessment submitted by the period's last day
-  says (exercises and training "in the last 12 months" are counted from that submission's date,
-  as the questions ask). An organization with no submission by then is "not reported".
+- *As reported*: what the organization's latest assessment says, if it was submitted in the 12
+  months up to the period's last day (an older one reports nothing for this period). Exercises
+  and training count when that assessment says they were in the 12 months before it.
 
-Questions of questionnaire 2026.5 (government level, exercise date, hands-on exercise, phishing
-and role-based training) are "not asked" in assessments answered against an earlier version;
-where an earlier question says the same, it is read instead (named in each definition).
+A measure's base is the organizations that were asked and answered it: an assessment answered
+before questionnaire 2026.5 did not ask about the hands-on exercise, phishing or role-based
+training, so it is counted as "not asked", beside the base, never as "no". Only answers to
+questions shown to the organization count (an answer left behind when an earlier answer hid its
+question does not). Groups of fewer than 5 organizations are not broken down (k >= 5).
 """
 
 from __future__ import annotations
@@ -26,22 +29,24 @@ import sqlalchemy as sa
 from portal import access
 from portal.counties import state_counties
 from portal.extensions import db
+from portal.figures.queries import MIN_PEERS
 from portal.models import (
     Answer,
     Assessment,
     AssessmentStatus,
     Organization,
+    OrganizationSector,
+    Ownership,
     User,
 )
 from portal.questionnaire.model import DONT_KNOW, NOT_APPLICABLE, Questionnaire
 
-# Answers read, by question id.
+# Answers read, by question id (questionnaire 2026.5).
 GOVERNMENT = "core.government_level"
-EXERCISE = "core.incident_exercise"
-EXERCISE_WHEN = "core.exercise_when"
-HANDS_ON = "core.full_scale_exercise"
+TABLETOP = "core.incident_exercise"
+TABLETOP_WHEN = "core.exercise_when"
+OPERATIONS = "core.operations_exercise"
 PHISHING = "core.phishing_training"
-PHISHING_BEFORE = "core.phishing_practice"  # before 2026.5
 ROLE_BASED = "core.role_based_training"
 AWARENESS = "core.security_training"
 
@@ -49,12 +54,20 @@ ENTITY_LABELS = {
     "local": "Local government",
     "state": "State government",
     "tribal": "Tribal",
+    "public": "Public, level not reported",
     "none": "Not a government body",
-    "": "Not reported",
 }
+GOVERNMENT_ENTITIES = ("local", "state")
 MAX_PERIOD_DAYS = 5 * 366
+REPORTED_WITHIN_DAYS = 365
 
-YES, NO, NOT_ASKED, NOT_REPORTED = "yes", "no", "not asked", "not reported"
+YES, NO, NOT_ASKED, NOT_REPORTED, NOT_APPLIES = (
+    "yes",
+    "no",
+    "not asked",
+    "not reported",
+    "does not apply",
+)
 
 
 @dataclass(frozen=True)
@@ -66,9 +79,18 @@ class Period:
     def label(self) -> str:
         return f"{_day(self.first)} – {_day(self.last)}"
 
+    @property
+    def last_label(self) -> str:
+        return _day(self.last)
+
 
 def _day(day: date) -> str:
     return f"{day:%b} {day.day}, {day.year}"
+
+
+def default_period(today: date) -> Period:
+    """The 12 months to today (365 days: no February 29 to trip over)."""
+    return Period(today - timedelta(days=364), today)
 
 
 @dataclass(frozen=True)
@@ -83,13 +105,14 @@ class OrganizationRow:
     ownership: str
     entity: str  # a key of ENTITY_LABELS
     assessed_in_period: bool
-    reported_on: date | None  # the standing submission's day (None: not reported)
+    reported_on: date | None  # the reporting assessment's day (None: none in the 12 months)
     score: int | None
     critical_gaps: int | None
     tabletop: str  # YES, NO, NOT_ASKED or NOT_REPORTED
-    hands_on: str
+    operations: str  # YES (a drill or a full-scale exercise), NO, ...
+    full_scale: str
     phishing: str
-    role_based: str  # YES (every role), "some", NO, ...
+    role_based: str  # YES (every role), "some roles", NO, NOT_APPLIES (only the IT lead), ...
     awareness: str
     cpg_met: int | None  # goals met of those answered
     cpg_answered: int | None
@@ -107,7 +130,12 @@ class Measure:
     label: str
     count: int
     base: int
+    not_asked: int  # reporting organizations the question was not put to (or not answered)
     definition: str
+
+    @property
+    def shown(self) -> bool:
+        return self.base >= MIN_PEERS
 
     @property
     def share(self) -> int | None:
@@ -115,12 +143,24 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class Group:
+    key: str
+    label: str
+    organizations: int
+    measures: list[Measure]
+
+    @property
+    def shown(self) -> bool:
+        return self.organizations >= MIN_PEERS
+
+
+@dataclass(frozen=True)
 class GrantPack:
     period: Period
     organizations: list[OrganizationRow]
-    measures: list[Measure]  # statewide
-    by_entity: dict[str, list[Measure]]  # the same measures per entity kind with organizations
-    by_place: dict[str, list[Measure]]  # "rural", "metro", "not classified"
+    everyone: Group  # every organization in the scope
+    government: Group  # local and state government bodies: the grant's own subrecipients
+    groups: list[Group]  # by kind of entity, then rural and metro counties
     cpg_median: int | None
     generated_at: datetime
 
@@ -131,6 +171,8 @@ def grant_pack(
     """The pack for ``user``'s scope and ``period`` (days on the clock ``zone``)."""
     end = datetime.combine(period.last + timedelta(days=1), time.min, zone)
     start = datetime.combine(period.first, time.min, zone)
+    reporting_from = end - timedelta(days=REPORTED_WITHIN_DAYS)
+    scope = sa.and_(access.organization_scope(user), Organization.created_at < end)
     organizations = db.session.execute(
         sa.select(
             Organization.id,
@@ -140,43 +182,20 @@ def grant_pack(
             Organization.county_fips,
             Organization.ownership,
         )
-        .where(access.organization_scope(user), Organization.created_at < end)
+        .where(scope)
         .order_by(Organization.state, Organization.name)
     ).all()
-    ids = [row.id for row in organizations]
-    sectors = _sectors(ids)
-    submitted = [AssessmentStatus.SUBMITTED, AssessmentStatus.ACCEPTED]
-    standing: dict[int, tuple[int, datetime, int | None, int | None]] = {}
-    in_period: set[int] = set()
-    for org_ids in _chunks(ids):
-        for org_id, id_, at, score, gaps in db.session.execute(
-            sa.select(
-                Assessment.organization_id,
-                Assessment.id,
-                Assessment.submitted_at,
-                Assessment.overall_score,
-                Assessment.critical_gap_count,
-            )
-            .where(
-                Assessment.organization_id.in_(org_ids),
-                Assessment.status.in_(submitted),
-                Assessment.submitted_at.is_not(None),
-                Assessment.submitted_at < end,
-            )
-            .order_by(Assessment.submitted_at, Assessment.id)
-        ):
-            assert at is not None  # (filtered above)
-            standing[org_id] = (id_, at, score, gaps)  # the last one wins: the latest by the end
-            if at >= start:
-                in_period.add(org_id)
-    answers = _answers([s[0] for s in standing.values()])
+    sectors = _sectors(scope)
+    latest, in_period = _submissions(scope, start, end)
+    reporting = {org: s for org, s in latest.items() if s[1] >= reporting_from}
+    answers = _answers([s[0] for s in reporting.values()])
     goals = _goal_questions(questionnaire)
     rows = []
     for org in organizations:
-        held = standing.get(org.id)
-        given = answers.get(held[0], {}) if held else {}
-        reported_on = held[1].astimezone(zone).date() if held else None
+        held = reporting.get(org.id)
+        given = _shown(questionnaire, answers.get(held[0], {})) if held else {}
         met, answered = _cpg(questionnaire, goals, given) if held else (None, None)
+        operations = _answer(given, OPERATIONS, held is not None)
         rows.append(
             OrganizationRow(
                 id=org.id,
@@ -186,19 +205,18 @@ def grant_pack(
                 county_fips=org.county_fips,
                 rural=_rural(org.state, org.county_fips),
                 sectors=sectors.get(org.id, ()),
-                ownership=str(org.ownership),
-                entity=_entity(given) if held else "",
+                ownership=Ownership(org.ownership).value,
+                entity=_entity(Ownership(org.ownership), given.get(GOVERNMENT)),
                 assessed_in_period=org.id in in_period,
-                reported_on=reported_on,
+                reported_on=held[1].astimezone(zone).date() if held else None,
                 score=held[2] if held else None,
                 critical_gaps=held[3] if held else None,
                 tabletop=_tabletop(given) if held else NOT_REPORTED,
-                hands_on=_yes_no(given, HANDS_ON, shown_if=(EXERCISE, {"yes", "partly"}))
-                if held
-                else NOT_REPORTED,
-                phishing=_phishing(given) if held else NOT_REPORTED,
-                role_based=_role_based(given) if held else NOT_REPORTED,
-                awareness=_yes_no(given, AWARENESS) if held else NOT_REPORTED,
+                operations=_yes_if(operations, {"full_scale", "drill"}),
+                full_scale=_yes_if(operations, {"full_scale"}),
+                phishing=_yes_if(_answer(given, PHISHING, held is not None), {"yes"}),
+                role_based=_role_based(_answer(given, ROLE_BASED, held is not None)),
+                awareness=_yes_if(_answer(given, AWARENESS, held is not None), {"yes"}),
                 cpg_met=met,
                 cpg_answered=answered,
             )
@@ -207,132 +225,194 @@ def grant_pack(
     return GrantPack(
         period=period,
         organizations=rows,
-        measures=measures_of(rows),
-        by_entity={
-            key: measures_of(group)
-            for key in ENTITY_LABELS
-            if (group := [r for r in rows if r.entity == key])
-        },
-        by_place={
-            key: measures_of(group)
-            for key, group in (
-                ("rural", [r for r in rows if r.rural is True]),
-                ("metro", [r for r in rows if r.rural is False]),
-                ("not classified", [r for r in rows if r.rural is None]),
-            )
-            if group
-        },
-        cpg_median=round(statistics.median(shares)) if shares else None,
+        everyone=_group("all", "Every organization", rows),
+        government=_group(
+            "government",
+            "Local and state government bodies",
+            [r for r in rows if r.entity in GOVERNMENT_ENTITIES],
+        ),
+        groups=[
+            _group(key, label, [r for r in rows if r.entity == key])
+            for key, label in ENTITY_LABELS.items()
+        ]
+        + [
+            _group("rural", "Rural counties", [r for r in rows if r.rural is True]),
+            _group("metro", "Metro counties", [r for r in rows if r.rural is False]),
+            _group("unclassified", "County not classified", [r for r in rows if r.rural is None]),
+        ],
+        cpg_median=round(statistics.median(shares)) if len(shares) >= MIN_PEERS else None,
         generated_at=now,
     )
 
 
+def _group(key: str, label: str, rows: list[OrganizationRow]) -> Group:
+    return Group(key, label, len(rows), measures_of(rows))
+
+
 def measures_of(rows: list[OrganizationRow]) -> list[Measure]:
-    """The statewide measures over ``rows`` (each organization once)."""
+    """The measures over ``rows`` (each organization once)."""
     reported = [r for r in rows if r.reported_on is not None]
 
-    def count(test: Callable[[OrganizationRow], bool], over: Iterable[OrganizationRow]) -> int:
-        return sum(1 for r in over if test(r))
+    def answered(
+        field: Callable[[OrganizationRow], str], label: str, key: str, what: str
+    ) -> Measure:
+        asked = [r for r in reported if field(r) not in (NOT_ASKED, NOT_APPLIES)]
+        return Measure(
+            key,
+            label,
+            sum(1 for r in asked if field(r) == YES),
+            len(asked),
+            sum(1 for r in reported if field(r) == NOT_ASKED),
+            f"As reported in each organization's latest assessment submitted in the 12 months "
+            f"up to the period's last day: {what} Base: those asked and answering; the "
+            "organizations not asked (an assessment made before questionnaire 2026.5, or the "
+            "question left unanswered) are counted apart.",
+        )
 
     return [
         Measure(
             "assessed",
             "Completed a cyber risk assessment in the period",
-            count(lambda r: r.assessed_in_period, rows),
+            sum(1 for r in rows if r.assessed_in_period),
             len(rows),
-            "Organizations that submitted a self-assessment (CISA CPG 2.0 and NIST CSF 2.0 "
-            "based) between the period's first and last day. Base: organizations registered by "
-            "the period's last day.",
+            0,
+            "Organizations that submitted a self-assessment (mapped to CISA CPG 2.0 and NIST CSF "
+            "2.0) between the period's first and last day. Base: organizations registered by the "
+            "period's last day.",
         ),
-        Measure(
-            "tabletop",
+        answered(
+            lambda r: r.tabletop,
             "Held a tabletop exercise in the last 12 months",
-            count(lambda r: r.tabletop == YES, reported),
-            len(reported),
-            "As reported in each organization's latest assessment submitted by the period's last "
-            "day: a cyber attack scenario talked through with leadership in the 12 months before "
-            "it (“Yes, in the last 12 months” to the exercise question, or an exercise date "
-            "within 12 months). Base: organizations with such an assessment.",
+            "tabletop",
+            "an attack scenario talked through with leadership in the 12 months before it.",
         ),
-        Measure(
-            "hands_on",
-            "Held a hands-on (full-scale) exercise in the last 12 months",
-            count(lambda r: r.hands_on == YES, reported),
-            len(reported),
-            "As reported: a restore from backup, manual operations or a drill with responders, "
-            "not only a discussion (asked from questionnaire 2026.5). Base: organizations with "
-            "an assessment by the period's last day.",
+        answered(
+            lambda r: r.operations,
+            "Held an operations-based exercise in the last 12 months",
+            "operations",
+            "a hands-on drill (a restore from backup, manual operations) or a full-scale "
+            "exercise with responders, in the 12 months before it.",
         ),
-        Measure(
-            "phishing",
+        answered(
+            lambda r: r.full_scale,
+            "Held a full-scale exercise in the last 12 months",
+            "full_scale",
+            "a full-scale exercise with first responders or other agencies, in the 12 months "
+            "before it.",
+        ),
+        answered(
+            lambda r: r.phishing,
             "Phishing training in the last 12 months",
-            count(lambda r: r.phishing == YES, reported),
-            len(reported),
-            "As reported: a phishing lesson or a practice phishing email with a lesson in the 12 "
-            "months before the assessment (before 2026.5: practice phishing at least yearly with "
-            "a report button). Base: organizations with an assessment by the period's last day.",
+            "phishing",
+            "a phishing lesson, or a practice phishing email with a lesson, in the 12 months "
+            "before it.",
         ),
-        Measure(
+        answered(
+            lambda r: r.role_based,
+            "Role-based training for every role with special duties",
             "role_based",
-            "Role-based training for every such role",
-            count(lambda r: r.role_based == YES, reported),
-            len(reported),
-            "As reported: people with special duties (IT admins, staff who pay bills or change "
-            "bank details, leaders) trained for their role in the 12 months before the "
-            "assessment (asked from questionnaire 2026.5). Base: organizations with an "
-            "assessment by the period's last day.",
+            "IT admins, staff who pay bills or change bank details, and leaders trained for "
+            "their role in the 12 months before it (an organization where no one but the IT "
+            "lead has such duties is left out of the base).",
         ),
-        Measure(
-            "awareness",
+        answered(
+            lambda r: r.awareness,
             "Security awareness training for all staff",
-            count(lambda r: r.awareness == YES, reported),
-            len(reported),
-            "As reported: every staff member trained at hiring and every year, with records. "
-            "Base: organizations with an assessment by the period's last day.",
+            "awareness",
+            "every staff member trained at hiring and every year, with records.",
         ),
-        Measure(
-            "cpg_half",
+        answered(
+            lambda r: NOT_ASKED if r.cpg_share is None else (YES if r.cpg_share >= 50 else NO),
             "Meets at least half of the CPG goals it answered",
-            count(lambda r: (r.cpg_share or 0) >= 50, reported),
-            len(reported),
-            "As reported: a CISA CPG 2.0 goal is met when every question mapped to it that the "
-            "organization answered is answered at full points (none “I don't know”); the "
-            "organization's CPG adoption level is the share of the goals it answered that it "
-            "meets. Base: organizations with an assessment by the period's last day.",
+            "cpg_half",
+            "a CISA CPG 2.0 goal is met when every question mapped to it that the organization "
+            "answered is answered at full points (none “I don't know”); its CPG adoption level "
+            "is the share of the goals it answered that it meets.",
         ),
     ]
 
 
-def _chunks(ids: list[int], size: int = 2000) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
+def _submissions(
+    scope: sa.ColumnElement[bool], start: datetime, end: datetime
+) -> tuple[dict[int, tuple[int, datetime, int | None, int | None]], set[int]]:
+    """Each organization's latest submission before ``end`` (id, when, score, critical gaps) —
+    one row per organization, ranked in SQL — and the organizations that submitted in
+    [``start``, ``end``)."""
+    submitted = sa.and_(
+        scope,
+        Assessment.status.in_([AssessmentStatus.SUBMITTED, AssessmentStatus.ACCEPTED]),
+        Assessment.submitted_at.is_not(None),
+        Assessment.submitted_at < end,
+    )
+    ranked = (
+        sa.select(
+            Assessment.organization_id,
+            Assessment.id,
+            Assessment.submitted_at,
+            Assessment.overall_score,
+            Assessment.critical_gap_count,
+            sa.func.row_number()
+            .over(
+                partition_by=Assessment.organization_id,
+                order_by=(Assessment.submitted_at.desc(), Assessment.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join(Organization, Organization.id == Assessment.organization_id)
+        .where(submitted)
+        .subquery()
+    )
+    latest: dict[int, tuple[int, datetime, int | None, int | None]] = {}
+    for org, id_, at, score, gaps, _rank in db.session.execute(
+        sa.select(ranked).where(ranked.c.rank == 1)
+    ):
+        latest[org] = (id_, at, score, gaps)
+    in_period = set(
+        db.session.scalars(
+            sa.select(Assessment.organization_id)
+            .join(Organization, Organization.id == Assessment.organization_id)
+            .where(submitted, Assessment.submitted_at >= start)
+            .distinct()
+        )
+    )
+    return latest, in_period
 
 
-def _sectors(ids: list[int]) -> dict[int, tuple[str, ...]]:
-    from portal.models import OrganizationSector
-
+def _sectors(scope: sa.ColumnElement[bool]) -> dict[int, tuple[str, ...]]:
     found: dict[int, list[str]] = defaultdict(list)
-    for chunk in _chunks(ids):
-        for org, sector in db.session.execute(
-            sa.select(OrganizationSector.organization_id, OrganizationSector.sector)
-            .where(OrganizationSector.organization_id.in_(chunk))
-            .order_by(OrganizationSector.sector)
-        ):
-            found[org].append(str(sector))
+    for org, sector in db.session.execute(
+        sa.select(OrganizationSector.organization_id, OrganizationSector.sector)
+        .join(Organization, Organization.id == OrganizationSector.organization_id)
+        .where(scope)
+        .order_by(OrganizationSector.sector)
+    ):
+        found[org].append(str(sector))
     return {org: tuple(values) for org, values in found.items()}
 
 
 def _answers(assessment_ids: list[int]) -> dict[int, dict[str, str]]:
     found: dict[int, dict[str, str]] = defaultdict(dict)
-    for chunk in _chunks(assessment_ids):
+    for start in range(0, len(assessment_ids), 2000):  # bound the IN list
         for assessment_id, question_id, value in db.session.execute(
             sa.select(Answer.assessment_id, Answer.question_id, Answer.value).where(
-                Answer.assessment_id.in_(chunk), Answer.value.is_not(None)
+                Answer.assessment_id.in_(assessment_ids[start : start + 2000]),
+                Answer.value.is_not(None),
             )
         ):
             if value is not None:
                 found[assessment_id][question_id] = value
     return found
+
+
+def _shown(questionnaire: Questionnaire, given: dict[str, str]) -> dict[str, str]:
+    """The answers to questions shown to the organization, in the wizard's order (a question's
+    show-if reads the answers kept before it: chains hide as the wizard does). Answers to
+    questions the questionnaire no longer has are dropped."""
+    kept: dict[str, str] = {}
+    for question in questionnaire.questions_in([m.id for m in questionnaire.modules]):
+        if question.id in given and question.is_shown(kept):
+            kept[question.id] = given[question.id]
+    return kept
 
 
 def _rural(state: str, fips: str | None) -> bool | None:
@@ -341,45 +421,50 @@ def _rural(state: str, fips: str | None) -> bool | None:
     return county.rural if county else None
 
 
-def _entity(given: dict[str, str]) -> str:
-    value = given.get(GOVERNMENT, "")
-    return value if value in ENTITY_LABELS else ""
+def _entity(ownership: Ownership, answered: str | None) -> str:
+    """What kind of body the organization is: its answer where it gave one, else what its
+    ownership (registration) already says — a private, non-profit or cooperative body is no
+    government, a tribal one is tribal, a public one's level is "not reported"."""
+    if answered in ENTITY_LABELS and answered != "public":
+        return answered
+    if ownership is Ownership.TRIBAL:
+        return "tribal"
+    if ownership is Ownership.PUBLIC:
+        return "public"
+    return "none"
 
 
-def _yes_no(
-    given: dict[str, str], question_id: str, shown_if: tuple[str, set[str]] | None = None
-) -> str:
+def _answer(given: dict[str, str], question_id: str, reported: bool) -> str:
+    if not reported:
+        return NOT_REPORTED
     value = given.get(question_id)
-    if value is None:
-        if shown_if is not None and given.get(shown_if[0]) not in (*shown_if[1], None, DONT_KNOW):
-            return NO  # not asked because the earlier answer rules it out ("never")
-        return NOT_ASKED
-    return YES if value == "yes" else NO
+    return NOT_ASKED if value is None or value == DONT_KNOW else value
+
+
+def _yes_if(value: str, yes: set[str]) -> str:
+    if value in (NOT_ASKED, NOT_REPORTED):
+        return value
+    return YES if value in yes else NO
 
 
 def _tabletop(given: dict[str, str]) -> str:
-    when = given.get(EXERCISE_WHEN)
+    """Yes: "Yes, in the last 12 months" to the tabletop question, or its date within 12
+    months; no: "Never", or the date over 12 months ago."""
+    when = given.get(TABLETOP_WHEN)
     if when in ("within_6m", "within_12m"):
         return YES
-    exercise = given.get(EXERCISE)
-    if exercise is None:
+    exercise = given.get(TABLETOP)
+    if exercise is None or exercise == DONT_KNOW:
         return NOT_ASKED
     return YES if exercise == "yes" else NO
 
 
-def _phishing(given: dict[str, str]) -> str:
-    if PHISHING in given:
-        return YES if given[PHISHING] == "yes" else NO
-    if PHISHING_BEFORE in given:  # an assessment answered before 2026.5
-        return YES if given[PHISHING_BEFORE] == "yes" else NO
-    return NOT_ASKED
-
-
-def _role_based(given: dict[str, str]) -> str:
-    value = given.get(ROLE_BASED)
-    if value is None:
-        return NOT_ASKED
-    return {"yes": YES, "partly": "some roles"}.get(value, NO)
+def _role_based(value: str) -> str:
+    if value == "only_me":
+        return NOT_APPLIES
+    if value == "partly":
+        return "some roles"
+    return _yes_if(value, {"yes"})
 
 
 def _goal_questions(questionnaire: Questionnaire) -> dict[str, list[str]]:
@@ -394,7 +479,7 @@ def _goal_questions(questionnaire: Questionnaire) -> dict[str, list[str]]:
 def _cpg(
     questionnaire: Questionnaire, goals: dict[str, list[str]], given: dict[str, str]
 ) -> tuple[int, int]:
-    """(goals met, goals answered) for one organization's answers."""
+    """(goals met, goals answered) for one organization's shown answers."""
     met = answered = 0
     for question_ids in goals.values():
         values = [
@@ -411,12 +496,14 @@ def _cpg(
 
 
 def _full_points(questionnaire: Questionnaire, question_id: str, value: str) -> bool:
-    if value == DONT_KNOW or not questionnaire.has_question(question_id):
+    if value == DONT_KNOW:
         return False
     option = questionnaire.question(question_id).option(value)
     return option is not None and option.points == 100
 
 
-def default_period(today: date) -> Period:
-    """The 12 months to today."""
-    return Period(today.replace(year=today.year - 1) + timedelta(days=1), today)
+def rows_of_groups(pack: GrantPack) -> Iterable[Group]:
+    """The pack's groups in reading order: everyone, government bodies, then the breakdowns."""
+    yield pack.everyone
+    yield pack.government
+    yield from pack.groups

@@ -25,6 +25,7 @@ from portal.extensions import db
 from portal.figures.bands import SCORE_BANDS
 from portal.figures.queries import MIN_PEERS
 from portal.models import (
+    Answer,
     Assessment,
     AssessmentCriticalGap,
     AssessmentStatus,
@@ -34,8 +35,10 @@ from portal.models import (
     OrganizationSector,
     User,
 )
+from portal.questionnaire.model import Questionnaire
 
 QUARTERS_SHOWN = 8
+MONTHS = ("Jan–Mar", "Apr–Jun", "Jul–Sep", "Oct–Dec")
 REASSESSED_WITHIN_DAYS = 365
 ALL = ""  # the key of the whole scope, beside each sector's
 
@@ -47,7 +50,8 @@ class Quarter:
 
     @property
     def label(self) -> str:
-        return f"{self.year} Q{self.number}"
+        """ "Jan–Mar 2026": calendar months, not a fiscal year's quarter numbers."""
+        return f"{MONTHS[self.number - 1]} {self.year}"
 
     @property
     def first_day(self) -> date:
@@ -126,7 +130,7 @@ class _Submission:
     gaps: int
 
 
-def progress(user: User, today: date, zone: tzinfo) -> Progress:
+def progress(user: User, questionnaire: Questionnaire, today: date, zone: tzinfo) -> Progress:
     """Progress in ``user``'s scope over the last :data:`QUARTERS_SHOWN` quarters to ``today``,
     days and quarters on the reader's clock ``zone`` (a submission at 11 PM on Dec 31 in Ohio is
     in the fourth quarter)."""
@@ -156,7 +160,7 @@ def progress(user: User, today: date, zone: tzinfo) -> Progress:
             sectors[str(sector)].add(org)
     quarters = _quarters(today)
     tracks = _tracks(submissions, quarters)
-    closed = _gaps_closed(user)
+    closed = _gaps_closed(user, questionnaire)
     groups = [_group(ALL, submissions, set(submissions), quarters, tracks, closed)]
     groups += [
         _group(sector, submissions, orgs, quarters, tracks, closed)
@@ -244,7 +248,17 @@ def _group(
     return GroupProgress(key, standings, change)
 
 
-def _gaps_closed(user: User) -> dict[int, int]:
+def _full_point_answers(questionnaire: Questionnaire) -> list[tuple[str, str]]:
+    return [
+        (question.id, option.value)
+        for question in questionnaire.questions_in([m.id for m in questionnaire.modules])
+        if not question.profile
+        for option in question.options
+        if option.points == 100
+    ]
+
+
+def _gaps_closed(user: User, questionnaire: Questionnaire) -> dict[int, int]:
     """Per organization assessed more than once: critical gaps of its first assessment that its
     latest no longer has (answered in place). In SQL: the first and latest submission of each
     organization ranked in one pass."""
@@ -266,9 +280,17 @@ def _gaps_closed(user: User) -> dict[int, int]:
     )
     first = sa.orm.aliased(ranked)
     latest = sa.orm.aliased(ranked)
-    later = sa.orm.aliased(AssessmentCriticalGap)
-    still_open = (
-        sa.select(later.question_id)
+    # Closed: the latest assessment answers the question in place (full points) — not merely
+    # "no gap row", which "I don't know" or a question no longer asked would also leave.
+    full = (
+        sa.values(sa.column("question_id", sa.String), sa.column("value", sa.String), name="full")
+        .data(_full_point_answers(questionnaire))
+        .cte("full")
+    )
+    later = sa.orm.aliased(Answer)
+    in_place = (
+        sa.select(later.id)
+        .join(full, sa.and_(full.c.question_id == later.question_id, full.c.value == later.value))
         .where(
             later.assessment_id == latest.c.id,
             later.question_id == AssessmentCriticalGap.question_id,
@@ -284,7 +306,7 @@ def _gaps_closed(user: User) -> dict[int, int]:
             ),
         )
         .join(AssessmentCriticalGap, AssessmentCriticalGap.assessment_id == first.c.id)
-        .where(first.c.rank == 1, first.c.n > 1, ~still_open)
+        .where(first.c.rank == 1, first.c.n > 1, in_place)
         .group_by(first.c.organization_id)
     )
     return {int(org): int(n) for org, n in rows}

@@ -586,6 +586,7 @@ class _Builder:
             "action",
             "profile",
             "stage",
+            "prefill",
         }
         for key in data:
             if key not in known_keys:
@@ -637,6 +638,9 @@ class _Builder:
             stage = None
         if not critical and any(o.not_critical for o in options):
             self.fail("'not_critical' is for options of critical questions only")
+        prefill = data.get("prefill", True)
+        if not isinstance(prefill, bool):
+            self.fail("'prefill' must be true or false")
         return Question(
             id=raw_id,
             module_id=module_id,
@@ -656,6 +660,7 @@ class _Builder:
             agrees_with=agrees_with,
             action=action,
             stage=stage,
+            prefill=prefill is True,
         )
 
     def options(self, raw: Any, profile: bool) -> tuple[Option, ...]:

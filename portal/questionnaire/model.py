@@ -252,6 +252,9 @@ class Question:
     # 2 the controls that stop the sector's most frequent losses, 3 free outside checks, 4 patch
     # hygiene, 5 the rest. None: from the critical rule (see :func:`stage_of`).
     stage: int | None = None
+    # False: a re-assessment starts without last time's answer — one that goes stale with time
+    # ("in the last 6 months"), which a copied answer would carry into next year unread.
+    prefill: bool = True
 
     @property
     def scored(self) -> bool:

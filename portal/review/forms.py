@@ -203,10 +203,11 @@ class GrantPeriodForm(Form):
         super().__init__(*args, **kwargs)
         self.today = today
         default = grant.default_period(today)
-        if self.first.data is None and not self.first.raw_data:
-            self.first.data = default.first
-        if self.last.data is None and not self.last.raw_data:
-            self.last.data = default.last
+        # An empty box takes the default's day (the form comes back with it filled in).
+        if self.first.data is None and not (self.first.raw_data and self.first.raw_data[0]):
+            self.first.data, self.first.errors = default.first, []
+        if self.last.data is None and not (self.last.raw_data and self.last.raw_data[0]):
+            self.last.data, self.last.errors = default.last, []
 
     def validate_last(self, field: DateField) -> None:
         first, last = self.first.data, field.data

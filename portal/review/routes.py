@@ -422,9 +422,11 @@ def progress_csv() -> Response:
 def _progress() -> progress_figures.Progress:
     zone = time_zone_of(current_user)
     today = utcnow().astimezone(zone).date()
+    questionnaire = questionnaire_versions.current()
     return cached_figures(
-        f"progress:{scope_key(current_user)}:{today.isoformat()}:{zone.key}",
-        lambda: progress_figures.progress(current_user, today, zone),
+        f"progress:{questionnaire.content_hash}:{scope_key(current_user)}:{today.isoformat()}:"
+        f"{zone.key}",
+        lambda: progress_figures.progress(current_user, questionnaire, today, zone),
     )
 
 
@@ -445,8 +447,9 @@ def grant() -> tuple[str, int]:
         "review/grant.html",
         form=form,
         pack=pack,
-        entity_labels=grant_figures.ENTITY_LABELS,
         rural_definition=RURAL_DEFINITION,
+        scope_name=_scope_name(),
+        groups=list(grant_figures.rows_of_groups(pack)),
         args={k: v for k, v in request.args.items() if k in ("first", "last")},
     ), 200
 
@@ -460,14 +463,15 @@ def grant_file(kind: str) -> Response | tuple[str, int]:
     pack = _grant_pack(form)
     name = f"grant-report-{pack.period.first.isoformat()}-to-{pack.period.last.isoformat()}"
     if kind == "xlsx":
-        return sheets_download(coordinator.grant_tables(pack, _scope_name()), name,
+        tables = coordinator.grant_tables(pack, _scope_name(), format_datetime(pack.generated_at))
+        return sheets_download(tables, name,
                                title="Grant-reporting pack", audited_as="review.grant_exported",
                                object_type="Dashboard", object_id="grant")  # fmt: skip
     html = render_template(
         "reports/grant.html",
         pack=pack,
         scope_name=_scope_name(),
-        entity_labels=grant_figures.ENTITY_LABELS,
+        groups=list(grant_figures.rows_of_groups(pack)),
         rural_definition=RURAL_DEFINITION,
         generated_at=format_datetime(pack.generated_at),
     )
@@ -484,12 +488,13 @@ def _grant_form() -> GrantPeriodForm:
 
 
 def _grant_pack(form: GrantPeriodForm) -> grant_figures.GrantPack:
-    return grant_figures.grant_pack(
-        current_user,
-        questionnaire_versions.current(),
-        form.period,
-        time_zone_of(current_user),
-        utcnow(),
+    questionnaire = questionnaire_versions.current()
+    zone = time_zone_of(current_user)
+    period = form.period
+    return cached_figures(
+        f"grant:{questionnaire.content_hash}:{scope_key(current_user)}:{zone.key}:"
+        f"{period.first.isoformat()}:{period.last.isoformat()}",
+        lambda: grant_figures.grant_pack(current_user, questionnaire, period, zone, utcnow()),
     )
 
 

@@ -86,3 +86,33 @@ def test_outlines_are_paths_inside_their_states_box() -> None:
         assert min(xs) >= -0.5 and max(xs) <= WIDTH + 0.5, code
         assert min(ys) >= -0.5 and max(ys) <= HEIGHT + 0.5, code
         assert max(xs) - min(xs) > WIDTH - 2 or max(ys) - min(ys) > HEIGHT - 2, code
+
+
+def test_rural_codes_come_with_every_county_but_the_ones_the_2023_codes_lack() -> None:
+    """RUCC 2023 (data/geo/rucc-2023.csv): 1-3 metro, 4-9 nonmetro (rural). Its geography is
+    2023's, so Connecticut's eight old counties and the former Valdez-Cordova census area have
+    no code; every other county of the map has one."""
+    import hashlib
+
+    from portal.counties import RUCC_FILE, state_counties
+
+    assert (
+        hashlib.sha256(RUCC_FILE.read_bytes()).hexdigest()
+        == "915a75d72b0430e04a8e89fd7103d4cbd1d1422a2e286921869dc5903b3956d9"
+    )  # the copy data/geo/README.md names, byte for byte
+    header = RUCC_FILE.read_text(encoding="mac_roman").splitlines()[0]
+    assert header == "FIPS,State,County_Name,Population_2020,RUCC_2023,Description"
+    texas, ohio = state_counties("TX"), state_counties("OH")
+    assert texas is not None and ohio is not None
+    assert texas.find("Harris").rucc == 1 and texas.find("Loving").rucc == 9
+    assert ohio.find("Franklin").rural is False and ohio.find("Pike").rural is True
+    connecticut = state_counties("CT")
+    assert connecticut is not None and all(c.rucc is None for c in connecticut.counties)
+    unclassified = [
+        c.fips
+        for code in ("AK", "CT", "TX", "OH", "PR", "VA")
+        if (found := state_counties(code)) is not None
+        for c in found.counties
+        if c.rucc is None
+    ]
+    assert sorted(unclassified) == ["02261", *[f"090{n:02d}" for n in range(1, 16, 2)]]

@@ -25,12 +25,16 @@ critical gap (36 %).
 
 Grant pack (the 12 months to today): 15 organizations registered in Ohio (the 14 above and the
 World's Alpha Hospital), 10 assessed in the period (all but the one assessed 400 days ago and the
-four never assessed). Of the 11 that reported: tabletop exercise 2 (a "yes", and a "partly" held
-within 6 months; not the one over 12 months ago, nor "no"), hands-on 1, phishing 2 (one answered
-before 2026.5: practice phishing "yes"), role-based for every role 1 ("some roles" is not),
-awareness 2. Government level: local 6, state 1, not a government 1, not reported 7. Rural 3
-(Pike), metro 11, not classified 1 (Alpha's "Pine"). The first Franklin member answered six
-CPG goals (3.F, 3.S, 2.B not met; 1.C, 6.A, 3.J met): 50 %.
+four never assessed). Ten report (an assessment in the 12 months to the period's end; not the
+one of 400 days ago). Tabletop: 2 of the 4 asked (a "yes", and a "partly" held within 6
+months; not the one over 12 months ago, nor "Never"), 6 not asked. Operations-based exercise 1
+of 2 (a full-scale one). Phishing 1 of 1: the answer given before 2026.5 (practice phishing
+"yes") is a different question, so "not asked". Role-based for every role 1 of 2 ("some roles"
+is not). Awareness 2 of 2. CPG: at least half the goals answered met by 7 of 10. Kind of
+entity: local 6, state 1, not a government 1, public but level not reported 7 (the World's
+hospital among them). Local and state bodies: 7, all assessed in the period. Rural 3 (Pike: too
+few to break down), metro 11, not classified 1 (Alpha's "Pine"). The first Franklin member
+answered six CPG goals (3.F, 3.S, 2.B not met; 1.C, 6.A, 3.J met): 50 %.
 """
 
 from __future__ import annotations
@@ -89,10 +93,11 @@ MEMBERS = (
         facts=(
             LOCAL,
             ("core.incident_exercise", "yes"),
-            ("core.full_scale_exercise", "yes"),
+            ("core.operations_exercise", "full_scale"),
             ("core.phishing_training", "yes"),
             ("core.role_based_training", "yes"),
             ("core.security_training", "yes"),
+            ("core.no_exposed_services", "none"),  # the earlier gap, now in place
         ),
     ),
     Member(
@@ -106,7 +111,7 @@ MEMBERS = (
             LOCAL,
             ("core.incident_exercise", "partly"),
             ("core.exercise_when", "within_6m"),
-            ("core.full_scale_exercise", "no"),
+            ("core.operations_exercise", "no"),
             ("core.role_based_training", "partly"),
         ),
     ),

@@ -253,7 +253,9 @@ def test_progress_stands_each_organization_once_at_each_quarter_end(
 
         user = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
         today = utcnow().date()
-        found = progress(user, today, UTC)
+        from portal.questionnaire_versions import current
+
+        found = progress(user, current(), today, UTC)
     everyone = found.groups[0]
     now = everyone.quarters[-1]
     assert now.quarter == Quarter.of(today)
@@ -291,17 +293,21 @@ def test_the_grant_pack_counts_each_organization_once_with_every_figure_known(
     html = page.get_data(as_text=True)
     measures = {
         r[0].split(" As reported")[0].split(" Organizations that")[0]: r[1:]
-        for r in _rows(html, "Statewide measures")
+        for r in _rows(html, "Every organization: measures")
     }
-    assert measures["Completed a cyber risk assessment in the period"] == ["10", "15", "67 %"]
-    assert measures["Held a tabletop exercise in the last 12 months"] == ["2", "11", "18 %"]
-    assert measures["Held a hands-on (full-scale) exercise in the last 12 months"][:2] == [
-        "1",
-        "11",
-    ]
-    assert measures["Phishing training in the last 12 months"][:2] == ["2", "11"]
-    assert measures["Role-based training for every such role"][:2] == ["1", "11"]
-    assert measures["Security awareness training for all staff"][:2] == ["2", "11"]
+    assert measures["Completed a cyber risk assessment in the period"] == ["10", "15", "67 %", "0"]
+    assert measures["Held a tabletop exercise in the last 12 months"] == ["2", "4", "50 %", "6"]
+    assert measures["Held an operations-based exercise in the last 12 months"][:2] == ["1", "2"]
+    assert measures["Held a full-scale exercise in the last 12 months"][:2] == ["1", "2"]
+    assert measures["Phishing training in the last 12 months"] == ["1", "1", "100 %", "9"]
+    assert measures["Role-based training for every role with special duties"][:2] == ["1", "2"]
+    assert measures["Security awareness training for all staff"][:2] == ["2", "2"]
+    assert measures["Meets at least half of the CPG goals it answered"][:2] == ["7", "10"]
+    government = {r[0]: r[1:] for r in _rows(html, "Local and state government bodies: measures")}
+    assert government["Completed a cyber risk assessment in the period"][:2] == ["7", "7"]
+    breakdown = {r[0]: r[1:] for r in _rows(html, "Measures by kind of entity")}
+    assert breakdown["Rural counties"][:2] == ["3", "too few to show"]  # k >= 5
+    assert breakdown["Local government"][:2] == ["6", "6 of 6"]
     # The spreadsheet: its totals checked against the database.
     from openpyxl import load_workbook as opened
 
@@ -319,27 +325,30 @@ def test_the_grant_pack_counts_each_organization_once_with_every_figure_known(
         )
     assert in_ohio == 15
     column = {name: i for i, name in enumerate(header)}
-    entity = [r[column["Government level"]] for r in body]
+    entity = [r[column["Kind of entity"]] for r in body]
     assert (entity.count("Local government"), entity.count("State government")) == (6, 1)
-    assert (entity.count("Not a government body"), entity.count("Not reported")) == (1, 7)
+    assert entity.count("Not a government body") == 1
+    assert entity.count("Public, level not reported") == 7
     rural = [r[column["Rural"]] for r in body]
     assert (rural.count("yes"), rural.count("no"), rural.count(None)) == (3, 11, 1)  # (empty)
     first = next(r for r in body if r[column["Id"]] == ids[0])
     assert (first[column["CPG goals met"]], first[column["CPG goals answered"]]) == (3, 6)
     assert first[column["CPG adoption level (%)"]] == 50
     measured = {
-        (r[0], r[1]): r[2:5] for r in book["Measures"].iter_rows(min_row=2, values_only=True)
+        (r[0], r[2]): r[3:7] for r in book["Measures"].iter_rows(min_row=2, values_only=True)
     }
-    assert measured[("Statewide", "Completed a cyber risk assessment in the period")] == (
+    assert measured[("Every organization", "Completed a cyber risk assessment in the period")] == (
         10,
         15,
         67,
+        0,
     )
-    assert measured[("Rural counties", "Completed a cyber risk assessment in the period")] == (
-        3,
-        3,
-        100,
+    assert (
+        measured[("Rural counties", "Completed a cyber risk assessment in the period")]
+        == (None,) * 4
     )
+    about = dict(book["About"].iter_rows(values_only=True))
+    assert about["Marking"].startswith("SENSITIVE")
     # The PDF narrative says the same.
     from pypdf import PdfReader
 
@@ -348,8 +357,71 @@ def test_the_grant_pack_counts_each_organization_once_with_every_figure_known(
     text = " ".join(
         " ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf.get_data())).pages
     )
-    assert "10 of them (67 %) completed a cyber risk assessment during the period" in text
-    assert "2 (18 %) held a tabletop exercise" in text
+    assert "10 of 15 (67 %) completed a cyber risk assessment during the period" in text
+    assert "2 of 4 (50 %) organizations asked held a tabletop exercise" in text
+
+
+def test_an_answer_hidden_by_a_later_change_and_an_old_assessment_report_nothing(
+    app: Flask, world: World
+) -> None:
+    """'Never' held a tabletop, with a date and a drill left behind from before: the date is not
+    counted (its question is hidden), the drill is (asked of everyone). An assessment older than
+    12 months before the period's end reports nothing for the period."""
+    from portal.figures.grant import Period, grant_pack
+    from portal.models import Answer, Assessment, AssessmentStatus, Organization
+    from portal.questionnaire_versions import current, publish_current
+
+    with app.app_context():
+        import sqlalchemy as sa
+
+        version = publish_current()
+        organization = db.session.get(Organization, world.org_a)
+        organization.created_at = utcnow() - timedelta(days=2000)  # registered long before
+        made = []
+        for days, answers in (
+            (1500, {"core.incident_exercise": "yes", "core.phishing_training": "yes"}),
+            (20, {"core.incident_exercise": "no", "core.exercise_when": "within_6m",
+                  "core.operations_exercise": "drill"}),
+        ):  # fmt: skip
+            assessment = Assessment(
+                organization_id=organization.id,
+                questionnaire_version_id=version.id,
+                modules=["core", "hospital"],
+                status=AssessmentStatus.ACCEPTED,
+                submitted_at=utcnow() - timedelta(days=days),
+                overall_score=50,
+                overall_tier="developing",
+                critical_gap_count=0,
+            )
+            db.session.add(assessment)
+            db.session.flush()
+            db.session.add_all(
+                [
+                    Answer(assessment_id=assessment.id, question_id=q, value=v)
+                    for q, v in answers.items()
+                ]
+            )
+            made.append(assessment)
+        db.session.commit()
+        user = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
+        today = utcnow().date()
+        now_pack = grant_pack(
+            user, current(), Period(today - timedelta(days=364), today), UTC, utcnow()
+        )
+        row = next(r for r in now_pack.organizations if r.id == world.org_a)
+        assert (row.tabletop, row.operations) == ("no", "yes")
+        long_ago = today - timedelta(days=1400)
+        old_pack = grant_pack(
+            user, current(), Period(long_ago - timedelta(days=364), long_ago), UTC, utcnow()
+        )
+        old = next(r for r in old_pack.organizations if r.id == world.org_a)
+        assert old.reported_on is not None and old.phishing == "yes"
+        later = today - timedelta(days=300)
+        gap_pack = grant_pack(
+            user, current(), Period(later - timedelta(days=364), later), UTC, utcnow()
+        )
+        gap = next(r for r in gap_pack.organizations if r.id == world.org_a)
+        assert gap.reported_on is None and gap.phishing == "not reported"  # 1,200 days old by then
 
 
 def test_a_grant_period_with_nothing_in_it_is_an_empty_state_and_bad_dates_a_400(
@@ -369,3 +441,59 @@ def test_a_grant_period_with_nothing_in_it_is_an_empty_state_and_bad_dates_a_400
         response = x.get(f"/review/grant?{query}")
         assert response.status_code == 400 and words in response.get_data(as_text=True), query
         assert x.get(f"/review/grant.xlsx?{query}").status_code == 400
+    # Empty boxes take the default period (the 12 months to today) rather than failing.
+    for query in ("first=&last=", "first=2026-01-01&last=", "first=&last=2026-06-30"):
+        assert x.get(f"/review/grant?{query}").status_code == 200, query
+        assert x.get(f"/review/grant.xlsx?{query}").status_code == 200, query
+
+
+def test_the_default_period_is_the_365_days_to_today_even_on_february_29() -> None:
+    from datetime import date
+
+    from portal.figures.grant import default_period
+
+    period = default_period(date(2028, 2, 29))
+    assert (period.first, period.last) == (date(2027, 3, 2), date(2028, 2, 29))
+
+
+def test_what_is_missed_leaves_out_hidden_answers_and_counts_goals_by_organization(
+    app: Flask, world: World
+) -> None:
+    """Five organizations answer "no" to OT segmentation, but four of them then said they run no
+    OT: the question is hidden for them, so it has one answer — too few to list. Goal 3.F, asked
+    through two questions of one organization, counts that organization once."""
+    from portal.models import Answer, Assessment
+
+    ids = build_ohio_program(app)
+    with app.app_context():
+        import sqlalchemy as sa
+
+        latest = dict(
+            db.session.execute(
+                sa.select(Assessment.organization_id, Assessment.id).where(
+                    Assessment.organization_id.in_(ids[:5]), Assessment.is_latest_submission
+                )
+            ).all()
+        )
+        for number, org in enumerate(ids[:5]):
+            runs = "yes" if number == 0 else "no"
+            db.session.add_all(
+                [
+                    Answer(assessment_id=latest[org], question_id="core.runs_ot", value=runs),
+                    Answer(
+                        assessment_id=latest[org], question_id="core.ot_segmentation", value="no"
+                    ),
+                ]
+            )
+        db.session.add(
+            Answer(assessment_id=latest[ids[0]], question_id="core.mfa_admin_strong", value="no")
+        )
+        db.session.commit()
+        user = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
+        from portal.figures.missed import most_missed
+        from portal.questionnaire_versions import current
+
+        found = most_missed(user, current())
+    assert "core.ot_segmentation" not in [m.key for m in found.questions]
+    goal = next(m for m in found.goals if m.key == "3.F")
+    assert (goal.answered, goal.not_in_place, goal.dont_know) == (11, 4, 2)  # each org once
