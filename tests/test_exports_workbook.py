@@ -217,6 +217,20 @@ def reassess(app: Flask, world: World) -> int:
         user = db.session.scalar(db.select(User).where(User.email == world.operator_a))
         assert organization is not None and user is not None
         assessment = lifecycle.start(organization, user)
+        # Answers that go stale with time are not pre-filled (prefill: false): give them again.
+        from portal.models import Answer
+
+        previous = assessment.previous_assessment_id
+        given = {a.question_id for a in assessment.answers}
+        for row in db.session.scalars(db.select(Answer).where(Answer.assessment_id == previous)):
+            if row.question_id not in given:
+                db.session.add(
+                    Answer(
+                        assessment_id=assessment.id, question_id=row.question_id, value=row.value
+                    )
+                )
+        db.session.flush()
+        db.session.refresh(assessment)
         lifecycle.submit(assessment, user)
         db.session.commit()
         return assessment.id
