@@ -144,17 +144,28 @@ def _shown_answers(questionnaire: Questionnaire, latest: sa.Select[Any]) -> sa.S
             .cte("hides")
         )
         controller = sa.orm.aliased(Answer)
-        condition.append(
-            ~sa.select(controller.id)
+        # The (assessment, question) pairs hidden by the latest assessments' own answers: found
+        # among those assessments first (a few thousand rows), then left out — not an anti-join
+        # against every answer in the country.
+        hidden = (
+            sa.select(
+                controller.assessment_id.label("assessment_id"),
+                hides.c.question_id.label("question_id"),
+            )
             .join(
                 hides,
                 sa.and_(
                     hides.c.controller == controller.question_id, hides.c.value == controller.value
                 ),
             )
+            .where(controller.assessment_id.in_(latest))
+            .cte("hidden")
+        )
+        condition.append(
+            ~sa.select(hidden.c.assessment_id)
             .where(
-                controller.assessment_id == answer.assessment_id,
-                hides.c.question_id == answer.question_id,
+                hidden.c.assessment_id == answer.assessment_id,
+                hidden.c.question_id == answer.question_id,
             )
             .exists()
         )
