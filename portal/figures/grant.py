@@ -39,7 +39,7 @@ from portal.models import (
     Ownership,
     User,
 )
-from portal.questionnaire.model import DONT_KNOW, NOT_APPLICABLE, Questionnaire
+from portal.questionnaire.model import DONT_KNOW, NOT_APPLICABLE, Condition, Questionnaire
 
 # Answers read, by question id (questionnaire 2026.5).
 GOVERNMENT = "core.government_level"
@@ -190,11 +190,20 @@ def grant_pack(
     reporting = {org: s for org, s in latest.items() if s[1] >= reporting_from}
     answers = _answers([s[0] for s in reporting.values()])
     goals = _goal_questions(questionnaire)
+    order = [
+        (q.id, q.show_if) for q in questionnaire.questions_in([m.id for m in questionnaire.modules])
+    ]
+    full = {
+        (q.id, o.value)
+        for q in questionnaire.questions_in([m.id for m in questionnaire.modules])
+        for o in q.options
+        if o.points == 100
+    }
     rows = []
     for org in organizations:
         held = reporting.get(org.id)
-        given = _shown(questionnaire, answers.get(held[0], {})) if held else {}
-        met, answered = _cpg(questionnaire, goals, given) if held else (None, None)
+        given = _shown(order, answers.get(held[0], {})) if held else {}
+        met, answered = _cpg(full, goals, given) if held else (None, None)
         operations = _answer(given, OPERATIONS, held is not None)
         rows.append(
             OrganizationRow(
@@ -404,14 +413,14 @@ def _answers(assessment_ids: list[int]) -> dict[int, dict[str, str]]:
     return found
 
 
-def _shown(questionnaire: Questionnaire, given: dict[str, str]) -> dict[str, str]:
-    """The answers to questions shown to the organization, in the wizard's order (a question's
-    show-if reads the answers kept before it: chains hide as the wizard does). Answers to
-    questions the questionnaire no longer has are dropped."""
+def _shown(order: list[tuple[str, Condition | None]], given: dict[str, str]) -> dict[str, str]:
+    """The answers to questions shown to the organization, in the wizard's ``order`` (a
+    question's show-if reads the answers kept before it: chains hide as the wizard does).
+    Answers to questions the questionnaire no longer has are dropped."""
     kept: dict[str, str] = {}
-    for question in questionnaire.questions_in([m.id for m in questionnaire.modules]):
-        if question.id in given and question.is_shown(kept):
-            kept[question.id] = given[question.id]
+    for question_id, show_if in order:
+        if question_id in given and (show_if is None or show_if.holds(kept)):
+            kept[question_id] = given[question_id]
     return kept
 
 
@@ -477,9 +486,10 @@ def _goal_questions(questionnaire: Questionnaire) -> dict[str, list[str]]:
 
 
 def _cpg(
-    questionnaire: Questionnaire, goals: dict[str, list[str]], given: dict[str, str]
+    full: set[tuple[str, str]], goals: dict[str, list[str]], given: dict[str, str]
 ) -> tuple[int, int]:
-    """(goals met, goals answered) for one organization's shown answers."""
+    """(goals met, goals answered) for one organization's shown answers; ``full``: the (question,
+    answer) pairs worth full points ("I don't know" never is)."""
     met = answered = 0
     for question_ids in goals.values():
         values = [
@@ -490,16 +500,9 @@ def _cpg(
         if not values:
             continue
         answered += 1
-        if all(_full_points(questionnaire, qid, value) for qid, value in values):
+        if all(pair in full for pair in values):
             met += 1
     return met, answered
-
-
-def _full_points(questionnaire: Questionnaire, question_id: str, value: str) -> bool:
-    if value == DONT_KNOW:
-        return False
-    option = questionnaire.question(question_id).option(value)
-    return option is not None and option.points == 100
 
 
 def rows_of_groups(pack: GrantPack) -> Iterable[Group]:

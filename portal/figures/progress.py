@@ -281,24 +281,11 @@ def _gaps_closed(user: User, questionnaire: Questionnaire) -> dict[int, int]:
     first = sa.orm.aliased(ranked)
     latest = sa.orm.aliased(ranked)
     # Closed: the latest assessment answers the question in place (full points) — not merely
-    # "no gap row", which "I don't know" or a question no longer asked would also leave.
-    full = (
-        sa.values(sa.column("question_id", sa.String), sa.column("value", sa.String), name="full")
-        .data(_full_point_answers(questionnaire))
-        .cte("full")
-    )
-    later = sa.orm.aliased(Answer)
-    in_place = (
-        sa.select(later.id)
-        .join(full, sa.and_(full.c.question_id == later.question_id, full.c.value == later.value))
-        .where(
-            later.assessment_id == latest.c.id,
-            later.question_id == AssessmentCriticalGap.question_id,
-        )
-        .exists()
-    )
+    # "no gap row", which "I don't know" or a question no longer asked would also leave. The
+    # latest answer to each first gap is read (one index probe each) and judged here.
+    full = set(_full_point_answers(questionnaire))
     rows = db.session.execute(
-        sa.select(first.c.organization_id, sa.func.count())
+        sa.select(first.c.organization_id, Answer.question_id, Answer.value)
         .join(
             latest,
             sa.and_(
@@ -306,10 +293,20 @@ def _gaps_closed(user: User, questionnaire: Questionnaire) -> dict[int, int]:
             ),
         )
         .join(AssessmentCriticalGap, AssessmentCriticalGap.assessment_id == first.c.id)
-        .where(first.c.rank == 1, first.c.n > 1, in_place)
-        .group_by(first.c.organization_id)
+        .join(
+            Answer,
+            sa.and_(
+                Answer.assessment_id == latest.c.id,
+                Answer.question_id == AssessmentCriticalGap.question_id,
+            ),
+        )
+        .where(first.c.rank == 1, first.c.n > 1)
     )
-    return {int(org): int(n) for org, n in rows}
+    closed: dict[int, int] = defaultdict(int)
+    for org, question_id, value in rows:
+        if (question_id, value) in full:
+            closed[int(org)] += 1
+    return dict(closed)
 
 
 def _submitted(user: User) -> sa.ColumnElement[bool]:
