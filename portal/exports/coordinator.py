@@ -273,7 +273,7 @@ def grant_tables(pack: GrantPack, scope: str, generated: str) -> list[Table]:
     measure_rows: list[list[Any]] = []
     for group in rows_of_groups(pack):
         for m in group.measures:
-            if group.shown:
+            if group.shown and m.shown:
                 measure_rows.append(
                     [group.label, group.organizations, m.label, m.count, m.base, m.share,
                      m.not_asked, m.definition]
@@ -281,7 +281,7 @@ def grant_tables(pack: GrantPack, scope: str, generated: str) -> list[Table]:
             else:
                 measure_rows.append(
                     [group.label, group.organizations, m.label, None, None, None, None,
-                     f"Too few to show: fewer than {MIN_PEERS} organizations."]
+                     f"Too few to show: fewer than {MIN_PEERS} organizations behind it."]
                 )  # fmt: skip
     organization_rows = [
         [r.id, r.name, r.state, r.county, r.county_fips or "",

@@ -474,6 +474,7 @@ def grant_file(kind: str) -> Response | tuple[str, int]:
         groups=list(grant_figures.rows_of_groups(pack)),
         rural_definition=RURAL_DEFINITION,
         generated_at=format_datetime(pack.generated_at),
+        questionnaire_version=questionnaire_versions.current().version,
     )
     stylesheet = (PROJECT_ROOT / "static/css/print.css").read_text(encoding="utf-8")
     data = render_bounded(html, PROJECT_ROOT / "static", stylesheet)

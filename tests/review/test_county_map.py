@@ -296,13 +296,32 @@ def test_the_grant_pack_counts_each_organization_once_with_every_figure_known(
         for r in _rows(html, "Every organization: measures")
     }
     assert measures["Completed a cyber risk assessment in the period"] == ["10", "15", "67 %", "0"]
-    assert measures["Held a tabletop exercise in the last 12 months"] == ["2", "4", "50 %", "6"]
-    assert measures["Held an operations-based exercise in the last 12 months"][:2] == ["1", "2"]
-    assert measures["Held a full-scale exercise in the last 12 months"][:2] == ["1", "2"]
-    assert measures["Phishing training in the last 12 months"] == ["1", "1", "100 %", "9"]
-    assert measures["Role-based training for every role with special duties"][:2] == ["1", "2"]
-    assert measures["Security awareness training for all staff"][:2] == ["2", "2"]
-    assert measures["Meets at least half of the CPG goals it answered"][:2] == ["7", "10"]
+    # Figures from fewer than 5 organizations are not shown (k >= 5); their "not asked" are.
+    assert measures["Held a tabletop exercise in the last 12 months"] == [
+        "too few to show (4 asked)",
+        "6",
+    ]
+    assert measures["Held an operations-based exercise in the last 12 months"][0].endswith(
+        "(2 asked)"
+    )
+    assert measures["Phishing training in the last 12 months"] == ["too few to show (1 asked)", "9"]
+    assert measures["Meets at least half of the CPG goals it answered"] == ["7", "10", "70 %", "0"]
+    from portal.figures.grant import Period, grant_pack
+    from portal.questionnaire_versions import current
+
+    with app.app_context():
+        import sqlalchemy as sa
+
+        user = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
+        today = utcnow().date()
+        pack = grant_pack(
+            user, current(), Period(today - timedelta(days=364), today), UTC, utcnow()
+        )
+    counted = {m.key: (m.count, m.base, m.not_asked) for m in pack.everyone.measures}
+    assert counted["tabletop"] == (2, 4, 6)  # a "yes", and a "partly" within 6 months
+    assert counted["operations"] == (1, 2, 8) and counted["full_scale"] == (1, 2, 8)
+    assert counted["phishing"] == (1, 1, 9)  # the pre-2026.5 practice answer: "not asked"
+    assert counted["role_based"] == (1, 2, 8) and counted["awareness"] == (2, 2, 8)
     government = {r[0]: r[1:] for r in _rows(html, "Local and state government bodies: measures")}
     assert government["Completed a cyber risk assessment in the period"][:2] == ["7", "7"]
     breakdown = {r[0]: r[1:] for r in _rows(html, "Measures by kind of entity")}
@@ -358,7 +377,8 @@ def test_the_grant_pack_counts_each_organization_once_with_every_figure_known(
         " ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf.get_data())).pages
     )
     assert "10 of 15 (67 %) completed a cyber risk assessment during the period" in text
-    assert "2 of 4 (50 %) organizations asked held a tabletop exercise" in text
+    assert "Held a tabletop exercise in the last 12 months: too few to show" in text
+    assert "Meets at least half of the CPG goals it answered: 7 of 10 (70 %)" in text
 
 
 def test_an_answer_hidden_by_a_later_change_and_an_old_assessment_report_nothing(
