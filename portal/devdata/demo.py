@@ -115,7 +115,8 @@ def _second_round(sector: str, assessment: Assessment, operator: User, coordinat
             tool_requests.decide(request, "approve", "", coordinator)
             if sector == "electric":
                 tool_requests.decide(request, "fulfil", "", coordinator)
-                lifecycle.start(assessment.organization, operator)  # the next round, begun
+                begun = lifecycle.start(assessment.organization, operator)  # the next round
+                _answer_again(begun, assessment, operator)
             else:
                 denied = _request(assessment, operator)
                 if denied is not None:
@@ -142,6 +143,17 @@ def _answered(organization: Organization, operator: User, maturity: float, seed:
                                   value=value, updated_by_id=operator.id))  # fmt: skip
     db.session.flush()
     return assessment
+
+
+def _answer_again(draft: Assessment, previous: Assessment, operator: User) -> None:
+    """The answers a re-assessment does not pre-fill (``prefill: false``: "in the last 12
+    months"), given again by the operator as last time — the begun round can be submitted."""
+    given = _answers_of(draft)
+    for question_id, row in _answers_of(previous).items():
+        if question_id not in given:
+            db.session.add(Answer(assessment_id=draft.id, question_id=question_id,
+                                  value=row.value, updated_by_id=operator.id))  # fmt: skip
+    db.session.flush()
 
 
 def _answers_of(assessment: Assessment) -> dict[str, Answer]:
