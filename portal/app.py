@@ -45,6 +45,7 @@ from portal.ops import health, metrics
 from portal.ops import requests as ops_requests
 from portal.organizations.routes import bp as organizations_bp
 from portal.reports import pdf
+from portal.review import program as _program  # noqa: F401 - its views join review's blueprint
 from portal.review.exploited import bp as exposure_bp
 from portal.review.routes import bp as review_bp
 from portal.toolrequests.routes import bp as toolrequests_bp

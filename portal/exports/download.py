@@ -9,10 +9,12 @@ from typing import IO, Any, Literal
 from flask import Response
 
 from portal import audit
+from portal.config import PROJECT_ROOT
 from portal.exports.spreadsheet import to_csv
 from portal.exports.workbook import MIMETYPE as XLSX
 from portal.exports.workbook import Table, workbook
 from portal.extensions import db
+from portal.reports.pdf import render_bounded
 from portal.templating import viewer_time_zone
 
 # Excel reads a CSV as UTF-8 only when it starts with a byte-order mark.
@@ -98,3 +100,16 @@ def sheets_download(
                  rows=sum(s.written for s in sheets), **details)  # fmt: skip
     db.session.commit()
     return download(body, f"{name}.xlsx", XLSX)
+
+
+def pdf_download(
+    html: str, filename: str, *, audited_as: str, object_type: str, **details: Any
+) -> Response:
+    """A page of figures (the coordinators' dashboard, the grant pack) as a PDF: rendered by the
+    safe renderer in a bounded child (nothing fetched outside the app), then the export audited
+    and committed, as a sheet's is."""
+    stylesheet = (PROJECT_ROOT / "static/css/print.css").read_text(encoding="utf-8")
+    data = render_bounded(html, PROJECT_ROOT / "static", stylesheet)
+    audit.record(audited_as, object_type=object_type, format="pdf", **details)
+    db.session.commit()
+    return download(data, filename, "application/pdf")
