@@ -210,6 +210,32 @@ def stored_answers(app: Flask, assessment_id: int) -> dict[str, Answer]:
         return {r.question_id: r for r in rows}
 
 
+def add_fortios_entry() -> str:
+    """One known-exploited entry of FortiOS (family "fortinet-fortios"), as an import writes it,
+    added to the session of the current app context; its CVE id."""
+    kev_import = KevImport(
+        catalog_version="test", released_at=utcnow(), source="test", entry_count=1
+    )
+    db.session.add(kev_import)
+    db.session.flush()
+    db.session.add(
+        KevEntry(
+            cve_id="CVE-2024-21762",
+            vendor_project="Fortinet",
+            product="FortiOS",
+            vulnerability_name="Fortinet FortiOS Out-of-Bound Write Vulnerability",
+            date_added=date(2024, 2, 9),
+            short_description="FortiOS contains an out-of-bound write vulnerability.",
+            required_action="Apply mitigations per vendor instructions.",
+            due_date=date(2024, 2, 16),
+            first_import_id=kev_import.id,
+            changed_import_id=kev_import.id,
+        )
+    )
+    db.session.add(KevEntryFamily(family_key="fortinet-fortios", cve_id="CVE-2024-21762"))
+    return "CVE-2024-21762"
+
+
 def access_objects(app: Flask, world: World) -> dict[str, Any]:
     """One of each object the access tests try (see the ``objects`` fixture): A's submitted
     assessment, a tool request, an invitation and its token, a draft of A's (started, never
@@ -236,26 +262,7 @@ def access_objects(app: Flask, world: World) -> dict[str, Any]:
         }
         ids["draft"] = lifecycle.start(organization, operator).id
         # A product matched to one catalog entry (the rows an import would write).
-        kev_import = KevImport(
-            catalog_version="test", released_at=utcnow(), source="test", entry_count=1
-        )
-        db.session.add(kev_import)
-        db.session.flush()
-        db.session.add(
-            KevEntry(
-                cve_id="CVE-2024-21762",
-                vendor_project="Fortinet",
-                product="FortiOS",
-                vulnerability_name="Fortinet FortiOS Out-of-Bound Write Vulnerability",
-                date_added=date(2024, 2, 9),
-                short_description="FortiOS contains an out-of-bound write vulnerability.",
-                required_action="Apply mitigations per vendor instructions.",
-                due_date=date(2024, 2, 16),
-                first_import_id=kev_import.id,
-                changed_import_id=kev_import.id,
-            )
-        )
-        db.session.add(KevEntryFamily(family_key="fortinet-fortios", cve_id="CVE-2024-21762"))
+        add_fortios_entry()
         product = InventoryItem(
             organization_id=world.org_a,
             category="edge",

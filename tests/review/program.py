@@ -40,7 +40,7 @@ answered six CPG goals (3.F, 3.S, 2.B not met; 1.C, 6.A, 3.J met): 50 %.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Flask
 
@@ -52,13 +52,11 @@ from portal.models import (
     AssessmentCriticalGap,
     AssessmentStatus,
     InventoryItem,
-    KevEntry,
-    KevEntryFamily,
-    KevImport,
     KevTriage,
     Organization,
     utcnow,
 )
+from tests.factories import add_fortios_entry
 
 
 @dataclass(frozen=True)
@@ -150,26 +148,7 @@ def build_ohio_program(app: Flask) -> list[int]:
     ids = []
     with app.app_context():
         version = questionnaire_versions.publish_current()
-        kev_import = KevImport(
-            catalog_version="test", released_at=utcnow(), source="test", entry_count=1
-        )
-        db.session.add(kev_import)
-        db.session.flush()
-        db.session.add(
-            KevEntry(
-                cve_id="CVE-2024-21762",
-                vendor_project="Fortinet",
-                product="FortiOS",
-                vulnerability_name="Fortinet FortiOS Out-of-Bound Write Vulnerability",
-                date_added=date(2024, 2, 9),
-                short_description="FortiOS contains an out-of-bound write vulnerability.",
-                required_action="Apply mitigations per vendor instructions.",
-                due_date=date(2024, 2, 16),
-                first_import_id=kev_import.id,
-                changed_import_id=kev_import.id,
-            )
-        )
-        db.session.add(KevEntryFamily(family_key="fortinet-fortios", cve_id="CVE-2024-21762"))
+        add_fortios_entry()
         for number, member in enumerate(MEMBERS):
             name = f"{member.county} Program Member {number}"
             organization = Organization(

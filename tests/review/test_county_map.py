@@ -23,11 +23,18 @@ from tests.web import login
 OHIO_COUNTIES = 88
 
 
+def _coordinator(world: World) -> User:
+    """Coordinator X (Ohio, statewide), in the current app context."""
+    import sqlalchemy as sa
+
+    user = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
+    assert user is not None
+    return user
+
+
 def _figures(app: Flask, world: World) -> dict[str, object]:
     with app.app_context():
-        import sqlalchemy as sa
-
-        user = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
+        user = _coordinator(world)
         assert user is not None
         found = county_map(user, "OH", utcnow())
         assert found is not None
@@ -173,9 +180,7 @@ def test_an_admin_picks_any_state_and_a_state_with_nobody_is_an_empty_state(
 def test_assessed_within_twelve_months_is_counted_from_today(app: Flask, world: World) -> None:
     build_ohio_program(app)
     with app.app_context():
-        import sqlalchemy as sa
-
-        user = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
+        user = _coordinator(world)
         later = county_map(user, "OH", utcnow() + timedelta(days=340))
     assert later is not None
     franklin = next(c for c in later.counties if c.county.name == "Franklin")
@@ -249,9 +254,7 @@ def test_progress_stands_each_organization_once_at_each_quarter_end(
 
     build_ohio_program(app)
     with app.app_context():
-        import sqlalchemy as sa
-
-        user = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
+        user = _coordinator(world)
         today = utcnow().date()
         from portal.questionnaire_versions import current
 
@@ -312,7 +315,7 @@ def test_the_grant_pack_counts_each_organization_once_with_every_figure_known(
     with app.app_context():
         import sqlalchemy as sa
 
-        user = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
+        user = _coordinator(world)
         today = utcnow().date()
         pack = grant_pack(
             user, current(), Period(today - timedelta(days=364), today), UTC, utcnow()
@@ -392,8 +395,6 @@ def test_an_answer_hidden_by_a_later_change_and_an_old_assessment_report_nothing
     from portal.questionnaire_versions import current, publish_current
 
     with app.app_context():
-        import sqlalchemy as sa
-
         version = publish_current()
         organization = db.session.get(Organization, world.org_a)
         organization.created_at = utcnow() - timedelta(days=2000)  # registered long before
@@ -423,7 +424,7 @@ def test_an_answer_hidden_by_a_later_change_and_an_old_assessment_report_nothing
             )
             made.append(assessment)
         db.session.commit()
-        user = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
+        user = _coordinator(world)
         today = utcnow().date()
         now_pack = grant_pack(
             user, current(), Period(today - timedelta(days=364), today), UTC, utcnow()
@@ -509,7 +510,7 @@ def test_what_is_missed_leaves_out_hidden_answers_and_counts_goals_by_organizati
             Answer(assessment_id=latest[ids[0]], question_id="core.mfa_admin_strong", value="no")
         )
         db.session.commit()
-        user = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
+        user = _coordinator(world)
         from portal.figures.missed import most_missed
         from portal.questionnaire_versions import current
 
