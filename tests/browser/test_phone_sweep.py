@@ -50,6 +50,11 @@ NOT_PAGES = {
     "review.missed_csv",
     "review.progress_csv",
     "review.grant_file",
+    # The state program's pages: swept at 360 px, with axe, on a program with figures in
+    # tests/browser/test_county_map.py (here their tables would be empty).
+    "review.missed",
+    "review.progress",
+    "review.grant",
     "review.export_queue",
     "review.oscal_zip",
     "exposure.export",
@@ -182,9 +187,6 @@ def test_every_page_fits_a_phone_in_every_state(
             ("review.assessment", f"/review/assessments/{assessment_id}"),
             ("review.assessment", f"/review/assessments/{assessment_id}?show=all"),
             ("review.dashboard", "/review/dashboard"),
-            ("review.missed", "/review/missed"),
-            ("review.progress", "/review/progress"),
-            ("review.grant", "/review/grant"),
             ("review.tool_requests", "/review/tool-requests"),
             ("exposure.index", "/review/exposure/"),
             ("exposure.index", f"/review/exposure/?product={quote(family)}"),
