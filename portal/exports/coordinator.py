@@ -225,7 +225,8 @@ def missed_table(figures: MostMissed, questionnaire: Questionnaire) -> Table:
 
 
 def progress_table(found: Progress, title_of: Callable[[str], str]) -> Table:
-    """Where each group stood at each quarter's end, then first against latest assessments."""
+    """Where each group stood at each quarter's end (the page's first-against-latest table is
+    not in this file)."""
     rows: list[list[Any]] = []
     for group in found.groups:
         for q in group.quarters:
@@ -279,10 +280,14 @@ def grant_tables(pack: GrantPack, scope: str, generated: str) -> list[Table]:
                      m.not_asked, m.definition]
                 )  # fmt: skip
             else:
+                why = (
+                    "Withheld: with it, a group of fewer than 5 could be worked out by subtraction."
+                    if group.withheld
+                    else f"Too few to show: fewer than {MIN_PEERS} organizations behind it."
+                )
                 measure_rows.append(
-                    [group.label, group.organizations, m.label, None, None, None, None,
-                     f"Too few to show: fewer than {MIN_PEERS} organizations behind it."]
-                )  # fmt: skip
+                    [group.label, group.organizations, m.label, None, None, None, None, why]
+                )
     organization_rows = [
         [r.id, r.name, r.state, r.county, r.county_fips or "",
          "" if r.rural is None else ("yes" if r.rural else "no"), "; ".join(r.sectors),

@@ -18,6 +18,7 @@ question does not). Groups of fewer than 5 organizations are not broken down (k 
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -39,7 +40,7 @@ from portal.models import (
     Ownership,
     User,
 )
-from portal.questionnaire.model import DONT_KNOW, NOT_APPLICABLE, Condition, Questionnaire
+from portal.questionnaire.model import NOT_APPLICABLE, Condition, Questionnaire
 
 # Answers read, by question id (questionnaire 2026.5).
 GOVERNMENT = "core.government_level"
@@ -59,7 +60,6 @@ ENTITY_LABELS = {
 }
 GOVERNMENT_ENTITIES = ("local", "state")
 MAX_PERIOD_DAYS = 5 * 366
-REPORTED_WITHIN_DAYS = 365
 
 YES, NO, NOT_ASKED, NOT_REPORTED, NOT_APPLIES = (
     "yes",
@@ -86,6 +86,11 @@ class Period:
 
 def _day(day: date) -> str:
     return f"{day:%b} {day.day}, {day.year}"
+
+
+def _year_before(day: date) -> date:
+    """The same day a year earlier (February 29 → February 28)."""
+    return day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
 
 
 def default_period(today: date) -> Period:
@@ -148,10 +153,13 @@ class Group:
     label: str
     organizations: int
     measures: list[Measure]
+    # Hidden though large enough: showing it would let a hidden group be worked out by
+    # subtraction (see _suppress_complements).
+    withheld: bool = False
 
     @property
     def shown(self) -> bool:
-        return self.organizations >= MIN_PEERS
+        return self.organizations >= MIN_PEERS and not self.withheld
 
 
 @dataclass(frozen=True)
@@ -171,7 +179,7 @@ def grant_pack(
     """The pack for ``user``'s scope and ``period`` (days on the clock ``zone``)."""
     end = datetime.combine(period.last + timedelta(days=1), time.min, zone)
     start = datetime.combine(period.first, time.min, zone)
-    reporting_from = end - timedelta(days=REPORTED_WITHIN_DAYS)
+    reporting_from = datetime.combine(_year_before(period.last) + timedelta(days=1), time.min, zone)
     scope = sa.and_(access.organization_scope(user), Organization.created_at < end)
     organizations = db.session.execute(
         sa.select(
@@ -240,18 +248,42 @@ def grant_pack(
             "Local and state government bodies",
             [r for r in rows if r.entity in GOVERNMENT_ENTITIES],
         ),
-        groups=[
-            _group(key, label, [r for r in rows if r.entity == key])
-            for key, label in ENTITY_LABELS.items()
-        ]
-        + [
-            _group("rural", "Rural counties", [r for r in rows if r.rural is True]),
-            _group("metro", "Metro counties", [r for r in rows if r.rural is False]),
-            _group("unclassified", "County not classified", [r for r in rows if r.rural is None]),
-        ],
+        groups=_suppress_complements(
+            [
+                _group(key, label, [r for r in rows if r.entity == key])
+                for key, label in ENTITY_LABELS.items()
+            ],
+            [
+                _group("rural", "Rural counties", [r for r in rows if r.rural is True]),
+                _group("metro", "Metro counties", [r for r in rows if r.rural is False]),
+                _group(
+                    "unclassified", "County not classified", [r for r in rows if r.rural is None]
+                ),
+            ],
+        ),
         cpg_median=round(statistics.median(shares)) if len(shares) >= MIN_PEERS else None,
         generated_at=now,
     )
+
+
+def _suppress_complements(entities: list[Group], places: list[Group]) -> list[Group]:
+    """Each breakdown adds up to every organization (and local plus state to the government
+    bodies): while the groups hidden in one of them hold 1 to 4 organizations in all, their
+    figures are the total minus the shown ones — so the smallest shown group is withheld too,
+    until the hidden ones hold none or at least 5."""
+    local_state = [g for g in entities if g.key in GOVERNMENT_ENTITIES]
+    withheld: set[str] = set()
+    for partition in (entities, places, local_state):
+        while True:
+            hidden = [g for g in partition if g.organizations and (g.key in withheld or
+                      g.organizations < MIN_PEERS)]  # fmt: skip
+            shown = [g for g in partition if g not in hidden and g.organizations]
+            if not shown or not 0 < sum(g.organizations for g in hidden) < MIN_PEERS:
+                break
+            withheld.add(min(shown, key=lambda g: g.organizations).key)
+    return [
+        dataclasses.replace(g, withheld=True) if g.key in withheld else g for g in entities + places
+    ]
 
 
 def _group(key: str, label: str, rows: list[OrganizationRow]) -> Group:
@@ -444,10 +476,12 @@ def _entity(ownership: Ownership, answered: str | None) -> str:
 
 
 def _answer(given: dict[str, str], question_id: str, reported: bool) -> str:
+    """The answer, "not asked" when there is none (an assessment made before the question was);
+    "I don't know" stays in the base as an answer that is not a yes."""
     if not reported:
         return NOT_REPORTED
     value = given.get(question_id)
-    return NOT_ASKED if value is None or value == DONT_KNOW else value
+    return NOT_ASKED if value is None else value
 
 
 def _yes_if(value: str, yes: set[str]) -> str:
@@ -457,13 +491,16 @@ def _yes_if(value: str, yes: set[str]) -> str:
 
 
 def _tabletop(given: dict[str, str]) -> str:
-    """Yes: "Yes, in the last 12 months" to the tabletop question, or its date within 12
-    months; no: "Never", or the date over 12 months ago."""
+    """Yes: the tabletop's date within 12 months, or — with no date answered — "Yes, in the last
+    12 months" to the tabletop question; no: the date over 12 months ago, "Never", "partly"
+    with no date, or "I don't know"."""
     when = given.get(TABLETOP_WHEN)
     if when in ("within_6m", "within_12m"):
         return YES
+    if when is not None:
+        return NO  # over 12 months ago, or "I don't know" when
     exercise = given.get(TABLETOP)
-    if exercise is None or exercise == DONT_KNOW:
+    if exercise is None:
         return NOT_ASKED
     return YES if exercise == "yes" else NO
 

@@ -70,7 +70,7 @@ def panel(group: GroupProgress, title: str, chart_id: str) -> Markup:
                 f'<rect x="{x:.1f}" y="{TOP}" width="{bar:.1f}" height="{BOTTOM - TOP}" '
                 'fill="none" stroke="#a9aeb1" stroke-dasharray="3 3"/>'
             )
-        label = f"Q{standing.quarter.number}"
+        label = ("Jan", "Apr", "Jul", "Oct")[standing.quarter.number - 1]  # the quarter's start
         if index == 0 or standing.quarter.number == 1:
             label += f" '{standing.quarter.year % 100:02d}"
         parts.append(

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
@@ -203,11 +203,16 @@ class GrantPeriodForm(Form):
         super().__init__(*args, **kwargs)
         self.today = today
         default = grant.default_period(today)
-        # An empty box takes the default's day (the form comes back with it filled in).
-        if self.first.data is None and not (self.first.raw_data and self.first.raw_data[0]):
-            self.first.data, self.first.errors = default.first, []
-        if self.last.data is None and not (self.last.raw_data and self.last.raw_data[0]):
-            self.last.data, self.last.errors = default.last, []
+        # An empty box takes the day that makes a year with the other one (or the default's):
+        # the form comes back with it filled in.
+        given_first = self.first.raw_data and self.first.raw_data[0]
+        given_last = self.last.raw_data and self.last.raw_data[0]
+        if self.first.data is None and not given_first:
+            last = self.last.data if given_last and self.last.data else default.last
+            self.first.data, self.first.errors = last - timedelta(days=364), []
+        if self.last.data is None and not given_last:
+            first = self.first.data or default.first
+            self.last.data, self.last.errors = min(first + timedelta(days=364), today), []
 
     def validate_last(self, field: DateField) -> None:
         first, last = self.first.data, field.data

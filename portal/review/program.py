@@ -215,7 +215,7 @@ def grant_file(kind: str) -> Response | tuple[str, int]:
         tables = coordinator.grant_tables(pack, _scope_name(), format_datetime(pack.generated_at))
         return sheets_download(tables, name,
                                title="Grant-reporting pack", audited_as="review.grant_exported",
-                               object_type="Dashboard", object_id="grant")  # fmt: skip
+                               object_type="Dashboard", object_id="grant-pdf")  # fmt: skip
     html = render_template(
         "reports/grant.html",
         pack=pack,
@@ -226,7 +226,7 @@ def grant_file(kind: str) -> Response | tuple[str, int]:
         questionnaire_version=questionnaire_versions.current().version,
     )
     return pdf_download(html, f"{name}.pdf", audited_as="review.grant_exported",
-                        object_type="Dashboard", object_id="grant")  # fmt: skip
+                        object_type="Dashboard", object_id="grant-pdf")  # fmt: skip
 
 
 def _grant_form() -> GrantPeriodForm:
@@ -311,7 +311,7 @@ def dashboard_pdf() -> Response | tuple[str, int]:
         generated_at=format_datetime(utcnow()),
     )
     return pdf_download(html, "dashboard.pdf", audited_as="review.dashboard_exported",
-                        object_type="Dashboard", object_id="all")  # fmt: skip
+                        object_type="Dashboard", object_id="pdf")  # fmt: skip
 
 
 def _bad_map_request(form: CountyMapForm) -> tuple[str, int]:

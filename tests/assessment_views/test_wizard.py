@@ -476,8 +476,8 @@ def test_reassessment_is_prefilled_and_shows_what_changed(
     after = stored_answers(app, second_id)
     # Answers that go stale with time ("in the last 12 months") start empty (prefill: false);
     # every other answer is copied.
-    stale = {"core.exercise_when", "core.operations_exercise", "core.phishing_training",
-             "core.role_based_training"}  # fmt: skip
+    stale = {"core.incident_exercise", "core.exercise_when", "core.operations_exercise",
+             "core.phishing_training", "core.role_based_training"}  # fmt: skip
     assert stale & set(before) and not stale & set(after)
     assert {q: r.value for q, r in after.items()} == {
         q: r.value for q, r in before.items() if q not in stale

@@ -329,7 +329,10 @@ def test_the_grant_pack_counts_each_organization_once_with_every_figure_known(
     assert government["Completed a cyber risk assessment in the period"][:2] == ["7", "7"]
     breakdown = {r[0]: r[1:] for r in _rows(html, "Measures by kind of entity")}
     assert breakdown["Rural counties"][:2] == ["3", "too few to show"]  # k >= 5
-    assert breakdown["Local government"][:2] == ["6", "6 of 6"]
+    # Shown, the local bodies would give away the one state body (government 7 - local 6) and
+    # the metro counties the rural and unclassified four (15 - 11): both withheld.
+    assert breakdown["Local government"][:2] == ["6", "withheld"]
+    assert breakdown["Metro counties"][:2] == ["11", "withheld"]
     # The spreadsheet: its totals checked against the database.
     from openpyxl import load_workbook as opened
 
@@ -463,7 +466,9 @@ def test_a_grant_period_with_nothing_in_it_is_an_empty_state_and_bad_dates_a_400
         assert response.status_code == 400 and words in response.get_data(as_text=True), query
         assert x.get(f"/review/grant.xlsx?{query}").status_code == 400
     # Empty boxes take the default period (the 12 months to today) rather than failing.
-    for query in ("first=&last=", "first=2026-01-01&last=", "first=&last=2026-06-30"):
+    today = utcnow().date()
+    year_ago, long_ago = today - timedelta(days=300), today - timedelta(days=800)
+    for query in ("first=&last=", f"first={year_ago}&last=", f"first=&last={long_ago}"):
         assert x.get(f"/review/grant?{query}").status_code == 200, query
         assert x.get(f"/review/grant.xlsx?{query}").status_code == 200, query
 
@@ -518,3 +523,22 @@ def test_what_is_missed_leaves_out_hidden_answers_and_counts_goals_by_organizati
     assert "core.ot_segmentation" not in [m.key for m in found.questions]
     goal = next(m for m in found.goals if m.key == "3.F")
     assert (goal.answered, goal.not_in_place, goal.dont_know) == (11, 4, 2)  # each org once
+
+
+def test_an_i_dont_know_stays_in_the_base_and_an_old_date_is_a_no() -> None:
+    from portal.figures.grant import NOT_ASKED, _answer, _tabletop, _yes_if
+
+    assert (
+        _yes_if(
+            _answer({"core.phishing_training": "dont_know"}, "core.phishing_training", True),
+            {"yes"},
+        )
+        == "no"
+    )
+    assert _answer({}, "core.phishing_training", True) == NOT_ASKED
+    # A tabletop said to be in the last 12 months, but dated over 12 months ago: no.
+    assert _tabletop({"core.incident_exercise": "yes", "core.exercise_when": "over_12m"}) == "no"
+    assert (
+        _tabletop({"core.incident_exercise": "partly", "core.exercise_when": "within_12m"}) == "yes"
+    )
+    assert _tabletop({"core.incident_exercise": "dont_know"}) == "no"
