@@ -40,6 +40,13 @@ from portal.review.routes import REVIEWERS, bp
 from portal.templating import format_datetime, sector_label, time_zone_of
 
 MISSED_SHOWN = 15  # questions and goals listed, most missed first
+# What the dashboard page and its PDF both draw the county map with.
+_MAP_CONTEXT = {
+    "measures": county_figures.MEASURES,
+    "county_map_svg": county_map.county_map_svg,
+    "county_legend": county_map.legend,
+    "rural_definition": RURAL_DEFINITION,
+}
 
 
 @bp.get("/dashboard")
@@ -69,11 +76,8 @@ def dashboard() -> tuple[str, int]:
         sector_chart=chart,
         map_form=map_form,
         counties=counties,
-        measures=county_figures.MEASURES,
-        county_map_svg=county_map.county_map_svg,
-        county_legend=county_map.legend,
         county_link=_county_link,
-        rural_definition=RURAL_DEFINITION,
+        **_MAP_CONTEXT,
         map_args={k: v for k, v in request.args.items() if k in ("measure", "state")},
     ), (200 if counties is not None or not map_form.errors else 400)
 
@@ -254,14 +258,14 @@ def _scope_name() -> str:
 @bp.get("/dashboard/<any(status, sectors, heatmap, critical, tools, counties):table>.csv")
 @role_required(*REVIEWERS)
 def dashboard_csv(table: str) -> Response | tuple[str, int]:
-    questionnaire = questionnaire_versions.current()
-    board = figures.dashboard(current_user, questionnaire)
-    if table == "counties":
+    if table == "counties":  # the map's figures alone: not the whole dashboard
         form, counties = _county_map()
         if counties is None:
             return _bad_map_request(form)
         exported = coordinator.county_table(counties)
     else:
+        questionnaire = questionnaire_versions.current()
+        board = figures.dashboard(current_user, questionnaire)
         exported = coordinator.dashboard_tables(board, questionnaire)[table]
     return table_download(exported, f"dashboard-{table}", "csv",
                           audited_as="review.dashboard_exported", object_type="Dashboard",
@@ -303,10 +307,7 @@ def dashboard_pdf() -> Response | tuple[str, int]:
         score_bands=SCORE_BANDS,
         counties=counties,
         measure_chosen=form.chosen,
-        measures=county_figures.MEASURES,
-        county_map_svg=county_map.county_map_svg,
-        county_legend=county_map.legend,
-        rural_definition=RURAL_DEFINITION,
+        **_MAP_CONTEXT,
         scope_name=scope,
         generated_at=format_datetime(utcnow()),
     )
