@@ -23,11 +23,13 @@ COPY portal /src/portal
 COPY templates /src/templates
 COPY static /src/static
 COPY questionnaires /src/questionnaires
+COPY translations /src/translations
 COPY migrations /src/migrations
 COPY data /src/data
 # The portal itself, its files inside the package (portal/_files), compiled ahead of time; built
 # with the locked build backend installed above (hashes checked), nothing fetched.
 RUN cd /src \
+ && /opt/portal/bin/pybabel -q compile -d translations \
  && /opt/portal/bin/pip install --no-cache-dir --disable-pip-version-check --no-index \
       --no-deps --no-build-isolation . \
  && /opt/portal/bin/python -m compileall -q /opt/portal/lib

@@ -11,7 +11,8 @@ TEST_WORKERS ?= auto
 PYTEST_ARGS ?= -n $(TEST_WORKERS) --dist worksteal --durations=15
 export FLASK_APP := portal
 
-.PHONY: install install-run lock image run test test-packages lint format pytest clean reliability audit
+.PHONY: install install-run lock image run test test-packages lint format pytest clean reliability audit \
+	translations catalogs
 
 # Running needs the application's packages only; testing adds the dev tools (pytest, ruff, mypy,
 # Playwright: several hundred MB that `make run` does not download). Both install the exact
@@ -37,7 +38,7 @@ install-run: $(BIN)/.installed-run
 CONTAINER ?= docker
 IMAGE ?= readiness-portal:latest
 BASE ?= python:3.11-slim-bookworm
-image: install
+image: install catalogs
 	rm -f wheelhouse/*.whl
 	$(BIN)/python scripts/wheelhouse.py requirements.lock wheelhouse $(BIN)/pip
 	$(CONTAINER) build --build-arg BASE=$(BASE) -t $(IMAGE) .
@@ -52,8 +53,23 @@ lock: install
 	$(BIN)/uv pip compile requirements-build.in --universal --generate-hashes --python-version 3.11 \
 		--upgrade --quiet --custom-compile-command "make lock" -o requirements-build.lock
 
+## Translations (#35): collect the texts to translate from the code and templates
+## (translations/messages.pot), bring each language's catalog up to date with them (new texts
+## empty, changed ones marked fuzzy: a translator's list), then compile. Commit the .po files.
+translations: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l -k N_ --add-location=file \
+		--sort-output --no-wrap --project "Readiness Portal" -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-wrap \
+		--ignore-obsolete
+	$(MAKE) catalogs
+
+## Compile the catalogs (.po -> .mo, not committed): run and test need them. A fuzzy or empty
+## translation is left out (the English shows, logged once).
+catalogs: install-run
+	$(BIN)/pybabel -q compile -d translations
+
 ## Start the portal on SQLite with demo accounts at http://127.0.0.1:$(PORT)
-run: install-run
+run: install-run catalogs
 	$(BIN)/flask db upgrade
 	$(BIN)/flask kev import --if-empty
 	$(BIN)/flask seed-demo
@@ -68,7 +84,7 @@ run: install-run
 ## Lint, type-check, then the test suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
 ## (system packages it needs are installed when run as root; a private Redis is started if none)
 # (the system packages are checked before the virtualenv is made: a missing python3-venv is one line)
-test: test-packages install lint
+test: test-packages install lint catalogs
 	@prerequisites=$$(scripts/test-prerequisites.sh) || exit 1; eval "$$prerequisites"; \
 	trap 'if [ -n "$${PRIVATE_REDIS_PIDFILE:-}" ]; then kill $$(cat "$$PRIVATE_REDIS_PIDFILE"); fi' EXIT INT TERM; \
 	env -u TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS) || exit 1; \

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from setuptools import find_packages, setup
 
-SHIPPED = ("templates", "static", "questionnaires", "migrations", "data")
+SHIPPED = ("templates", "static", "questionnaires", "translations", "migrations", "data")
 HERE = Path(__file__).resolve().parent
 
 

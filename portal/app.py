@@ -10,6 +10,8 @@ from typing import Any
 
 import sqlalchemy.exc
 from flask import Flask, render_template, request, session
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -18,6 +20,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from portal import (
     cli,
+    i18n,
     page_compression,
     questionnaire_versions,
     readonly,
@@ -102,6 +105,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_error_pages(app)
     templating.init_app(app)
+    i18n.init_app(app)
     _register_security_headers(app)
     page_compression.init_app(app)
     static_files.init_app(app, SECURITY_HEADERS)
@@ -164,7 +168,9 @@ def _configure_database(app: Flask) -> None:
 def _configure_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message = _l("Please sign in to continue.")
+    # Flask-Login flashes it: a plain string in the reader's language, not a lazy one.
+    login_manager.localize_callback = str
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # our server-side sessions do the revocation
     login_manager.user_loader(sessions.load_user_for_token)
@@ -196,39 +202,41 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(400)
     def bad_request(error: Exception) -> tuple[str, int]:
-        return page(400, "We could not read that request", "Please go back and try again.")
+        return page(400, _("We could not read that request"), _("Please go back and try again."))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         return page(
             400,
-            "Your form expired",
-            "For your security, forms expire when you sign out or stay idle too long. "
-            "Go back, reload the page and submit again.",
+            _("Your form expired"),
+            _(
+                "For your security, forms expire when you sign out or stay idle too long. "
+                "Go back, reload the page and submit again."
+            ),
         )
 
     @app.errorhandler(403)
     def forbidden(error: Exception) -> tuple[str, int]:
-        return page(403, "You do not have access to this page", "Ask your administrator.")
+        return page(403, _("You do not have access to this page"), _("Ask your administrator."))
 
     @app.errorhandler(404)
     def not_found(error: Exception) -> tuple[str, int]:
         return page(
             404,
-            "Page not found",
-            "The page you asked for does not exist, or you do not have access to it.",
+            _("Page not found"),
+            _("The page you asked for does not exist, or you do not have access to it."),
         )
 
     @app.errorhandler(405)
     def method_not_allowed(error: Exception) -> tuple[str, int]:
-        return page(405, "That action is not available here", "Please go back and try again.")
+        return page(405, _("That action is not available here"), _("Please go back and try again."))
 
     @app.errorhandler(413)
     def too_large(error: Exception) -> tuple[str, int]:
         return page(
             413,
-            "That was too much to send at once",
-            "Shorten the text or the file and try again.",
+            _("That was too much to send at once"),
+            _("Shorten the text or the file and try again."),
         )
 
     @app.errorhandler(sqlalchemy.exc.OperationalError)
@@ -242,13 +250,13 @@ def _register_error_pages(app: Flask) -> None:
             request.path,
             str(error).splitlines()[0][:200],
         )
-        message = (
+        message = _(
             "The portal cannot reach its database right now. Everything you saved "
             "before is safe; please try again in a minute."
         )
         if request.is_json or request.path.endswith("/answers"):
             return {"error": "unavailable", "message": message}, 503
-        return page(503, "The portal is briefly unavailable", message)
+        return page(503, _("The portal is briefly unavailable"), message)
 
     @app.errorhandler(500)
     def server_error(error: Exception) -> tuple[str, int]:
@@ -256,9 +264,11 @@ def _register_error_pages(app: Flask) -> None:
         log.exception("server error on %s %s", request.method, request.path)
         return page(
             500,
-            "Something went wrong on our side",
-            "The problem has been logged. Nothing you saved before this page was lost; "
-            "please try again in a moment.",
+            _("Something went wrong on our side"),
+            _(
+                "The problem has been logged. Nothing you saved before this page was lost; "
+                "please try again in a moment."
+            ),
         )
 
 

@@ -147,6 +147,9 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # Clock for people with no state of their own (admins, signed-out pages); operators and
         # coordinators see times in their state's zone.
         "PORTAL_TIME_ZONE": _time_zone(environ.get("PORTAL_TIME_ZONE") or "UTC"),
+        # The languages people may choose, the first the default (portal/i18n.py). Spanish is
+        # a preview until every page is translated (#35): "en,es" offers it.
+        "PORTAL_LANGUAGES": _languages(environ.get("PORTAL_LANGUAGES") or "en"),
         # Second factors (portal/auth/second_factor.py). The key(s) that encrypt authenticator
         # apps' secrets: Fernet keys, comma-separated, the first encrypts (rotate by putting a
         # new one first); unset, a key is derived from SECRET_KEY.
@@ -183,6 +186,22 @@ def _time_zone(name: str) -> str:
             "America/Chicago."
         ) from None
     return name
+
+
+# Every language the portal has words for; PORTAL_LANGUAGES chooses which are offered. Each is
+# named in its own language: that is how a reader finds theirs (portal/i18n.py).
+KNOWN_LANGUAGES = {"en": "English", "es": "Español"}
+
+
+def _languages(value: str) -> tuple[str, ...]:
+    codes = tuple(dict.fromkeys(code.strip() for code in value.split(",") if code.strip()))
+    unknown = [code for code in codes if code not in KNOWN_LANGUAGES]
+    if unknown or not codes:
+        raise ConfigError(
+            f"PORTAL_LANGUAGES={value!r}: the portal speaks {', '.join(KNOWN_LANGUAGES)}; "
+            "list them separated by commas, the default first (en,es)."
+        )
+    return codes
 
 
 def mail_settings(environ: Any, env: str) -> dict[str, Any]:

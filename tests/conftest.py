@@ -25,6 +25,18 @@ from tests.factories import TEST_SECRET, World, access_objects
 from tests.smtp import SmtpServer
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the translation catalogs as `make catalogs` does, so that `pytest` alone tests
+    the Spanish pages too (once, in the controller: workers start after it)."""
+    if hasattr(config, "workerinput"):
+        return
+    from babel.messages.frontend import CommandLineInterface
+
+    from portal.i18n import TRANSLATIONS_DIR
+
+    CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(TRANSLATIONS_DIR)])
+
+
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
@@ -94,6 +106,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             # test world's accounts are in their grace period: tests/test_second_factor.py
             # sets it to 0 (production's default) and tests the rule itself.
             "MFA_ENROL_GRACE_DAYS": 3650,
+            # Both languages offered, as a Spanish-speaking state's deployment would (#35).
+            "PORTAL_LANGUAGES": ("en", "es"),
         }
     )
     if saved_instance is None:

@@ -110,6 +110,8 @@ KINDS: dict[str, dict[str, Any]] = {
 # endpoint -> (kind, method, path template)
 POLICY: dict[str, tuple[str, str, str]] = {
     "main.home": ("public", "GET", "/"),
+    "main.choose_language": ("public", "POST", "/language"),
+    "organizations.choose_language": ("operator", "POST", "/organization/language"),
     "ops.healthz": ("public", "GET", "/healthz"),
     "ops.readyz": ("public", "GET", "/readyz"),
     "metrics.metrics": ("token", "GET", "/metrics"),

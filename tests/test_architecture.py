@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "portal.readonly",
             "portal.jobs",
             "portal.templating",
+            "portal.i18n",
             "portal.transitions",
             "portal.ops.requests",
             "portal.ops.instruments",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from portal import access
+from portal import access, i18n
 from portal.assessments import reading, revision
 from portal.extensions import db
 from portal.models import AssessmentStatus, Organization, Role, User
@@ -37,3 +38,23 @@ def home() -> str:
         context["user_count"] = db.session.scalar(sa.select(sa.func.count(User.id)))
         context["organization_count"] = db.session.scalar(sa.select(sa.func.count(Organization.id)))
     return render_template("main/home.html", **context)
+
+
+@bp.post("/language")
+def choose_language() -> ResponseReturnValue:
+    """The header's language buttons: remembered in a cookie, and on the account when signed
+    in (its mail follows). A code not offered falls back to the default, never an error."""
+    language = i18n.offered_code(request.form.get("language")) or i18n.offered()[0]
+    if current_user.is_authenticated:
+        current_user.language = language
+        db.session.commit()
+    response = redirect(i18n.safe_return_path(request.form.get("next")))
+    response.set_cookie(
+        i18n.COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return response

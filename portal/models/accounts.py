@@ -62,6 +62,9 @@ class User(Base):
     mail_key: orm.Mapped[str | None] = orm.mapped_column(
         sa.String(32), unique=True, default=lambda: secrets.token_hex(16)
     )
+    # The language this person reads the portal and their mail in ("en", "es"); None: not
+    # chosen yet (their organization's language, else the browser's, portal/i18n.py).
+    language: orm.Mapped[str | None] = orm.mapped_column(sa.String(8), default=None)
 
     organization: orm.Mapped[Organization | None] = orm.relationship(back_populates="members")
     if TYPE_CHECKING:  # a column property over organizations, set in portal/models/__init__.py

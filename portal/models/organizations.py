@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import orm
 
 from portal.models.base import Base, str_enum, utcnow
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
 
 
 # Sectors are plain ids ("hospital", …), defined once in portal.questionnaire.sectors.
-SECTOR_LABELS = sectors.SECTOR_LABELS
+# In the reader's language when shown (the domain's labels are English: N_ in sectors.py).
+SECTOR_LABELS = {key: _l(label) for key, label in sectors.SECTOR_LABELS.items()}
 
 
 class Ownership(enum.StrEnum):
@@ -31,11 +33,11 @@ class Ownership(enum.StrEnum):
 
 
 OWNERSHIP_LABELS = {
-    Ownership.PUBLIC: "Public (state, county, city or district)",
-    Ownership.PRIVATE: "Private, for-profit",
-    Ownership.NONPROFIT: "Private, non-profit",
-    Ownership.COOPERATIVE: "Member-owned cooperative",
-    Ownership.TRIBAL: "Tribal",
+    Ownership.PUBLIC: _l("Public (state, county, city or district)"),
+    Ownership.PRIVATE: _l("Private, for-profit"),
+    Ownership.NONPROFIT: _l("Private, non-profit"),
+    Ownership.COOPERATIVE: _l("Member-owned cooperative"),
+    Ownership.TRIBAL: _l("Tribal"),
 }
 
 
@@ -47,10 +49,10 @@ class SizeBand(enum.StrEnum):
 
 
 SIZE_LABELS = {
-    SizeBand.MICRO: "Fewer than 25 staff",
-    SizeBand.SMALL: "25 to 99 staff",
-    SizeBand.MEDIUM: "100 to 499 staff",
-    SizeBand.LARGE: "500 staff or more",
+    SizeBand.MICRO: _l("Fewer than 25 staff"),
+    SizeBand.SMALL: _l("25 to 99 staff"),
+    SizeBand.MEDIUM: _l("100 to 499 staff"),
+    SizeBand.LARGE: _l("500 staff or more"),
 }
 
 
@@ -70,6 +72,9 @@ class Organization(Base):
     size_band: orm.Mapped[SizeBand] = orm.mapped_column(str_enum(SizeBand, "size_band"))
     # Its operators chose to require a second factor of every one of them.
     require_second_factor: orm.Mapped[bool] = orm.mapped_column(default=False)
+    # The language its reports come out in unless the reader picks another at download, and
+    # its members' mail when they chose none (portal/i18n.py).
+    language: orm.Mapped[str] = orm.mapped_column(sa.String(8), default="en", server_default="en")
     is_active: orm.Mapped[bool] = orm.mapped_column(default=True)
     created_at: orm.Mapped[datetime] = orm.mapped_column(default=utcnow)
 

@@ -63,7 +63,7 @@
   document.querySelectorAll("form[data-passkey]").forEach(function (form) {
     var button = form.querySelector("button[type=submit]");
     if (!window.PublicKeyCredential || !navigator.credentials) {
-      say(form, "This browser cannot use passkeys or security keys here. Use an authenticator app instead.");
+      say(form, window.portalWord("no_passkeys"));
       if (button) { button.disabled = true; }
       return;
     }
@@ -90,7 +90,7 @@
         form.submit();
       }).catch(function () {
         if (button) { button.disabled = false; }
-        say(form, "Your passkey or security key did not answer (it was cancelled, or it timed out). Try again.");
+        say(form, window.portalWord("passkey_silent"));
       });
     });
   });

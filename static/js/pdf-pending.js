@@ -22,7 +22,7 @@
       })
       .then(function (progress) {
         if (progress.state === "ready") {
-          say("Your PDF is ready. The download is starting.");
+          say(window.portalWord("pdf_ready"));
           ready.hidden = false;
           window.location.assign(box.dataset.downloadUrl);
           return;
@@ -34,18 +34,18 @@
           var again = document.createElement("a");
           again.className = "usa-button";
           again.href = box.dataset.downloadUrl;
-          again.textContent = "Try again";
+          again.textContent = window.portalWord("try_again");
           ready.appendChild(again);
           ready.hidden = false;
           return;
         }
-        if (progress.state === "rendering") say("Your PDF is being made now. This usually takes a few seconds.");
-        else if (progress.position) say("Your PDF is waiting its turn (" + progress.position + " ahead of it).");
-        else say("Your PDF is next in line.");
+        if (progress.state === "rendering") say(window.portalWord("pdf_rendering"));
+        else if (progress.position) say(window.portalWord("pdf_waiting", {position: progress.position}));
+        else say(window.portalWord("pdf_next"));
         window.setTimeout(poll, Math.min(1000 + tries * 250, 4000));
       })
       .catch(function () {
-        say(what + " (Checking again…)");
+        say(window.portalWord("checking_again", {status: what}));
         window.setTimeout(poll, 4000);
       });
   }

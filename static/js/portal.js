@@ -1,3 +1,18 @@
+// The words scripts write, in the reader's language (base.html's #portal-words, from the
+// server's catalogs): portalWord("saved_at", {time: "9:14"}). English if the block is missing.
+window.portalWord = (function () {
+  "use strict";
+  var node = document.getElementById("portal-words");
+  var words = {};
+  try { words = node ? JSON.parse(node.textContent) : {}; } catch (e) { words = {}; }
+  return function (key, values) {
+    var text = words[key] || key;
+    return text.replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && name in values ? String(values[name]) : whole;
+    });
+  };
+})();
+
 // On every page. A form shown again with errors moves focus to its error summary, so keyboard and
 // screen-reader users land on the list of problems (USWDS / GOV.UK pattern).
 (function () {

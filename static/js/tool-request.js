@@ -26,7 +26,7 @@
     var max = data.max_lines || 15, gaps = lines.length - 1;
     if (gaps > max) {
       lines = lines.slice(0, max + 1);
-      lines.push("- and " + (gaps - max) + " more gap" + (gaps - max > 1 ? "s" : "") + ", listed in our remediation plan");
+      lines.push(window.portalWord(gaps - max > 1 ? "more_gaps_many" : "more_gaps_one", {count: gaps - max}));
     }
     return lines.join("\n");
   }

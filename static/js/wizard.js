@@ -92,16 +92,16 @@
     if (total && answered === total) {
       var done = document.createElement("span");
       done.className = "usa-sr-only";
-      done.textContent = "complete";
+      done.textContent = window.portalWord("complete");
       currentCount.append(" ", done, "✓");
     }
     var allAnswered = Number(overall.dataset.answered) + answered - baseline.answered;
     var allTotal = Number(overall.dataset.total) + total - baseline.total;
-    overall.querySelector("strong").textContent = allAnswered + " of " + allTotal;
+    overall.querySelector("strong").textContent = window.portalWord("x_of_y", {done: allAnswered, total: allTotal});
     if (bar) { bar.max = allTotal || 1; bar.value = allAnswered; }
     var phone = document.querySelector(".portal-progress-phone");
     if (phone) {
-      phone.querySelector("strong").textContent = allAnswered + " of " + allTotal;
+      phone.querySelector("strong").textContent = window.portalWord("x_of_y", {done: allAnswered, total: allTotal});
       var phoneBar = phone.querySelector("progress");
       phoneBar.max = allTotal || 1; phoneBar.value = allAnswered;
     }
@@ -109,7 +109,7 @@
 
   function fallBackToForm(reason) {
     halted = true;
-    show("error", reason + " Saving with the form…");
+    show("error", window.portalWord("saving_with_form", {reason: reason}));
     var action = document.createElement("input");
     action.type = "hidden"; action.name = "action"; action.value = "stay";
     form.appendChild(action);
@@ -127,7 +127,7 @@
       revision: parseInt(revisionInput(qid).value || "0", 10)
     };
     pending[qid] = true;
-    show("saving", "Saving…", qid);
+    show("saving", window.portalWord("saving"), qid);
     chains[qid] = (chains[qid] || Promise.resolve()).then(function () {
       body.revision = parseInt(revisionInput(qid).value || "0", 10);
       return fetch(data.saveUrl, {
@@ -141,21 +141,21 @@
             if (json.revision) { revisionInput(qid).value = json.revision; }
             delete pending[qid];
             retryDelay = 2000;
-            show("saved", "Saved at " + savedAt(response), qid);
+            show("saved", window.portalWord("saved_at", {time: savedAt(response)}), qid);
           } else if (response.status === 409) {
             halted = true;
-            show("conflict", json.message || "Someone else changed this answer.", qid);
+            show("conflict", json.message || window.portalWord("conflict"), qid);
           } else if (response.status === 401 || json.error === "csrf") {
-            fallBackToForm("You were signed out.");
+            fallBackToForm(window.portalWord("signed_out"));
           } else if (response.status >= 500) {
             throw new Error("server");
           } else {
             delete pending[qid];
-            show("error", json.message || "This answer could not be saved.", qid);
+            show("error", json.message || window.portalWord("not_saved"), qid);
           }
         });
       }).catch(function () {
-        show("retrying", "Not saved — retrying in " + Math.round(retryDelay / 1000) + " s", qid);
+        show("retrying", window.portalWord("retrying", {seconds: Math.round(retryDelay / 1000)}), qid);
         setTimeout(function () { save(qid); }, retryDelay);
         retryDelay = Math.min(retryDelay * 2, 30000);
       });
@@ -175,7 +175,7 @@
     var qid = event.target.closest("fieldset[data-question]").dataset.question;
     pending[qid] = true;
     var summary = event.target.closest("details").querySelector("summary");
-    summary.textContent = event.target.value.trim() ? "Edit note" : "Add a note (optional)";
+    summary.textContent = window.portalWord(event.target.value.trim() ? "edit_note" : "add_note");
     clearTimeout(timers[qid]);
     timers[qid] = setTimeout(function () { save(qid); }, 800);
   });
@@ -190,5 +190,5 @@
     if (value) { answers[node.dataset.question] = value; }
   });
   applyConditions();
-  show("idle", "Answers save automatically as you go.");
+  show("idle", window.portalWord("autosave"));
 })();
