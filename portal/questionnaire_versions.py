@@ -8,12 +8,14 @@ assessment can always be re-read and re-scored against exactly the questions it 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
+from flask_babel import get_locale
 
 from portal.extensions import db
 from portal.models import QuestionnaireVersion
 from portal.questionnaire.loader import load_documents, read_documents
 from portal.questionnaire.model import Questionnaire
+from portal.questionnaire.translation import in_language
 
 _EXTENSION_KEY = "portal.questionnaire"
 
@@ -24,6 +26,17 @@ def init_app(app: Flask) -> None:
     questionnaire = load_documents(documents)  # raises QuestionnaireInvalid with every problem
     app.extensions[_EXTENSION_KEY] = (questionnaire, documents)
     app.add_template_filter(tool_name)
+    app.add_template_global(tier_label)
+
+
+def tier_label(tier_id: str) -> str:
+    """A tier's name in the reader's language ("At risk"); a tier since withdrawn keeps a
+    readable form of its id."""
+    questionnaire = current()
+    try:
+        return questionnaire.tier(tier_id).label
+    except KeyError:
+        return tier_id.replace("_", " ").capitalize()
 
 
 def tool_name(tool_id: str) -> str:
@@ -35,15 +48,28 @@ def tool_name(tool_id: str) -> str:
         return tool_id.replace("_", " ").capitalize()
 
 
-def current() -> Questionnaire:
-    """The questionnaire in the files (what a new assessment is answered against)."""
+def current(language: str | None = None) -> Questionnaire:
+    """The questionnaire in the files (what a new assessment is answered against), in
+    ``language``, by default the reader's (the request's, or the one a report or message was
+    asked in: flask_babel.force_locale). Ids, points and scores are the same in every language."""
     questionnaire: Questionnaire = current_app.extensions[_EXTENSION_KEY][0]
-    return questionnaire
+    return in_language(questionnaire, language or reading_language())
+
+
+def reading_language() -> str:
+    """The language words are being read in now: English outside an app context."""
+    if not has_app_context():
+        return "en"
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
 
 
 def publish_current() -> QuestionnaireVersion:
     """The database row for the current files, created on first use (idempotent)."""
     questionnaire, documents = current_app.extensions[_EXTENSION_KEY]
+    # The row keeps the words of every language with the questions, so an old assessment is
+    # read later in the words it was answered in (a corrected translation does not change the
+    # content hash: the first words published stay with it).
     row = db.session.scalar(
         sa.select(QuestionnaireVersion).where(
             QuestionnaireVersion.content_hash == questionnaire.content_hash
@@ -62,15 +88,17 @@ def publish_current() -> QuestionnaireVersion:
     return row
 
 
-def for_version(row: QuestionnaireVersion) -> Questionnaire:
-    """The questionnaire an assessment was answered against (cached per content hash)."""
-    if row.content_hash == current().content_hash:
-        return current()
+def for_version(row: QuestionnaireVersion, language: str | None = None) -> Questionnaire:
+    """The questionnaire an assessment was answered against (cached per content hash), in
+    ``language`` (default: the reader's); a version published before that language was
+    translated reads in English."""
+    if row.content_hash == current("en").content_hash:
+        return current(language)
     cached = _snapshots.get(row.content_hash)
     if cached is None:
         # Two threads may both load a snapshot once; the result is the same, so no lock.
         cached = _snapshots[row.content_hash] = load_documents(row.definition, stored=True)
-    return cached
+    return in_language(cached, language or reading_language())
 
 
 _snapshots: dict[str, Questionnaire] = {}

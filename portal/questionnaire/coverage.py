@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from portal.questionnaire.model import Questionnaire
+from portal.questionnaire.words import N_, _
 
 CSF2_NAMES = {
     "GV.OC": "organizational context",
@@ -142,7 +143,8 @@ def markdown(questionnaire: Questionnaire) -> str:
 
 # A regime that binds only some organizations of its sector: the profile answer that says so.
 APPLIES_WHEN = {"NERC-CIP-003": ("electric.nerc_registered", "yes")}
-NOT_APPLICABLE_WHY = {"NERC-CIP-003": "not applicable: not registered with NERC"}
+# The reference as shown when it does not bind the organization (``%(item)s``: its id).
+NOT_APPLICABLE_WHY = {"NERC-CIP-003": N_("%(item)s (not applicable: not registered with NERC)")}
 
 
 def sector_of(item: str) -> str | None:
@@ -166,7 +168,7 @@ def sector_references(
             continue
         condition = APPLIES_WHEN.get(item)
         if condition is not None and profile.get(condition[0]) != condition[1]:
-            shown.append(f"{item} ({NOT_APPLICABLE_WHY[item]})")
+            shown.append(_(NOT_APPLICABLE_WHY[item], item=item))
         else:
             shown.append(item)
     return shown

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from portal.questionnaire.model import Questionnaire, Tool
+from portal.questionnaire.words import N_, _
 
 STALE_AFTER_DAYS = 180
 CONFIDENCE_LABELS = {
-    "verified": "Confirmed at the source",
-    "secondary": "From secondary sources: confirm",
-    "verify": "Not confirmed: check with the provider",
+    "verified": N_("Confirmed at the source"),
+    "secondary": N_("From secondary sources: confirm"),
+    "verify": N_("Not confirmed: check with the provider"),
 }
 # Less sure first: an entry from secondary sources goes stale in substance sooner.
 CONFIDENCE_ORDER = {"verify": 0, "secondary": 1, "verified": 2}
@@ -43,7 +44,8 @@ class EntryFreshness:
 
     @property
     def confidence_label(self) -> str:
-        return CONFIDENCE_LABELS.get(self.tool.confidence, self.tool.confidence)
+        label = CONFIDENCE_LABELS.get(self.tool.confidence)
+        return _(label) if label is not None else self.tool.confidence
 
 
 def catalog_freshness(questionnaire: Questionnaire, today: date) -> list[EntryFreshness]:

@@ -49,6 +49,12 @@ from portal.questionnaire.model import (
     Tool,
 )
 from portal.questionnaire.sectors import SECTORS as SECTORS_DEFINED
+from portal.questionnaire.translation import (
+    TRANSLATED_LANGUAGES,
+    flatten,
+    problems_with,
+    source_texts,
+)
 
 PRIORITIES_FILE = "priorities.yaml"
 TOOLS_FILE = "tools.yaml"
@@ -127,10 +133,22 @@ def _parse_documents(directory: str | Path) -> tuple[dict[str, Any], list[Proble
     root = Path(directory)
     documents: dict[str, Any] = {}
     problems: list[Problem] = []
-    for name in (PRIORITIES_FILE, TOOLS_FILE, *MODULE_FILES):
+    english = (PRIORITIES_FILE, TOOLS_FILE, *MODULE_FILES)
+    # A language's folder, once there, must translate every file (questionnaire/translation.py).
+    translated = [
+        f"{language}/{name}"
+        for language in TRANSLATED_LANGUAGES
+        if (root / language).is_dir()
+        for name in english
+    ]
+    for name in (*english, *translated):
         path = root / name
         if not path.is_file():
-            problems.append(Problem(name, "", f"file is missing from {root}"))
+            hint = ""
+            if "/" in name:
+                language = name.split("/")[0]
+                hint = f" (scripts/questionnaire_skeleton.py {language} writes its skeleton)"
+            problems.append(Problem(name, "", f"file is missing from {root}{hint}"))
             continue
         try:
             # A SafeLoader subclass (no arbitrary objects), only without the date resolver.
@@ -157,7 +175,10 @@ def load_documents(documents: Mapping[str, Any], *, stored: bool = False) -> Que
 
 
 def content_hash(documents: Mapping[str, Any]) -> str:
-    canonical = json.dumps(documents, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """Of the English files only: a corrected translation is not a new questionnaire (the same
+    questions, scored the same), so it does not start a new version."""
+    english = {name: doc for name, doc in documents.items() if "/" not in name}
+    canonical = json.dumps(english, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -252,9 +273,13 @@ class _Builder:
                 if module is not None:
                     modules.append(module)
         self.check_cross_references(tools, modules)
+        # Words are checked against English that is itself valid (a broken file is reported
+        # once, as English, not again as every translation of it).
+        translations = {} if self.problems else self.translations()
         if self.problems:
             raise QuestionnaireInvalid(self.problems)
         return Questionnaire(
+            translations=translations,
             version=version,
             content_hash=content_hash(self.documents),
             priorities=priorities,
@@ -264,6 +289,24 @@ class _Builder:
             modules=tuple(modules),
             tools=tools,
         )
+
+    def translations(self) -> dict[str, dict[str, dict[str, str]]]:
+        """Each language's words, checked against the English files they translate: every text
+        there, none empty or extra, the same placeholders."""
+        found: dict[str, dict[str, dict[str, str]]] = {}
+        for key, document in self.documents.items():
+            if "/" not in key:
+                continue
+            language, name = key.split("/", 1)
+            english = self.documents.get(name)
+            if language not in TRANSLATED_LANGUAGES or not isinstance(english, Mapping):
+                self.problems.append(Problem(key, "", "translates no questionnaire file"))
+                continue
+            texts = flatten(document or {})
+            for item, reason in problems_with(source_texts(name, english), texts):
+                self.problems.append(Problem(key, item, reason))
+            found.setdefault(language, {})[name] = texts
+        return found
 
     def priorities(
         self,

@@ -13,12 +13,13 @@ from datetime import date
 from typing import Any, ClassVar, Literal
 
 from portal.questionnaire.sectors import SECTOR_IDS
+from portal.questionnaire.words import N_, _
 
 DONT_KNOW = "dont_know"
 NOT_APPLICABLE = "na"
 RESERVED_VALUES = frozenset({DONT_KNOW, NOT_APPLICABLE})
-DONT_KNOW_LABEL = "I don't know"
-NOT_APPLICABLE_LABEL = "Not applicable to us"
+DONT_KNOW_LABEL = N_("I don't know")
+NOT_APPLICABLE_LABEL = N_("Not applicable to us")
 
 SECTORS = SECTOR_IDS  # (portal.questionnaire.sectors defines them)
 OWNERSHIPS = ("public", "private", "nonprofit", "cooperative", "tribal")
@@ -27,34 +28,36 @@ COSTS = ("free", "low", "medium", "high")
 OWNERS = ("it_lead", "leadership", "all_staff", "vendor", "finance")
 # Words for the owner ids, on pages and in PDFs (an id is never shown).
 OWNER_LABELS = {
-    "it_lead": "IT lead",
-    "leadership": "Leadership",
-    "all_staff": "All staff",
-    "vendor": "Your vendor or MSP",
-    "finance": "Finance",
+    "it_lead": N_("IT lead"),
+    "leadership": N_("Leadership"),
+    "all_staff": N_("All staff"),
+    "vendor": N_("Your vendor or MSP"),
+    "finance": N_("Finance"),
 }
 # Why a question is critical (questionnaires/README.md, "What is critical"). A critical gap goes
 # in the first 30 days of the plan and caps the overall tier.
 CRITICAL_RULES = {
-    "internet_exposure": "reachable from the internet by anyone who scans for it",
-    "remote_access_without_mfa": "a way in from outside that a stolen password alone opens",
-    "known_exploited": "a flaw attackers are using, left open on an internet-facing system",
-    "default_or_orphan_credentials": "passwords attackers try first: defaults, leavers' accounts",
-    "cannot_recover": "no way back after an attack: no offline backup, no manual operation",
-    "fraud_path": "a direct path to moving money",
+    "internet_exposure": N_("reachable from the internet by anyone who scans for it"),
+    "remote_access_without_mfa": N_("a way in from outside that a stolen password alone opens"),
+    "known_exploited": N_("a flaw attackers are using, left open on an internet-facing system"),
+    "default_or_orphan_credentials": N_(
+        "passwords attackers try first: defaults, leavers' accounts"
+    ),
+    "cannot_recover": N_("no way back after an attack: no offline backup, no manual operation"),
+    "fraud_path": N_("a direct path to moving money"),
 }
 TOOL_KINDS = ("service", "resource")
 # What a service costs, plainly: free; a membership fee; paid (a discount is still a price); a
 # pilot (nobody can count on getting in); a grant (money to apply for).
 TOOL_COSTS = ("free", "membership", "paid", "pilot", "grant")
 TOOL_COST_WORDS = {
-    "free": "Free",
-    "membership": "Needs a paid membership",
-    "paid": "Paid (discounted)",
-    "pilot": "A pilot: limited places",
-    "grant": "A grant to apply for",
-    "low": "Low cost",  # (2026.2 and earlier)
-    "fee": "A fee",  # (2026.2 and earlier)
+    "free": N_("Free"),
+    "membership": N_("Needs a paid membership"),
+    "paid": N_("Paid (discounted)"),
+    "pilot": N_("A pilot: limited places"),
+    "grant": N_("A grant to apply for"),
+    "low": N_("Low cost"),  # (2026.2 and earlier)
+    "fee": N_("A fee"),  # (2026.2 and earlier)
 }
 # Who says yes: the state (its coordinator can act on a request in the portal) or the provider
 # itself (apply to it directly; a coordinator can only forward a request).
@@ -66,40 +69,40 @@ EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # 2.0 functions. Titles as two independent encodings of the release agree on them
 # (shared/reference/frameworks.md, section 1b; CISA's PDF not read from here). Checked 2026-12-06.
 CPG2_TITLES = {
-    "1.A": "Establish Cybersecurity Responsibilities",
-    "1.B": "Manage Cybersecurity Oversight",
-    "1.C": "Manage Incident Response Plans",
-    "1.D": "Supply Chain Incident Reporting and Vulnerability Disclosure",
-    "1.E": "Manage Risks from Managed Service Providers",
-    "2.A": "Manage Organizational Assets",
-    "2.B": "Mitigate Known Vulnerabilities",
-    "2.C": "Obtain Independent Validation of Cybersecurity Controls",
-    "2.D": "Maintain Vulnerability Disclosure/Reporting Process",
-    "2.E": "Document Network Topology",
-    "3.A": "Changing Default Passwords",
-    "3.B": "Establish Minimum Password Strength",
-    "3.C": "Create Unique Credentials",
-    "3.D": "Revoking Credentials for Departing Staff",
-    "3.E": "Monitor Unsuccessful (Automated) Login Attempts",
-    "3.F": "Implement Multi-factor Authentication",
-    "3.G": "Administrators Maintain Separate User and Privileged Accounts",
-    "3.H": "Implement the Principles of Least Privilege",
-    "3.I": "Implement Logical/Physical Network Segmentation",
-    "3.J": "Implement Cybersecurity Training",
-    "3.K": "Utilize Strong Encryption",
-    "3.L": "Enable Email Security",
-    "3.M": "Disable Autorun and Macros by Default",
-    "3.N": "Establish Change Management Processes",
-    "3.O": "Maintain System Backups and Restoration Ability",
-    "3.P": "Maintain Hardware and Software Approval Process",
-    "3.Q": "Maintain Log Collection and Storage",
-    "3.R": "Prohibit Connection of Unauthorized Devices",
-    "3.S": "Secure Internet Facing Devices",
-    "4.A": "Establish Malicious Code Detection",
-    "4.B": "Identify Adverse Events",
-    "5.A": "Establish Incident Communication Procedures",
-    "5.B": "Establish Incident Reporting Procedures",
-    "6.A": "Incident Planning and Preparedness",
+    "1.A": N_("Establish Cybersecurity Responsibilities"),
+    "1.B": N_("Manage Cybersecurity Oversight"),
+    "1.C": N_("Manage Incident Response Plans"),
+    "1.D": N_("Supply Chain Incident Reporting and Vulnerability Disclosure"),
+    "1.E": N_("Manage Risks from Managed Service Providers"),
+    "2.A": N_("Manage Organizational Assets"),
+    "2.B": N_("Mitigate Known Vulnerabilities"),
+    "2.C": N_("Obtain Independent Validation of Cybersecurity Controls"),
+    "2.D": N_("Maintain Vulnerability Disclosure/Reporting Process"),
+    "2.E": N_("Document Network Topology"),
+    "3.A": N_("Changing Default Passwords"),
+    "3.B": N_("Establish Minimum Password Strength"),
+    "3.C": N_("Create Unique Credentials"),
+    "3.D": N_("Revoking Credentials for Departing Staff"),
+    "3.E": N_("Monitor Unsuccessful (Automated) Login Attempts"),
+    "3.F": N_("Implement Multi-factor Authentication"),
+    "3.G": N_("Administrators Maintain Separate User and Privileged Accounts"),
+    "3.H": N_("Implement the Principles of Least Privilege"),
+    "3.I": N_("Implement Logical/Physical Network Segmentation"),
+    "3.J": N_("Implement Cybersecurity Training"),
+    "3.K": N_("Utilize Strong Encryption"),
+    "3.L": N_("Enable Email Security"),
+    "3.M": N_("Disable Autorun and Macros by Default"),
+    "3.N": N_("Establish Change Management Processes"),
+    "3.O": N_("Maintain System Backups and Restoration Ability"),
+    "3.P": N_("Maintain Hardware and Software Approval Process"),
+    "3.Q": N_("Maintain Log Collection and Storage"),
+    "3.R": N_("Prohibit Connection of Unauthorized Devices"),
+    "3.S": N_("Secure Internet Facing Devices"),
+    "4.A": N_("Establish Malicious Code Detection"),
+    "4.B": N_("Identify Adverse Events"),
+    "5.A": N_("Establish Incident Communication Procedures"),
+    "5.B": N_("Establish Incident Reporting Procedures"),
+    "6.A": N_("Incident Planning and Preparedness"),
 }
 CPG2_GOALS = frozenset(CPG2_TITLES)
 # NIST CSF 2.0 categories (22).
@@ -156,7 +159,7 @@ class Action:
 
     @property
     def owner_label(self) -> str:
-        return OWNER_LABELS[self.owner]
+        return _(OWNER_LABELS[self.owner])
 
 
 @dataclass(frozen=True)
@@ -276,14 +279,14 @@ class Question:
     def choices(self) -> dict[str, str]:
         """Answer choices as the ``{value: label}`` dict WTForms 3.3 takes without warnings."""
         result = {option.value: option.label for option in self.options}
-        result[DONT_KNOW] = DONT_KNOW_LABEL
+        result[DONT_KNOW] = _(DONT_KNOW_LABEL)
         if self.allows_na:
-            result[NOT_APPLICABLE] = NOT_APPLICABLE_LABEL
+            result[NOT_APPLICABLE] = _(NOT_APPLICABLE_LABEL)
         return result
 
     def label_for(self, value: str | None) -> str:
         if value is None:
-            return "Not answered"
+            return _("Not answered")
         return self.choices().get(value, value)
 
     def is_shown(self, answers: AnswerMap) -> bool:
@@ -398,15 +401,16 @@ class Tool:
 
     @property
     def cost_words(self) -> str:
-        return TOOL_COST_WORDS.get(self.cost, self.cost)
+        words = TOOL_COST_WORDS.get(self.cost)
+        return _(words) if words is not None else self.cost
 
     @property
     def who_decides(self) -> str:
         """Who says yes, for people: "Your state", or the provider ("CISA", "Center for
         Internet Security") without its partners and parentheses."""
         if self.state_decides:
-            return "Your state"
-        return re.split(r" \(| with ", self.provider)[0]
+            return _("Your state")
+        return re.split(r" \(| with | con ", self.provider)[0]  # (English, Spanish)
 
     def is_eligible(
         self,
@@ -431,11 +435,19 @@ class Questionnaire:
     # The highest tier while the only critical questions open are "I don't know" (a tier that
     # tells an unknown from a known gap); the same as critical_gap_cap when a file names none.
     critical_unknown_cap: str = ""
+    # Its words in other languages, checked against the English (questionnaire/translation.py):
+    # language -> file name -> key -> text. Empty for a version published before a translation.
+    translations: Mapping[str, Mapping[str, Mapping[str, str]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    language: str = "en"
     _questions: dict[str, Question] = field(init=False, repr=False, compare=False)
+    _languages: dict[str, Questionnaire] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index = {q.id: q for m in self.modules for q in m.questions()}
         object.__setattr__(self, "_questions", index)
+        object.__setattr__(self, "_languages", {})
 
     # --- lookups -------------------------------------------------------------------------
     def module(self, module_id: str) -> Module:

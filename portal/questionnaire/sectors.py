@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.questionnaire.words import N_
+
 
 @dataclass(frozen=True)
 class Sector:
@@ -22,10 +24,10 @@ class Sector:
 
 
 SECTORS: tuple[Sector, ...] = (
-    Sector("hospital", "Hospital or clinic"),
-    Sector("bank", "Bank or credit union"),
-    Sector("water", "Drinking water or wastewater"),
-    Sector("electric", "Electric utility"),
+    Sector("hospital", N_("Hospital or clinic")),
+    Sector("bank", N_("Bank or credit union")),
+    Sector("water", N_("Drinking water or wastewater")),
+    Sector("electric", N_("Electric utility")),
 )
 SECTOR_IDS: tuple[str, ...] = tuple(sector.id for sector in SECTORS)
 SECTOR_LABELS: dict[str, str] = {sector.id: sector.label for sector in SECTORS}
