@@ -23,13 +23,14 @@ from dataclasses import dataclass
 
 from portal.geography import STATES
 from portal.kev.shipped import ROOT
+from portal.questionnaire.words import N_, _
 
 COUNTIES_FILE = ROOT / "data" / "geo" / "counties.json"
 # USDA ERS Rural-Urban Continuum Codes, 2023 (public domain; data/geo/README.md says where the
 # copy comes from): 1-3 metro counties, 4-9 nonmetro.
 RUCC_FILE = ROOT / "data" / "geo" / "rucc-2023.csv"
 RURAL_CODES = range(4, 10)
-RURAL_DEFINITION = (
+RURAL_DEFINITION = N_(
     "Rural: a nonmetro county, Rural-Urban Continuum Code 4 to 9 (USDA Economic Research "
     "Service, 2023 codes). The grant's own test (49 U.S.C. 5302: a place of under 50,000 people "
     "outside an urbanized area) works below the county; a county's code is the nearest "
@@ -160,16 +161,25 @@ def unknown_county_message(code: str, typed: str) -> str | None:
     names = {_plain(c.name): c.name for c in counties.counties}
     near = difflib.get_close_matches(_plain(typed), list(names), n=3, cutoff=0.6)
     state = STATES.get(code, code)
-    message = f"{state} has no county named “{typed}”."
     if near:
-        message += " Did you mean " + _either([names[n] for n in near]) + "?"
-    else:
-        message += " Enter the county's name as it is written on a map, such as “Franklin”."
-    return message
+        return _(
+            "%(state)s has no county named “%(typed)s”. Did you mean %(names)s?",
+            state=state,
+            typed=typed,
+            names=_either([names[n] for n in near]),
+        )
+    return _(
+        "%(state)s has no county named “%(typed)s”. Enter the county's name as it is written "
+        "on a map, such as “Franklin”.",
+        state=state,
+        typed=typed,
+    )
 
 
 def _either(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    return _("%(names)s or %(last)s", names=", ".join(names[:-1]), last=names[-1])
 
 
 def county_fips(code: str, typed: str) -> str | None:

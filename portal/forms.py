@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectMultipleField, widgets
+from wtforms import EmailField, SelectChoice, SelectMultipleField, widgets
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
 
@@ -24,6 +25,20 @@ class Form(FlaskForm):
             if not hasattr(formdata, "getlist") and request.is_json:
                 return None
             return super().wrap_formdata(form, formdata)
+
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            # A {value: label} dict whose labels are translated lazily (``_l``): WTForms'
+            # shorthand takes str labels only, so such choices are given as SelectChoice items
+            # (the label is read in the reader's language when the field is drawn).
+            given = unbound_field.kwargs.get("choices")
+            if isinstance(given, dict) and not all(
+                isinstance(label, str | dict) for label in given.values()
+            ):
+                options = {
+                    **options,
+                    "choices": [SelectChoice(value, label) for value, label in given.items()],
+                }
+            return super().bind_field(form, unbound_field, options)
 
 
 class CheckboxListField(SelectMultipleField):
@@ -46,7 +61,7 @@ class NoControlCharacters:
         if isinstance(data, str) and any(
             (ord(c) < 32 or ord(c) == 127) and c not in self.allowed for c in data
         ):
-            raise ValidationError("Remove the invisible control characters from this field.")
+            raise ValidationError(_l("Remove the invisible control characters from this field."))
 
 
 def strip(value: Any) -> Any:
@@ -58,15 +73,18 @@ def choices(mapping: dict[Any, str]) -> dict[str, str]:
     return {str(key): label for key, label in mapping.items()}
 
 
-def email_field(label: str, missing: str = "Enter your email address.") -> EmailField:
+ENTER_YOUR_EMAIL = _l("Enter your email address.")
+
+
+def email_field(label: Any, missing: Any = ENTER_YOUR_EMAIL) -> EmailField:
     """An email field with the portal's checks and messages (used by every form that asks)."""
     return EmailField(
         label,
         filters=[strip],
         validators=[
             InputRequired(missing),
-            Length(max=254, message="An email address can be at most 254 characters."),
+            Length(max=254, message=_l("An email address can be at most 254 characters.")),
             NoControlCharacters(),
-            Email("Enter an email address like name@example.org.", check_deliverability=False),
+            Email(_l("Enter an email address like name@example.org."), check_deliverability=False),
         ],
     )

@@ -7,30 +7,42 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g
+from babel import dates as babel_dates
+from flask import Flask, current_app, g, has_request_context
+from flask_babel import get_locale, lazy_gettext, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import models
 from portal.config import mail_enabled
 from portal.geography import STATES, plan_due_date, time_zone_of_state
 from portal.kev.matching import TRIAGE_LABELS, TriageState, advisory_url, cisa_days, plain_kind
-from portal.questionnaire.sectors import SECTOR_LABELS
 from portal.questionnaire.words import plural
 from portal.remediation.planner import WINDOW_BUDGET, spending
 
 STATUS_LABELS = {
-    "draft": "Draft",
-    "submitted": "Submitted",
-    "returned": "Returned for revision",
-    "accepted": "Accepted",
-    "approved": "Approved",
-    "denied": "Denied",
-    "fulfilled": "Fulfilled",
+    "draft": lazy_gettext("Draft"),
+    "submitted": lazy_gettext("Submitted"),
+    "returned": lazy_gettext("Returned for revision"),
+    "accepted": lazy_gettext("Accepted"),
+    "approved": lazy_gettext("Approved"),
+    "denied": lazy_gettext("Denied"),
+    "fulfilled": lazy_gettext("Fulfilled"),
+}
+ROLE_LABELS = {
+    "operator": lazy_gettext("Operator"),
+    "coordinator": lazy_gettext("Coordinator"),
+    "admin": lazy_gettext("Admin"),
 }
 
 
+def role_label(role: Any) -> str:
+    value = getattr(role, "value", role)
+    return str(ROLE_LABELS.get(value, value))
+
+
 def sector_label(sector_id: str) -> str:
-    return SECTOR_LABELS.get(sector_id, sector_id)
+    return str(models.SECTOR_LABELS.get(sector_id, sector_id))
 
 
 def sector_labels(sector_ids: list[str]) -> str:
@@ -39,7 +51,14 @@ def sector_labels(sector_ids: list[str]) -> str:
 
 def status_label(status: Any) -> str:
     value = getattr(status, "value", status)
-    return STATUS_LABELS.get(value, str(value).replace("_", " ").capitalize())
+    label = STATUS_LABELS.get(value)
+    return str(label) if label is not None else str(value).replace("_", " ").capitalize()
+
+
+def _language() -> str:
+    """The request's language for dates ("en" outside a request: mail has its own)."""
+    locale = get_locale() if has_request_context() else None
+    return locale.language if locale is not None else "en"
 
 
 def state_time_zone(state: str | None) -> ZoneInfo:
@@ -82,6 +101,10 @@ def local_datetime(value: datetime | None, zone: ZoneInfo) -> str:
     if value is None:
         return ""
     local = _on_clock(value, zone)
+    language = _language()
+    if language != "en":  # "2 dic 2026, 9:14 EST": Babel's month names, a 24-hour clock
+        day = babel_dates.format_date(local, "d MMM y", locale=language)
+        return f"{day}, {local:%H:%M} {local.tzname()}"
     hour = local.strftime("%I").lstrip("0")
     return f"{local:%b} {local.day}, {local.year}, {hour}:{local:%M %p} {local.tzname()}"
 
@@ -105,6 +128,9 @@ def local_date(value: datetime | None, zone: ZoneInfo) -> str:
     if value is None:
         return ""
     local = _on_clock(value, zone)
+    language = _language()
+    if language != "en":
+        return babel_dates.format_date(local, "d MMM y", locale=language)
     return f"{local:%b} {local.day}, {local.year}"
 
 
@@ -127,13 +153,19 @@ def window_due_date(assessment: models.Assessment, window: int) -> date:
 def request_name(request: models.ToolRequest) -> str:
     """What a person calls a tool request: 'Request of Dec 2, 2026 (3 services)'."""
     sent = format_date(request.created_at)
-    return f"Request of {sent} ({plural(len(request.items), 'service')})"
+    return ngettext(
+        "Request of %(date)s (%(num)d service)",
+        "Request of %(date)s (%(num)d services)",
+        len(request.items),
+        date=sent,
+    )
 
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(sector_label)
     app.add_template_filter(sector_labels)
     app.add_template_filter(status_label)
+    app.add_template_global(role_label)
     app.add_template_filter(plural)
     app.add_template_filter(lambda code: STATES.get(code, code), "state_name")
     app.add_template_filter(format_datetime, "datetime")
@@ -145,7 +177,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(plain_kind)
     app.add_template_filter(cisa_days)
     app.add_template_filter(advisory_url, "advisory")
-    app.add_template_filter(lambda state: TRIAGE_LABELS[TriageState(state)], "triage_label")
+    app.add_template_filter(lambda state: _(TRIAGE_LABELS[TriageState(state)]), "triage_label")
 
     @app.context_processor
     def labels() -> dict[str, Any]:

@@ -17,6 +17,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -106,7 +108,7 @@ def new_coordinator() -> Response | str:
     form = CoordinatorForm()
     form.jurisdictions.choices = _jurisdiction_choices()
     if not form.jurisdictions.choices:
-        flash("Create a jurisdiction first: a coordinator needs at least one.", "warning")
+        flash(_("Create a jurisdiction first: a coordinator needs at least one."), "warning")
         return redirect(url_for("admin.new_jurisdiction"))
     if form.validate_on_submit():
         chosen = [db.session.get(Jurisdiction, int(j)) for j in form.jurisdictions.data or []]
@@ -122,15 +124,22 @@ def new_coordinator() -> Response | str:
         else:
             db.session.commit()
             if mail_enabled(current_app.config):
-                flash(f"Coordinator {user.email} created; we emailed them a welcome.", "success")
+                welcome = _(
+                    "Coordinator %(email)s created; we emailed them a welcome.", email=user.email
+                )
+                flash(welcome, "success")
             elif choose_url:
                 flash(
-                    f"Coordinator {user.email} created. Mail is off: send them this link to "
-                    f"choose their password (once, within 7 days): {choose_url}",
+                    _(
+                        "Coordinator %(email)s created. Mail is off: send them this link to "
+                        "choose their password (once, within 7 days): %(url)s",
+                        email=user.email,
+                        url=choose_url,
+                    ),
                     "secret",  # the page that shows it is sent uncompressed
                 )
             else:
-                flash(f"Coordinator {user.email} created.", "success")
+                flash(_("Coordinator %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.index"))
     return render_template("admin/coordinator_form.html", form=form)
 
@@ -148,7 +157,7 @@ def new_jurisdiction() -> Response | str:
             form.name.errors.append(str(refused))
         else:
             db.session.commit()
-            flash(f"Jurisdiction {jurisdiction.name} created.", "success")
+            flash(_("Jurisdiction %(name)s created.", name=jurisdiction.name), "success")
             return redirect(url_for("admin.index"))
     return render_template("admin/jurisdiction_form.html", form=form)
 
@@ -163,7 +172,7 @@ def new_organization() -> Response | tuple[str, int]:
         email = form.operator_email.data or ""
         try:
             organization, invitation_url = admin_service.add_organization(
-                form.new_organization(), email, current_user, duplicate_message=_ALREADY_THERE
+                form.new_organization(), email, current_user, duplicate_message=str(_ALREADY_THERE)
             )
         except service.AccountError as error:
             db.session.rollback()
@@ -171,14 +180,14 @@ def new_organization() -> Response | tuple[str, int]:
             getattr(form, field or "operator_email").errors.append(str(error))
         except sa.exc.IntegrityError:  # another admin added the same name a moment ago
             db.session.rollback()
-            form.organization_name.errors.append(_ALREADY_THERE)
+            form.organization_name.errors.append(str(_ALREADY_THERE))
         else:
             return _invitation_sent(organization, email, invitation_url, added=True)
     status = 400 if form.is_submitted() else 200
     return render_template("admin/organization_form.html", form=form), status
 
 
-_ALREADY_THERE = (
+_ALREADY_THERE = _l(
     "An organization with this name is already registered in this state. To give it a new "
     "operator, find it under Administration and choose “Invite an operator”."
 )
@@ -242,12 +251,22 @@ def change_user(user_id: int, change: str) -> Response:
         flash(str(refused), "error")
         return redirect(url_for("admin.index"))
     db.session.commit()
+    email = user.email
     done = {
-        "end_sessions": "their sessions were ended",
-        "reset_second_factor": "their second factors and recovery codes were removed and their "
-        "sessions ended; they were told by mail and add a new one at their next sign-in",
-    }.get(change, f"{change.replace('_', ' ')}; their sessions were ended")
-    flash(f"{user.email}: done — {done}.", "success")
+        "deactivate": _("%(email)s: done — deactivate; their sessions were ended.", email=email),
+        "reactivate": _("%(email)s: done — reactivate; their sessions were ended.", email=email),
+        "make_admin": _("%(email)s: done — make admin; their sessions were ended.", email=email),
+        "make_coordinator": _(
+            "%(email)s: done — make coordinator; their sessions were ended.", email=email
+        ),
+        "end_sessions": _("%(email)s: done — their sessions were ended.", email=email),
+        "reset_second_factor": _(
+            "%(email)s: done — their second factors and recovery codes were removed and their "
+            "sessions ended; they were told by mail and add a new one at their next sign-in.",
+            email=email,
+        ),
+    }
+    flash(done[change], "success")
     return redirect(url_for("admin.index"))
 
 
@@ -351,5 +370,12 @@ def retry_mail(message_id: int) -> Response:
         abort(404)
     if admin_service.retry_mail(row):
         db.session.commit()
-        flash(f"Message {row.id} to {row.to_address} will be sent again now.", "success")
+        flash(
+            _(
+                "Message %(id)s to %(address)s will be sent again now.",
+                id=row.id,
+                address=row.to_address,
+            ),
+            "success",
+        )
     return redirect(url_for("admin.outgoing_mail", status=request.args.get("status", "")))

@@ -6,6 +6,7 @@ the view commits.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from portal import audit
 from portal.auth import second_factor, sessions
@@ -31,9 +32,9 @@ class AdminRefused(ValueError):
 def change_user(user: User, change: str, actor: User) -> None:
     """Deactivate, reactivate or change a staff member's role; their logins end at once."""
     if change not in USER_CHANGES:
-        raise AdminRefused(f"Unknown change {change!r}.")
+        raise AdminRefused(_("Unknown change %(change)s.", change=repr(change)))
     if user.id == actor.id:
-        raise AdminRefused("You cannot change your own account here; ask another administrator.")
+        raise AdminRefused(_("You cannot change your own account here; ask another administrator."))
     if change == "reset_second_factor":
         # Someone who lost their phone and codes; who they are was checked outside the portal.
         # Their logins end and they are told by mail (second_factor.reset audits it).
@@ -41,10 +42,10 @@ def change_user(user: User, change: str, actor: User) -> None:
         return
     if change in ("make_admin", "make_coordinator"):
         if user.role is Role.OPERATOR:
-            raise AdminRefused("Operators belong to an organization; their role cannot change.")
+            raise AdminRefused(_("Operators belong to an organization; their role cannot change."))
         if change == "make_coordinator" and not user.jurisdictions:
             raise AdminRefused(
-                "Give the user a jurisdiction first: a coordinator needs at least one."
+                _("Give the user a jurisdiction first: a coordinator needs at least one.")
             )
         user.role = Role.ADMIN if change == "make_admin" else Role.COORDINATOR
     elif change in ("deactivate", "reactivate"):
@@ -58,7 +59,7 @@ def change_user(user: User, change: str, actor: User) -> None:
 def create_jurisdiction(name: str, state: str, counties: list[str]) -> Jurisdiction:
     """A jurisdiction (one per name)."""
     if db.session.scalar(sa.select(Jurisdiction.id).where(Jurisdiction.name == name)):
-        raise AdminRefused("A jurisdiction with this name already exists.")
+        raise AdminRefused(_("A jurisdiction with this name already exists."))
     jurisdiction = Jurisdiction(name=name, state=state)
     jurisdiction.counties = counties
     db.session.add(jurisdiction)

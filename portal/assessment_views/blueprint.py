@@ -4,6 +4,7 @@ the error pages of the assessment layer's refusals."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import orm
 from werkzeug.wrappers import Response
@@ -45,8 +46,8 @@ def invalid_submission(error: InvalidSubmission) -> tuple[str, int]:
     return render_template(
         "errors/error.html",
         code=400,
-        title="We could not read that request",
-        message="Please go back, reload the page and try again.",
+        title=_("We could not read that request"),
+        message=_("Please go back, reload the page and try again."),
     ), 400
 
 

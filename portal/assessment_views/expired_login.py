@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound
@@ -19,7 +21,7 @@ from portal.auth import sessions
 from portal.extensions import db
 from portal.models import Assessment, User
 
-_NOT_KEPT = (
+_NOT_KEPT = _l(
     "Your page had expired, and what you last sent could not be kept (it did not come from "
     "this page). Please enter your latest changes again."
 )
@@ -53,15 +55,17 @@ def keep_and_sign_in(assessment_id: int, number: int) -> Response:
     nothing is kept."""
     owner = sessions.expired_login_user()
     if owner is None:
-        flash("Please sign in.", "info")
+        flash(_("Please sign in."), "info")
         return redirect(url_for("auth.login"))
     token = _keep(assessment_id, number, owner)
     if token is None:
-        flash(_NOT_KEPT, "warning")
+        flash(str(_NOT_KEPT), "warning")
         return redirect(url_for("auth.login"))
     flash(
-        "You were signed out, so your answers were not saved yet. Sign in again: they will "
-        "be waiting for you.",
+        _(
+            "You were signed out, so your answers were not saved yet. Sign in again: they will "
+            "be waiting for you."
+        ),
         "warning",
     )
     target = url_for("assess.step", assessment_id=assessment_id, number=number, restore=token)
@@ -78,8 +82,8 @@ def csrf_failed(error: CSRFError) -> Response | tuple[Any, int]:
         return render_template(
             "errors/error.html",
             code=404,
-            title="Page not found",
-            message="The page you asked for does not exist, or you do not have access to it.",
+            title=_("Page not found"),
+            message=_("The page you asked for does not exist, or you do not have access to it."),
         ), 404
 
 
@@ -91,16 +95,16 @@ def _csrf_failed(error: CSRFError) -> Response | tuple[Any, int]:
         # Signed in, but the page's token is stale: show the answers again for a fresh save.
         token = _keep(assessment_id, number, current_user)
         if token is None:
-            flash(_NOT_KEPT, "warning")
+            flash(str(_NOT_KEPT), "warning")
             return redirect(request.path)
         return redirect(
             url_for("assess.step", assessment_id=assessment_id, number=number, restore=token)
         )
     if request.endpoint == "assess.autosave":
-        return jsonify(error="csrf", message="Your page expired. Saving by form instead."), 400
+        return jsonify(error="csrf", message=_("Your page expired. Saving by form instead.")), 400
     return render_template(
         "errors/error.html",
         code=400,
-        title="Your form expired",
-        message="Go back, reload the page and submit again.",
+        title=_("Your form expired"),
+        message=_("Go back, reload the page and submit again."),
     ), 400

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -23,7 +25,7 @@ from portal.questionnaire.model import Question, Questionnaire
 
 def _storable(form: Any, field: Any) -> None:
     if not storable(field.data or ""):
-        raise ValidationError("Remove the invisible control characters from this note.")
+        raise ValidationError(_("Remove the invisible control characters from this note."))
 
 
 def _one_character_newlines(value: Any) -> Any:
@@ -89,17 +91,22 @@ def section_form(
             SectionForm,
             field_name("n", question.id),
             TextAreaField(
-                "Notes (optional)",
+                _("Notes (optional)"),
                 # Browsers count a line break as one character against maxlength but send two
                 # (CR LF): count it as one here too, or a note that fitted is refused.
                 filters=[_one_character_newlines],
-                description=f"Up to {NOTE_MAX_LENGTH} characters. Not shared outside your "
-                "organization and its coordinator.",
+                description=_(
+                    "Up to %(max)s characters. Not shared outside your organization and its "
+                    "coordinator.",
+                    max=NOTE_MAX_LENGTH,
+                ),
                 validators=[
                     Length(
                         max=NOTE_MAX_LENGTH,
-                        message=f"A note can be at most {NOTE_MAX_LENGTH} characters; "
-                        "shorten it and save again.",
+                        message=_(
+                            "A note can be at most %(max)s characters; shorten it and save again.",
+                            max=NOTE_MAX_LENGTH,
+                        ),
                     ),
                     _storable,
                 ],
@@ -113,10 +120,10 @@ def section_form(
 
 class ImportForm(Form):
     file = FileField(
-        "Exported assessment (.json)",
+        _l("Exported assessment (.json)"),
         validators=[
-            FileRequired("Choose a file to import."),
-            FileAllowed(["json"], "Choose a .json file exported from the portal."),
+            FileRequired(_l("Choose a file to import.")),
+            FileAllowed(["json"], _l("Choose a .json file exported from the portal.")),
         ],
     )
 
@@ -132,7 +139,7 @@ class AutosaveRefused(ValueError):
 def autosave_submission(payload: Any) -> Submitted:
     """One answer from an autosave body: {question_id, value, note, revision}."""
     if not isinstance(payload, dict) or not isinstance(payload.get("question_id"), str):
-        raise AutosaveRefused("invalid", "That request could not be read.")
+        raise AutosaveRefused("invalid", _("That request could not be read."))
     value, note = payload.get("value"), payload.get("note", "")
     revision = payload.get("revision", 0)
     if (
@@ -141,9 +148,11 @@ def autosave_submission(payload: Any) -> Submitted:
         or not isinstance(revision, int)
         or isinstance(revision, bool)
     ):
-        raise AutosaveRefused("invalid", "That request could not be read.")
+        raise AutosaveRefused("invalid", _("That request could not be read."))
     if len(note) > NOTE_MAX_LENGTH:
-        raise AutosaveRefused("too_long", f"Notes can be at most {NOTE_MAX_LENGTH} characters.")
+        raise AutosaveRefused(
+            "too_long", _("Notes can be at most %(max)s characters.", max=NOTE_MAX_LENGTH)
+        )
     return Submitted(payload["question_id"], value or None, note.replace("\r\n", "\n"), revision)
 
 
@@ -155,7 +164,9 @@ def conflict_choices(posted: Any, questionnaire: Questionnaire) -> list[Submitte
             continue
         question_id = key[len("choice__") :]
         if not questionnaire.has_question(question_id):
-            raise InvalidSubmission(f"{question_id!r} is not a question.")
+            raise InvalidSubmission(
+                _("%(question)s is not a question.", question=repr(question_id))
+            )
         if posted[key] == "mine":
             revision = posted.get(f"theirs_revision__{question_id}", "0")
             keep_mine.append(
@@ -171,11 +182,11 @@ def conflict_choices(posted: Any, questionnaire: Questionnaire) -> list[Submitte
 
 class ReplyForm(Form):
     body = TextAreaField(
-        "Your reply",
+        _l("Your reply"),
         filters=[strip],
         validators=[
             NoControlCharacters(),
-            DataRequired("Write your reply."),
-            Length(max=4000, message="Keep a reply under 4,000 characters."),
+            DataRequired(_l("Write your reply.")),
+            Length(max=4000, message=_l("Keep a reply under 4,000 characters.")),
         ],
     )

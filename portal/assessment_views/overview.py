@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -47,7 +49,7 @@ def _index_page(
     history_chart = (
         priority_bars(
             [Bar(format_date(a.submitted_at), a.overall_score, a.overall_tier) for a in submitted],
-            title="Overall score at each submission",
+            title=_("Overall score at each submission"),
             responsive=True,
         )
         if submitted
@@ -77,7 +79,7 @@ MINUTES_PER_QUESTION = 0.6
 def _progress(assessment: Assessment, rows: dict[str, Answer]) -> tuple[reading.Progress, int]:
     """Answered/total over the questions shown, and the minutes the rest will take."""
     steps = reading.steps_of(assessment)
-    _, overall = reading.progress(steps, reading.answer_values(rows))
+    _unused, overall = reading.progress(steps, reading.answer_values(rows))
     left = overall.total - overall.answered
     return overall, max(1, round(left * MINUTES_PER_QUESTION)) if left else 0
 
@@ -102,8 +104,10 @@ def start() -> Response:
     db.session.commit()
     if assessment.previous_assessment_id:
         flash(
-            "Your previous answers are filled in. Check each section and change what has "
-            "changed since.",
+            _(
+                "Your previous answers are filled in. Check each section and change what has "
+                "changed since."
+            ),
             "info",
         )
     return redirect(url_for("assess.step", assessment_id=assessment.id, number=0))
@@ -124,22 +128,44 @@ def import_json() -> Response | tuple[str, int]:
         db.session.rollback()
         message = str(refusal)
         if isinstance(refusal, safe_json.JsonRefused):
-            message += " Choose a file exported from the portal."
+            message += " " + _("Choose a file exported from the portal.")
         form.file.errors.append(message)
         return _index_page(organization, form, 400)
     db.session.commit()
-    message = f"Imported {report.imported} answers into a new draft."
-    if report.products_added:
-        message += f" {report.products_added} product(s) added to your list of what you run."
-    if report.products_skipped:
-        message += f" {report.products_skipped} product(s) in the file could not be used."
-    if report.skipped:
-        message += (
-            f" {len(report.skipped)} could not be used because the questions changed: "
-            + ", ".join(report.skipped[:10])
-            + ("…" if len(report.skipped) > 10 else "")
+    sentences = [
+        ngettext(
+            "Imported %(num)d answer into a new draft.",
+            "Imported %(num)d answers into a new draft.",
+            report.imported,
         )
-    flash(message, "success" if not report.skipped else "warning")
+    ]
+    if report.products_added:
+        sentences.append(
+            ngettext(
+                "%(num)d product added to your list of what you run.",
+                "%(num)d products added to your list of what you run.",
+                report.products_added,
+            )
+        )
+    if report.products_skipped:
+        sentences.append(
+            ngettext(
+                "%(num)d product in the file could not be used.",
+                "%(num)d products in the file could not be used.",
+                report.products_skipped,
+            )
+        )
+    if report.skipped:
+        sentences.append(
+            ngettext(
+                "%(num)d could not be used because the questions changed: %(questions)s",
+                "%(num)d could not be used because the questions changed: %(questions)s",
+                len(report.skipped),
+                questions=", ".join(report.skipped[:10])
+                + ("…" if len(report.skipped) > 10 else ""),
+            )
+        )
+    flash(" ".join(sentences), "success" if not report.skipped else "warning")
     return redirect(url_for("assess.step", assessment_id=report.assessment.id, number=0))
 
 
@@ -162,6 +188,6 @@ def show(assessment_id: int) -> Response:
                 + f"#q-{point.question.id}"
             )
     steps = reading.steps_of(assessment)
-    per_step, _ = reading.progress(steps, reading.answer_values(rows))
+    per_step, _unused = reading.progress(steps, reading.answer_values(rows))
     first_open = next((i for i, p in enumerate(per_step) if not p.complete), 0)
     return redirect(url_for("assess.step", assessment_id=assessment.id, number=first_open))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -57,7 +58,7 @@ def reply(assessment_id: int, question_id: str) -> Response | tuple[str, int]:
     revision.add_comment(assessment, current_user, question_id, form.body.data or "")
     db.session.commit()
     flash(
-        "Your reply is saved. Your coordinator sees it with the answer when you resubmit.",
+        _("Your reply is saved. Your coordinator sees it with the answer when you resubmit."),
         "success",
     )
     return redirect(

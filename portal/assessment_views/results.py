@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask import flash, json, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from portal import audit
+from portal import audit, i18n
 from portal.assessment_views.blueprint import bp, load
 from portal.assessments import comparison, transfer
 from portal.assessments import state as assessment_state
@@ -97,14 +98,16 @@ def export_json(assessment_id: int) -> Response:
 def _not_submitted(assessment: Assessment) -> Response | None:
     """Where to go instead of a plan's file while the assessment is a draft or returned."""
     if assessment.is_editable and current_user.is_operator:
-        flash("The remediation plan is made from a submitted assessment. Submit first.", "info")
+        flash(_("The remediation plan is made from a submitted assessment. Submit first."), "info")
         return redirect(url_for("assess.review", assessment_id=assessment.id))
     if assessment.is_editable:
         # Returned for revision: its answers are changing, so no plan is made from them until
         # the organization submits again.
         flash(
-            "This assessment was returned for revision. Its plan is made again when the "
-            "organization resubmits.",
+            _(
+                "This assessment was returned for revision. Its plan is made again when the "
+                "organization resubmits."
+            ),
             "info",
         )
         return redirect(url_for("review.assessment", assessment_id=assessment.id))
@@ -118,11 +121,17 @@ def plan_pdf(assessment_id: int) -> Response | tuple[str, int]:
     if (elsewhere := _not_submitted(assessment)) is not None:
         return elsewhere
     include_answers = request.args.get("answers") == "1"
+    language = i18n.report_language(request.args.get("language"), assessment.organization)
+
+    def produce() -> documents.Pdf:
+        with i18n.speaking(language):
+            return documents.plan_pdf(assessment, include_answers=include_answers)
+
     return send_pdf(
-        lambda: documents.plan_pdf(assessment, include_answers=include_answers),
+        produce,
         assessment,
         "assessment.plan_downloaded",
-        what="remediation plan",
+        what=_("Remediation plan"),
         back_url=url_for("review.assessment", assessment_id=assessment.id)
         if current_user.role is not Role.OPERATOR
         else url_for("assess.results", assessment_id=assessment.id),
@@ -134,7 +143,10 @@ def plan_pdf(assessment_id: int) -> Response | tuple[str, int]:
 def plan_file(assessment_id: int, name: str) -> Response:
     """The plan as Word, a spreadsheet or OSCAL (portal/exports/plan_files.py), audited."""
     assessment = load(assessment_id)
-    return _not_submitted(assessment) or plan_files.send(assessment, name)
+    if (elsewhere := _not_submitted(assessment)) is not None:
+        return elsewhere
+    with i18n.speaking(i18n.report_language(request.args.get("language"), assessment.organization)):
+        return plan_files.send(assessment, name)
 
 
 @bp.get("/<int:assessment_id>/plan.ics")
@@ -144,10 +156,11 @@ def plan_calendar(assessment_id: int) -> Response:
     """The plan's deadlines for a calendar (a submitted assessment's plan only)."""
     assessment = load(assessment_id)
     if assessment.is_editable or assessment.submitted_at is None:
-        flash("The plan's deadlines come from a submitted assessment.", "info")
+        flash(_("The plan's deadlines come from a submitted assessment."), "info")
         return redirect(url_for("assess.results", assessment_id=assessment.id))
-    return download(
-        calendar.plan_calendar(assessment_state.load(assessment)),
-        f"cyber-plan-{assessment.id}.ics",
-        "text/calendar",
-    )
+    with i18n.speaking(i18n.report_language(request.args.get("language"), assessment.organization)):
+        return download(
+            calendar.plan_calendar(assessment_state.load(assessment)),
+            f"cyber-plan-{assessment.id}.ics",
+            "text/calendar",
+        )

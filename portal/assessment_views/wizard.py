@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
@@ -211,7 +212,7 @@ def save_step(assessment_id: int, number: int) -> Response | tuple[str, int]:
         return expired_login.keep_and_sign_in(assessment_id, number)
     assessment = load_for_editing(assessment_id)
     if not assessment.is_editable:
-        flash("This assessment has been submitted; answers can no longer change.", "warning")
+        flash(_("This assessment has been submitted; answers can no longer change."), "warning")
         return redirect(url_for("assess.results", assessment_id=assessment.id))
     steps = reading.steps_of(assessment)
     current = _step_or_404(steps, number)
@@ -256,13 +257,16 @@ def _destination(assessment: Assessment, steps: list[Step], number: int) -> str:
 def autosave(assessment_id: int) -> Response | tuple[Response, int]:
     """JSON autosave of one answer: {question_id, value, note, revision}."""
     if not current_user.is_authenticated:
-        return jsonify(error="signed_out", message="You were signed out. Sign in to save."), 401
+        return jsonify(error="signed_out", message=_("You were signed out. Sign in to save.")), 401
     assessment = load_for_editing(assessment_id)
     try:
         payload = safe_json.parse(request.get_data(), max_bytes=AUTOSAVE_MAX_BYTES, max_depth=1)
         item = autosave_submission(payload)
     except safe_json.JsonRefused as refusal:
-        return jsonify(error="invalid", message=f"That request could not be read. {refusal}"), 400
+        return jsonify(
+            error="invalid",
+            message=_("That request could not be read. %(reason)s", reason=str(refusal)),
+        ), 400
     except AutosaveRefused as refusal:
         return jsonify(error=refusal.code, message=str(refusal)), 400
     try:
@@ -279,9 +283,13 @@ def autosave(assessment_id: int) -> Response | tuple[Response, int]:
         question = reading.questionnaire_of(assessment).question(conflict.question_id)
         return jsonify(
             error="conflict",
-            message=f"{conflict.theirs_by} changed this answer at "
-            f"{format_time(conflict.theirs_at)}: “{question.label_for(conflict.theirs_value)}”. "
-            "Press “Save and continue” to choose which to keep.",
+            message=_(
+                "%(name)s changed this answer at %(time)s: “%(answer)s”. Press “Save and "
+                "continue” to choose which to keep.",
+                name=conflict.theirs_by,
+                time=format_time(conflict.theirs_at),
+                answer=question.label_for(conflict.theirs_value),
+            ),
             revision=conflict.theirs_revision,
         ), 409
     # No time in the answer: the page says "Saved at" the time of the response's Date header,
@@ -318,7 +326,7 @@ def resolve_conflicts(assessment_id: int) -> Response | tuple[str, int]:
             questionnaire=questionnaire,
             next_url=next_url,
         ), 409
-    flash("Your choices are saved.", "success")
+    flash(_("Your choices are saved."), "success")
     return redirect(next_url)
 
 
@@ -376,5 +384,5 @@ def submit(assessment_id: int) -> Response:
         return redirect(url_for("assess.review", assessment_id=assessment_id, _anchor=anchor))
     db.session.commit()
     prerender.plan_after_submission(assessment)  # the first download comes from the cache
-    flash("Submitted. Your coordinator can now see this assessment.", "success")
+    flash(_("Submitted. Your coordinator can now see this assessment."), "success")
     return redirect(url_for("assess.results", assessment_id=assessment.id))

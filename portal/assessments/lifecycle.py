@@ -37,13 +37,22 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.questionnaire.words import N_, _, ngettext
 from portal.scoring import ScoreResult
-from portal.templating import plural
 from portal.transitions import TransitionTable
 
 
 class TransitionRefused(AssessmentError):
     """The move is not allowed from the current status; the message says why."""
+
+
+class _Refusal(str):
+    """A refusal marked for translation (:func:`N_`), translated when the table fills it in."""
+
+    __slots__ = ()
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        return _(str(self)).format(*args, **kwargs)
 
 
 # Every path that moves an assessment asks this table.
@@ -55,9 +64,15 @@ TRANSITIONS = TransitionTable(
         ("submitted", "accept"): "accepted",
     },
     refusals={
-        "accept": "Only a submitted assessment can be accepted; this one is {status}.",
-        "return": "Only a submitted assessment can be returned for revision; this one is {status}.",
-        "submit": "This assessment has already been submitted; it cannot be submitted again.",
+        "accept": _Refusal(
+            N_("Only a submitted assessment can be accepted; this one is {status}.")
+        ),
+        "return": _Refusal(
+            N_("Only a submitted assessment can be returned for revision; this one is {status}.")
+        ),
+        "submit": _Refusal(
+            N_("This assessment has already been submitted; it cannot be submitted again.")
+        ),
     },
     refused=TransitionRefused,
 )
@@ -79,7 +94,7 @@ def start(organization: Organization, user: User) -> Assessment:
 def new_draft(organization: Organization, user: User, *, prefill: bool) -> Assessment:
     """A new draft (the one open assessment an organization may have); the caller audits."""
     if open_assessment(organization) is not None:
-        raise AssessmentError("You already have an assessment in progress; continue that one.")
+        raise AssessmentError(_("You already have an assessment in progress; continue that one."))
     version = questionnaire_versions.publish_current()
     questionnaire = questionnaire_versions.current()
     sectors = organization.sectors
@@ -99,7 +114,7 @@ def new_draft(organization: Organization, user: User, *, prefill: bool) -> Asses
     except IntegrityError:
         # Two colleagues pressed "start" at once: the unique index lets one through.
         raise AssessmentError(
-            "A colleague has just started an assessment; continue that one."
+            _("A colleague has just started an assessment; continue that one.")
         ) from None
     record_status(assessment, None, AssessmentStatus.DRAFT, user)
     if prefill and previous is not None:
@@ -177,15 +192,24 @@ def submit(
     result = state.result
     if result.unanswered:
         raise AssessmentError(
-            f"{plural(len(result.unanswered), 'question')} still "
-            f"{'needs' if len(result.unanswered) == 1 else 'need'} an answer before you can submit."
+            ngettext(
+                "%(num)s question still needs an answer before you can submit.",
+                "%(num)s questions still need an answer before you can submit.",
+                len(result.unanswered),
+            )
         )
     if any(c.key not in confirmed_clashes for c in state.clashes):
-        which = "Two of your answers" if len(state.clashes) == 1 else "Some of your answers"
-        raise AnswersDisagree(
-            f"{which} disagree (listed under “Answers that disagree”). Change one of them, or "
-            "tick “Both answers are right as they are” and submit again."
-        )
+        if len(state.clashes) == 1:
+            message = _(
+                "Two of your answers disagree (listed under “Answers that disagree”). Change one "
+                "of them, or tick “Both answers are right as they are” and submit again."
+            )
+        else:
+            message = _(
+                "Some of your answers disagree (listed under “Answers that disagree”). Change "
+                "one of them, or tick “Both answers are right as they are” and submit again."
+            )
+        raise AnswersDisagree(message)
     previous = assessment.status
     assessment.status = new_status
     assessment.submitted_at = utcnow()
@@ -346,7 +370,7 @@ def return_refusal(assessment: Assessment) -> str | None:
 def _other_draft(assessment: Assessment) -> str | None:
     other = open_assessment(assessment.organization)
     if other is not None and other.id != assessment.id:
-        return (
+        return _(
             "This organization already has a draft in progress, so this assessment cannot "
             "be returned to them as a draft. Comment instead, or accept it."
         )
@@ -368,7 +392,7 @@ def _comments_of_this_round(assessment: Assessment) -> list[notices.CommentedQue
             url = link("assess.step", assessment_id=assessment.id, number=step_of[qid])
             commented.append(
                 notices.CommentedQuestion(
-                    questionnaire.question(qid).text, comment.body, f"{url}#q-{qid}"
+                    questionnaire.question(qid).text, comment.body, f"{url}#q-{qid}", qid
                 )
             )
         else:

@@ -9,13 +9,15 @@ event and person, however often the command runs — the outbox's dedupe key is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
+from portal import i18n
 from portal.assessments import state as assessment_state
 from portal.extensions import db
 from portal.mail import preferences
@@ -76,29 +78,36 @@ def _remind(
     kind: str,
     facts: dict[str, Any],
     action_url: str,
-    rows: Sequence[Any] = (),
+    rows: Callable[[], Sequence[Any]] = tuple,
 ) -> int:
-    """Remind the organization's operators, in the words of ``kind``, once per ``event``."""
+    """Remind the organization's operators, in the words of ``kind``, once per ``event``, each
+    in their own language (``rows()`` is made again in it: the plan's actions are words too)."""
     queued = 0
     for person in _recipients(assessment.organization_id):
-        words = worded(kind, name=one_line(person.full_name, 80), **facts)
-        message = words.message(
-            kind,
-            person.email,
-            items=words.items(rows),
-            action_url=action_url,
-            topic="reminders",
-            unsubscribe_url=preferences.unsubscribe_url(person, "reminders"),
-            preferences_url=link("auth.notifications"),
-        )
-        row = queue(
-            message,
-            user_id=person.id,
-            organization_id=assessment.organization_id,
-            dedupe_key=f"{event}:{person.id}",
-        )
+        with i18n.speaking_to(person):
+            words = worded(kind, name=one_line(person.full_name, 80), **facts)
+            message = words.message(
+                kind,
+                person.email,
+                items=words.items(rows()),
+                action_url=action_url,
+                topic="reminders",
+                unsubscribe_url=preferences.unsubscribe_url(person, "reminders"),
+                preferences_url=link("auth.notifications"),
+            )
+            row = queue(
+                message,
+                user_id=person.id,
+                organization_id=assessment.organization_id,
+                dedupe_key=f"{event}:{person.id}",
+            )
         queued += row is not None
     return queued
+
+
+def _actions_in(assessment: Assessment, window: int) -> Sequence[Any]:
+    """The plan's actions due in ``window``, in the words of the language being written."""
+    return assessment_state.load(assessment).plan.in_window(window)
 
 
 def _idle_drafts(now: datetime) -> int:
@@ -177,6 +186,6 @@ def _plan_windows_ending(now: datetime) -> int:
                 "reminder_plan_window",
                 {"window": window, "due": due, "actions": actions},
                 link("assess.results", assessment_id=assessment.id),
-                actions,
+                functools.partial(_actions_in, assessment, window),
             )
     return queued

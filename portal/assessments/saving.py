@@ -23,6 +23,7 @@ from portal.assessments.reading import (
 )
 from portal.extensions import db
 from portal.models import EDITABLE_STATUSES, Answer, Assessment, User, utcnow
+from portal.questionnaire.words import _
 
 
 @dataclass(frozen=True)
@@ -61,19 +62,32 @@ def check_submission(assessment: Assessment, submissions: list[Submitted]) -> No
     takes the row lock. Whether each question is shown is checked after (:func:`_check_shown`).
     """
     if not assessment.is_editable:
-        raise AssessmentError("This assessment has been submitted and can no longer be changed.")
+        raise AssessmentError(_("This assessment has been submitted and can no longer be changed."))
     questionnaire = questionnaire_of(assessment)
     in_scope = {q.id for q in questionnaire.questions_in(assessment.modules)}
     for item in submissions:
         if item.question_id not in in_scope:
-            raise InvalidSubmission(f"{item.question_id!r} is not a question of this assessment.")
+            raise InvalidSubmission(
+                _(
+                    "%(question)s is not a question of this assessment.",
+                    question=repr(item.question_id),
+                )
+            )
         question = questionnaire.question(item.question_id)
         if item.value is not None and not question.accepts(item.value):
-            raise InvalidSubmission(f"{item.value!r} is not an answer to {item.question_id}.")
+            raise InvalidSubmission(
+                _(
+                    "%(value)s is not an answer to %(question)s.",
+                    value=repr(item.value),
+                    question=item.question_id,
+                )
+            )
         if len(item.note) > NOTE_MAX_LENGTH:
-            raise InvalidSubmission(f"A note can be at most {NOTE_MAX_LENGTH} characters.")
+            raise InvalidSubmission(
+                _("A note can be at most %(max)s characters.", max=NOTE_MAX_LENGTH)
+            )
         if not storable(item.note):
-            raise InvalidSubmission("A note contains invisible control characters; remove them.")
+            raise InvalidSubmission(_("A note contains invisible control characters; remove them."))
 
 
 def _check_shown(
@@ -93,7 +107,9 @@ def _check_shown(
     for item in submissions:
         question = questionnaire.question(item.question_id)
         if not question.is_shown(stored) and not question.is_shown(merged):
-            raise InvalidSubmission(f"{item.question_id} is not asked, given your answers.")
+            raise InvalidSubmission(
+                _("%(question)s is not asked, given your answers.", question=item.question_id)
+            )
 
 
 def save_section(assessment: Assessment, submissions: list[Submitted], user: User) -> SaveOutcome:
@@ -124,7 +140,7 @@ def save_answers(assessment: Assessment, submissions: list[Submitted], user: Use
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount == 0:  # type: ignore[attr-defined]
-        raise AssessmentError("This assessment has been submitted and can no longer be changed.")
+        raise AssessmentError(_("This assessment has been submitted and can no longer be changed."))
     # Read once, after the claim: the check and the compare-and-set below see the same answers.
     rows = answer_rows(assessment)
     _check_shown(assessment, submissions, rows)
@@ -211,7 +227,7 @@ def _conflict_or_same(row: Answer, item: Submitted, outcome: SaveOutcome) -> Non
             theirs_value=row.value,
             theirs_note=row.note,
             theirs_revision=row.revision,
-            theirs_by=author.full_name if author else "someone",
+            theirs_by=author.full_name if author else _("someone"),
             theirs_at=row.updated_at,
         )
     )

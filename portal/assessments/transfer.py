@@ -13,6 +13,7 @@ from portal.assessments.state import AssessmentState
 from portal.exposure import inventory
 from portal.extensions import db
 from portal.models import Answer, Assessment, Organization, User, utcnow
+from portal.questionnaire.words import _
 
 EXPORT_FORMAT = "readiness-portal.assessment/1"
 
@@ -54,13 +55,15 @@ class ImportReport:
 def import_into_new_draft(organization: Organization, user: User, data: Any) -> ImportReport:
     """Start a draft from an exported JSON document; answers that no longer fit are listed."""
     if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
-        raise AssessmentError("This file is not an assessment exported from the portal.")
+        raise AssessmentError(_("This file is not an assessment exported from the portal."))
     org = data.get("organization")
     if not isinstance(org, dict) or org.get("id") != organization.id:
-        raise AssessmentError("This file belongs to another organization; it cannot be imported.")
+        raise AssessmentError(
+            _("This file belongs to another organization; it cannot be imported.")
+        )
     answers = data.get("answers")
     if not isinstance(answers, dict):
-        raise AssessmentError("The file has no answers section.")
+        raise AssessmentError(_("The file has no answers section."))
     assessment = new_draft(organization, user, prefill=False)
     questionnaire = questionnaire_of(assessment)
     in_scope = {q.id: q for q in questionnaire.questions_in(assessment.modules)}

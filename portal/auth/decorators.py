@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.auth import second_factor
@@ -45,7 +46,7 @@ def step_up_required(view: F) -> F:
         if request.method == "GET":
             back = request.full_path.rstrip("?")
         else:
-            flash("For your security, confirm it is you, then do it again.", "warning")
+            flash(_("For your security, confirm it is you, then do it again."), "warning")
             came_from = urlsplit(request.referrer or "")
             same_site = came_from.netloc == request.host
             path = came_from.path + (f"?{came_from.query}" if came_from.query else "")

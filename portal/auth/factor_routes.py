@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -27,14 +29,14 @@ from portal.client import client_ip
 from portal.extensions import db
 from portal.models import User
 
-NOT_YOURS = "That is not your password."  # what the form says for a wrong one
+NOT_YOURS = _l("That is not your password.")  # what the form says for a wrong one
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 def second_step() -> ResponseReturnValue:
     held = second_factor.pending()
     if held is None:
-        flash("Sign in again: the page waited too long for a code.", "info")
+        flash(_("Sign in again: the page waited too long for a code."), "info")
         return redirect(url_for("auth.login"))
     form = SecondFactorCodeForm()
     if form.validate_on_submit():
@@ -74,8 +76,10 @@ def _sign_in_with(
     db.session.commit()
     if used == "recovery_code":
         flash(
-            "You signed in with a recovery code, which now no longer works. If you lost your "
-            "phone, add a new authenticator app and make new recovery codes.",
+            _(
+                "You signed in with a recovery code, which now no longer works. If you lost your "
+                "phone, add a new authenticator app and make new recovery codes."
+            ),
             "warning",
         )
         return redirect(url_for("auth.second_factors"))
@@ -102,7 +106,7 @@ def _second_step_page(form: SecondFactorCodeForm, user: User) -> str:
 def passkey_sign_in_options() -> ResponseReturnValue:
     held = second_factor.pending_user()
     if held is None:
-        return jsonify(error="Sign in again: the page waited too long."), 409
+        return jsonify(error=_("Sign in again: the page waited too long.")), 409
     response = current_app.response_class(
         passkeys.authentication_options(held[0]), mimetype="application/json"
     )
@@ -113,12 +117,12 @@ def passkey_sign_in_options() -> ResponseReturnValue:
 def passkey_sign_in() -> ResponseReturnValue:
     held = second_factor.pending()
     if held is None:
-        flash("Sign in again: the page waited too long for your key.", "info")
+        flash(_("Sign in again: the page waited too long for your key."), "info")
         return redirect(url_for("auth.login"))
     form = PasskeyForm()
     code_form = SecondFactorCodeForm(formdata=None)
     if not form.validate_on_submit():
-        code_form.form_errors.append("Your browser sent no answer from a passkey. Try again.")
+        code_form.form_errors.append(_("Your browser sent no answer from a passkey. Try again."))
         return _second_step_page(code_form, _held_user()), 400
 
     def check(user: User, attempt: Attempt) -> str:
@@ -150,7 +154,7 @@ def add_app() -> ResponseReturnValue:
             current_user, request.form.get("factor", type=int) or 0
         )
         if factor is None:
-            flash("That QR code has expired: here is a new one.", "warning")
+            flash(_("That QR code has expired: here is a new one."), "warning")
             return redirect(url_for("auth.add_app"))
         if form.validate_on_submit():
             try:
@@ -166,7 +170,7 @@ def add_app() -> ResponseReturnValue:
                     return render_template(
                         "auth/recovery_codes.html", codes=codes, first=True, added=form.name.data
                     )
-                flash(f"“{form.name.data}” is added as a second factor.", "success")
+                flash(_("“%(name)s” is added as a second factor.", name=form.name.data), "success")
                 return redirect(url_for("auth.second_factors"))
         enrolment = second_factor.enrolment_of(current_user, factor)
         return render_template("auth/add_app.html", form=form, enrolment=enrolment), 400
@@ -203,7 +207,7 @@ def add_passkey() -> ResponseReturnValue:
             return render_template(
                 "auth/recovery_codes.html", codes=codes, first=True, added=form.name.data
             )
-        flash(f"“{form.name.data}” is added as a second factor.", "success")
+        flash(_("“%(name)s” is added as a second factor.", name=form.name.data), "success")
         return redirect(url_for("auth.second_factors"))
     return render_template("auth/add_passkey.html", form=form), 400 if form.is_submitted() else 200
 
@@ -227,7 +231,7 @@ def _password_confirmed(form: PasswordAgainForm) -> bool:
 def remove_factor(factor_id: int) -> ResponseReturnValue:
     form = PasswordAgainForm()
     if not _password_confirmed(form):
-        flash(form.current.errors[0] if form.current.errors else NOT_YOURS, "error")
+        flash(str(form.current.errors[0] if form.current.errors else NOT_YOURS), "error")
         return redirect(url_for("auth.second_factors"))
     try:
         second_factor.remove(current_user, factor_id)
@@ -236,7 +240,7 @@ def remove_factor(factor_id: int) -> ResponseReturnValue:
         flash(str(refused), "error")
         return redirect(url_for("auth.second_factors"))
     db.session.commit()
-    flash("The factor is removed.", "success")
+    flash(_("The factor is removed."), "success")
     return redirect(url_for("auth.second_factors"))
 
 
@@ -245,7 +249,7 @@ def remove_factor(factor_id: int) -> ResponseReturnValue:
 def new_recovery_codes() -> ResponseReturnValue:
     form = PasswordAgainForm()
     if not _password_confirmed(form) or not second_factor.has_factor(current_user):
-        flash(form.current.errors[0] if form.current.errors else NOT_YOURS, "error")
+        flash(str(form.current.errors[0] if form.current.errors else NOT_YOURS), "error")
         return redirect(url_for("auth.second_factors"))
     codes = second_factor.new_recovery_codes(current_user)
     db.session.commit()
@@ -313,7 +317,7 @@ def step_up_passkey() -> ResponseReturnValue:
     form = PasskeyForm()
     code_form = SecondFactorCodeForm(formdata=None)
     if not form.validate_on_submit():
-        code_form.form_errors.append("Your browser sent no answer from a passkey. Try again.")
+        code_form.form_errors.append(_("Your browser sent no answer from a passkey. Try again."))
         return _confirm_page(code_form, True), 400
     try:
         used = passkeys.verify(current_user, form.credential.data or "", client_ip(), "step_up")
@@ -334,7 +338,7 @@ def enrolment_gate() -> Response | None:
     if not second_factor.must_enrol(current_user):
         return None
     flash(
-        "Your account must have a second factor before you can go on: add an authenticator app.",
+        _("Your account must have a second factor before you can go on: add an authenticator app."),
         "warning",
     )
     return redirect(url_for("auth.add_app"))

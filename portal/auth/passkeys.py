@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, session
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 from webauthn import (
     generate_authentication_options,
@@ -48,8 +50,8 @@ from portal.models import SecondFactor, UsedChallenge, User, utcnow
 
 CHALLENGE_FOR = 300  # seconds a ceremony may take
 _CHALLENGE = "passkey_challenge"
-STALE = "That took too long or the page was opened twice. Try again from this page."
-REFUSED = (
+STALE = _l("That took too long or the page was opened twice. Try again from this page.")
+REFUSED = _l(
     "Your passkey or security key was not accepted. Try again, or use your authenticator app "
     "or a recovery code."
 )
@@ -119,7 +121,7 @@ def _take_challenge(purpose: str, user: User) -> bytes:
 
 def registration_options(user: User) -> str:
     """Options for navigator.credentials.create(), as JSON."""
-    rp_id, _ = relying_party()
+    rp_id, _unused = relying_party()
     options = generate_registration_options(
         rp_id=rp_id,
         rp_name="Readiness Portal",
@@ -155,12 +157,15 @@ def register(user: User, credential: str, name: str) -> list[str] | None:
     except (WebAuthnException, ValueError, KeyError, TypeError) as error:
         second_factor.refused(user, "passkey registration", error)
         raise SecondFactorError(
-            "Your browser's answer could not be checked, so the passkey was not added. Try again."
+            _(
+                "Your browser's answer could not be checked, so the passkey was not added. "
+                "Try again."
+            )
         ) from None
     if db.session.scalar(
         sa.select(SecondFactor.id).where(SecondFactor.credential_id == verified.credential_id)
     ):
-        raise SecondFactorError("That passkey or security key is already added.")
+        raise SecondFactorError(_("That passkey or security key is already added."))
     first = not second_factor.has_factor(user)
     now = utcnow()
     label = name.strip()[:60] or "Passkey"
@@ -195,7 +200,7 @@ def has_passkey(user: User) -> bool:
 def authentication_options(user: User, purpose: str = "sign_in") -> str:
     """Options for navigator.credentials.get() for the person signing in (or confirming who
     they are: ``purpose`` "step_up"), as JSON."""
-    rp_id, _ = relying_party()
+    rp_id, _unused = relying_party()
     options = generate_authentication_options(
         rp_id=rp_id,
         allow_credentials=[

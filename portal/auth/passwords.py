@@ -16,6 +16,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
 from wtforms import Field, Form, ValidationError
 
 MIN_PASSWORD_LENGTH = 12
@@ -25,7 +26,7 @@ MAX_PASSWORD_LENGTH = 256
 # taken from Django 5.2.19 on 2026-12-06). ASVS 5.0 (6.2.4) asks for at least the top 3,000.
 # Read from the file shipped here: no lookup over the network at run time.
 COMMON_PASSWORDS = Path(__file__).with_name("common-passwords.txt.gz")
-ON_THE_COMMON_LIST = (
+ON_THE_COMMON_LIST = _l(
     "That password is one of the 20,000 that attackers try first (it appears in stolen "
     "password lists). Choose another: a short sentence of your own is easy to remember and hard "
     "to guess."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from urllib.parse import urlsplit
 
@@ -17,11 +18,14 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from portal import audit
+from portal import audit, i18n
 from portal.auth import second_factor, service, sessions, throttle, tokens
 from portal.auth.forms import (
     AcceptInvitationForm,
@@ -36,7 +40,7 @@ from portal.auth.forms import (
 from portal.auth.passwords import verify_password
 from portal.auth.redirects import safe_next_path
 from portal.client import client_ip
-from portal.config import mail_enabled
+from portal.config import KNOWN_LANGUAGES, mail_enabled
 from portal.extensions import csrf, db
 from portal.mail import preferences
 from portal.models import TokenPurpose
@@ -51,8 +55,8 @@ def _link_invalid(purpose: str) -> tuple[str, int]:
     return render_template("auth/link_invalid.html", purpose=purpose), 404
 
 
-GENERIC_LOGIN_ERROR = "The email address or password is not right. Check both and try again."
-UNCONFIRMED_HINT = (
+GENERIC_LOGIN_ERROR = _l("The email address or password is not right. Check both and try again.")
+UNCONFIRMED_HINT = _l(
     "Registered in the last days? First follow the link we emailed you to confirm your address. "
     "Lost it? “Forgot your password?” sends a new link that confirms it too."
 )
@@ -93,7 +97,7 @@ def login() -> Response | str | tuple[str, int]:
 def logout() -> Response:
     service.sign_out(current_user)
     db.session.commit()
-    flash("You have signed out.", "info")
+    flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -104,6 +108,9 @@ def register() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = RegistrationForm()
+    form.language.choices = [(code, KNOWN_LANGUAGES.get(code, code)) for code in i18n.offered()]
+    if form.language.data is None or request.method == "GET":
+        form.language.data = i18n.select_language()
     if form.validate_on_submit():
         # Counted before the slow password hash and before saying whether the email or the
         # name is taken; every attempt counts, a successful one too.
@@ -115,12 +122,19 @@ def register() -> Response | str | tuple[str, int]:
         email = service.normalise_email(form.email.data or "")
         started = time.perf_counter()
         try:
+            new_organization = dataclasses.replace(
+                form.new_organization(), language=form.language.data or i18n.offered()[0]
+            )
             user = service.register_organization(
-                form.new_organization(),
+                new_organization,
                 form.full_name.data or "",
                 email,
                 form.password.data or "",
             )
+            # Their own choice only when it differs from the organization's (else they follow
+            # the organization's, should it change).
+            reading = i18n.select_language()
+            user.language = reading if reading != new_organization.language else None
         except service.AccountError as error:
             getattr(form, error.field or "email").errors.append(str(error))
         except service.AddressTaken as taken:
@@ -163,7 +177,7 @@ def accept_invitation(token: str) -> Response | str:
     if invitation is None:
         return render_template("auth/invitation_invalid.html"), 404  # type: ignore[return-value]
     if current_user.is_authenticated:
-        flash("Sign out first to accept an invitation for another account.", "warning")
+        flash(_("Sign out first to accept an invitation for another account."), "warning")
         return redirect(url_for("main.home"))
     form = AcceptInvitationForm()
     if form.validate_on_submit():
@@ -176,13 +190,16 @@ def accept_invitation(token: str) -> Response | str:
             message = (
                 str(error)
                 if isinstance(error, service.AccountError)
-                else ("This invitation has just been used. Sign in instead.")
+                else _("This invitation has just been used. Sign in instead.")
             )
             form.form_errors.append(message)
         else:
             sessions.start_session(user)
             db.session.commit()
-            flash(f"Welcome. You have joined {invitation.organization.name}.", "success")
+            flash(
+                _("Welcome. You have joined %(name)s.", name=invitation.organization.name),
+                "success",
+            )
             return redirect(url_for("main.home"))
     return render_template("auth/accept_invitation.html", form=form, invitation=invitation)
 
@@ -194,12 +211,12 @@ def change_password() -> Response | str | tuple[str, int]:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current.data or ""):
-            form.current.errors.append("That is not your current password.")
+            form.current.errors.append(_("That is not your current password."))
             return render_template("auth/change_password.html", form=form), 400
         service.set_password(current_user._get_current_object(), form.password.data or "")
         db.session.commit()
         flash(
-            "Your password is changed. Any other browser signed in as you has been signed out.",
+            _("Your password is changed. Any other browser signed in as you has been signed out."),
             "success",
         )
         return redirect(url_for("main.home"))
@@ -249,21 +266,21 @@ def _choose_password(token: str, purpose: TokenPurpose, title: str) -> ResponseR
             return _link_invalid(purpose.value)
         db.session.commit()
         if second_factor.pending() is not None:
-            flash("Your password is set. Now your second factor, to sign in.", "success")
+            flash(_("Your password is set. Now your second factor, to sign in."), "success")
             return redirect(url_for("auth.second_step"))
-        flash("Your password is set and you are signed in.", "success")
+        flash(_("Your password is set and you are signed in."), "success")
         return redirect(url_for("main.home"))
     return render_template("auth/choose_password.html", form=form, title=title, user=row.user)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> ResponseReturnValue:
-    return _choose_password(token, TokenPurpose.RESET_PASSWORD, "Choose a new password")
+    return _choose_password(token, TokenPurpose.RESET_PASSWORD, _("Choose a new password"))
 
 
 @bp.route("/password/set/<token>", methods=["GET", "POST"])
 def set_password(token: str) -> ResponseReturnValue:
-    return _choose_password(token, TokenPurpose.SET_PASSWORD, "Choose your password")
+    return _choose_password(token, TokenPurpose.SET_PASSWORD, _("Choose your password"))
 
 
 @bp.route("/email/confirm/<token>", methods=["GET", "POST"])
@@ -280,16 +297,16 @@ def confirm_email(token: str) -> ResponseReturnValue:
             return _link_invalid("confirm_email")
         db.session.commit()
         if not current_user.is_authenticated:
-            flash("Thank you: your email address is confirmed. Sign in now.", "success")
+            flash(_("Thank you: your email address is confirmed. Sign in now."), "success")
             return redirect(url_for("auth.login"))
-        flash("Thank you: your email address is confirmed.", "success")
+        flash(_("Thank you: your email address is confirmed."), "success")
         return redirect(url_for("main.home"))
     return render_template(
         "auth/confirm.html",
         form=form,
-        title="Confirm your email address",
-        text=f"Confirm that {row.user.email} is your address.",
-        button="Confirm my address",
+        title=_("Confirm your email address"),
+        text=_("Confirm that %(email)s is your address.", email=row.user.email),
+        button=_("Confirm my address"),
     )
 
 
@@ -298,11 +315,13 @@ def confirm_email(token: str) -> ResponseReturnValue:
 def resend_confirmation() -> Response:
     if current_user.email_confirmed_at is None:
         if not mail_enabled(current_app.config):
-            flash("Mail is off on this portal, so no link can be sent.", "warning")
+            flash(_("Mail is off on this portal, so no link can be sent."), "warning")
         elif _admit_mail(current_user.email, throttle.CONFIRMATION_MAIL):
             service.send_email_confirmation(current_user)
             db.session.commit()
-            flash(f"We sent a new confirmation link to {current_user.email}.", "info")
+            flash(
+                _("We sent a new confirmation link to %(email)s.", email=current_user.email), "info"
+            )
         else:
             flash(throttle.CONFIRMATION_MAIL.message, "warning")
     return redirect(_back_here())
@@ -332,7 +351,7 @@ def change_email() -> Response | str | tuple[str, int]:
     form = ChangeEmailForm()
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current.data or ""):
-            form.current.errors.append("That is not your password.")
+            form.current.errors.append(_("That is not your password."))
         else:
             try:
                 if not _admit_mail(current_user.email, throttle.CONFIRMATION_MAIL):
@@ -343,8 +362,11 @@ def change_email() -> Response | str | tuple[str, int]:
             else:
                 db.session.commit()
                 flash(
-                    f"We sent a link to {form.email.data}: follow it to confirm the new address. "
-                    "Until then you sign in with the old one.",
+                    _(
+                        "We sent a link to %(email)s: follow it to confirm the new address. "
+                        "Until then you sign in with the old one.",
+                        email=form.email.data,
+                    ),
                     "info",
                 )
                 return redirect(url_for("auth.account"))
@@ -366,16 +388,16 @@ def confirm_email_change(token: str) -> ResponseReturnValue:
             return _link_invalid("change_email")
         db.session.commit()
         if signed_in_here:
-            flash("Your email address is changed: sign in with it from now on.", "success")
+            flash(_("Your email address is changed: sign in with it from now on."), "success")
             return redirect(url_for("auth.account"))
-        flash("Your email address is changed. Sign in with it.", "success")
+        flash(_("Your email address is changed. Sign in with it."), "success")
         return redirect(url_for("auth.login"))
     return render_template(
         "auth/confirm.html",
         form=form,
-        title="Confirm your new email address",
-        text=f"From now on, sign in with {row.new_email}.",
-        button="Confirm my new address",
+        title=_("Confirm your new email address"),
+        text=_("From now on, sign in with %(email)s.", email=row.new_email),
+        button=_("Confirm my new address"),
     )
 
 
@@ -403,9 +425,9 @@ def end_session(session_id: int) -> Response:
         ended = service.end_own_session(current_user, session_id)
         db.session.commit()  # the change, or the refusal's audit row
         if ended:
-            flash("That browser is signed out.", "success")
+            flash(_("That browser is signed out."), "success")
         else:
-            flash("That login is not one of yours, or has ended already.", "error")
+            flash(_("That login is not one of yours, or has ended already."), "error")
     return redirect(url_for("auth.account", _anchor="logins"))
 
 
@@ -416,7 +438,11 @@ def end_other_sessions() -> Response:
         ended = service.end_other_sessions(current_user)
         db.session.commit()
         flash(
-            f"Signed out everywhere else ({ended} other login{'s' if ended != 1 else ''}).",
+            ngettext(
+                "Signed out everywhere else (%(num)d other login).",
+                "Signed out everywhere else (%(num)d other logins).",
+                ended,
+            ),
             "success",
         )
     return redirect(url_for("auth.account", _anchor="logins"))
@@ -433,9 +459,9 @@ def notifications() -> Response | str | tuple[str, int]:
         if not wrong:
             preferences.choose_all(current_user, chosen)
             db.session.commit()
-            flash("Your choices are saved.", "success")
+            flash(_("Your choices are saved."), "success")
             return redirect(url_for("auth.notifications"))
-        form.form_errors.append("Choose one option for each kind of message.")
+        form.form_errors.append(_("Choose one option for each kind of message."))
     current = {t.id: preferences.setting(current_user, t.id) for t in topics}
     return render_template("auth/notifications.html", form=form, topics=topics, current=current), (
         400 if form.form_errors else 200

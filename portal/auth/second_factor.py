@@ -38,6 +38,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, g, session
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from portal import audit
@@ -68,8 +70,10 @@ SECOND_FACTOR = throttle.Limits(
     "second_factor",
     per_account=5,
     per_address=30,
-    message="Too many codes tried. For your security, wait 15 minutes and try again, or ask "
-    "your administrator to help.",
+    message=_l(  # lazy: the language of each request
+        "Too many codes tried. For your security, wait 15 minutes and try again, or ask "
+        "your administrator to help."
+    ),
 )
 
 
@@ -96,14 +100,16 @@ def _fernet() -> MultiFernet:
 
 def _secret_of(factor: SecondFactor) -> str:
     if factor.secret is None:
-        raise SecondFactorError("This factor has no secret.")
+        raise SecondFactorError(_("This factor has no secret."))
     try:
         return _fernet().decrypt(factor.secret).decode()
     except InvalidToken:
         # The keys changed without the old one kept: this factor can no longer be checked.
         raise SecondFactorError(
-            "This authenticator app can no longer be checked (the portal's keys changed). "
-            "Use a recovery code, then add the app again."
+            _(
+                "This authenticator app can no longer be checked (the portal's keys changed). "
+                "Use a recovery code, then add the app again."
+            )
         ) from None
 
 
@@ -239,7 +245,9 @@ def pending_enrolment(user: User, factor_id: int) -> SecondFactor | None:
 def enrolment_of(user: User, factor: SecondFactor) -> Enrolment:
     secret = _secret_of(factor)
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
-    svg = segno.make(uri, error="m").svg_inline(scale=5, title="QR code for your authenticator app")
+    svg = segno.make(uri, error="m").svg_inline(
+        scale=5, title=_("QR code for your authenticator app")
+    )
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
     return Enrolment(factor.id, grouped, uri, Markup(svg))  # noqa: S704 - segno's own SVG
 
@@ -249,13 +257,17 @@ def confirm_app(user: User, factor_id: int, name: str, code: str) -> list[str] |
     the person's first factor (else None). Raises :class:`SecondFactorError`."""
     factor = pending_enrolment(user, factor_id)
     if factor is None:
-        raise SecondFactorError("That enrolment has expired. Start again from your account page.")
+        raise SecondFactorError(
+            _("That enrolment has expired. Start again from your account page.")
+        )
     step = _matching_step(factor, code)
     if step is None:
         refused(user, "enrolment")
         raise SecondFactorError(
-            "That code does not match. Type the 6 digits your app shows now (they change every "
-            "30 seconds), and check that your phone's clock is set automatically."
+            _(
+                "That code does not match. Type the 6 digits your app shows now (they change "
+                "every 30 seconds), and check that your phone's clock is set automatically."
+            )
         )
     first = not has_factor(user)
     factor.name = name.strip()[:60] or "Authenticator app"
@@ -292,8 +304,8 @@ def new_recovery_codes(user: User) -> list[str]:
     """Ten new codes (the old ones void), shown once: only their keyed hashes are kept."""
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = []
-    for _ in range(RECOVERY_CODE_COUNT):
-        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+    for _unused in range(RECOVERY_CODE_COUNT):
+        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _char in range(RECOVERY_CODE_LENGTH))
         codes.append("-".join(raw[i : i + 4] for i in range(0, RECOVERY_CODE_LENGTH, 4)))
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_code_hash(c)) for c in codes)
     audit.record("auth.recovery_codes_made", object_type="User", object_id=user.id)
@@ -320,11 +332,14 @@ def remove(user: User, factor_id: int) -> None:
     factor = db.session.get(SecondFactor, factor_id)
     if factor is None or factor.user_id != user.id:
         refused(user, "removal of a factor not theirs")
-        raise SecondFactorError("That factor is not one of yours.")
+        raise SecondFactorError(_("That factor is not one of yours."))
     others = [f for f in confirmed_factors(user) if f.id != factor.id]
     if factor.confirmed_at is not None and not others and required(user):
         raise SecondFactorError(
-            "Your account must keep a second factor. Add another one first, then remove this one."
+            _(
+                "Your account must keep a second factor. Add another one first, then remove "
+                "this one."
+            )
         )
     name = factor.name
     db.session.delete(factor)
@@ -364,7 +379,7 @@ def set_organization_requirement(organization: Any, require: bool, by: User) -> 
     operator who has one may change it: nobody asks of colleagues what they do not do."""
     if not has_factor(by):
         raise SecondFactorError(
-            "Add a second factor to your own account first: then you can require it of everyone."
+            _("Add a second factor to your own account first: then you can require it of everyone.")
         )
     if organization.require_second_factor == require:
         return
@@ -441,7 +456,7 @@ def admit(user_id: int, address: str) -> throttle.Attempt:
     return attempt
 
 
-LOCKED = (
+LOCKED = _l(
     "Too many wrong codes in a row: this account takes no more codes until an administrator "
     "resets its second factor. Ask your administrator."
 )
@@ -473,8 +488,10 @@ def verify(user: User, code: str, address: str, attempt: throttle.Attempt | None
     if used is None:
         refused(user, "code")
         raise SecondFactorError(
-            "That code is not right. Type the 6 digits your authenticator app shows now, or one "
-            "of your recovery codes."
+            _(
+                "That code is not right. Type the 6 digits your authenticator app shows now, or "
+                "one of your recovery codes."
+            )
         )
     return used
 
@@ -569,7 +586,7 @@ def confirm_with_password(user: User, password: str, address: str) -> None:
         audit.record(
             "auth.step_up_refused", object_type="User", object_id=user.id, outcome="denied"
         )
-        raise SecondFactorError("That is not your password.")
+        raise SecondFactorError(_("That is not your password."))
     session[_CONFIRMED_AGAIN] = time.time()
     audit.record("auth.step_up", object_type="User", object_id=user.id, proof="password")
 

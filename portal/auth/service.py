@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from portal import audit
 from portal.auth import second_factor, sessions, throttle, tokens
@@ -124,6 +125,7 @@ class NewOrganization:
     size_band: str
     state: str
     county: str
+    language: str = "en"  # of its reports and its members' mail (portal/i18n.py)
 
 
 class AddressTaken(Exception):
@@ -140,7 +142,7 @@ def register_organization(org: NewOrganization, full_name: str, email: str, pass
     Raises :class:`AddressTaken` — after the same slow password hash a new account costs, so the
     answer takes as long — when the address has an account already."""
     password_hash = hash_password(password)  # slow on purpose: before any row is written
-    duplicate = (
+    duplicate = _(
         "An organization with this name is already registered in this state. Ask its operator "
         "to invite you instead of registering again."
     )
@@ -188,6 +190,7 @@ def create_organization(org: NewOrganization, duplicate_message: str) -> Organiz
         county_fips=county_fips(org.state, org.county),
         ownership=Ownership(org.ownership),
         size_band=SizeBand(org.size_band),
+        language=org.language,
     )
     organization.sectors = list(org.sectors)
     db.session.add(organization)
@@ -202,7 +205,7 @@ def create_invitation(
     mail is off). ``reveal_existing=False``: an address with an account is invited all the same
     (the acceptance page refuses it), so the answer tells nobody who has an account."""
     if reveal_existing and email_taken(email):
-        raise AccountError("This person already has an account.", field="email")
+        raise AccountError(_("This person already has an account."), field="email")
     # Inviting the same person again replaces the earlier link rather than adding another.
     db.session.execute(
         sa.update(Invitation)
@@ -287,7 +290,7 @@ def find_invitation(token: str) -> Invitation | None:
 
 def accept_invitation(invitation: Invitation, full_name: str, password: str) -> User:
     if email_taken(invitation.email):
-        raise AccountError("This invitation has already been used. Sign in instead.")
+        raise AccountError(_("This invitation has already been used. Sign in instead."))
     user = User(
         email=invitation.email,
         full_name=full_name,
@@ -345,11 +348,11 @@ def create_staff_user(
 ) -> User:
     """Create a coordinator (with jurisdictions) or an admin."""
     if role is Role.OPERATOR:
-        raise AccountError("Operators join through registration or an invitation.")
+        raise AccountError(_("Operators join through registration or an invitation."))
     if email_taken(email):
-        raise AccountError("An account with this email already exists.", field="email")
+        raise AccountError(_("An account with this email already exists."), field="email")
     if role is Role.COORDINATOR and not jurisdictions:
-        raise AccountError("Choose at least one jurisdiction.", field="jurisdictions")
+        raise AccountError(_("Choose at least one jurisdiction."), field="jurisdictions")
     user = User(
         email=normalise_email(email),
         full_name=full_name,
@@ -445,9 +448,9 @@ def set_password(user: User, password: str, *, by_token: AccountToken | None = N
 def request_email_change(user: User, new_email: str) -> None:
     new_email = normalise_email(new_email)
     if new_email == user.email:
-        raise AccountError("That is already your address.", field="email")
+        raise AccountError(_("That is already your address."), field="email")
     if email_taken(new_email):
-        raise AccountError("Another account uses this address.", field="email")
+        raise AccountError(_("Another account uses this address."), field="email")
     row = tokens.issue(user, TokenPurpose.CHANGE_EMAIL, new_email=new_email)
     notices.email_change_requested(
         user, new_email, SecretLink("account_token", row.id, "auth.confirm_email_change")
@@ -462,7 +465,7 @@ def confirm_email_change(row: AccountToken, *, signed_in_here: bool) -> User:
     user = row.user
     assert row.new_email is not None
     if email_taken(row.new_email):
-        raise AccountError("Another account has taken this address meanwhile.")
+        raise AccountError(_("Another account has taken this address meanwhile."))
     tokens.use(row)
     tokens.void_all(user)
     old = user.email
@@ -474,3 +477,16 @@ def confirm_email_change(row: AccountToken, *, signed_in_here: bool) -> User:
     notices.email_changed(user, old)
     audit.record("auth.email_changed", object_type="User", object_id=user.id, actor=user)
     return user
+
+
+def set_organization_language(organization: Organization, language: str) -> None:
+    """The language of an organization's reports and of its members' mail when they chose
+    none (the caller checked that it is offered); audited when it changes."""
+    if language != organization.language:
+        audit.record_for(
+            organization,
+            "organization.language_changed",
+            before=organization.language,
+            after=language,
+        )
+        organization.language = language

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, request, session
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import orm
 
@@ -100,10 +101,10 @@ def browser_label(user_agent: str | None) -> str:
     text = user_agent or ""
     browser = next(
         (name for token, name in _BROWSERS if token in text),
-        "A browser" if text else "Unknown browser",
+        _("A browser") if text else _("Unknown browser"),
     )
     system = next((name for token, name in _SYSTEMS if token in text), "")
-    return f"{browser} on {system}" if system else browser
+    return _("%(browser)s on %(system)s", browser=browser, system=system) if system else browser
 
 
 # First match wins: Edge and Opera say "Chrome" too, Chrome says "Safari".

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from icalendar import Alarm, Calendar, Event
 
 from portal.assessments.state import AssessmentState
@@ -22,7 +24,7 @@ from portal.extensions import db
 from portal.mail.compose import link
 from portal.models import AssessmentStatus, StatusChange, utcnow
 from portal.remediation.planner import WINDOWS
-from portal.templating import plural, window_due_date
+from portal.templating import window_due_date
 
 THIS_WEEK_DAYS = 7
 
@@ -33,7 +35,9 @@ def plan_calendar(state: AssessmentState) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//Readiness Portal//Remediation plan//EN")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", f"Cyber readiness plan — {assessment.organization.name}")
+    calendar.add(
+        "x-wr-calname", _("Cyber readiness plan — %(name)s", name=assessment.organization.name)
+    )
     results = link("assess.results", assessment_id=assessment.id)
     domain = urlsplit(current_app.config["PORTAL_BASE_URL"]).hostname or "readiness-portal"
     # Submissions so far, the first one included: grows each time the dates can move.
@@ -56,7 +60,7 @@ def plan_calendar(state: AssessmentState) -> bytes:
         event.add("dtstart", due)
         event.add("dtend", due + timedelta(days=1))
         event.add("summary", summary)
-        event.add("description", "\n".join(lines) + f"\n\nThe plan: {results}")
+        event.add("description", "\n".join(lines) + "\n\n" + _("The plan: %(url)s", url=results))
         event.add("url", results)
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
@@ -67,24 +71,42 @@ def plan_calendar(state: AssessmentState) -> bytes:
 
     week = state.plan.this_week
     if week:  # the steps measured in hours come first, as in the plan
+        steps = f"{len(week):,}"
         add_event(
             "week",
             THIS_WEEK_DAYS,
-            f"Cyber plan: {plural(len(week), 'step')} for this week",
-            [f"- {s.title}" + (" (critical)" if s.critical else "") for s in week],
-            "This week's cyber plan steps are due tomorrow",
+            ngettext(
+                "Cyber plan: %(count)s step for this week",
+                "Cyber plan: %(count)s steps for this week",
+                len(week),
+                count=steps,
+            ),
+            [f"- {_line(s.title, s.critical)}" for s in week],
+            _("This week's cyber plan steps are due tomorrow"),
             1,
         )
     for window in WINDOWS:
         actions = state.plan.in_window(window)
         if actions:
+            count = f"{len(actions):,}"
             add_event(
                 str(window),
                 window,
-                f"Cyber plan: {plural(len(actions), 'action')} due ({window}-day window)",
-                [f"- {a.action.title}" + (" (critical)" if a.critical else "") for a in actions],
-                f"Cyber plan actions due in a week ({window}-day window)",
+                ngettext(
+                    "Cyber plan: %(count)s action due (%(window)s-day window)",
+                    "Cyber plan: %(count)s actions due (%(window)s-day window)",
+                    len(actions),
+                    count=count,
+                    window=window,
+                ),
+                [f"- {_line(a.action.title, a.critical)}" for a in actions],
+                _("Cyber plan actions due in a week (%(window)s-day window)", window=window),
                 7,
             )
     data: bytes = calendar.to_ical()
     return data
+
+
+def _line(title: str, critical: bool) -> str:
+    """A step or action of the event's list, marked when critical."""
+    return _("%(title)s (critical)", title=title) if critical else title

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import orm
 
 from portal import audit
@@ -41,34 +43,36 @@ OSCAL_ZIP_LIMIT = 300
 def _table(
     title: str, columns: Sequence[tuple[str, SheetColumn]], rows: Iterable[Sequence[Any]]
 ) -> Table:
-    return Table(title, tuple(k for k, _ in columns), tuple(c for _, c in columns), rows)
+    return Table(
+        title, tuple(k for k, _unused in columns), tuple(c for _unused, c in columns), rows
+    )
 
 
 QUEUE_COLUMNS = (
-    ("assessment_id", SheetColumn("Assessment", 11, "number")),
-    ("organization", SheetColumn("Organization", 40)),
-    ("state", SheetColumn("State", 7)),
-    ("county", SheetColumn("County", 18)),
-    ("sectors", SheetColumn("Sectors", 18)),
-    ("ownership", SheetColumn("Ownership", 12)),
-    ("status", SheetColumn("Status", 11)),
-    ("submitted_at", SheetColumn("Submitted", 18, "datetime")),
-    ("score", SheetColumn("Score", 8, "number")),
-    ("tier", SheetColumn("Tier", 12)),
-    ("critical_gaps", SheetColumn("Critical gaps", 13, "number")),
+    ("assessment_id", SheetColumn(_l("Assessment"), 11, "number")),
+    ("organization", SheetColumn(_l("Organization"), 40)),
+    ("state", SheetColumn(_l("State"), 7)),
+    ("county", SheetColumn(_l("County"), 18)),
+    ("sectors", SheetColumn(_l("Sectors"), 18)),
+    ("ownership", SheetColumn(_l("Ownership"), 12)),
+    ("status", SheetColumn(_l("Status"), 11)),
+    ("submitted_at", SheetColumn(_l("Submitted"), 18, "datetime")),
+    ("score", SheetColumn(_l("Score"), 8, "number")),
+    ("tier", SheetColumn(_l("Tier"), 12)),
+    ("critical_gaps", SheetColumn(_l("Critical gaps"), 13, "number")),
 )
 
 
 def queue_table(rows: Iterable[Sequence[Any]]) -> Table:
     """The queue's rows (``review.queue.export_rows``: tuples in QUEUE_COLUMNS' order) as a
     table."""
-    return _table("Queue", QUEUE_COLUMNS, rows)
+    return _table(_("Queue"), QUEUE_COLUMNS, rows)
 
 
 def dashboard_tables(board: Dashboard, questionnaire: Questionnaire) -> dict[str, Table]:
     """The dashboard's five tables, by the name their CSV has."""
     priority_ids = [p.id for p in questionnaire.priorities]
-    count = SheetColumn("Organizations", 14, "number")
+    count = SheetColumn(_("Organizations"), 14, "number")
 
     def question_text(question_id: str) -> str:
         if questionnaire.has_question(question_id):
@@ -77,17 +81,20 @@ def dashboard_tables(board: Dashboard, questionnaire: Questionnaire) -> dict[str
 
     return {
         "status": _table(
-            "Status",
-            [("status", SheetColumn("Status", 14)), ("organizations", count)],
+            _("Status"),
+            [("status", SheetColumn(_("Status"), 14)), ("organizations", count)],
             [list(i) for i in board.status_counts.items()],
         ),
         "sectors": _table(
-            "Sectors",
+            _("Sectors"),
             [
-                ("sector", SheetColumn("Sector", 16)),
+                ("sector", SheetColumn(_("Sector"), 16)),
                 ("organizations", count),
-                ("median", SheetColumn("Median score", 13, "number")),
-                *((b.key, SheetColumn(f"Score {b.label}", 14, "number")) for b in SCORE_BANDS),
+                ("median", SheetColumn(_("Median score"), 13, "number")),
+                *(
+                    (b.key, SheetColumn(_("Score %(band)s", band=b.label), 14, "number"))
+                    for b in SCORE_BANDS
+                ),
             ],
             [
                 [r.sector, r.organizations, r.median, *(r.bands[b.key] for b in SCORE_BANDS)]
@@ -95,16 +102,16 @@ def dashboard_tables(board: Dashboard, questionnaire: Questionnaire) -> dict[str
             ],
         ),
         "heatmap": _table(
-            "Weakest priorities",
+            _("Weakest priorities"),
             [
-                ("sector", SheetColumn("Sector", 16)),
+                ("sector", SheetColumn(_("Sector"), 16)),
                 (board.heat_level, SheetColumn(board.heat_level.capitalize(), 18)),
                 ("organizations", count),
                 *(
                     (p, SheetColumn(questionnaire.priority(p).title, 16, "number"))
                     for p in priority_ids
                 ),
-                ("weakest", SheetColumn("Weakest", 22)),
+                ("weakest", SheetColumn(_("Weakest"), 22)),
             ],
             [
                 [
@@ -118,10 +125,10 @@ def dashboard_tables(board: Dashboard, questionnaire: Questionnaire) -> dict[str
             ],
         ),
         "critical": _table(
-            "Critical gaps",
+            _("Critical gaps"),
             [
-                ("question_id", SheetColumn("Question id", 26)),
-                ("question", SheetColumn("Question", 70)),
+                ("question_id", SheetColumn(_("Question id"), 26)),
+                ("question", SheetColumn(_("Question"), 70)),
                 ("organizations", count),
             ],
             [
@@ -130,11 +137,11 @@ def dashboard_tables(board: Dashboard, questionnaire: Questionnaire) -> dict[str
             ],
         ),
         "tools": _table(
-            "Tool requests",
+            _("Tool requests"),
             [
-                ("tool", SheetColumn("Tool", 30)),
-                ("status", SheetColumn("Status", 12)),
-                ("requests", SheetColumn("Requests", 10, "number")),
+                ("tool", SheetColumn(_("Tool"), 30)),
+                ("status", SheetColumn(_("Status"), 12)),
+                ("requests", SheetColumn(_("Requests"), 10, "number")),
             ],
             [list(r) for r in board.tools],
         ),
@@ -142,13 +149,13 @@ def dashboard_tables(board: Dashboard, questionnaire: Questionnaire) -> dict[str
 
 
 EXPOSURE_COLUMNS = (
-    ("organization_id", SheetColumn("Organization id", 14, "number")),
-    ("organization", SheetColumn("Organization", 40)),
-    ("state", SheetColumn("State", 7)),
-    ("county", SheetColumn("County", 18)),
-    ("exploited_products", SheetColumn("Known-exploited products", 50)),
-    ("internet_facing", SheetColumn("Faces the internet", 12)),
-    ("looked_after_by_msp", SheetColumn("Looked after by an IT provider", 14)),
+    ("organization_id", SheetColumn(_l("Organization id"), 14, "number")),
+    ("organization", SheetColumn(_l("Organization"), 40)),
+    ("state", SheetColumn(_l("State"), 7)),
+    ("county", SheetColumn(_l("County"), 18)),
+    ("exploited_products", SheetColumn(_l("Known-exploited products"), 50)),
+    ("internet_facing", SheetColumn(_l("Faces the internet"), 12)),
+    ("looked_after_by_msp", SheetColumn(_l("Looked after by an IT provider"), 14)),
 )
 
 
@@ -161,16 +168,16 @@ def county_table(figures: CountyMap) -> Table:
         for m, d in MEASURES.items()
     ]
     return _table(
-        "Counties",
+        _("Counties"),
         [
-            ("fips", SheetColumn("County FIPS", 11)),
-            ("county", SheetColumn("County", 22)),
-            ("state", SheetColumn("State", 7)),
-            ("organizations", SheetColumn("Organizations", 14, "number")),
-            ("assessed", SheetColumn("Submitted an assessment", 14, "number")),
+            ("fips", SheetColumn(_("County FIPS"), 11)),
+            ("county", SheetColumn(_("County"), 22)),
+            ("state", SheetColumn(_("State"), 7)),
+            ("organizations", SheetColumn(_("Organizations"), 14, "number")),
+            ("assessed", SheetColumn(_("Submitted an assessment"), 14, "number")),
             *measure_columns,
-            ("rucc_2023", SheetColumn("RUCC 2023", 10, "number")),
-            ("rural", SheetColumn("Rural", 9)),
+            ("rucc_2023", SheetColumn(_("RUCC 2023"), 10, "number")),
+            ("rural", SheetColumn(_("Rural"), 9)),
         ],
         [
             [
@@ -204,21 +211,21 @@ def missed_table(figures: MostMissed, questionnaire: Questionnaire) -> Table:
         if questionnaire.has_question(m.key)
     ]  # fmt: skip
     rows += [
-        ["CPG 2.0 goal", m.key, CPG2_TITLES.get(m.key, ""), m.answered, m.not_in_place,
-         m.dont_know, m.share, ""]
+        ["CPG 2.0 goal", m.key, _(CPG2_TITLES[m.key]) if m.key in CPG2_TITLES else "",
+         m.answered, m.not_in_place, m.dont_know, m.share, ""]
         for m in figures.goals
     ]  # fmt: skip
     return _table(
-        "Most missed",
+        _("Most missed"),
         [
-            ("kind", SheetColumn("Kind", 12)),
-            ("id", SheetColumn("Id", 28)),
-            ("text", SheetColumn("Question or goal", 60)),
-            ("answers", SheetColumn("Answers", 10, "number")),
-            ("not_in_place", SheetColumn("Not in place", 12, "number")),
-            ("dont_know", SheetColumn("I don't know", 12, "number")),
-            ("share_missed", SheetColumn("Missed (%)", 10, "number")),
-            ("services", SheetColumn("Services that close it", 50)),
+            ("kind", SheetColumn(_("Kind"), 12)),
+            ("id", SheetColumn(_("Id"), 28)),
+            ("text", SheetColumn(_("Question or goal"), 60)),
+            ("answers", SheetColumn(_("Answers"), 10, "number")),
+            ("not_in_place", SheetColumn(_("Not in place"), 12, "number")),
+            ("dont_know", SheetColumn(_("I don't know"), 12, "number")),
+            ("share_missed", SheetColumn(_("Missed (%)"), 10, "number")),
+            ("services", SheetColumn(_("Services that close it"), 50)),
         ],
         rows,
     )
@@ -236,18 +243,18 @@ def progress_table(found: Progress, title_of: Callable[[str], str]) -> Table:
                  q.gap_share]
             )  # fmt: skip
     return _table(
-        "Progress",
+        _("Progress"),
         [
-            ("group", SheetColumn("Group", 24)),
-            ("quarter", SheetColumn("Quarter", 10)),
-            ("organizations", SheetColumn("Assessed by the quarter's end", 14, "number")),
-            ("submitted", SheetColumn("Submitted in the quarter", 14, "number")),
-            ("median", SheetColumn("Median score", 12, "number")),
+            ("group", SheetColumn(_("Group"), 24)),
+            ("quarter", SheetColumn(_("Quarter"), 10)),
+            ("organizations", SheetColumn(_("Assessed by the quarter's end"), 14, "number")),
+            ("submitted", SheetColumn(_("Submitted in the quarter"), 14, "number")),
+            ("median", SheetColumn(_("Median score"), 12, "number")),
             *(
-                (f"score_{b.key}", SheetColumn(f"Score {b.label}", 12, "number"))
+                (f"score_{b.key}", SheetColumn(_("Score %(band)s", band=b.label), 12, "number"))
                 for b in SCORE_BANDS
             ),
-            ("critical_gap_share", SheetColumn("With a critical gap (%)", 14, "number")),
+            ("critical_gap_share", SheetColumn(_("With a critical gap (%)"), 14, "number")),
         ],
         rows,
     )
@@ -259,17 +266,20 @@ def grant_tables(pack: GrantPack, scope: str, generated: str) -> list[Table]:
     than 5 organizations not broken down), and one row per organization (for the coordinator's
     own use: it names each organization's weaknesses)."""
     about: list[list[Any]] = [
-        ["Marking", "SENSITIVE — NOT FOR PUBLIC RELEASE. The Organizations sheet names each "
-         "organization's gaps: for the coordinator's own use, not for attachment."],
-        ["Scope", scope],
-        ["Period", pack.period.label],
-        ["Generated", generated],
-        ["Program", "State and Local Cybersecurity Grant Program, Assistance Listing 97.137"],
-        ["Counting", "Each organization once, whatever its sectors. A group of fewer than 5 "
-         "organizations is not broken down (k ≥ 5)."],
-        ["Rural", RURAL_DEFINITION],
-        ["Median CPG adoption level", "" if pack.cpg_median is None else f"{pack.cpg_median} %"],
-        ["Source", "Readiness Portal self-assessments (answers as submitted)."],
+        [_("Marking"), _("SENSITIVE — NOT FOR PUBLIC RELEASE. The Organizations sheet names "
+                          "each organization's gaps: for the coordinator's own use, not for "
+                          "attachment.")],
+        [_("Scope"), scope],
+        [_("Period"), pack.period.label],
+        [_("Generated"), generated],
+        [_("Program"), _("State and Local Cybersecurity Grant Program, Assistance Listing "
+                         "97.137")],
+        [_("Counting"), _("Each organization once, whatever its sectors. A group of fewer than "
+                          "5 organizations is not broken down (k ≥ 5).")],
+        [_("Rural"), _(RURAL_DEFINITION)],
+        [_("Median CPG adoption level"),
+         "" if pack.cpg_median is None else f"{pack.cpg_median} %"],
+        [_("Source"), _("Readiness Portal self-assessments (answers as submitted).")],
     ]  # fmt: skip
     measure_rows: list[list[Any]] = []
     for group in rows_of_groups(pack):
@@ -281,9 +291,15 @@ def grant_tables(pack: GrantPack, scope: str, generated: str) -> list[Table]:
                 )  # fmt: skip
             else:
                 why = (
-                    "Withheld: with it, a group of fewer than 5 could be worked out by subtraction."
+                    _(
+                        "Withheld: with it, a group of fewer than 5 could be worked out by "
+                        "subtraction."
+                    )
                     if group.withheld
-                    else f"Too few to show: fewer than {MIN_PEERS} organizations behind it."
+                    else _(
+                        "Too few to show: fewer than %(min)s organizations behind it.",
+                        min=MIN_PEERS,
+                    )
                 )
                 measure_rows.append(
                     [group.label, group.organizations, m.label, None, None, None, None, why]
@@ -298,49 +314,49 @@ def grant_tables(pack: GrantPack, scope: str, generated: str) -> list[Table]:
     ]  # fmt: skip
     return [
         _table(
-            "About",
-            [("item", SheetColumn("Item", 26)), ("value", SheetColumn("Value", 90))],
+            _("About"),
+            [("item", SheetColumn(_("Item"), 26)), ("value", SheetColumn(_("Value"), 90))],
             about,
         ),
         _table(
-            "Measures",
+            _("Measures"),
             [
-                ("group", SheetColumn("Group", 30)),
-                ("organizations", SheetColumn("Organizations in the group", 14, "number")),
-                ("measure", SheetColumn("Measure", 44)),
-                ("count", SheetColumn("Organizations", 14, "number")),
-                ("base", SheetColumn("Out of", 10, "number")),
-                ("share", SheetColumn("Share (%)", 10, "number")),
-                ("not_asked", SheetColumn("Not asked", 10, "number")),
-                ("definition", SheetColumn("Definition", 90)),
+                ("group", SheetColumn(_("Group"), 30)),
+                ("organizations", SheetColumn(_("Organizations in the group"), 14, "number")),
+                ("measure", SheetColumn(_("Measure"), 44)),
+                ("count", SheetColumn(_("Organizations"), 14, "number")),
+                ("base", SheetColumn(_("Out of"), 10, "number")),
+                ("share", SheetColumn(_("Share (%)"), 10, "number")),
+                ("not_asked", SheetColumn(_("Not asked"), 10, "number")),
+                ("definition", SheetColumn(_("Definition"), 90)),
             ],
             measure_rows,
         ),
         _table(
-            "Organizations",
+            _("Organizations"),
             [
-                ("id", SheetColumn("Id", 8, "number")),
-                ("name", SheetColumn("Organization", 36)),
-                ("state", SheetColumn("State", 7)),
-                ("county", SheetColumn("County", 18)),
-                ("county_fips", SheetColumn("County FIPS", 11)),
-                ("rural", SheetColumn("Rural", 7)),
-                ("sectors", SheetColumn("Sectors", 18)),
-                ("ownership", SheetColumn("Ownership", 12)),
-                ("entity", SheetColumn("Kind of entity", 24)),
-                ("assessed_in_period", SheetColumn("Assessed in the period", 12)),
-                ("reported_on", SheetColumn("Reporting assessment of", 14, "date")),
-                ("score", SheetColumn("Score", 8, "number")),
-                ("critical_gaps", SheetColumn("Critical gaps", 10, "number")),
-                ("tabletop", SheetColumn("Tabletop exercise, 12 months", 14)),
-                ("operations", SheetColumn("Operations-based exercise, 12 months", 14)),
-                ("full_scale", SheetColumn("Full-scale exercise, 12 months", 14)),
-                ("phishing", SheetColumn("Phishing training, 12 months", 14)),
-                ("role_based", SheetColumn("Role-based training", 14)),
-                ("awareness", SheetColumn("Awareness training, all staff", 14)),
-                ("cpg_met", SheetColumn("CPG goals met", 10, "number")),
-                ("cpg_answered", SheetColumn("CPG goals answered", 10, "number")),
-                ("cpg_share", SheetColumn("CPG adoption level (%)", 12, "number")),
+                ("id", SheetColumn(_("Id"), 8, "number")),
+                ("name", SheetColumn(_("Organization"), 36)),
+                ("state", SheetColumn(_("State"), 7)),
+                ("county", SheetColumn(_("County"), 18)),
+                ("county_fips", SheetColumn(_("County FIPS"), 11)),
+                ("rural", SheetColumn(_("Rural"), 7)),
+                ("sectors", SheetColumn(_("Sectors"), 18)),
+                ("ownership", SheetColumn(_("Ownership"), 12)),
+                ("entity", SheetColumn(_("Kind of entity"), 24)),
+                ("assessed_in_period", SheetColumn(_("Assessed in the period"), 12)),
+                ("reported_on", SheetColumn(_("Reporting assessment of"), 14, "date")),
+                ("score", SheetColumn(_("Score"), 8, "number")),
+                ("critical_gaps", SheetColumn(_("Critical gaps"), 10, "number")),
+                ("tabletop", SheetColumn(_("Tabletop exercise, 12 months"), 14)),
+                ("operations", SheetColumn(_("Operations-based exercise, 12 months"), 14)),
+                ("full_scale", SheetColumn(_("Full-scale exercise, 12 months"), 14)),
+                ("phishing", SheetColumn(_("Phishing training, 12 months"), 14)),
+                ("role_based", SheetColumn(_("Role-based training"), 14)),
+                ("awareness", SheetColumn(_("Awareness training, all staff"), 14)),
+                ("cpg_met", SheetColumn(_("CPG goals met"), 10, "number")),
+                ("cpg_answered", SheetColumn(_("CPG goals answered"), 10, "number")),
+                ("cpg_share", SheetColumn(_("CPG adoption level (%)"), 12, "number")),
             ],
             organization_rows,
         ),
@@ -353,7 +369,7 @@ def exposure_table(user: User) -> Table:
          "yes" if o.internet_facing else "no", "yes" if o.managed_by_msp else "no")
         for o in jurisdiction.all_affected(user)
     )  # fmt: skip
-    return _table("Exposure", EXPOSURE_COLUMNS, rows)
+    return _table(_("Exposure"), EXPOSURE_COLUMNS, rows)
 
 
 # --- OSCAL, a jurisdiction at a time ------------------------------------------------------
@@ -365,7 +381,7 @@ def oscal_zip(chosen: list[tuple[int, int]], *, filters: str) -> IO[bytes]:
     assessment at a time, read from its start. Nothing of one assessment is kept for the next
     (the session holds loaded rows only while they are referenced). Audited once made: each
     organization's trail shows its data left in the jurisdiction's file."""
-    ids = [assessment_id for assessment_id, _ in chosen]
+    ids = [assessment_id for assessment_id, _unused in chosen]
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the response closes it
     try:
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import jsonify, render_template, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from portal import audit
@@ -51,16 +52,18 @@ def send_pdf(
         return _failed(
             progress,
             503,
-            "The PDF is taking too long",
-            "We stopped making this PDF because it took longer than allowed. Please try again "
-            "in a minute; if it keeps happening, tell your administrator.",
+            _("The PDF is taking too long"),
+            _(
+                "We stopped making this PDF because it took longer than allowed. Please try "
+                "again in a minute; if it keeps happening, tell your administrator."
+            ),
         )
     except RenderFailed:
         return _failed(
             progress,
             500,
-            "The PDF could not be made",
-            "The problem has been logged. Your answers are safe. Please try again.",
+            _("The PDF could not be made"),
+            _("The problem has been logged. Your answers are safe. Please try again."),
         )
     if progress:
         return jsonify(state="ready")

@@ -64,6 +64,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from portal.assessments.state import AssessmentState
 from portal.exports.text import xml_text
@@ -124,11 +125,12 @@ def assessment_results(
     assert assessment.submitted_at is not None
     result: Json = {
         "uuid": doc.uid("result"),
-        "title": f"Self-assessment, questionnaire {doc.questionnaire_version}",
-        "description": (
-            f"The answers of {markdown_text(doc.org_name)} to the Readiness Portal questionnaire "
-            f"{doc.questionnaire_version}, the gaps they leave and the known-exploited flaws "
-            "matched in what it runs."
+        "title": _("Self-assessment, questionnaire %(version)s", version=doc.questionnaire_version),
+        "description": _(
+            "The answers of %(name)s to the Readiness Portal questionnaire %(version)s, the gaps "
+            "they leave and the known-exploited flaws matched in what it runs.",
+            name=markdown_text(doc.org_name),
+            version=doc.questionnaire_version,
         ),
         "start": _stamp(assessment.created_at),
         "end": _stamp(assessment.submitted_at),
@@ -147,13 +149,17 @@ def assessment_results(
             {
                 "uuid": doc.uid("assessment-results"),
                 "metadata": doc.metadata(
-                    f"Cyber readiness self-assessment — {markdown_text(doc.org_name)}"
+                    _(
+                        "Cyber readiness self-assessment — %(name)s",
+                        name=markdown_text(doc.org_name),
+                    )
                 ),
                 "import-ap": {
                     "href": "#" + doc.resource_uuid("questionnaire"),
-                    "remarks": (
+                    "remarks": _(
                         "The assessment plan is the portal's questionnaire, version "
-                        f"{doc.questionnaire_version} (back-matter)."
+                        "%(version)s (back-matter).",
+                        version=doc.questionnaire_version,
                     ),
                 },
                 "results": [result],
@@ -182,7 +188,9 @@ def poam(
         "plan-of-action-and-milestones": _pruned(
             {
                 "uuid": doc.uid("poam"),
-                "metadata": doc.metadata(f"Cyber readiness plan — {markdown_text(doc.org_name)}"),
+                "metadata": doc.metadata(
+                    _("Cyber readiness plan — %(name)s", name=markdown_text(doc.org_name))
+                ),
                 "system-id": {
                     "identifier-type": f"{doc.ns}/organization-id",
                     "id": str(state.assessment.organization_id),
@@ -251,11 +259,11 @@ class _Document:
 
     @property
     def org_name(self) -> str:
-        return _line(self.state.assessment.organization.name, "The organization")
+        return _line(self.state.assessment.organization.name, _("The organization"))
 
     @property
     def questionnaire_version(self) -> str:
-        return _line(self.state.questionnaire.version, "unknown")
+        return _line(self.state.questionnaire.version, _("unknown"))
 
     def prop(self, name: str, value: str | None) -> Json | None:
         """A property in the portal's namespace (None for an empty value: left out)."""
@@ -294,13 +302,13 @@ class _Document:
             if q.id in self.state.shown and not q.profile
         ]
         return {
-            "description": (
-                f"The questions of questionnaire {self.questionnaire_version} shown to this "
-                "organization, each with the CISA CPG 2.0 goals and NIST CSF 2.0 categories it "
-                "covers."
+            "description": _(
+                "The questions of questionnaire %(version)s shown to this organization, each "
+                "with the CISA CPG 2.0 goals and NIST CSF 2.0 categories it covers.",
+                version=self.questionnaire_version,
             ),
             # (At least one selection: a submitted assessment always shows questions.)
-            "control-selections": selections or [{"description": "No question was shown."}],
+            "control-selections": selections or [{"description": _("No question was shown.")}],
         }
 
     def observation(self, question: Question) -> Json:
@@ -311,7 +319,9 @@ class _Document:
         return {
             "uuid": self.uid("observation", question.id),
             "title": _line(question.text, question.id),
-            "description": _text(f"{question.text}\n\nAnswer: {question.label_for(value)}"),
+            "description": _text(
+                question.text + "\n\n" + _("Answer: %(answer)s", answer=question.label_for(value))
+            ),
             "props": _list(
                 self.prop("question", question.id),
                 self.prop("answer", value),
@@ -331,7 +341,7 @@ class _Document:
         return {
             "uuid": self.uid("finding", gap.question_id),
             "title": _line(question.text, question.id),
-            "description": _text(f"Answer: {question.label_for(value)}"),
+            "description": _text(_("Answer: %(answer)s", answer=question.label_for(value))),
             "props": _list(*self.gap_props(gap), *self.ref_props(question)),
             "target": {
                 "type": "objective-id",
@@ -371,12 +381,15 @@ class _Document:
             "uuid": self.uid(*key),
             "title": _line(question.text, question.id),
             "description": _text(
-                f"Answer: {question.label_for(value)}" + (f"\n\nCritical: {rule}" if rule else "")
+                _("Answer: %(answer)s", answer=question.label_for(value))
+                + ("\n\n" + _("Critical: %(rule)s", rule=_(rule)) if rule else "")
             ),
             "statement": _text(question.why) or _line(question.text, question.id),
             "props": _list(*self.gap_props(gap), *self.ref_props(question)),
             "status": "open",
-            "deadline": self.earliest(a for a, _ in self.actions_for_question(gap.question_id))
+            "deadline": self.earliest(
+                a for a, _unused in self.actions_for_question(gap.question_id)
+            )
             if planned
             else None,
             "remediations": remediations,
@@ -406,7 +419,7 @@ class _Document:
             log.append(
                 {
                     "uuid": self.uid(*key, "triage"),
-                    "title": TRIAGE_LABELS[triage.state],
+                    "title": _(TRIAGE_LABELS[triage.state]),
                     "description": markdown_text(_text(triage.note)),
                     "start": _stamp(triage.at),
                     "status-change": status,
@@ -415,7 +428,7 @@ class _Document:
         # When it must be closed: CISA's own days for an open entry on an internet-facing
         # product (counted from when the portal first matched it), and in the POA&M the plan's
         # earliest date for the product, whichever comes first.
-        days = [d for a, _ in actions if (d := self.due_on(a)) is not None]
+        days = [d for a, _unused in actions if (d := self.due_on(a)) is not None]
         if is_open and product.internet_facing:
             days.append(
                 match.first_matched_on(entry) + timedelta(days=min(cisa_days(entry), MAX_DAYS))
@@ -525,7 +538,7 @@ class _Document:
             task = {
                 "uuid": self.uid(*name, "milestone"),
                 "type": "milestone",
-                "title": f"Due by {due.isoformat()}",
+                "title": _("Due by %(date)s", date=due.isoformat()),
                 "timing": {"within-date-range": {"start": _stamp(start), "end": end.isoformat()}},
             }
         return {
@@ -559,8 +572,8 @@ class _Document:
         """OSCAL requires at least one POA&M item: a plan with no action says so in one."""
         return {
             "uuid": self.uid("poam-item", "none"),
-            "title": "No actions in the plan",
-            "description": "The remediation plan of this assessment has no actions.",
+            "title": _("No actions in the plan"),
+            "description": _("The remediation plan of this assessment has no actions."),
         }
 
     # -- metadata and references
@@ -571,7 +584,7 @@ class _Document:
         assert submitted is not None
         kev = _line(self.kev_version or "", "")
         return {
-            "title": _line(title, "Readiness Portal export"),
+            "title": _line(title, _("Readiness Portal export")),
             "last-modified": _stamp(self.generated),
             "version": _stamp(submitted),
             "oscal-version": OSCAL_VERSION,
@@ -596,11 +609,15 @@ class _Document:
                 {"href": f"#{self.resource_uuid(name)}", "rel": "reference"}
                 for name in ("questionnaire", "cpg2", "csf2", "kev")
             ],
-            "remarks": (
-                f"Readiness Portal {_line(self.portal_version, '-')}; questionnaire "
-                f"{self.questionnaire_version}; CISA KEV catalog {kev or 'not imported'}. "
-                "The document's version is the assessment's submission time."
-            ),
+            "remarks": _(
+                "Readiness Portal %(portal)s; questionnaire %(questionnaire)s; CISA KEV catalog "
+                "%(kev)s.",
+                portal=_line(self.portal_version, "-"),
+                questionnaire=self.questionnaire_version,
+                kev=kev or _("not imported"),
+            )
+            + " "
+            + _("The document's version is the assessment's submission time."),
         }
 
     def back_matter(self) -> Json:
@@ -610,8 +627,11 @@ class _Document:
             "resources": [
                 {
                     "uuid": self.resource_uuid("questionnaire"),
-                    "title": f"Readiness Portal questionnaire {self.questionnaire_version}",
-                    "description": (
+                    "title": _(
+                        "Readiness Portal questionnaire %(version)s",
+                        version=self.questionnaire_version,
+                    ),
+                    "description": _(
                         "The self-assessment questionnaire the organization answered: the "
                         "assessment plan of these results."
                     ),
@@ -622,17 +642,17 @@ class _Document:
                 },
                 {
                     "uuid": self.resource_uuid("cpg2"),
-                    "title": "CISA Cross-Sector Cybersecurity Performance Goals (CPG) 2.0",
+                    "title": _("CISA Cross-Sector Cybersecurity Performance Goals (CPG) 2.0"),
                     "rlinks": [{"href": CPG_PAGE}],
                 },
                 {
                     "uuid": self.resource_uuid("csf2"),
-                    "title": "NIST Cybersecurity Framework (CSF) 2.0",
+                    "title": _("NIST Cybersecurity Framework (CSF) 2.0"),
                     "rlinks": [{"href": CSF_PAGE}],
                 },
                 {
                     "uuid": self.resource_uuid("kev"),
-                    "title": "CISA Known Exploited Vulnerabilities Catalog",
+                    "title": _("CISA Known Exploited Vulnerabilities Catalog"),
                     "props": _list(self.prop("catalog-version", kev)),
                     "rlinks": [
                         {"href": KEV_PAGE},

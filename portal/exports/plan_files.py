@@ -18,6 +18,7 @@ from importlib import metadata
 from typing import IO, Any
 
 from flask import Response, current_app
+from flask_babel import gettext as _
 
 from portal import audit
 from portal.assessments import state as assessment_state
@@ -67,10 +68,16 @@ _WIDTHS_AND_KINDS: tuple[tuple[int, Kind], ...] = (
     (5, "number"), (60, "text"), (16, "text"), (9, "text"), (22, "text"), (9, "text"),
     (9, "text"), (12, "date"), (30, "text"), (30, "text"),
 )  # fmt: skip
-PLAN_COLUMNS = tuple(
-    SheetColumn(label, width, kind)
-    for label, (width, kind) in zip(PLAN_ROW_LABELS, _WIDTHS_AND_KINDS, strict=True)
-)
+
+
+def plan_columns() -> tuple[SheetColumn, ...]:
+    """The sheet's columns, their labels in the reader's language (marked in the document)."""
+    return tuple(
+        SheetColumn(_(str(label)), width, kind)
+        for label, (width, kind) in zip(
+            [_(label) for label in PLAN_ROW_LABELS], _WIDTHS_AND_KINDS, strict=True
+        )
+    )
 
 
 def window_ends(assessment: Assessment) -> dict[int, date]:
@@ -87,8 +94,8 @@ def _sheet_rows(state: AssessmentState) -> Iterator[Sequence[Any]]:
 def _plan_xlsx(state: AssessmentState) -> IO[bytes]:
     name = state.assessment.organization.name
     return workbook(
-        [Sheet("Plan", PLAN_COLUMNS, _sheet_rows(state))],
-        title=f"Remediation plan — {name}",
+        [Sheet(_("Plan"), plan_columns(), _sheet_rows(state))],
+        title=_("Remediation plan — %(name)s", name=name),
         zone=viewer_time_zone(),
     )
 

@@ -29,6 +29,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor, Twips
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
+from flask_babel import gettext as _
 
 from portal.exports.text import xml_text
 from portal.remediation.document import (
@@ -83,7 +84,7 @@ def _start(doc: PlanDocument, title: str) -> DocxDocument:
     properties.subject = xml_text(doc.description)
     properties.author = "Readiness Portal"
     properties.language = LANGUAGE
-    properties.keywords = "cyber readiness; remediation plan; CISA CPG; NIST CSF 2.0"
+    properties.keywords = _("cyber readiness; remediation plan; CISA CPG; NIST CSF 2.0")
     _language(word)
     section = word.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
@@ -135,11 +136,14 @@ def _language(word: DocxDocument) -> None:
 
 
 def _page_number(paragraph: Paragraph) -> None:
-    """ "Page N of M" as Word fields, so Word and LibreOffice count the pages themselves."""
-    _run(paragraph, "Page ", size=SMALL)
-    _field(paragraph, "PAGE")
-    _run(paragraph, " of ", size=SMALL)
-    _field(paragraph, "NUMPAGES")
+    """ "Page N of M" as Word fields, so Word and LibreOffice count the pages themselves. The
+    sentence is translated whole; the fields take the places of its two numbers."""
+    words = _("Page %(page)s of %(pages)s", page="\0PAGE\0", pages="\0NUMPAGES\0")
+    for index, piece in enumerate(words.split("\0")):
+        if index % 2:
+            _field(paragraph, piece)
+        else:
+            _run(paragraph, piece, size=SMALL)
 
 
 def _field(paragraph: Paragraph, code: str) -> None:

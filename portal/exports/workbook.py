@@ -21,6 +21,8 @@ from datetime import date, datetime
 from typing import IO, Any, Literal
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -31,7 +33,6 @@ from portal.exports.text import xml_text
 
 MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CELL_LIMIT = 32_767  # characters Excel keeps in one cell
-CUT = " … (cut: the full text is in the portal)"
 # A workbook up to this size stays in memory; a larger one is spooled to disk.
 SPOOL_BYTES = 8 * 1024 * 1024
 
@@ -41,7 +42,7 @@ FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm"}
 
 @dataclass(frozen=True)
 class SheetColumn:
-    label: str
+    label: str | LazyString  # lazy when made at import (the coordinator's tables)
     width: int = 14  # characters
     kind: Kind = "text"
 
@@ -85,7 +86,7 @@ def _write(worksheet: WriteOnlyWorksheet, sheet: Sheet, zone: ZoneInfo) -> None:
     bold = Font(bold=True)
     header = []
     for column in columns:
-        label = f"{column.label} ({zone.key})" if column.kind == "datetime" else column.label
+        label = f"{column.label} ({zone.key})" if column.kind == "datetime" else str(column.label)
         cell = WriteOnlyCell(worksheet, value=xml_text(label))
         cell.data_type = "s"
         cell.font = bold
@@ -123,7 +124,8 @@ def text_cell(worksheet: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
     """A cell that is text to every spreadsheet, however it starts ("=", "+", "-", "@")."""
     text = xml_text(text)
     if len(text) > CELL_LIMIT:
-        text = text[: CELL_LIMIT - len(CUT)] + CUT
+        cut = " … " + _("(cut: the full text is in the portal)")
+        text = text[: CELL_LIMIT - len(cut)] + cut
     cell = WriteOnlyCell(worksheet, value=text)
     cell.data_type = "s"  # openpyxl takes a string starting with "=" for a formula
     if text[:1] in ("=", "+", "-", "@"):

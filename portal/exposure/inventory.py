@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from portal import audit
 from portal.exposure.catalog import product_catalog
@@ -103,7 +104,10 @@ def add_item(
     )
     if (count or 0) >= MAX_ITEMS:
         raise InventoryError(
-            f"Your list already has {MAX_ITEMS} products. Remove ones you no longer run first."
+            _(
+                "Your list already has %(num)d products. Remove ones you no longer run first.",
+                num=MAX_ITEMS,
+            )
         )
     item = InventoryItem(organization_id=organization.id)
     _fill(item, user, fields, family_key, picked)
@@ -139,7 +143,7 @@ def _fill(
     picked: bool = False,
 ) -> None:
     if family_key is not None and family(family_key) is None:
-        raise InventoryError("That product is no longer in the catalog. Pick it again.")
+        raise InventoryError(_("That product is no longer in the catalog. Pick it again."))
     if family_key != item.family_key or item.family_since is None:
         item.family_since = utcnow()  # each of its entries is matched from now
     item.category = fields.category
@@ -206,7 +210,7 @@ def exposure_of(organization_id: int, today: date | None = None) -> tuple[Produc
     ).all()
     by_item: dict[int, tuple[InventoryItem, list[KevEntry], dict[str, date]]] = {}
     for item, entry, imported_at in rows:
-        _, entries, first = by_item.setdefault(item.id, (item, [], {}))
+        _unused, entries, first = by_item.setdefault(item.id, (item, [], {}))
         entries.append(as_entry(entry))
         first[entry.cve_id] = _first_matched(item, imported_at)
     settled = triage_of([item_id for item_id in by_item])
@@ -256,7 +260,7 @@ def triage_of(item_ids: list[int]) -> dict[int, dict[str, Triage]]:
             row.note,
             row.running_version,
             row.item_version,
-            name or email or "a former user",
+            name or email or _("a former user"),
             row.decided_at,
             row.revision,
         )

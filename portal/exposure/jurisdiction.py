@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from portal import access, audit
 from portal.exposure import catalog
@@ -228,7 +229,7 @@ def _describe(org_ids: list[int], family_key: str | None) -> list[AffectedOrgani
     grouped: dict[int, tuple[tuple[str, str, str], list[InventoryItem]]] = {}
     for org_id, name, state, county, item in db.session.execute(query):
         grouped.setdefault(org_id, ((name, state, county), []))[1].append(item)
-    item_ids = [i.id for _, items in grouped.values() for i in items]
+    item_ids = [i.id for _unused, items in grouped.values() for i in items]
     totals, settled = _flaw_counts(item_ids)
     result = []
     for org_id in org_ids:
@@ -310,7 +311,7 @@ def notify_affected(user: User, family_key: str) -> int:
     """Write to every organization in scope that runs ``family_key``: each message names only
     that organization's own products and their entries. Returns how many organizations."""
     if family(family_key) is None:
-        raise NotifyRefused("That product is not in the catalog.")
+        raise NotifyRefused(_("That product is not in the catalog."))
     since = utcnow() - timedelta(hours=NOTIFY_AGAIN_AFTER_HOURS)
     recent = db.session.scalar(
         sa.select(AuditEvent.id).where(
@@ -323,7 +324,7 @@ def notify_affected(user: User, family_key: str) -> int:
     )
     if recent is not None:
         raise NotifyRefused(
-            "You wrote to these organizations about this product in the last 24 hours."
+            _("You wrote to these organizations about this product in the last 24 hours.")
         )
     batch = [
         (org_id, _items_for_notice(matches))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
@@ -80,28 +81,34 @@ def checked(decision: Decision) -> Decision:
     note = decision.note.replace("\r\n", "\n").strip()
     version = decision.running_version.strip()
     if _CONTROL.search(note):
-        raise TriageError("The note has invisible control characters. Type it again.", "note")
+        raise TriageError(_("The note has invisible control characters. Type it again."), "note")
     if len(note) > MAX_NOTE:
-        raise TriageError(f"Keep the note under {MAX_NOTE:,} characters.", "note")
+        limit = f"{MAX_NOTE:,}"
+        raise TriageError(_("Keep the note under %(num)s characters.", num=limit), "note")
     if _CONTROL.search(version) or "\n" in version or "\t" in version:
         raise TriageError(
-            "The version has invisible control characters or a line break. Type it as it "
-            "shows on the product's About page.",
+            _(
+                "The version has invisible control characters or a line break. Type it as it "
+                "shows on the product's About page."
+            ),
             "running_version",
         )
     if len(version) > MAX_VERSION:
         raise TriageError(
-            f"A version is at most {MAX_VERSION} characters (such as 7.0.17 or 2019 CU14).",
+            _(
+                "A version is at most %(num)d characters (such as 7.0.17 or 2019 CU14).",
+                num=MAX_VERSION,
+            ),
             "running_version",
         )
     if decision.state is TriageState.FIXED and not version:
         raise TriageError(
-            "Write the version you run now, as its About or status page shows it.",
+            _("Write the version you run now, as its About or status page shows it."),
             "running_version",
         )
     if decision.state in (TriageState.MITIGATED, TriageState.NOT_AFFECTED) and not note:
         raise TriageError(
-            "Write what you did, or why it does not apply, so the next person knows.", "note"
+            _("Write what you did, or why it does not apply, so the next person knows."), "note"
         )
     # The version run is a fact of a fix; kept with another state it would read as one.
     return Decision(decision.state, note, version if decision.state is TriageState.FIXED else "")
@@ -132,8 +139,10 @@ def settle(
     :class:`TriageConflict` when someone changed either meanwhile."""
     if entry_of(item, cve_id) is None:
         raise TriageError(
-            "This flaw is no longer matched to this product (the product or the catalog "
-            "changed). Nothing was saved."
+            _(
+                "This flaw is no longer matched to this product (the product or the catalog "
+                "changed). Nothing was saved."
+            )
         )
     decision = checked(decision)
     _same_version(item, shown_version)
@@ -187,7 +196,7 @@ def settle_older(
         or row.item_version != item.version
     ]
     if not still_open:
-        raise TriageError("No open flaw of this product was added on or before that date.")
+        raise TriageError(_("No open flaw of this product was added on or before that date."))
     if decision.running_version != item.version:
         _update_version(item, decision.running_version, user)
     changed = []

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from portal import access
 from portal.counties import County, state_counties
@@ -41,42 +42,51 @@ class Measure(enum.StrEnum):
 
 @dataclass(frozen=True)
 class MeasureDefinition:
-    label: str  # the map's heading and the legend's
+    label: Any  # the map's heading and the legend's (lazy: in the reader's language)
     unit: str  # "" for a score, "%" for a share
-    definition: str  # what is counted, over what base — printed under the map and in exports
+    definition: Any  # what is counted, over what base — printed under the map and in exports
     higher_is_better: bool
 
 
 MEASURES: dict[Measure, MeasureDefinition] = {
     Measure.MEDIAN_SCORE: MeasureDefinition(
-        "Median overall score",
+        _l("Median overall score"),
         "",
-        "The median overall score (0–100) of each organization's latest submitted assessment. "
-        "Base: organizations in the county with a submitted assessment.",
+        _l(
+            "The median overall score (0–100) of each organization's latest submitted "
+            "assessment. Base: organizations in the county with a submitted assessment."
+        ),
         True,
     ),
     Measure.ASSESSED: MeasureDefinition(
-        "Assessed in the last 12 months",
+        _l("Assessed in the last 12 months"),
         "%",
-        "Share of the county's registered organizations whose latest assessment was submitted "
-        f"in the last {ASSESSED_WITHIN_DAYS} days. Base: organizations registered in the county.",
+        _l(
+            "Share of the county's registered organizations whose latest assessment was "
+            "submitted in the last %(days)s days. Base: organizations registered in the county.",
+            days=ASSESSED_WITHIN_DAYS,
+        ),
         True,
     ),
     Measure.CRITICAL_GAPS: MeasureDefinition(
-        "With a critical gap",
+        _l("With a critical gap"),
         "%",
-        "Share of organizations whose latest submitted assessment has at least one critical gap "
-        "(the count its own results page shows: critical questions not in place and critical "
-        "products). Base: organizations in the county with a submitted assessment.",
+        _l(
+            "Share of organizations whose latest submitted assessment has at least one critical "
+            "gap (the count its own results page shows: critical questions not in place and "
+            "critical products). Base: organizations in the county with a submitted assessment."
+        ),
         False,
     ),
     Measure.KEV_EXPOSURE: MeasureDefinition(
-        "Open known-exploited exposure",
+        _l("Open known-exploited exposure"),
         "%",
-        "Share of the county's registered organizations that run a product with a flaw on "
-        "CISA's Known Exploited Vulnerabilities list that they have not settled (fixed, "
-        "mitigated, not affected, or an end-of-life plan). Base: organizations registered in "
-        "the county.",
+        _l(
+            "Share of the county's registered organizations that run a product with a flaw on "
+            "CISA's Known Exploited Vulnerabilities list that they have not settled (fixed, "
+            "mitigated, not affected, or an end-of-life plan). Base: organizations registered "
+            "in the county."
+        ),
         False,
     ),
 }

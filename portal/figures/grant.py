@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal import access
 from portal.counties import state_counties
@@ -40,6 +42,7 @@ from portal.models import (
     Ownership,
     User,
 )
+from portal.questionnaire import words
 from portal.questionnaire.model import NOT_APPLICABLE, Condition, Questionnaire
 
 # Answers read, by question id (questionnaire 2026.5).
@@ -52,11 +55,11 @@ ROLE_BASED = "core.role_based_training"
 AWARENESS = "core.security_training"
 
 ENTITY_LABELS = {
-    "local": "Local government",
-    "state": "State government",
-    "tribal": "Tribal",
-    "public": "Public, level not reported",
-    "none": "Not a government body",
+    "local": _l("Local government"),
+    "state": _l("State government"),
+    "tribal": _l("Tribal"),
+    "public": _l("Public, level not reported"),
+    "none": _l("Not a government body"),
 }
 GOVERNMENT_ENTITIES = ("local", "state")
 MAX_PERIOD_DAYS = 5 * 366
@@ -85,7 +88,7 @@ class Period:
 
 
 def _day(day: date) -> str:
-    return f"{day:%b} {day.day}, {day.year}"
+    return words.day(day)
 
 
 def _year_before(day: date) -> date:
@@ -242,22 +245,24 @@ def grant_pack(
     return GrantPack(
         period=period,
         organizations=rows,
-        everyone=_group("all", "Every organization", rows),
+        everyone=_group("all", _("Every organization"), rows),
         government=_group(
             "government",
-            "Local and state government bodies",
+            _("Local and state government bodies"),
             [r for r in rows if r.entity in GOVERNMENT_ENTITIES],
         ),
         groups=_suppress_complements(
             [
-                _group(key, label, [r for r in rows if r.entity == key])
+                _group(key, str(label), [r for r in rows if r.entity == key])
                 for key, label in ENTITY_LABELS.items()
             ],
             [
-                _group("rural", "Rural counties", [r for r in rows if r.rural is True]),
-                _group("metro", "Metro counties", [r for r in rows if r.rural is False]),
+                _group("rural", _("Rural counties"), [r for r in rows if r.rural is True]),
+                _group("metro", _("Metro counties"), [r for r in rows if r.rural is False]),
                 _group(
-                    "unclassified", "County not classified", [r for r in rows if r.rural is None]
+                    "unclassified",
+                    _("County not classified"),
+                    [r for r in rows if r.rural is None],
                 ),
             ],
         ),
@@ -304,71 +309,86 @@ def measures_of(rows: list[OrganizationRow]) -> list[Measure]:
             sum(1 for r in asked if field(r) == YES),
             len(asked),
             sum(1 for r in reported if field(r) == NOT_ASKED),
-            f"As reported in each organization's latest assessment submitted in the 12 months "
-            f"up to the period's last day: {what} Base: those asked and answering; the "
-            "organizations not asked (an assessment made before questionnaire 2026.5, or the "
-            "question left unanswered) are counted apart.",
+            _(
+                "As reported in each organization's latest assessment submitted in the 12 months "
+                "up to the period's last day: %(what)s Base: those asked and answering; the "
+                "organizations not asked (an assessment made before questionnaire 2026.5, or the "
+                "question left unanswered) are counted apart.",
+                what=what,
+            ),
         )
 
     return [
         Measure(
             "assessed",
-            "Completed a cyber risk assessment in the period",
+            _("Completed a cyber risk assessment in the period"),
             sum(1 for r in rows if r.assessed_in_period),
             len(rows),
             0,
-            "Organizations that submitted a self-assessment (mapped to CISA CPG 2.0 and NIST CSF "
-            "2.0) between the period's first and last day. Base: organizations registered by the "
-            "period's last day.",
+            _(
+                "Organizations that submitted a self-assessment (mapped to CISA CPG 2.0 and NIST "
+                "CSF 2.0) between the period's first and last day. Base: organizations registered "
+                "by the period's last day."
+            ),
         ),
         answered(
             lambda r: r.tabletop,
-            "Held a tabletop exercise in the last 12 months",
+            _("Held a tabletop exercise in the last 12 months"),
             "tabletop",
-            "an attack scenario talked through with leadership in the 12 months before it.",
+            _("an attack scenario talked through with leadership in the 12 months before it."),
         ),
         answered(
             lambda r: r.operations,
-            "Held an operations-based exercise in the last 12 months",
+            _("Held an operations-based exercise in the last 12 months"),
             "operations",
-            "a hands-on drill (a restore from backup, manual operations) or a full-scale "
-            "exercise with responders, in the 12 months before it.",
+            _(
+                "a hands-on drill (a restore from backup, manual operations) or a full-scale "
+                "exercise with responders, in the 12 months before it."
+            ),
         ),
         answered(
             lambda r: r.full_scale,
-            "Held a full-scale exercise in the last 12 months",
+            _("Held a full-scale exercise in the last 12 months"),
             "full_scale",
-            "a full-scale exercise with first responders or other agencies, in the 12 months "
-            "before it.",
+            _(
+                "a full-scale exercise with first responders or other agencies, in the 12 months "
+                "before it."
+            ),
         ),
         answered(
             lambda r: r.phishing,
-            "Phishing training in the last 12 months",
+            _("Phishing training in the last 12 months"),
             "phishing",
-            "a phishing lesson, or a practice phishing email with a lesson, in the 12 months "
-            "before it.",
+            _(
+                "a phishing lesson, or a practice phishing email with a lesson, in the 12 months "
+                "before it."
+            ),
         ),
         answered(
             lambda r: r.role_based,
-            "Role-based training for every role with special duties",
+            _("Role-based training for every role with special duties"),
             "role_based",
-            "IT admins, staff who pay bills or change bank details, and leaders trained for "
-            "their role in the 12 months before it (an organization where no one but the IT "
-            "lead has such duties is left out of the base).",
+            _(
+                "IT admins, staff who pay bills or change bank details, and leaders trained for "
+                "their role in the 12 months before it (an organization where no one but the IT "
+                "lead has such duties is left out of the base)."
+            ),
         ),
         answered(
             lambda r: r.awareness,
-            "Security awareness training for all staff",
+            _("Security awareness training for all staff"),
             "awareness",
-            "every staff member trained at hiring and every year, with records.",
+            _("every staff member trained at hiring and every year, with records."),
         ),
         answered(
             lambda r: NOT_ASKED if r.cpg_share is None else (YES if r.cpg_share >= 50 else NO),
-            "Meets at least half of the CPG goals it answered",
+            _("Meets at least half of the CPG goals it answered"),
             "cpg_half",
-            "a CISA CPG 2.0 goal is met when every question mapped to it that the organization "
-            "answered is answered at full points (none “I don't know”); its CPG adoption level "
-            "is the share of the goals it answered that it meets.",
+            _(
+                "a CISA CPG 2.0 goal is met when every question mapped to it that the "
+                "organization answered is answered at full points (none “I don't know”); its CPG "
+                "adoption level is the share of the goals it answered that it meets."
+            ),
         ),
     ]
 

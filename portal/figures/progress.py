@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from portal import access
 from portal.extensions import db
@@ -38,7 +39,7 @@ from portal.models import (
 from portal.questionnaire.model import Questionnaire
 
 QUARTERS_SHOWN = 8
-MONTHS = ("Jan–Mar", "Apr–Jun", "Jul–Sep", "Oct–Dec")
+MONTHS = (_l("Jan–Mar"), _l("Apr–Jun"), _l("Jul–Sep"), _l("Oct–Dec"))
 REASSESSED_WITHIN_DAYS = 365
 ALL = ""  # the key of the whole scope, beside each sector's
 
@@ -50,7 +51,8 @@ class Quarter:
 
     @property
     def label(self) -> str:
-        """ "Jan–Mar 2026": calendar months, not a fiscal year's quarter numbers."""
+        """ "Jan–Mar 2026": calendar months, not a fiscal year's quarter numbers (in the reader's
+        language: cached figures that hold labels are cached per language)."""
         return f"{MONTHS[self.number - 1]} {self.year}"
 
     @property

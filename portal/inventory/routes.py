@@ -11,6 +11,8 @@ import re
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -53,8 +55,8 @@ def _page(
         form=form,
         suggestions=suggestions,
         names=inventory.family_labels(),
-        categories=CATEGORIES,
-        caveats=CAVEATS,
+        categories={key: _(label) for key, label in CATEGORIES.items()},
+        caveats=CAVEATS,  # translated where shown (macros/kev.html)
         catalog_status=catalog.status(),
         next_url=_next_url(),
     ), status
@@ -146,7 +148,7 @@ def delete(item_id: int) -> Response:
     name = inventory.in_use(item).name
     inventory.delete_item(item, current_user)
     db.session.commit()
-    flash(f"Removed {name} from your list.", "success")
+    flash(_("Removed %(name)s from your list.", name=name), "success")
     return redirect(url_for("inventory.index"))
 
 
@@ -185,7 +187,7 @@ def _family_for(
     if not suggestions:
         return True, None, None
     form.choice.choices = {f.key: f.label for f in suggestions} | {
-        KEEP_AS_TYPED: "None of these: keep it as I typed it"
+        KEEP_AS_TYPED: _("None of these: keep it as I typed it")
     }
     return False, None, suggestions
 
@@ -195,18 +197,27 @@ def _say_what_matched(item: InventoryItem) -> None:
     name = inventory.in_use(item).name
     if item.family_key is None:
         flash(
-            f"Saved {name}. It matches no product in CISA's KEV list — that does not prove it is "
-            "safe: KEV lists only flaws known to be used in attacks.",
+            _(
+                "Saved %(name)s. It matches no product in CISA's KEV list — that does not prove "
+                "it is safe: KEV lists only flaws known to be used in attacks.",
+                name=name,
+            ),
             "info",
         )
     elif count:
         flash(
-            f"Saved {name}: CISA lists {count} flaw{'s' if count > 1 else ''} attackers are "
-            "using in it. Check your version against each one below.",
+            ngettext(
+                "Saved %(name)s: CISA lists %(num)d flaw attackers are using in it. Check your "
+                "version against each one below.",
+                "Saved %(name)s: CISA lists %(num)d flaws attackers are using in it. Check your "
+                "version against each one below.",
+                count,
+                name=name,
+            ),
             "warning",
         )
     else:
-        flash(f"Saved {name}. No flaw in it is on CISA's KEV list today.", "success")
+        flash(_("Saved %(name)s. No flaw in it is on CISA's KEV list today.", name=name), "success")
 
 
 # --- settling a known-exploited match ----------------------------------------------------------
@@ -234,10 +245,12 @@ def settle(item_id: int, cve_id: str) -> Response | tuple[str, int]:
         return render_template(
             "errors/error.html",
             code=404,
-            title="This flaw is not matched to this product any more",
-            message="The product, its version or the catalog changed since the page you came "
-            "from was made. Nothing was saved. Go back to your products to see what is open "
-            "now.",
+            title=_("This flaw is not matched to this product any more"),
+            message=_(
+                "The product, its version or the catalog changed since the page you came "
+                "from was made. Nothing was saved. Go back to your products to see what is open "
+                "now."
+            ),
         ), 404
     row = triage.current(item, cve_id)
     form = TriageForm()
@@ -287,11 +300,7 @@ def settle(item_id: int, cve_id: str) -> Response | tuple[str, int]:
                 status = 409
             else:
                 db.session.commit()
-                flash(
-                    f"{cve_id} on {inventory.in_use(item).name}: "
-                    f"{TRIAGE_LABELS[decision.state].split(' —')[0].lower()}.",
-                    "success",
-                )
+                flash(_settled(decision.state, cve_id, inventory.in_use(item).name), "success")
                 return redirect(_back(form.next.data, item))
         else:
             status = 400
@@ -306,12 +315,24 @@ def settle(item_id: int, cve_id: str) -> Response | tuple[str, int]:
         days=cisa_days(kev),
         advisory=advisory_url(kev),
         row=row,
-        labels=TRIAGE_LABELS,
+        labels={state: _(label) for state, label in TRIAGE_LABELS.items()},
         form=form,
         conflict=conflict,
         version_changed=version_changed,
         support=inventory.support_of(item, utcnow().date()),
     ), status
+
+
+def _settled(state: TriageState, cve_id: str, name: str) -> str:
+    """What the person is told after settling a flaw: one whole sentence per state."""
+    sentences = {
+        TriageState.OPEN: _("%(cve)s on %(name)s: open.", cve=cve_id, name=name),
+        TriageState.FIXED: _("%(cve)s on %(name)s: fixed.", cve=cve_id, name=name),
+        TriageState.MITIGATED: _("%(cve)s on %(name)s: mitigated.", cve=cve_id, name=name),
+        TriageState.NOT_AFFECTED: _("%(cve)s on %(name)s: not affected.", cve=cve_id, name=name),
+        TriageState.END_OF_LIFE: _("%(cve)s on %(name)s: end of life.", cve=cve_id, name=name),
+    }
+    return sentences[state]
 
 
 @bp.post("/<int:item_id>/flaws/older-fixed")
@@ -328,7 +349,7 @@ def settle_older(item_id: int) -> Response:
         before = None
     if not form.validate() or before is None:
         messages = [m for errors in form.errors.values() for m in errors]
-        flash(messages[0] if messages else "Choose a date from the list.", "error")
+        flash(messages[0] if messages else _("Choose a date from the list."), "error")
         return redirect(back)
     try:
         changed = triage.settle_older(
@@ -342,18 +363,28 @@ def settle_older(item_id: int) -> Response:
         db.session.rollback()
         if moved.version_now is not None:
             flash(
-                "Someone changed this product's version to "
-                f"{moved.version_now or '(none)'} since the page was shown. Nothing was saved: "
-                "look again and save again.",
+                _(
+                    "Someone changed this product's version to %(version)s since the page was "
+                    "shown. Nothing was saved: look again and save again.",
+                    version=moved.version_now or _("(none)"),
+                ),
                 "error",
             )
         else:
-            flash("Someone settled some of these a moment ago. Look again and save again.", "error")
+            flash(
+                _("Someone settled some of these a moment ago. Look again and save again."),
+                "error",
+            )
         return redirect(back)
     db.session.commit()
     flash(
-        f"{len(changed)} flaw{'s' if len(changed) != 1 else ''} on "
-        f"{inventory.in_use(item).name} marked fixed in {item.version}.",
+        ngettext(
+            "%(num)d flaw on %(name)s marked fixed in %(version)s.",
+            "%(num)d flaws on %(name)s marked fixed in %(version)s.",
+            len(changed),
+            name=inventory.in_use(item).name,
+            version=item.version,
+        ),
         "success",
     )
     return redirect(back)

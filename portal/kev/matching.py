@@ -25,11 +25,17 @@ from datetime import date, datetime, timedelta
 
 from portal.kev.catalog import KevEntry
 from portal.kev.lifecycle import SupportStatus
+from portal.questionnaire.words import N_, _
 
 CAVEATS = (
-    "KEV lists products, not version ranges: a match means check your version against the "
-    "vendor's advisory. You may already have the fix.",
-    "A product with no match is not proven safe: KEV lists only flaws known to be used in attacks.",
+    N_(
+        "KEV lists products, not version ranges: a match means check your version against the "
+        "vendor's advisory. You may already have the fix."
+    ),
+    N_(
+        "A product with no match is not proven safe: KEV lists only flaws known to be used in "
+        "attacks."
+    ),
 )
 
 SHOWN_PER_PRODUCT = 5  # entries listed under each product on pages; the rest are counted
@@ -47,18 +53,20 @@ class TriageState(enum.StrEnum):
 
 
 TRIAGE_LABELS = {
-    TriageState.OPEN: "Open",
-    TriageState.FIXED: "Fixed",
-    TriageState.MITIGATED: "Mitigated",
-    TriageState.NOT_AFFECTED: "Not affected",
-    TriageState.END_OF_LIFE: "End of life — replacing or isolated",
+    TriageState.OPEN: N_("Open"),
+    TriageState.FIXED: N_("Fixed"),
+    TriageState.MITIGATED: N_("Mitigated"),
+    TriageState.NOT_AFFECTED: N_("Not affected"),
+    TriageState.END_OF_LIFE: N_("End of life — replacing or isolated"),
 }
 # What each settled state asks the person to write down (the form's note label).
 TRIAGE_NOTE_PROMPTS = {
-    TriageState.FIXED: "The version you run now",
-    TriageState.MITIGATED: "What you did (the vendor's workaround, off the internet …)",
-    TriageState.NOT_AFFECTED: "Why it does not apply (what the advisory says about your version)",
-    TriageState.END_OF_LIFE: "What you are doing (replacing it by when, or how it is cut off)",
+    TriageState.FIXED: N_("The version you run now"),
+    TriageState.MITIGATED: N_("What you did (the vendor's workaround, off the internet …)"),
+    TriageState.NOT_AFFECTED: N_(
+        "Why it does not apply (what the advisory says about your version)"
+    ),
+    TriageState.END_OF_LIFE: N_("What you are doing (replacing it by when, or how it is cut off)"),
 }
 
 
@@ -297,29 +305,29 @@ def advisory_url(entry: KevEntry) -> str | None:
 _KINDS = (
     (
         r"authentication bypass|missing authentication|improper authentication|auth\w* bypass",
-        "lets attackers skip the login",
+        N_("lets attackers skip the login"),
     ),
-    (r"default password|default credential", "has a default password attackers already know"),
+    (r"default password|default credential", N_("has a default password attackers already know")),
     (
         r"hard-coded|insufficient protected credentials",
-        "has a built-in password attackers know (only an update removes it)",
+        N_("has a built-in password attackers know (only an update removes it)"),
     ),
-    (r"sql injection", "lets attackers read or change its database"),
-    (r"cross-site scripting|xss", "lets attackers run scripts in a user's browser"),
+    (r"sql injection", N_("lets attackers read or change its database")),
+    (r"cross-site scripting|xss", N_("lets attackers run scripts in a user's browser")),
     (
         r"privilege escalation|privilege management|elevation of privilege",
-        "lets a user take admin rights",
+        N_("lets a user take admin rights"),
     ),
     (
         r"path traversal|file read|file download|information disclosure|exposure of sensitive",
-        "lets attackers read files or data they should not",
+        N_("lets attackers read files or data they should not"),
     ),
-    (r"denial[- ]of[- ]service|resource|memory exhaustion", "lets attackers crash it"),
-    (r"server-side request forgery|ssrf", "lets attackers make it send requests for them"),
+    (r"denial[- ]of[- ]service|resource|memory exhaustion", N_("lets attackers crash it")),
+    (r"server-side request forgery|ssrf", N_("lets attackers make it send requests for them")),
     (
         r"code injection|command injection|remote code|code execution|deserialization|overflow"
         r"|out-of-bound|use-after-free|double free|upload|format string|write",
-        "lets attackers run their own commands on it",
+        N_("lets attackers run their own commands on it"),
     ),
 )
 
@@ -327,16 +335,21 @@ _KINDS = (
 def is_known_password(entry: KevEntry) -> bool:
     """The flaw is a default password attackers already know: changing it is the fix. (A
     hard-coded one is not: only the vendor's update removes it.)"""
-    return plain_kind(entry) == _KINDS[1][1]  # a default one: changing it closes the flaw
+    return _kind(entry) == _KINDS[1][1]  # a default one: changing it closes the flaw
 
 
-def plain_kind(entry: KevEntry) -> str:
-    """What the flaw lets attackers do, in plain words."""
+def _kind(entry: KevEntry) -> str:
+    """What the flaw lets attackers do, in plain English words (compared, then translated)."""
     name = entry.vulnerability_name.lower()
     for pattern, words in _KINDS:
         if re.search(pattern, name):
             return words
-    return "is a flaw attackers are using"
+    return N_("is a flaw attackers are using")
+
+
+def plain_kind(entry: KevEntry) -> str:
+    """What the flaw lets attackers do, in plain words (in the reader's language)."""
+    return _(_kind(entry))
 
 
 def rank_entries(entries: list[KevEntry] | tuple[KevEntry, ...]) -> tuple[KevEntry, ...]:

@@ -29,18 +29,19 @@ import yaml
 from rapidfuzz import fuzz, process, utils
 
 from portal.kev.catalog import DATA_DIR, KevEntry
+from portal.questionnaire.words import N_
 
 FAMILIES_FILE = DATA_DIR / "products.yaml"
 
 CATEGORIES = {
-    "edge": "Internet-facing edge: VPN, firewall, remote-access gateway",
-    "remote_support": "Remote-support and RMM tools",
-    "email": "Email",
-    "file_transfer": "File transfer",
-    "backup": "Backup and storage",
-    "servers": "Servers, operating systems and office software",
-    "control_systems": "Control systems, medical devices and cameras",
-    "other": "Other software or devices",
+    "edge": N_("Internet-facing edge: VPN, firewall, remote-access gateway"),
+    "remote_support": N_("Remote-support and RMM tools"),
+    "email": N_("Email"),
+    "file_transfer": N_("File transfer"),
+    "backup": N_("Backup and storage"),
+    "servers": N_("Servers, operating systems and office software"),
+    "control_systems": N_("Control systems, medical devices and cameras"),
+    "other": N_("Other software or devices"),
 }
 
 SUGGESTION_CUTOFF = 80  # rapidfuzz WRatio, 0-100: below this a name is not offered (tuned by hand:

@@ -21,9 +21,15 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from babel import Locale
+from babel.dates import format_date
 from flask import current_app, render_template
+from flask_babel import get_locale
+
+from portal import i18n
 
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
@@ -100,6 +106,21 @@ class SecretLink:
         return link(self.endpoint, token=secret)
 
 
+def _language() -> str:
+    """The language the words are being written in (English without an app's choice)."""
+    return str(get_locale() or "en")
+
+
+def day_in_words(day: date, *, weekday: bool = False) -> str:
+    """'December 2' ('2 de diciembre'), or with ``weekday`` 'Wednesday, December 2'
+    ('miércoles, 2 de diciembre'): a day in the language of the message, without its year."""
+    locale = Locale.parse(_language())
+    pattern = locale.datetime_skeletons["MMMMEd" if weekday else "MMMMd"].pattern
+    if weekday:
+        pattern = re.sub("E+", "EEEE", pattern)  # the weekday's whole name
+    return format_date(day, pattern, locale=locale)
+
+
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
@@ -151,7 +172,8 @@ class Words:
 def worded(kind: str, **facts: Any) -> Words:
     """The words of message ``kind`` (templates/mail/words/<kind>.txt) for these facts. Facts
     someone typed come in through :func:`typed`: the templates write them as they are."""
-    module = current_app.jinja_env.get_template(f"mail/words/{kind}.txt").make_module(facts)
+    template = current_app.jinja_env.get_template(f"mail/words/{kind}.txt")
+    module = template.make_module({"day_in_words": day_in_words, **facts})
 
     def part(name: str) -> str:
         return str(getattr(module, name, ""))
@@ -202,13 +224,23 @@ class Message:
     reply_to: str | None = None  # else the deployment's MAIL_REPLY_TO, else "do not reply"
     secret: SecretLink | None = None  # the action link's secret is made at delivery
     invitation_id: int | None = None  # the invitation it is about (its delivery is shown)
+    # The language it is rendered in when rendered outside the recipient's (None: the words
+    # around it are already in theirs: portal/i18n.py speaking_to).
+    language: str | None = None
 
     def rendered(self) -> tuple[str, str]:
         """(plain text, HTML)."""
+        if self.language is not None:
+            with i18n.speaking(self.language):
+                return self._rendered()
+        return self._rendered()
+
+    def _rendered(self) -> tuple[str, str]:
         context = {
             "m": self,
             "portal_url": current_app.config["PORTAL_BASE_URL"],
             "answered": bool(self.reply_to or current_app.config.get("MAIL_REPLY_TO")),
+            "language": _language(),
         }
         return (
             render_template("mail/message.txt", **context),

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from portal import i18n
 from portal.extensions import db
 from portal.mail import preferences
 from portal.mail.compose import Item, link, one_line, worded
@@ -31,20 +32,21 @@ def send_digests(now: datetime | None = None) -> int:
     for user_id, items in by_user.items():
         user = db.session.get(User, user_id)
         if user is not None and user.is_active:
-            words = worded("digest", name=one_line(user.full_name, 80), count=len(items))
-            row = queue(
-                words.message(
-                    "digest",
-                    user.email,
-                    items=[Item(i.text, i.link) for i in items],
-                    action_url=link("review.index"),
-                    unsubscribe_url=preferences.unsubscribe_url(user, "submissions"),
-                    preferences_url=link("auth.notifications"),
-                    topic="submissions",
-                ),
-                user_id=user.id,
-                dedupe_key=f"digest:{user.id}:{items[-1].id}",
-            )
+            with i18n.speaking_to(user):
+                words = worded("digest", name=one_line(user.full_name, 80), count=len(items))
+                row = queue(
+                    words.message(
+                        "digest",
+                        user.email,
+                        items=[Item(i.text, i.link) for i in items],
+                        action_url=link("review.index"),
+                        unsubscribe_url=preferences.unsubscribe_url(user, "submissions"),
+                        preferences_url=link("auth.notifications"),
+                        topic="submissions",
+                    ),
+                    user_id=user.id,
+                    dedupe_key=f"digest:{user.id}:{items[-1].id}",
+                )
             sent += row is not None
         for item in items:
             item.digested_at = now

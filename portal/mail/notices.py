@@ -8,13 +8,13 @@ always go. Links point at the exact page the message is about.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from portal import questionnaire_versions
+from portal import i18n, questionnaire_versions
 from portal.extensions import db
 from portal.mail import preferences
 from portal.mail.compose import Item, Message, SecretLink, link, typed, worded
@@ -63,17 +63,19 @@ def _inviter(organization: Organization, inviter: User) -> dict[str, Any]:
 def invitation(
     email: str, organization: Organization, inviter: User, secret: SecretLink, invitation_id: int
 ) -> None:
-    words = worded("invitation", **_inviter(organization, inviter))
-    queue(
-        words.message(
-            "invitation",
-            email,
-            action_url=secret.stored_url,
-            secret=secret,
-            invitation_id=invitation_id,
-        ),
-        organization_id=organization.id,
-    )
+    # No account yet, so no choice of their own: the organization's language.
+    with i18n.speaking(organization.language):
+        words = worded("invitation", **_inviter(organization, inviter))
+        queue(
+            words.message(
+                "invitation",
+                email,
+                action_url=secret.stored_url,
+                secret=secret,
+                invitation_id=invitation_id,
+            ),
+            organization_id=organization.id,
+        )
 
 
 def invitation_to_an_account(
@@ -81,16 +83,17 @@ def invitation_to_an_account(
 ) -> None:
     """Someone invited an address that has an account already: the owner hears it (the inviter
     was answered as for any other address, so the form tells nobody who has an account)."""
-    words = worded("invitation_existing", name=_name(user), **_inviter(organization, inviter))
-    queue(
-        words.message(
-            "invitation_existing",
-            user.email,
-            action_url=link("auth.login"),
-            invitation_id=invitation_id,
-        ),
-        user_id=user.id,
-    )
+    with i18n.speaking_to(user):
+        words = worded("invitation_existing", name=_name(user), **_inviter(organization, inviter))
+        queue(
+            words.message(
+                "invitation_existing",
+                user.email,
+                action_url=link("auth.login"),
+                invitation_id=invitation_id,
+            ),
+            user_id=user.id,
+        )
 
 
 def _to_account(
@@ -104,13 +107,14 @@ def _to_account(
     """A message about ``user``'s own account in the words of ``kind``, greeting them by name
     (at their address unless ``to`` says another), filed under their id and organization."""
     # When it happened, on the person's own clock (#34: one clock per reader).
-    when = local_datetime(utcnow(), time_zone_of(user))
-    words = worded(kind, name=_name(user), when=when, **(facts or {}))
-    queue(
-        words.message(kind, to or user.email, **fields),
-        user_id=user.id,
-        organization_id=user.organization_id,
-    )
+    with i18n.speaking_to(user):
+        when = local_datetime(utcnow(), time_zone_of(user))
+        words = worded(kind, name=_name(user), when=when, **(facts or {}))
+        queue(
+            words.message(kind, to or user.email, **fields),
+            user_id=user.id,
+            organization_id=user.organization_id,
+        )
 
 
 def registration_attempt(user: User) -> None:
@@ -121,21 +125,22 @@ def registration_attempt(user: User) -> None:
 
 def coordinator_welcome(user: User, set_password: SecretLink | None) -> None:
     jurisdictions = ", ".join(j.name for j in user.jurisdictions)
-    words = worded(
-        "coordinator_welcome",
-        name=_name(user),
-        jurisdictions=jurisdictions,
-        set_password=set_password is not None,
-    )
-    queue(
-        words.message(
+    with i18n.speaking_to(user):
+        words = worded(
             "coordinator_welcome",
-            user.email,
-            action_url=set_password.stored_url if set_password else link("auth.login"),
-            secret=set_password,
-        ),
-        user_id=user.id,
-    )
+            name=_name(user),
+            jurisdictions=jurisdictions,
+            set_password=set_password is not None,
+        )
+        queue(
+            words.message(
+                "coordinator_welcome",
+                user.email,
+                action_url=set_password.stored_url if set_password else link("auth.login"),
+                secret=set_password,
+            ),
+            user_id=user.id,
+        )
 
 
 def confirm_email(user: User, secret: SecretLink) -> None:
@@ -260,7 +265,8 @@ def _to_coordinators(organization: Organization, kind: str, url: str, **facts: A
     people = coordinators_of(organization)
     settings = preferences.settings_of([u.id for u in people], "submissions")
     for person in people:
-        words = worded(kind, name=_name(person), **where, **facts)
+        with i18n.speaking_to(person):
+            words = worded(kind, name=_name(person), **where, **facts)
         choice = settings[person.id]
         if choice == "daily":
             db.session.add(DigestItem(user_id=person.id, text=words.paragraphs[0][:500], link=url))
@@ -310,7 +316,7 @@ def _to_operators(
     topic: str,
     coordinator: User | None,
     words_of: str | None = None,
-    items: Sequence[Item] = (),
+    items: Sequence[Item] | Callable[[], Sequence[Item]] = (),
     **fields: Any,
 ) -> None:
     """Tell the operators in the words of ``words_of`` (else ``kind``); ``coordinator``: who
@@ -318,15 +324,20 @@ def _to_operators(
     decided_by = typed(coordinator.full_name, 60) if coordinator is not None else None
     facts = fields.pop("facts", {})
     for person in _operators(organization_id, topic):
-        words = worded(words_of or kind, name=_name(person), coordinator=decided_by, **facts)
-        message = words.message(
-            kind,
-            person.email,
-            items=list(items),
-            reply_to=coordinator.email if coordinator is not None else None,
-            **fields,
-        )
-        queue(_optional(message, person, topic), user_id=person.id, organization_id=organization_id)
+        with i18n.speaking_to(person):
+            words = worded(words_of or kind, name=_name(person), coordinator=decided_by, **facts)
+            message = words.message(
+                kind,
+                person.email,
+                items=list(items() if callable(items) else items),
+                reply_to=coordinator.email if coordinator is not None else None,
+                **fields,
+            )
+            queue(
+                _optional(message, person, topic),
+                user_id=person.id,
+                organization_id=organization_id,
+            )
 
 
 @dataclass(frozen=True)
@@ -336,18 +347,35 @@ class CommentedQuestion:
     question: str  # the question's text ("" for a comment on the whole assessment)
     comment: str
     url: str
+    # Its id: the text is read again in each recipient's language.
+    question_id: str | None = None
 
 
 def assessment_returned(
     assessment: Assessment, comments: list[CommentedQuestion], coordinator: User | None = None
 ) -> None:
-    whole = str(worded("assessment_returned", comments=0).module.whole_assessment)
+
+    def items() -> list[Item]:
+        """In the language of the recipient being written to."""
+        whole = str(worded("assessment_returned", comments=0).module.whole_assessment)
+        questionnaire = questionnaire_versions.for_version(assessment.questionnaire_version)
+        return [
+            Item(
+                questionnaire.question(c.question_id).text
+                if c.question_id and questionnaire.has_question(c.question_id)
+                else (c.question or whole),
+                c.url,
+                c.comment,
+            )
+            for c in comments
+        ]
+
     _to_operators(
         assessment.organization_id,
         "assessment_returned",
         "decisions",
         coordinator,
-        items=[Item(c.question or whole, c.url, c.comment) for c in comments],
+        items=items,
         facts={"comments": len(comments)},
         action_url=link("assess.show", assessment_id=assessment.id),
     )
@@ -423,15 +451,16 @@ def exploited_products(
     messages = []
     for organization_id, products in batch:
         for person in operators.get(organization_id, []):
-            words = worded("kev_match", name=_name(person), **facts)
-            message = words.message(
-                "kev_match",
-                person.email,
-                items=words.items(products),
-                action_url=action_url,
-                topic="exploited",
-                reply_to=coordinator.email if coordinator is not None else None,
-            )
+            with i18n.speaking_to(person):
+                words = worded("kev_match", name=_name(person), **facts)
+                message = words.message(
+                    "kev_match",
+                    person.email,
+                    items=words.items(products),
+                    action_url=action_url,
+                    topic="exploited",
+                    reply_to=coordinator.email if coordinator is not None else None,
+                )
             message.unsubscribe_url = preferences.unsubscribe_url(person, "exploited")
             message.preferences_url = preferences_url
             messages.append((message, person.id, organization_id))

@@ -13,6 +13,8 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from itsdangerous import BadData, BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 from portal import audit
@@ -23,52 +25,73 @@ from portal.models import NotificationPreference, Role, User, utcnow
 
 @dataclass(frozen=True)
 class Topic:
+    """An optional notice. Its words are marked at import and read in the reader's language
+    (``label``, ``hint``, ``choices``)."""
+
     id: str
     roles: tuple[Role, ...]
-    label: str
-    hint: str
-    choices: dict[str, str]
+    lazy_label: LazyString
+    lazy_hint: LazyString
+    lazy_choices: dict[str, LazyString]
     default: str
 
+    @property
+    def label(self) -> str:
+        return str(self.lazy_label)
 
-ON_OFF = {"on": "Send them", "off": "Do not send them"}
+    @property
+    def hint(self) -> str:
+        return str(self.lazy_hint)
+
+    @property
+    def choices(self) -> dict[str, str]:
+        return {value: str(label) for value, label in self.lazy_choices.items()}
+
+
+ON_OFF = {"on": _l("Send them"), "off": _l("Do not send them")}
 TOPICS: tuple[Topic, ...] = (
     Topic(
         "submissions",
         (Role.COORDINATOR,),
-        "New submissions in your jurisdiction",
-        "An organization submits an assessment or sends a tool-access request.",
+        _l("New submissions in your jurisdiction"),
+        _l("An organization submits an assessment or sends a tool-access request."),
         {
-            "immediate": "One message for each, as it happens",
-            "daily": "One daily digest",
-            "off": "None",
+            "immediate": _l("One message for each, as it happens"),
+            "daily": _l("One daily digest"),
+            "off": _l("None"),
         },
         "immediate",
     ),
     Topic(
         "decisions",
         (Role.OPERATOR,),
-        "Your coordinator's decisions",
-        "An assessment returned for revision or accepted; a tool request approved, denied or "
-        "fulfilled.",
+        _l("Your coordinator's decisions"),
+        _l(
+            "An assessment returned for revision or accepted; a tool request approved, denied "
+            "or fulfilled."
+        ),
         ON_OFF,
         "on",
     ),
     Topic(
         "exploited",
         (Role.OPERATOR,),
-        "Known-exploited flaws in what you run",
-        "CISA adds a flaw in a product on your organization's list, or your coordinator writes "
-        "to the organizations running an exploited product.",
+        _l("Known-exploited flaws in what you run"),
+        _l(
+            "CISA adds a flaw in a product on your organization's list, or your coordinator "
+            "writes to the organizations running an exploited product."
+        ),
         ON_OFF,
         "on",
     ),
     Topic(
         "reminders",
         (Role.OPERATOR,),
-        "Reminders",
-        "A draft untouched for 14 days, a re-assessment due after 12 months, plan actions "
-        "whose 30/60/90-day window ends within 7 days.",
+        _l("Reminders"),
+        _l(
+            "A draft untouched for 14 days, a re-assessment due after 12 months, plan actions "
+            "whose 30/60/90-day window ends within 7 days."
+        ),
         ON_OFF,
         "on",
     ),
@@ -100,7 +123,7 @@ def settings_of(user_ids: list[int], topic_id: str) -> dict[int, str]:
 
 def choose(user: User, topic_id: str, value: str) -> None:
     topic = BY_ID[topic_id]
-    if value not in topic.choices:
+    if value not in topic.lazy_choices:
         raise ValueError(f"{value!r} is not a choice for {topic_id}")
     stored = db.session.get(NotificationPreference, (user.id, topic_id))
     if stored is None:

@@ -20,14 +20,15 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal import access, audit
+from portal import access, audit, i18n
 from portal.auth import second_factor, service, throttle
 from portal.auth.decorators import role_required, step_up_required
 from portal.auth.forms import ConfirmForm
-from portal.config import mail_enabled
+from portal.config import KNOWN_LANGUAGES, mail_enabled
 from portal.exposure import inventory
 from portal.extensions import db
 from portal.models import Invitation, Organization, OutboxMessage, OutboxStatus, Role, User, utcnow
@@ -117,8 +118,10 @@ def invite() -> Response | str | tuple[str, int]:
         return _page(organization, form)
     if not _may_invite():
         form.email.errors.append(
-            "Confirm your own email address first: follow the link we sent you (or ask for a "
-            "new one at the top of the page). Then you can invite colleagues."
+            _(
+                "Confirm your own email address first: follow the link we sent you (or ask for "
+                "a new one at the top of the page). Then you can invite colleagues."
+            )
         )
         return _page(organization, form)
     email = service.normalise_email(form.email.data or "")
@@ -146,15 +149,18 @@ def invite() -> Response | str | tuple[str, int]:
     if mail_enabled(current_app.config):
         # The same answer for every address: whether it has an account is its owner's business.
         flash(
-            f"We are sending an invitation to {email}. They will be added when they accept it "
-            "(the link works once, for 7 days). If their mail server refuses it, it shows "
-            "below.",
+            _(
+                "We are sending an invitation to %(email)s. They will be added when they accept "
+                "it (the link works once, for 7 days). If their mail server refuses it, it shows "
+                "below.",
+                email=email,
+            ),
             "success",
         )
         return redirect(url_for("organizations.show"))
     # Mail is off: the inviter passes the link on (docs/guide.md: Inviting).
     flash(
-        "Invitation created. Send your colleague the link below; it works once, for 7 days.",
+        _("Invitation created. Send your colleague the link below; it works once, for 7 days."),
         "success",
     )
     response = make_response(_page(organization, InviteForm(formdata=None), invite_link=link))
@@ -168,7 +174,7 @@ def revoke_invitation(invitation_id: int) -> Response:
     invitation = access.get_or_404(Invitation, invitation_id)
     if service.revoke_invitation(invitation):
         db.session.commit()
-        flash("Invitation withdrawn.", "info")
+        flash(_("Invitation withdrawn."), "info")
     return redirect(url_for("organizations.show"))
 
 
@@ -188,9 +194,32 @@ def require_second_factor() -> Response:
             return redirect(url_for("organizations.show", _anchor="second-factor"))
         db.session.commit()
         flash(
-            "Every operator of your organization now needs a second factor to sign in."
+            _("Every operator of your organization now needs a second factor to sign in.")
             if require
-            else "A second factor is now each operator's own choice.",
+            else _("A second factor is now each operator's own choice."),
             "success",
         )
     return redirect(url_for("organizations.show", _anchor="second-factor"))
+
+
+@bp.post("/language")
+@role_required(Role.OPERATOR)
+def choose_language() -> Response:
+    """The organization's language: its reports' unless the reader picks another at download,
+    and the mail of members who chose none."""
+    organization = access.get_or_404(Organization, current_user.organization_id)
+    form = ConfirmForm()
+    language = i18n.offered_code(request.form.get("language"))
+    if form.validate_on_submit() and language is not None:
+        service.set_organization_language(organization, language)
+        db.session.commit()
+        flash(
+            _(
+                "Your organization’s reports and messages are now in %(language)s.",
+                language=KNOWN_LANGUAGES[language],
+            ),
+            "success",
+        )
+    else:
+        flash(_("Choose one of the languages offered."), "error")
+    return redirect(url_for("organizations.show", _anchor="language"))

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from portal.kev.matching import ProductMatch, TriageState
+from portal.questionnaire import words
 from portal.questionnaire.model import Questionnaire
+from portal.questionnaire.words import N_, _, ngettext
 from portal.remediation.planner import RULE_STAGE, WINDOWS, Plan, PlannedAction
 from portal.scoring.engine import ScoreResult
 from portal.scoring.headline import critical_list
@@ -34,54 +36,56 @@ COST_DOLLARS: dict[str, tuple[int, int | None]] = {
 }
 # One sentence per part of the criticality rule (questionnaires/README.md, What is critical).
 RULE_RISKS = {
-    "internet_exposure": (
+    "internet_exposure": N_(
         "Attackers can reach some of our systems straight from the internet, the way most "
         "ransomware gets in."
     ),
-    "remote_access_without_mfa": (
+    "remote_access_without_mfa": N_(
         "One stolen password is enough for an attacker to log in to our systems from anywhere."
     ),
-    "cannot_recover": "If ransomware hits, we may not be able to get our systems and data back.",
-    "fraud_path": (
+    "cannot_recover": N_(
+        "If ransomware hits, we may not be able to get our systems and data back."
+    ),
+    "fraud_path": N_(
         "A fake email or call, or a stolen customer login, could move money to criminals."
     ),
-    "default_or_orphan_credentials": (
+    "default_or_orphan_credentials": N_(
         "Some logins still use passwords attackers know, or belong to people who have left."
     ),
-    "known_exploited": "We run products with flaws that criminals are using right now.",
-    "unsupported": "Some of our systems that face the internet get no more security fixes.",
+    "known_exploited": N_("We run products with flaws that criminals are using right now."),
+    "unsupported": N_("Some of our systems that face the internet get no more security fixes."),
 }
 # The same risks in a sector's own terms, where its board would read them differently.
 SECTOR_RISKS = {
-    ("water", "internet_exposure"): (
+    ("water", "internet_exposure"): N_(
         "Someone on the internet could reach the plant's control screens and change how the "
         "water is treated."
     ),
-    ("water", "remote_access_without_mfa"): (
+    ("water", "remote_access_without_mfa"): N_(
         "With one stolen password, someone could take over the plant's control screens from "
         "anywhere."
     ),
-    ("electric", "internet_exposure"): (
+    ("electric", "internet_exposure"): N_(
         "Someone on the internet could reach the systems that switch our power lines."
     ),
-    ("electric", "remote_access_without_mfa"): (
+    ("electric", "remote_access_without_mfa"): N_(
         "With one stolen password, someone could reach the systems that switch our power "
         "lines from anywhere."
     ),
-    ("hospital", "cannot_recover"): (
+    ("hospital", "cannot_recover"): N_(
         "If ransomware hits, we could lose patient records and be unable to restore them, "
         "and staff have not practised care on paper."
     ),
 }
 # When fewer than three critical gaps: the weakest priority, in the board's terms.
 PRIORITY_RISKS = {
-    "vulnerabilities": "Known flaws in our software are not found and fixed fast enough.",
-    "access": "We do not control well enough who can log in to our systems.",
-    "exposure": "Too much of our network can be reached by attackers.",
-    "detection": "An attack could go on for days before anyone notices.",
-    "response": "We are not ready to respond to an attack and keep working through it.",
-    "workforce": "Staff are not trained to spot and report attacks.",
-    "governance": "Cyber risk is not yet run as a business risk, with vendors held to it.",
+    "vulnerabilities": N_("Known flaws in our software are not found and fixed fast enough."),
+    "access": N_("We do not control well enough who can log in to our systems."),
+    "exposure": N_("Too much of our network can be reached by attackers."),
+    "detection": N_("An attack could go on for days before anyone notices."),
+    "response": N_("We are not ready to respond to an attack and keep working through it."),
+    "workforce": N_("Staff are not trained to spot and report attacks."),
+    "governance": N_("Cyber risk is not yet run as a business risk, with vendors held to it."),
 }
 RISKS = 3
 
@@ -97,17 +101,43 @@ class Budget:
 
     def words(self) -> str:
         if self.high == 0 and not self.open_ended:
-            return "no spending: every planned action is free"
+            return _("no spending: every planned action is free")
         if self.open_ended:
-            large = f"{self.open_ended} larger item{'s' if self.open_ended != 1 else ''}"
-            return (
-                f"at least {_dollars(self.low + 10_000 * self.open_ended)}: up to "
-                f"{_dollars(self.high)} for the smaller items, and {large} over $10,000 each "
-                "to be quoted"
+            return ngettext(
+                "at least %(low)s: up to %(high)s for the smaller items, and %(num)s larger item "
+                "over $10,000 each to be quoted",
+                "at least %(low)s: up to %(high)s for the smaller items, and %(num)s larger "
+                "items over $10,000 each to be quoted",
+                self.open_ended,
+                low=_dollars(self.low + 10_000 * self.open_ended),
+                high=_dollars(self.high),
             )
         if self.low == self.high:
-            return f"about {_dollars(self.high)}"
-        return f"{_dollars(self.low)} to {_dollars(self.high)}"
+            return _("about %(amount)s", amount=_dollars(self.high))
+        return _("%(low)s to %(high)s", low=_dollars(self.low), high=_dollars(self.high))
+
+    def decision(self) -> str:
+        """The budget the board is asked to approve, in a sentence."""
+        if self.open_ended:
+            return ngettext(
+                "Approve a budget of at least %(low)s: up to %(high)s for the smaller items, and "
+                "%(num)s larger item over $10,000 each to be quoted for the next 90 days.",
+                "Approve a budget of at least %(low)s: up to %(high)s for the smaller items, and "
+                "%(num)s larger items over $10,000 each to be quoted for the next 90 days.",
+                self.open_ended,
+                low=_dollars(self.low + 10_000 * self.open_ended),
+                high=_dollars(self.high),
+            )
+        if self.low == self.high:
+            return _(
+                "Approve a budget of about %(amount)s for the next 90 days.",
+                amount=_dollars(self.high),
+            )
+        return _(
+            "Approve a budget of %(low)s to %(high)s for the next 90 days.",
+            low=_dollars(self.low),
+            high=_dollars(self.high),
+        )
 
 
 @dataclass(frozen=True)
@@ -181,12 +211,14 @@ def _risks(
     for rule in sorted(dict.fromkeys(rules), key=lambda r: RULE_STAGE.get(r, 4)):
         own = next((SECTOR_RISKS[(s, rule)] for s in sectors if (s, rule) in SECTOR_RISKS), None)
         if own or rule in RULE_RISKS:
-            found.append(own or RULE_RISKS[rule])
+            found.append(_(own or RULE_RISKS[rule]))
     if result.critical_unknowns and len(found) < RISKS:
-        count = len(result.critical_unknowns)
         found.append(
-            f"We do not yet know whether {count} key safeguard"
-            f"{' is' if count == 1 else 's are'} in place."
+            ngettext(
+                "We do not yet know whether %(num)s key safeguard is in place.",
+                "We do not yet know whether %(num)s key safeguards are in place.",
+                len(result.critical_unknowns),
+            )
         )
     weakest = sorted(
         (p for p in result.priorities if p.score is not None and p.score < 100),
@@ -196,8 +228,8 @@ def _risks(
         if len(found) >= RISKS:
             break
         sentence = PRIORITY_RISKS.get(priority.priority_id)
-        if sentence and sentence not in found:
-            found.append(sentence)
+        if sentence and _(sentence) not in found:
+            found.append(_(sentence))
     return tuple(found[:RISKS])
 
 
@@ -205,43 +237,77 @@ def _decisions(plan: Plan, budget: Budget) -> tuple[str, ...]:
     decisions: list[str] = []
     days = plan.effort_in_90_days
     if days:
-        line = f"Give staff about {days} working day{'s' if days != 1 else ''} over 90 days"
         if plan.over_budget(30):
-            line += (
-                f", {plan.effort_in(30)} of them in the first 30 days. That is more than one "
-                "person can do beside daily work, so approve outside help for the urgent fixes"
+            decisions.append(
+                ngettext(
+                    "Give staff about %(num)s working day over 90 days, %(first)s of them in the "
+                    "first 30 days.",
+                    "Give staff about %(num)s working days over 90 days, %(first)s of them in the "
+                    "first 30 days.",
+                    days,
+                    first=plan.effort_in(30),
+                )
+                + " "
+                + _(
+                    "That is more than one person can do beside daily work, so approve outside "
+                    "help for the urgent fixes."
+                )
             )
-        decisions.append(line + ".")
+        else:
+            decisions.append(
+                ngettext(
+                    "Give staff about %(num)s working day over 90 days.",
+                    "Give staff about %(num)s working days over 90 days.",
+                    days,
+                )
+            )
     if budget.high or budget.open_ended:
-        decisions.append(f"Approve a budget of {budget.words()} for the next 90 days.")
+        decisions.append(budget.decision())
     rules = [
         a.action.title
         for a in plan.actions
         if a.window in WINDOWS and a.action.owner in ("leadership", "finance")
     ]
     if rules:
-        decisions.append(f"Back the steps that need leadership: {_some(rules, 3)}.")
+        decisions.append(
+            _("Back the steps that need leadership: %(steps)s.", steps=_some(rules, 3))
+        )
     free = [m.tool.name for m in plan.tools if m.tool.free]
     if free:
         decisions.append(
-            f"Let staff apply for {len(free)} free service{'s' if len(free) != 1 else ''}: "
-            f"{_some(free, 3)}."
+            ngettext(
+                "Let staff apply for %(num)s free service: %(names)s.",
+                "Let staff apply for %(num)s free services: %(names)s.",
+                len(free),
+                names=_some(free, 3),
+            )
         )
     paid = [m.tool.name for m in plan.tools if m.tool.cost in ("membership", "paid")]
     if paid:
         decisions.append(
-            f"Decide on {len(paid)} paid service{'s' if len(paid) != 1 else ''} or "
-            f"membership{'s' if len(paid) != 1 else ''} once you know the price: "
-            f"{_some(paid, 2)}."
+            ngettext(
+                "Decide on %(num)s paid service or membership once you know the price: %(names)s.",
+                "Decide on %(num)s paid services or memberships once you know the price: "
+                "%(names)s.",
+                len(paid),
+                names=_some(paid, 2),
+            )
         )
-    decisions.append("Hear a progress report in 90 days, and a new self-assessment in a year.")
+    decisions.append(_("Hear a progress report in 90 days, and a new self-assessment in a year."))
     return tuple(decisions)
 
 
 def _some(names: Sequence[str], shown: int) -> str:
     """The first ``shown`` names, and how many more."""
-    more = f"; and {len(names) - shown} more" if len(names) > shown else ""
-    return "; ".join(names[:shown]) + more
+    listed = "; ".join(names[:shown])
+    if len(names) <= shown:
+        return listed
+    return ngettext(
+        "%(names)s; and %(num)s more",
+        "%(names)s; and %(num)s more",
+        len(names) - shown,
+        names=listed,
+    )
 
 
 def _done(
@@ -257,17 +323,29 @@ def _done(
     still_open = sum(len(match.open_entries) for match in exploited)
     if settled:
         left = (
-            "None is open."
+            _("None is open.")
             if not still_open
-            else f"{still_open} {'is' if still_open == 1 else 'are'} still open."
+            else ngettext("%(num)s is still open.", "%(num)s are still open.", still_open)
         )
         done.append(
-            f"{settled} known-exploited flaw{'s' if settled != 1 else ''} on our products "
-            f"{'is' if settled == 1 else 'are'} settled, {fixed} of them fixed. {left}"
+            ngettext(
+                "%(num)s known-exploited flaw on our products is settled, %(fixed)s of them fixed.",
+                "%(num)s known-exploited flaws on our products are settled, %(fixed)s of them "
+                "fixed.",
+                settled,
+                fixed=fixed,
+            )
+            + " "
+            + left
         )
     if improved and previous is not None:
+        when = words.long_day(previous)
         done.append(
-            f"{improved} answer{'s' if improved != 1 else ''} improved since the assessment "
-            f"of {previous:%B %-d, %Y}."
+            ngettext(
+                "%(num)s answer improved since the assessment of %(date)s.",
+                "%(num)s answers improved since the assessment of %(date)s.",
+                improved,
+                date=when,
+            )
         )
     return tuple(done)

@@ -27,8 +27,9 @@ from portal.kev.matching import (
     newest_first,
     plain_kind,
 )
+from portal.questionnaire import words
 from portal.questionnaire.model import Question, Questionnaire, Tool
-from portal.questionnaire.words import plural
+from portal.questionnaire.words import N_, _, ngettext
 from portal.remediation.board import BoardSummary
 from portal.remediation.planner import (
     KEV_QUESTION,
@@ -48,15 +49,23 @@ from portal.scoring.headline import Headline
 KEV_SHOWN = 5
 FLAWS_IN_ACTION = 6  # CVE ids named in a product's action before "and N more"
 NOTE_LIMIT = 2000  # characters of an answer's note in the appendix
-DAYS = {"low": "about a day", "medium": "about 2 days", "high": "about 4 days or more"}
-CRITICAL = "CRITICAL"
-OVER_BUDGET = "OVER BUDGET"
-MARKING = "SENSITIVE — NOT FOR PUBLIC RELEASE"
-KICKER = "Readiness Portal · Cyber readiness"
+DAYS = {"low": N_("about a day"), "medium": N_("about 2 days"), "high": N_("about 4 days or more")}
+# An action's effort and cost level, in words (the ids are never shown).
+LEVEL_WORDS = {"free": N_("free"), "low": N_("low"), "medium": N_("medium"), "high": N_("high")}
+CRITICAL = N_("CRITICAL")
+OVER_BUDGET = N_("OVER BUDGET")
+MARKING = N_("SENSITIVE — NOT FOR PUBLIC RELEASE")
+KICKER = N_("Readiness Portal · Cyber readiness")
 
 
 def _critical(critical: bool) -> tuple[str, ...]:
-    return (CRITICAL,) if critical else ()
+    return (_(CRITICAL),) if critical else ()
+
+
+def _level(level: str) -> str:
+    """An effort or cost level in words ("low")."""
+    words = LEVEL_WORDS.get(level)
+    return _(words) if words is not None else level
 
 
 Row = TypeVar("Row")
@@ -344,13 +353,23 @@ def plan_document(
     with_answers = answers is not None
     numbers = action_numbers(plan)
     return PlanDocument(
-        title=f"Cyber readiness remediation plan — {subject.organization}",
-        board_title=f"Cyber readiness summary for the board — {subject.organization}",
-        description="Self-assessment results and 30/60/90-day remediation plan",
+        title=_(
+            "Cyber readiness remediation plan — %(organization)s",
+            organization=subject.organization,
+        ),
+        board_title=_(
+            "Cyber readiness summary for the board — %(organization)s",
+            organization=subject.organization,
+        ),
+        description=_("Self-assessment results and 30/60/90-day remediation plan"),
         running=Running(
-            head=f"{subject.organization} — Remediation plan · {subject.generated}",
-            marking=MARKING,
-            foot=f"Questionnaire {questionnaire.version}",
+            head=_(
+                "%(organization)s — Remediation plan · %(generated)s",
+                organization=subject.organization,
+                generated=subject.generated,
+            ),
+            marking=_(MARKING),
+            foot=_("Questionnaire %(version)s", version=questionnaire.version),
         ),
         cover=_cover(questionnaire, plan, subject, open_matches, with_answers),
         board_cover=_board_cover(questionnaire, subject),
@@ -382,15 +401,15 @@ class AnswersInput:
 
 
 def _date(day: date) -> str:
-    return f"{day:%b} {day.day}, {day.year}"
+    return words.day(day)
 
 
 def _long_date(day: date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
+    return words.long_day(day)
 
 
-def _days(count: int) -> str:
-    return f"{count} working day{'' if count == 1 else 's'}"
+def _about_days(count: int) -> str:
+    return ngettext("about %(num)s working day", "about %(num)s working days", count)
 
 
 def action_numbers(plan: Plan) -> dict[int, int]:
@@ -407,27 +426,27 @@ def _cover(
     open_matches: Sequence[ProductMatch],
     with_answers: bool,
 ) -> Cover:
-    parts = ["a summary for the board", "scores by priority"]
+    parts = [_("a summary for the board"), _("scores by priority")]
     for present, part in (
-        (plan.scheduled, "the 30/60/90-day plan"),
-        (open_matches, "known-exploited flaws in what you run"),
-        (plan.find_out, "things to find out first"),
-        (plan.tools, "services you can apply for"),
-        (plan.information, "useful information"),
-        (plan.backlog, "the backlog"),
-        (with_answers, "every answer"),
+        (plan.scheduled, _("the 30/60/90-day plan")),
+        (open_matches, _("known-exploited flaws in what you run")),
+        (plan.find_out, _("things to find out first")),
+        (plan.tools, _("services you can apply for")),
+        (plan.information, _("useful information")),
+        (plan.backlog, _("the backlog")),
+        (with_answers, _("every answer")),
     ):
         if present:
             parts.append(part)
     return Cover(
-        kicker=KICKER,
-        title="Remediation plan",
+        kicker=_(KICKER),
+        title=_("Remediation plan"),
         facts=_facts(questionnaire, subject),
-        contents_label="In this plan:",
+        contents_label=_("In this plan:"),
         contents=tuple(parts),
         contents_note=""
         if with_answers
-        else (
+        else _(
             "Every answer, with its references to CISA's CPGs and NIST CSF 2.0, is in the "
             "portal and in the version of this plan with the answers appended."
         ),
@@ -436,14 +455,25 @@ def _cover(
 
 
 def _facts(questionnaire: Questionnaire, subject: Subject) -> tuple[Fact, ...]:
-    submitted = f" {_long_date(subject.submitted_on)}" if subject.submitted_on else ""
+    if subject.submitted_on:
+        assessment = _(
+            "#%(id)s, %(status)s %(date)s",
+            id=subject.assessment_id,
+            status=subject.status,
+            date=_long_date(subject.submitted_on),
+        )
+    else:
+        assessment = _("#%(id)s, %(status)s", id=subject.assessment_id, status=subject.status)
     return (
-        Fact("Organization", subject.organization, "org-name"),
-        Fact("Sector", subject.sectors),
-        Fact("Location", f"{subject.county} County, {subject.state}"),
-        Fact("Assessment", f"#{subject.assessment_id}, {subject.status}{submitted}"),
-        Fact("Questionnaire version", questionnaire.version, "qversion"),
-        Fact("Generated", subject.generated, "generated"),
+        Fact(_("Organization"), subject.organization, "org-name"),
+        Fact(_("Sector"), subject.sectors),
+        Fact(
+            _("Location"),
+            _("%(county)s County, %(state)s", county=subject.county, state=subject.state),
+        ),
+        Fact(_("Assessment"), assessment),
+        Fact(_("Questionnaire version"), questionnaire.version, "qversion"),
+        Fact(_("Generated"), subject.generated, "generated"),
     )
 
 
@@ -451,22 +481,25 @@ def _board_cover(questionnaire: Questionnaire, subject: Subject) -> Cover:
     """The cover of the summary for the board handed out on its own: the plan's facts, and no
     list of parts it does not hold."""
     return Cover(
-        kicker=KICKER,
-        title="Summary for the board",
+        kicker=_(KICKER),
+        title=_("Summary for the board"),
         facts=_facts(questionnaire, subject),
         contents_label="",
         contents=(),
-        contents_note="The full plan — the 30/60/90-day actions, the services to apply for and "
-        "every answer — is in the portal and in the remediation plan.",
+        contents_note=_(
+            "The full plan — the 30/60/90-day actions, the services to apply for and every "
+            "answer — is in the portal and in the remediation plan."
+        ),
         marking=_marking(),
     )
 
 
 def _marking() -> str:
-    return (
-        f"{MARKING}. This plan describes weaknesses in the organization's defences. Share it "
+    return _(
+        "%(marking)s. This plan describes weaknesses in the organization's defences. Share it "
         "only with people who need it: leadership, the board, your insurer, grant office or "
-        "state coordinator."
+        "state coordinator.",
+        marking=_(MARKING),
     )
 
 
@@ -482,45 +515,56 @@ def _board(
     count = board.critical_count
     budget = board.budget
     return BoardPart(
-        heading="Summary for the board",
+        heading=_("Summary for the board"),
         score=result.overall_score,
         tier_id=tier.id,
         tier_label=tier.label,
-        critical_count=plural(count, "critical gap"),
-        unknown_count=f"{plural(board.unknown_count, 'critical answer')} not known yet"
+        critical_count=ngettext("%(num)s critical gap", "%(num)s critical gaps", count),
+        unknown_count=ngettext(
+            "%(num)s critical answer not known yet",
+            "%(num)s critical answers not known yet",
+            board.unknown_count,
+        )
         if board.unknown_count
         else "",
         headline_title=lead.title if lead.capped else "",
         headline_text=lead.text,
-        risks_heading=f"{'The risk' if risks == 1 else f'The {risks} risks'} to know about",
+        risks_heading=ngettext("The risk to know about", "The %(num)s risks to know about", risks),
         risks=board.risks,
-        decisions_heading="What we ask of the board",
+        decisions_heading=_("What we ask of the board"),
         decisions=board.decisions,
-        budget_note=(
-            f"The budget adds up each planned action's cost band ({budget.free} of them free); "
-            "applying for a service costs nothing unless it is marked paid or membership."
+        budget_note=_(
+            "The budget adds up each planned action's cost band (%(free)s of them free); "
+            "applying for a service costs nothing unless it is marked paid or membership.",
+            free=budget.free,
         )
         if budget.high or budget.open_ended
         else "",
-        done_heading="Done since last time",
+        done_heading=_("Done since last time"),
         done=board.done,
-        first_five_heading="Your first five",
+        first_five_heading=_("Your first five"),
         first_five=tuple(_first_five_step(step) for step in plan.first_steps),
-        no_gaps="No gaps were found. Keep testing and improving what is in place.",
-        critical_heading="The critical gap: close it first"
-        if count == 1
-        else f"The {count} critical gaps: close these first",
+        no_gaps=_("No gaps were found. Keep testing and improving what is in place."),
+        critical_heading=ngettext(
+            "The critical gap: close it first",
+            "The %(num)s critical gaps: close these first",
+            count,
+        ),
         critical=tuple(item.fix for item in lead.critical),
-        find_out_note=f"Not known yet, so not counted as gaps: {'; '.join(lead.find_out)}. "
-        "Find out this week."
+        find_out_note=_(
+            "Not known yet, so not counted as gaps: %(questions)s.",
+            questions="; ".join(lead.find_out),
+        )
+        + " "
+        + _("Find out this week.")
         if lead.find_out
         else "",
-        glance_heading="The plan at a glance",
+        glance_heading=_("The plan at a glance"),
         glance_columns=(
-            Column("Window", width=25),
-            Column("Actions", numeric=True, width=15),
-            Column("Staff time", width=25),
-            Column("Cost per action", width=35),
+            Column(_("Window"), width=25),
+            Column(_("Actions"), numeric=True, width=15),
+            Column(_("Staff time"), width=25),
+            Column(_("Cost per action"), width=35),
         ),
         glance=_glance(plan) if plan.actions else (),
         glance_note=_glance_note(plan),
@@ -529,10 +573,15 @@ def _board(
 
 def _first_five_step(step: FirstStep) -> Step:
     if step.find_out or step.action is None:
-        effort = "Effort: a few hours · free"
+        effort = _("Effort: a few hours · free")
     else:
         action = step.action
-        effort = f"Effort: {DAYS[action.effort]} · cost {action.cost} · {action.owner_label}"
+        effort = _(
+            "Effort: %(days)s · cost %(cost)s · %(owner)s",
+            days=_(DAYS[action.effort]),
+            cost=_level(action.cost),
+            owner=action.owner_label,
+        )
     return Step(step.title, _critical(step.critical), effort=effort)
 
 
@@ -541,17 +590,21 @@ def _glance(plan: Plan) -> tuple[GlanceRow, ...]:
     for window in WINDOWS:
         items = plan.in_window(window)
         if items:
-            staff = f"about {_days(plan.effort_in(window))}"
+            staff = _about_days(plan.effort_in(window))
         elif plan.overrun_before(window):
-            staff = "none: the first weeks' overrun uses it"
+            staff = _("none: the first weeks' overrun uses it")
         else:
             staff = "—"
-        over = (OVER_BUDGET,) if items and plan.over_budget(window) else ()
-        rows.append(GlanceRow(f"Within {window} days", over, len(items), staff, spending(items)))
+        over = (_(OVER_BUDGET),) if items and plan.over_budget(window) else ()
+        rows.append(GlanceRow(_within(window), over, len(items), staff, spending(items)))
     backlog = plan.backlog
     rows.append(
         GlanceRow(
-            "Backlog, after 90 days", (), len(backlog), "for the next plan", spending(backlog)
+            _("Backlog, after 90 days"),
+            (),
+            len(backlog),
+            _("for the next plan"),
+            spending(backlog),
         )
     )
     return tuple(rows)
@@ -559,18 +612,31 @@ def _glance(plan: Plan) -> tuple[GlanceRow, ...]:
 
 def _glance_note(plan: Plan) -> str:
     first = WINDOW_BUDGET[30]
-    over = (
-        f": here about {_days(plan.effort_in(30))} against {first}, so get help with them (the "
-        "services below, your IT provider or your state coordinator), and expect little else "
-        "to fit in the 90 days"
-        if plan.over_budget(30)
-        else ""
-    )
-    return (
-        "Beside daily work, one IT person can give a plan about a day and a half a week: "
-        f"{first} working days in each 30-day window, counted from day one. Critical fixes and "
-        f"this week's steps go in the first 30 days even over budget{over}. What does not fit "
-        "waits in the backlog."
+    if plan.over_budget(30):
+        over = ngettext(
+            "Critical fixes and this week's steps go in the first 30 days even over budget: here "
+            "about %(num)s working day against %(first)s, so get help with them (the services "
+            "below, your IT provider or your state coordinator), and expect little else to fit "
+            "in the 90 days.",
+            "Critical fixes and this week's steps go in the first 30 days even over budget: here "
+            "about %(num)s working days against %(first)s, so get help with them (the services "
+            "below, your IT provider or your state coordinator), and expect little else to fit "
+            "in the 90 days.",
+            plan.effort_in(30),
+            first=first,
+        )
+    else:
+        over = _("Critical fixes and this week's steps go in the first 30 days even over budget.")
+    return " ".join(
+        [
+            _(
+                "Beside daily work, one IT person can give a plan about a day and a half a week: "
+                "%(first)s working days in each 30-day window, counted from day one.",
+                first=first,
+            ),
+            over,
+            _("What does not fit waits in the backlog."),
+        ]
     )
 
 
@@ -580,17 +646,17 @@ def _scores(questionnaire: Questionnaire, result: ScoreResult) -> Table[ScoreRow
         rows.append(
             ScoreRow(
                 questionnaire.priority(score.priority_id).title,
-                str(score.score) if score.score is not None else "n/a",
+                str(score.score) if score.score is not None else _("n/a"),
                 questionnaire.tier(score.tier_id).label if score.tier_id else "—",
             )
         )
     return Table(
-        heading="Scores by priority",
+        heading=_("Scores by priority"),
         intro="",
         columns=(
-            Column("Priority", width=45),
-            Column("Score", numeric=True, width=15),
-            Column("Rating", width=40),
+            Column(_("Priority"), width=45),
+            Column(_("Score"), numeric=True, width=15),
+            Column(_("Rating"), width=40),
         ),
         rows=tuple(rows),
     )
@@ -604,12 +670,17 @@ def _schedule(
     any_exploited: bool,
 ) -> SchedulePart:
     count = board.critical_count
-    if count == 1:
-        critical = " The 1 critical gap is closed by the action marked CRITICAL."
-    elif count:
-        critical = f" The {count} critical gaps are closed by the actions marked CRITICAL."
-    else:
-        critical = ""
+    critical = (
+        [
+            ngettext(
+                "The %(num)s critical gap is closed by the action marked CRITICAL.",
+                "The %(num)s critical gaps are closed by the actions marked CRITICAL.",
+                count,
+            )
+        ]
+        if count
+        else []
+    )
     week = []
     for step in plan.this_week:
         if step.find_out:
@@ -617,13 +688,15 @@ def _schedule(
                 Step(
                     step.title,
                     _critical(step.critical),
-                    how_to_check=f"How to check: {step.detail}",
+                    how_to_check=_("How to check: %(how)s", how=step.detail),
                 )
             )
         elif step.rank is not None and step.rank in numbers:
             week.append(
                 Step(
-                    step.title, _critical(step.critical), see=f"— action {numbers[step.rank]} below"
+                    step.title,
+                    _critical(step.critical),
+                    see=_("— action %(number)s below", number=numbers[step.rank]),
                 )
             )
         else:
@@ -635,39 +708,68 @@ def _schedule(
             continue
         windows.append(
             Window(
-                heading=f"Within {window} days",
+                heading=_within(window),
                 note=_window_note(plan, window, items),
                 actions=tuple(_action(questionnaire, a, numbers, any_exploited) for a in items),
             )
         )
     return SchedulePart(
-        heading="The 30/60/90-day plan",
-        intro=(
-            "In the order an expert would take them: first stop what is exposed today; then the "
-            "few controls that stop the most common losses; then free outside checks that show "
-            "what you do not know; then patches, by how much attackers use them; then the rest."
-            f"{critical} Effort is staff time: low about a day, medium about two days, high about "
-            "four days or more. Cost: free, low (under $1,000), medium ($1,000–$10,000), high "
-            "(over $10,000). Who: the person or team who does it."
+        heading=_("The 30/60/90-day plan"),
+        intro=" ".join(
+            [
+                _(
+                    "In the order an expert would take them: first stop what is exposed today; "
+                    "then the few controls that stop the most common losses; then free outside "
+                    "checks that show what you do not know; then patches, by how much attackers "
+                    "use them; then the rest."
+                ),
+                *critical,
+                _(
+                    "Effort is staff time: low about a day, medium about two days, high about "
+                    "four days or more."
+                ),
+                _("Cost: free, low (under $1,000), medium ($1,000–$10,000), high (over $10,000)."),
+                _("Who: the person or team who does it."),
+            ]
         ),
-        this_week_heading="This week",
-        this_week_note="— steps measured in hours",
+        this_week_heading=_("This week"),
+        this_week_note=_("— steps measured in hours"),
         this_week=tuple(week),
         windows=tuple(windows),
     )
 
 
+def _within(window: int) -> str:
+    return _("Within %(days)s days", days=window)
+
+
 def _window_note(plan: Plan, window: int, items: Sequence[PlannedAction]) -> str:
-    note = f"— about {_days(plan.effort_in(window))}"
+    days = plan.effort_in(window)
     budget = WINDOW_BUDGET[window]
     overrun = plan.overrun_before(window)
     if plan.over_budget(window):
-        reason = "critical gaps" if any(a.critical for a in items) else "fixes with a deadline"
-        return f"{note}: over budget, because {reason} cannot wait"
+        if any(a.critical for a in items):
+            return ngettext(
+                "— about %(num)s working day: over budget, because critical gaps cannot wait",
+                "— about %(num)s working days: over budget, because critical gaps cannot wait",
+                days,
+            )
+        return ngettext(
+            "— about %(num)s working day: over budget, because fixes with a deadline cannot wait",
+            "— about %(num)s working days: over budget, because fixes with a deadline cannot wait",
+            days,
+        )
     if overrun:
-        left = budget - overrun if budget > overrun else 0
-        return f"{note}; the first weeks' overrun leaves {left} of this window's {budget}"
-    return note
+        return ngettext(
+            "— about %(num)s working day; the first weeks' overrun leaves %(left)s of this "
+            "window's %(budget)s",
+            "— about %(num)s working days; the first weeks' overrun leaves %(left)s of this "
+            "window's %(budget)s",
+            days,
+            left=budget - overrun if budget > overrun else 0,
+            budget=budget,
+        )
+    return ngettext("— about %(num)s working day", "— about %(num)s working days", days)
 
 
 def _action(
@@ -682,35 +784,49 @@ def _action(
     if planned.kev and planned.kev.open_entries:
         entries = planned.kev.open_entries
         named = ", ".join(
-            e.cve_id + (" (ransomware)" if e.known_ransomware else "")
+            _("%(cve)s (ransomware)", cve=e.cve_id) if e.known_ransomware else e.cve_id
             for e in entries[:FLAWS_IN_ACTION]
         )
-        more = (
-            f" and {len(entries) - FLAWS_IN_ACTION} more" if len(entries) > FLAWS_IN_ACTION else ""
-        )
-        flaws = f"Open flaws: {named}{more}."
-    why = f"Why: {planned.why or question.why}"
+        if len(entries) > FLAWS_IN_ACTION:
+            flaws = ngettext(
+                "Open flaws: %(flaws)s and %(num)s more.",
+                "Open flaws: %(flaws)s and %(num)s more.",
+                len(entries) - FLAWS_IN_ACTION,
+                flaws=named,
+            )
+        else:
+            flaws = _("Open flaws: %(flaws)s.", flaws=named)
+    why = _("Why: %(why)s", why=planned.why or question.why)
     if planned.also_closes:
         closes = "; ".join(questionnaire.question(c).text for c in planned.also_closes)
-        why += f" This also closes: {closes}"
-    tags = _critical(planned.critical) + ("THIS WEEK",) * planned.this_week
+        why += " " + _("This also closes: %(questions)s", questions=closes)
+    tags = _critical(planned.critical) + (_("THIS WEEK"),) * planned.this_week
     return ActionEntry(
         number=numbers[planned.rank],
-        title=("If the check finds it: " if planned.conditional else "") + action.title,
+        title=_("If the check finds it: %(step)s", step=action.title)
+        if planned.conditional
+        else action.title,
         tags=tags,
-        meta=f"Effort {action.effort} · cost {action.cost} · {action.owner_label}",
+        meta=_(
+            "Effort %(effort)s · cost %(cost)s · %(owner)s",
+            effort=_level(action.effort),
+            cost=_level(action.cost),
+            owner=action.owner_label,
+        ),
         detail=action.detail,
         flaws=flaws,
-        due=f"Due by {_date(planned.due_on)}" if planned.due_on else "",
-        due_reason=": as many days as CISA gives its own agencies." if planned.due_on else "",
-        note='Your products with known-exploited flaws are listed under "Known-exploited flaws '
-        'in what you run", each with its own action in this plan.'
+        due=_("Due by %(date)s", date=_date(planned.due_on)) if planned.due_on else "",
+        due_reason=_(": as many days as CISA gives its own agencies.") if planned.due_on else "",
+        note=_(
+            'Your products with known-exploited flaws are listed under "Known-exploited flaws '
+            'in what you run", each with its own action in this plan.'
+        )
         if planned.question_id == KEV_QUESTION and not planned.kev and any_exploited
         else "",
         why=why,
-        help_label="Free help: ",
+        help_label=_("Free help: "),
         help=tuple(Link(r.title, r.url) for r in action.resources),
-        services_label="Services: ",
+        services_label=_("Services: "),
         services=tuple(questionnaire.tool(t).name for t in planned.tools),
     )
 
@@ -718,28 +834,47 @@ def _action(
 def support_sentence(support: SupportStatus) -> str:
     """Where the line a product runs stands with its maker, in a sentence ("" when current)."""
     if support.state == "unsupported":
-        ended = f" (they ended {_date(support.ends)})" if support.ends else ""
-        return f"{support.line} gets no more security fixes{ended}."
+        if support.ends:
+            return _(
+                "%(line)s gets no more security fixes (they ended %(date)s).",
+                line=support.line,
+                date=_date(support.ends),
+            )
+        return _("%(line)s gets no more security fixes.", line=support.line)
     if support.state == "extended":
-        until = f", until {_date(support.extended_until)}" if support.extended_until else ""
-        return f"{support.line} gets fixes only through paid extended support{until}."
+        if support.extended_until:
+            return _(
+                "%(line)s gets fixes only through paid extended support, until %(date)s.",
+                line=support.line,
+                date=_date(support.extended_until),
+            )
+        return _("%(line)s gets fixes only through paid extended support.", line=support.line)
     if support.behind_latest:
-        return f"A newer release of your line is out: {support.latest}."
+        return _("A newer release of your line is out: %(version)s.", version=support.latest)
     return ""
 
 
 def _exploited(open_matches: Sequence[ProductMatch], with_answers: bool) -> Listing[ProductPart]:
     where = (
-        " and in the appendix"
+        _("CISA's own words for each are on the portal and in the appendix.")
         if with_answers
-        else " and in the version of this plan with every answer"
+        else _(
+            "CISA's own words for each are on the portal and in the version of this plan with "
+            "every answer."
+        )
     )
     return Listing(
-        heading="Known-exploited flaws in what you run",
-        intro=(
-            "From CISA's list of flaws attackers are using now, in products on your list: the "
-            f"ones still open, newest first. {CAVEATS[0]} Mark each one on the portal when it is "
-            f"settled. CISA's own words for each are on the portal{where}."
+        heading=_("Known-exploited flaws in what you run"),
+        intro=" ".join(
+            [
+                _(
+                    "From CISA's list of flaws attackers are using now, in products on your "
+                    "list: the ones still open, newest first."
+                ),
+                _(CAVEATS[0]),
+                _("Mark each one on the portal when it is settled."),
+                where,
+            ]
         ),
         items=tuple(_product(m) for m in open_matches),
     )
@@ -748,44 +883,75 @@ def _exploited(open_matches: Sequence[ProductMatch], with_answers: bool) -> List
 def _product(match: ProductMatch) -> ProductPart:
     product = match.product
     listed = " ".join(part for part in (product.vendor, product.product) if part)
-    version = f", version {product.version}" if product.version else ""
-    msp = "; looked after by your IT provider" if product.managed_by_msp else ""
-    settled = f", {len(match.settled_entries)} settled" if match.settled_entries else ""
     opened = match.open_entries
     deadline = match.deadline()
     return ProductPart(
         name=product.name,
-        tags=("RANSOMWARE",) * match.ransomware + ("FACES THE INTERNET",) * product.internet_facing,
-        listed=f"On your list as “{listed}”{version}{msp}. "
-        f"{plural(len(opened), 'open flaw')}{settled}.",
-        due=f"Due by {_date(deadline)}." if deadline else "",
+        tags=(_("RANSOMWARE"),) * match.ransomware
+        + (_("FACES THE INTERNET"),) * product.internet_facing,
+        listed=f"{_listed(listed, product.version, product.managed_by_msp)} "
+        f"{_open_flaws(len(opened), len(match.settled_entries))}",
+        due=_("Due by %(date)s.", date=_date(deadline)) if deadline else "",
         support=support_sentence(match.support) if match.support else "",
         flaws=tuple(_flaw(e) for e in newest_first(opened)[:KEV_SHOWN]),
-        more=f"And {len(opened) - KEV_SHOWN} older ones: see and settle them on the portal."
+        more=ngettext(
+            "And %(num)s older ones: see and settle them on the portal.",
+            "And %(num)s older ones: see and settle them on the portal.",
+            len(opened) - KEV_SHOWN,
+        )
         if len(opened) > KEV_SHOWN
         else "",
     )
 
 
+def _listed(listed: str, version: str, msp: bool) -> str:
+    """How a product is on the organization's list, in a sentence."""
+    if version and msp:
+        return _(
+            "On your list as “%(name)s”, version %(version)s; looked after by your IT provider.",
+            name=listed,
+            version=version,
+        )
+    if version:
+        return _("On your list as “%(name)s”, version %(version)s.", name=listed, version=version)
+    if msp:
+        return _("On your list as “%(name)s”; looked after by your IT provider.", name=listed)
+    return _("On your list as “%(name)s”.", name=listed)
+
+
+def _open_flaws(opened: int, settled: int) -> str:
+    if settled:
+        return ngettext(
+            "%(num)s open flaw, %(settled)s settled.",
+            "%(num)s open flaws, %(settled)s settled.",
+            opened,
+            settled=settled,
+        )
+    return ngettext("%(num)s open flaw.", "%(num)s open flaws.", opened)
+
+
 def _flaw(entry: KevEntry) -> FlawLine:
-    days = cisa_days(entry)
-    ransomware = "; used by ransomware" if entry.known_ransomware else ""
-    return FlawLine(
-        entry.cve_id,
-        f"{plain_kind(entry)}. Added {_date(entry.date_added)}{ransomware}. "
-        f"CISA gives {days} day{'' if days == 1 else 's'}.",
-    )
+    if entry.known_ransomware:
+        added = _(
+            "%(kind)s. Added %(date)s; used by ransomware.",
+            kind=plain_kind(entry),
+            date=_date(entry.date_added),
+        )
+    else:
+        added = _("%(kind)s. Added %(date)s.", kind=plain_kind(entry), date=_date(entry.date_added))
+    days = ngettext("CISA gives %(num)s day.", "CISA gives %(num)s days.", cisa_days(entry))
+    return FlawLine(entry.cve_id, f"{added} {days}")
 
 
 def _find_out(questionnaire: Questionnaire, plan: Plan) -> Listing[FindOutItem]:
     return Listing(
-        heading="Find out first",
-        intro="These were answered “I don't know”. They count as not in place until you know.",
+        heading=_("Find out first"),
+        intro=_("These were answered “I don't know”. They count as not in place until you know."),
         items=tuple(
             FindOutItem(
                 questionnaire.question(task.question_id).text,
                 _critical(task.critical),
-                f"How to check: {task.how_to_check}",
+                _("How to check: %(how)s", how=task.how_to_check),
             )
             for task in plan.find_out
         ),
@@ -794,58 +960,89 @@ def _find_out(questionnaire: Questionnaire, plan: Plan) -> Listing[FindOutItem]:
 
 def _terms(tool: Tool) -> str:
     decides = (
-        "your state decides (request it in the portal)"
+        _("your state decides (request it in the portal)")
         if tool.state_decides
-        else f"{tool.who_decides} decides"
+        else _("%(who)s decides", who=tool.who_decides)
     )
-    verify = " · check current terms" if tool.confidence == "verify" else ""
-    return f"{tool.cost_words} · {tool.provider} · {decides}{verify}"
+    parts = [tool.cost_words, tool.provider, decides]
+    if tool.confidence == "verify":
+        parts.append(_("check current terms"))
+    return " · ".join(parts)
 
 
 def _who_can_get_it(tool: Tool) -> str:
     if not tool.eligibility_note:
         return ""
-    checked = (
-        f" (checked {_date(tool.checked)})"
-        if tool.checked and "checked" not in tool.eligibility_note
-        else ""
-    )
-    return f"Who can get it: {tool.eligibility_note}{checked}"
+    if tool.checked and "checked" not in tool.eligibility_note:
+        return _(
+            "Who can get it: %(note)s (checked %(date)s)",
+            note=tool.eligibility_note,
+            date=_date(tool.checked),
+        )
+    return _("Who can get it: %(note)s", note=tool.eligibility_note)
 
 
 def _services(plan: Plan) -> ServicesPart:
     free = len(plan.free_services)
     others = len(plan.tools) - free
-    more = f" and {others} paid, membership or grant" if others else ""
+    if others:
+        count = ngettext(
+            "%(num)s free service and %(others)s paid, membership or grant.",
+            "%(num)s free services and %(others)s paid, membership or grant.",
+            free,
+            others=others,
+        )
+    else:
+        count = ngettext("%(num)s free service.", "%(num)s free services.", free)
     linked = []
     for match in plan.tools:
         if not match.gap_question_ids:
             continue
         tool = match.tool
-        critical = ", including a critical one" if match.critical else ""
-        contact = f" {tool.contact}" if tool.contact else ""
+        gaps = len(match.gap_question_ids)
+        helps = (
+            _("Helps with %(count)s of your gaps, including a critical one.", count=gaps)
+            if match.critical
+            else _("Helps with %(count)s of your gaps.", count=gaps)
+        )
+        how = (
+            _(
+                "How to apply: %(how)s %(contact)s",
+                how=tool.how_to_request,
+                contact=tool.contact,
+            )
+            if tool.contact
+            else _("How to apply: %(how)s", how=tool.how_to_request)
+        )
         linked.append(
             ServiceRow(
                 name=tool.name,
                 terms=_terms(tool),
                 summary=tool.summary,
-                helps=f"Helps with {len(match.gap_question_ids)} of your gaps{critical}.",
+                helps=helps,
                 who_can_get_it=_who_can_get_it(tool),
-                how_to_apply=f"How to apply: {tool.how_to_request}{contact}",
+                how_to_apply=how,
                 link=Link(tool.url, tool.url) if tool.url else None,
             )
         )
     return ServicesPart(
-        heading="Services you can apply for",
-        intro=f"{plural(free, 'free service')}{more}. Most are given by their provider: apply "
-        "to it directly. Only what your state gives itself can be requested through the portal; "
-        "your coordinator decides those.",
+        heading=_("Services you can apply for"),
+        intro=" ".join(
+            [
+                count,
+                _("Most are given by their provider: apply to it directly."),
+                _(
+                    "Only what your state gives itself can be requested through the portal; "
+                    "your coordinator decides those."
+                ),
+            ]
+        ),
         columns=(
-            Column("Service", width=30),
-            Column("What it does, who can get it and how to apply", width=70),
+            Column(_("Service"), width=30),
+            Column(_("What it does, who can get it and how to apply"), width=70),
         ),
         linked=tuple(linked),
-        others_heading="Also open to organizations like yours",
+        others_heading=_("Also open to organizations like yours"),
         others=tuple(_other_service(m) for m in plan.tools if not m.gap_question_ids),
     )
 
@@ -865,9 +1062,11 @@ def _other_service(match: ToolMatch) -> ServiceRow:
 
 def _information(plan: Plan) -> Listing[InformationItem]:
     return Listing(
-        heading="Useful information",
-        intro="Public lists, guides and programs that help with your gaps. There is nothing to "
-        "request: read or download them.",
+        heading=_("Useful information"),
+        intro=_(
+            "Public lists, guides and programs that help with your gaps. There is nothing to "
+            "request: read or download them."
+        ),
         items=tuple(
             InformationItem(
                 m.tool.name,
@@ -882,21 +1081,31 @@ def _information(plan: Plan) -> Listing[InformationItem]:
 
 def _backlog(plan: Plan, numbers: Mapping[int, int]) -> Table[BacklogRow]:
     return Table(
-        heading="Appendix: the backlog",
-        intro=f"{plural(len(plan.backlog), 'more action')} that do not fit in 90 days beside "
-        "daily work. Start them when the plan above is done, or sooner with help; the next "
-        "self-assessment ranks them again.",
+        heading=_("Appendix: the backlog"),
+        intro=" ".join(
+            [
+                ngettext(
+                    "%(num)s more action that do not fit in 90 days beside daily work.",
+                    "%(num)s more actions that do not fit in 90 days beside daily work.",
+                    len(plan.backlog),
+                ),
+                _(
+                    "Start them when the plan above is done, or sooner with help; the next "
+                    "self-assessment ranks them again."
+                ),
+            ]
+        ),
         columns=(
             Column("#", numeric=True, width=5),
-            Column("Action", width=55),
-            Column("Effort · cost", width=20),
-            Column("Who", width=20),
+            Column(_("Action"), width=55),
+            Column(_("Effort · cost"), width=20),
+            Column(_("Who"), width=20),
         ),
         rows=tuple(
             BacklogRow(
                 numbers[a.rank],
                 a.action.title,
-                f"{a.action.effort} · {a.action.cost}",
+                f"{_level(a.action.effort)} · {_level(a.action.cost)}",
                 a.action.owner_label,
             )
             for a in plan.backlog
@@ -918,10 +1127,12 @@ def shorten(text: str, length: int, end: str = "...", *, whole_words: bool = Tru
 
 def _catalog(open_matches: Sequence[ProductMatch]) -> Table[CatalogRow]:
     return Table(
-        heading="Appendix: what CISA's catalog says",
-        intro="The catalog's own words for each open flaw above, as CISA wrote them for "
-        "federal agencies.",
-        columns=(Column("Flaw", width=25), Column("Name and required action", width=75)),
+        heading=_("Appendix: what CISA's catalog says"),
+        intro=_(
+            "The catalog's own words for each open flaw above, as CISA wrote them for federal "
+            "agencies."
+        ),
+        columns=(Column(_("Flaw"), width=25), Column(_("Name and required action"), width=75)),
         rows=tuple(
             CatalogRow(
                 e.cve_id,
@@ -935,6 +1146,7 @@ def _catalog(open_matches: Sequence[ProductMatch]) -> Table[CatalogRow]:
 
 
 def _answers(questionnaire: Questionnaire, answers: AnswersInput) -> Table[AnswerRow]:
+    shortened = " " + _("… (shortened here; the full note is in the portal)")
     rows = []
     for module in questionnaire.modules:
         if module.id not in answers.modules:
@@ -955,12 +1167,9 @@ def _answers(questionnaire: Questionnaire, answers: AnswersInput) -> Table[Answe
                 AnswerRow(
                     question=question.text,
                     tags=_critical(question.critical),
-                    note="Note: "
-                    + shorten(
-                        note,
-                        NOTE_LIMIT,
-                        " … (shortened here; the full note is in the portal)",
-                        whole_words=False,
+                    note=_(
+                        "Note: %(note)s",
+                        note=shorten(note, NOTE_LIMIT, shortened, whole_words=False),
                     )
                     if note
                     else "",
@@ -969,12 +1178,12 @@ def _answers(questionnaire: Questionnaire, answers: AnswersInput) -> Table[Answe
                 )
             )
     return Table(
-        heading="Appendix: every answer",
+        heading=_("Appendix: every answer"),
         intro="",
         columns=(
-            Column("Question", width=55),
-            Column("Answer", width=20),
-            Column("References", width=25),
+            Column(_("Question"), width=55),
+            Column(_("Answer"), width=20),
+            Column(_("References"), width=25),
         ),
         rows=tuple(rows),
     )
@@ -1005,8 +1214,8 @@ class PlanRow:
 
 
 PLAN_ROW_LABELS = (
-    "#", "Action", "Window", "Critical", "Owner", "Effort", "Cost", "Due date", "Status",
-    "Question",
+    "#", N_("Action"), N_("Window"), N_("Critical"), N_("Owner"), N_("Effort"), N_("Cost"),
+    N_("Due date"), N_("Status"), N_("Question"),
 )  # fmt: skip
 
 
@@ -1017,20 +1226,25 @@ def plan_rows(plan: Plan, window_ends: Mapping[int, date]) -> tuple[PlanRow, ...
     numbers = action_numbers(plan)
     rows = []
     for planned in sorted(plan.actions, key=lambda a: numbers[a.rank]):
-        status = "Open"
+        status = _("Open")
         if planned.kev and planned.kev.entries:
-            settled = len(planned.kev.settled_entries)
-            status = f"Open: {settled} of {plural(len(planned.kev.entries), 'flaw')} settled"
+            status = ngettext(
+                "Open: %(settled)s of %(num)s flaw settled",
+                "Open: %(settled)s of %(num)s flaws settled",
+                len(planned.kev.entries),
+                settled=len(planned.kev.settled_entries),
+            )
         rows.append(
             PlanRow(
                 number=numbers[planned.rank],
-                action=("If the check finds it: " if planned.conditional else "")
-                + planned.action.title,
-                window=f"Within {planned.window} days" if planned.window else "Backlog",
-                critical="Critical" if planned.critical else "",
+                action=_("If the check finds it: %(step)s", step=planned.action.title)
+                if planned.conditional
+                else planned.action.title,
+                window=_within(planned.window) if planned.window else _("Backlog"),
+                critical=_("Critical") if planned.critical else "",
                 owner=planned.action.owner_label,
-                effort=planned.action.effort,
-                cost=planned.action.cost,
+                effort=_level(planned.action.effort),
+                cost=_level(planned.action.cost),
                 due=due_date(planned, window_ends),
                 status=status,
                 question_id=planned.question_id,

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from portal.questionnaire.words import _, ngettext
 from portal.remediation.planner import WINDOWS, FindOutTask, FirstStep, Plan, PlannedAction
 from portal.scoring.headline import CriticalItem
 
@@ -163,12 +164,15 @@ def _fixes(
 def _pointer(action: PlannedAction, step_of: dict[_Key, int], on_page: dict[int, int]) -> Pointer:
     number = step_of.get(("action", action.rank))
     if number is not None:
-        return Pointer(f"step-{number}", f"step {number} below")
+        return Pointer(f"step-{number}", _("step %(number)s below", number=number))
     if action.rank in on_page:
-        return Pointer(f"action-{action.rank}", f"in your plan, within {on_page[action.rank]} days")
+        return Pointer(
+            f"action-{action.rank}",
+            _("in your plan, within %(days)s days", days=on_page[action.rank]),
+        )
     if action.window is None:
-        return Pointer(None, "in the plan's backlog (the PDF lists it)")
-    return Pointer(None, f"in the plan PDF, within {action.window} days")
+        return Pointer(None, _("in the plan's backlog (the PDF lists it)"))
+    return Pointer(None, _("in the plan PDF, within %(days)s days", days=action.window))
 
 
 def step_words(numbers: Sequence[int]) -> str:
@@ -187,5 +191,8 @@ def step_words(numbers: Sequence[int]) -> str:
             parts.extend(str(n) for n in run)
     if not parts:
         return ""
-    joined = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
-    return f"{'step' if len(numbers) == 1 else 'steps'} {joined}"
+    if len(parts) == 1:
+        joined = parts[0]
+    else:
+        joined = _("%(first)s and %(last)s", first=", ".join(parts[:-1]), last=parts[-1])
+    return ngettext("step %(steps)s", "steps %(steps)s", len(numbers), steps=joined)

@@ -47,20 +47,17 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from fractions import Fraction
 
+from portal.kev.lifecycle import SupportStatus
 from portal.kev.matching import MAX_DAYS, ProductMatch, cisa_days, is_known_password
+from portal.questionnaire import words
 from portal.questionnaire.model import Action, AnswerMap, Question, Questionnaire, Resource, Tool
+from portal.questionnaire.words import N_, _, ngettext
 from portal.scoring.engine import Gap, ScoreResult
 
 EFFORT_POINTS = {"low": 1, "medium": 2, "high": 4}
 COST_POINTS = {"free": 0, "low": 1, "medium": 2, "high": 3}
 WINDOW_BUDGET = {30: 6, 60: 6, 90: 6}  # effort points per window (see the module docstring)
 WINDOWS = (30, 60, 90)
-COST_WORDS = {
-    "free": "free",
-    "low": "under $1,000",
-    "medium": "$1,000–$10,000",
-    "high": "over $10,000",
-}
 FIRST_STEPS = 5  # "Your first five": the top of the results page and of the plan
 THIS_WEEK = 7  # actions in "This week" at most (each is hours, not days)
 DUE_SOON_DAYS = 7  # an exposed product due within a week is patched this week
@@ -201,13 +198,24 @@ def budget_through(window: int) -> int:
     return sum(WINDOW_BUDGET[w] for w in WINDOWS if w <= window)
 
 
+def _cost_count(cost: str, count: int) -> str:
+    """ "3 free", "2 under $1,000": how many actions of a cost band."""
+    if cost == "free":
+        return ngettext("%(num)s free", "%(num)s free", count)
+    if cost == "low":
+        return ngettext("%(num)s under $1,000", "%(num)s under $1,000", count)
+    if cost == "medium":
+        return ngettext("%(num)s $1,000–$10,000", "%(num)s $1,000–$10,000", count)
+    return ngettext("%(num)s over $10,000", "%(num)s over $10,000", count)
+
+
 def spending(actions: tuple[PlannedAction, ...] | list[PlannedAction]) -> str:
     """What a set of actions costs, counted by each action's cost: "3 free · 2 under $1,000"."""
-    counts = {cost: 0 for cost in COST_WORDS}
+    counts = {cost: 0 for cost in COST_POINTS}
     for planned in actions:
         counts[planned.action.cost] += 1
-    parts = [f"{n} {COST_WORDS[cost]}" for cost, n in counts.items() if n]
-    return " · ".join(parts) if parts else "nothing"
+    parts = [_cost_count(cost, n) for cost, n in counts.items() if n]
+    return " · ".join(parts) if parts else _("nothing")
 
 
 def _cost_of(action: Action) -> int:
@@ -375,7 +383,8 @@ def _bucket(c: _Candidate) -> int:
 def _step(action: PlannedAction) -> FirstStep:
     title = action.action.title
     if action.conditional:
-        title = f"If the check finds it: {title[:1].lower()}{title[1:]}"
+        step = title[:1].lower() + title[1:]
+        title = _("If the check finds it: %(step)s", step=step)
     return FirstStep(
         action.question_id,
         action.critical,
@@ -391,12 +400,15 @@ def _step(action: PlannedAction) -> FirstStep:
 
 def _find_out_step(questionnaire: Questionnaire, task: FindOutTask) -> FirstStep:
     question = questionnaire.question(task.question_id)
-    verb = "Check" if task.unchecked else "Find out"
+    if task.unchecked:
+        title = _("Check: %(question)s", question=question.text)
+    else:
+        title = _("Find out: %(question)s", question=question.text)
     return FirstStep(
         task.question_id,
         task.critical,
         True,
-        f"{verb}: {question.text}",
+        title,
         task.how_to_check,
         None,
         task.stage,
@@ -528,7 +540,7 @@ KEV_RESOURCE = Resource(
     "CISA Known Exploited Vulnerabilities Catalog",
     "https://www.cisa.gov/known-exploited-vulnerabilities-catalog",
 )
-CISA_REPORT = Resource("CISA: Report a cyber incident", "https://www.cisa.gov/report")
+CISA_REPORT = Resource(N_("CISA: Report a cyber incident"), "https://www.cisa.gov/report")
 
 
 def _product_candidates(match: ProductMatch, today: date) -> list[_Candidate]:
@@ -594,12 +606,17 @@ def _product_candidates(match: ProductMatch, today: date) -> list[_Candidate]:
     return found
 
 
-def _who(match: ProductMatch) -> str:
-    return "Ask your IT provider to" if match.product.managed_by_msp else "Then"
+def _translated(resource: Resource) -> Resource:
+    """A resource of this module, its title in the reader's language."""
+    return replace(resource, title=_(resource.title))
 
 
 ENDS_SOON_DAYS = 90  # free fixes ending within this many days are said in the patch step
 MANY_ENTRIES = 20  # past this, "install the latest cumulative update", not one advisory each
+
+
+def _day(day: date) -> str:
+    return words.day(day)
 
 
 def kev_action(match: ProductMatch, today: date | None = None) -> Action:
@@ -615,50 +632,89 @@ def kev_action(match: ProductMatch, today: date | None = None) -> Action:
     product = match.product
     entries = match.open_entries
     count = len(entries)
-    flaws = "1 flaw" if count == 1 else f"{count} flaws"
     runs = (
-        f"You run version {product.version}. "
+        _("You run version %(version)s.", version=product.version)
         if product.version
-        else ("Write down the version you run (on the product's About or status page). ")
+        else _("Write down the version you run (on the product's About or status page).")
     )
     support = match.support
-    newer = ""
+    newer: list[str] = []
     if support is not None and support.unsupported:
-        newer = (
-            f"{support.line} gets no more fixes, but its last updates fix many of these flaws: "
-            "install the last one now, and plan the replacement (the next step). "
+        newer.append(
+            _(
+                "%(line)s gets no more fixes, but its last updates fix many of these flaws: "
+                "install the last one now, and plan the replacement (the next step).",
+                line=support.line,
+            )
         )
     elif support is not None and support.state == "extended":
-        ended = f" since {support.ends:%b %-d, %Y}" if support.ends else ""
-        until = f" until {support.extended_until:%b %-d, %Y}" if support.extended_until else ""
-        newer = (
-            f"{support.line} gets fixes only through paid extended support{until}. Unless you "
-            f"pay for it, it has had no fixes{ended}: buy it now, or move to a supported "
-            "release. "
-        )
+        if support.extended_until:
+            newer.append(
+                _(
+                    "%(line)s gets fixes only through paid extended support until %(date)s.",
+                    line=support.line,
+                    date=_day(support.extended_until),
+                )
+            )
+        else:
+            newer.append(
+                _("%(line)s gets fixes only through paid extended support.", line=support.line)
+            )
+        if support.ends:
+            newer.append(
+                _(
+                    "Unless you pay for it, it has had no fixes since %(date)s: buy it now, or "
+                    "move to a supported release.",
+                    date=_day(support.ends),
+                )
+            )
+        else:
+            newer.append(
+                _(
+                    "Unless you pay for it, it has had no fixes: buy it now, or move to a "
+                    "supported release."
+                )
+            )
     elif (
         support is not None
         and support.ends is not None
         and today is not None
         and support.ends <= today + timedelta(days=ENDS_SOON_DAYS)
     ):
-        newer = (
-            f"Free fixes for {support.line} end on {support.ends:%b %-d, %Y}: plan the move "
-            "to a supported release now. "
+        newer.append(
+            _(
+                "Free fixes for %(line)s end on %(date)s: plan the move to a supported release "
+                "now.",
+                line=support.line,
+                date=_day(support.ends),
+            )
         )
     elif support is not None and support.behind_latest and support.latest:
-        newer = (
-            f"A newer release of your line is out: {support.latest} "
-            f"(as of {support.snapshot:%b %-d, %Y}). "
+        newer.append(
+            _(
+                "A newer release of your line is out: %(version)s (as of %(date)s).",
+                version=support.latest,
+                date=_day(support.snapshot),
+            )
         )
     passwords = [e for e in entries if is_known_password(e)]
     if passwords and len(passwords) == count:
         return Action(
-            title=f"Change the default password on {product.name}: attackers know it",
-            detail=(
-                "The flaw is the password itself: change it now (it takes minutes), and keep "
-                f"its admin page off the internet. {runs}Then check the vendor's advisory for "
-                "anything else it asks, and mark the flaw Fixed on the portal."
+            title=_(
+                "Change the default password on %(name)s: attackers know it", name=product.name
+            ),
+            detail=" ".join(
+                [
+                    _(
+                        "The flaw is the password itself: change it now (it takes minutes), and "
+                        "keep its admin page off the internet."
+                    ),
+                    runs,
+                    _(
+                        "Then check the vendor's advisory for anything else it asks, and mark "
+                        "the flaw Fixed on the portal."
+                    ),
+                ]
             ),
             effort="low",
             cost="free",
@@ -668,31 +724,43 @@ def kev_action(match: ProductMatch, today: date | None = None) -> Action:
             due_within=30,
             quick=True,
         )
-    password_step = (
-        "First change its default password and keep its admin page off the internet. "
-        if passwords
-        else ""
-    )
+    sentences: list[str] = []
+    if passwords:
+        sentences.append(
+            _("First change its default password and keep its admin page off the internet.")
+        )
+    sentences += [runs, *newer]
     if count > MANY_ENTRIES:
-        how = (
-            "With this many flaws, install the latest cumulative update, check the build "
-            "number it shows, then mark the older flaws Fixed at once on the portal "
-            "(\u201cAlready patched the older ones?\u201d)."
+        sentences.append(
+            _(
+                "With this many flaws, install the latest cumulative update, check the build "
+                "number it shows, then mark the older flaws Fixed at once on the portal "
+                "(“Already patched the older ones?”)."
+            )
         )
     else:
-        how = (
-            "Open the vendor's advisory for each flaw (linked on the portal) and find the "
-            "fixed version for your line. If you already run it, mark the flaw Fixed on the "
-            f"portal. {_who(match)} install the fix or the vendor's workaround."
+        sentences += [
+            _(
+                "Open the vendor's advisory for each flaw (linked on the portal) and find the "
+                "fixed version for your line."
+            ),
+            _("If you already run it, mark the flaw Fixed on the portal."),
+            _("Ask your IT provider to install the fix or the vendor's workaround.")
+            if product.managed_by_msp
+            else _("Then install the fix or the vendor's workaround."),
+        ]
+    if product.internet_facing:
+        sentences.append(
+            _("If there is neither fix nor workaround, take it off the internet until there is.")
         )
     return Action(
-        title=f"Patch {product.name}: {flaws} attackers are using",
-        detail=(
-            f"{password_step}{runs}{newer}{how} If there is neither fix nor workaround, take "
-            "it off the internet until there is."
-            if product.internet_facing
-            else f"{password_step}{runs}{newer}{how}"
+        title=ngettext(
+            "Patch %(name)s: %(num)s flaw attackers are using",
+            "Patch %(name)s: %(num)s flaws attackers are using",
+            count,
+            name=product.name,
         ),
+        detail=" ".join(sentences),
         effort="medium" if count > 3 else "low",
         cost="free",
         owner="vendor" if product.managed_by_msp else "it_lead",
@@ -724,35 +792,90 @@ def check_action(matches: tuple[ProductMatch, ...]) -> Action:
     that attackers left while the flaw was open. "Cannot tell" is never a reason to wait with
     the patch; a device found broken into is cut off and rebuilt, not just patched (patching
     wipes the evidence and can leave the intruder in)."""
-    names = ", ".join(m.product.name for m in matches[:6]) + (
-        f" and {len(matches) - 6} more" if len(matches) > 6 else ""
-    )
+    names = ", ".join(m.product.name for m in matches[:6])
+    if len(matches) > 6:
+        names = ngettext(
+            "%(names)s and %(num)s more",
+            "%(names)s and %(num)s more",
+            len(matches) - 6,
+            names=names,
+        )
     msp = all(m.product.managed_by_msp for m in matches)
-    directives = "".join(
-        f" For {', '.join(products)}, CISA issued Emergency Directive {directive}: follow its "
-        "hunt steps, or have your IT provider or the vendor's support do it. A simple look "
-        "does not find what it describes."
-        for directive, products in sorted(emergency_directives(matches).items())
-    )
+    directives: list[str] = []
+    for directive, products in sorted(emergency_directives(matches).items()):
+        directives += [
+            _(
+                "For %(products)s, CISA issued Emergency Directive %(directive)s: follow its hunt "
+                "steps, or have your IT provider or the vendor's support do it.",
+                products=", ".join(products),
+                directive=directive,
+            ),
+            _("A simple look does not find what it describes."),
+        ]
     return Action(
-        title="Check your exposed devices for signs of a break-in as you patch",
-        detail=(
-            f"Check {names}. Attackers often get into devices like these before their owners "
-            "patch, and a patch does not remove what they left behind. Look at each one's admin "
-            "accounts, remote logins and settings for anything you do not know, and run the "
-            f"vendor's check tool if the advisory names one.{directives} If you cannot tell, do "
-            "not wait: patch now, then check again. If you find signs of a break-in, do not just "
-            "patch: cut the device off or block outside access, save its settings and logs, call "
-            "your cyber insurer's hotline and report it to CISA (cisa.gov/report), then rebuild "
-            "or replace it. After the patch, change every password the device holds and end "
-            "all its sessions."
+        title=_("Check your exposed devices for signs of a break-in as you patch"),
+        detail=" ".join(
+            [
+                _("Check %(names)s.", names=names),
+                _(
+                    "Attackers often get into devices like these before their owners patch, and "
+                    "a patch does not remove what they left behind."
+                ),
+                _(
+                    "Look at each one's admin accounts, remote logins and settings for anything "
+                    "you do not know, and run the vendor's check tool if the advisory names one."
+                ),
+                *directives,
+                _("If you cannot tell, do not wait: patch now, then check again."),
+                _(
+                    "If you find signs of a break-in, do not just patch: cut the device off or "
+                    "block outside access, save its settings and logs, call your cyber insurer's "
+                    "hotline and report it to CISA (cisa.gov/report), then rebuild or replace it."
+                ),
+                _(
+                    "After the patch, change every password the device holds and end all its "
+                    "sessions."
+                ),
+            ]
         ),
         effort="low",
         cost="free",
         owner="vendor" if msp else "it_lead",
-        resources=(CISA_REPORT,),
+        resources=(_translated(CISA_REPORT),),
         due_within=30,
         quick=True,
+    )
+
+
+def _stopped_fixes(support: SupportStatus) -> str:
+    """When the line a product runs stopped getting security fixes, in a sentence."""
+    values = {"line": support.line, "snapshot": _day(support.snapshot)}
+    if support.ends and support.extended_until:
+        return _(
+            "%(line)s stopped getting security fixes on %(ends)s (paid extended fixes ended "
+            "%(extended)s), as of %(snapshot)s: flaws found from now on will not be fixed.",
+            ends=_day(support.ends),
+            extended=_day(support.extended_until),
+            **values,
+        )
+    if support.ends:
+        return _(
+            "%(line)s stopped getting security fixes on %(ends)s, as of %(snapshot)s: flaws "
+            "found from now on will not be fixed.",
+            ends=_day(support.ends),
+            **values,
+        )
+    if support.extended_until:
+        return _(
+            "%(line)s stopped getting security fixes (paid extended fixes ended %(extended)s), "
+            "as of %(snapshot)s: flaws found from now on will not be fixed.",
+            extended=_day(support.extended_until),
+            **values,
+        )
+    return _(
+        "%(line)s stopped getting security fixes, as of %(snapshot)s: flaws found from now on "
+        "will not be fixed.",
+        **values,
     )
 
 
@@ -767,59 +890,78 @@ def replace_action(match: ProductMatch) -> Action:
     name = support.line if line_ended and support is not None and support.line else product.name
     if line_ended:
         assert support is not None
-        when = (
-            f"{support.line} stopped getting security fixes"
-            + (f" on {support.ends:%b %-d, %Y}" if support.ends else "")
-            + (
-                f" (paid extended fixes ended {support.extended_until:%b %-d, %Y})"
-                if support.extended_until
-                else ""
-            )
-            + f", as of {support.snapshot:%b %-d, %Y}: flaws found from now on will not be "
-            "fixed."
-        )
+        when = _stopped_fixes(support)
     else:
-        when = (
+        when = _(
             "CISA says this device is at its end of life: its maker fixes nothing more, and "
             "flaws found from now on stay open."
         )
-    supported = ""
+    supported: list[str] = []
     if support is not None and support.supported_lines:
-        supported = f" Releases still supported: {', '.join(support.supported_lines[:3])}."
+        supported.append(
+            _(
+                "Releases still supported: %(releases)s.",
+                releases=", ".join(support.supported_lines[:3]),
+            )
+        )
     if product.family_key == "microsoft-office":
         # Office runs on every desktop: its replacement is Microsoft 365 Apps or a newer Office.
-        meanwhile = (
-            " Microsoft 365 Apps is supported too. Until then, block macros in files from the "
-            "internet."
-        )
+        meanwhile = [
+            _("Microsoft 365 Apps is supported too."),
+            _("Until then, block macros in files from the internet."),
+        ]
     elif not product.internet_facing:
-        meanwhile = " Until then, limit what can reach it and watch it closely."
+        meanwhile = [_("Until then, limit what can reach it and watch it closely.")]
     elif product.category == "edge":
         # An organization's only firewall or VPN cannot simply come off the internet.
-        meanwhile = (
-            " Until then, allow its admin pages and VPN only from known addresses, and turn "
-            "off what you do not use."
-        )
+        meanwhile = [
+            _(
+                "Until then, allow its admin pages and VPN only from known addresses, and turn "
+                "off what you do not use."
+            )
+        ]
     elif product.category == "email":
         # Taking the mail server off the internet would stop the organization's email.
-        meanwhile = (
-            " Until then, put webmail and its admin pages behind the VPN with MFA, so only "
-            "mail itself reaches it from outside."
-        )
+        meanwhile = [
+            _(
+                "Until then, put webmail and its admin pages behind the VPN with MFA, so only "
+                "mail itself reaches it from outside."
+            )
+        ]
     else:
-        meanwhile = (
-            " Until then, take it off the internet and keep it apart from the rest of the network."
-        )
+        meanwhile = [
+            _(
+                "Until then, take it off the internet and keep it apart from the rest of the "
+                "network."
+            )
+        ]
     if support is not None and support.unsupported and support.remedy == "upgrade":
         fixes = (
-            " Supported releases fix the known-exploited flaws listed for it: check each advisory."
+            [
+                _(
+                    "Supported releases fix the known-exploited flaws listed for it: check each "
+                    "advisory."
+                )
+            ]
             if match.open_entries
-            else ""
+            else []
         )
         return Action(
-            title=f"Move {product.name} to a supported release: no more fixes for yours",
-            detail=f"{when}{fixes}{supported} Check whether your hardware and licence allow "
-            f"it: some need new hardware or a new subscription.{meanwhile}",
+            title=_(
+                "Move %(name)s to a supported release: no more fixes for yours", name=product.name
+            ),
+            detail=" ".join(
+                [
+                    when,
+                    *fixes,
+                    *supported,
+                    _(
+                        "Check whether your hardware and licence allow it: some need new "
+                        "hardware or a new subscription."
+                    ),
+                    *meanwhile,
+                ]
+            ),
             effort="medium",
             cost="medium",
             owner="vendor" if product.managed_by_msp else "it_lead",
@@ -827,8 +969,10 @@ def replace_action(match: ProductMatch) -> Action:
             due_within=30 if product.internet_facing else 90,
         )
     return Action(
-        title=f"Replace or cut off {name}: it gets no more security fixes",
-        detail=f"{when}{supported}{meanwhile} Price the replacement as a project now.",
+        title=_("Replace or cut off %(name)s: it gets no more security fixes", name=name),
+        detail=" ".join(
+            [when, *supported, *meanwhile, _("Price the replacement as a project now.")]
+        ),
         effort="high",
         cost="medium",
         owner="vendor" if product.managed_by_msp else "it_lead",
@@ -840,13 +984,26 @@ def replace_action(match: ProductMatch) -> Action:
 def extended_support_action(match: ProductMatch) -> Action:
     support = match.support
     assert support is not None
-    until = f" until {support.extended_until:%b %-d, %Y}" if support.extended_until else ""
+    if support.extended_until:
+        paid = _(
+            "%(line)s now gets security fixes only through a paid extended support plan until "
+            "%(date)s.",
+            line=support.line,
+            date=_day(support.extended_until),
+        )
+    else:
+        paid = _(
+            "%(line)s now gets security fixes only through a paid extended support plan.",
+            line=support.line,
+        )
     return Action(
-        title=f"Check that {match.product.name} still gets its paid security fixes",
-        detail=(
-            f"{support.line} now gets security fixes only through a paid extended support "
-            f"plan{until}. Check that you pay for it and that the fixes install. Plan its "
-            "replacement before the plan ends."
+        title=_("Check that %(name)s still gets its paid security fixes", name=match.product.name),
+        detail=" ".join(
+            [
+                paid,
+                _("Check that you pay for it and that the fixes install."),
+                _("Plan its replacement before the plan ends."),
+            ]
         ),
         effort="low",
         cost="free",
@@ -857,35 +1014,39 @@ def extended_support_action(match: ProductMatch) -> Action:
 
 def _kev_why(match: ProductMatch, kind: str) -> str:
     if kind == "replace":
-        return (
+        return _(
             "A product that gets no fixes stays open to every flaw found from now on, and "
             "attackers keep lists of them."
         )
     if kind == "extended":
-        return "Without the paid plan, no fixes arrive at all."
-    reasons = ["CISA lists these flaws because attackers are using them now."]
+        return _("Without the paid plan, no fixes arrive at all.")
+    reasons = [_("CISA lists these flaws because attackers are using them now.")]
     if match.ransomware:
-        reasons.append("Ransomware gangs use at least one of them.")
+        reasons.append(_("Ransomware gangs use at least one of them."))
     if match.product.internet_facing:
         shortest = min((cisa_days(e) for e in match.open_entries), default=0)
         reasons.append(
-            "This product faces the internet, where attackers scan for it within days."
-            + (
-                f" CISA gives its own agencies {shortest} day{'s' if shortest != 1 else ''} "
-                "to fix the most urgent one."
-                if 0 < shortest <= MAX_DAYS
-                else ""
-            )
+            _("This product faces the internet, where attackers scan for it within days.")
         )
+        if 0 < shortest <= MAX_DAYS:
+            reasons.append(
+                ngettext(
+                    "CISA gives its own agencies %(num)s day to fix the most urgent one.",
+                    "CISA gives its own agencies %(num)s days to fix the most urgent one.",
+                    shortest,
+                )
+            )
     return " ".join(reasons)
 
 
 def _check_why(item: _Candidate) -> str | None:
     if item.kind != "check":
         return None
-    return (
-        "CISA lists these flaws because attackers are using them now. A backdoor left behind "
-        "survives the patch."
+    return " ".join(
+        [
+            _("CISA lists these flaws because attackers are using them now."),
+            _("A backdoor left behind survives the patch."),
+        ]
     )
 
 
@@ -897,7 +1058,7 @@ def _merge_superseded(
     Returns the remaining candidates, the core gaps each sector action also closes, and the
     sector actions that become critical because a gap they close is.
     """
-    by_id = {gap.question_id: gap for gap, _ in candidates}
+    by_id = {gap.question_id: gap for gap, _action in candidates}
     closes: dict[str, list[str]] = {}
     dropped: set[str] = set()
     for gap, action in candidates:

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from PIL import Image, ImageDraw, ImageFont
 
@@ -39,7 +41,7 @@ class Bar:
 
 
 # The tier thresholds, drawn as labelled lines (the questionnaires' tiers start at these scores).
-TIER_LINES = ((40, "Developing"), (70, "Established"), (90, "Advanced"))
+TIER_LINES = ((40, _l("Developing")), (70, _l("Established")), (90, _l("Advanced")))
 
 
 def priority_bars(
@@ -79,9 +81,9 @@ def _svg_open(width: int, height: int, chart_id: str, title: str, bars: list[Bar
 def description(bars: list[Bar]) -> str:
     """What the chart shows, in words: the SVG's description and the Word picture's
     alternative text."""
-    return "; ".join(f"{b.label}: {_text(b.score)}" for b in bars) + (
-        ". Tier lines: " + ", ".join(f"{n} from {t}" for t, n in TIER_LINES)
-    )
+    scores = "; ".join(f"{b.label}: {_text(b.score)}" for b in bars)
+    lines = ", ".join(_("%(tier)s from %(score)s", tier=n, score=t) for t, n in TIER_LINES)
+    return _("%(scores)s. Tier lines: %(lines)s", scores=scores, lines=lines)
 
 
 def _grid(parts: list[str], left: float, plot: float, top: int, bottom: int, size: int) -> None:
@@ -106,15 +108,15 @@ def _grid(parts: list[str], left: float, plot: float, top: int, bottom: int, siz
         )
         parts.append(
             f'<text x="{x:.1f}" y="{label_y}" font-size="{size}" fill="#3d4551" '
-            f'text-anchor="middle">{escape(name)} {threshold}</text>'
+            f'text-anchor="middle">{escape(str(name))} {threshold}</text>'
         )
 
 
 def _bar(parts: list[str], bar: Bar, left: float, plot: float, y: float, size: int) -> None:
     if bar.score is None:
+        words = escape(_("not applicable"))
         parts.append(
-            f'<text x="{left + 6}" y="{y + 16}" font-size="{size}" '
-            'fill="#3d4551">not applicable</text>'
+            f'<text x="{left + 6}" y="{y + 16}" font-size="{size}" fill="#3d4551">{words}</text>'
         )
         return
     length = plot * bar.score / 100
@@ -171,10 +173,10 @@ def _bars_stacked(bars: list[Bar], title: str, chart_id: str) -> Markup:
 
 
 def _text(score: int | None) -> str:
-    return "not applicable" if score is None else f"{score} out of 100"
+    return _("not applicable") if score is None else _("%(score)s out of 100", score=score)
 
 
-PRIORITY_TITLE = "Score per defensive priority, out of 100"
+PRIORITY_TITLE = _l("Score per defensive priority, out of 100")
 
 
 def _priority_bars(
@@ -205,7 +207,7 @@ def priority_chart(
     submission's score marked where there is one."""
     return priority_bars(
         _priority_bars(questionnaire, result, previous),
-        title=PRIORITY_TITLE,
+        title=str(PRIORITY_TITLE),
         responsive=responsive,
     )
 
@@ -253,8 +255,8 @@ def _png(bars: list[Bar]) -> bytes:
         draw.text(((label_width - 10) * scale, y + 17 * scale), bar.label, "#1b1b1b", regular,
                   anchor="rs")  # fmt: skip
         if bar.score is None:
-            draw.text((x_of(0) + 6 * scale, y + 16 * scale), "not applicable", "#3d4551", regular,
-                      anchor="ls")  # fmt: skip
+            draw.text((x_of(0) + 6 * scale, y + 16 * scale), _("not applicable"), "#3d4551",
+                      regular, anchor="ls")  # fmt: skip
             continue
         colour = TIER_COLOURS.get(bar.tier, TIER_COLOURS[None])
         draw.rectangle([(x_of(0), y + 3 * scale), (x_of(bar.score), y + 23 * scale)], colour)

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 
 from portal.counties import HEIGHT, WIDTH, state_counties
@@ -66,18 +68,26 @@ def describe(figures: CountyFigures, measure: Measure) -> str:
     """The county's figures in words: its ``<title>`` on the map."""
     name = figures.county.label
     if figures.organizations == 0:
-        return f"{name}: no organizations registered"
-    orgs = _count(figures.organizations, "organization")
+        return _("%(county)s: no organizations registered", county=name)
+    orgs = ngettext("%(num)s organization", "%(num)s organizations", figures.organizations)
     value = figures.value(measure)
     if value is None:
-        return f"{name}: {orgs}; too few to show (fewer than {MIN_PEERS} behind the figure)"
+        return _(
+            "%(county)s: %(organizations)s; too few to show (fewer than %(min)s behind the figure)",
+            county=name,
+            organizations=orgs,
+            min=MIN_PEERS,
+        )
     definition = MEASURES[measure]
     shown = f"{value}{definition.unit.replace('%', ' %')}"
-    return f"{name}: {definition.label.lower()} {shown} ({orgs}, {figures.assessed} assessed)"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+    return _(
+        "%(county)s: %(measure)s %(value)s (%(organizations)s, %(assessed)s assessed)",
+        county=name,
+        measure=str(definition.label).lower(),
+        value=shown,
+        organizations=orgs,
+        assessed=figures.assessed,
+    )
 
 
 def county_map_svg(
@@ -89,7 +99,7 @@ def county_map_svg(
 ) -> Markup:
     """The state's counties shaded by ``measure``; ``link`` gives a county's queue address."""
     state = STATES.get(figures.state, figures.state)
-    title = f"{MEASURES[measure].label} by county, {state}"
+    title = _("%(label)s by county, %(state)s", label=MEASURES[measure].label, state=state)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'class="portal-county-map" role="group" aria-labelledby="{map_id}-title">',
@@ -105,10 +115,10 @@ def county_map_svg(
     for county in every.counties if every else ():
         row = by_fips.get(county.fips)
         if row is None:
+            outside = _("%(county)s: outside your jurisdiction", county=county.label)
             parts.append(
                 f'<path d="{county.outline}" fill="{OUTSIDE}" stroke="{FAINT_EDGE}" '
-                f'stroke-width="0.4"><title>{escape(county.label)}: outside your jurisdiction'
-                "</title></path>"
+                f'stroke-width="0.4"><title>{escape(outside)}</title></path>'
             )
             continue
         value = row.value(measure)
@@ -147,13 +157,13 @@ def legend(measure: Measure, map_id: str = "county-map") -> Markup:
         f"<li>{swatch.format(fill=c.colour, extra='')} {escape(c.label)}</li>"
         for c in classes(measure)
     ]
-    items.append(
-        f"<li>{swatch.format(fill=NO_ORGANIZATIONS, extra=hatch)} Too few to show "
-        f"(fewer than {MIN_PEERS} organizations)</li>"
-    )
-    items.append(f"<li>{swatch.format(fill=NO_ORGANIZATIONS, extra='')} No organizations</li>")
-    items.append(f"<li>{swatch.format(fill=OUTSIDE, extra='')} Outside your jurisdiction</li>")
-    darker = "Darker: needs more attention."
+    few = _("Too few to show (fewer than %(min)s organizations)", min=MIN_PEERS)
+    none = _("No organizations")
+    outside = _("Outside your jurisdiction")
+    items.append(f"<li>{swatch.format(fill=NO_ORGANIZATIONS, extra=hatch)} {escape(few)}</li>")
+    items.append(f"<li>{swatch.format(fill=NO_ORGANIZATIONS, extra='')} {escape(none)}</li>")
+    items.append(f"<li>{swatch.format(fill=OUTSIDE, extra='')} {escape(outside)}</li>")
+    darker = escape(_("Darker: needs more attention."))
     return Markup(  # noqa: S704 - labels escaped above
         f'<p class="portal-legend__note" id="{map_id}-legend">{darker}</p>'
         f'<ul class="portal-legend" aria-labelledby="{map_id}-legend">{"".join(items)}</ul>'

@@ -23,7 +23,7 @@ from flask import current_app, render_template
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
-from portal import jobs
+from portal import jobs, questionnaire_versions
 from portal.assessments import comparison
 from portal.assessments import state as assessment_state
 from portal.assessments.state import AssessmentState
@@ -42,6 +42,7 @@ from portal.templating import (
     local_day,
     sector_labels,
     state_time_zone,
+    status_label,
 )
 
 __all__ = ["Pdf", "PdfPending", "RenderFailed", "RenderTimeout", "plan_pdf", "tool_request_pdf"]
@@ -233,6 +234,8 @@ def plan_key(
             {
                 "kind": "plan",
                 "include_answers": include_answers,
+                # The words of the reader's language (portal/i18n.py: a download's language).
+                "language": questionnaire_versions.reading_language(),
                 # Offers end on a date (available_until): a plan is made again each day.
                 "day": utcnow().date().isoformat(),
                 "template": template_version(),
@@ -299,7 +302,7 @@ def plan_document_of(state: AssessmentState, *, include_answers: bool = False) -
         county=organization.county,
         state=organization.state,
         assessment_id=assessment.id,
-        status=assessment.status.value,
+        status=status_label(assessment.status).lower(),
         submitted_on=local_day(assessment.submitted_at, zone) if assessment.submitted_at else None,
         generated=local_datetime(utcnow(), zone),
     )
@@ -330,6 +333,7 @@ def tool_request_pdf(request: ToolRequest) -> Pdf:
     state = {
         "kind": "tool_request",
         "template": template_version(),
+        "language": questionnaire_versions.reading_language(),
         "request": [
             request.id,
             request.status.value,
@@ -358,6 +362,9 @@ def _tool_request_html(request: ToolRequest) -> str:
         request=request,
         assessment=state.assessment,
         organization=request.organization,
+        # Labels in the reader's language, made here (the template only places them).
+        sectors=sector_labels(request.organization.sectors),
+        status=status_label(request.status).lower(),
         questionnaire=state.questionnaire,
         result=state.result,
         matches={m.tool.id: m for m in state.plan.tools},

@@ -17,7 +17,7 @@ import threading
 
 from flask import Flask, current_app
 
-from portal import jobs
+from portal import i18n, jobs
 from portal.extensions import db
 from portal.models import Assessment
 from portal.reports import documents
@@ -33,6 +33,12 @@ def plan_after_submission(assessment: Assessment) -> None:
     raises: a plan that is not made now is made when it is asked for."""
     if not current_app.config.get("PDF_PRERENDER", True):
         return
+    # In the organization's language: the one a download asks for unless told otherwise.
+    with i18n.speaking(assessment.organization.language):
+        _start(assessment)
+
+
+def _start(assessment: Assessment) -> None:
     if jobs.pdf_queue() is not None:
         try:
             documents.plan_pdf(assessment, inline=False)  # enqueues the job, or finds it made
@@ -49,7 +55,8 @@ def plan_after_submission(assessment: Assessment) -> None:
         _one_at_a_time.release()
         return
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    worker = threading.Thread(target=_render, args=(app, assessment.id, key), daemon=True)
+    language = assessment.organization.language
+    worker = threading.Thread(target=_render, args=(app, assessment.id, key, language), daemon=True)
     _threads.add(worker)
     try:
         worker.start()
@@ -61,10 +68,13 @@ def plan_after_submission(assessment: Assessment) -> None:
         log.exception("could not start the plan of assessment %s", assessment.id)
 
 
-def _render(app: Flask, assessment_id: int, key: str) -> None:
+def _render(app: Flask, assessment_id: int, key: str, language: str) -> None:
     try:
         # Report templates build static URLs; the portal's own address stands in for a request.
-        with app.test_request_context(base_url=app.config.get("PORTAL_BASE_URL") or None):
+        with (
+            app.test_request_context(base_url=app.config.get("PORTAL_BASE_URL") or None),
+            i18n.speaking(language),
+        ):
             try:
                 with documents.rendering_claimed(key):
                     assessment = db.session.get(Assessment, assessment_id)

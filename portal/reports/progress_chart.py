@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from html import escape
 
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from portal.figures.bands import SCORE_BANDS
@@ -70,7 +71,8 @@ def panel(group: GroupProgress, title: str, chart_id: str) -> Markup:
                 f'<rect x="{x:.1f}" y="{TOP}" width="{bar:.1f}" height="{BOTTOM - TOP}" '
                 'fill="none" stroke="#a9aeb1" stroke-dasharray="3 3"/>'
             )
-        label = ("Jan", "Apr", "Jul", "Oct")[standing.quarter.number - 1]  # the quarter's start
+        # The quarter's first month, abbreviated.
+        label = (_("Jan"), _("Apr"), _("Jul"), _("Oct"))[standing.quarter.number - 1]
         if index == 0 or standing.quarter.number == 1:
             label += f" '{standing.quarter.year % 100:02d}"
         parts.append(
@@ -85,17 +87,24 @@ def panel(group: GroupProgress, title: str, chart_id: str) -> Markup:
 
 def _description(group: GroupProgress) -> str:
     first, last = group.quarters[0], group.quarters[-1]
-    return (
-        f"From {first.quarter.label} to {last.quarter.label}: "
-        f"{first.organizations} to {last.organizations} organizations assessed; "
-        f"median score {_or_dash(first.median)} to {_or_dash(last.median)}; "
-        f"with a critical gap {_pct(first.gap_share)} to {_pct(last.gap_share)}."
+    return _(
+        "From %(first)s to %(last)s: %(first_organizations)s to %(last_organizations)s "
+        "organizations assessed; median score %(first_median)s to %(last_median)s; with a "
+        "critical gap %(first_share)s to %(last_share)s.",
+        first=first.quarter.label,
+        last=last.quarter.label,
+        first_organizations=first.organizations,
+        last_organizations=last.organizations,
+        first_median=_or_dash(first.median),
+        last_median=_or_dash(last.median),
+        first_share=_pct(first.gap_share),
+        last_share=_pct(last.gap_share),
     )
 
 
 def _or_dash(value: int | None) -> str:
-    return "too few to show" if value is None else str(value)
+    return _("too few to show") if value is None else str(value)
 
 
 def _pct(value: int | None) -> str:
-    return "too few to show" if value is None else f"{value} %"
+    return _("too few to show") if value is None else f"{value} %"

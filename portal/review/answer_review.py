@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from portal.assessments.reading import Step
 from portal.assessments.revision import Revision, RevisionPoint
 from portal.assessments.state import AssessmentState
@@ -24,7 +26,7 @@ class AnswerRow:
 
     @property
     def label(self) -> str:
-        return self.question.label_for(self.value) if self.value else "Not answered"
+        return self.question.label_for(self.value) if self.value else _("Not answered")
 
     @property
     def needs_attention(self) -> bool:

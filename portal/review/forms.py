@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
@@ -17,14 +19,15 @@ from portal.figures import grant
 from portal.figures.bands import SCORE_BANDS
 from portal.figures.counties import MEASURES, Measure
 from portal.forms import Form, NoControlCharacters, choices, strip
+from portal.i18n import format_day
 from portal.models import SECTOR_LABELS
 from portal.review import queue
 
 TIERS = {
-    "at_risk": "At risk",
-    "developing": "Developing",
-    "established": "Established",
-    "advanced": "Advanced",
+    "at_risk": _l("At risk"),
+    "developing": _l("Developing"),
+    "established": _l("Established"),
+    "advanced": _l("Advanced"),
 }
 
 
@@ -35,54 +38,62 @@ class QueueFilterForm(Form):
         csrf = False
 
     q = StringField(
-        "Organization name",
+        _l("Organization name"),
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=100, message="Search for at most 100 characters."),
+            Length(max=100, message=_l("Search for at most 100 characters.")),
             NoControlCharacters(),
         ],
     )
-    sector = SelectField("Sector", choices={"": "Any sector", **choices(SECTOR_LABELS)}, default="")
+    sector = SelectField(
+        _l("Sector"), choices={"": _l("Any sector"), **choices(SECTOR_LABELS)}, default=""
+    )
     county = StringField(
-        "County", filters=[strip], validators=[Optional(), Length(max=100), NoControlCharacters()]
+        _l("County"),
+        filters=[strip],
+        validators=[Optional(), Length(max=100), NoControlCharacters()],
     )
     # A county picked on the map, by its FIPS code (hidden: the page names the county).
     fips = StringField(
-        "County code",
+        _l("County code"),
         filters=[strip],
         validators=[
             Optional(),
-            Regexp(r"^\d{5}$", message="A county code is five digits, such as 48201."),
+            Regexp(r"^\d{5}$", message=_l("A county code is five digits, such as 48201.")),
         ],
     )
     status = SelectField(
-        "Status",
+        _l("Status"),
         default="",
         choices={
-            "": "Any status",
-            "submitted": "Submitted",
-            "returned": "Returned",
-            "accepted": "Accepted",
+            "": _l("Any status"),
+            "submitted": _l("Submitted"),
+            "returned": _l("Returned"),
+            "accepted": _l("Accepted"),
         },
     )
-    tier = SelectField("Tier", choices={"": "Any tier", **TIERS}, default="")
+    tier = SelectField(_l("Tier"), choices={"": _l("Any tier"), **TIERS}, default="")
     score = SelectField(
-        "Score",
+        _l("Score"),
         default="",
-        choices={"": "Any score", **{band.key: band.label for band in SCORE_BANDS}},
+        choices={"": _l("Any score"), **{band.key: band.label for band in SCORE_BANDS}},
     )
-    submitted_from = DateField("Submitted on or after", validators=[Optional()], format="%Y-%m-%d")
-    submitted_to = DateField("Submitted on or before", validators=[Optional()], format="%Y-%m-%d")
+    submitted_from = DateField(
+        _l("Submitted on or after"), validators=[Optional()], format="%Y-%m-%d"
+    )
+    submitted_to = DateField(
+        _l("Submitted on or before"), validators=[Optional()], format="%Y-%m-%d"
+    )
     sort = SelectField(
-        "Sort by",
+        _l("Sort by"),
         default="newest",
         choices={
-            "newest": "Newest first",
-            "oldest": "Oldest first",
-            "score_low": "Lowest score first",
-            "score_high": "Highest score first",
-            "name": "Organization name",
+            "newest": _l("Newest first"),
+            "oldest": _l("Oldest first"),
+            "score_low": _l("Lowest score first"),
+            "score_high": _l("Highest score first"),
+            "name": _l("Organization name"),
         },
     )
 
@@ -103,44 +114,46 @@ class QueueFilterForm(Form):
 
     def validate_submitted_to(self, field: DateField) -> None:
         if field.data and self.submitted_from.data and field.data < self.submitted_from.data:
-            raise ValidationError("The end date is before the start date.")
+            raise ValidationError(_("The end date is before the start date."))
 
 
 class CommentForm(Form):
-    question_id = SelectField("About (optional)", validators=[Optional()])
+    question_id = SelectField(_l("About (optional)"), validators=[Optional()])
     body = TextAreaField(
-        "Comment for the operator",
+        _l("Comment for the operator"),
         filters=[strip],
         validators=[
             NoControlCharacters(),
-            InputRequired("Write the comment."),
-            Length(max=4000, message="Keep a comment under 4,000 characters."),
+            InputRequired(_l("Write the comment.")),
+            Length(max=4000, message=_l("Keep a comment under 4,000 characters.")),
         ],
     )
 
 
 class ReturnForm(Form):
     message = TextAreaField(
-        "What needs changing",
-        description="The operator gets this by email and sees it at the top of the assessment. "
-        "Comments you made on single answers are listed with it.",
+        _l("What needs changing"),
+        description=_l(
+            "The operator gets this by email and sees it at the top of the assessment. "
+            "Comments you made on single answers are listed with it."
+        ),
         filters=[strip],
         validators=[
             NoControlCharacters(),
-            DataRequired("Say what needs changing: the operator reads this first."),
-            Length(max=4000, message="Keep the message under 4,000 characters."),
+            DataRequired(_l("Say what needs changing: the operator reads this first.")),
+            Length(max=4000, message=_l("Keep the message under 4,000 characters.")),
         ],
     )
 
 
 class DecisionForm(Form):
     action = RadioField(
-        "Decision",
-        choices={"approve": "Approve", "deny": "Deny", "fulfil": "Mark fulfilled"},
-        validators=[InputRequired("Choose a decision.")],
+        _l("Decision"),
+        choices={"approve": _l("Approve"), "deny": _l("Deny"), "fulfil": _l("Mark fulfilled")},
+        validators=[InputRequired(_l("Choose a decision."))],
     )
     reason = TextAreaField(
-        "Note to the operator (required when denying)",
+        _l("Note to the operator (required when denying)"),
         filters=[strip],
         validators=[NoControlCharacters(), Length(max=2000)],
     )
@@ -153,11 +166,11 @@ class CountyMapForm(Form):
         csrf = False
 
     measure = SelectField(
-        "Shade counties by",
+        _l("Shade counties by"),
         default=Measure.MEDIAN_SCORE.value,
         choices={m.value: MEASURES[m].label for m in Measure},
     )
-    state = SelectField("State", default="")  # choices: the states the person covers
+    state = SelectField(_l("State"), default="")  # choices: the states the person covers
 
     def __init__(self, *args: Any, states: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -177,15 +190,15 @@ class MissedForm(Form):
         csrf = False
 
     sector = SelectField(
-        "Sector", choices={"": "Every sector", **choices(SECTOR_LABELS)}, default=""
+        _l("Sector"), choices={"": _l("Every sector"), **choices(SECTOR_LABELS)}, default=""
     )
     place = SelectField(
-        "Counties",
+        _l("Counties"),
         default="",
         choices={
-            "": "Rural and metro",
-            "rural": "Rural counties (RUCC 4–9)",
-            "metro": "Metro counties (RUCC 1–3)",
+            "": _l("Rural and metro"),
+            "rural": _l("Rural counties (RUCC 4–9)"),
+            "metro": _l("Metro counties (RUCC 1–3)"),
         },
     )
 
@@ -196,8 +209,8 @@ class GrantPeriodForm(Form):
     class Meta:
         csrf = False
 
-    first = DateField("First day", validators=[Optional()], format="%Y-%m-%d")
-    last = DateField("Last day", validators=[Optional()], format="%Y-%m-%d")
+    first = DateField(_l("First day"), validators=[Optional()], format="%Y-%m-%d")
+    last = DateField(_l("Last day"), validators=[Optional()], format="%Y-%m-%d")
 
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -219,13 +232,12 @@ class GrantPeriodForm(Form):
         if first is None or last is None:
             return
         if last < first:
-            raise ValidationError("The last day comes before the first day.")
+            raise ValidationError(_("The last day comes before the first day."))
         if last > self.today:
-            raise ValidationError(
-                f"The last day is after today ({self.today:%b} {self.today.day})."
-            )
+            today = format_day(self.today)
+            raise ValidationError(_("The last day is after today (%(day)s).", day=today))
         if (last - first).days > grant.MAX_PERIOD_DAYS:
-            raise ValidationError("Choose a period of at most 5 years.")
+            raise ValidationError(_("Choose a period of at most 5 years."))
 
     @property
     def period(self) -> grant.Period:

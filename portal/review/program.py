@@ -8,7 +8,11 @@ by ``access.organization_scope`` in portal/figures and cached a minute per scope
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -40,13 +44,21 @@ from portal.review.routes import REVIEWERS, bp
 from portal.templating import format_datetime, sector_label, time_zone_of
 
 MISSED_SHOWN = 15  # questions and goals listed, most missed first
-# What the dashboard page and its PDF both draw the county map with.
-_MAP_CONTEXT = {
-    "measures": county_figures.MEASURES,
-    "county_map_svg": county_map.county_map_svg,
-    "county_legend": county_map.legend,
-    "rural_definition": RURAL_DEFINITION,
-}
+
+
+def _map_context() -> dict[str, Any]:
+    """What the dashboard page and its PDF both draw the county map with."""
+    return {
+        "measures": county_figures.MEASURES,
+        "county_map_svg": county_map.county_map_svg,
+        "county_legend": county_map.legend,
+        "rural_definition": _(RURAL_DEFINITION),
+    }
+
+
+def _language() -> str:
+    """The request's language, in the keys of cached figures that hold words."""
+    return str(get_locale() or "en")
 
 
 @bp.get("/dashboard")
@@ -62,7 +74,7 @@ def dashboard() -> tuple[str, int]:
                 questionnaire.tier_for(row.median).id)
             for row in board.sector_scores
         ],
-        title="Median overall score per sector, out of 100",
+        title=_("Median overall score per sector, out of 100"),
         chart_id="sector-chart",
         responsive=True,
     )  # fmt: skip
@@ -77,7 +89,7 @@ def dashboard() -> tuple[str, int]:
         map_form=map_form,
         counties=counties,
         county_link=_county_link,
-        **_MAP_CONTEXT,
+        **_map_context(),
         map_args={k: v for k, v in request.args.items() if k in ("measure", "state")},
     ), (200 if counties is not None or not map_form.errors else 400)
 
@@ -115,8 +127,8 @@ def missed() -> tuple[str, int]:
         form=form,
         figures=figures_,
         questionnaire=questionnaire,
-        goal_titles=CPG2_TITLES,
-        rural_words=RURAL_DEFINITION,
+        goal_titles={goal: _(title) for goal, title in CPG2_TITLES.items()},
+        rural_words=_(RURAL_DEFINITION),
         args={k: v for k, v in request.args.items() if k in ("sector", "place")},
     ), 200
 
@@ -178,13 +190,13 @@ def _progress() -> progress_figures.Progress:
     questionnaire = questionnaire_versions.current()
     return cached_figures(
         f"progress:{questionnaire.content_hash}:{scope_key(current_user)}:{today.isoformat()}:"
-        f"{zone.key}",
+        f"{zone.key}:{_language()}",
         lambda: progress_figures.progress(current_user, questionnaire, today, zone),
     )
 
 
 def _group_title(key: str) -> str:
-    return "Every organization" if key == progress_figures.ALL else sector_label(key)
+    return _("Every organization") if key == progress_figures.ALL else sector_label(key)
 
 
 @bp.get("/grant")
@@ -200,7 +212,7 @@ def grant() -> tuple[str, int]:
         "review/grant.html",
         form=form,
         pack=pack,
-        rural_definition=RURAL_DEFINITION,
+        rural_definition=_(RURAL_DEFINITION),
         scope_name=_scope_name(),
         groups=list(grant_figures.rows_of_groups(pack)),
         args={k: v for k, v in request.args.items() if k in ("first", "last")},
@@ -218,14 +230,14 @@ def grant_file(kind: str) -> Response | tuple[str, int]:
     if kind == "xlsx":
         tables = coordinator.grant_tables(pack, _scope_name(), format_datetime(pack.generated_at))
         return sheets_download(tables, name,
-                               title="Grant-reporting pack", audited_as="review.grant_exported",
+                               title=_("Grant-reporting pack"), audited_as="review.grant_exported",
                                object_type="Dashboard", object_id="grant-pdf")  # fmt: skip
     html = render_template(
         "reports/grant.html",
         pack=pack,
         scope_name=_scope_name(),
         groups=list(grant_figures.rows_of_groups(pack)),
-        rural_definition=RURAL_DEFINITION,
+        rural_definition=_(RURAL_DEFINITION),
         generated_at=format_datetime(pack.generated_at),
         questionnaire_version=questionnaire_versions.current().version,
     )
@@ -244,7 +256,7 @@ def _grant_pack(form: GrantPeriodForm) -> grant_figures.GrantPack:
     period = form.period
     return cached_figures(
         f"grant:{questionnaire.content_hash}:{scope_key(current_user)}:{zone.key}:"
-        f"{period.first.isoformat()}:{period.last.isoformat()}",
+        f"{period.first.isoformat()}:{period.last.isoformat()}:{_language()}",
         lambda: grant_figures.grant_pack(current_user, questionnaire, period, zone, utcnow()),
     )
 
@@ -252,7 +264,7 @@ def _grant_pack(form: GrantPeriodForm) -> grant_figures.GrantPack:
 def _scope_name() -> str:
     if current_user.is_coordinator:
         return ", ".join(j.name for j in current_user.jurisdictions)
-    return "All organizations"
+    return _("All organizations")
 
 
 @bp.get("/dashboard/<any(status, sectors, heatmap, critical, tools, counties):table>.csv")
@@ -284,7 +296,7 @@ def dashboard_xlsx() -> Response | tuple[str, int]:
         return _bad_map_request(form)
     if counties is not None:
         tables.insert(1, coordinator.county_table(counties))
-    return sheets_download(tables, "dashboard", title="Regional dashboard",
+    return sheets_download(tables, "dashboard", title=_("Regional dashboard"),
                            audited_as="review.dashboard_exported", object_type="Dashboard",
                            object_id="all")  # fmt: skip
 
@@ -307,7 +319,7 @@ def dashboard_pdf() -> Response | tuple[str, int]:
         score_bands=SCORE_BANDS,
         counties=counties,
         measure_chosen=form.chosen,
-        **_MAP_CONTEXT,
+        **_map_context(),
         scope_name=scope,
         generated_at=format_datetime(utcnow()),
     )
@@ -320,7 +332,7 @@ def _bad_map_request(form: CountyMapForm) -> tuple[str, int]:
     problems = "; ".join(
         f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items()
     )
-    message = problems or "You cover no state whose counties the portal can map."
+    message = problems or _("You cover no state whose counties the portal can map.")
     return render_template(
-        "errors/error.html", code=400, title="We could not make that map", message=message
+        "errors/error.html", code=400, title=_("We could not make that map"), message=message
     ), 400

@@ -6,6 +6,8 @@ from typing import Literal
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
@@ -29,13 +31,13 @@ from portal.models import (
 from portal.readonly import read_only
 from portal.review import answer_review, queue
 from portal.review.forms import (
+    TIERS,
     CommentForm,
     DecisionForm,
     QueueFilterForm,
     ReturnForm,
 )
 from portal.scoring.headline import headline
-from portal.templating import plural
 from portal.toolrequests import service as tool_requests_service
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -53,17 +55,21 @@ def index() -> str | tuple[str, int]:
     try:
         page = queue.queue_page(current_user, filters, request.args.get("after"))
     except queue.BadCursor:
-        form.form_errors.append("That page link is not valid any more; start from the first page.")
+        form.form_errors.append(
+            _("That page link is not valid any more; start from the first page.")
+        )
         return render_template("review/queue.html", form=form, page=None), 400
     next_args = {k: v for k, v in request.args.items() if k != "after"}
-    return render_template("review/queue.html", form=form, page=page, next_args=next_args)
+    return render_template(
+        "review/queue.html", form=form, page=page, next_args=next_args, tier_labels=TIERS
+    )
 
 
 def _comment_form(assessment: Assessment) -> CommentForm:
     form = CommentForm()
     questionnaire = reading.questionnaire_of(assessment)
     form.question_id.choices = {
-        "": "The assessment as a whole",
+        "": _("The assessment as a whole"),
         **{q.id: q.text[:90] for q in questionnaire.questions_in(assessment.modules)},
     }
     return form
@@ -138,7 +144,7 @@ def comment(assessment_id: int) -> Response | tuple[str, int]:
         return _detail(item, form, 400)
     revision.add_comment(item, current_user, form.question_id.data, form.body.data or "")
     db.session.commit()
-    flash("Comment added. The operator sees it with the assessment.", "success")
+    flash(_("Comment added. The operator sees it with the assessment."), "success")
     anchor = f"#row-{form.question_id.data}" if form.question_id.data else "#comments"
     return redirect(url_for("review.assessment", assessment_id=item.id) + anchor)
 
@@ -193,14 +199,14 @@ def _decide(item: Assessment, action: str) -> Response:
     except StaleDataError:
         db.session.rollback()
         flash(
-            "Someone changed this assessment at the same moment; here is its current state.",
+            _("Someone changed this assessment at the same moment; here is its current state."),
             "warning",
         )
         return redirect(url_for("review.assessment", assessment_id=item.id))
     flash(
-        "Accepted."
+        _("Accepted.")
         if action == "accept"
-        else "Returned for revision: the operator can edit it again and sees your comments.",
+        else _("Returned for revision: the operator can edit it again and sees your comments."),
         "success",
     )
     return redirect(url_for("review.assessment", assessment_id=item.id))
@@ -217,7 +223,7 @@ def tool_requests() -> str | tuple[str, int]:
     try:
         page = queue.tool_request_page(current_user, wanted, after)
     except queue.BadCursor:
-        flash("That page link is not valid any more; here is the first page.", "error")
+        flash(_("That page link is not valid any more; here is the first page."), "error")
         page, status, after = queue.tool_request_page(current_user, wanted, None), 400, None
     else:
         status = 200
@@ -239,7 +245,7 @@ def decide_tool_request(request_id: int) -> Response:
     back = url_for("toolrequests.show", request_id=item.id)
     if not form.validate():
         errors = [e for field in (form.action, form.reason) for e in field.errors]
-        flash(errors[0] if errors else "Choose a decision.", "error")
+        flash(errors[0] if errors else _("Choose a decision."), "error")
         return redirect(back)
     try:
         new_status = tool_requests_service.decide(
@@ -253,10 +259,16 @@ def decide_tool_request(request_id: int) -> Response:
     except StaleDataError:
         db.session.rollback()
         flash(
-            "Someone decided this request at the same moment; here is its current state.", "warning"
+            _("Someone decided this request at the same moment; here is its current state."),
+            "warning",
         )
         return redirect(back)
-    flash(f"Request {new_status.value}.", "success")
+    done = {
+        ToolRequestStatus.APPROVED: _("Request approved."),
+        ToolRequestStatus.DENIED: _("Request denied."),
+        ToolRequestStatus.FULFILLED: _("Request fulfilled."),
+    }
+    flash(done.get(new_status) or _("Request %(status)s.", status=new_status.value), "success")
     return redirect(back)
 
 
@@ -288,10 +300,17 @@ def oscal_zip() -> Response | tuple[str, int]:
     chosen, total = queue.accepted_latest(current_user, form.filters(), limit)
     if not chosen or total > limit:
         flash(
-            f"These filters select {plural(total, 'accepted assessment')}; one OSCAL download "
-            f"holds at most {limit}. Choose a county or a sector first."
+            ngettext(
+                "These filters select %(count)s accepted assessment; one OSCAL download holds at "
+                "most %(limit)s. Choose a county or a sector first.",
+                "These filters select %(count)s accepted assessments; one OSCAL download holds at "
+                "most %(limit)s. Choose a county or a sector first.",
+                total,
+                count=format(total, ","),
+                limit=limit,
+            )
             if total
-            else "These filters select no accepted assessment: there is nothing to download.",
+            else _("These filters select no accepted assessment: there is nothing to download."),
             "warning",
         )
         kept = request.query_string.decode()  # back to the queue with the same filters

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.questionnaire.model import Questionnaire
-from portal.questionnaire.words import plural
+from portal.questionnaire.words import _, ngettext
 from portal.scoring.engine import ScoreResult
 
 
@@ -47,56 +47,99 @@ def headline(questionnaire: Questionnaire, result: ScoreResult) -> Headline:
         return Headline(tier.label, tier.description, False, fixes, items, unknown)
     would_rate = questionnaire.tier(result.uncapped_tier_id)
     count, unknowns = len(items), len(unknown)
-    points = (
-        f"Your answers add up to {result.overall_score} of 100, which would rate "
-        f"{would_rate.label}."
+    points = _(
+        "Your answers add up to %(score)s of 100, which would rate %(would)s.",
+        score=result.overall_score,
+        would=would_rate.label,
     )
     if count:
-        held = plural(count, "critical gap")
-        verb = "holds" if count == 1 else "hold"
-        also = (
-            f" {plural(unknowns, 'critical answer')} {'is' if unknowns == 1 else 'are'} not "
-            "known yet: find out this week."
-            if unknowns
-            else ""
-        )
+        sentences = [
+            points,
+            ngettext(
+                "But %(num)s critical gap holds the rating at %(tier)s.",
+                "But %(num)s critical gaps hold the rating at %(tier)s.",
+                count,
+                tier=tier.label,
+            ),
+            _(
+                "A critical gap is a way in that attackers try first, or a safeguard you need to "
+                "get through an attack; one is enough to undo the rest."
+            ),
+            ngettext(
+                "Fix it first: the rating rises as soon as it is closed.",
+                "Fix them first: the rating rises as soon as they are closed.",
+                count,
+            ),
+        ]
+        if unknowns:
+            sentences.append(
+                ngettext(
+                    "%(num)s critical answer is not known yet: find out this week.",
+                    "%(num)s critical answers are not known yet: find out this week.",
+                    unknowns,
+                )
+            )
         return Headline(
-            f"{would_rate.label} on points, held at {tier.label} by {held}",
-            f"{points} But {held} {verb} the rating at {tier.label}. A critical gap is a way "
-            "in that attackers try first, or a safeguard you need to get through an attack; "
-            f"one is enough to undo the rest. Fix {'it' if count == 1 else 'them'} first: the "
-            f"rating rises as soon as {'it is' if count == 1 else 'they are'} closed.{also}",
+            ngettext(
+                "%(would)s on points, held at %(tier)s by %(num)s critical gap",
+                "%(would)s on points, held at %(tier)s by %(num)s critical gaps",
+                count,
+                would=would_rate.label,
+                tier=tier.label,
+            ),
+            " ".join(sentences),
             True,
             fixes,
             items,
             unknown,
         )
     gap_tier = questionnaire.tier(questionnaire.critical_gap_cap)
-    answers = plural(unknowns, "critical answer")
-    if gap_tier.id == tier.id:  # a version published before unknowns had a cap of their own
-        return Headline(
-            f"{would_rate.label} on points, held at {tier.label} until you know {answers}",
-            f"{points} You do not know yet, or have not checked, {answers}, and this version "
-            f"of the questions holds the rating at {tier.label} until you do. Find out this "
-            "week: the plan gets the fix if the answer is no.",
-            True,
-            fixes,
-            items,
-            unknown,
-        )
-    return Headline(
-        f"{would_rate.label} on points, held at {tier.label} until you know {answers}",
-        f"{points} You do not know yet, or have not checked, {answers}. "
-        f"{'That is not a known gap' if unknowns == 1 else 'Those are not known gaps'}, so "
-        f"the rating is held at {tier.label}, not at {gap_tier.label} as a known gap would "
-        "hold it. Find out this week: the rating rises as soon as you know "
-        f"{'it is' if unknowns == 1 else 'they are'} in place, and the plan gets the fix if "
-        f"{'it is' if unknowns == 1 else 'they are'} not.",
-        True,
-        fixes,
-        items,
-        unknown,
+    title = ngettext(
+        "%(would)s on points, held at %(tier)s until you know %(num)s critical answer",
+        "%(would)s on points, held at %(tier)s until you know %(num)s critical answers",
+        unknowns,
+        would=would_rate.label,
+        tier=tier.label,
     )
+    if gap_tier.id == tier.id:  # a version published before unknowns had a cap of their own
+        sentences = [
+            points,
+            ngettext(
+                "You do not know yet, or have not checked, %(num)s critical answer, and this "
+                "version of the questions holds the rating at %(tier)s until you do.",
+                "You do not know yet, or have not checked, %(num)s critical answers, and this "
+                "version of the questions holds the rating at %(tier)s until you do.",
+                unknowns,
+                tier=tier.label,
+            ),
+            _("Find out this week: the plan gets the fix if the answer is no."),
+        ]
+        return Headline(title, " ".join(sentences), True, fixes, items, unknown)
+    sentences = [
+        points,
+        ngettext(
+            "You do not know yet, or have not checked, %(num)s critical answer.",
+            "You do not know yet, or have not checked, %(num)s critical answers.",
+            unknowns,
+        ),
+        ngettext(
+            "That is not a known gap, so the rating is held at %(tier)s, not at %(gap_tier)s "
+            "as a known gap would hold it.",
+            "Those are not known gaps, so the rating is held at %(tier)s, not at %(gap_tier)s "
+            "as a known gap would hold it.",
+            unknowns,
+            tier=tier.label,
+            gap_tier=gap_tier.label,
+        ),
+        ngettext(
+            "Find out this week: the rating rises as soon as you know it is in place, and the "
+            "plan gets the fix if it is not.",
+            "Find out this week: the rating rises as soon as you know they are in place, and "
+            "the plan gets the fix if they are not.",
+            unknowns,
+        ),
+    ]
+    return Headline(title, " ".join(sentences), True, fixes, items, unknown)
 
 
 def critical_list(questionnaire: Questionnaire, result: ScoreResult) -> tuple[CriticalItem, ...]:
@@ -113,8 +156,8 @@ def critical_list(questionnaire: Questionnaire, result: ScoreResult) -> tuple[Cr
                 CriticalItem(
                     None,
                     name,
-                    f"{name}: it faces the internet and gets no more security fixes",
-                    f"Move {name} to a supported release, or replace it",
+                    _("%(name)s: it faces the internet and gets no more security fixes", name=name),
+                    _("Move %(name)s to a supported release, or replace it", name=name),
                 )
             )
         else:
@@ -122,8 +165,8 @@ def critical_list(questionnaire: Questionnaire, result: ScoreResult) -> tuple[Cr
                 CriticalItem(
                     None,
                     name,
-                    f"{name}: flaws that attackers are using are still open on it",
-                    f"Patch or replace {name}",
+                    _("%(name)s: flaws that attackers are using are still open on it", name=name),
+                    _("Patch or replace %(name)s", name=name),
                 )
             )
     return tuple(items)

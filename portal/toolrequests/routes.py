@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from portal import access
+from portal import access, i18n
 from portal.assessments import reading
 from portal.assessments import state as assessment_state
 from portal.auth.decorators import role_required
@@ -42,11 +43,11 @@ def _eligible_matches(assessment: Assessment) -> list[ToolMatch]:
 def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
     assessment = access.get_or_404(Assessment, assessment_id)
     if assessment.status not in (AssessmentStatus.SUBMITTED, AssessmentStatus.ACCEPTED):
-        flash("Submit your assessment first: requests are based on its results.", "warning")
+        flash(_("Submit your assessment first: requests are based on its results."), "warning")
         return redirect(url_for("assess.show", assessment_id=assessment.id))
     everything = _eligible_matches(assessment)
     if not everything:
-        flash("No service in the catalog fits your organization right now.", "info")
+        flash(_("No service in the catalog fits your organization right now."), "info")
         return redirect(url_for("assess.results", assessment_id=assessment.id))
     questionnaire = reading.questionnaire_of(assessment)
     # Only what the state gives itself is requested here; the rest is applied for directly.
@@ -98,7 +99,7 @@ def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
             (form.tools.errors if refusal.field else form.form_errors).append(str(refusal))
         else:
             db.session.commit()
-            flash("Your request has been sent to your coordinator.", "success")
+            flash(_("Your request has been sent to your coordinator."), "success")
             return redirect(url_for("toolrequests.show", request_id=request_row.id))
     status = 400 if form.is_submitted() else 200
     return render_template(
@@ -109,7 +110,7 @@ def new(assessment_id: int) -> BaseResponse | str | tuple[str, int]:
         why_you={m.tool.id: service.gap_titles(questionnaire, m) for m in offered},
         reason_head=service.justification(questionnaire, assessment, []),
         max_gap_lines=service.MAX_GAP_LINES,
-        no_gap_line=service.NO_GAP_LINE,
+        no_gap_line=str(service.NO_GAP_LINE),
         already=already,
         direct=direct,
         wanted=request.args.get("tool", ""),
@@ -146,10 +147,16 @@ def pdf(request_id: int) -> BaseResponse | tuple[str, int]:
     request_row = access.get_or_404(ToolRequest, request_id)
     if request_row.assessment is None:
         abort(404)
+    language = i18n.report_language(request.args.get("language"), request_row.organization)
+
+    def produce() -> documents.Pdf:
+        with i18n.speaking(language):
+            return documents.tool_request_pdf(request_row)
+
     return send_pdf(
-        lambda: documents.tool_request_pdf(request_row),
+        produce,
         request_row,
         "tool_request.pdf_downloaded",
-        what="tool-access request",
+        what=_("Tool-access request"),
         back_url=url_for("toolrequests.show", request_id=request_row.id),
     )

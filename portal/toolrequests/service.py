@@ -13,6 +13,9 @@ from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from portal import audit
 from portal.extensions import db
@@ -30,7 +33,7 @@ from portal.models import (
 )
 from portal.questionnaire.model import Questionnaire
 from portal.remediation import ToolMatch
-from portal.templating import local_date, state_time_zone
+from portal.templating import local_date, state_time_zone, status_label
 from portal.transitions import TransitionTable
 
 OPEN_STATUSES = (ToolRequestStatus.SUBMITTED, ToolRequestStatus.APPROVED)
@@ -57,12 +60,26 @@ TRANSITIONS = TransitionTable(
     },
     refused=TransitionRefused,
 )
+# The same refusals in the reader's language, the status named by its label (the table's own
+# words above are English, with the stored status value).
+REFUSALS = {
+    "approve": _l("Only a submitted request can be approved; this one is %(status)s."),
+    "deny": _l("Only a submitted request can be denied; this one is %(status)s."),
+    "fulfil": _l("Only an approved request can be marked fulfilled; this one is %(status)s."),
+}
 
 
 def tool_request_transition(status: str, action: str, reason: str = "") -> str:
-    new = TRANSITIONS.next_status(status, action)
+    try:
+        new = TRANSITIONS.next_status(status, action)
+    except TransitionRefused:
+        if action not in REFUSALS:
+            raise
+        raise TransitionRefused(
+            str(REFUSALS[action]) % {"status": status_label(status).lower()}
+        ) from None
     if action == "deny" and not reason.strip():
-        raise TransitionRefused("Give a reason when you deny a request; the operator sees it.")
+        raise TransitionRefused(_("Give a reason when you deny a request; the operator sees it."))
     return new
 
 
@@ -89,7 +106,7 @@ def preselected(matches: list[ToolMatch]) -> list[str]:
 
 
 MAX_GAP_LINES = 15  # a reason a coordinator reads; the plan lists every gap
-NO_GAP_LINE = "none in particular: these services are open to organizations like ours"
+NO_GAP_LINE = _l("none in particular: these services are open to organizations like ours")
 
 
 def justification(
@@ -101,8 +118,13 @@ def justification(
     when = local_date(assessment.submitted_at, zone)
     tier = questionnaire.tier(assessment.overall_tier).label if assessment.overall_tier else ""
     lines = [
-        f"Our cyber readiness self-assessment of {when} scored {assessment.overall_score} out "
-        f"of 100 ({tier.lower()}). We are asking for these services to close the following gaps:",
+        _(
+            "Our cyber readiness self-assessment of %(date)s scored %(score)s out of 100 "
+            "(%(tier)s). We are asking for these services to close the following gaps:",
+            date=when,
+            score=assessment.overall_score,
+            tier=tier.lower(),
+        ),
     ]
     titles = list(dict.fromkeys(t for m in matches for t in gap_titles(questionnaire, m)))
     if matches and not titles:  # services open to organizations like this, whatever its gaps
@@ -111,7 +133,12 @@ def justification(
     if len(titles) > MAX_GAP_LINES:
         more = len(titles) - MAX_GAP_LINES
         lines.append(
-            f"- and {more} more gap{'s' if more > 1 else ''}, listed in our remediation plan"
+            "- "
+            + ngettext(
+                "and %(num)d more gap, listed in our remediation plan",
+                "and %(num)d more gaps, listed in our remediation plan",
+                more,
+            )
         )
     return "\n".join(lines)
 
@@ -136,16 +163,28 @@ def direct_application(
         return DirectApplication(match, None)
     organization = assessment.organization
     name = typed(organization.name, 120)
-    subject = tool.mail_subject or f"{tool.name}: request from {name}"
+    # The subject a provider asks for is kept as it is written (never translated).
+    subject = tool.mail_subject or _(
+        "%(service)s: request from %(name)s", service=tool.name, name=name
+    )
     gaps = gap_titles(questionnaire, match)[:5]
     lines = [
-        f"We would like to ask for {tool.name}.",
+        _("We would like to ask for %(service)s.", service=tool.name),
         "",
-        f"Organization: {name} ({typed(organization.county, 60)} County, {organization.state})",
-        f"Contact: {typed(user.full_name, 120)}, {one_line(user.email)}",
-        *(["", "It would help us with:", *(f"- {g}" for g in gaps)] if gaps else []),
+        _(
+            "Organization: %(name)s (%(county)s County, %(state)s)",
+            name=name,
+            county=typed(organization.county, 60),
+            state=organization.state,
+        ),
+        _(
+            "Contact: %(name)s, %(email)s",
+            name=typed(user.full_name, 120),
+            email=one_line(user.email),
+        ),
+        *(["", _("It would help us with:"), *(f"- {g}" for g in gaps)] if gaps else []),
         "",
-        "[Add what the provider asks for: see the portal's note on this service.]",
+        _("[Add what the provider asks for: see the portal's note on this service.]"),
     ]
     query = urlencode({"subject": one_line(subject)}, quote_via=quote)
     body = quote("\r\n".join(lines), safe="")
@@ -200,15 +239,24 @@ def create_request(
     )
     if sent_today(assessment.organization_id) >= MAX_NEW_PER_DAY:
         raise RequestRefused(
-            f"Your organization has sent {MAX_NEW_PER_DAY} requests in the last 24 hours. "
-            "Wait for your coordinator to answer them, or send this one tomorrow."
+            _(
+                "Your organization has sent %(num)d requests in the last 24 hours. "
+                "Wait for your coordinator to answer them, or send this one tomorrow.",
+                num=MAX_NEW_PER_DAY,
+            )
         )
     already = sorted(set(tool_ids) & set(open_requests_by_tool(assessment.organization_id)))
     if already:
         raise RequestRefused(
-            "You already have an open request for "
-            + ("this service" if len(already) == 1 else "some of these services")
-            + "; your coordinator is deciding it. Untick it to send the others.",
+            _(
+                "You already have an open request for this service; your coordinator is "
+                "deciding it. Untick it to send the others."
+            )
+            if len(already) == 1
+            else _(
+                "You already have an open request for some of these services; your "
+                "coordinator is deciding it. Untick it to send the others."
+            ),
             field="tools",
         )
     request = ToolRequest(

@@ -242,8 +242,8 @@ def test_the_list_travels_in_the_json_export_and_back(
     )
     assert response.status_code == 302
     flashed = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "2 product(s) added to your list" in flashed
-    assert "2 product(s) in the file could not be used" in flashed
+    assert "2 products added to your list" in flashed
+    assert "2 products in the file could not be used" in flashed
     restored = {i.product: i for i in items(app, world.org_a)}
     assert set(restored) == {"FortiGate", "Vison PLC"}
     assert restored["FortiGate"].family_key == "fortinet-fortios"

@@ -128,7 +128,7 @@ def test_the_tool_request_pdf_takes_the_same_path(
     login(operator, world.operator_a)
     url = f"/tool-requests/{request_id}.pdf"
     page = operator.get(url)
-    assert page.status_code == 202 and "tool-access request" in page.get_data(as_text=True)
+    assert page.status_code == 202 and "Tool-access request" in page.get_data(as_text=True)
     _work(app, with_redis)
     assert operator.get(url).mimetype == "application/pdf"
 

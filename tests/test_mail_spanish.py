@@ -1,0 +1,84 @@
+"""Mail in the recipient's language (#35), not in the language of whoever caused it: an English
+coordinator returns a Spanish-reading operator's assessment — the operator's message is Spanish
+(subject, text and HTML, the question read again in Spanish), the coordinator's own mail stays
+English; a person who chose nothing gets their organization's language."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Flask
+
+from portal.extensions import db
+from portal.models import Organization, User
+from tests.factories import PASSWORD, World, submit_assessment
+from tests.smtp import SmtpServer
+from tests.test_mail_workflow import close
+from tests.test_spanish_pages import english_words
+from tests.web import login, post_form
+
+
+def _set_language(app: Flask, email: str, language: str | None) -> None:
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        assert user is not None
+        user.language = language
+        db.session.commit()
+
+
+def test_each_recipient_reads_mail_in_their_own_language(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    _set_language(app, world.operator_a, "es")
+    assessment_id = submit_assessment(app, world)
+    (to_coordinator,) = mail_server.wait_for(1)
+    assert to_coordinator.envelope_to == [world.coordinator_x]
+    assert to_coordinator.message["Subject"].endswith("submitted its cyber readiness assessment")
+    assert '<html lang="en"' in to_coordinator.html
+    coordinator = app.test_client()
+    login(coordinator, world.coordinator_x)
+    page = f"/review/assessments/{assessment_id}"
+    post_form(
+        coordinator,
+        f"{page}/comments",
+        {"question_id": "core.security_lead", "body": "Nombre a la persona y a su suplente."},
+        page=page,
+    )
+    close(post_form(coordinator, f"{page}/return", {"message": "Vea mi nota."}, page=page))
+    (message,) = mail_server.wait_for(2)[1:]
+    assert message.envelope_to == [world.operator_a]
+    assert message.message["Subject"] == "Su evaluación fue devuelta para revisión"
+    assert '<html lang="es"' in message.html
+    assert "Hola" in message.text
+    # The commented question, read again in Spanish for this reader.
+    with app.app_context():
+        from portal import questionnaire_versions
+
+        question = questionnaire_versions.current("es").question("core.security_lead").text
+    assert " ".join(question.split()[:6]) in " ".join(message.text.split())
+    assert english_words(message.html) == []
+    assert english_words(f"<p>{message.text}</p>") == []
+
+
+def test_a_member_who_chose_nothing_gets_the_organization_s_language(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    with app.app_context():
+        db.session.get_one(Organization, world.org_a).language = "es"
+        db.session.commit()
+    operator = app.test_client()
+    login(operator, world.operator_a)
+    close(
+        post_form(
+            operator,
+            "/account/password",
+            {
+                "current": PASSWORD,
+                "password": "a brand new passphrase for this test",
+                "confirm": "a brand new passphrase for this test",
+            },
+            page="/account/password",
+        )
+    )
+    (message,) = mail_server.wait_for(1)
+    assert message.envelope_to == [world.operator_a]
+    assert english_words(message.html) == [], message.text
