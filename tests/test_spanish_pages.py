@@ -1,8 +1,8 @@
 """Every page in Spanish (#35), with no English left in what a person reads.
 
-Every GET route is visited in Spanish (``?lang=es``) as the person who may see it — the pages of
-the phone sweep (tests/browser/test_phone_sweep.py, whose list of routes that are not pages is
-shared), on the realistic hospital submitted, returned with comments, resubmitted and accepted.
+Every GET route is visited in Spanish (``?lang=es``) as the person who may see it — the walk of
+tests/every_page.py that the phone sweep takes too, on the realistic hospital submitted,
+returned with comments, resubmitted and accepted.
 The visible text (script, style and anything marked ``lang`` other than Spanish left out: CISA's
 own descriptions of a flaw are English, and say so) is searched for English words that have no
 place in a Spanish sentence. Names of products and programs are allowed (ALLOWED); what the
@@ -15,15 +15,12 @@ import re
 from collections import defaultdict
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal.extensions import db
-from portal.models import Answer, InventoryItem, ToolRequestStatus
-from tests.factories import World, add_tool_request, submit_for_b
-from tests.kev.catalogs import submit_hospital
+from tests.every_page import Pages, Typed, walk
+from tests.factories import World
 from tests.web import login
 
 # Words that are English and never Spanish (no "a", "no", "me", "plan", "son", "come", "pie";
@@ -235,14 +232,14 @@ class Visits:
         self.english: dict[str, list[str]] = defaultdict(list)
         self.visited: set[str] = set()
 
-    def as_person(self, email: str | None, visits: list[tuple[str, str]]) -> None:
+    def as_person(self, email: str | None, visits: Pages, state: str) -> None:
         client = self.app.test_client()
         if email is not None:
             login(client, email)
         for endpoint, path in visits:
             address = path + ("&" if "?" in path else "?") + "lang=es"
             response = client.get(address)
-            assert response.status_code == 200, (endpoint, path, response.status_code)
+            assert response.status_code == 200, (endpoint, path, state, response.status_code)
             assert response.request.path == urlsplit(path).path
             html = response.get_data(as_text=True)
             assert '<html lang="es"' in html, path
@@ -252,167 +249,22 @@ class Visits:
                     self.english[path].append(found)
 
 
-def _return_in_spanish(app: Flask, world: World, aid: int) -> str:
-    """The phone sweep's return with comments, typed in Spanish (what people type is theirs)."""
-    from portal.assessments import lifecycle, revision
-    from portal.models import Assessment, User
-
-    question = "core.no_exposed_services"
-    with app.test_request_context():
-        assessment = db.session.get_one(Assessment, aid)
-        coordinator = db.session.scalar(sa.select(User).where(User.email == world.coordinator_x))
-        operator = db.session.scalar(sa.select(User).where(User.email == world.operator_a))
-        assert coordinator is not None and operator is not None
-        revision.add_comment(
-            assessment, coordinator, question, "¿En qué dirección está el escritorio remoto?"
-        )
-        revision.add_comment(assessment, coordinator, None, "Gracias: dos puntos por revisar.")
-        lifecycle.decide(assessment, "return", coordinator)
-        revision.add_comment(assessment, operator, question, "Lo cerramos hoy en el firewall.")
-        db.session.commit()
-    return question
-
-
 def test_every_page_reads_in_spanish(
     app: Flask, client: FlaskClient, world: World, pdf_cache: object
 ) -> None:
-    from tests.browser.test_phone_sweep import (
-        NOT_PAGES,
-        _a_matched_cve,
-        _resubmit_and_accept,
-    )
-
-    aid = submit_hospital(app, client, world)
-    b_id = submit_for_b(app, world)
-    with app.app_context():
-        item = db.session.scalar(
-            sa.select(InventoryItem).where(
-                InventoryItem.organization_id == world.org_a, InventoryItem.family_key.is_not(None)
-            )
-        )
-        assert item is not None and item.family_key is not None
-        item_id, family = item.id, item.family_key
-        answer = db.session.scalar(
-            sa.select(Answer).where(Answer.assessment_id == aid).order_by(Answer.question_id)
-        )
-        assert answer is not None
-        answer.note = "Boleto 4411: lo revisamos con el proveedor."
-        note = "Aprobado; llame al centro de operaciones del estado para fijar la fecha."
-        requests = [
-            add_tool_request(world.org_a, aid, justification=note),
-            add_tool_request(
-                world.org_a, aid, status=ToolRequestStatus.APPROVED, decision_reason=note
-            ),
-            add_tool_request(
-                world.org_a, aid, status=ToolRequestStatus.DENIED, decision_reason=note
-            ),
-        ]
-        db.session.commit()
-        request_ids = [r.id for r in requests]
-        other = add_tool_request(world.org_b, b_id)
-        db.session.commit()
-        org_b_request = other.id
-    cve = _a_matched_cve(client, item_id)
     visits = Visits(app)
-
-    def operator_pages(assessment_id: int) -> list[tuple[str, str]]:
-        pages = [
-            ("main.home", "/"),
-            ("assess.index", "/assessments/"),
-            ("assess.results", f"/assessments/{assessment_id}/results"),
-            ("organizations.show", "/organization/"),
-            ("inventory.index", "/organization/products/"),
-            ("inventory.edit", f"/organization/products/{item_id}/edit"),
-            ("inventory.settle", f"/organization/products/{item_id}/flaws/{cve}"),
-        ]
-        return pages + [("toolrequests.show", f"/tool-requests/{r}") for r in request_ids]
-
-    def coordinator_pages(assessment_id: int) -> list[tuple[str, str]]:
-        return [
-            ("review.index", "/review/"),
-            ("review.assessment", f"/review/assessments/{assessment_id}"),
-            ("review.assessment", f"/review/assessments/{assessment_id}?show=all"),
-            ("review.dashboard", "/review/dashboard"),
-            ("review.missed", "/review/missed"),
-            ("review.progress", "/review/progress"),
-            ("review.grant", "/review/grant"),
-            ("review.tool_requests", "/review/tool-requests"),
-            ("exposure.index", "/review/exposure/"),
-            ("exposure.index", f"/review/exposure/?product={family}"),
-            ("exposure.confirm_notify", f"/review/exposure/notify?product={family}"),
-        ] + [("toolrequests.show", f"/tool-requests/{r}") for r in request_ids]
-
-    visits.as_person(
-        world.operator_a,
-        [
-            *operator_pages(aid),
-            ("toolrequests.new", f"/assessments/{aid}/tool-requests/new"),
-            ("auth.account", "/account/"),
-            ("auth.change_email", "/account/email"),
-            ("auth.change_password", "/account/password"),
-            ("auth.notifications", "/account/notifications"),
-            ("auth.second_factors", "/account/second-factor"),
-            ("auth.add_app", "/account/second-factor/app"),
-            ("auth.add_passkey", "/account/second-factor/passkey"),
-            ("auth.confirm_identity", "/account/confirm"),
-        ],
+    typed = Typed(
+        note="Boleto 4411: lo revisamos con el proveedor.",
+        reason="Aprobado; llame al centro de operaciones del estado para fijar la fecha.",
+        comment_on_question="¿En qué dirección está el escritorio remoto?",
+        comment_on_all="Gracias: dos puntos por revisar.",
+        reply="Lo cerramos hoy en el firewall.",
     )
-    visits.as_person(
-        world.coordinator_x,
-        [
-            *coordinator_pages(aid),
-            ("review.confirm_return", f"/review/assessments/{aid}/return"),
-        ],
-    )
-    visits.as_person(
-        world.coordinator_y, [("toolrequests.show", f"/tool-requests/{org_b_request}")]
-    )
-    question = _return_in_spanish(app, world, aid)
-    visits.as_person(
-        world.operator_a,
-        [
-            *operator_pages(aid),
-            ("assess.step", f"/assessments/{aid}/steps/0"),
-            ("assess.step", f"/assessments/{aid}/steps/3"),
-            ("assess.review", f"/assessments/{aid}/review"),
-            ("assess.reply_form", f"/assessments/{aid}/questions/{question}/reply"),
-        ],
-    )
-    visits.as_person(world.coordinator_x, coordinator_pages(aid))
-    _resubmit_and_accept(app, world, aid)
-    visits.as_person(world.operator_a, operator_pages(aid))
-    visits.as_person(world.coordinator_x, coordinator_pages(aid))
-    with app.app_context():
-        from portal.models import Organization
-
-        first_org = db.session.scalar(sa.select(Organization.id).order_by(Organization.id))
-    visits.as_person(
-        world.admin,
-        [
-            ("admin.index", "/admin/"),
-            ("admin.audit_log", "/admin/audit"),
-            ("admin.catalog", "/admin/catalog"),
-            ("admin.new_coordinator", "/admin/coordinators/new"),
-            ("admin.new_jurisdiction", "/admin/jurisdictions/new"),
-            ("admin.outgoing_mail", "/admin/mail"),
-            ("admin.invite_operator", f"/admin/organizations/{first_org}/invite"),
-            ("admin.new_organization", "/admin/organizations/new"),
-        ],
-    )
-    visits.as_person(
-        None,
-        [
-            ("auth.login", "/login"),
-            ("auth.register", "/register"),
-            ("auth.forgot_password", "/password/forgot"),
-        ],
-    )
+    pages = walk(app, client, world, visits.as_person, typed, program=True)
     report = [
         f"{path}: " + " | ".join(found[:6]) + (f" (+{len(found) - 6})" if len(found) > 6 else "")
         for path, found in visits.english.items()
         if found
     ]
     assert not report, f"English left on {len(report)} page(s):\n" + "\n".join(report)
-    pages = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods}
-    # The page after registering is reached only by registering (the journey tests it).
-    assert pages - NOT_PAGES - visits.visited - {"auth.registered"} == set()
+    assert pages - visits.visited == set(), "pages nobody visited"
