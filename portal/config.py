@@ -147,9 +147,9 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # Clock for people with no state of their own (admins, signed-out pages); operators and
         # coordinators see times in their state's zone.
         "PORTAL_TIME_ZONE": _time_zone(environ.get("PORTAL_TIME_ZONE") or "UTC"),
-        # The languages people may choose, the first the default (portal/i18n.py). Spanish is
-        # a preview until every page is translated (#35): "en,es" offers it.
-        "PORTAL_LANGUAGES": _languages(environ.get("PORTAL_LANGUAGES") or "en"),
+        # The languages people may choose, the first the default (portal/i18n.py); "en" alone
+        # hides the switcher.
+        "PORTAL_LANGUAGES": _languages(environ.get("PORTAL_LANGUAGES") or "en,es"),
         # Second factors (portal/auth/second_factor.py). The key(s) that encrypt authenticator
         # apps' secrets: Fernet keys, comma-separated, the first encrypts (rotate by putting a
         # new one first); unset, a key is derived from SECRET_KEY.

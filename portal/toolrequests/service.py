@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from portal import audit
+from portal import audit, i18n
 from portal.extensions import db
 from portal.figures.cache import figures_changed_on_commit
 from portal.mail import notices
@@ -32,6 +32,7 @@ from portal.models import (
     utcnow,
 )
 from portal.questionnaire.model import Questionnaire
+from portal.questionnaire.translation import in_language
 from portal.remediation import ToolMatch
 from portal.templating import local_date, state_time_zone, status_label
 from portal.transitions import TransitionTable
@@ -157,10 +158,20 @@ def direct_application(
     """How to apply for ``match``'s service directly: a ``mailto:`` link (RFC 6068) with the
     subject the provider asks for, or one naming the organization, and a body with the
     organization, the person and the gaps it helps with. Every name typed by someone goes in
-    on one line and defanged (an organization name cannot add a mail header or a link)."""
-    tool = match.tool
-    if tool.email is None:
+    on one line and defanged (an organization name cannot add a mail header or a link).
+
+    Always in English, whatever the reader's language: CISA and the other providers read and
+    answer in English (the page says so beside the link)."""
+    if match.tool.email is None:
         return DirectApplication(match, None)
+    with i18n.speaking("en"):
+        return _english_application(in_language(questionnaire, "en"), assessment, match, user)
+
+
+def _english_application(
+    questionnaire: Questionnaire, assessment: Assessment, match: ToolMatch, user: User
+) -> DirectApplication:
+    tool = questionnaire.tool(match.tool.id)
     organization = assessment.organization
     name = typed(organization.name, 120)
     # The subject a provider asks for is kept as it is written (never translated).
