@@ -299,4 +299,9 @@ def _register_security_headers(app: Flask) -> None:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
+        # A page's language follows the browser's Accept-Language and the language cookie:
+        # a shared cache must not hand one reader's language to the next (portal/i18n.py).
+        if request.endpoint != "static" and response.mimetype == "text/html":
+            response.vary.add("Accept-Language")
+            response.vary.add("Cookie")
         return response

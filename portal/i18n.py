@@ -7,8 +7,8 @@ Words in templates and code go through gettext (Flask-Babel); the catalogs live 
 ``questionnaires/<language>/`` (portal/questionnaire/translation.py).
 
 A request's language, first found wins: ``?lang=`` in the address (that page only); the
-signed-in person's choice; the choice remembered on this browser (a cookie); their
-organization's language; the browser's ``Accept-Language``; the first of ``PORTAL_LANGUAGES``.
+signed-in person's choice; the choice remembered on this browser (a cookie); the browser's
+``Accept-Language``; their organization's language; the first of ``PORTAL_LANGUAGES``.
 A code that is not offered, anywhere, is passed over — never an error.
 """
 
@@ -21,10 +21,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import flask_babel
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from flask_babel import Babel, Domain, force_locale, get_locale, lazy_gettext
 from flask_login import current_user
@@ -77,12 +78,17 @@ def _choose() -> str:
     remembered = offered_code(request.cookies.get(COOKIE))
     if remembered:
         return remembered
+    # The browser's language before the organization's: a Spanish-reading person in an
+    # English-speaking organization reads Spanish pages (the organization's language decides
+    # its reports and the mail of members who chose none).
+    best = request.accept_languages.best_match(offered())
+    if best:
+        return best
     if signed_in and current_user.organization is not None:
         theirs = offered_code(current_user.organization.language)
         if theirs:
             return theirs
-    best = request.accept_languages.best_match(offered())
-    return best or offered()[0]
+    return offered()[0]
 
 
 def language_for(user: Any) -> str:
@@ -114,7 +120,9 @@ def speaking(language: str) -> Iterator[None]:
 def report_language(asked: Any, organization: Any) -> str:
     """A download's language: the one asked for (``?language=``) when offered, else the
     organization's (an English-reading coordinator can still hand a Spanish plan to a board)."""
-    return offered_code(asked) or offered_code(getattr(organization, "language", None)) or "en"
+    return (
+        offered_code(asked) or offered_code(getattr(organization, "language", None)) or offered()[0]
+    )
 
 
 def _reading() -> str:
@@ -130,12 +138,31 @@ def format_day(value: date) -> str:
     return format_date(value, "d MMM y", locale=language)
 
 
+def format_count(value: int) -> str:
+    """'1,200' in English; '1200' and '12.000' in Spanish (CLDR's grouping)."""
+    language = _reading()
+    if language == "en":
+        return f"{value:,}"
+    return format_decimal(value, locale=language)
+
+
 def format_long_day(value: date) -> str:
     """'December 2, 2026'; '2 de diciembre de 2026'."""
     language = _reading()
     if language == "en":
         return f"{value:%B} {value.day}, {value.year}"
     return format_date(value, "long", locale=language)
+
+
+# A language as documents tag it for spell-checkers and screen readers (Word, Excel): the
+# United States variety of each.
+DOCUMENT_LANGUAGE_TAGS = {"en": "en-US", "es": "es-US"}
+
+
+def document_language() -> str:
+    """The tag of the language a document is being written in ("es-US")."""
+    language = _reading()
+    return DOCUMENT_LANGUAGE_TAGS.get(language, language)
 
 
 def safe_return_path(target: str | None) -> str:
@@ -145,7 +172,9 @@ def safe_return_path(target: str | None) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
-    return target
+    # Without ?lang=: it would outrank the choice just made.
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
+    return parts.path + (f"?{urlencode(query, safe='/')}" if query else "")
 
 
 # What the page scripts (static/js) write, in the reader's language: handed over in a JSON data
@@ -241,6 +270,7 @@ def init_app(app: Flask) -> None:
         ),
         format_day,
         format_long_day,
+        format_count,
     )
     app.add_template_filter(format_day, "day")
     app.add_template_filter(format_long_day, "day_long")
@@ -267,7 +297,7 @@ def init_app(app: Flask) -> None:
         footers, which CSS writes and gettext cannot format."""
         parts = re.split(r"%\((\w+)\)s", flask_babel.gettext(message))
         out = [
-            expressions[part] if index % 2 else _css_string(part)
+            expressions.get(part, '""') if index % 2 else _css_string(part)
             for index, part in enumerate(parts)
             if index % 2 or part
         ]

@@ -85,6 +85,11 @@ def publish_current() -> QuestionnaireVersion:
         )
         db.session.add(row)
         db.session.flush()
+    elif row.definition != documents:
+        # The same questions (the hash is the English's): a translation added or corrected
+        # since the row was written. It travels with the version, so keep the newest words.
+        row.definition = documents
+        _snapshots.pop(row.content_hash, None)
     return row
 
 

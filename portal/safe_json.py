@@ -19,6 +19,8 @@ from typing import Any
 from flask import Request
 from werkzeug.exceptions import BadRequest
 
+from portal.questionnaire.words import _
+
 # Every document the portal reads is shallow: an export nests 4 levels, a cursor 1, an autosave 1.
 DEFAULT_MAX_DEPTH = 20
 # Larger than any id, score or revision the portal issues; far below Python's 4,300-digit limit.
@@ -43,15 +45,18 @@ def parse(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_MAX_DEP
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise JsonRefused("This is not text in UTF-8, so it cannot be read.") from None
+            raise JsonRefused(_("This is not text in UTF-8, so it cannot be read.")) from None
     else:
         text = data
         if len(text) > max_bytes:  # characters ≤ bytes: a cheap first check
             raise JsonRefused(_too_large(max_bytes))
     if nesting_depth(text) > max_depth:
         raise JsonRefused(
-            f"This is nested more than {max_depth} levels deep; nothing the portal writes is. "
-            "It cannot be read."
+            _(
+                "This is nested more than %(depth)s levels deep; nothing the portal writes is. "
+                "It cannot be read.",
+                depth=max_depth,
+            )
         )
     try:
         return json.loads(
@@ -63,7 +68,7 @@ def parse(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_MAX_DEP
     except JsonRefused:
         raise
     except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
-        raise JsonRefused("This is not valid JSON, so it cannot be read.") from None
+        raise JsonRefused(_("This is not valid JSON, so it cannot be read.")) from None
 
 
 def nesting_depth(text: str) -> int:
@@ -80,21 +85,26 @@ def nesting_depth(text: str) -> int:
 def _number(kind: type[int] | type[float]) -> Any:
     def convert(literal: str) -> int | float:
         if len(literal) > MAX_NUMBER_CHARS:
-            raise JsonRefused("A number in this is far too long to be real. It cannot be read.")
+            raise JsonRefused(_("A number in this is far too long to be real. It cannot be read."))
         value = kind(literal)
         if not math.isfinite(value):  # 1e999 parses as infinity
-            raise JsonRefused("A number in this is too large to be real. It cannot be read.")
+            raise JsonRefused(_("A number in this is too large to be real. It cannot be read."))
         return value
 
     return convert
 
 
 def _no_constant(name: str) -> Any:
-    raise JsonRefused(f"{name} is not a number the portal accepts. It cannot be read.")
+    raise JsonRefused(
+        _("%(name)s is not a number the portal accepts. It cannot be read.", name=name)
+    )
 
 
 def _too_large(max_bytes: int) -> str:
-    return f"This is larger than {max_bytes:,} bytes, more than the portal accepts."
+    return _(
+        "This is larger than %(bytes)s bytes, more than the portal accepts.",
+        bytes=f"{max_bytes:,}",
+    )
 
 
 class GuardedRequest(Request):

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import dates as babel_dates
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app, g, has_app_context
 from flask_babel import get_locale, lazy_gettext, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -57,7 +57,7 @@ def status_label(status: Any) -> str:
 
 def _language() -> str:
     """The request's language for dates ("en" outside a request: mail has its own)."""
-    locale = get_locale() if has_request_context() else None
+    locale = get_locale() if has_app_context() else None  # force_locale needs no request
     return locale.language if locale is not None else "en"
 
 

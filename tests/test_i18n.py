@@ -120,7 +120,19 @@ def test_a_member_who_chose_nothing_reads_the_organization_s_language(
         organization.language = "es"
         db.session.commit()
     login(client, world.operator_a)
-    assert _language(_page(client, "/", **{"Accept-Language": "en-US"})) == "es"
+    # A browser that names no language the portal offers: the organization's.
+    assert _language(_page(client, "/", **{"Accept-Language": "fr"})) == "es"
+    # One that does: the browser's (the organization's decides reports and mail).
+    assert _language(_page(client, "/", **{"Accept-Language": "en-US"})) == "en"
+
+
+def test_the_switcher_undoes_a_page_read_with_lang(client: FlaskClient) -> None:
+    token = csrf_token(client.get("/login?lang=es").get_data(as_text=True))
+    response = client.post(
+        "/language", data={"csrf_token": token, "language": "en", "next": "/login?lang=es&x=1"}
+    )
+    assert response.headers["Location"] == "/login?x=1"
+    assert _language(_page(client, response.headers["Location"])) == "en"
 
 
 def test_one_language_offered_shows_no_switcher(app: Flask, client: FlaskClient) -> None:
@@ -165,3 +177,33 @@ def test_names_in_any_script_stay_intact_in_both_languages(
     for code in ("en", "es"):
         page = _page(client, f"/?lang={code}")
         assert name in page.select_one(".portal-account").get_text()
+
+
+def test_a_page_varies_with_the_browser_s_language(client: FlaskClient) -> None:
+    vary = client.get("/login").headers.get("Vary", "")
+    assert "Accept-Language" in vary and "Cookie" in vary
+
+
+def test_a_version_published_before_its_translation_gets_it(app: Flask) -> None:
+    """The row was written before the Spanish existed (same English, same hash): the next
+    publish brings the words, so an assessment answered on it reads in Spanish later too."""
+    from portal import questionnaire_versions
+    from portal.models import QuestionnaireVersion
+
+    with app.app_context():
+        documents = app.extensions["portal.questionnaire"][1]
+        english_only = {name: doc for name, doc in documents.items() if "/" not in name}
+        current = questionnaire_versions.current("en")
+        db.session.execute(sa.update(QuestionnaireVersion).values(is_current=False))
+        row = QuestionnaireVersion(
+            label=current.version,
+            content_hash=current.content_hash,
+            definition=english_only,
+            is_current=True,
+        )
+        db.session.add(row)
+        db.session.commit()
+        again = questionnaire_versions.publish_current()
+        db.session.commit()
+        assert again.id == row.id
+        assert "es/core.yaml" in again.definition

@@ -54,7 +54,7 @@ def test_unknown_accounts_are_throttled_the_same_way(client: FlaskClient, world:
         login(client, "nobody@nowhere.example.org", "whatever password")
     response = login(client, "nobody@nowhere.example.org", "whatever password")
     assert response.status_code == 429
-    assert throttle.MESSAGE in response.get_data(as_text=True).replace("&#39;", "'")
+    assert str(throttle.MESSAGE) in response.get_data(as_text=True).replace("&#39;", "'")
 
 
 def test_a_success_resets_the_account_count(app: Flask, client: FlaskClient, world: World) -> None:

@@ -52,7 +52,18 @@ class _Refusal(str):
     __slots__ = ()
 
     def format(self, *args: Any, **kwargs: Any) -> str:
+        if "status" in kwargs:  # the status in words, in the same language
+            kwargs["status"] = _(STATUS_WORDS.get(kwargs["status"], kwargs["status"]))
         return _(str(self)).format(*args, **kwargs)
+
+
+# An assessment's status inside a sentence ("…; this one is returned for revision").
+STATUS_WORDS = {
+    "draft": N_("draft"),
+    "submitted": N_("submitted"),
+    "returned": N_("returned"),
+    "accepted": N_("accepted"),
+}
 
 
 # Every path that moves an assessment asks this table.

@@ -105,6 +105,17 @@ def _remind(
     return queued
 
 
+@dataclass(frozen=True)
+class _LocalDate:
+    """A day on a clock, written in the language of the message it goes into."""
+
+    moment: datetime | None
+    zone: Any
+
+    def __str__(self) -> str:
+        return local_date(self.moment, self.zone)
+
+
 def _actions_in(assessment: Assessment, window: int) -> Sequence[Any]:
     """The plan's actions due in ``window``, in the words of the language being written."""
     return assessment_state.load(assessment).plan.in_window(window)
@@ -153,7 +164,8 @@ def _reassessments_due(now: datetime) -> int:
             f"reassess:{assessment.id}",
             "reminder_reassess",
             {
-                "submitted": local_date(
+                # Formatted when written, in each recipient's language.
+                "submitted": _LocalDate(
                     assessment.submitted_at, state_time_zone(assessment.organization.state)
                 ),
                 "score": assessment.overall_score,

@@ -117,7 +117,7 @@ def register() -> Response | str | tuple[str, int]:
         if throttle.admit(form.email.data or "", client_ip(), throttle.REGISTRATION) is None:
             audit.record("organization.registration_throttled", outcome="denied")
             db.session.commit()
-            form.form_errors.append(throttle.REGISTRATION.message)
+            form.form_errors.append(str(throttle.REGISTRATION.message))
             return render_template("auth/register.html", form=form), 429
         email = service.normalise_email(form.email.data or "")
         started = time.perf_counter()
@@ -323,7 +323,7 @@ def resend_confirmation() -> Response:
                 _("We sent a new confirmation link to %(email)s.", email=current_user.email), "info"
             )
         else:
-            flash(throttle.CONFIRMATION_MAIL.message, "warning")
+            flash(str(throttle.CONFIRMATION_MAIL.message), "warning")
     return redirect(_back_here())
 
 
@@ -355,7 +355,7 @@ def change_email() -> Response | str | tuple[str, int]:
         else:
             try:
                 if not _admit_mail(current_user.email, throttle.CONFIRMATION_MAIL):
-                    raise service.AccountError(throttle.CONFIRMATION_MAIL.message, "email")
+                    raise service.AccountError(str(throttle.CONFIRMATION_MAIL.message), "email")
                 service.request_email_change(current_user, form.email.data or "")
             except service.AccountError as error:
                 form.email.errors.append(str(error))

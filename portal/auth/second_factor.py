@@ -452,7 +452,7 @@ def admit(user_id: int, address: str) -> throttle.Attempt:
         audit.record(
             "auth.second_factor_throttled", object_type="User", object_id=user_id, outcome="denied"
         )
-        raise SecondFactorThrottled(SECOND_FACTOR.message)
+        raise SecondFactorThrottled(str(SECOND_FACTOR.message))
     return attempt
 
 
@@ -579,7 +579,7 @@ def confirm_with_password(user: User, password: str, address: str) -> None:
     sign-in). Raises :class:`SecondFactorThrottled` or :class:`SecondFactorError`."""
     attempt = throttle.admit(user.email, address)
     if attempt is None:
-        raise SecondFactorThrottled(throttle.MESSAGE)
+        raise SecondFactorThrottled(str(throttle.MESSAGE))
     ok = verify_password(user.password_hash, password)
     throttle.settle(attempt, succeeded=ok)
     if not ok:

@@ -68,7 +68,7 @@ def authenticate(
     if attempt is None:
         audit.record("auth.login_throttled", outcome="denied")
         LOGIN_FAILURES.labels("throttled").inc()
-        raise SignInThrottled(throttle.MESSAGE)
+        raise SignInThrottled(str(throttle.MESSAGE))
     user = db.session.scalar(sa.select(User).where(User.email == email))
     password_ok = verify_password(user.password_hash if user else None, password)
     # With mail on, a self-registered account signs in once its address is confirmed: else

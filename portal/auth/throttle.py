@@ -28,9 +28,11 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import orm
 
 from portal import jobs
@@ -41,7 +43,8 @@ log = logging.getLogger(__name__)
 WINDOW = timedelta(minutes=15)
 MAX_PER_ACCOUNT = 5
 MAX_PER_ADDRESS = 30
-MESSAGE = (
+# Lazy: each refusal is read in the language of its request.
+MESSAGE = _l(
     "Too many sign-in attempts. For your security, wait 15 minutes and try again, or ask "
     "your administrator to help."
 )
@@ -54,7 +57,7 @@ class Limits:
     purpose: str
     per_account: int
     per_address: int
-    message: str
+    message: Any  # a lazy text: read in each request's language
 
 
 SIGN_IN = Limits("sign_in", MAX_PER_ACCOUNT, MAX_PER_ADDRESS, MESSAGE)
@@ -75,7 +78,7 @@ CONFIRMATION_MAIL = Limits(
     "confirm_mail",
     per_account=3,
     per_address=10,
-    message="We have just sent several links. Wait 15 minutes before asking for another.",
+    message=_l("We have just sent several links. Wait 15 minutes before asking for another."),
 )
 # Each registration costs a slow password hash and answers whether an email or a name is taken;
 # an honest office registers one organization, so every attempt counts (none is settled).
@@ -83,8 +86,10 @@ REGISTRATION = Limits(
     "register",
     per_account=3,
     per_address=10,
-    message="Too many registrations from here in a short time. For your security, wait 15 "
-    "minutes and try again, or ask your state coordinator to add your organization.",
+    message=_l(
+        "Too many registrations from here in a short time. For your security, wait 15 "
+        "minutes and try again, or ask your state coordinator to add your organization."
+    ),
 )
 
 
@@ -276,7 +281,7 @@ class Quota:
     purpose: str
     window: timedelta
     limits: dict[str, int]  # what is counted ("person", …) → how many per window
-    message: str
+    message: Any  # a lazy text: read in each request's language
 
 
 # Invitations send mail to an address someone typed: limited per inviter, per organization and
@@ -288,8 +293,11 @@ INVITATIONS = Quota(
     "invite",
     timedelta(days=1),
     {"person": 10, "organization": 20, "recipient": 3, "address": 10},
-    "That is as many invitations as we send in a day — from one person, from one organization "
-    "or to one address. Try again tomorrow, or ask your state coordinator to add your colleague.",
+    _l(
+        "That is as many invitations as we send in a day — from one person, from one "
+        "organization or to one address. Try again tomorrow, or ask your state coordinator to "
+        "add your colleague."
+    ),
 )
 
 

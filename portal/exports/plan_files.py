@@ -73,10 +73,8 @@ _WIDTHS_AND_KINDS: tuple[tuple[int, Kind], ...] = (
 def plan_columns() -> tuple[SheetColumn, ...]:
     """The sheet's columns, their labels in the reader's language (marked in the document)."""
     return tuple(
-        SheetColumn(_(str(label)), width, kind)
-        for label, (width, kind) in zip(
-            [_(label) for label in PLAN_ROW_LABELS], _WIDTHS_AND_KINDS, strict=True
-        )
+        SheetColumn(_(label) if label != "#" else label, width, kind)
+        for label, (width, kind) in zip(PLAN_ROW_LABELS, _WIDTHS_AND_KINDS, strict=True)
     )
 
 

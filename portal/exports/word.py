@@ -31,6 +31,7 @@ from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 from flask_babel import gettext as _
 
+from portal import i18n
 from portal.exports.text import xml_text
 from portal.remediation.document import (
     BoardPart,
@@ -42,7 +43,6 @@ from portal.remediation.document import (
     Step,
 )
 
-LANGUAGE = "en-US"
 MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 SMALL = Pt(9)
 TAG_COLOUR = RGBColor(0xB5, 0x09, 0x09)  # the PDF's critical red, AA on white
@@ -83,7 +83,7 @@ def _start(doc: PlanDocument, title: str) -> DocxDocument:
     properties.title = xml_text(title)
     properties.subject = xml_text(doc.description)
     properties.author = "Readiness Portal"
-    properties.language = LANGUAGE
+    properties.language = i18n.document_language()
     properties.keywords = _("cyber readiness; remediation plan; CISA CPG; NIST CSF 2.0")
     _language(word)
     section = word.sections[0]
@@ -129,8 +129,8 @@ def _language(word: DocxDocument) -> None:
     for old in run_properties.findall(qn("w:lang")):
         run_properties.remove(old)
     lang = OxmlElement("w:lang")
-    lang.set(qn("w:val"), LANGUAGE)
-    lang.set(qn("w:eastAsia"), LANGUAGE)
+    lang.set(qn("w:val"), i18n.document_language())
+    lang.set(qn("w:eastAsia"), i18n.document_language())
     lang.set(qn("w:bidi"), "ar-SA")
     run_properties.append(lang)
 

@@ -29,6 +29,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from portal import i18n
 from portal.exports.text import xml_text
 
 MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -61,7 +62,7 @@ def workbook(sheets: Iterable[Sheet], *, title: str, zone: ZoneInfo) -> IO[bytes
     book = Workbook(write_only=True)
     book.properties.title = xml_text(title)
     book.properties.creator = "Readiness Portal"
-    book.properties.language = "en-US"
+    book.properties.language = i18n.document_language()
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - handed to the response
     try:
         for sheet in sheets:

@@ -156,6 +156,8 @@ class Words:
         ]
 
     def message(self, kind: str, to: str, **fields: Any) -> Message:
+        # Rendered later (by the outbox), in the language these words were written in.
+        fields.setdefault("language", _language())
         return Message(
             kind=kind,
             to=to,

@@ -294,8 +294,19 @@ def tool_request_submitted(request: ToolRequest) -> None:
         request.organization,
         "tool_request_submitted",
         link("toolrequests.show", request_id=request.id),
-        tools=", ".join(_tool_name(i.tool_id) for i in request.items),
+        tools=_ToolNames(tuple(i.tool_id for i in request.items)),
     )
+
+
+@dataclass(frozen=True)
+class _ToolNames:
+    """The services' names, read when the message is written — in each recipient's language
+    (23 of the 34 names differ in Spanish)."""
+
+    ids: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return ", ".join(_tool_name(tool_id) for tool_id in self.ids)
 
 
 def _tool_name(tool_id: str) -> str:
@@ -402,7 +413,7 @@ def tool_request_decided(request: ToolRequest, coordinator: User | None = None) 
         words_of="tool_request_decided",
         facts={
             "status": status,
-            "tools": ", ".join(_tool_name(i.tool_id) for i in request.items),
+            "tools": _ToolNames(tuple(i.tool_id for i in request.items)),
             "decision_reason": request.decision_reason,
         },
         action_url=link("toolrequests.show", request_id=request.id),

@@ -25,6 +25,4 @@ def invitation_refused(inviter: User, invitation: Invitation, error: str) -> Mes
             if inviter.role is Role.OPERATOR
             else link("admin.index", q=invitation.organization.name),
         )
-        # Rendered now, in the inviter's language (the outbox renders when it queues).
-        message.language = i18n.language_for(inviter)
     return message

@@ -142,7 +142,7 @@ def invite() -> Response | str | tuple[str, int]:
             limit=full,
         )
         db.session.commit()
-        form.email.errors.append(throttle.INVITATIONS.message)
+        form.email.errors.append(str(throttle.INVITATIONS.message))
         return _page(organization, form), 429
     link = service.invite(organization, email, current_user, reveal_existing=False)
     db.session.commit()

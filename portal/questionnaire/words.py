@@ -35,6 +35,7 @@ _translate: Callable[[str], str] = _english
 _translate_plural: Callable[[str, str, int], str] = _english_plural
 _format_day: Callable[[date], str] = _english_day
 _format_long_day: Callable[[date], str] = _english_long_day
+_format_number: Callable[[int], str] = "{:,}".format
 
 
 def install(
@@ -42,11 +43,12 @@ def install(
     translate_plural: Callable[[str, str, int], str],
     format_day: Callable[[date], str] = _english_day,
     format_long_day: Callable[[date], str] = _english_long_day,
+    format_number: Callable[[int], str] = "{:,}".format,
 ) -> None:
     """Route the domain's words through the app's catalogs (called once at app start)."""
-    global _translate, _translate_plural, _format_day, _format_long_day
+    global _translate, _translate_plural, _format_day, _format_long_day, _format_number
     _translate, _translate_plural = translate, translate_plural
-    _format_day, _format_long_day = format_day, format_long_day
+    _format_day, _format_long_day, _format_number = format_day, format_long_day, format_number
 
 
 def day(value: date) -> str:
@@ -69,7 +71,7 @@ def ngettext(singular: str, plural_form: str, count: int, **values: Any) -> str:
     """The singular or plural ``%(num)s`` sentence in the reader's language (Spanish has its
     own rules; never "(s)")."""
     text = _translate_plural(singular, plural_form, count)
-    return text % {"num": f"{count:,}", **values}
+    return text % {"num": _format_number(count), **values}
 
 
 def N_(message: str) -> str:

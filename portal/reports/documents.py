@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 REPORT_FILES = [
     PROJECT_ROOT / "static/css/print.css",
     *sorted((PROJECT_ROOT / "templates/reports").glob("*.html")),
+    # The words: a corrected translation makes new PDFs.
+    *sorted((PROJECT_ROOT / "translations").glob("*/LC_MESSAGES/messages.po")),
+    *sorted((PROJECT_ROOT / "questionnaires").glob("*/*.yaml")),
 ]
 
 
@@ -64,7 +67,8 @@ class Pdf:
 
 @functools.cache
 def template_version() -> str:
-    """A hash of the report templates and print CSS: editing either invalidates the cache."""
+    """A hash of the report templates, print CSS and translations: editing any invalidates the
+    cache."""
     digest = hashlib.sha256()
     for path in REPORT_FILES:
         digest.update(path.read_bytes())

@@ -1,5 +1,6 @@
 // The words scripts write, in the reader's language (base.html's #portal-words, from the
-// server's catalogs): portalWord("saved_at", {time: "9:14"}). English if the block is missing.
+// server's catalogs): portalWord("saved_at", {time: "9:14"}). The key itself if the block is
+// missing (a page built without base.html): never a blank.
 window.portalWord = (function () {
   "use strict";
   var node = document.getElementById("portal-words");

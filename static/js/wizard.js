@@ -33,10 +33,12 @@
     var when = new Date(response.headers.get("Date") || Date.now());
     if (isNaN(when.getTime())) { when = new Date(); }
     var options = { hour: "numeric", minute: "2-digit", timeZoneName: "short" };
+    // The page's language, US variety ("es-US": 9:14 p. m.); English as the server writes it.
+    var locale = (document.documentElement.lang || "en") + "-US";
     try {
-      return when.toLocaleTimeString("en-US", Object.assign({ timeZone: data.timeZone }, options));
+      return when.toLocaleTimeString(locale, Object.assign({ timeZone: data.timeZone }, options));
     } catch (e) {  // a zone this browser does not know: its own clock, still named
-      return when.toLocaleTimeString("en-US", options);
+      return when.toLocaleTimeString(locale, options);
     }
   }
 
