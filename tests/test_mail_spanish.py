@@ -82,3 +82,23 @@ def test_a_member_who_chose_nothing_gets_the_organization_s_language(
     (message,) = mail_server.wait_for(1)
     assert message.envelope_to == [world.operator_a]
     assert english_words(message.html) == [], message.text
+
+
+def test_a_message_caused_by_a_spanish_reader_goes_to_an_english_one_wholly_in_english(
+    app: Flask, world: World, mail_server: SmtpServer
+) -> None:
+    """The operator submits reading Spanish; the coordinator, who chose nothing in an English
+    deployment, reads every part in English — the words and the wrapper around them."""
+    from portal.mail import notices, outbox
+    from portal.models import Assessment
+
+    assessment_id = submit_assessment(app, world)
+    mail_server.wait_for(1)
+    with app.test_request_context("/?lang=es"):
+        notices.assessment_submitted(db.session.get_one(Assessment, assessment_id))
+        db.session.commit()
+    outbox.wait_for_deliveries()
+    message = mail_server.wait_for(2)[1]
+    assert message.envelope_to == [world.coordinator_x]
+    assert '<html lang="en"' in message.html
+    assert "Hola" not in message.text and "Dejar de recibir" not in message.text

@@ -145,6 +145,7 @@ class Words:
     closing: list[str]
     reason: str
     module: Any
+    language: str = "en"  # the words' language: the message around them is rendered in it
 
     def items(self, rows: Sequence[Any]) -> list[Item]:
         """A list in the message, one item per row, in the words of the template's ``item``
@@ -157,7 +158,7 @@ class Words:
 
     def message(self, kind: str, to: str, **fields: Any) -> Message:
         # Rendered later (by the outbox), in the language these words were written in.
-        fields.setdefault("language", _language())
+        fields.setdefault("language", self.language)
         return Message(
             kind=kind,
             to=to,
@@ -193,6 +194,7 @@ def worded(kind: str, **facts: Any) -> Words:
         closing=_paragraphs(part("closing")),
         reason=_lines(part("reason")),
         module=module,
+        language=_language(),
     )
 
 
