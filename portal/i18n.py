@@ -139,11 +139,14 @@ def format_day(value: date) -> str:
 
 
 def format_count(value: int) -> str:
-    """'1,200' in English; '1200' and '12.000' in Spanish (CLDR's grouping)."""
+    """'1,200' in English and in US Spanish alike."""
     language = _reading()
     if language == "en":
         return f"{value:,}"
-    return format_decimal(value, locale=language)
+    # The United States variety: "12,000" (Spain's "12.000" reads as twelve here).
+    return format_decimal(
+        value, locale=DOCUMENT_LANGUAGE_TAGS.get(language, language).replace("-", "_")
+    )
 
 
 def format_long_day(value: date) -> str:
@@ -171,6 +174,10 @@ def safe_return_path(target: str | None) -> str:
         return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    # Browsers read a backslash as a slash ("/\\evil.example" is another site) and drop
+    # control characters: refused, as portal/auth/redirects.py refuses them after sign-in.
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
         return "/"
     # Without ?lang=: it would outrank the choice just made.
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]

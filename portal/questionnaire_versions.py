@@ -67,9 +67,9 @@ def reading_language() -> str:
 def publish_current() -> QuestionnaireVersion:
     """The database row for the current files, created on first use (idempotent)."""
     questionnaire, documents = current_app.extensions[_EXTENSION_KEY]
-    # The row keeps the words of every language with the questions, so an old assessment is
-    # read later in the words it was answered in (a corrected translation does not change the
-    # content hash: the first words published stay with it).
+    # The row keeps the words of every language with the questions, so an assessment is read
+    # later in its words even after the files move on (a corrected translation does not change
+    # the content hash: it is merged into the row below).
     row = db.session.scalar(
         sa.select(QuestionnaireVersion).where(
             QuestionnaireVersion.content_hash == questionnaire.content_hash
@@ -85,11 +85,16 @@ def publish_current() -> QuestionnaireVersion:
         )
         db.session.add(row)
         db.session.flush()
-    elif row.definition != documents:
+    elif row.content_hash not in _translations_checked:
         # The same questions (the hash is the English's): a translation added or corrected
-        # since the row was written. It travels with the version, so keep the newest words.
-        row.definition = documents
-        _snapshots.pop(row.content_hash, None)
+        # since the row was written travels with the version, merged in (a deployment without
+        # a language keeps the words stored for it). Once per process: the column is large.
+        _translations_checked.add(row.content_hash)
+        words = {name: doc for name, doc in documents.items() if "/" in name}
+        merged = {**row.definition, **words}
+        if merged != row.definition:
+            row.definition = merged
+            _snapshots.pop(row.content_hash, None)
     return row
 
 
@@ -107,3 +112,4 @@ def for_version(row: QuestionnaireVersion, language: str | None = None) -> Quest
 
 
 _snapshots: dict[str, Questionnaire] = {}
+_translations_checked: set[str] = set()

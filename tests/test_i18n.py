@@ -79,7 +79,14 @@ def test_the_switcher_goes_back_only_to_this_site_and_refuses_no_code(
     client: FlaskClient,
 ) -> None:
     token = csrf_token(client.get("/").get_data(as_text=True))
-    for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)", ""):
+    for target in (
+        "https://evil.example/",
+        "//evil.example/x",
+        "javascript:alert(1)",
+        "",
+        "/\\evil.example",
+        "/\t\\evil.example",
+    ):
         response = client.post(
             "/language", data={"csrf_token": token, "language": "es", "next": target}
         )
@@ -203,6 +210,7 @@ def test_a_version_published_before_its_translation_gets_it(app: Flask) -> None:
         )
         db.session.add(row)
         db.session.commit()
+        questionnaire_versions._translations_checked.clear()  # as in a freshly started process
         again = questionnaire_versions.publish_current()
         db.session.commit()
         assert again.id == row.id

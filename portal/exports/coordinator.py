@@ -188,7 +188,7 @@ def county_table(figures: CountyMap) -> Table:
                 c.assessed,
                 *(c.value(m) for m in MEASURES),
                 c.county.rucc,
-                "" if c.county.rural is None else ("yes" if c.county.rural else "no"),
+                "" if c.county.rural is None else _yes_no(c.county.rural),
             ]
             for c in figures.counties
         ],
@@ -306,8 +306,8 @@ def grant_tables(pack: GrantPack, scope: str, generated: str) -> list[Table]:
                 )
     organization_rows = [
         [r.id, r.name, r.state, r.county, r.county_fips or "",
-         "" if r.rural is None else ("yes" if r.rural else "no"), "; ".join(r.sectors),
-         r.ownership, ENTITY_LABELS[r.entity], "yes" if r.assessed_in_period else "no",
+         "" if r.rural is None else _yes_no(r.rural), "; ".join(r.sectors),
+         r.ownership, ENTITY_LABELS[r.entity], _yes_no(r.assessed_in_period),
          r.reported_on, r.score, r.critical_gaps, r.tabletop, r.operations, r.full_scale,
          r.phishing, r.role_based, r.awareness, r.cpg_met, r.cpg_answered, r.cpg_share]
         for r in pack.organizations
@@ -363,10 +363,15 @@ def grant_tables(pack: GrantPack, scope: str, generated: str) -> list[Table]:
     ]
 
 
+def _yes_no(value: bool) -> str:
+    """A yes/no cell in the reader's language ("yes", "sí")."""
+    return _("yes") if value else _("no")
+
+
 def exposure_table(user: User) -> Table:
     rows = (
         (o.id, o.name, o.state, o.county, "; ".join(o.products),
-         "yes" if o.internet_facing else "no", "yes" if o.managed_by_msp else "no")
+         _yes_no(o.internet_facing), _yes_no(o.managed_by_msp))
         for o in jurisdiction.all_affected(user)
     )  # fmt: skip
     return _table(_("Exposure"), EXPOSURE_COLUMNS, rows)

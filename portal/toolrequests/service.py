@@ -13,11 +13,11 @@ from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
-from portal import audit, i18n
+from portal import audit
 from portal.extensions import db
 from portal.figures.cache import figures_changed_on_commit
 from portal.mail import notices
@@ -164,7 +164,7 @@ def direct_application(
     answer in English (the page says so beside the link)."""
     if match.tool.email is None:
         return DirectApplication(match, None)
-    with i18n.speaking("en"):
+    with force_locale("en"):  # English even where a deployment offers Spanish alone
         return _english_application(in_language(questionnaire, "en"), assessment, match, user)
 
 
