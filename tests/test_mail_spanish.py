@@ -102,3 +102,72 @@ def test_a_message_caused_by_a_spanish_reader_goes_to_an_english_one_wholly_in_e
     assert message.envelope_to == [world.coordinator_x]
     assert '<html lang="en"' in message.html
     assert "Hola" not in message.text and "Dejar de recibir" not in message.text
+
+
+# Facts every message kind may ask for (templates/mail/words/*.txt), in Spanish or neutral.
+FACTS: dict[str, object] = {
+    "name": "Ana Rivera",
+    "organization": "Acueducto de Lares",
+    "county": "Lares",
+    "state": "PR",
+    "coordinator": "Luis Ortiz",
+    "inviter": "Luis Ortiz",
+    "inviter_email": "luis@lares.example.org",
+    "by_admin": False,
+    "email": "ana@lares.example.org",
+    "new_email": "ana.rivera@lares.example.org",
+    "when": "6 dic 2026, 14:10 AST",
+    "score": 64,
+    "critical_gaps": 2,
+    "comments": 2,
+    "count": 3,
+    "tools": "CISA Cyber Hygiene Vulnerability Scanning",
+    "status": "approved",
+    "decision_reason": "Presupuesto del estado agotado.",
+    "jurisdictions": "Puerto Rico",
+    "set_password": True,
+    "window": 30,
+    "actions": [1, 2],
+    "submitted": "6 dic 2025",
+    "error": "550 5.1.1 usuario desconocido",
+    "require": True,
+    "added": True,
+    "new_entries": True,
+    "shown": 5,
+    "days": 14,
+    "left": 7,
+    "refused": 3,
+    "returned": False,
+}
+
+
+def test_every_message_kind_reads_in_spanish(app: Flask) -> None:
+    """Every kind of message the portal sends, its words and the message around them, written
+    in Spanish: no English word left (program names aside)."""
+    from datetime import date
+    from pathlib import Path
+
+    from portal import i18n
+    from portal.mail.compose import worded
+
+    kinds = sorted(
+        path.stem
+        for path in Path(app.root_path, "..", "templates", "mail", "words").resolve().glob("*.txt")
+        if not path.stem.startswith("_")
+    )
+    assert len(kinds) >= 25
+    left: dict[str, list[str]] = {}
+    with app.test_request_context("/"), i18n.speaking("es"):
+        for kind in kinds:
+            for status in ("approved", "denied", "fulfilled") if "tool_request" in kind else ("",):
+                words = worded(kind, **{**FACTS, "status": status, "due": date(2027, 1, 5)})
+                message = words.message(kind, "ana@lares.example.org", action_url="http://x/")
+                text, html = message.rendered()
+                assert words.subject and words.paragraphs, kind
+                found = english_words(html) + english_words(f"<p>{text}</p>")
+                if found:
+                    left[f"{kind} {status}".strip()] = found[:4]
+    assert not left, left
+    with app.test_request_context("/"), i18n.speaking("en"):  # the check can fail
+        words = worded("assessment_accepted", **FACTS)
+        assert english_words(words.message("x", "a@b.example").rendered()[1])
