@@ -37,6 +37,7 @@ LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
 BASE = "localhost/portal-base:bookworm"
 CONTEXT = ("Dockerfile", ".dockerignore", "pyproject.toml", "setup.py", "README.md",
            "requirements.lock", "requirements-build.lock", "portal", "templates", "static", "questionnaires",
+           "translations",
            "migrations", "data")  # fmt: skip
 POSTGRES = os.environ.get("CONTAINER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 PASSWORD = "demo-password-2026"
