@@ -125,14 +125,16 @@ def report_language(asked: Any, organization: Any) -> str:
     )
 
 
-def _reading() -> str:
+def reading_language() -> str:
+    """The language words are being written in now: the request's, or the one forced for a
+    message or a document (``speaking``); English outside an app."""
     locale = get_locale() if has_app_context() else None
     return locale.language if locale is not None else DEFAULT_LANGUAGE
 
 
 def format_day(value: date) -> str:
     """'Dec 2, 2026' in English, '2 dic 2026' in Spanish (Babel's month names)."""
-    language = _reading()
+    language = reading_language()
     if language == "en":
         return f"{value:%b} {value.day}, {value.year}"
     return format_date(value, "d MMM y", locale=language)
@@ -140,7 +142,7 @@ def format_day(value: date) -> str:
 
 def format_count(value: int) -> str:
     """'1,200' in English and in US Spanish alike."""
-    language = _reading()
+    language = reading_language()
     if language == "en":
         return f"{value:,}"
     # The United States variety: "12,000" (Spain's "12.000" reads as twelve here).
@@ -151,7 +153,7 @@ def format_count(value: int) -> str:
 
 def format_long_day(value: date) -> str:
     """'December 2, 2026'; '2 de diciembre de 2026'."""
-    language = _reading()
+    language = reading_language()
     if language == "en":
         return f"{value:%B} {value.day}, {value.year}"
     return format_date(value, "long", locale=language)
@@ -164,7 +166,7 @@ DOCUMENT_LANGUAGE_TAGS = {"en": "en-US", "es": "es-US"}
 
 def document_language() -> str:
     """The tag of the language a document is being written in ("es-US")."""
-    language = _reading()
+    language = reading_language()
     return DOCUMENT_LANGUAGE_TAGS.get(language, language)
 
 

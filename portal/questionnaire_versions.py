@@ -8,9 +8,9 @@ assessment can always be re-read and re-scored against exactly the questions it 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Flask, current_app, has_app_context
-from flask_babel import get_locale
+from flask import Flask, current_app
 
+from portal import i18n
 from portal.extensions import db
 from portal.models import QuestionnaireVersion
 from portal.questionnaire.loader import load_documents, read_documents
@@ -53,15 +53,7 @@ def current(language: str | None = None) -> Questionnaire:
     ``language``, by default the reader's (the request's, or the one a report or message was
     asked in: flask_babel.force_locale). Ids, points and scores are the same in every language."""
     questionnaire: Questionnaire = current_app.extensions[_EXTENSION_KEY][0]
-    return in_language(questionnaire, language or reading_language())
-
-
-def reading_language() -> str:
-    """The language words are being read in now: English outside an app context."""
-    if not has_app_context():
-        return "en"
-    locale = get_locale()
-    return locale.language if locale is not None else "en"
+    return in_language(questionnaire, language or i18n.reading_language())
 
 
 def publish_current() -> QuestionnaireVersion:
@@ -108,7 +100,7 @@ def for_version(row: QuestionnaireVersion, language: str | None = None) -> Quest
     if cached is None:
         # Two threads may both load a snapshot once; the result is the same, so no lock.
         cached = _snapshots[row.content_hash] = load_documents(row.definition, stored=True)
-    return in_language(cached, language or reading_language())
+    return in_language(cached, language or i18n.reading_language())
 
 
 _snapshots: dict[str, Questionnaire] = {}

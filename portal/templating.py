@@ -7,17 +7,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import dates as babel_dates
-from flask import Flask, current_app, g, has_app_context
-from flask_babel import get_locale, lazy_gettext, ngettext
+from flask import Flask, current_app, g
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user
 
-from portal import models
+from portal import i18n, models
 from portal.config import mail_enabled
 from portal.geography import STATES, plan_due_date, time_zone_of_state
 from portal.kev.matching import TRIAGE_LABELS, TriageState, advisory_url, cisa_days, plain_kind
-from portal.questionnaire.words import plural
 from portal.remediation.planner import WINDOW_BUDGET, spending
 
 STATUS_LABELS = {
@@ -53,12 +51,6 @@ def status_label(status: Any) -> str:
     value = getattr(status, "value", status)
     label = STATUS_LABELS.get(value)
     return str(label) if label is not None else str(value).replace("_", " ").capitalize()
-
-
-def _language() -> str:
-    """The request's language for dates ("en" outside a request: mail has its own)."""
-    locale = get_locale() if has_app_context() else None  # force_locale needs no request
-    return locale.language if locale is not None else "en"
 
 
 def state_time_zone(state: str | None) -> ZoneInfo:
@@ -101,12 +93,10 @@ def local_datetime(value: datetime | None, zone: ZoneInfo) -> str:
     if value is None:
         return ""
     local = _on_clock(value, zone)
-    language = _language()
-    if language != "en":  # "2 dic 2026, 9:14 EST": Babel's month names, a 24-hour clock
-        day = babel_dates.format_date(local, "d MMM y", locale=language)
-        return f"{day}, {local:%H:%M} {local.tzname()}"
+    if i18n.reading_language() != "en":  # "2 dic 2026, 9:14 EST": a 24-hour clock
+        return f"{i18n.format_day(local)}, {local:%H:%M} {local.tzname()}"
     hour = local.strftime("%I").lstrip("0")
-    return f"{local:%b} {local.day}, {local.year}, {hour}:{local:%M %p} {local.tzname()}"
+    return f"{i18n.format_day(local)}, {hour}:{local:%M %p} {local.tzname()}"
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -127,11 +117,7 @@ def local_date(value: datetime | None, zone: ZoneInfo) -> str:
     """'Dec 2, 2026': the day of a stored time on ``zone``'s clock."""
     if value is None:
         return ""
-    local = _on_clock(value, zone)
-    language = _language()
-    if language != "en":
-        return babel_dates.format_date(local, "d MMM y", locale=language)
-    return f"{local:%b} {local.day}, {local.year}"
+    return i18n.format_day(_on_clock(value, zone))
 
 
 def format_date(value: datetime | None) -> str:
@@ -166,7 +152,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(sector_labels)
     app.add_template_filter(status_label)
     app.add_template_global(role_label)
-    app.add_template_filter(plural)
     app.add_template_filter(lambda code: STATES.get(code, code), "state_name")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")

@@ -27,7 +27,6 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date
 from flask import current_app, render_template
-from flask_babel import get_locale
 
 from portal import i18n
 
@@ -106,15 +105,10 @@ class SecretLink:
         return link(self.endpoint, token=secret)
 
 
-def _language() -> str:
-    """The language the words are being written in (English without an app's choice)."""
-    return str(get_locale() or "en")
-
-
 def day_in_words(day: date, *, weekday: bool = False) -> str:
     """'December 2' ('2 de diciembre'), or with ``weekday`` 'Wednesday, December 2'
     ('miércoles, 2 de diciembre'): a day in the language of the message, without its year."""
-    locale = Locale.parse(_language())
+    locale = Locale.parse(i18n.reading_language())
     pattern = locale.datetime_skeletons["MMMMEd" if weekday else "MMMMd"].pattern
     if weekday:
         pattern = re.sub("E+", "EEEE", pattern)  # the weekday's whole name
@@ -194,7 +188,7 @@ def worded(kind: str, **facts: Any) -> Words:
         closing=_paragraphs(part("closing")),
         reason=_lines(part("reason")),
         module=module,
-        language=_language(),
+        language=i18n.reading_language(),
     )
 
 
@@ -244,7 +238,7 @@ class Message:
             "m": self,
             "portal_url": current_app.config["PORTAL_BASE_URL"],
             "answered": bool(self.reply_to or current_app.config.get("MAIL_REPLY_TO")),
-            "language": _language(),
+            "language": i18n.reading_language(),
         }
         return (
             render_template("mail/message.txt", **context),

@@ -1,4 +1,4 @@
-"""Words the domain core writes: plurals, and the hook its sentences are translated through.
+"""Words the domain core writes: the hook its sentences, plurals, dates and counts go through.
 
 The domain core imports no Flask, yet its sentences (a plan's headline, an owner's label) are
 read in Spanish too (#35). It marks them with :func:`_` / :func:`ngettext` (which ``pybabel
@@ -76,9 +76,3 @@ def ngettext(singular: str, plural_form: str, count: int, **values: Any) -> str:
 
 def N_(message: str) -> str:
     return message
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """'1 question', '3 questions', '1,200 entries' ('2 analyses' with plural_form)."""
-    word = singular if count == 1 else (plural_form or singular + "s")
-    return f"{count:,} {word}"

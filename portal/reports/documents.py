@@ -23,7 +23,7 @@ from flask import current_app, render_template
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
-from portal import jobs, questionnaire_versions
+from portal import i18n, jobs
 from portal.assessments import comparison
 from portal.assessments import state as assessment_state
 from portal.assessments.state import AssessmentState
@@ -239,7 +239,7 @@ def plan_key(
                 "kind": "plan",
                 "include_answers": include_answers,
                 # The words of the reader's language (portal/i18n.py: a download's language).
-                "language": questionnaire_versions.reading_language(),
+                "language": i18n.reading_language(),
                 # Offers end on a date (available_until): a plan is made again each day.
                 "day": utcnow().date().isoformat(),
                 "template": template_version(),
@@ -337,7 +337,7 @@ def tool_request_pdf(request: ToolRequest) -> Pdf:
     state = {
         "kind": "tool_request",
         "template": template_version(),
-        "language": questionnaire_versions.reading_language(),
+        "language": i18n.reading_language(),
         "request": [
             request.id,
             request.status.value,

@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal import questionnaire_versions
+from portal import i18n, questionnaire_versions
 from portal.auth.decorators import role_required
 from portal.counties import RURAL_DEFINITION
 from portal.exports import coordinator
@@ -54,11 +53,6 @@ def _map_context() -> dict[str, Any]:
         "county_legend": county_map.legend,
         "rural_definition": _(RURAL_DEFINITION),
     }
-
-
-def _language() -> str:
-    """The request's language, in the keys of cached figures that hold words."""
-    return str(get_locale() or "en")
 
 
 @bp.get("/dashboard")
@@ -190,7 +184,7 @@ def _progress() -> progress_figures.Progress:
     questionnaire = questionnaire_versions.current()
     return cached_figures(
         f"progress:{questionnaire.content_hash}:{scope_key(current_user)}:{today.isoformat()}:"
-        f"{zone.key}:{_language()}",
+        f"{zone.key}:{i18n.reading_language()}",
         lambda: progress_figures.progress(current_user, questionnaire, today, zone),
     )
 
@@ -256,7 +250,7 @@ def _grant_pack(form: GrantPeriodForm) -> grant_figures.GrantPack:
     period = form.period
     return cached_figures(
         f"grant:{questionnaire.content_hash}:{scope_key(current_user)}:{zone.key}:"
-        f"{period.first.isoformat()}:{period.last.isoformat()}:{_language()}",
+        f"{period.first.isoformat()}:{period.last.isoformat()}:{i18n.reading_language()}",
         lambda: grant_figures.grant_pack(current_user, questionnaire, period, zone, utcnow()),
     )
 

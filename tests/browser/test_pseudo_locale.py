@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from tests.browser.conftest import serious_violations
 from tests.browser.test_layout import sign_in
+from tests.browser.test_phone_sweep import chromium_context
 from tests.browser.test_review_loop import too_wide
 from tests.factories import World
 from tests.kev.catalogs import submit_hospital
@@ -57,7 +58,7 @@ def test_pages_hold_translations_40_percent_longer_at_360_px(
     found: dict[str, list[str]] = {}
     with pseudo_locale(app, tmp_path):
         for email, paths in people:
-            context = chromium.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+            context = chromium_context(chromium)
             page = context.new_page()
             if email is not None:
                 sign_in(page, live_server, email)
